@@ -1,0 +1,37 @@
+# casesync — the two commands a new machine needs are `make demo` and `make test`.
+# Everything else (Debian packages, the CMake build) is pulled in by them.
+
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+DEMO_ARGS ?=
+CMAKE_BUILD_TYPE ?= RelWithDebInfo
+
+.PHONY: all build demo test clean bootstrap bootstrap-test unit
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+bootstrap-test:
+	@scripts/bootstrap.sh --test
+
+build: bootstrap
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) >/dev/null
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+# A local district of 40 real casesyncd processes on loopback. --once runs the scenario, checks
+# that every node holds exactly what it should, and exits 0 only then.
+demo: build
+	@python3 scripts/demo.py --bin $(BUILD_DIR) $(DEMO_ARGS)
+
+# Every test: unit tests (doctest), multi-process integration tests and `make demo --once`.
+test: bootstrap-test build
+	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900 -j2
+
+# Unit tests only (fast, no processes).
+unit: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -LE integration -j$(JOBS)
+
+clean:
+	rm -rf $(BUILD_DIR) demo-run

@@ -1,0 +1,19 @@
+// SyncLimits: the tunable limits of the replication protocol (the [sync] table of a node's
+// config). Defaults suit a street server on a LAN; terminals on weak links may lower batch sizes.
+// Ranges are enforced by config/node_config.cc and bounded above by sync/limits.h.
+#pragma once
+
+#include <cstdint>
+
+namespace casesync {
+
+struct SyncLimits {
+  std::uint32_t batch_events_max = 512;        // events in one batch (1..10000)
+  std::uint32_t batch_bytes_max = 1u << 20;    // encoded bytes in one batch (4096..16777216)
+  std::uint32_t window_batches_max = 4;        // batches in flight per link (1..64)
+  std::uint32_t resend_timeout_ms = 3000;      // unacknowledged batch resent after (100..600000)
+  std::uint32_t heartbeat_interval_ms = 1000;  // protocol heartbeat (100..60000)
+  std::uint32_t peer_timeout_ms = 5000;        // link considered down after silence (300..600000)
+};
+
+}  // namespace casesync

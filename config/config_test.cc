@@ -1,0 +1,470 @@
+// Proves that node configs and rosters load with every value, and that each kind of bad file is
+// refused with a message naming the file, line, key and what is allowed, all problems at once.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "config/node_config.h"
+#include "config/roster_file.h"
+
+namespace casesync {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kData = CASESYNC_TEST_DATA;
+
+// A valid street config; tests swap single lines, so the line numbers below matter.
+const std::vector<std::string> kBaseLines = {
+    "[node]",                                // 1
+    "id = \"s03\"",                          // 2
+    "role = \"street\"",                     // 3
+    "listen = \"tcp://127.0.0.1:7003\"",     // 4
+    "parents = [\"tcp://127.0.0.1:7000\"]",  // 5
+    "[paths]",                               // 6
+    "data_dir = \"data\"",                   // 7
+    "key_file = \"node.key\"",               // 8
+    "roster = \"roster.toml\"",              // 9
+    "[api]",                                 // 10
+    "listen = \"127.0.0.1:8003\"",           // 11
+    "[sync]",                                // 12
+    "batch_events_max = 512",                // 13
+    "heartbeat_interval_ms = 1000",          // 14
+    "peer_timeout_ms = 5000",                // 15
+};
+
+// A fresh directory per process, removed at exit, so runs never see each other's files.
+const fs::path& temp_dir() {
+  static const struct Dir {
+    fs::path path =
+        fs::temp_directory_path() / ("casesync_config_test." + std::to_string(getpid()));
+    Dir() { fs::create_directories(path); }
+    ~Dir() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } dir;
+  return dir.path;
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  fs::path path = temp_dir() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+// The base config with line `number` (1-based) replaced; an empty replacement drops the text but
+// keeps the line so later line numbers stay put.
+std::string base_with(std::vector<std::pair<int, std::string>> edits, std::string extra = "") {
+  std::vector<std::string> lines = kBaseLines;
+  for (const auto& [number, text] : edits) lines.at(static_cast<std::size_t>(number - 1)) = text;
+  std::string out;
+  for (const auto& line : lines) out += line + "\n";
+  return out + extra;
+}
+
+// Loads `text` as casesyncd.toml and returns the error message (failing the test if it loaded).
+std::string load_error(const std::string& text, std::string* path_out = nullptr) {
+  std::string path = write_file("casesyncd.toml", text);
+  if (path_out) *path_out = path;
+  auto config = load_node_config(path);
+  REQUIRE_FALSE(config.is_ok());
+  CHECK(config.status().code() == Code::kInvalidArgument);
+  return config.status().message();
+}
+
+// Asserts the single error for `text` is exactly "PATH" + `rest`.
+void check_error(const std::string& text, const std::string& rest) {
+  std::string path;
+  std::string message = load_error(text, &path);
+  CHECK(message == path + rest);
+}
+
+}  // namespace
+
+TEST_CASE("a good node config loads with every value, relative paths resolved") {
+  auto config = load_node_config(kData + "/node_street.toml");
+  REQUIRE_MESSAGE(config.is_ok(), config.status().to_string());
+  CHECK(config->source_path == kData + "/node_street.toml");
+  CHECK(config->node_id == "s01");
+  CHECK(config->role == Role::kStreet);
+  CHECK(config->listen_endpoint == "tcp://127.0.0.1:7101");
+  CHECK(config->parent_endpoints ==
+        std::vector<std::string>{"tcp://127.0.0.1:7000", "tcp://127.0.0.1:7102"});
+  CHECK(config->data_dir == kData + "/data/s01");
+  CHECK(config->key_file == kData + "/keys/s01.key");
+  CHECK(config->roster_file == "/etc/casesync/roster.toml");  // absolute stays as written
+  CHECK(config->api_address == "127.0.0.1:8101");
+  CHECK(config->log_level == "debug");
+  CHECK(config->sync.batch_events_max == 256);
+  CHECK(config->sync.batch_bytes_max == 524288);
+  CHECK(config->sync.window_batches_max == 8);
+  CHECK(config->sync.resend_timeout_ms == 2000);
+  CHECK(config->sync.heartbeat_interval_ms == 500);
+  CHECK(config->sync.peer_timeout_ms == 2500);
+}
+
+TEST_CASE("optional keys take their defaults; a community needs no listen endpoint") {
+  std::string path = write_file("community.toml",
+                                "[node]\nid = \"s03-c01\"\nrole = \"community\"\n"
+                                "parents = [\"tcp://[::1]:7003\"]\n"
+                                "[paths]\ndata_dir = \"./d/../data\"\nkey_file = \"/k/node.key\"\n"
+                                "roster = \"roster.toml\"\n[api]\nlisten = \"[::1]:8004\"\n");
+  auto config = load_node_config(path);
+  REQUIRE_MESSAGE(config.is_ok(), config.status().to_string());
+  CHECK(config->listen_endpoint.empty());
+  CHECK(config->data_dir == (temp_dir() / "data").string());
+  CHECK(config->log_level == "info");
+  SyncLimits defaults;
+  CHECK(config->sync.batch_events_max == defaults.batch_events_max);
+  CHECK(config->sync.peer_timeout_ms == defaults.peer_timeout_ms);
+}
+
+TEST_CASE("a path relative to the working directory still resolves against the file") {
+  fs::path old_cwd = fs::current_path();
+  fs::current_path(temp_dir());
+  write_file("casesyncd.toml", base_with({}));
+  auto config = load_node_config("casesyncd.toml");
+  fs::current_path(old_cwd);
+  REQUIRE_MESSAGE(config.is_ok(), config.status().to_string());
+  CHECK(config->source_path == "casesyncd.toml");
+  CHECK(config->roster_file == (temp_dir() / "roster.toml").string());
+}
+
+TEST_CASE("a missing config file is NotFound with the path and the reason") {
+  std::string path = (temp_dir() / "absent.toml").string();
+  auto config = load_node_config(path);
+  REQUIRE_FALSE(config.is_ok());
+  CHECK(config.status().code() == Code::kNotFound);
+  CHECK(config.status().message() == path + ": cannot read config file: No such file or directory");
+}
+
+TEST_CASE("unknown keys and unknown tables are refused, listing the allowed keys") {
+  check_error(base_with({{5, "parents = [\"tcp://127.0.0.1:7000\"]\ncolour = \"red\""}}),
+              ":6: node.colour: unknown key (allowed: id, role, listen, parents)");
+  check_error(base_with({}, "[metrics]\nport = 9100\n"),
+              ":16: metrics: unknown key (allowed: node, paths, api, log, sync)");
+  check_error(base_with({{13, "batch_event_max = 512"}}),
+              ":13: sync.batch_event_max: unknown key (allowed: batch_events_max, "
+              "batch_bytes_max, window_batches_max, resend_timeout_ms, heartbeat_interval_ms, "
+              "peer_timeout_ms)");
+}
+
+TEST_CASE("a missing required key is named without a line") {
+  check_error(base_with({{8, ""}}), ": paths.key_file: required key is missing");
+  check_error(base_with({{10, ""}, {11, ""}}), ": api.listen: required key is missing");
+  check_error(base_with({{4, ""}}), ": node.listen: required key is missing for role street");
+}
+
+TEST_CASE("a value of the wrong type names both types") {
+  check_error(base_with({{13, "batch_events_max = \"512\""}}),
+              ":13: sync.batch_events_max: expected an integer, found a string");
+  check_error(base_with({{5, "parents = \"tcp://127.0.0.1:7000\""}}),
+              ":5: node.parents: expected an array, found a string");
+  check_error(base_with({{5, "parents = [\"tcp://127.0.0.1:7000\", 7001]"}}),
+              ":5: node.parents[1]: expected a string, found an integer");
+  // A table of the wrong type reads as empty, so its required keys are named as well. (Keys
+  // before the first [table] header belong to the root table.)
+  std::string path;
+  std::string message = load_error("api = 8003\n" + base_with({{10, ""}, {11, ""}}), &path);
+  CHECK(message == path + ":1: api: expected a table, found an integer\n" + path +
+                       ": api.listen: required key is missing");
+}
+
+TEST_CASE("an out-of-range integer names the range") {
+  check_error(base_with({{13, "batch_events_max = 70000"}}),
+              ":13: sync.batch_events_max: 70000 is out of range (1..10000)");
+  check_error(base_with({{13, "batch_bytes_max = 100"}}),
+              ":13: sync.batch_bytes_max: 100 is out of range (4096..16777216)");
+  check_error(base_with({{13, "window_batches_max = -1"}}),
+              ":13: sync.window_batches_max: -1 is out of range (1..64)");
+}
+
+TEST_CASE("bad ids, roles and log levels list what is allowed") {
+  check_error(base_with({{3, "role = \"hub\""}}),
+              ":3: node.role: \"hub\" is not a role (allowed: district, street, community)");
+  check_error(base_with({{2, "id = \"S 03\""}}),
+              ":2: node.id: \"S 03\" is not a valid id (allowed: 1..64 characters of a-z, 0-9, "
+              "'-', '_')");
+  check_error(base_with({}, "[log]\nlevel = \"verbose\"\n"),
+              ":17: log.level: \"verbose\" is not a log level (allowed: debug, info, warning, "
+              "error)");
+}
+
+TEST_CASE("endpoints must be tcp://HOST:PORT") {
+  const std::string allowed =
+      " is not an endpoint (allowed: tcp://HOST:PORT, port 1..65535, "
+      "IPv6 in brackets)";
+  check_error(base_with({{4, "listen = \"udp://127.0.0.1:7003\""}}),
+              ":4: node.listen: \"udp://127.0.0.1:7003\"" + allowed);
+  check_error(base_with({{5, "parents = [\"tcp://127.0.0.1:7000\", \"tcp://127.0.0.1\"]"}}),
+              ":5: node.parents[1]: \"tcp://127.0.0.1\"" + allowed);
+  check_error(base_with({{4, "listen = \"tcp://127.0.0.1:70000\""}}),
+              ":4: node.listen: \"tcp://127.0.0.1:70000\"" + allowed);
+  check_error(base_with({{4, "listen = \"tcp://::1:7003\""}}),
+              ":4: node.listen: \"tcp://::1:7003\"" + allowed);
+}
+
+TEST_CASE("the API listens on loopback only") {
+  const std::string allowed =
+      " is not a loopback address (allowed: 127.x.x.x, ::1, [::1], "
+      "localhost)";
+  check_error(base_with({{11, "listen = \"0.0.0.0:8003\""}}),
+              ":11: api.listen: \"0.0.0.0:8003\"" + allowed);
+  check_error(base_with({{11, "listen = \"192.168.1.5:8003\""}}),
+              ":11: api.listen: \"192.168.1.5:8003\"" + allowed);
+  check_error(base_with({{11, "listen = \"127.0.0.1.5:8003\""}}),
+              ":11: api.listen: \"127.0.0.1.5:8003\"" + allowed);
+  check_error(base_with({{11, "listen = \"localhost\""}}),
+              ":11: api.listen: \"localhost\" is not HOST:PORT (port 1..65535)");
+  for (const char* good : {"localhost:8003", "127.1.2.3:1", "[::1]:8003", "::1:65535"}) {
+    auto config = load_node_config(
+        write_file("api.toml", base_with({{11, "listen = \"" + std::string(good) + "\""}})));
+    CHECK_MESSAGE(config.is_ok(), good, ": ", config.status().to_string());
+  }
+}
+
+TEST_CASE("the role decides listen and parents") {
+  check_error(base_with({{2, "id = \"district\""}, {3, "role = \"district\""}}),
+              ":5: node.parents: must be absent or empty for role district (the district is the "
+              "root)");
+  CHECK(load_node_config(write_file("district.toml",
+                                    base_with({{3, "role = \"district\""}, {5, "parents = []"}})))
+            .is_ok());
+  check_error(base_with({{3, "role = \"community\""}, {5, ""}}),
+              ": node.parents: required key is missing for role community");
+  check_error(base_with({{3, "role = \"community\""}, {5, "parents = []"}}),
+              ":5: node.parents: must not be empty for role community (primary parent first, "
+              "then fallbacks)");
+}
+
+TEST_CASE("the peer timeout must exceed the heartbeat interval, naming both keys") {
+  check_error(base_with({{14, "heartbeat_interval_ms = 5000"}}),
+              ":15: sync.peer_timeout_ms: 5000 must be greater than sync.heartbeat_interval_ms "
+              "(5000)");
+  // With only the heartbeat written, the default timeout is compared and the line is the
+  // heartbeat's.
+  check_error(base_with({{14, "heartbeat_interval_ms = 6000"}, {15, ""}}),
+              ":14: sync.peer_timeout_ms: 5000 must be greater than sync.heartbeat_interval_ms "
+              "(6000)");
+  // An out-of-range value is reported alone, not also compared.
+  check_error(base_with({{14, "heartbeat_interval_ms = 99999"}}),
+              ":14: sync.heartbeat_interval_ms: 99999 is out of range (100..60000)");
+}
+
+TEST_CASE("a TOML syntax error names the file and line") {
+  std::string path;
+  std::string message = load_error(base_with({{8, "key_file = \"node.key"}}), &path);
+  CHECK(message.rfind(path + ":8: TOML syntax error: ", 0) == 0);
+}
+
+TEST_CASE("every problem is reported at once, in line order") {
+  std::string path;
+  std::string message = load_error(base_with({{13, "batch_events_max = 0"},
+                                              {3, "role = \"hub\""},
+                                              {9, ""},
+                                              {11, "listen = \"10.0.0.1:8003\""}}),
+                                   &path);
+  std::vector<std::string> lines;
+  std::istringstream in(message);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] == path +
+                        ":3: node.role: \"hub\" is not a role (allowed: district, street, "
+                        "community)");
+  CHECK(lines[1].rfind(path + ":11: api.listen: \"10.0.0.1:8003\" is not a loopback", 0) == 0);
+  CHECK(lines[2] == path + ":13: sync.batch_events_max: 0 is out of range (1..10000)");
+  CHECK(lines[3] == path + ": paths.roster: required key is missing");
+}
+
+// --- Roster ---
+
+namespace {
+
+const std::string kKeyHex(64, 'a');
+
+// One [[node]] block of five lines: header, id, role, parent, sign_public_key.
+std::string node_block(const std::string& id, const std::string& role, const std::string& parent,
+                       const std::string& key_hex = kKeyHex) {
+  return "[[node]]\nid = \"" + id + "\"\nrole = \"" + role + "\"\nparent = \"" + parent +
+         "\"\nsign_public_key = \"" + key_hex + "\"\n";
+}
+
+// "version = 1" on line 1, then the blocks: block i starts on line 2 + 5 * i.
+std::string roster_text(const std::vector<std::string>& blocks) {
+  std::string out = "version = 1\n";
+  for (const auto& block : blocks) out += block;
+  return out;
+}
+
+std::string roster_error(const std::string& text) {
+  auto roster = parse_roster(text, "roster.toml");
+  REQUIRE_FALSE(roster.is_ok());
+  CHECK(roster.status().code() == Code::kInvalidArgument);
+  return roster.status().message();
+}
+
+void check_same(const Roster& a, const Roster& b) {
+  CHECK(a.version == b.version);
+  REQUIRE(a.nodes().size() == b.nodes().size());
+  for (const auto& [id, x] : a.nodes()) {
+    const RosterNode* y = b.find(id);
+    REQUIRE(y != nullptr);
+    CHECK(x.name == y->name);
+    CHECK(x.role == y->role);
+    CHECK(x.parent == y->parent);
+    CHECK(x.fallback_parents == y->fallback_parents);
+    CHECK(x.sign_public_key == y->sign_public_key);
+    CHECK(x.endpoint == y->endpoint);
+    CHECK(x.api == y->api);
+    CHECK(x.revoked == y->revoked);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a good roster loads with every field") {
+  auto roster = load_roster(kData + "/roster.toml");
+  REQUIRE_MESSAGE(roster.is_ok(), roster.status().to_string());
+  CHECK(roster->version == 3);
+  CHECK(roster->nodes().size() == 5);
+  const RosterNode* district = roster->find("district");
+  REQUIRE(district != nullptr);
+  CHECK(district->role == Role::kDistrict);
+  CHECK(district->parent.empty());
+  CHECK(district->name == "District approval centre");
+  CHECK(district->endpoint == "tcp://127.0.0.1:7000");
+  CHECK(district->api == "http://127.0.0.1:8000");
+  CHECK(to_hex(district->sign_public_key) ==
+        "5feceb66ffc86f38d952786c6d696c79c2dbc239dd4e91b46729d73a27fb57e9");
+  const RosterNode* terminal = roster->find("s01-c01");
+  REQUIRE(terminal != nullptr);
+  CHECK(terminal->role == Role::kCommunity);
+  CHECK(terminal->sign_public_key.size() == 32);
+  CHECK(terminal->fallback_parents == std::vector<std::string>{"s02"});
+  CHECK(terminal->name == "Community terminal, Street 1 \"north\"");
+  CHECK_FALSE(terminal->revoked);
+  CHECK(roster->find("s01-c02")->revoked);
+  CHECK(roster->children_of("s01") == std::vector<std::string>{"s01-c01", "s01-c02"});
+}
+
+TEST_CASE("a missing roster file is NotFound") {
+  auto roster = load_roster((temp_dir() / "absent-roster.toml").string());
+  REQUIRE_FALSE(roster.is_ok());
+  CHECK(roster.status().code() == Code::kNotFound);
+  CHECK(roster.status().message().find("cannot read roster file") != std::string::npos);
+}
+
+TEST_CASE("render_roster round-trips through parse_roster") {
+  auto original = load_roster(kData + "/roster.toml");
+  REQUIRE(original.is_ok());
+  std::string rendered = render_roster(*original);
+  auto reparsed = parse_roster(rendered, "rendered.toml");
+  REQUIRE_MESSAGE(reparsed.is_ok(), reparsed.status().to_string(), "\n", rendered);
+  check_same(*original, *reparsed);
+  CHECK(render_roster(*reparsed) == rendered);
+  // Names with characters TOML must escape survive too.
+  Roster odd = *original;
+  RosterNode node = *odd.find("s02");
+  node.name = "tab\there \\ \"quote\" \x01 ünïcode";
+  odd.add(node);
+  auto odd_back = parse_roster(render_roster(odd), "odd.toml");
+  REQUIRE_MESSAGE(odd_back.is_ok(), odd_back.status().to_string());
+  check_same(odd, *odd_back);
+}
+
+TEST_CASE("roster: a duplicate id names both nodes") {
+  std::string text =
+      roster_text({node_block("district", "district", ""), node_block("s01", "street", "district"),
+                   node_block("s01", "street", "district")});
+  CHECK(roster_error(text) ==
+        "roster.toml:13: node[2].id: \"s01\" is already used by node[1] (ids must be unique)");
+}
+
+TEST_CASE("roster: a parent or fallback that is not in the roster") {
+  std::string text =
+      roster_text({node_block("district", "district", ""), node_block("s01", "street", "s09")});
+  CHECK(roster_error(text) ==
+        "roster.toml:10: node[1].parent: \"s09\" is not a node in this roster");
+  text = roster_text({node_block("district", "district", ""),
+                      node_block("s01", "street", "district") + "fallback_parents = [\"s07\"]\n"});
+  CHECK(roster_error(text) ==
+        "roster.toml:12: node[1].fallback_parents[0]: \"s07\" is not a node in this roster");
+}
+
+TEST_CASE("roster: exactly one root, and it is the district") {
+  std::string text =
+      roster_text({node_block("district", "district", ""), node_block("s01", "street", "")});
+  CHECK(roster_error(text) ==
+        "roster.toml:10: node[1].parent: empty, but node[0] (\"district\") is already the root "
+        "(exactly one node may have an empty parent)");
+  text = roster_text({node_block("s01", "street", "")});
+  CHECK(roster_error(text) ==
+        "roster.toml:4: node[0].role: the root (empty parent) must have role district, found "
+        "street");
+  text = roster_text({node_block("s01", "street", "s02"), node_block("s02", "street", "s01")});
+  CHECK(roster_error(text).find(
+            "roster.toml: node: no node has an empty parent (exactly one root, the district, is "
+            "required)") != std::string::npos);
+}
+
+TEST_CASE("roster: a parent cycle is reported once with its chain") {
+  std::string text =
+      roster_text({node_block("district", "district", ""), node_block("s01", "street", "s02"),
+                   node_block("s02", "street", "s01"), node_block("s01-c01", "community", "s01")});
+  CHECK(roster_error(text) ==
+        "roster.toml:10: node[1].parent: cycle s01 -> s02 -> s01 (every parent chain must end at "
+        "the district)");
+  text = roster_text({node_block("district", "district", ""), node_block("s01", "street", "s01")});
+  CHECK(roster_error(text) ==
+        "roster.toml:10: node[1].parent: cycle s01 -> s01 (every parent chain must end at the "
+        "district)");
+}
+
+TEST_CASE("roster: a fallback below the node itself is refused") {
+  std::string text =
+      roster_text({node_block("district", "district", ""),
+                   node_block("s01", "street", "district") + "fallback_parents = [\"s01-c01\"]\n",
+                   node_block("s01-c01", "community", "s01")});
+  CHECK(roster_error(text) ==
+        "roster.toml:12: node[1].fallback_parents[0]: \"s01-c01\" lies below \"s01\" (a "
+        "fallback parent must not be a descendant)");
+}
+
+TEST_CASE("roster: a public key must be 64 hex characters") {
+  std::string text = roster_text({node_block("district", "district", "", "abc")});
+  CHECK(roster_error(text) ==
+        "roster.toml:6: node[0].sign_public_key: \"abc\" is not a public key (expected 64 hex "
+        "characters, 32 bytes; found 3 characters)");
+  std::string not_hex(64, 'z');
+  text = roster_text({node_block("district", "district", "", not_hex)});
+  CHECK(roster_error(text) == "roster.toml:6: node[0].sign_public_key: \"" + not_hex +
+                                  "\" is not a public key (expected 64 hex characters, 32 bytes; "
+                                  "found 64 characters)");
+}
+
+TEST_CASE("roster: bad fields are all reported with node index and key") {
+  std::string text = "version = 0\n" + node_block("district", "district", "") +
+                     node_block("S1", "hub", "district") + "colour = 1\nendpoint = \"tcp://x\"\n";
+  std::string message = roster_error(text);
+  CHECK(message ==
+        "roster.toml:1: version: 0 is out of range (1 or more)\n"
+        "roster.toml:8: node[1].id: \"S1\" is not a valid id (allowed: 1..64 characters of a-z, "
+        "0-9, '-', '_')\n"
+        "roster.toml:9: node[1].role: \"hub\" is not a role (allowed: district, street, "
+        "community)\n"
+        "roster.toml:12: node[1].colour: unknown key (allowed: id, name, role, parent, "
+        "fallback_parents, sign_public_key, endpoint, api, revoked)\n"
+        "roster.toml:13: node[1].endpoint: \"tcp://x\" is not an endpoint (allowed: "
+        "tcp://HOST:PORT, port 1..65535, IPv6 in brackets)");
+  CHECK(roster_error("version = 1\n[[node]\n").rfind("roster.toml:2: TOML syntax error: ", 0) == 0);
+}
+
+}  // namespace casesync

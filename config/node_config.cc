@@ -1,0 +1,238 @@
+#include "config/node_config.h"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+
+#include "config/toml_errors.h"
+
+namespace casesync {
+namespace {
+
+constexpr std::string_view kTopKeys[] = {"node", "paths", "api", "log", "sync"};
+constexpr std::string_view kNodeKeys[] = {"id", "role", "listen", "parents"};
+constexpr std::string_view kApiKeys[] = {"listen"};
+constexpr std::string_view kLogKeys[] = {"level"};
+constexpr std::string_view kLogLevels[] = {"debug", "info", "warning", "error"};
+
+struct PathSpec {
+  std::string_view key;
+  std::string NodeConfig::*field;
+};
+constexpr PathSpec kPaths[] = {
+    {"data_dir", &NodeConfig::data_dir},
+    {"key_file", &NodeConfig::key_file},
+    {"roster", &NodeConfig::roster_file},
+};
+
+struct LimitSpec {
+  std::string_view key;
+  std::uint32_t SyncLimits::*field;
+  std::uint32_t min;
+  std::uint32_t max;
+};
+// The ranges documented beside SyncLimits (node_config.h); keep the two in step.
+constexpr LimitSpec kLimits[] = {
+    {"batch_events_max", &SyncLimits::batch_events_max, 1, 10000},
+    {"batch_bytes_max", &SyncLimits::batch_bytes_max, 4u << 10, 16u << 20},
+    {"window_batches_max", &SyncLimits::window_batches_max, 1, 64},
+    {"resend_timeout_ms", &SyncLimits::resend_timeout_ms, 100, 600000},
+    {"heartbeat_interval_ms", &SyncLimits::heartbeat_interval_ms, 100, 60000},
+    {"peer_timeout_ms", &SyncLimits::peer_timeout_ms, 300, 600000},
+};
+
+template <typename Spec, std::size_t N>
+constexpr std::array<std::string_view, N> keys_of(const Spec (&specs)[N]) {
+  std::array<std::string_view, N> keys{};
+  for (std::size_t i = 0; i < N; ++i) keys[i] = specs[i].key;
+  return keys;
+}
+constexpr auto kPathKeys = keys_of(kPaths);
+constexpr auto kSyncKeys = keys_of(kLimits);
+
+// A file without [sync] gets the defaults, so they must pass the same checks as a written value.
+constexpr bool defaults_are_valid() {
+  SyncLimits defaults;
+  for (const LimitSpec& spec : kLimits) {
+    std::uint32_t value = defaults.*spec.field;
+    if (value < spec.min || value > spec.max) return false;
+  }
+  return defaults.heartbeat_interval_ms < defaults.peer_timeout_ms;
+}
+static_assert(defaults_are_valid(), "SyncLimits defaults must lie in their documented ranges");
+
+// The tree's shape depends on the role: the district is the root and every other node has a
+// parent to sync with; district and street serve children, so they must listen.
+void check_role_links(TableReader& node, Role role) {
+  std::string for_role = "for role " + std::string(role_name(role));
+  if (role != Role::kCommunity && node.node("listen") == nullptr) {
+    node.errors().missing(node.full_key("listen"), for_role);
+  }
+  const toml::node* parents_node = node.node("parents");
+  const toml::array* parents = parents_node ? parents_node->as_array() : nullptr;
+  if (role == Role::kDistrict) {
+    if (parents && !parents->empty()) {
+      node.error("parents", "must be absent or empty for role district (the district is the root)");
+    }
+  } else if (parents_node == nullptr) {
+    node.errors().missing(node.full_key("parents"), for_role);
+  } else if (parents && parents->empty()) {
+    node.error("parents",
+               "must not be empty " + for_role + " (primary parent first, then fallbacks)");
+  }
+}
+
+void read_node(TableReader node, NodeConfig& config) {
+  node.allow_only(kNodeKeys);
+  if (auto id = node.string("id", Presence::kRequired)) {
+    if (auto problem = node_id_problem(*id)) node.error("id", *problem);
+    config.node_id = *id;
+  }
+  std::optional<Role> role;
+  if (auto name = node.string("role", Presence::kRequired)) {
+    role = role_from_name(*name);
+    if (role) config.role = *role;
+    if (!role) node.error("role", not_a_role(*name));
+  }
+  if (auto listen = node.string("listen", Presence::kOptional)) {
+    if (auto problem = endpoint_problem(*listen)) node.error("listen", *problem);
+    config.listen_endpoint = *listen;
+  }
+  if (auto parents = node.strings("parents", Presence::kOptional)) {
+    for (std::size_t i = 0; i < parents->size(); ++i) {
+      if (auto problem = endpoint_problem((*parents)[i])) {
+        node.error_at(node.element("parents", i), "parents[" + std::to_string(i) + "]", *problem);
+      }
+    }
+    config.parent_endpoints = *parents;
+  }
+  if (role) check_role_links(node, *role);
+}
+
+// Relative paths follow the config file, not the daemon's working directory (systemd starts
+// it in /).
+std::string resolve(const std::filesystem::path& base_dir, const std::string& path) {
+  std::filesystem::path p(path);
+  return (p.is_absolute() ? p : base_dir / p).lexically_normal().string();
+}
+
+void read_paths(TableReader paths, const std::filesystem::path& base_dir, NodeConfig& config) {
+  paths.allow_only(kPathKeys);
+  for (const PathSpec& spec : kPaths) {
+    auto value = paths.string(spec.key, Presence::kRequired);
+    if (!value) continue;
+    if (value->empty()) {
+      paths.error(spec.key, "must not be empty");
+      continue;
+    }
+    config.*spec.field = resolve(base_dir, *value);
+  }
+}
+
+bool is_octet(std::string_view part) {
+  if (part.empty() || part.size() > 3) return false;
+  int value = 0;
+  for (char c : part) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  return value <= 255;
+}
+
+bool is_loopback_host(std::string_view host) {
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8, written as four decimal octets.
+  std::size_t start = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    std::size_t dot = host.find('.', start);
+    std::string_view part = host.substr(start, dot == host.npos ? host.npos : dot - start);
+    if (!is_octet(part) || (octet == 0 && part != "127")) return false;
+    if (dot == host.npos) return octet == 3;
+    start = dot + 1;
+  }
+  return false;  // a fifth octet
+}
+
+// The local API has no authentication; only processes on this machine may reach it.
+void read_api(TableReader api, NodeConfig& config) {
+  api.allow_only(kApiKeys);
+  auto listen = api.string("listen", Presence::kRequired);
+  if (!listen) return;
+  auto host_port = split_host_port(*listen);
+  if (!host_port) {
+    api.error("listen", in_quotes(*listen) + " is not HOST:PORT (port 1..65535)");
+  } else if (!is_loopback_host(host_port->first)) {
+    api.error("listen",
+              in_quotes(*listen) +
+                  " is not a loopback address (allowed: 127.x.x.x, ::1, [::1], localhost)");
+  }
+  config.api_address = *listen;
+}
+
+void read_log(TableReader log, NodeConfig& config) {
+  log.allow_only(kLogKeys);
+  auto level = log.string("level", Presence::kOptional);
+  if (!level) return;
+  if (std::find(std::begin(kLogLevels), std::end(kLogLevels), *level) == std::end(kLogLevels)) {
+    log.error("level",
+              in_quotes(*level) + " is not a log level (allowed: " + join_names(kLogLevels) + ")");
+  }
+  config.log_level = *level;
+}
+
+void read_sync(TableReader sync, SyncLimits& limits) {
+  sync.allow_only(kSyncKeys);
+  bool all_valid = true;
+  for (const LimitSpec& spec : kLimits) {
+    auto value = sync.integer(spec.key, Presence::kOptional);
+    if (!value) {
+      all_valid = all_valid && sync.node(spec.key) == nullptr;
+      continue;
+    }
+    if (*value < spec.min || *value > spec.max) {
+      sync.error(spec.key, std::to_string(*value) + " is out of range (" +
+                               std::to_string(spec.min) + ".." + std::to_string(spec.max) + ")");
+      all_valid = false;
+      continue;
+    }
+    limits.*spec.field = static_cast<std::uint32_t>(*value);
+  }
+  // A peer is declared down only after several missed heartbeats; an invalid value above has
+  // already been reported, and the default standing in for it would only confuse.
+  if (!all_valid || limits.peer_timeout_ms > limits.heartbeat_interval_ms) return;
+  const toml::node* where = sync.node("peer_timeout_ms");
+  if (where == nullptr) where = sync.node("heartbeat_interval_ms");
+  sync.error_at(where, "peer_timeout_ms",
+                std::to_string(limits.peer_timeout_ms) + " must be greater than " +
+                    sync.full_key("heartbeat_interval_ms") + " (" +
+                    std::to_string(limits.heartbeat_interval_ms) + ")");
+}
+
+std::filesystem::path directory_of(const std::string& path) {
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  return (error ? std::filesystem::path(path) : absolute).parent_path();
+}
+
+}  // namespace
+
+Result<NodeConfig> load_node_config(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, read_text_file(path, "config file"));
+  ASSIGN_OR_RETURN(toml::table root, parse_toml(text, path));
+  NodeConfig config;
+  config.source_path = path;
+  TomlErrors errors(path);
+  TableReader top(root, "", errors);
+  top.allow_only(kTopKeys);
+  read_node(top.table("node"), config);
+  read_paths(top.table("paths"), directory_of(path), config);
+  read_api(top.table("api"), config);
+  read_log(top.table("log"), config);
+  read_sync(top.table("sync"), config.sync);
+  RETURN_IF_ERROR(errors.to_status());
+  return config;
+}
+
+}  // namespace casesync

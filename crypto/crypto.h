@@ -1,0 +1,75 @@
+// The crypto suite behind one small interface: sign, verify, hash, and keys. Everything else in
+// casesync calls these and nothing in libsodium directly, so a national-standard suite
+// (SM2/SM3/SM4) can be added later without touching sync/.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/bytes.h"
+#include "common/status.h"
+
+namespace casesync::crypto {
+
+constexpr std::size_t kSignPublicKeyBytes = 32;
+constexpr std::size_t kSignSecretKeyBytes = 64;  // libsodium's seed || public key
+constexpr std::size_t kSignatureBytes = 64;
+constexpr std::size_t kCurveKeyBytes = 32;
+
+// Domain tags keep a signature made for one purpose from being valid for another.
+inline constexpr std::string_view kEventDomain = "casesync/event/v1";
+inline constexpr std::string_view kRosterDomain = "casesync/roster/v1";
+inline constexpr std::string_view kHealthDomain = "casesync/health/v1";
+
+// Must be called once before anything below; safe to call again.
+Status init();
+
+// An Ed25519 secret key in sodium_malloc'd memory (guard pages, no swap), wiped on destruction.
+// Move-only: a copy of a secret would outlive the wipe.
+class SecretKey {
+ public:
+  SecretKey();
+  ~SecretKey();
+  SecretKey(SecretKey&& other) noexcept;
+  SecretKey& operator=(SecretKey&& other) noexcept;
+  SecretKey(const SecretKey&) = delete;
+  SecretKey& operator=(const SecretKey&) = delete;
+
+  unsigned char* data() { return bytes_; }
+  const unsigned char* data() const { return bytes_; }
+  bool empty() const { return bytes_ == nullptr; }
+
+ private:
+  unsigned char* bytes_ = nullptr;  // kSignSecretKeyBytes, owned
+};
+
+struct KeyPair {
+  std::string public_key;  // kSignPublicKeyBytes raw bytes
+  SecretKey secret;
+};
+
+KeyPair generate_keypair();
+
+// Ed25519 over domain || message.
+std::string sign(const SecretKey& secret, std::string_view domain, std::string_view message);
+bool verify(std::string_view public_key, std::string_view domain, std::string_view message,
+            std::string_view signature);
+
+// BLAKE2b-256.
+Hash32 hash(std::string_view bytes);
+
+// CurveZMQ keys derived from the Ed25519 identity (one identity file per node).
+std::string curve_public_from_sign_public(std::string_view sign_public_key);
+std::string curve_secret_from_sign_secret(const SecretKey& secret);
+
+// Key files. The secret file holds hex text and is created 0600; the public file holds hex text.
+// write_keypair refuses to overwrite an existing secret file.
+Status write_keypair(const std::string& secret_path, const std::string& public_path,
+                     const KeyPair& pair);
+// Refuses (kPermission, naming the file and its mode) a secret file readable or writable by
+// group or others.
+Result<KeyPair> load_keypair(const std::string& secret_path);
+Result<std::string> load_public_key(const std::string& public_path);
+
+}  // namespace casesync::crypto

@@ -1,0 +1,221 @@
+// Proves signatures, BLAKE2b, curve keys and key files (0600, no overwrite, no leaks) behave.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "crypto/crypto.h"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "common/bytes.h"
+
+using namespace casesync;
+using namespace casesync::crypto;
+
+namespace {
+
+KeyPair fresh_keypair() {
+  REQUIRE(init().is_ok());
+  return generate_keypair();
+}
+
+// A private directory under /tmp, removed with everything in it.
+struct TempDir {
+  TempDir() {
+    char pattern[] = "/tmp/casesync-crypto-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const char* name) const { return path + "/" + name; }
+  std::string path;
+};
+
+void write_text(const std::string& path, const std::string& text, mode_t mode) {
+  std::ofstream(path) << text;
+  REQUIRE(chmod(path.c_str(), mode) == 0);
+}
+
+mode_t file_mode(const std::string& path) {
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  return st.st_mode & 0777;
+}
+
+std::string flip_bit(std::string s, std::size_t i) {
+  s[i] = static_cast<char>(s[i] ^ 0x01);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a signature verifies for its key, domain and message only") {
+  KeyPair pair = fresh_keypair();
+  const std::string message = "case 42: approved";
+  std::string sig = sign(pair.secret, kEventDomain, message);
+  REQUIRE(sig.size() == kSignatureBytes);
+  CHECK(verify(pair.public_key, kEventDomain, message, sig));
+
+  CHECK_FALSE(verify(pair.public_key, kEventDomain, flip_bit(message, 3), sig));
+  CHECK_FALSE(verify(pair.public_key, kEventDomain, message, flip_bit(sig, 10)));
+  CHECK_FALSE(verify(pair.public_key, flip_bit(std::string(kEventDomain), 0), message, sig));
+  CHECK_FALSE(verify(pair.public_key, kRosterDomain, message, sig));
+  CHECK_FALSE(verify(fresh_keypair().public_key, kEventDomain, message, sig));
+}
+
+TEST_CASE("a signature covers the plain concatenation domain || message") {
+  // Documented behaviour: the signature covers domain || message, so callers must use fixed tags.
+  KeyPair pair = fresh_keypair();
+  std::string sig = sign(pair.secret, "ab", "c");
+  CHECK(verify(pair.public_key, "a", "bc", sig));
+}
+
+TEST_CASE("large messages sign and verify (heap path)") {
+  KeyPair pair = fresh_keypair();
+  const std::string message(100000, 'x');
+  std::string sig = sign(pair.secret, kEventDomain, message);
+  CHECK(verify(pair.public_key, kEventDomain, message, sig));
+  CHECK_FALSE(verify(pair.public_key, kEventDomain, flip_bit(message, 99999), sig));
+}
+
+TEST_CASE("wrong-size keys and signatures are rejected without crashing") {
+  KeyPair pair = fresh_keypair();
+  std::string sig = sign(pair.secret, kEventDomain, "m");
+  CHECK_FALSE(verify("", kEventDomain, "m", sig));
+  CHECK_FALSE(verify(pair.public_key.substr(0, 31), kEventDomain, "m", sig));
+  CHECK_FALSE(verify(pair.public_key + "x", kEventDomain, "m", sig));
+  CHECK_FALSE(verify(pair.public_key, kEventDomain, "m", ""));
+  CHECK_FALSE(verify(pair.public_key, kEventDomain, "m", sig.substr(0, 63)));
+  CHECK_FALSE(verify(pair.public_key, kEventDomain, "m", sig + "x"));
+  CHECK_FALSE(verify(std::string(32, '\0'), kEventDomain, "m", std::string(64, '\0')));
+}
+
+TEST_CASE("hash is BLAKE2b-256") {
+  REQUIRE(init().is_ok());
+  CHECK(to_hex(hash("")) == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+  CHECK(hash("a") != hash("b"));
+}
+
+TEST_CASE("SecretKey moves hand over the memory and leave the source empty") {
+  KeyPair pair = fresh_keypair();
+  SecretKey moved(std::move(pair.secret));
+  CHECK(pair.secret.empty());  // NOLINT(bugprone-use-after-move): the contract under test
+  CHECK_FALSE(moved.empty());
+  SecretKey assigned;
+  assigned = std::move(moved);
+  CHECK(moved.empty());  // NOLINT(bugprone-use-after-move)
+  CHECK(verify(pair.public_key, kEventDomain, "m", sign(assigned, kEventDomain, "m")));
+}
+
+TEST_CASE("curve keys are 32 bytes and deterministic") {
+  KeyPair pair = fresh_keypair();
+  std::string curve_public = curve_public_from_sign_public(pair.public_key);
+  std::string curve_secret = curve_secret_from_sign_secret(pair.secret);
+  CHECK(curve_public.size() == kCurveKeyBytes);
+  CHECK(curve_secret.size() == kCurveKeyBytes);
+  CHECK(curve_public == curve_public_from_sign_public(pair.public_key));
+  CHECK(curve_secret == curve_secret_from_sign_secret(pair.secret));
+  CHECK(curve_public_from_sign_public("short").empty());
+  CHECK(curve_secret_from_sign_secret(SecretKey(std::move(pair.secret))) == curve_secret);
+}
+
+TEST_CASE("key files round trip; the secret file is created 0600") {
+  TempDir dir;
+  KeyPair pair = fresh_keypair();
+  const std::string secret_path = dir.file("node.key");
+  const std::string public_path = dir.file("node.pub");
+  REQUIRE(write_keypair(secret_path, public_path, pair).is_ok());
+  CHECK(file_mode(secret_path) == 0600);
+
+  Result<KeyPair> loaded = load_keypair(secret_path);
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->public_key == pair.public_key);
+  CHECK(verify(pair.public_key, kEventDomain, "m", sign(loaded->secret, kEventDomain, "m")));
+
+  Result<std::string> public_key = load_public_key(public_path);
+  REQUIRE(public_key.is_ok());
+  CHECK(*public_key == pair.public_key);
+}
+
+TEST_CASE("write_keypair never overwrites an existing secret file") {
+  TempDir dir;
+  const std::string secret_path = dir.file("node.key");
+  KeyPair first = fresh_keypair();
+  REQUIRE(write_keypair(secret_path, dir.file("node.pub"), first).is_ok());
+  Status s = write_keypair(secret_path, dir.file("other.pub"), fresh_keypair());
+  CHECK_FALSE(std::filesystem::exists(dir.file("other.pub")));
+  CHECK(s.code() == Code::kInvalidArgument);
+  CHECK(s.message().find(secret_path) != std::string::npos);
+  Result<KeyPair> loaded = load_keypair(secret_path);
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->public_key == first.public_key);
+}
+
+TEST_CASE("a stale public file is replaced by the one matching a new secret") {
+  TempDir dir;
+  const std::string public_path = dir.file("node.pub");
+  write_text(public_path, "stale\n", 0644);
+  KeyPair pair = fresh_keypair();
+  REQUIRE(write_keypair(dir.file("node.key"), public_path, pair).is_ok());
+  Result<std::string> public_key = load_public_key(public_path);
+  REQUIRE(public_key.is_ok());
+  CHECK(*public_key == pair.public_key);
+}
+
+TEST_CASE("a secret file readable by group or others is refused, naming path and mode") {
+  TempDir dir;
+  const std::string secret_path = dir.file("node.key");
+  REQUIRE(write_keypair(secret_path, dir.file("node.pub"), fresh_keypair()).is_ok());
+  for (mode_t mode : {mode_t{0644}, mode_t{0640}, mode_t{0604}}) {
+    REQUIRE(chmod(secret_path.c_str(), mode) == 0);
+    Result<KeyPair> loaded = load_keypair(secret_path);
+    REQUIRE_FALSE(loaded.is_ok());
+    CHECK(loaded.status().code() == Code::kPermission);
+    const std::string& message = loaded.status().message();
+    CHECK(message.find(secret_path) != std::string::npos);
+    char mode_text[8];
+    std::snprintf(mode_text, sizeof mode_text, "%04o", static_cast<unsigned>(mode));
+    CHECK(message.find(mode_text) != std::string::npos);
+    CHECK(message.find("chmod 600") != std::string::npos);
+  }
+}
+
+TEST_CASE("a missing key file is kNotFound and points at keygen") {
+  TempDir dir;
+  Result<KeyPair> loaded = load_keypair(dir.file("absent.key"));
+  REQUIRE_FALSE(loaded.is_ok());
+  CHECK(loaded.status().code() == Code::kNotFound);
+  CHECK(loaded.status().message().find(dir.file("absent.key")) != std::string::npos);
+  CHECK(loaded.status().message().find("casesyncctl keygen") != std::string::npos);
+  CHECK(load_public_key(dir.file("absent.pub")).status().code() == Code::kNotFound);
+}
+
+TEST_CASE("malformed key files are kCorruption and their bytes stay out of the message") {
+  TempDir dir;
+  const std::string path = dir.file("bad.key");
+  KeyPair pair = fresh_keypair();
+  // The public half of a real key replaced by another key's: valid hex, inconsistent key.
+  const std::string inconsistent =
+      to_hex(std::string_view(reinterpret_cast<const char*>(pair.secret.data()), 32)) +
+      to_hex(fresh_keypair().public_key);
+  for (const std::string& text :
+       {std::string("not hex at all\n"), std::string(""), std::string(126, 'a') + "\n",
+        std::string(130, 'a') + "\n", std::string(127, 'a') + "g\n", std::string(300, 'a'),
+        inconsistent + "\n"}) {
+    write_text(path, text, 0600);
+    Result<KeyPair> loaded = load_keypair(path);
+    REQUIRE_FALSE(loaded.is_ok());
+    CHECK(loaded.status().code() == Code::kCorruption);
+    CHECK(loaded.status().message().find(path) != std::string::npos);
+    CHECK(loaded.status().message().find(inconsistent.substr(0, 16)) == std::string::npos);
+    std::filesystem::remove(path);
+  }
+  write_text(path, "abcd\n", 0644);
+  CHECK(load_public_key(path).status().code() == Code::kCorruption);
+  write_text(path, std::string(64, 'z') + "\n", 0644);
+  CHECK(load_public_key(path).status().code() == Code::kCorruption);
+}

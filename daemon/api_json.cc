@@ -1,0 +1,87 @@
+#include "daemon/api_json.h"
+
+#include <ctime>
+
+#include "sync/hlc.h"
+
+namespace casesync {
+
+using nlohmann::json;
+
+std::string format_time_ms(std::uint64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<unsigned>(ms % 1000));
+  return buf;
+}
+
+json event_json(const OrderedEvent& o) {
+  json parents = json::array();
+  for (const auto& p : o.event.parents) parents.push_back(to_hex(p));
+  return {{"origin", o.event.origin},
+          {"seq", o.event.seq},
+          {"hlc", o.event.hlc},
+          {"time", format_time_ms(HybridClock::millis(o.event.hlc))},
+          {"case_id", o.event.case_id},
+          {"kind", o.event.kind},
+          {"body", o.event.body},
+          {"hash", to_hex(o.record.hash)},
+          {"parents", parents},
+          {"local_seq", o.record.local_seq}};
+}
+
+json case_json(const std::string& case_id, const std::vector<OrderedEvent>& ordered) {
+  json events = json::array();
+  for (const auto& o : ordered) events.push_back(event_json(o));
+  const Event& first = ordered.front().event;
+  return {{"id", case_id},
+          {"origin", first.origin},
+          {"matter", first.field("matter")},
+          {"applicant", first.field("applicant")},
+          {"status", ordered.back().event.kind},
+          {"event_count", ordered.size()},
+          {"state_hash", to_hex(events_digest(ordered))},
+          {"events", events}};
+}
+
+json links_json(const std::vector<LinkStatus>& links, std::uint64_t now_ms) {
+  json out = json::array();
+  for (const auto& l : links) {
+    out.push_back({{"peer", l.peer},
+                   {"direction", l.is_parent ? "parent" : "child"},
+                   {"state", link_state_name(l.state)},
+                   {"sent_acked_pos", l.sent_acked_pos},
+                   {"recv_applied_pos", l.recv_applied_pos},
+                   {"in_flight_batches", l.in_flight_batches},
+                   {"backlog_events", l.backlog_events},
+                   {"backlog_oldest_age_ms",
+                    l.backlog_oldest_hlc == 0
+                        ? 0
+                        : now_ms - std::min(now_ms, HybridClock::millis(l.backlog_oldest_hlc))},
+                   {"last_heard_ms_ago", l.last_heard_ms == 0 ? -1
+                                                              : static_cast<std::int64_t>(
+                                                                    now_ms - l.last_heard_ms)},
+                   {"rtt_ms", l.srtt_ms},
+                   {"clock_offset_ms", l.clock_offset_ms}});
+  }
+  return out;
+}
+
+json counters_json(const NodeCounters& c) {
+  json peers = json::object();
+  for (const auto& [p, pc] : c.peers) {
+    peers[p] = {{"events_in", pc.events_in},   {"events_out", pc.events_out},
+                {"bytes_in", pc.bytes_in},     {"bytes_out", pc.bytes_out},
+                {"batches_resent", pc.batches_resent}, {"rejects", pc.rejects}};
+  }
+  return {{"events_authored", c.events_authored}, {"events_applied", c.events_applied},
+          {"events_duplicate", c.events_duplicate}, {"equivocations", c.equivocations},
+          {"commit_failures", c.commit_failures},   {"rejects", c.rejects},
+          {"peers", peers}};
+}
+
+}  // namespace casesync

@@ -1,0 +1,186 @@
+#include "daemon/node_runtime.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "config/roster_file.h"
+#include "daemon/log.h"
+
+namespace casesync {
+
+namespace {
+constexpr std::uint64_t kTickIntervalMs = 50;  // timers in the core are checked this often
+constexpr long kPollTimeoutMs = 50;
+}  // namespace
+
+NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {}
+
+NodeRuntime::~NodeRuntime() {
+  if (transport_) transport_->close();
+  if (signal_fd_ >= 0) close(signal_fd_);
+}
+
+Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(NodeConfig config) {
+  std::unique_ptr<NodeRuntime> rt(new NodeRuntime(std::move(config)));
+  RETURN_IF_ERROR(rt->open_parts());
+  return rt;
+}
+
+Status NodeRuntime::open_parts() {
+  RETURN_IF_ERROR(crypto::init());
+  ASSIGN_OR_RETURN(Roster roster, load_roster(config_.roster_file));
+  const RosterNode* me = roster.find(config_.node_id);
+  if (!me) {
+    return Status::error(Code::kInvalidArgument,
+                         config_.roster_file + ": node " + config_.node_id +
+                             " is not in the roster; enroll it before starting it");
+  }
+  ASSIGN_OR_RETURN(keys_, crypto::load_keypair(config_.key_file));
+  if (keys_.public_key != me->sign_public_key) {
+    return Status::error(Code::kPermission,
+                         config_.key_file + ": this key is not the one the roster lists for " +
+                             config_.node_id + " (" + config_.roster_file + ")");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) {
+    return Status::error(Code::kIoError,
+                         config_.data_dir + ": cannot create the data directory: " + ec.message());
+  }
+  ASSIGN_OR_RETURN(store_, SqliteStore::open(config_.data_dir + "/casesync.db"));
+  started_at_ms_ = clock_.now_ms();
+  core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
+                                     &keys_.secret);
+  RETURN_IF_ERROR(core_->start(started_at_ms_));
+  TransportOptions topt{config_.node_id, config_.listen_endpoint,
+                        config_.parent_endpoints.empty() ? "" : config_.parent_endpoints.front(),
+                        core_->parent(), config_.sync};
+  transport_ = std::make_unique<Transport>(&context_, topt);
+  RETURN_IF_ERROR(transport_->start());
+  signal_fd_ = open_signalfd();
+  if (signal_fd_ < 0) return Status::error(Code::kInternal, "signalfd failed");
+  return Status::ok();
+}
+
+int NodeRuntime::open_signalfd() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  // Blocked in every thread (the API threads inherit the mask when started after this), so the
+  // signals arrive only through the fd the loop polls.
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+std::string NodeRuntime::next_case_id() {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%06llu",
+                static_cast<unsigned long long>(core_->last_seq() + 1));
+  return config_.node_id + "-" + buf;
+}
+
+bool NodeRuntime::handle_signals() {
+  signalfd_siginfo info{};
+  while (read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
+    if (info.ssi_signo == SIGHUP) {
+      reload_config();
+    } else {
+      log_info(std::string("received ") + strsignal(static_cast<int>(info.ssi_signo)) +
+               ", draining and stopping");
+      return true;
+    }
+  }
+  return false;
+}
+
+void NodeRuntime::reload_config() {
+  auto fresh = load_node_config(config_.source_path);
+  if (!fresh.is_ok()) {
+    log_error("SIGHUP: keeping the running config; the new one is invalid:\n" +
+              fresh.status().message());
+    return;
+  }
+  if (auto level = log_level_from_name(fresh->log_level); level.is_ok()) log_set_threshold(*level);
+  log_info("SIGHUP: config " + config_.source_path + " reloaded (log level " +
+           fresh->log_level + "; endpoint and path changes take effect on restart)");
+  config_.log_level = fresh->log_level;
+}
+
+void NodeRuntime::deliver_effects() {
+  for (auto& s : core_->take_sends()) {
+    if (transport_->send(s.peer, s.frame) == SendOutcome::kPeerGone) {
+      core_->on_link_down(s.peer, clock_.now_ms());
+    }
+  }
+  for (auto& a : core_->take_alerts()) {
+    std::string line = std::string("alert=") + alert_kind_name(a.kind) +
+                       (a.peer.empty() ? "" : " peer=" + a.peer) + " " + a.detail;
+    switch (a.kind) {
+      case AlertKind::kPeerUp: log_info(line); break;
+      case AlertKind::kPeerDown: log_warning(line); break;
+      case AlertKind::kBadInput: log_warning(line); break;
+      case AlertKind::kEquivocation: log_error(line); break;
+      case AlertKind::kDiskTrouble: log_error(line); break;
+    }
+  }
+}
+
+int NodeRuntime::run() {
+  std::uint64_t watchdog_usec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  sd_notify(0, "READY=1\nSTATUS=serving");
+  log_info("serving: listen=" + (config_.listen_endpoint.empty() ? "-" : config_.listen_endpoint) +
+           " parent=" + (core_->parent().empty() ? "-" : core_->parent()) +
+           " api=" + config_.api_address);
+  std::uint64_t last_tick = 0, last_watchdog = 0;
+  Transport::Handlers handlers{
+      [&](const std::string& peer, std::string frame) {
+        core_->on_frame(peer, frame, clock_.now_ms());
+      },
+      [&](const std::string& peer) { core_->on_link_up(peer, clock_.now_ms()); },
+      [&](const std::string& peer) { core_->on_link_down(peer, clock_.now_ms()); }};
+  while (!stopping_) {
+    std::vector<zmq::pollitem_t> items;
+    transport_->add_poll_items(&items);
+    items.push_back({nullptr, signal_fd_, ZMQ_POLLIN, 0});
+    items.push_back({nullptr, tasks_.fd(), ZMQ_POLLIN, 0});
+    try {
+      zmq::poll(items, std::chrono::milliseconds(kPollTimeoutMs));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) {
+        log_error(std::string("poll failed: ") + e.what());
+        return 1;
+      }
+    }
+    transport_->handle(items, 0, handlers);
+    if (items[3].revents & ZMQ_POLLIN) stopping_ = handle_signals();
+    if (items[4].revents & ZMQ_POLLIN) tasks_.run_pending();
+    const std::uint64_t now = clock_.now_ms();
+    if (now - last_tick >= kTickIntervalMs) {
+      core_->on_tick(now);
+      last_tick = now;
+    }
+    deliver_effects();
+    if (watchdog && (now - last_watchdog) * 1000 >= watchdog_usec / 2) {
+      sd_notify(0, "WATCHDOG=1");
+      last_watchdog = now;
+    }
+  }
+  sd_notify(0, "STOPPING=1");
+  // Drain: answer what already arrived and hand queued frames to ZeroMQ. Everything received is
+  // committed already; whatever is unacknowledged is resent by its sender after restart.
+  tasks_.run_pending();
+  core_->on_tick(clock_.now_ms());
+  deliver_effects();
+  log_info("stopped");
+  return 0;
+}
+
+}  // namespace casesync

@@ -1,0 +1,63 @@
+// NodeRuntime: one running node. Owns, in start order, the store, the protocol core, the ZeroMQ
+// transport and the event loop; the API server (daemon/api_server.h) reaches the core only
+// through tasks() so that one thread owns all of it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "config/node_config.h"
+#include "crypto/crypto.h"
+#include "daemon/clock.h"
+#include "daemon/task_queue.h"
+#include "daemon/transport.h"
+#include "storage/sqlite_store.h"
+#include "sync/sync_node.h"
+
+namespace casesync {
+
+class NodeRuntime {
+ public:
+  // Opens keys, storage and sockets. Fails with a message naming the file or endpoint at fault.
+  static Result<std::unique_ptr<NodeRuntime>> open(NodeConfig config);
+  ~NodeRuntime();
+
+  // Runs the loop until SIGTERM/SIGINT (returns 0) or a fatal error (returns non-zero).
+  int run();
+
+  // --- for the API, on the loop thread only (via tasks()) ---
+  TaskQueue& tasks() { return tasks_; }
+  SyncNode& core() { return *core_; }
+  SqliteStore& store() { return *store_; }
+  const NodeConfig& config() const { return config_; }
+  const Transport& transport() const { return *transport_; }
+  std::uint64_t now_ms() const { return clock_.now_ms(); }
+  std::uint64_t started_at_ms() const { return started_at_ms_; }
+  // A new case id: this node's id and its next sequence number, unique in the district.
+  std::string next_case_id();
+
+ private:
+  explicit NodeRuntime(NodeConfig config);
+  Status open_parts();
+  int open_signalfd();
+  bool handle_signals();
+  void deliver_effects();
+  void reload_config();
+
+  NodeConfig config_;
+  DaemonClock clock_;
+  std::uint64_t started_at_ms_ = 0;
+  crypto::KeyPair keys_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SyncNode> core_;
+  zmq::context_t context_{1};
+  std::unique_ptr<Transport> transport_;
+  TaskQueue tasks_;
+  int signal_fd_ = -1;
+  bool stopping_ = false;
+};
+
+}  // namespace casesync

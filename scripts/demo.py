@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""casesync demo: a whole district on loopback — 1 district, 13 town-streets, 2 communities under
+each (40 real casesyncd processes, each with its own key, config and SQLite file). Cases are
+created at community terminals and at the district, and the demo shows where they arrive.
+
+  make demo                      # run the scenario, then keep the district up until Ctrl-C
+  make demo DEMO_ARGS=--once     # run, print the summary, exit 0 only if every node holds
+                                 # exactly what it should
+"""
+
+import argparse
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+import harness  # noqa: E402
+from harness import Testbed, expected_holders, log, poll_until  # noqa: E402
+
+STREETS = 13
+COMMUNITIES = 2
+
+
+def scenario(tb):
+    """Creates the demo's cases; returns {case_id: (origin, [forward targets], created_at)}."""
+    cases = {}
+
+    def create(node, matter, applicant):
+        c = tb.post(node, "/api/cases", {"matter": matter, "applicant": applicant})
+        cases[c["id"]] = (node, [], time.monotonic())
+        return c["id"]
+
+    create("s01-c01", "QY-001", "Wang Fang")        # enterprise registration at a community
+    create("s05-c02", "SP-014", "Chen Jie")         # food business licence
+    create("s13-c01", "QY-001", "Zhao Lei")
+    create("s07", "MZ-003", "Liu Yang")             # at a street centre
+    d1 = create("district", "SP-014", "Sun Li")     # received at the district window...
+    tb.post("district", f"/api/cases/{d1}/forward", {"to": "s09-c02"})  # ...sent to a community
+    cases[d1][1].append("s09-c02")
+    return cases
+
+
+def wait_for_holdings(tb, cases, parent):
+    """Polls every node until it holds its cases; records when each case was first seen where."""
+    seen = {cid: {} for cid in cases}
+    want = {cid: expected_holders(parent, o, f) for cid, (o, f, _) in cases.items()}
+
+    def all_arrived():
+        now = time.monotonic()
+        for node in tb.nodes:
+            held = tb.case_ids(node)
+            for cid in held & set(cases):
+                seen[cid].setdefault(node, now - cases[cid][2])
+        return all(want[c] <= set(seen[c]) for c in cases)
+
+    poll_until("every case to reach every node that should hold it", all_arrived, timeout_s=60)
+    return seen, want
+
+
+def print_timelines(tb, cases, seen):
+    log("\n== Where each case went ==")
+    for cid, (origin, fwd, _) in cases.items():
+        c = tb.get(origin, f"/api/cases/{cid}")
+        log(f"case {cid}  matter={c['matter']}  applicant={c['applicant']}"
+            + (f"  forwarded to {', '.join(fwd)}" if fwd else ""))
+        for node, t in sorted(seen[cid].items(), key=lambda kv: kv[1]):
+            label = "created" if node == origin else "arrived"
+            log(f"   +{t * 1000:7.0f} ms  {label:8} {node}")
+
+
+def print_holdings(tb, want):
+    log("\n== What each node holds ==")
+    log(f"{'NODE':10} {'ROLE':10} {'CASES':>5} {'EVENTS':>6}  CASE IDS")
+    ok = True
+    for node, info in tb.nodes.items():
+        st = tb.get(node, "/api/status")
+        held = tb.case_ids(node)
+        should = {c for c, holders in want.items() if node in holders}
+        mark = "" if held == should else f"   <-- expected {sorted(should)}"
+        ok &= held == should
+        log(f"{node:10} {info['role']:10} {len(held):5} {st['store']['events']:6}  "
+            f"{' '.join(sorted(held)) or '-'}{mark}")
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--once", action="store_true", help="run, check, stop; exit 0 only if correct")
+    ap.add_argument("--bin", default=None, help="build directory holding the binaries")
+    ap.add_argument("--dir", default=os.path.join(harness.ROOT, "demo-run"))
+    ap.add_argument("--base-port", type=int, default=int(os.environ.get("DEMO_BASE_PORT", 17000)))
+    args = ap.parse_args()
+    if args.bin:
+        os.environ["CASESYNC_BIN"] = os.path.abspath(args.bin)
+
+    started = time.monotonic()
+    log(f"casesync demo: 1 district, {STREETS} streets, {COMMUNITIES} communities each "
+        f"({1 + STREETS * (1 + COMMUNITIES)} nodes) under {args.dir}")
+    tb = Testbed(args.dir, STREETS, COMMUNITIES, args.base_port)
+    try:
+        tb.up()
+        log(f"all {len(tb.nodes)} nodes serving after {time.monotonic() - started:.1f}s")
+        parent = {n: info["parent"] for n, info in tb.nodes.items()}
+        cases = scenario(tb)
+        seen, want = wait_for_holdings(tb, cases, parent)
+        print_timelines(tb, cases, seen)
+        # Before checking that nobody holds too much, wait until no link has anything left to send.
+        poll_until("every link to drain", lambda: harness.quiescent(tb), timeout_s=60)
+        ok = print_holdings(tb, want)
+        log(f"\nresult: {'every node holds exactly what it should' if ok else 'MISMATCH'} "
+            f"({time.monotonic() - started:.1f}s)")
+        if args.once:
+            return 0 if ok else 1
+        log("\nLocal APIs (try: casesyncctl --api URL status):")
+        for node, info in tb.nodes.items():
+            log(f"  {node:10} {info['api']}")
+        log("\nThe district keeps running; press Ctrl-C to stop it.")
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        log("stopping the district...")
+        return 0
+    finally:
+        tb.down()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

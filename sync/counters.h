@@ -1,0 +1,35 @@
+// Counters a node keeps about its replication: what moved, what was refused and why. Network
+// inputs that are refused are always counted here, by reason and by peer.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace casesync {
+
+struct PeerCounters {
+  std::uint64_t events_in = 0;
+  std::uint64_t events_out = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t batches_resent = 0;
+  std::map<std::string, std::uint64_t> rejects;  // reason -> count
+};
+
+struct NodeCounters {
+  std::uint64_t events_authored = 0;
+  std::uint64_t events_applied = 0;     // new events from peers
+  std::uint64_t events_duplicate = 0;   // already held
+  std::uint64_t equivocations = 0;
+  std::uint64_t commit_failures = 0;
+  std::map<std::string, std::uint64_t> rejects;  // reason -> count, over all peers
+  std::map<std::string, PeerCounters> peers;
+
+  void reject(const std::string& peer, const std::string& reason) {
+    rejects[reason]++;
+    peers[peer].rejects[reason]++;
+  }
+};
+
+}  // namespace casesync

@@ -1,0 +1,124 @@
+#include "sync/event.h"
+
+#include <cereal/types/array.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/vector.hpp>
+
+#include "sync/limits.h"
+#include "sync/wire_archive.h"
+
+namespace casesync {
+namespace {
+
+template <class Archive>
+void write_fields(Archive& ar, const Event& e) {
+  ar(e.version, e.origin, e.seq, e.hlc, e.case_id, e.parents, e.prev, e.kind, e.body);
+}
+
+Status check_limits(const Event& e) {
+  auto too_long = [](const char* what, std::size_t size, std::size_t max) {
+    return Status::error(Code::kCorruption, std::string(what) + " is " + std::to_string(size) +
+                                                " bytes (limit " + std::to_string(max) + ")");
+  };
+  if (e.version != kEventVersion) {
+    return Status::error(Code::kCorruption,
+                         "unknown event version " + std::to_string(e.version));
+  }
+  if (e.origin.empty() || e.origin.size() > limits::kNodeIdBytesMax)
+    return too_long("origin", e.origin.size(), limits::kNodeIdBytesMax);
+  if (e.case_id.empty() || e.case_id.size() > limits::kCaseIdBytesMax)
+    return too_long("case_id", e.case_id.size(), limits::kCaseIdBytesMax);
+  if (e.kind.empty() || e.kind.size() > limits::kKindBytesMax)
+    return too_long("kind", e.kind.size(), limits::kKindBytesMax);
+  if (e.seq == 0) return Status::error(Code::kCorruption, "seq 0 is never allocated");
+  if (e.parents.size() > limits::kParentsMax)
+    return too_long("parents list", e.parents.size(), limits::kParentsMax);
+  if (e.body.size() > limits::kBodyFieldsMax)
+    return too_long("body field count", e.body.size(), limits::kBodyFieldsMax);
+  for (const auto& [k, v] : e.body) {
+    if (k.size() > limits::kBodyKeyBytesMax) return too_long("body key", k.size(), limits::kBodyKeyBytesMax);
+    if (v.size() > limits::kBodyValueBytesMax)
+      return too_long("body value", v.size(), limits::kBodyValueBytesMax);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+std::string encode_event(const Event& event) {
+  std::string out;
+  out.reserve(128);
+  {
+    wire::WireOutputArchive ar(&out);
+    write_fields(ar, event);
+  }
+  return out;
+}
+
+Result<Event> decode_event(std::string_view bytes) {
+  if (bytes.size() > limits::kEventBytesMax) {
+    return Status::error(Code::kCorruption, "event is " + std::to_string(bytes.size()) +
+                                                " bytes (limit " +
+                                                std::to_string(limits::kEventBytesMax) + ")");
+  }
+  Event e;
+  try {
+    wire::BoundedInputArchive ar(bytes);
+    ar(e.version);
+    if (e.version != kEventVersion) {
+      return Status::error(Code::kCorruption, "unknown event version " + std::to_string(e.version));
+    }
+    ar(e.origin, e.seq, e.hlc, e.case_id, e.parents, e.prev, e.kind, e.body);
+    if (ar.remaining() != 0) {
+      return Status::error(Code::kCorruption,
+                           std::to_string(ar.remaining()) + " trailing bytes after the event");
+    }
+  } catch (const cereal::Exception& ex) {
+    return Status::error(Code::kCorruption, std::string("event does not decode: ") + ex.what());
+  }
+  RETURN_IF_ERROR(check_limits(e));
+  return e;
+}
+
+EventRecord seal_event(const Event& event, const crypto::SecretKey& secret) {
+  EventRecord r;
+  r.origin = event.origin;
+  r.seq = event.seq;
+  r.hlc = event.hlc;
+  r.case_id = event.case_id;
+  r.kind = event.kind;
+  r.signed_bytes = encode_event(event);
+  r.signature = crypto::sign(secret, crypto::kEventDomain, r.signed_bytes);
+  r.hash = crypto::hash(r.signed_bytes);
+  return r;
+}
+
+Result<Event> open_event(const EventRecord& record, std::string_view origin_public_key) {
+  if (!crypto::verify(origin_public_key, crypto::kEventDomain, record.signed_bytes,
+                      record.signature)) {
+    return Status::error(Code::kCorruption, "bad signature on an event claiming origin " +
+                                                record.origin);
+  }
+  ASSIGN_OR_RETURN(Event e, decode_event(record.signed_bytes));
+  if (e.origin != record.origin) {
+    return Status::error(Code::kUnauthorized, "event signed by " + record.origin +
+                                                  " claims origin " + e.origin);
+  }
+  return e;
+}
+
+Result<EventRecord> record_from_signed(std::string signed_bytes, std::string signature) {
+  ASSIGN_OR_RETURN(Event e, decode_event(signed_bytes));
+  EventRecord r;
+  r.origin = e.origin;
+  r.seq = e.seq;
+  r.hlc = e.hlc;
+  r.case_id = e.case_id;
+  r.kind = e.kind;
+  r.hash = crypto::hash(signed_bytes);
+  r.signed_bytes = std::move(signed_bytes);
+  r.signature = std::move(signature);
+  return r;
+}
+
+}  // namespace casesync

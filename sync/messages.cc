@@ -1,0 +1,117 @@
+#include "sync/messages.h"
+
+#include <cereal/types/vector.hpp>
+
+#include "sync/limits.h"
+#include "sync/wire_archive.h"
+
+namespace casesync {
+
+template <class Archive>
+void serialize(Archive& ar, HelloMsg& m) { ar(m.node_id, m.applied_pos, m.hlc, m.wall_ms, m.is_reply); }
+template <class Archive>
+void serialize(Archive& ar, WireEvent& m) { ar(m.origin, m.signed_bytes, m.signature); }
+template <class Archive>
+void serialize(Archive& ar, BatchMsg& m) { ar(m.first_pos, m.events); }
+template <class Archive>
+void serialize(Archive& ar, AckMsg& m) { ar(m.applied_pos); }
+template <class Archive>
+void serialize(Archive& ar, HeartbeatMsg& m) { ar(m.hlc, m.wall_ms, m.applied_pos); }
+
+namespace {
+
+constexpr char kMagic0 = 'C';
+constexpr char kMagic1 = 'S';
+constexpr std::size_t kHeaderBytes = 4;
+
+MessageType type_of(const Message& m) {
+  return static_cast<MessageType>(m.index() + 1);
+}
+
+Status check_batch(const BatchMsg& b) {
+  if (b.events.empty()) return Status::error(Code::kCorruption, "empty batch");
+  if (b.events.size() > limits::kBatchEventsMax) {
+    return Status::error(Code::kCorruption, "batch of " + std::to_string(b.events.size()) +
+                                                " events (limit " +
+                                                std::to_string(limits::kBatchEventsMax) + ")");
+  }
+  if (b.first_pos == 0) return Status::error(Code::kCorruption, "batch position 0");
+  for (const auto& e : b.events) {
+    if (e.origin.empty() || e.origin.size() > limits::kNodeIdBytesMax ||
+        e.signed_bytes.size() > limits::kEventBytesMax || e.signature.size() != 64) {
+      return Status::error(Code::kCorruption, "malformed event envelope in batch");
+    }
+  }
+  return Status::ok();
+}
+
+template <class Msg>
+Result<Message> decode_body(std::string_view body) {
+  Msg m;
+  wire::BoundedInputArchive ar(body);
+  ar(m);
+  if (ar.remaining() != 0) {
+    return Status::error(Code::kCorruption,
+                         std::to_string(ar.remaining()) + " trailing bytes after message");
+  }
+  return Message(std::move(m));
+}
+
+}  // namespace
+
+const char* message_type_name(MessageType type) {
+  switch (type) {
+    case MessageType::kHello: return "hello";
+    case MessageType::kBatch: return "batch";
+    case MessageType::kAck: return "ack";
+    case MessageType::kHeartbeat: return "heartbeat";
+  }
+  return "unknown";
+}
+
+std::string encode_message(const Message& message) {
+  std::string out;
+  out.push_back(kMagic0);
+  out.push_back(kMagic1);
+  out.push_back(static_cast<char>(kProtocolVersion));
+  out.push_back(static_cast<char>(type_of(message)));
+  wire::WireOutputArchive ar(&out);
+  std::visit([&](const auto& m) { ar(const_cast<std::remove_cvref_t<decltype(m)>&>(m)); },
+             message);
+  return out;
+}
+
+Result<Message> decode_message(std::string_view frame) {
+  if (frame.size() > limits::kFrameBytesMax) {
+    return Status::error(Code::kCorruption, "frame of " + std::to_string(frame.size()) +
+                                                " bytes (limit " +
+                                                std::to_string(limits::kFrameBytesMax) + ")");
+  }
+  if (frame.size() < kHeaderBytes || frame[0] != kMagic0 || frame[1] != kMagic1) {
+    return Status::error(Code::kCorruption, "not a casesync frame (bad magic)");
+  }
+  if (static_cast<std::uint8_t>(frame[2]) != kProtocolVersion) {
+    return Status::error(Code::kCorruption,
+                         "protocol version " + std::to_string(static_cast<std::uint8_t>(frame[2])) +
+                             " (this node speaks " + std::to_string(kProtocolVersion) + ")");
+  }
+  std::string_view body = frame.substr(kHeaderBytes);
+  try {
+    switch (static_cast<MessageType>(frame[3])) {
+      case MessageType::kHello: return decode_body<HelloMsg>(body);
+      case MessageType::kAck: return decode_body<AckMsg>(body);
+      case MessageType::kHeartbeat: return decode_body<HeartbeatMsg>(body);
+      case MessageType::kBatch: {
+        ASSIGN_OR_RETURN(Message m, decode_body<BatchMsg>(body));
+        RETURN_IF_ERROR(check_batch(std::get<BatchMsg>(m)));
+        return m;
+      }
+    }
+  } catch (const cereal::Exception& ex) {
+    return Status::error(Code::kCorruption, std::string("message does not decode: ") + ex.what());
+  }
+  return Status::error(Code::kCorruption,
+                       "unknown message type " + std::to_string(static_cast<int>(frame[3])));
+}
+
+}  // namespace casesync

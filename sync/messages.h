@@ -1,0 +1,66 @@
+// Messages of the sync protocol between a node and one peer, and their framing.
+//
+// One ZeroMQ frame per message: magic "CS", protocol version u8, type u8, then the cereal body.
+// Unknown versions and types are refused with a reason the caller counts.
+//
+//   Hello      sent on (re)connect by both sides: who I am and how far I durably applied your
+//              feed, so the other side resumes right after it (one round trip, nothing resent
+//              that was acknowledged).
+//   Batch      a contiguous run of the sender's outbox for this peer: positions first_pos..
+//   Ack        cumulative: I durably applied your feed through applied_pos.
+//   Heartbeat  liveness and clock: sender's hlc and wall clock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+
+namespace casesync {
+
+constexpr std::uint8_t kProtocolVersion = 1;
+
+enum class MessageType : std::uint8_t { kHello = 1, kBatch = 2, kAck = 3, kHeartbeat = 4 };
+const char* message_type_name(MessageType type);
+
+struct HelloMsg {
+  std::string node_id;
+  std::uint64_t applied_pos = 0;  // of the receiver's feed toward the sender
+  std::uint64_t hlc = 0;
+  std::uint64_t wall_ms = 0;
+  std::uint8_t is_reply = 0;  // a Hello that is not a reply asks the peer for one
+};
+
+struct WireEvent {
+  std::string origin;        // in the clear so the key is known before decoding
+  std::string signed_bytes;
+  std::string signature;
+};
+
+struct BatchMsg {
+  std::uint64_t first_pos = 0;  // position of events[0] in the sender's outbox for us
+  std::vector<WireEvent> events;
+  std::uint64_t last_pos() const { return first_pos + events.size() - 1; }
+};
+
+struct AckMsg {
+  std::uint64_t applied_pos = 0;
+};
+
+struct HeartbeatMsg {
+  std::uint64_t hlc = 0;
+  std::uint64_t wall_ms = 0;
+  std::uint64_t applied_pos = 0;  // same meaning as in Ack, repeated so a lost Ack heals
+};
+
+using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg>;
+
+std::string encode_message(const Message& message);
+// Refuses frames over limits::kFrameBytesMax, bad magic, unknown version or type, trailing bytes,
+// batches over limits::kBatchEventsMax, and any field past its named limit.
+Result<Message> decode_message(std::string_view frame);
+
+}  // namespace casesync

@@ -1,0 +1,46 @@
+#include "sync/routing.h"
+
+#include <algorithm>
+
+namespace casesync {
+
+std::vector<std::string> audience_additions(const Event& event) {
+  std::vector<std::string> out{event.origin};
+  if (event.kind == kForwardKind) {
+    std::string to = event.field("to");
+    if (!to.empty() && to != event.origin) out.push_back(to);
+  }
+  return out;
+}
+
+namespace {
+bool reaches(const Roster& roster, const std::vector<std::string>& members,
+             const std::string& child, const std::vector<std::string>& excluded) {
+  return std::any_of(members.begin(), members.end(), [&](const std::string& m) {
+    return roster.in_subtree(m, child) &&
+           std::find(excluded.begin(), excluded.end(), m) == excluded.end();
+  });
+}
+}  // namespace
+
+RouteDecision decide_route(const RouteInput& in, const Event& event,
+                           const std::vector<std::string>& audience,
+                           const std::vector<std::string>& newly_added) {
+  const Roster& roster = *in.roster;
+  RouteDecision d;
+  d.to_parent = !in.parent.empty() && in.from_peer != in.parent &&
+                roster.in_subtree(event.origin, in.self);
+  static const std::vector<std::string> kNone;
+  for (const auto& child : in.children) {
+    if (child == in.from_peer || roster.in_subtree(event.origin, child)) continue;
+    if (!reaches(roster, audience, child, kNone)) continue;
+    if (reaches(roster, audience, child, newly_added)) {
+      d.children.push_back(child);
+    } else {
+      d.children_backfill.push_back(child);
+    }
+  }
+  return d;
+}
+
+}  // namespace casesync

@@ -1,0 +1,487 @@
+#include "sync/sync_node.h"
+
+#include <algorithm>
+#include <cassert>
+#include <set>
+
+#include "sync/limits.h"
+#include "sync/routing.h"
+
+namespace casesync {
+
+namespace {
+constexpr const char* kMetaNextSeq = "next_seq";
+constexpr const char* kMetaHlc = "hlc";
+constexpr const char* kMetaLastHash = "last_hash";
+}  // namespace
+
+const char* alert_kind_name(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::kEquivocation: return "equivocation";
+    case AlertKind::kDiskTrouble: return "disk_trouble";
+    case AlertKind::kPeerDown: return "peer_down";
+    case AlertKind::kPeerUp: return "peer_up";
+    case AlertKind::kBadInput: return "bad_input";
+  }
+  return "unknown";
+}
+
+SyncNode::SyncNode(std::string self, Roster roster, SyncLimits limits, Store* store,
+                   const crypto::SecretKey* secret)
+    : self_(std::move(self)),
+      roster_(std::move(roster)),
+      limits_(limits),
+      store_(store),
+      secret_(secret) {
+  const RosterNode* me = roster_.find(self_);
+  assert(me && "the node must be in its own roster (checked when the config is loaded)");
+  parent_ = me->parent;
+  children_ = roster_.children_of(self_);
+}
+
+Status SyncNode::start(std::uint64_t now_ms) {
+  assert(!started_);
+  RETURN_IF_ERROR(load_identity_state());
+  std::vector<std::string> peers = children_;
+  if (!parent_.empty()) peers.push_back(parent_);
+  for (const auto& p : peers) {
+    ASSIGN_OR_RETURN(PeerCheckpoint cp, store_->load_checkpoint(p));
+    links_[p] = std::make_unique<PeerLink>(p, limits_, cp);
+  }
+  started_ = true;
+  on_tick(now_ms);
+  return Status::ok();
+}
+
+Status SyncNode::load_identity_state() {
+  ASSIGN_OR_RETURN(auto seq, store_->get_meta(kMetaNextSeq));
+  ASSIGN_OR_RETURN(auto hlc, store_->get_meta(kMetaHlc));
+  ASSIGN_OR_RETURN(auto last, store_->get_meta(kMetaLastHash));
+  if (seq) next_seq_ = std::stoull(*seq);
+  if (hlc) clock_ = HybridClock(std::stoull(*hlc));
+  if (last) {
+    auto h = hash_from_hex(*last);
+    if (!h) return Status::error(Code::kCorruption, "meta.last_hash is not a hash");
+    last_hash_ = *h;
+  }
+  return Status::ok();
+}
+
+Status SyncNode::persist_identity_state() {
+  RETURN_IF_ERROR(store_->put_meta(kMetaNextSeq, std::to_string(next_seq_)));
+  RETURN_IF_ERROR(store_->put_meta(kMetaHlc, std::to_string(clock_.last())));
+  return store_->put_meta(kMetaLastHash, to_hex(last_hash_));
+}
+
+PeerLink* SyncNode::link(const std::string& peer) {
+  auto it = links_.find(peer);
+  return it == links_.end() ? nullptr : it->second.get();
+}
+
+// ---------------------------------------------------------------- local writes
+
+Result<std::vector<Hash32>> SyncNode::case_heads(const std::string& case_id) {
+  ASSIGN_OR_RETURN(auto records, store_->case_events(case_id));
+  std::set<Hash32> referenced;
+  std::vector<Hash32> all;
+  for (const auto& r : records) {
+    ASSIGN_OR_RETURN(Event e, decode_event(r.signed_bytes));
+    referenced.insert(e.parents.begin(), e.parents.end());
+    all.push_back(r.hash);
+  }
+  std::vector<Hash32> heads;
+  for (const auto& h : all) {
+    if (!referenced.count(h)) heads.push_back(h);
+  }
+  std::sort(heads.begin(), heads.end());
+  if (heads.size() > limits::kParentsMax) heads.resize(limits::kParentsMax);
+  return heads;
+}
+
+Result<EventRecord> SyncNode::seal_local(EventDraft draft, std::uint64_t now_ms) {
+  Event e;
+  e.origin = self_;
+  e.case_id = std::move(draft.case_id);
+  e.kind = std::move(draft.kind);
+  e.body = std::move(draft.body);
+  ASSIGN_OR_RETURN(e.parents, case_heads(e.case_id));
+  e.seq = next_seq_;
+  e.hlc = clock_.now(now_ms);
+  e.prev = last_hash_;
+  // Check our own limits before signing: a local write must never produce an event that every
+  // other node would refuse.
+  std::string encoded = encode_event(e);
+  RETURN_IF_ERROR(decode_event(encoded).status());
+  EventRecord r = seal_event(e, *secret_);
+  RETURN_IF_ERROR(store_and_route(r, e, ""));
+  next_seq_++;
+  last_hash_ = r.hash;
+  return r;
+}
+
+Result<EventRecord> SyncNode::author(EventDraft draft, std::uint64_t now_ms) {
+  std::vector<EventDraft> one;
+  one.push_back(std::move(draft));
+  ASSIGN_OR_RETURN(auto records, author_batch(std::move(one), now_ms));
+  return records.front();
+}
+
+Result<std::vector<EventRecord>> SyncNode::author_batch(std::vector<EventDraft> drafts,
+                                                        std::uint64_t now_ms) {
+  assert(started_);
+  if (disk_trouble_) {
+    // Try anyway: the disk may have room again. A failure below keeps the flag.
+  }
+  const std::uint64_t seq_before = next_seq_;
+  const Hash32 hash_before = last_hash_;
+  RETURN_IF_ERROR(store_->begin());
+  std::vector<EventRecord> out;
+  out.reserve(drafts.size());
+  Status st;
+  for (auto& d : drafts) {
+    auto r = seal_local(std::move(d), now_ms);
+    if (!r.is_ok()) {
+      st = r.status();
+      break;
+    }
+    out.push_back(std::move(r).value());
+  }
+  if (st.is_ok()) st = persist_identity_state();
+  if (st.is_ok()) st = store_->commit();
+  if (!st.is_ok()) {
+    store_->rollback();
+    // Nothing was released, so the sequence numbers can be used again.
+    next_seq_ = seq_before;
+    last_hash_ = hash_before;
+    if (st.code() == Code::kDiskFull || st.code() == Code::kIoError) commit_failed(st, "local write");
+    return st;
+  }
+  disk_trouble_ = false;
+  counters_.events_authored += out.size();
+  pump(now_ms);
+  return out;
+}
+
+// ---------------------------------------------------------------- storing and routing
+
+Status SyncNode::store_and_route(const EventRecord& record, const Event& event,
+                                 const std::string& from_peer) {
+  ASSIGN_OR_RETURN(InsertResult ins, store_->insert_event(record));
+  if (ins.outcome == InsertOutcome::kDuplicate) {
+    counters_.events_duplicate++;
+    return Status::ok();
+  }
+  if (ins.outcome == InsertOutcome::kEquivocation) {
+    counters_.equivocations++;
+    counters_.reject(from_peer.empty() ? self_ : from_peer, "equivocation");
+    alerts_.push_back({AlertKind::kEquivocation, from_peer,
+                       "origin " + record.origin + " signed two different events as seq " +
+                           std::to_string(record.seq) + " (held " + to_hex(ins.existing_hash) +
+                           ", received " + to_hex(record.hash) + ")"});
+    return Status::ok();
+  }
+  std::vector<std::string> newly;
+  for (const auto& n : audience_additions(event)) {
+    ASSIGN_OR_RETURN(bool added, store_->add_audience(event.case_id, n));
+    if (added) newly.push_back(n);
+  }
+  ASSIGN_OR_RETURN(auto audience, store_->case_audience(event.case_id));
+  RouteInput in{&roster_, self_, parent_, children_, from_peer};
+  RouteDecision d = decide_route(in, event, audience, newly);
+  if (d.to_parent) RETURN_IF_ERROR(store_->enqueue(parent_, record.origin, record.seq).status());
+  for (const auto& c : d.children) {
+    RETURN_IF_ERROR(store_->enqueue(c, record.origin, record.seq).status());
+  }
+  for (const auto& c : d.children_backfill) RETURN_IF_ERROR(enqueue_backfill(c, event.case_id));
+  return Status::ok();
+}
+
+Status SyncNode::enqueue_backfill(const std::string& child, const std::string& case_id) {
+  ASSIGN_OR_RETURN(auto records, store_->case_events(case_id));
+  for (const auto& r : records) {
+    if (roster_.in_subtree(r.origin, child)) continue;  // the child's subtree wrote it
+    RETURN_IF_ERROR(store_->enqueue(child, r.origin, r.seq).status());
+  }
+  return Status::ok();
+}
+
+void SyncNode::commit_failed(const Status& st, const std::string& what) {
+  counters_.commit_failures++;
+  if (!disk_trouble_) {
+    alerts_.push_back({AlertKind::kDiskTrouble, "",
+                       what + " could not be committed (" + st.to_string() +
+                           "); acknowledging nothing until the disk recovers"});
+  }
+  disk_trouble_ = true;
+}
+
+// ---------------------------------------------------------------- inputs
+
+void SyncNode::on_link_up(const std::string& peer, std::uint64_t now_ms) {
+  PeerLink* l = link(peer);
+  if (!l) return;
+  send_hello(*l, /*is_reply=*/false, now_ms);
+}
+
+void SyncNode::on_link_down(const std::string& peer, std::uint64_t /*now_ms*/) {
+  PeerLink* l = link(peer);
+  if (!l || l->state() == LinkState::kDown) return;
+  l->set_down();
+  alerts_.push_back({AlertKind::kPeerDown, peer, "transport reported the link down"});
+}
+
+void SyncNode::on_frame(const std::string& peer, std::string_view frame, std::uint64_t now_ms) {
+  PeerLink* l = link(peer);
+  if (!l) {
+    counters_.reject(peer, "unknown_peer");
+    return;
+  }
+  PeerCounters& pc = counters_.peers[peer];
+  pc.bytes_in += frame.size();
+  auto decoded = decode_message(frame);
+  if (!decoded.is_ok()) {
+    counters_.reject(peer, "malformed_frame");
+    alerts_.push_back({AlertKind::kBadInput, peer, decoded.status().message()});
+    return;
+  }
+  l->on_heard(now_ms);
+  Message& m = decoded.value();
+  if (auto* hello = std::get_if<HelloMsg>(&m)) {
+    handle_hello(*l, *hello, now_ms);
+    return;
+  }
+  if (l->state() == LinkState::kDown) send_hello(*l, /*is_reply=*/false, now_ms);
+  if (auto* ack = std::get_if<AckMsg>(&m)) {
+    l->on_ack(ack->applied_pos, now_ms);
+  } else if (auto* hb = std::get_if<HeartbeatMsg>(&m)) {
+    l->on_ack(hb->applied_pos, now_ms);
+    clock_offsets_ms_[peer] =
+        static_cast<std::int64_t>(hb->wall_ms) - static_cast<std::int64_t>(now_ms);
+  } else if (auto* batch = std::get_if<BatchMsg>(&m)) {
+    handle_batch(*l, std::move(*batch), now_ms);
+  }
+  resend_due(*l, now_ms);
+  pump(now_ms);
+}
+
+void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms) {
+  if (m.node_id != l.peer()) {
+    counters_.reject(l.peer(), "identity_mismatch");
+    alerts_.push_back({AlertKind::kBadInput, l.peer(),
+                       "hello names node " + m.node_id + " on the link of " + l.peer()});
+    return;
+  }
+  bool was_down = l.state() == LinkState::kDown;
+  l.on_hello(m.applied_pos, now_ms);
+  clock_offsets_ms_[l.peer()] =
+      static_cast<std::int64_t>(m.wall_ms) - static_cast<std::int64_t>(now_ms);
+  if (was_down) alerts_.push_back({AlertKind::kPeerUp, l.peer(), "link up"});
+  if (!m.is_reply) send_hello(l, /*is_reply=*/true, now_ms);
+  pump(now_ms);
+}
+
+void SyncNode::handle_batch(PeerLink& l, BatchMsg batch, std::uint64_t now_ms) {
+  switch (l.classify(batch)) {
+    case BatchVerdict::kDuplicate:
+      break;
+    case BatchVerdict::kBufferAhead:
+      if (!l.buffer_ahead(std::move(batch))) counters_.reject(l.peer(), "ahead_buffer_full");
+      break;
+    case BatchVerdict::kApplyNow: {
+      if (!apply_batch(l, batch, now_ms).is_ok()) return;  // no ack: the sender resends
+      BatchMsg next;
+      while (l.take_next_buffered(&next)) {
+        if (!apply_batch(l, next, now_ms).is_ok()) return;
+      }
+      break;
+    }
+  }
+  send(l.peer(), AckMsg{l.checkpoint().recv_applied_pos}, now_ms);
+}
+
+std::optional<std::pair<EventRecord, Event>> SyncNode::admit(const std::string& peer,
+                                                             const WireEvent& w,
+                                                             std::uint64_t now_ms) {
+  const RosterNode* origin = roster_.find(w.origin);
+  if (!origin) {
+    counters_.reject(peer, "unknown_origin");
+    return std::nullopt;
+  }
+  if (origin->revoked) {
+    counters_.reject(peer, "revoked_origin");
+    return std::nullopt;
+  }
+  EventRecord r;
+  r.origin = w.origin;
+  r.signed_bytes = w.signed_bytes;
+  r.signature = w.signature;
+  auto opened = open_event(r, origin->sign_public_key);
+  if (!opened.is_ok()) {
+    counters_.reject(peer, opened.status().code() == Code::kUnauthorized ? "origin_mismatch"
+                           : opened.status().message().rfind("bad signature", 0) == 0
+                               ? "bad_signature"
+                               : "malformed_event");
+    return std::nullopt;
+  }
+  Event& e = opened.value();
+  r.seq = e.seq;
+  r.hlc = e.hlc;
+  r.case_id = e.case_id;
+  r.kind = e.kind;
+  r.hash = crypto::hash(r.signed_bytes);
+  if (HybridClock::millis(e.hlc) <= now_ms + kClockMergeAheadMaxMs) clock_.observe(e.hlc, now_ms);
+  return std::make_pair(std::move(r), std::move(e));
+}
+
+Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t now_ms) {
+  const std::uint64_t applied = l.checkpoint().recv_applied_pos;
+  assert(batch.first_pos <= applied + 1 && batch.last_pos() > applied);
+  std::vector<std::pair<EventRecord, Event>> admitted;
+  for (std::uint64_t pos = applied + 1; pos <= batch.last_pos(); ++pos) {
+    if (auto a = admit(l.peer(), batch.events[pos - batch.first_pos], now_ms)) {
+      admitted.push_back(std::move(*a));
+    }
+  }
+  const std::uint64_t applied_before = counters_.events_applied;
+  Status st = store_->begin();
+  for (std::size_t i = 0; st.is_ok() && i < admitted.size(); ++i) {
+    st = store_and_route(admitted[i].first, admitted[i].second, l.peer());
+    if (st.is_ok()) counters_.events_applied++;
+  }
+  PeerCheckpoint cp = l.checkpoint();
+  cp.recv_applied_pos = batch.last_pos();
+  if (st.is_ok()) st = store_->save_checkpoint(l.peer(), cp);
+  if (st.is_ok()) st = persist_identity_state();
+  if (st.is_ok()) st = store_->commit();
+  if (!st.is_ok()) {
+    store_->rollback();
+    counters_.events_applied = applied_before;
+    commit_failed(st, "a batch from " + l.peer());
+    return st;
+  }
+  disk_trouble_ = false;
+  l.on_applied(batch.last_pos());
+  counters_.peers[l.peer()].events_in += batch.last_pos() - applied;
+  return Status::ok();
+}
+
+void SyncNode::on_tick(std::uint64_t now_ms) {
+  for (auto& [peer, l] : links_) {
+    if (l->check_timeout(now_ms)) {
+      alerts_.push_back({AlertKind::kPeerDown, peer,
+                         "no message for " + std::to_string(limits_.peer_timeout_ms) + " ms"});
+    }
+    // Only the child opens a session: a parent cannot reach a child behind NAT.
+    if (peer == parent_ && l->hello_due(now_ms)) send_hello(*l, /*is_reply=*/false, now_ms);
+    if (l->heartbeat_due(now_ms)) {
+      send(peer, HeartbeatMsg{clock_.last(), now_ms, l->checkpoint().recv_applied_pos}, now_ms);
+    }
+    resend_due(*l, now_ms);
+  }
+  persist_acks();
+  pump(now_ms);
+}
+
+// ---------------------------------------------------------------- outputs
+
+void SyncNode::send(const std::string& peer, const Message& m, std::uint64_t now_ms) {
+  std::string frame = encode_message(m);
+  PeerCounters& pc = counters_.peers[peer];
+  pc.bytes_out += frame.size();
+  if (PeerLink* l = link(peer)) l->on_sent(frame.size(), now_ms);
+  sends_.push_back({peer, std::move(frame)});
+}
+
+void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
+  HelloMsg h{self_, l.checkpoint().recv_applied_pos, clock_.last(), now_ms,
+             static_cast<std::uint8_t>(is_reply ? 1 : 0)};
+  l.on_hello_sent(now_ms);
+  send(l.peer(), h, now_ms);
+}
+
+void SyncNode::pump(std::uint64_t now_ms) {
+  for (auto& [peer, l] : links_) pump_link(*l, now_ms);
+}
+
+void SyncNode::pump_link(PeerLink& l, std::uint64_t now_ms) {
+  while (l.window_open()) {
+    auto items = store_->read_outbox(l.peer(), l.next_send_pos() - 1, limits_.batch_events_max,
+                                     limits_.batch_bytes_max);
+    if (!items.is_ok() || items->empty()) return;
+    assert(items->front().pos == l.next_send_pos() && "outbox positions are contiguous");
+    BatchMsg b;
+    b.first_pos = items->front().pos;
+    std::uint64_t bytes = 0;
+    for (auto& it : *items) {
+      bytes += it.event.signed_bytes.size();
+      b.events.push_back({it.event.origin, std::move(it.event.signed_bytes),
+                          std::move(it.event.signature)});
+    }
+    const std::uint64_t last = b.last_pos();
+    counters_.peers[l.peer()].events_out += b.events.size();
+    send(l.peer(), b, now_ms);
+    l.on_batch_sent(b.first_pos, last, bytes, now_ms);
+  }
+}
+
+void SyncNode::resend_due(PeerLink& l, std::uint64_t now_ms) {
+  for (InFlightBatch* b : l.due_resends(now_ms)) {
+    auto items = store_->read_outbox(l.peer(), b->first_pos - 1,
+                                     static_cast<std::size_t>(b->last_pos - b->first_pos + 1),
+                                     limits::kBatchBytesMax);
+    if (!items.is_ok() || items->empty()) return;
+    BatchMsg m;
+    m.first_pos = items->front().pos;
+    for (auto& it : *items) {
+      m.events.push_back({it.event.origin, std::move(it.event.signed_bytes),
+                          std::move(it.event.signature)});
+    }
+    counters_.peers[l.peer()].batches_resent++;
+    send(l.peer(), m, now_ms);
+    l.on_resent(b, now_ms);
+  }
+}
+
+void SyncNode::persist_acks() {
+  for (auto& [peer, l] : links_) {
+    if (!l->ack_dirty()) continue;
+    Status st = store_->begin();
+    if (st.is_ok()) st = store_->save_checkpoint(peer, l->checkpoint());
+    if (st.is_ok()) st = store_->trim_outbox(peer, l->checkpoint().sent_acked_pos);
+    if (st.is_ok()) st = store_->commit();
+    if (!st.is_ok()) {
+      store_->rollback();
+      return;  // acks are re-learned from the peer's next Hello or heartbeat: nothing is lost
+    }
+    l->clear_ack_dirty();
+  }
+}
+
+std::vector<SendEffect> SyncNode::take_sends() { return std::exchange(sends_, {}); }
+std::vector<Alert> SyncNode::take_alerts() { return std::exchange(alerts_, {}); }
+
+std::vector<LinkStatus> SyncNode::links() {
+  std::vector<LinkStatus> out;
+  for (auto& [peer, l] : links_) {
+    LinkStatus s;
+    s.peer = peer;
+    s.is_parent = peer == parent_;
+    s.state = l->state();
+    s.sent_acked_pos = l->checkpoint().sent_acked_pos;
+    s.recv_applied_pos = l->checkpoint().recv_applied_pos;
+    s.in_flight_batches = l->in_flight_count();
+    s.last_heard_ms = l->last_heard_ms();
+    s.srtt_ms = l->srtt_ms();
+    if (auto it = clock_offsets_ms_.find(peer); it != clock_offsets_ms_.end()) {
+      s.clock_offset_ms = it->second;
+    }
+    if (auto os = store_->outbox_stats(peer, s.sent_acked_pos); os.is_ok()) {
+      s.backlog_events = os->pending;
+      s.backlog_oldest_hlc = os->oldest_pending_hlc;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace casesync

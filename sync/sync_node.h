@@ -1,0 +1,155 @@
+// SyncNode: the sans-I/O protocol core of one node. It takes frames from peers, link events,
+// local writes and clock ticks, and returns effects: frames to send and alerts to raise. It
+// reads no clock, opens no socket and draws no random number; the daemon drives it with ZeroMQ
+// and the real clock, the simulator with a virtual network and clock.
+//
+// Durability rule: an event is acknowledged to its sender only after the transaction that
+// stored it (and the new checkpoint) committed. A failed commit acknowledges nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/roster.h"
+#include "common/status.h"
+#include "common/sync_limits.h"
+#include "crypto/crypto.h"
+#include "storage/store.h"
+#include "sync/counters.h"
+#include "sync/event.h"
+#include "sync/hlc.h"
+#include "sync/messages.h"
+#include "sync/peer_link.h"
+
+namespace casesync {
+
+struct SendEffect {
+  std::string peer;
+  std::string frame;
+};
+
+enum class AlertKind { kEquivocation, kDiskTrouble, kPeerDown, kPeerUp, kBadInput };
+const char* alert_kind_name(AlertKind kind);
+
+struct Alert {
+  AlertKind kind;
+  std::string peer;
+  std::string detail;
+};
+
+// A local write before it is sealed: the node fills origin, seq, hlc, parents and prev.
+struct EventDraft {
+  std::string case_id;
+  std::string kind;
+  std::map<std::string, std::string> body;
+};
+
+struct LinkStatus {
+  std::string peer;
+  bool is_parent = false;
+  LinkState state = LinkState::kDown;
+  std::uint64_t sent_acked_pos = 0;
+  std::uint64_t recv_applied_pos = 0;
+  std::uint64_t in_flight_batches = 0;
+  std::uint64_t backlog_events = 0;        // in our outbox, not yet acknowledged
+  std::uint64_t backlog_oldest_hlc = 0;
+  std::uint64_t last_heard_ms = 0;
+  std::uint64_t srtt_ms = 0;
+  std::int64_t clock_offset_ms = 0;        // peer wall clock minus ours, from its heartbeats
+};
+
+class SyncNode {
+ public:
+  // A peer's event hlc more than this far ahead of our wall clock is stored but not merged into
+  // our clock, so one skewed node cannot drag every clock in the district into the future.
+  static constexpr std::uint64_t kClockMergeAheadMaxMs = 5 * 60 * 1000;
+
+  // "*store" and "*secret" must remain live while this node is in use.
+  SyncNode(std::string self, Roster roster, SyncLimits limits, Store* store,
+           const crypto::SecretKey* secret);
+  SyncNode(const SyncNode&) = delete;
+  SyncNode& operator=(const SyncNode&) = delete;
+
+  // Loads the clock, sequence and checkpoints. REQUIRES: called once before anything else.
+  Status start(std::uint64_t now_ms);
+
+  // --- local writes ---
+  Result<EventRecord> author(EventDraft draft, std::uint64_t now_ms);
+  // Several events in one durable transaction (bulk import, benchmarks).
+  Result<std::vector<EventRecord>> author_batch(std::vector<EventDraft> drafts,
+                                                std::uint64_t now_ms);
+
+  // --- inputs from the edges ---
+  void on_link_up(const std::string& peer, std::uint64_t now_ms);
+  void on_link_down(const std::string& peer, std::uint64_t now_ms);
+  void on_frame(const std::string& peer, std::string_view frame, std::uint64_t now_ms);
+  void on_tick(std::uint64_t now_ms);
+
+  // --- outputs ---
+  std::vector<SendEffect> take_sends();
+  std::vector<Alert> take_alerts();
+
+  // --- views ---
+  const std::string& self() const { return self_; }
+  const std::string& parent() const { return parent_; }
+  const std::vector<std::string>& children() const { return children_; }
+  const Roster& roster() const { return roster_; }
+  const NodeCounters& counters() const { return counters_; }
+  std::uint64_t hlc() const { return clock_.last(); }
+  std::uint64_t last_seq() const { return next_seq_ - 1; }
+  std::vector<LinkStatus> links();
+  bool disk_trouble() const { return disk_trouble_; }
+
+ private:
+  PeerLink* link(const std::string& peer);
+  Status load_identity_state();
+  Result<EventRecord> seal_local(EventDraft draft, std::uint64_t now_ms);
+  Result<std::vector<Hash32>> case_heads(const std::string& case_id);
+  Status persist_identity_state();
+
+  // Stores one verified event and routes it; inside a transaction.
+  Status store_and_route(const EventRecord& record, const Event& event,
+                         const std::string& from_peer);
+  Status enqueue_backfill(const std::string& child, const std::string& case_id);
+
+  void handle_hello(PeerLink& link, const HelloMsg& m, std::uint64_t now_ms);
+  void handle_batch(PeerLink& link, BatchMsg batch, std::uint64_t now_ms);
+  Status apply_batch(PeerLink& link, const BatchMsg& batch, std::uint64_t now_ms);
+  std::optional<std::pair<EventRecord, Event>> admit(const std::string& peer, const WireEvent& w,
+                                                     std::uint64_t now_ms);
+  void commit_failed(const Status& st, const std::string& what);
+
+  void send(const std::string& peer, const Message& m, std::uint64_t now_ms);
+  void send_hello(PeerLink& link, bool is_reply, std::uint64_t now_ms);
+  void pump(std::uint64_t now_ms);
+  void pump_link(PeerLink& link, std::uint64_t now_ms);
+  void resend_due(PeerLink& link, std::uint64_t now_ms);
+  void persist_acks();
+
+  std::string self_;
+  Roster roster_;
+  SyncLimits limits_;
+  Store* store_;
+  const crypto::SecretKey* secret_;
+  std::string parent_;
+  std::vector<std::string> children_;
+  std::map<std::string, std::unique_ptr<PeerLink>> links_;
+  std::map<std::string, std::int64_t> clock_offsets_ms_;
+
+  HybridClock clock_;
+  std::uint64_t next_seq_ = 1;
+  Hash32 last_hash_{};  // our previous event, for the per-origin chain
+  bool started_ = false;
+  bool disk_trouble_ = false;
+
+  NodeCounters counters_;
+  std::vector<SendEffect> sends_;
+  std::vector<Alert> alerts_;
+};
+
+}  // namespace casesync

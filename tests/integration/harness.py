@@ -1,0 +1,154 @@
+"""Shared helpers for casesync's multi-process tests and the demo: a loopback testbed of real
+casesyncd processes driven through casesyncctl, API calls over HTTP, and bounded polling (never a
+fixed sleep as synchronisation)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def bin_dir():
+    """Where casesyncd and casesyncctl were built: $CASESYNC_BIN, else ./build."""
+    d = os.environ.get("CASESYNC_BIN", os.path.join(ROOT, "build"))
+    for sub in ("", "cli", "daemon"):
+        if os.path.exists(os.path.join(d, sub, "casesyncctl")):
+            return d
+    raise SystemExit(f"casesyncctl not found under {d}; run `make build` first")
+
+
+def tool(name):
+    d = bin_dir()
+    for sub in ("cli", "daemon", ""):
+        p = os.path.join(d, sub, name)
+        if os.path.exists(p):
+            return p
+    raise SystemExit(f"{name} not found under {d}")
+
+
+def ctl(*args, check=True, capture=True):
+    """Runs casesyncctl; returns CompletedProcess (stdout as text)."""
+    env = dict(os.environ, CASESYNCD=tool("casesyncd"))
+    r = subprocess.run([tool("casesyncctl"), *args], capture_output=capture, text=True, env=env)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"casesyncctl {' '.join(args)} failed ({r.returncode}):\n"
+                           f"{r.stdout}\n{r.stderr}")
+    return r
+
+
+def ctl_json(*args):
+    return json.loads(ctl(*args, "--json").stdout)
+
+
+def poll_until(what, fn, timeout_s=30.0, interval_s=0.05):
+    """Calls fn() until it returns a truthy value; fails after timeout_s naming `what`."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except (urllib.error.URLError, ConnectionError, RuntimeError) as e:
+            last = e
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
+
+
+def http(method, url, body=None, timeout=60):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+class Testbed:
+    """A loopback district under `directory`, started with casesyncctl testbed."""
+
+    def __init__(self, directory, streets, communities, base_port, sets=()):
+        self.dir = directory
+        if os.path.exists(os.path.join(directory, "testbed.json")):
+            ctl("testbed", "down", directory, check=False)
+        shutil.rmtree(directory, ignore_errors=True)
+        args = ["testbed", "init", directory, "--streets", str(streets),
+                "--communities", str(communities), "--base-port", str(base_port)]
+        for s in sets:
+            args += ["--set", s]
+        ctl(*args)
+        self.nodes = {n["id"]: n for n in ctl_json("testbed", "list", directory)}
+
+    def up(self):
+        ctl("testbed", "up", self.dir)
+        self.nodes = {n["id"]: n for n in ctl_json("testbed", "list", self.dir)}
+
+    def down(self):
+        ctl("testbed", "down", self.dir, check=False)
+
+    def kill(self, node):
+        ctl("testbed", "kill", self.dir, node)
+
+    def start(self, node):
+        ctl("testbed", "start", self.dir, node)
+
+    def stop(self, node):
+        ctl("testbed", "stop", self.dir, node)
+
+    def api(self, node):
+        return self.nodes[node]["api"]
+
+    def get(self, node, path):
+        status, body = http("GET", self.api(node) + path)
+        if status >= 400:
+            raise RuntimeError(f"GET {path} at {node}: {status} {body}")
+        return body
+
+    def post(self, node, path, body):
+        status, out = http("POST", self.api(node) + path, body)
+        if status >= 400:
+            raise RuntimeError(f"POST {path} at {node}: {status} {out}")
+        return out
+
+    def case_ids(self, node):
+        return {c["id"] for c in self.get(node, "/api/cases?limit=100000")}
+
+    def log_tail(self, node, lines=30):
+        p = os.path.join(self.dir, node, "casesyncd.log")
+        if not os.path.exists(p):
+            return ""
+        with open(p, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+
+
+def expected_holders(roster_parent, case_origin, forward_targets):
+    """The nodes that must hold a case: its audience (origin and forward targets) and every
+    ancestor of each (docs/DESIGN.md, Routing)."""
+    out = set()
+    for n in [case_origin, *forward_targets]:
+        while n:
+            out.add(n)
+            n = roster_parent.get(n)
+    return out
+
+
+def quiescent(tb):
+    """True when no node has events waiting in an outbox or batches in flight."""
+    for node in tb.nodes:
+        for link in tb.get(node, "/api/status")["links"]:
+            if link["backlog_events"] or link["in_flight_batches"]:
+                return False
+    return True
+
+
+def log(msg):
+    print(msg, flush=True)
+    sys.stdout.flush()
