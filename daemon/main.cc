@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/node_config.h"
+#include "crypto/crypto.h"
 #include "daemon/api_server.h"
 #include "daemon/log.h"
 #include "daemon/node_runtime.h"
@@ -77,6 +78,11 @@ int main(int argc, char** argv) {
   auto level = log_level_from_name(config->log_level);
   log_init(config->node_id, level.is_ok() ? *level : LogLevel::kInfo);
 
+  // Before anything allocates a SecretKey: libsodium's guarded allocator needs it.
+  if (Status st = crypto::init(); !st.is_ok()) {
+    log_error("cannot start: " + st.message());
+    return 1;
+  }
   auto runtime = NodeRuntime::open(*config);
   if (!runtime.is_ok()) {
     log_error("cannot start: " + runtime.status().message());

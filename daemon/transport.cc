@@ -49,7 +49,7 @@ Status Transport::start() {
       dealer_->set(zmq::sockopt::reconnect_ivl_max, kReconnectIntervalMaxMs);
       std::string monitor_addr = "inproc://monitor-" + options_.self_id;
       if (zmq_socket_monitor(dealer_->handle(), monitor_addr.c_str(),
-                             ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
         return Status::error(Code::kInternal, "zmq_socket_monitor failed");
       }
       monitor_.emplace(*context_, zmq::socket_type::pair);
@@ -130,7 +130,9 @@ void Transport::drain_monitor(const Handlers& h) {
     if (event_msg.size() < sizeof(std::uint16_t)) continue;
     std::uint16_t event = 0;
     std::memcpy(&event, event_msg.data(), sizeof(event));
-    if (event == ZMQ_EVENT_CONNECTED) {
+    // Handshake, not TCP connect: only then does a send reach the parent instead of being
+    // refused by ZMQ_IMMEDIATE, so the first Hello is not lost.
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       parent_connected_ = true;
       h.on_link_up(options_.parent_id);
     } else if (event == ZMQ_EVENT_DISCONNECTED) {
@@ -169,11 +171,14 @@ SendOutcome Transport::send(const std::string& peer, const std::string& frame) {
 }
 
 void Transport::close() {
-  if (monitor_) monitor_->close();
+  // Order matters: libzmq sends monitor events with a blocking send while holding the socket's
+  // lock, so the monitor must be stopped while our end of its pipe is still open to receive;
+  // closing our end first deadlocks a late disconnect event against the stop.
   if (dealer_) {
     zmq_socket_monitor(dealer_->handle(), nullptr, 0);
     dealer_->close();
   }
+  if (monitor_) monitor_->close();
   if (router_) router_->close();
 }
 

@@ -23,51 +23,54 @@ STREETS = 13
 COMMUNITIES = 2
 
 
-def scenario(tb):
-    """Creates the demo's cases; returns {case_id: (origin, [forward targets], created_at)}."""
+def follow(tb, cid, holders, started):
+    """Polls the nodes that must hold the case until all do; returns {node: ms after creation}."""
+    seen = {}
+
+    def arrived():
+        now = time.monotonic()
+        for node in holders - set(seen):
+            if cid in tb.case_ids(node):
+                seen[node] = (now - started) * 1000
+        return len(seen) == len(holders)
+
+    poll_until(f"case {cid} to reach {sorted(holders)}", arrived, timeout_s=30, interval_s=0.002)
+    return seen
+
+
+def scenario(tb, parent):
+    """Creates the demo's cases one by one and follows each to every node that must hold it.
+    Returns {case_id: (origin, [forward targets], {node: ms})}."""
     cases = {}
 
-    def create(node, matter, applicant):
-        c = tb.post(node, "/api/cases", {"matter": matter, "applicant": applicant})
-        cases[c["id"]] = (node, [], time.monotonic())
-        return c["id"]
+    def create(node, matter, applicant, forward_to=None):
+        started = time.monotonic()
+        cid = tb.post(node, "/api/cases", {"matter": matter, "applicant": applicant})["id"]
+        fwd = []
+        if forward_to:
+            tb.post(node, f"/api/cases/{cid}/forward", {"to": forward_to})
+            fwd.append(forward_to)
+        holders = expected_holders(parent, node, fwd)
+        cases[cid] = (node, fwd, follow(tb, cid, holders, started))
 
     create("s01-c01", "QY-001", "Wang Fang")        # enterprise registration at a community
     create("s05-c02", "SP-014", "Chen Jie")         # food business licence
     create("s13-c01", "QY-001", "Zhao Lei")
     create("s07", "MZ-003", "Liu Yang")             # at a street centre
-    d1 = create("district", "SP-014", "Sun Li")     # received at the district window...
-    tb.post("district", f"/api/cases/{d1}/forward", {"to": "s09-c02"})  # ...sent to a community
-    cases[d1][1].append("s09-c02")
+    create("district", "SP-014", "Sun Li", forward_to="s09-c02")  # received at the district, sent down
     return cases
 
 
-def wait_for_holdings(tb, cases, parent):
-    """Polls every node until it holds its cases; records when each case was first seen where."""
-    seen = {cid: {} for cid in cases}
-    want = {cid: expected_holders(parent, o, f) for cid, (o, f, _) in cases.items()}
-
-    def all_arrived():
-        now = time.monotonic()
-        for node in tb.nodes:
-            held = tb.case_ids(node)
-            for cid in held & set(cases):
-                seen[cid].setdefault(node, now - cases[cid][2])
-        return all(want[c] <= set(seen[c]) for c in cases)
-
-    poll_until("every case to reach every node that should hold it", all_arrived, timeout_s=60)
-    return seen, want
-
-
-def print_timelines(tb, cases, seen):
-    log("\n== Where each case went ==")
-    for cid, (origin, fwd, _) in cases.items():
+def print_timelines(tb, cases):
+    log("")
+    log("== Where each case went (ms after the clerk pressed enter; polled, so an upper bound) ==")
+    for cid, (origin, fwd, seen) in cases.items():
         c = tb.get(origin, f"/api/cases/{cid}")
         log(f"case {cid}  matter={c['matter']}  applicant={c['applicant']}"
             + (f"  forwarded to {', '.join(fwd)}" if fwd else ""))
-        for node, t in sorted(seen[cid].items(), key=lambda kv: kv[1]):
+        for node, t in sorted(seen.items(), key=lambda kv: (kv[0] != origin, kv[1])):
             label = "created" if node == origin else "arrived"
-            log(f"   +{t * 1000:7.0f} ms  {label:8} {node}")
+            log(f"   +{t:6.1f} ms  {label:8} {node}")
 
 
 def print_holdings(tb, want):
@@ -102,10 +105,12 @@ def main():
     try:
         tb.up()
         log(f"all {len(tb.nodes)} nodes serving after {time.monotonic() - started:.1f}s")
+        poll_until("every link to come up", lambda: harness.all_links_up(tb), timeout_s=30)
+        log(f"all links up after {time.monotonic() - started:.1f}s")
         parent = {n: info["parent"] for n, info in tb.nodes.items()}
-        cases = scenario(tb)
-        seen, want = wait_for_holdings(tb, cases, parent)
-        print_timelines(tb, cases, seen)
+        cases = scenario(tb, parent)
+        want = {cid: expected_holders(parent, o, f) for cid, (o, f, _) in cases.items()}
+        print_timelines(tb, cases)
         # Before checking that nobody holds too much, wait until no link has anything left to send.
         poll_until("every link to drain", lambda: harness.quiescent(tb), timeout_s=60)
         ok = print_holdings(tb, want)

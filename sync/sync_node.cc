@@ -4,6 +4,8 @@
 #include <cassert>
 #include <set>
 
+#include "sync/case_kinds.h"
+#include "sync/case_rules.h"
 #include "sync/limits.h"
 #include "sync/routing.h"
 
@@ -32,7 +34,8 @@ SyncNode::SyncNode(std::string self, Roster roster, SyncLimits limits, Store* st
       roster_(std::move(roster)),
       limits_(limits),
       store_(store),
-      secret_(secret) {
+      secret_(secret),
+      cases_(store, &roster_) {
   const RosterNode* me = roster_.find(self_);
   assert(me && "the node must be in its own roster (checked when the config is loaded)");
   parent_ = me->parent;
@@ -80,31 +83,14 @@ PeerLink* SyncNode::link(const std::string& peer) {
 
 // ---------------------------------------------------------------- local writes
 
-Result<std::vector<Hash32>> SyncNode::case_heads(const std::string& case_id) {
-  ASSIGN_OR_RETURN(auto records, store_->case_events(case_id));
-  std::set<Hash32> referenced;
-  std::vector<Hash32> all;
-  for (const auto& r : records) {
-    ASSIGN_OR_RETURN(Event e, decode_event(r.signed_bytes));
-    referenced.insert(e.parents.begin(), e.parents.end());
-    all.push_back(r.hash);
-  }
-  std::vector<Hash32> heads;
-  for (const auto& h : all) {
-    if (!referenced.count(h)) heads.push_back(h);
-  }
-  std::sort(heads.begin(), heads.end());
-  if (heads.size() > limits::kParentsMax) heads.resize(limits::kParentsMax);
-  return heads;
-}
-
 Result<EventRecord> SyncNode::seal_local(EventDraft draft, std::uint64_t now_ms) {
   Event e;
   e.origin = self_;
   e.case_id = std::move(draft.case_id);
   e.kind = std::move(draft.kind);
   e.body = std::move(draft.body);
-  ASSIGN_OR_RETURN(e.parents, case_heads(e.case_id));
+  ASSIGN_OR_RETURN(e.parents, cases_.heads(e.case_id));
+  if (e.parents.size() > limits::kParentsMax) e.parents.resize(limits::kParentsMax);
   e.seq = next_seq_;
   e.hlc = clock_.now(now_ms);
   e.prev = last_hash_;
@@ -112,6 +98,10 @@ Result<EventRecord> SyncNode::seal_local(EventDraft draft, std::uint64_t now_ms)
   // other node would refuse.
   std::string encoded = encode_event(e);
   RETURN_IF_ERROR(decode_event(encoded).status());
+  ASSIGN_OR_RETURN(CaseState view, cases_.current_state(e.case_id));
+  if (Verdict v = check_event(e, view, roster_); !v.ok) {
+    return Status::error(Code::kUnauthorized, v.reason);
+  }
   EventRecord r = seal_event(e, *secret_);
   RETURN_IF_ERROR(store_and_route(r, e, ""));
   next_seq_++;
@@ -150,6 +140,7 @@ Result<std::vector<EventRecord>> SyncNode::author_batch(std::vector<EventDraft> 
   if (st.is_ok()) st = store_->commit();
   if (!st.is_ok()) {
     store_->rollback();
+    cases_.clear();
     // Nothing was released, so the sequence numbers can be used again.
     next_seq_ = seq_before;
     last_hash_ = hash_before;
@@ -165,8 +156,9 @@ Result<std::vector<EventRecord>> SyncNode::author_batch(std::vector<EventDraft> 
 // ---------------------------------------------------------------- storing and routing
 
 Status SyncNode::store_and_route(const EventRecord& record, const Event& event,
-                                 const std::string& from_peer) {
+                                 const std::string& from_peer, std::uint64_t* inserted) {
   ASSIGN_OR_RETURN(InsertResult ins, store_->insert_event(record));
+  if (ins.outcome == InsertOutcome::kInserted && inserted) ++*inserted;
   if (ins.outcome == InsertOutcome::kDuplicate) {
     counters_.events_duplicate++;
     return Status::ok();
@@ -180,6 +172,7 @@ Status SyncNode::store_and_route(const EventRecord& record, const Event& event,
                            ", received " + to_hex(record.hash) + ")"});
     return Status::ok();
   }
+  cases_.on_stored(record, event);
   std::vector<std::string> newly;
   for (const auto& n : audience_additions(event)) {
     ASSIGN_OR_RETURN(bool added, store_->add_audience(event.case_id, n));
@@ -333,21 +326,67 @@ std::optional<std::pair<EventRecord, Event>> SyncNode::admit(const std::string& 
   return std::make_pair(std::move(r), std::move(e));
 }
 
+Result<bool> SyncNode::authorize_remote(const std::string& peer, const EventRecord& r,
+                                        const Event& e) {
+  // Per-origin chain: when we hold the origin's previous event, this one must name it.
+  if (e.seq > 1) {
+    ASSIGN_OR_RETURN(auto prev, store_->get_event(e.origin, e.seq - 1));
+    if (prev && prev->hash != e.prev) {
+      counters_.reject(peer, "chain_break");
+      alerts_.push_back({AlertKind::kEquivocation, peer,
+                         "origin " + e.origin + " seq " + std::to_string(e.seq) +
+                             " does not follow the seq " + std::to_string(e.seq - 1) +
+                             " held here: a rewritten history"});
+      return false;
+    }
+  }
+  ASSIGN_OR_RETURN(auto past, cases_.causal_state(e));
+  if (!past) return true;  // an ancestor is missing here: the fold decides
+  Verdict v = check_event(e, *past, roster_);
+  if (v.ok) return true;
+  counters_.reject(peer, "unauthorized");
+  alerts_.push_back({AlertKind::kBadInput, peer,
+                     "refused " + e.kind + " " + r.origin + ":" + std::to_string(r.seq) +
+                         " on case " + e.case_id + ": " + v.reason});
+  return false;
+}
+
+Status SyncNode::sign_delivery_receipts(const std::vector<Event>& forwards, std::uint64_t now_ms) {
+  for (const auto& f : forwards) {
+    EventDraft d{f.case_id, std::string(kinds::kDelivered), {}};
+    d.body[std::string(kinds::kHop)] = f.origin + ":" + std::to_string(f.seq);
+    d.body[std::string(kinds::kForwardHash)] = to_hex(crypto::hash(encode_event(f)));
+    d.body[std::string(kinds::kReceivedAt)] = std::to_string(now_ms);
+    auto r = seal_local(std::move(d), now_ms);
+    // A receipt refused by the rules (e.g. the case is closed) is not an error of the batch.
+    if (!r.is_ok() && r.status().code() != Code::kUnauthorized) return r.status();
+  }
+  return Status::ok();
+}
+
 Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t now_ms) {
   const std::uint64_t applied = l.checkpoint().recv_applied_pos;
   assert(batch.first_pos <= applied + 1 && batch.last_pos() > applied);
-  std::vector<std::pair<EventRecord, Event>> admitted;
-  for (std::uint64_t pos = applied + 1; pos <= batch.last_pos(); ++pos) {
-    if (auto a = admit(l.peer(), batch.events[pos - batch.first_pos], now_ms)) {
-      admitted.push_back(std::move(*a));
+  const std::uint64_t applied_before = counters_.events_applied;
+  const std::uint64_t seq_before = next_seq_;
+  const Hash32 hash_before = last_hash_;
+  std::vector<Event> forwards_to_me;
+  Status st = store_->begin();
+  for (std::uint64_t pos = applied + 1; st.is_ok() && pos <= batch.last_pos(); ++pos) {
+    auto a = admit(l.peer(), batch.events[pos - batch.first_pos], now_ms);
+    if (!a) continue;
+    auto ok = authorize_remote(l.peer(), a->first, a->second);
+    if (!ok.is_ok()) st = ok.status();
+    if (!st.is_ok() || !*ok) continue;
+    auto before = counters_.events_applied;
+    st = store_and_route(a->first, a->second, l.peer(), &counters_.events_applied);
+    if (st.is_ok() && counters_.events_applied > before && a->second.kind == kForwardKind &&
+        a->second.field("to") == self_) {
+      forwards_to_me.push_back(a->second);
     }
   }
-  const std::uint64_t applied_before = counters_.events_applied;
-  Status st = store_->begin();
-  for (std::size_t i = 0; st.is_ok() && i < admitted.size(); ++i) {
-    st = store_and_route(admitted[i].first, admitted[i].second, l.peer());
-    if (st.is_ok()) counters_.events_applied++;
-  }
+  // The receipt commits with the forward: the case is never durably here without its receipt.
+  if (st.is_ok()) st = sign_delivery_receipts(forwards_to_me, now_ms);
   PeerCheckpoint cp = l.checkpoint();
   cp.recv_applied_pos = batch.last_pos();
   if (st.is_ok()) st = store_->save_checkpoint(l.peer(), cp);
@@ -355,11 +394,15 @@ Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t n
   if (st.is_ok()) st = store_->commit();
   if (!st.is_ok()) {
     store_->rollback();
+    cases_.clear();
     counters_.events_applied = applied_before;
+    next_seq_ = seq_before;
+    last_hash_ = hash_before;
     commit_failed(st, "a batch from " + l.peer());
     return st;
   }
   disk_trouble_ = false;
+  counters_.events_authored += next_seq_ - seq_before;
   l.on_applied(batch.last_pos());
   counters_.peers[l.peer()].events_in += batch.last_pos() - applied;
   return Status::ok();

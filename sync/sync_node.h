@@ -20,6 +20,7 @@
 #include "common/sync_limits.h"
 #include "crypto/crypto.h"
 #include "storage/store.h"
+#include "sync/case_cache.h"
 #include "sync/counters.h"
 #include "sync/event.h"
 #include "sync/hlc.h"
@@ -94,6 +95,9 @@ class SyncNode {
   std::vector<SendEffect> take_sends();
   std::vector<Alert> take_alerts();
 
+  // The case as this node holds it now (folded from every stored event).
+  Result<CaseState> case_state(const std::string& case_id) { return cases_.current_state(case_id); }
+
   // --- views ---
   const std::string& self() const { return self_; }
   const std::string& parent() const { return parent_; }
@@ -109,12 +113,11 @@ class SyncNode {
   PeerLink* link(const std::string& peer);
   Status load_identity_state();
   Result<EventRecord> seal_local(EventDraft draft, std::uint64_t now_ms);
-  Result<std::vector<Hash32>> case_heads(const std::string& case_id);
   Status persist_identity_state();
 
   // Stores one verified event and routes it; inside a transaction.
   Status store_and_route(const EventRecord& record, const Event& event,
-                         const std::string& from_peer);
+                         const std::string& from_peer, std::uint64_t* inserted = nullptr);
   Status enqueue_backfill(const std::string& child, const std::string& case_id);
 
   void handle_hello(PeerLink& link, const HelloMsg& m, std::uint64_t now_ms);
@@ -122,6 +125,10 @@ class SyncNode {
   Status apply_batch(PeerLink& link, const BatchMsg& batch, std::uint64_t now_ms);
   std::optional<std::pair<EventRecord, Event>> admit(const std::string& peer, const WireEvent& w,
                                                      std::uint64_t now_ms);
+  // Inside the apply transaction: the per-origin chain and the case rules in the event's
+  // causal past. Returns false (counted, alerted) when the event must not be stored.
+  Result<bool> authorize_remote(const std::string& peer, const EventRecord& r, const Event& e);
+  Status sign_delivery_receipts(const std::vector<Event>& forwards_to_me, std::uint64_t now_ms);
   void commit_failed(const Status& st, const std::string& what);
 
   void send(const std::string& peer, const Message& m, std::uint64_t now_ms);
@@ -140,6 +147,7 @@ class SyncNode {
   std::vector<std::string> children_;
   std::map<std::string, std::unique_ptr<PeerLink>> links_;
   std::map<std::string, std::int64_t> clock_offsets_ms_;
+  CaseCache cases_;
 
   HybridClock clock_;
   std::uint64_t next_seq_ = 1;

@@ -78,11 +78,16 @@ class Net {
     for (auto& [id, n] : nodes_) n.node->on_tick(now);
     flush();
   }
+  // Creates case "<at>-<name>" at node `at`.
+  Result<EventRecord> create(const std::string& at, const std::string& name) {
+    return nodes_.at(at).node->author(created(at + "-" + name), now);
+  }
   Result<EventRecord> write(const std::string& at, const std::string& case_id,
-                            const std::string& kind = "case_created",
-                            std::map<std::string, std::string> body = {}) {
-    auto r = nodes_.at(at).node->author({case_id, kind, std::move(body)}, now);
-    return r;
+                            const std::string& kind, std::map<std::string, std::string> body = {}) {
+    return nodes_.at(at).node->author({case_id, kind, std::move(body)}, now);
+  }
+  static EventDraft created(const std::string& case_id) {
+    return {case_id, "case_created", {{"matter", "QY-001"}, {"applicant", "Li Wei"}}};
   }
   std::set<std::string> cases_at(const std::string& id) {
     std::set<std::string> out;
@@ -235,7 +240,7 @@ TEST_CASE("batches and window: 2000 events flow in batches with at most `window`
   Net net({{"d", ""}, {"s1", "d"}}, limits);
   net.flush();
   std::vector<EventDraft> drafts;
-  for (int i = 0; i < 2000; ++i) drafts.push_back({"case-" + std::to_string(i), "case_created", {}});
+  for (int i = 0; i < 2000; ++i) drafts.push_back(Net::created("s1-" + std::to_string(i)));
   REQUIRE(net["s1"].author_batch(std::move(drafts), net.now).is_ok());
   // Nothing has been delivered yet: at most `window` batches were put on the wire.
   auto sends = net["s1"].take_sends();
@@ -264,7 +269,7 @@ TEST_CASE("a lost batch is resent after the timeout and the rest are not stalled
     return false;
   };
   std::vector<EventDraft> drafts;
-  for (int i = 0; i < 40; ++i) drafts.push_back({"c" + std::to_string(i), "case_created", {}});
+  for (int i = 0; i < 40; ++i) drafts.push_back(Net::created("s1-" + std::to_string(i)));
   REQUIRE(net["s1"].author_batch(std::move(drafts), net.now).is_ok());
   net.flush();
   CHECK(dropped);
@@ -280,13 +285,13 @@ TEST_CASE("resume after reconnect resends nothing that was acknowledged") {
   limits.batch_events_max = 50;
   Net net({{"d", ""}, {"s1", "d"}}, limits);
   net.flush();
-  for (int i = 0; i < 100; ++i) REQUIRE(net.write("s1", "a" + std::to_string(i)).is_ok());
+  for (int i = 0; i < 100; ++i) REQUIRE(net.create("s1", "a" + std::to_string(i)).is_ok());
   net.flush();
   REQUIRE(net.events_at("d") == 100);
   const auto out_before = net["s1"].counters().peers.at("d").events_out;
   // The link breaks: everything sent from now on is lost until the child says hello again.
   net.drop = [](const std::string&, const std::string&, const std::string&) { return true; };
-  for (int i = 0; i < 30; ++i) REQUIRE(net.write("s1", "b" + std::to_string(i)).is_ok());
+  for (int i = 0; i < 30; ++i) REQUIRE(net.create("s1", "b" + std::to_string(i)).is_ok());
   net.flush();
   net["s1"].on_link_down("d", net.now);
   net.drop = nullptr;
@@ -301,31 +306,37 @@ TEST_CASE("resume after reconnect resends nothing that was acknowledged") {
 TEST_CASE("a case reaches its street and district, not a sibling; a forward reaches its target") {
   Net net({{"d", ""}, {"s1", "d"}, {"s2", "d"}, {"c1", "s1"}, {"c2", "s1"}, {"c3", "s2"}});
   net.flush();
-  REQUIRE(net.write("c1", "from-c1").is_ok());
+  REQUIRE(net.create("c1", "x").is_ok());
   net.flush();
-  CHECK(net.cases_at("s1").count("from-c1"));
-  CHECK(net.cases_at("d").count("from-c1"));
-  CHECK_FALSE(net.cases_at("c2").count("from-c1"));
-  CHECK_FALSE(net.cases_at("s2").count("from-c1"));
+  CHECK(net.cases_at("s1").count("c1-x"));
+  CHECK(net.cases_at("d").count("c1-x"));
+  CHECK_FALSE(net.cases_at("c2").count("c1-x"));
+  CHECK_FALSE(net.cases_at("s2").count("c1-x"));
 
-  REQUIRE(net.write("d", "from-d").is_ok());
-  REQUIRE(net.write("d", "from-d", kForwardKind, {{"to", "c2"}}).is_ok());
+  REQUIRE(net.create("d", "y").is_ok());
+  auto fwd = net.write("d", "d-y", kForwardKind, {{"to", "c2"}});
+  REQUIRE(fwd.is_ok());
   net.flush();
-  CHECK(net.cases_at("c2").count("from-d"));
-  CHECK(net.cases_at("s1").count("from-d"));
-  CHECK_FALSE(net.cases_at("c1").count("from-d"));
-  CHECK_FALSE(net.cases_at("s2").count("from-d"));
-  CHECK_FALSE(net.cases_at("c3").count("from-d"));
-  // c2 answers: the reply climbs back to the district.
-  REQUIRE(net.write("c2", "from-d", "replied", {}).is_ok());
+  CHECK(net.cases_at("c2").count("d-y"));
+  CHECK(net.cases_at("s1").count("d-y"));
+  CHECK_FALSE(net.cases_at("c1").count("d-y"));
+  CHECK_FALSE(net.cases_at("s2").count("d-y"));
+  CHECK_FALSE(net.cases_at("c3").count("d-y"));
+  // c2's daemon signed the delivery receipt on its own; c2 then answers: both climb back.
+  std::string hop = "d:" + std::to_string(fwd->seq);
+  REQUIRE(net.write("c2", "d-y", "replied", {{"hop", hop}, {"outcome", "approved"}}).is_ok());
   net.flush();
-  CHECK(net.store("d").case_events("from-d").value().size() == 3);
+  auto at_d = net.store("d").case_events("d-y").value();
+  REQUIRE(at_d.size() == 4);
+  std::set<std::string> kinds_at_d;
+  for (auto& r : at_d) kinds_at_d.insert(r.kind);
+  CHECK(kinds_at_d == std::set<std::string>{"case_created", "forwarded", "delivered", "replied"});
 }
 
 TEST_CASE("equivocation: same (origin, seq), different hash is refused, counted, first kept") {
   Net net({{"d", ""}, {"s1", "d"}});
   net.flush();
-  auto original = net.write("s1", "x");
+  auto original = net.create("s1", "x");
   REQUIRE(original.is_ok());
   net.flush();
   Event forged = decode_event(original->signed_bytes).value();
@@ -376,7 +387,7 @@ TEST_CASE("a failed commit acknowledges nothing; the batch is applied once the d
   Net net({{"d", ""}, {"s1", "d"}}, limits);
   net.flush();
   net.store("d").set_fail_commits(true);
-  for (int i = 0; i < 5; ++i) REQUIRE(net.write("s1", "k" + std::to_string(i)).is_ok());
+  for (int i = 0; i < 5; ++i) REQUIRE(net.create("s1", "k" + std::to_string(i)).is_ok());
   net.flush();
   CHECK(net.events_at("d") == 0);
   CHECK(net["d"].disk_trouble());

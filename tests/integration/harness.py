@@ -149,6 +149,15 @@ def quiescent(tb):
     return True
 
 
+def all_links_up(tb):
+    """True when every node reports every one of its links up."""
+    for node in tb.nodes:
+        for link in tb.get(node, "/api/status")["links"]:
+            if link["state"] != "up":
+                return False
+    return True
+
+
 def log(msg):
     print(msg, flush=True)
     sys.stdout.flush()

@@ -71,7 +71,12 @@ class Skeleton(unittest.TestCase):
         for node in ("s02-c02", "s01", "s01-c01", "s01-c02"):
             self.assertNotIn(cid, self.tb.case_ids(node), f"{cid} leaked to {node}")
         at_target = self.tb.get("s02-c01", f"/api/cases/{cid}")
-        self.assertEqual([e["kind"] for e in at_target["events"]], ["case_created", "forwarded"])
+        self.assertEqual([e["kind"] for e in at_target["events"]],
+                         ["case_created", "forwarded", "delivered"])
+        # The target's daemon signed the delivery receipt; it travels back to the district.
+        poll_until("the delivery receipt at the district", lambda: [
+            e for e in self.tb.get("district", f"/api/cases/{cid}")["events"]
+            if e["kind"] == "delivered" and e["origin"] == "s02-c01"], 20)
 
     def test_kill9_street_mid_stream_every_event_exactly_once(self):
         total, per_request = 5000, 250

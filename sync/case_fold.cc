@@ -1,0 +1,306 @@
+#include "sync/case_fold.h"
+
+#include <algorithm>
+#include <set>
+
+#include "sync/case_kinds.h"
+#include "sync/case_rules.h"
+#include "sync/hlc.h"
+
+namespace casesync {
+
+namespace {
+
+using namespace kinds;
+
+std::string name_of(const Event& e) { return e.origin + ":" + std::to_string(e.seq); }
+
+std::string body(const Event& e, std::string_view key) { return e.field(std::string(key)); }
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+void add_to_path(CaseState& s, const std::string& node) {
+  if (!node.empty() && !s.on_path(node)) s.path.push_back(node);
+}
+
+CaseStatus terminal_status_of(const Event& e) {
+  return e.kind == kWithdrawn ? CaseStatus::kWithdrawn : CaseStatus::kCompleted;
+}
+
+}  // namespace
+
+int CaseFolder::level_of(const std::string& node) const {
+  return static_cast<int>(roster_->ancestors_of(node).size());
+}
+
+bool CaseFolder::is_ancestor(std::size_t ancestor, std::size_t of) const {
+  std::vector<std::size_t> stack{of};
+  std::set<std::size_t> seen;
+  while (!stack.empty()) {
+    std::size_t i = stack.back();
+    stack.pop_back();
+    for (const auto& p : events_[i].parents) {
+      auto it = index_of_.find(p);
+      if (it == index_of_.end()) continue;
+      if (it->second == ancestor) return true;
+      if (seen.insert(it->second).second) stack.push_back(it->second);
+    }
+  }
+  return false;
+}
+
+std::size_t CaseFolder::blocker_index(Blocker b, const Event& e) const {
+  auto in = [](const std::map<std::string, std::size_t>& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? SIZE_MAX : it->second;
+  };
+  switch (b) {
+    case Blocker::kNone: return SIZE_MAX;
+    case Blocker::kHolder: return holder_set_by_;
+    case Blocker::kTerminal: return terminal_set_by_;
+    case Blocker::kHopAccepted: return in(hop_accepted_by_, body(e, kHop));
+    case Blocker::kHopAnswered: return in(hop_answered_by_, body(e, kHop));
+  }
+  return SIZE_MAX;
+}
+
+void CaseFolder::apply(const OrderedEvent& e) {
+  const std::size_t idx = events_.size();
+  events_.push_back({e.event.parents});
+  names_.push_back(name_of(e.event));
+  index_of_[e.record.hash] = idx;
+  Verdict v = check_event(e.event, state_, *roster_);
+  if (v.ok) {
+    mutate(idx, e);
+  } else {
+    resolve_refusal(idx, e, v.reason, v.blocker);
+  }
+}
+
+void CaseFolder::resolve_refusal(std::size_t idx, const OrderedEvent& e, const std::string& reason,
+                                 Blocker b) {
+  const Event& ev = e.event;
+  const std::size_t winner = blocker_index(b, ev);
+  if (winner == SIZE_MAX || is_ancestor(winner, idx)) {
+    state_.invalid.push_back(names_[idx] + " " + reason);
+    record(e, false, "invalid: " + reason);
+    return;
+  }
+  std::string rule = "stale_holder";
+  if (b == Blocker::kHolder && ev.kind == kForwarded) rule = "concurrent_forward";
+  if (b == Blocker::kHopAccepted) rule = "duplicate_accept";
+  if (b == Blocker::kHopAnswered) rule = "answer_race";
+  if (b == Blocker::kTerminal) {
+    rule = ev.kind == kEdited ? "edit_vs_terminal" : "after_terminal";
+    if (ev.kind == kCompleted || ev.kind == kWithdrawn) {
+      rule = "terminal_race";
+      if (terminal_race_won(idx, ev, winner)) return;
+    }
+  }
+  if (rule == "concurrent_forward") {
+    // Keep the losing hop visible (its receiver may have signed for it) but out of play.
+    Hop h{.id = names_[idx], .from = ev.origin, .to = body(ev, kTo), .desk = body(ev, kDesk),
+          .forward_hash = e.record.hash, .forwarded_ms = HybridClock::millis(ev.hlc),
+          .superseded = true};
+    state_.hops.push_back(std::move(h));
+  }
+  state_.conflicts.push_back({rule, names_[winner], names_[idx], reason});
+  record(e, false, "superseded by " + names_[winner] + " (" + rule + ")");
+}
+
+bool CaseFolder::terminal_race_won(std::size_t idx, const Event& ev, std::size_t holder_idx) {
+  // The previous terminal event's author: recover it from its name "<origin>:<seq>".
+  const std::string& prev = names_[holder_idx];
+  const std::string prev_origin = prev.substr(0, prev.rfind(':'));
+  if (level_of(ev.origin) >= level_of(prev_origin)) return false;
+  for (auto& t : state_.timeline) {
+    if (t.origin + ":" + std::to_string(t.seq) == prev) t.applied = false;
+  }
+  state_.status = terminal_status_of(ev);
+  state_.outcome = ev.kind == kCompleted ? body(ev, kOutcome) : "";
+  state_.conflicts.push_back({"terminal_race", names_[idx], prev,
+                              "the higher level's " + ev.kind + " wins over " + prev});
+  terminal_set_by_ = idx;
+  record({EventRecord{}, ev}, true, std::string(ev.kind) + " (won terminal_race)");
+  return true;
+}
+
+void CaseFolder::mutate_hop_receipt(const Event& e, std::uint64_t ms) {
+  Hop* hop = state_.find_hop(body(e, kHop));
+  const bool current = hop == state_.current_hop();
+  if (e.kind == kDelivered) {
+    std::string at = body(e, kReceivedAt);
+    hop->delivered_ms = at.empty() ? ms : std::stoull(at);
+    if (hop->stage == HopStage::kForwarded) hop->stage = HopStage::kDelivered;
+    if (current && state_.status == CaseStatus::kForwarded) state_.status = CaseStatus::kDelivered;
+    return;
+  }
+  if (e.kind == kAccepted) {
+    hop->accepted_ms = ms;
+    hop->stage = HopStage::kAccepted;
+    if (current) state_.status = CaseStatus::kAccepted;
+    return;
+  }
+  if (e.kind == kSupplementRequested) {
+    hop->stage = HopStage::kSupplementRequested;
+    hop->supplement_requests++;
+    if (hop->pause_started_ms == 0) hop->pause_started_ms = ms;
+    if (current) state_.status = CaseStatus::kSupplementRequested;
+    return;
+  }
+  // replied or returned: the answer goes back to the hop's sender.
+  if (hop->pause_started_ms) hop->paused_ms += ms - std::min(ms, hop->pause_started_ms);
+  hop->pause_started_ms = 0;
+  hop->answered_ms = ms;
+  hop->stage = e.kind == kReplied ? HopStage::kAnswered : HopStage::kReturned;
+  hop->outcome = e.kind == kReplied ? body(e, kOutcome) : "returned";
+  hop->reason = body(e, kReason);
+  if (current) {
+    state_.status = e.kind == kReplied ? CaseStatus::kAnswered : CaseStatus::kReturned;
+    state_.holder = hop->from;
+  }
+}
+
+void CaseFolder::record(const OrderedEvent& e, bool applied, std::string summary) {
+  state_.timeline.push_back({HybridClock::millis(e.event.hlc), e.event.origin, e.event.seq,
+                             e.event.kind, std::move(summary), applied});
+}
+
+void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
+  const Event& e = oe.event;
+  const std::uint64_t ms = HybridClock::millis(e.hlc);
+  CaseState& s = state_;
+  std::string summary = e.kind;
+  if (e.kind == kCreated) {
+    s.exists = true;
+    s.id = e.case_id;
+    s.matter = body(e, kMatter);
+    s.applicant = body(e, kApplicant);
+    s.id_number = body(e, kIdNumber);
+    s.materials = split_lines(body(e, kMaterials));
+    for (const auto& [k, v] : e.body) {
+      if (k != kMatter && k != kApplicant && k != kIdNumber && k != kMaterials) s.fields[k] = v;
+    }
+    s.receiving_node = s.holder = e.origin;
+    s.status = CaseStatus::kReceived;
+    s.received_ms = ms;
+    add_to_path(s, e.origin);
+    holder_set_by_ = idx;
+    summary = "received at " + e.origin + " for matter " + s.matter;
+  } else if (e.kind == kPrereviewed) {
+    if (s.status == CaseStatus::kReceived || s.status == CaseStatus::kReopened) {
+      s.status = CaseStatus::kPrereviewed;
+    }
+  } else if (e.kind == kForwarded) {
+    Hop h{.id = names_[idx], .from = e.origin, .to = body(e, kTo), .desk = body(e, kDesk),
+          .forward_hash = oe.record.hash, .forwarded_ms = ms};
+    std::string due = body(e, kDueWorkingDays);
+    if (!due.empty() && due.size() < 6) h.due_working_days = static_cast<std::uint32_t>(std::stoul(due));
+    for (const auto& prev : s.hops) {
+      if (!prev.superseded && prev.from == h.to) h.bounce = true;
+    }
+    if (h.bounce) s.bounces++;
+    summary = "forwarded " + e.origin + " -> " + h.to + (h.desk.empty() ? "" : " desk " + h.desk) +
+              (h.bounce ? " (bounce)" : "");
+    add_to_path(s, h.to);
+    s.holder = h.to;
+    s.status = CaseStatus::kForwarded;
+    s.hops.push_back(std::move(h));
+    holder_set_by_ = idx;
+  } else if (e.kind == kDelivered || e.kind == kAccepted || e.kind == kReplied ||
+             e.kind == kReturned || (e.kind == kSupplementRequested && !body(e, kHop).empty())) {
+    mutate_hop_receipt(e, ms);
+    const std::string hop = body(e, kHop);
+    if (e.kind == kAccepted) hop_accepted_by_[hop] = idx;
+    if (e.kind == kReplied || e.kind == kReturned) {
+      hop_answered_by_[hop] = idx;
+      if (s.holder != e.origin) holder_set_by_ = idx;
+    }
+    if (e.kind == kSupplementRequested) summary = note_supplement(e);
+    summary = e.kind + " hop " + hop + (summary == e.kind ? "" : ": " + summary);
+  } else if (e.kind == kSupplementRequested) {
+    s.status = CaseStatus::kSupplementRequested;
+    summary = note_supplement(e);
+  } else if (e.kind == kSupplementProvided) {
+    Hop* h = const_cast<Hop*>(s.current_hop());
+    if (h && h->pause_started_ms) {
+      h->paused_ms += ms - std::min(ms, h->pause_started_ms);
+      h->pause_started_ms = 0;
+      if (h->stage == HopStage::kSupplementRequested) h->stage = HopStage::kAccepted;
+    }
+    if (s.status == CaseStatus::kSupplementRequested) {
+      s.status = h ? CaseStatus::kAccepted : CaseStatus::kReceived;
+    }
+  } else if (e.kind == kNotified) {
+    s.applicant_notified = true;
+    summary = "applicant notified by " + e.origin;
+  } else if (e.kind == kWithdrawn || e.kind == kCompleted) {
+    s.status = terminal_status_of(e);
+    s.outcome = e.kind == kCompleted ? body(e, kOutcome) : "";
+    if (e.kind == kCompleted) s.completed_ms = ms;
+    terminal_set_by_ = idx;
+    summary = e.kind + (s.outcome.empty() ? "" : " " + s.outcome) + " by " + e.origin;
+  } else if (e.kind == kReopened) {
+    s.status = CaseStatus::kReopened;
+    s.holder = e.origin;
+    s.completed_ms = 0;
+    holder_set_by_ = idx;
+    terminal_set_by_ = SIZE_MAX;
+  } else if (e.kind == kEdited) {
+    summary = apply_edit(idx, e);
+  }
+  record(oe, true, std::move(summary));
+}
+
+std::string CaseFolder::note_supplement(const Event& e) {
+  CaseState& s = state_;
+  s.supplement_requests++;
+  // 一次性告知: every missing material must be listed at once; a second request is flagged.
+  if (s.supplement_requests >= 2) s.repeated_supplement = true;
+  auto listed = split_lines(body(e, kMaterials));
+  s.supplement_materials.insert(s.supplement_materials.end(), listed.begin(), listed.end());
+  std::string out = "requested " + std::to_string(listed.size()) + " material(s)";
+  if (s.repeated_supplement) out += " (REPEATED request: 一次性告知 not met)";
+  return out;
+}
+
+std::string CaseFolder::apply_edit(std::size_t idx, const Event& e) {
+  const std::string f = body(e, kField);
+  auto prev = field_set_by_.find(f);
+  if (prev != field_set_by_.end() && !is_ancestor(prev->second, idx)) {
+    // Two edits of one field that did not see each other: the later HLC (this one, since the
+    // fold runs in HLC order among concurrent events) wins; the earlier is kept as superseded.
+    state_.conflicts.push_back({"concurrent_edit", names_[idx], names_[prev->second],
+                                "field " + f + ": later HLC wins"});
+    for (auto& t : state_.timeline) {
+      if (t.origin + ":" + std::to_string(t.seq) == names_[prev->second]) t.applied = false;
+    }
+  }
+  state_.fields[f] = body(e, kValue);
+  field_set_by_[f] = idx;
+  return "edited " + f + " = " + body(e, kValue);
+}
+
+CaseState CaseFolder::finish() const {
+  CaseState out = state_;
+  out.state_hash = case_state_hash(out);
+  return out;
+}
+
+CaseState fold_case(const std::vector<OrderedEvent>& ordered, const Roster& roster) {
+  CaseFolder f(&roster);
+  for (const auto& e : ordered) f.apply(e);
+  return f.finish();
+}
+
+}  // namespace casesync

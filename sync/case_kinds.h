@@ -1,0 +1,42 @@
+// The event kinds of a case and the body keys they carry. One list, so the fold, the
+// authorization rules, the API and the CLI agree on spelling.
+#pragma once
+
+#include <string_view>
+
+namespace casesync::kinds {
+
+inline constexpr std::string_view kCreated = "case_created";            // 受理
+inline constexpr std::string_view kPrereviewed = "prereviewed";         // 预审
+inline constexpr std::string_view kForwarded = "forwarded";             // 转办 / 上报: opens a hop
+inline constexpr std::string_view kDelivered = "delivered";             // automatic signed receipt
+inline constexpr std::string_view kAccepted = "accepted";               // 签收
+inline constexpr std::string_view kReplied = "replied";                 // answered approved/denied
+inline constexpr std::string_view kReturned = "returned";               // 退回, with a reason
+inline constexpr std::string_view kSupplementRequested = "supplement_requested";  // 补正 (一次性告知)
+inline constexpr std::string_view kSupplementProvided = "supplement_provided";
+inline constexpr std::string_view kNotified = "notified";               // applicant told the outcome
+inline constexpr std::string_view kWithdrawn = "withdrawn";             // 撤回
+inline constexpr std::string_view kCompleted = "completed";             // 办结
+inline constexpr std::string_view kReopened = "reopened";               // district only
+inline constexpr std::string_view kEdited = "edited";                   // one free field
+inline constexpr std::string_view kNote = "note";                       // a remark; changes nothing
+
+// Body keys.
+inline constexpr std::string_view kMatter = "matter";
+inline constexpr std::string_view kApplicant = "applicant";
+inline constexpr std::string_view kIdNumber = "id_number";
+inline constexpr std::string_view kMaterials = "materials";  // JSON list of names
+inline constexpr std::string_view kTo = "to";
+inline constexpr std::string_view kDesk = "desk";
+inline constexpr std::string_view kHop = "hop";              // "<origin>:<seq>" of the forward
+inline constexpr std::string_view kForwardHash = "forward_hash";
+inline constexpr std::string_view kReceivedAt = "received_at";  // receiver's clock, ms
+inline constexpr std::string_view kOutcome = "outcome";      // approved | denied
+inline constexpr std::string_view kReason = "reason";
+inline constexpr std::string_view kNoteText = "note";
+inline constexpr std::string_view kField = "field";
+inline constexpr std::string_view kValue = "value";
+inline constexpr std::string_view kDueWorkingDays = "due_working_days";
+
+}  // namespace casesync::kinds

@@ -1,0 +1,67 @@
+#include "sync/case_state.h"
+
+#include <algorithm>
+
+namespace casesync {
+
+const char* case_status_name(CaseStatus s) {
+  switch (s) {
+    case CaseStatus::kReceived: return "received";
+    case CaseStatus::kPrereviewed: return "prereviewed";
+    case CaseStatus::kForwarded: return "forwarded";
+    case CaseStatus::kDelivered: return "delivered";
+    case CaseStatus::kAccepted: return "accepted";
+    case CaseStatus::kSupplementRequested: return "supplement_requested";
+    case CaseStatus::kAnswered: return "answered";
+    case CaseStatus::kReturned: return "returned";
+    case CaseStatus::kCompleted: return "completed";
+    case CaseStatus::kWithdrawn: return "withdrawn";
+    case CaseStatus::kReopened: return "reopened";
+  }
+  return "unknown";
+}
+
+bool is_terminal(CaseStatus s) { return s == CaseStatus::kCompleted || s == CaseStatus::kWithdrawn; }
+
+const char* hop_stage_name(HopStage s) {
+  switch (s) {
+    case HopStage::kForwarded: return "forwarded";
+    case HopStage::kDelivered: return "delivered";
+    case HopStage::kAccepted: return "accepted";
+    case HopStage::kSupplementRequested: return "supplement_requested";
+    case HopStage::kAnswered: return "answered";
+    case HopStage::kReturned: return "returned";
+  }
+  return "unknown";
+}
+
+const Hop* CaseState::find_hop(const std::string& hop_id) const {
+  for (const auto& h : hops) {
+    if (h.id == hop_id) return &h;
+  }
+  return nullptr;
+}
+
+Hop* CaseState::find_hop(const std::string& hop_id) {
+  return const_cast<Hop*>(static_cast<const CaseState*>(this)->find_hop(hop_id));
+}
+
+const Hop* CaseState::current_hop() const {
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    if (!it->superseded) return &*it;
+  }
+  return nullptr;
+}
+
+bool CaseState::on_path(const std::string& node) const {
+  return std::find(path.begin(), path.end(), node) != path.end();
+}
+
+std::string mask_id_number(const std::string& id) {
+  constexpr std::size_t kKeepHead = 3, kKeepTail = 2;
+  if (id.size() <= kKeepHead + kKeepTail) return std::string(id.size(), '*');
+  return id.substr(0, kKeepHead) + std::string(id.size() - kKeepHead - kKeepTail, '*') +
+         id.substr(id.size() - kKeepTail);
+}
+
+}  // namespace casesync
