@@ -58,4 +58,9 @@ Result<ApiResponse> ApiClient::post(const std::string& path, const nlohmann::jso
   return finish(c.Post(path, body.dump(), "application/json"), base_url_ + path);
 }
 
+Result<ApiResponse> ApiClient::post_text(const std::string& path, const std::string& text) const {
+  auto c = client_for(base_url_);
+  return finish(c.Post(path, text, "application/x-ndjson"), base_url_ + path);
+}
+
 }  // namespace casesync

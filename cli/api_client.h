@@ -21,6 +21,7 @@ class ApiClient {
 
   Result<ApiResponse> get(const std::string& path) const;
   Result<ApiResponse> post(const std::string& path, const nlohmann::json& body) const;
+  Result<ApiResponse> post_text(const std::string& path, const std::string& text) const;
   const std::string& base_url() const { return base_url_; }
 
  private:

@@ -2,7 +2,9 @@
 // talks to a node is a client of that node's local API; every read command has --json.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -28,10 +30,27 @@ Node selection: --config FILE reads the API address from that node's config
 Commands:
   keygen --secret FILE [--public FILE]   make an Ed25519 identity (secret file 0600)
   config check FILE                      validate a node config (and its roster)
-  case create --matter CODE --applicant NAME [--field KEY=VALUE ...] [--json]
-  case show ID [--json]                  the case and its events in canonical order
-  case forward ID --to NODE [--json]     send the case to another node
+  matters [--json]                       the matters catalogue (code, name, limit in working days)
+  case create --matter CODE --applicant NAME [--id-number N] [--material NAME ...]
+              [--field KEY=VALUE ...] [--json]          receive a case (受理); prints its id
+  case show ID [--full] [--json]         the case, its hops and events (--full: unmasked ID number)
+  case trace ID [--json]                 the hop chain: who and when for every receipt, time at
+                                         each node; identical at every node holding the case
+  case forward ID --to NODE [--desk NAME] [--due_working_days N]    转办/上报
+  case accept ID [--hop HOP] [--desk NAME]                          签收
+  case reply ID --outcome approved|denied [--note TEXT]             answer the hop
+  case return ID --reason TEXT                                      退回
+  case supplement ID --material NAME [--material NAME ...]          补正: list ALL at once
+  case supplied ID                       the applicant brought the requested materials
+  case notify ID [--channel SMS|phone|window] [--note TEXT]         the applicant was told
+  case withdraw ID [--reason TEXT]                                  撤回
+  case complete ID --outcome approved|denied                        办结
+  case reopen ID --reason TEXT           (district only)
+  case edit ID --field NAME --value TEXT
+  case note ID --text TEXT
   cases [--json]                         the cases this node holds
+  conflicts [--json]                     every concurrent-change conflict and how it was resolved
+  import FILE.jsonl                      existing cases, one JSON object per line, all or nothing
   status [--json]                        this node: links, backlog, counters
   testbed init|up|down|list|start|stop|kill ...   a local loopback district (see testbed --help)
 
@@ -70,6 +89,12 @@ std::vector<std::string> take_all(std::vector<std::string>& args, const std::str
   return out;
 }
 
+#define ASSIGN_OR_RETURN_CLI(lhs, expr)      \
+  auto CASESYNC_CONCAT(_r_, __LINE__) = (expr); \
+  if (!CASESYNC_CONCAT(_r_, __LINE__).is_ok())  \
+    return fail(CASESYNC_CONCAT(_r_, __LINE__).status()); \
+  lhs = std::move(CASESYNC_CONCAT(_r_, __LINE__)).value()
+
 int fail(const Status& st) {
   std::fprintf(stderr, "casesyncctl: %s\n", st.message().c_str());
   return st.code() == Code::kUnavailable ? 3 : st.code() == Code::kInvalidArgument ? 2 : 1;
@@ -91,20 +116,41 @@ Result<json> call(const Cli& cli, const std::string& method, const std::string& 
 }
 
 void print_case(const json& c) {
-  std::printf("case %s  matter=%s  applicant=%s  status=%s\n", c.value("id", "").c_str(),
-              c.value("matter", "").c_str(), c.value("applicant", "").c_str(),
-              c.value("status", "").c_str());
-  std::printf("state_hash %s\n", c.value("state_hash", "").c_str());
-  TextTable t({"TIME", "ORIGIN", "SEQ", "KIND", "DETAIL"});
+  std::printf("case %s  matter=%s %s\n", c.value("id", "").c_str(), c.value("matter", "").c_str(),
+              c.value("matter_name", "").c_str());
+  std::printf("applicant %s  id_number %s  received at %s (%s)\n", c.value("applicant", "").c_str(),
+              c.value("id_number", "").c_str(), c.value("receiving_node", "").c_str(),
+              c.value("received_at", json("")).is_string() ? c["received_at"].get<std::string>().c_str() : "-");
+  std::printf("status %s  holder %s%s  bounces %d  state_hash %s\n", c.value("status", "").c_str(),
+              c.value("holder", "").c_str(),
+              c.value("outcome", "").empty() ? "" : ("  outcome " + c.value("outcome", "")).c_str(),
+              c.value("bounces", 0), c.value("state_hash", "").c_str());
+  if (c.contains("hops") && c["hops"].is_array() && !c["hops"].empty()) {
+    TextTable hops({"HOP", "FROM", "TO", "DESK", "STAGE", "OUTCOME"});
+    for (const auto& h : c["hops"]) {
+      hops.add({h.value("hop", ""), h.value("from", ""), h.value("to", ""), h.value("desk", ""),
+                h.value("stage", "") + (h.value("superseded", false) ? " (superseded)" : ""),
+                h.value("outcome", "")});
+    }
+    hops.print();
+  }
+  TextTable t({"TIME", "EVENT", "KIND", "DETAIL"});
   for (const auto& e : c.value("events", json::array())) {
     std::string detail;
     for (const auto& [k, v] : e["body"].items()) {
-      detail += (detail.empty() ? "" : " ") + k + "=" + v.get<std::string>();
+      std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+      for (auto& ch : text) ch = ch == '\n' ? ';' : ch;
+      detail += (detail.empty() ? "" : " ") + k + "=" + text;
     }
-    t.add({e.value("time", ""), e.value("origin", ""), std::to_string(e.value("seq", 0ull)),
+    t.add({e.value("time", ""), e.value("origin", "") + ":" + std::to_string(e.value("seq", 0ull)),
            e.value("kind", ""), detail});
   }
   t.print();
+  for (const auto& k : c.value("conflicts", json::array())) {
+    std::printf("conflict %s: %s won over %s (%s)\n", k.value("rule", "").c_str(),
+                k.value("winner", "").c_str(), k.value("loser", "").c_str(),
+                k.value("detail", "").c_str());
+  }
 }
 
 int cmd_keygen(Cli& cli) {
@@ -143,39 +189,155 @@ int cmd_config_check(Cli& cli) {
   return 0;
 }
 
+// One flag per JSON key; "--material X" may repeat and becomes a list.
+json action_body(std::vector<std::string>& args, const std::vector<std::string>& flags) {
+  json body = json::object();
+  for (const auto& f : flags) {
+    std::string v = take_flag(args, "--" + f);
+    if (!v.empty()) body[f == "field-name" ? "field" : f] = v;
+  }
+  auto mats = take_all(args, "--material");
+  if (!mats.empty()) body["materials"] = mats;
+  return body;
+}
+
+struct ActionSpec {
+  const char* name;
+  const char* route;
+  std::vector<std::string> flags;
+  std::vector<std::string> required;
+};
+
+const std::vector<ActionSpec>& action_specs() {
+  static const std::vector<ActionSpec> kSpecs = {
+      {"forward", "forward", {"to", "desk", "due_working_days", "note"}, {"to"}},
+      {"accept", "accept", {"hop", "desk", "note"}, {}},
+      {"reply", "reply", {"hop", "outcome", "note"}, {"outcome"}},
+      {"return", "return", {"hop", "reason", "note"}, {"reason"}},
+      {"supplement", "supplement", {"hop", "note"}, {}},
+      {"supplied", "supplement_provided", {"note"}, {}},
+      {"notify", "notify", {"channel", "note"}, {}},
+      {"withdraw", "withdraw", {"reason", "note"}, {}},
+      {"complete", "complete", {"outcome", "note"}, {"outcome"}},
+      {"reopen", "reopen", {"reason", "note"}, {"reason"}},
+      {"edit", "edit", {"field", "value"}, {"field", "value"}},
+      {"note", "note", {"text"}, {"text"}},
+      {"prereview", "prereview", {"note"}, {}},
+  };
+  return kSpecs;
+}
+
+void print_trace(const json& t) {
+  std::printf("case %s  status=%s  holder=%s  state_hash %s\n", t.value("case", "").c_str(),
+              t.value("status", "").c_str(), t.value("holder", "").c_str(),
+              t.value("state_hash", "").c_str());
+  TextTable hops({"HOP", "FROM", "TO", "STAGE", "FORWARDED", "DELIVERED", "ACCEPTED", "ANSWERED", "OUTCOME", "NOTE"});
+  auto at = [](const json& v) { return v.is_null() ? std::string("-") : v.get<std::string>(); };
+  for (const auto& h : t["hops"]) {
+    std::string note = h.value("superseded", false) ? "superseded" : "";
+    if (h.value("bounce", false)) note += note.empty() ? "bounce" : ",bounce";
+    if (h.contains("stall")) note += (note.empty() ? "" : ",") + h["stall"].value("summary", "");
+    hops.add({h.value("hop", ""), h.value("from", ""), h.value("to", ""), h.value("stage", ""),
+              at(h["forwarded_at"]), at(h["delivered_at"]), at(h["accepted_at"]),
+              at(h["answered_at"]), h.value("outcome", ""), note});
+  }
+  hops.print();
+  std::printf("time at each node:");
+  for (const auto& d : t["dwell"]) {
+    std::printf("  %s %.1fs", d.value("node", "").c_str(),
+                static_cast<double>(d.value("ms", 0ull)) / 1000.0);
+  }
+  std::printf("\nbounces %d  supplement requests %d%s\n", t.value("bounces", 0),
+              t.value("supplement_requests", 0),
+              t.value("repeated_supplement", false) ? " (REPEATED: 一次性告知 not met)" : "");
+}
+
 int cmd_case(Cli& cli) {
   if (cli.args.empty()) return usage_error("case needs a subcommand");
   std::string sub = cli.args[0];
   cli.args.erase(cli.args.begin());
   Result<json> r = Status::error(Code::kInvalidArgument, "unknown case subcommand " + sub);
   if (sub == "create") {
-    json body = json::object();
-    body["matter"] = take_flag(cli.args, "--matter");
-    body["applicant"] = take_flag(cli.args, "--applicant");
-    if (body["matter"] == "" || body["applicant"] == "") {
+    json body = action_body(cli.args, {"matter", "applicant", "id-number"});
+    if (body.contains("id-number")) body["id_number"] = body["id-number"], body.erase("id-number");
+    if (!body.contains("matter") || !body.contains("applicant")) {
       return usage_error("case create needs --matter CODE and --applicant NAME");
     }
+    json fields = json::object();
     for (const auto& kv : take_all(cli.args, "--field")) {
       auto eq = kv.find('=');
       if (eq == std::string::npos) return usage_error("--field takes KEY=VALUE, got " + kv);
-      body[kv.substr(0, eq)] = kv.substr(eq + 1);
+      fields[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
+    if (!fields.empty()) body["fields"] = fields;
     r = call(cli, "POST", "/api/cases", body);
+    if (r.is_ok() && !cli.as_json) return std::printf("%s\n", r->value("id", "").c_str()), 0;
+  } else if (sub == "show" || sub == "trace") {
+    bool full = std::find(cli.args.begin(), cli.args.end(), "--full") != cli.args.end();
+    cli.args.erase(std::remove(cli.args.begin(), cli.args.end(), "--full"), cli.args.end());
+    if (cli.args.size() != 1) return usage_error("case " + sub + " ID");
+    r = call(cli, "GET", "/api/cases/" + cli.args[0] + (sub == "trace" ? "/trace" : full ? "?full=1" : ""));
     if (r.is_ok() && !cli.as_json) {
-      std::printf("%s\n", r->value("id", "").c_str());
+      sub == "trace" ? print_trace(*r) : print_case(*r);
       return 0;
     }
-  } else if (sub == "show" && cli.args.size() == 1) {
-    r = call(cli, "GET", "/api/cases/" + cli.args[0]);
-    if (r.is_ok() && !cli.as_json) return print_case(*r), 0;
-  } else if (sub == "forward") {
-    std::string to = take_flag(cli.args, "--to");
-    if (to.empty() || cli.args.size() != 1) return usage_error("case forward ID --to NODE");
-    r = call(cli, "POST", "/api/cases/" + cli.args[0] + "/forward", {{"to", to}});
+  } else {
+    auto spec = std::find_if(action_specs().begin(), action_specs().end(),
+                             [&](const ActionSpec& a) { return sub == a.name; });
+    if (spec == action_specs().end()) return usage_error("unknown case subcommand " + sub);
+    json body = action_body(cli.args, spec->flags);
+    for (const auto& req : spec->required) {
+      if (!body.contains(req)) return usage_error("case " + sub + " needs --" + req);
+    }
+    if (cli.args.size() != 1) return usage_error("case " + sub + " takes one case ID");
+    r = call(cli, "POST", "/api/cases/" + cli.args[0] + "/" + spec->route, body);
     if (r.is_ok() && !cli.as_json) return print_case(*r), 0;
   }
   if (!r.is_ok()) return fail(r.status());
   std::printf("%s\n", r->dump(2).c_str());
+  return 0;
+}
+
+int cmd_matters(Cli& cli) {
+  auto r = call(cli, "GET", "/api/matters");
+  if (!r.is_ok()) return fail(r.status());
+  if (cli.as_json) return std::printf("%s\n", r->dump(2).c_str()), 0;
+  TextTable t({"CODE", "LIMIT_WD", "NAME", "MATERIALS"});
+  for (const auto& m : *r) {
+    t.add({m.value("code", ""), std::to_string(m.value("limit_working_days", 0)),
+           m.value("name", ""), std::to_string(m["materials"].size())});
+  }
+  t.print();
+  return 0;
+}
+
+int cmd_conflicts(Cli& cli) {
+  auto r = call(cli, "GET", "/api/conflicts");
+  if (!r.is_ok()) return fail(r.status());
+  if (cli.as_json) return std::printf("%s\n", r->dump(2).c_str()), 0;
+  TextTable t({"CASE", "RULE", "WINNER", "LOSER", "DETAIL"});
+  for (const auto& c : *r) {
+    t.add({c.value("case", ""), c.value("rule", ""), c.value("winner", ""), c.value("loser", ""),
+           c.value("detail", "")});
+  }
+  t.print();
+  return 0;
+}
+
+int cmd_import(Cli& cli) {
+  if (cli.args.size() != 1) return usage_error("import FILE.jsonl");
+  std::ifstream in(cli.args[0], std::ios::binary);
+  if (!in) return fail(Status::error(Code::kInvalidArgument, cli.args[0] + ": cannot read"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSIGN_OR_RETURN_CLI(ApiClient client, ApiClient::from_options(cli.api, cli.config));
+  auto r = client.post_text("/api/import", text);
+  if (!r.is_ok()) return fail(r.status());
+  if (r->status >= 400) {
+    return fail(Status::error(Code::kInvalidArgument,
+                              cli.args[0] + ": " + r->body.value("error", r->body.dump())));
+  }
+  if (cli.as_json) return std::printf("%s\n", r->body.dump(2).c_str()), 0;
+  std::printf("imported %d cases\n", r->body.value("imported", 0));
   return 0;
 }
 
@@ -255,6 +417,9 @@ int main(int argc, char** argv) {
   if (cmd == "case") return cmd_case(cli);
   if (cmd == "cases") return cmd_cases(cli);
   if (cmd == "status") return cmd_status(cli);
+  if (cmd == "matters") return cmd_matters(cli);
+  if (cmd == "conflicts") return cmd_conflicts(cli);
+  if (cmd == "import") return cmd_import(cli);
   if (cmd == "testbed") {
     if (cli.as_json) cli.args.push_back("--json");
     return testbed_main(cli.args, exe_dir(argv[0]));

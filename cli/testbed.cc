@@ -1,4 +1,5 @@
 #include "cli/testbed.h"
+#include "data/embedded_data.h"
 
 #include <fcntl.h>
 #include <httplib.h>
@@ -64,6 +65,7 @@ constexpr std::streamoff kLogTailBytesMax = 64 * 1024;  // ample for 20 lines of
 
 constexpr const char* kManifestName = "testbed.json";
 constexpr const char* kRosterName = "roster.toml";
+constexpr const char* kMattersName = "matters.toml";  // the sample catalogue, shared by all nodes
 constexpr const char* kConfigName = "casesyncd.toml";
 constexpr const char* kPidName = "casesyncd.pid";
 constexpr const char* kLogName = "casesyncd.log";
@@ -394,6 +396,7 @@ TomlDoc node_config_doc(const PlannedNode& node, const std::vector<PlannedNode>&
   set_value(doc, "paths", "data_dir", toml_string("data"));
   set_value(doc, "paths", "key_file", toml_string("node.key"));
   set_value(doc, "paths", "roster", toml_string("../" + std::string(kRosterName)));
+  set_value(doc, "paths", "matters", toml_string("../" + std::string(kMattersName)));
   set_value(doc, "api", "listen", toml_string("127.0.0.1:" + std::to_string(node.api_port)));
   set_value(doc, "log", "level", toml_string("info"));
   for (const Override& o : overrides) set_value(doc, o.table, o.key, o.rendered);
@@ -613,6 +616,7 @@ Status init_testbed(const InitOptions& options) {
   RETURN_IF_ERROR(write_configs(dir, plan, options.overrides));
   ASSIGN_OR_RETURN(Roster roster, write_keys(dir, plan));
   RETURN_IF_ERROR(write_roster(dir / kRosterName, roster));
+  RETURN_IF_ERROR(write_text_file(dir / kMattersName, std::string(sample_matters_toml())));
   // Last: its presence marks a complete testbed, and a later init refuses the directory.
   RETURN_IF_ERROR(write_manifest(dir, plan));
   print_init_summary(dir, options, plan.size());

@@ -20,11 +20,13 @@ constexpr std::string_view kLogLevels[] = {"debug", "info", "warning", "error"};
 struct PathSpec {
   std::string_view key;
   std::string NodeConfig::*field;
+  std::string_view default_value;  // empty: the key is required
 };
 constexpr PathSpec kPaths[] = {
-    {"data_dir", &NodeConfig::data_dir},
-    {"key_file", &NodeConfig::key_file},
-    {"roster", &NodeConfig::roster_file},
+    {"data_dir", &NodeConfig::data_dir, ""},
+    {"key_file", &NodeConfig::key_file, ""},
+    {"roster", &NodeConfig::roster_file, ""},
+    {"matters", &NodeConfig::matters_file, "matters.toml"},
 };
 
 struct LimitSpec {
@@ -121,7 +123,9 @@ std::string resolve(const std::filesystem::path& base_dir, const std::string& pa
 void read_paths(TableReader paths, const std::filesystem::path& base_dir, NodeConfig& config) {
   paths.allow_only(kPathKeys);
   for (const PathSpec& spec : kPaths) {
-    auto value = paths.string(spec.key, Presence::kRequired);
+    const bool required = spec.default_value.empty();
+    auto value = paths.string(spec.key, required ? Presence::kRequired : Presence::kOptional);
+    if (!value && !required && !paths.node(spec.key)) value = std::string(spec.default_value);
     if (!value) continue;
     if (value->empty()) {
       paths.error(spec.key, "must not be empty");

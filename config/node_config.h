@@ -22,6 +22,7 @@ struct NodeConfig {
   std::string data_dir;                     // paths.data_dir; relative paths are resolved against the config file's directory
   std::string key_file;                     // paths.key_file (Ed25519 secret, 0600)
   std::string roster_file;                  // paths.roster
+  std::string matters_file;                 // paths.matters (optional; default "matters.toml")
   std::string api_address;                  // api.listen, "127.0.0.1:8000" (loopback only)
   std::string log_level = "info";           // log.level: debug | info | warning | error
   SyncLimits sync;                          // [sync]

@@ -40,6 +40,7 @@ Status NodeRuntime::open_parts() {
                          config_.roster_file + ": node " + config_.node_id +
                              " is not in the roster; enroll it before starting it");
   }
+  ASSIGN_OR_RETURN(matters_, load_matters(config_.matters_file));
   ASSIGN_OR_RETURN(keys_, crypto::load_keypair(config_.key_file));
   if (keys_.public_key != me->sign_public_key) {
     return Status::error(Code::kPermission,
@@ -79,11 +80,27 @@ int NodeRuntime::open_signalfd() {
   return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-std::string NodeRuntime::next_case_id() {
+std::string NodeRuntime::case_id_for_seq(std::uint64_t seq) const {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%06llu",
-                static_cast<unsigned long long>(core_->last_seq() + 1));
+  std::snprintf(buf, sizeof(buf), "%06llu", static_cast<unsigned long long>(seq));
   return config_.node_id + "-" + buf;
+}
+
+void NodeRuntime::publish_changes() {
+  const auto& c = core_->counters();
+  const std::uint64_t now = c.events_authored + c.events_applied;
+  if (now == change_counter_.load()) return;
+  {
+    std::lock_guard lock(change_mu_);
+    change_counter_.store(now);
+  }
+  change_cv_.notify_all();
+}
+
+void NodeRuntime::wait_for_change(std::uint64_t seen,
+                                  std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(change_mu_);
+  change_cv_.wait_until(lock, deadline, [&] { return change_counter_.load() != seen; });
 }
 
 bool NodeRuntime::handle_signals() {
@@ -168,6 +185,7 @@ int NodeRuntime::run() {
       last_tick = now;
     }
     deliver_effects();
+    publish_changes();
     if (watchdog && (now - last_watchdog) * 1000 >= watchdog_usec / 2) {
       sd_notify(0, "WATCHDOG=1");
       last_watchdog = now;

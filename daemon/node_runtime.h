@@ -6,9 +6,13 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <memory>
 #include <string>
 
+#include "config/matters_file.h"
 #include "config/node_config.h"
 #include "crypto/crypto.h"
 #include "daemon/clock.h"
@@ -33,11 +37,18 @@ class NodeRuntime {
   SyncNode& core() { return *core_; }
   SqliteStore& store() { return *store_; }
   const NodeConfig& config() const { return config_; }
+  const MattersCatalogue& matters() const { return matters_; }
   const Transport& transport() const { return *transport_; }
   std::uint64_t now_ms() const { return clock_.now_ms(); }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
   // A new case id: this node's id and its next sequence number, unique in the district.
-  std::string next_case_id();
+  std::string next_case_id() { return case_id_for_seq(core_->last_seq() + 1); }
+  std::string case_id_for_seq(std::uint64_t seq) const;
+
+  // --- for API threads: wake on new local events (the changes feed's long-poll) ---
+  std::uint64_t change_counter() const { return change_counter_.load(); }
+  // Returns when change_counter() != seen or at the deadline.
+  void wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline);
 
  private:
   explicit NodeRuntime(NodeConfig config);
@@ -51,12 +62,17 @@ class NodeRuntime {
   DaemonClock clock_;
   std::uint64_t started_at_ms_ = 0;
   crypto::KeyPair keys_;
+  MattersCatalogue matters_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<SyncNode> core_;
   zmq::context_t context_{1};
   std::unique_ptr<Transport> transport_;
   TaskQueue tasks_;
+  void publish_changes();
   int signal_fd_ = -1;
+  std::atomic<std::uint64_t> change_counter_{0};
+  std::mutex change_mu_;
+  std::condition_variable change_cv_;
   bool stopping_ = false;
 };
 

@@ -165,7 +165,9 @@ void CaseFolder::mutate_hop_receipt(const Event& e, std::uint64_t ms) {
   hop->stage = e.kind == kReplied ? HopStage::kAnswered : HopStage::kReturned;
   hop->outcome = e.kind == kReplied ? body(e, kOutcome) : "returned";
   hop->reason = body(e, kReason);
-  if (current) {
+  // Hops nest (community -> street -> district and back): an answer to an older hop moves the
+  // case back when the answering node holds it, even though a later hop exists.
+  if (current || state_.holder == e.origin) {
     state_.status = e.kind == kReplied ? CaseStatus::kAnswered : CaseStatus::kReturned;
     state_.holder = hop->from;
   }
@@ -173,7 +175,7 @@ void CaseFolder::mutate_hop_receipt(const Event& e, std::uint64_t ms) {
 
 void CaseFolder::record(const OrderedEvent& e, bool applied, std::string summary) {
   state_.timeline.push_back({HybridClock::millis(e.event.hlc), e.event.origin, e.event.seq,
-                             e.event.kind, std::move(summary), applied});
+                             e.event.kind, std::move(summary), applied, state_.holder});
 }
 
 void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {

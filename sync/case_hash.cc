@@ -22,7 +22,7 @@ void put(Archive& ar, const Hop& h) {
 
 template <class Archive>
 void put(Archive& ar, const TimelineEntry& t) {
-  ar(t.ms, t.origin, t.seq, t.kind, t.summary, t.applied);
+  ar(t.ms, t.origin, t.seq, t.kind, t.summary, t.applied, t.holder_after);
 }
 
 template <class Archive>

@@ -58,6 +58,7 @@ struct TimelineEntry {
   std::string kind;
   std::string summary;
   bool applied = true;   // false: superseded by a conflict rule (kept, not applied)
+  std::string holder_after;  // who held the case once this event was folded
 };
 
 struct ConflictRecord {

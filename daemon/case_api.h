@@ -1,0 +1,29 @@
+// The case routes of the local API: a clerk's every action on a case, the case's folded view,
+// its trace, conflicts, the matters catalogue, the changes feed for the existing approval system
+// and the bulk import of existing cases.
+//
+//   GET  /api/matters
+//   POST /api/cases                       {"matter","applicant","id_number"?,"materials"?:[..],"fields"?:{..}}
+//   GET  /api/cases?limit=N               summaries, most recently active first
+//   GET  /api/cases/{id}[?full=1]         the folded case with events (ID number masked unless full)
+//   GET  /api/cases/{id}/trace            the hop chain, receipts, time at each node
+//   POST /api/cases/{id}/{action}         forward|accept|reply|return|supplement|supplement_provided|
+//                                         notify|withdraw|complete|reopen|edit|note|prereview
+//   POST /api/cases/{id}/events           {"kind","body"}: any event kind (checked by the same rules)
+//   GET  /api/conflicts?limit=N           every recorded conflict resolution
+//   GET  /api/changes?since=L&wait=S      changes after local position L; waits up to S s for one
+//   POST /api/import                      JSON lines of existing cases, all or nothing
+#pragma once
+
+namespace httplib {
+class Server;
+}
+
+namespace casesync {
+
+class NodeRuntime;
+
+// "*runtime" must remain live while `server` serves.
+void register_case_routes(httplib::Server& server, NodeRuntime& runtime);
+
+}  // namespace casesync

@@ -1,0 +1,148 @@
+#include "daemon/case_json.h"
+
+#include <map>
+
+#include "daemon/api_json.h"
+#include "sync/case_kinds.h"
+
+namespace casesync {
+
+using nlohmann::json;
+
+namespace {
+
+json time_or_null(std::uint64_t ms) { return ms == 0 ? json() : json(format_time_ms(ms)); }
+
+json hop_json(const Hop& h) {
+  return {{"hop", h.id},
+          {"from", h.from},
+          {"to", h.to},
+          {"desk", h.desk},
+          {"stage", hop_stage_name(h.stage)},
+          {"forwarded_at", time_or_null(h.forwarded_ms)},
+          {"delivered_at", time_or_null(h.delivered_ms)},
+          {"accepted_at", time_or_null(h.accepted_ms)},
+          {"answered_at", time_or_null(h.answered_ms)},
+          {"outcome", h.outcome},
+          {"reason", h.reason},
+          {"due_working_days", h.due_working_days},
+          {"supplement_requests", h.supplement_requests},
+          {"paused_ms", h.paused_ms},
+          {"superseded", h.superseded},
+          {"bounce", h.bounce}};
+}
+
+// Time the case spent with each holder, from the applied events that moved it. The last holder
+// is counted up to the last event, not "now", so the answer is the same on every node.
+json dwell_json(const CaseState& s) {
+  std::vector<std::string> order;  // nodes in first-holding order
+  std::map<std::string, std::uint64_t> total;
+  std::string holder;
+  std::uint64_t since = 0, last_ms = 0;
+  for (const auto& t : s.timeline) {
+    if (!t.applied) continue;
+    last_ms = std::max(last_ms, t.ms);
+    if (t.holder_after == holder || t.holder_after.empty()) continue;
+    if (!holder.empty()) total[holder] += t.ms - std::min(t.ms, since);
+    if (total.try_emplace(t.holder_after, 0).second) order.push_back(t.holder_after);
+    holder = t.holder_after;
+    since = t.ms;
+  }
+  if (!holder.empty()) total[holder] += last_ms - std::min(last_ms, since);
+  json out = json::array();
+  for (const auto& node : order) out.push_back({{"node", node}, {"ms", total[node]}});
+  return out;
+}
+
+}  // namespace
+
+json masked_body(const Event& e, bool full) {
+  json b = e.body;
+  auto it = e.body.find(std::string(kinds::kIdNumber));
+  if (it != e.body.end() && !full) b[std::string(kinds::kIdNumber)] = mask_id_number(it->second);
+  return b;
+}
+
+json case_summary_json(const CaseState& s, const MattersCatalogue* matters) {
+  const Matter* m = matters ? matters->find(s.matter) : nullptr;
+  return {{"id", s.id},
+          {"matter", s.matter},
+          {"matter_name", m ? m->name : ""},
+          {"applicant", s.applicant},
+          {"id_number", mask_id_number(s.id_number)},
+          {"receiving_node", s.receiving_node},
+          {"origin", s.receiving_node},
+          {"status", case_status_name(s.status)},
+          {"holder", s.holder},
+          {"hops", s.hops.size()},
+          {"bounces", s.bounces},
+          {"repeated_supplement", s.repeated_supplement},
+          {"conflicts", s.conflicts.size()},
+          {"received_at", time_or_null(s.received_ms)},
+          {"state_hash", to_hex(s.state_hash)}};
+}
+
+json case_trace_json(const CaseState& s) {
+  json hops = json::array();
+  for (const auto& h : s.hops) hops.push_back(hop_json(h));
+  json timeline = json::array();
+  for (const auto& t : s.timeline) {
+    timeline.push_back({{"time", format_time_ms(t.ms)},
+                        {"event", t.origin + ":" + std::to_string(t.seq)},
+                        {"kind", t.kind},
+                        {"summary", t.summary},
+                        {"applied", t.applied}});
+  }
+  return {{"case", s.id},
+          {"status", case_status_name(s.status)},
+          {"holder", s.holder},
+          {"state_hash", to_hex(s.state_hash)},
+          {"hops", hops},
+          {"dwell", dwell_json(s)},
+          {"bounces", s.bounces},
+          {"supplement_requests", s.supplement_requests},
+          {"repeated_supplement", s.repeated_supplement},
+          {"timeline", timeline}};
+}
+
+json conflicts_json(const CaseState& s) {
+  json out = json::array();
+  for (const auto& c : s.conflicts) {
+    out.push_back({{"case", s.id}, {"rule", c.rule}, {"winner", c.winner}, {"loser", c.loser},
+                   {"detail", c.detail}});
+  }
+  return out;
+}
+
+json case_state_json(const CaseState& s, const std::vector<OrderedEvent>& ordered,
+                     const CaseViewOptions& opt) {
+  json out = case_summary_json(s, opt.matters);
+  out["id_number"] = opt.full ? s.id_number : mask_id_number(s.id_number);
+  out["materials"] = s.materials;
+  out["fields"] = s.fields;
+  out["outcome"] = s.outcome;
+  out["path"] = s.path;
+  out["applicant_notified"] = s.applicant_notified;
+  out["supplement_requests"] = s.supplement_requests;
+  out["supplement_materials"] = s.supplement_materials;
+  out["completed_at"] = time_or_null(s.completed_ms);
+  out["event_count"] = ordered.size();
+  out["events_digest"] = to_hex(events_digest(ordered));
+  json hops = json::array();
+  for (const auto& h : s.hops) hops.push_back(hop_json(h));
+  out["hops"] = hops;
+  out["conflicts"] = conflicts_json(s);
+  out["invalid"] = s.invalid;
+  if (opt.with_events) {
+    json events = json::array();
+    for (const auto& o : ordered) {
+      json e = event_json(o);
+      e["body"] = masked_body(o.event, opt.full);
+      events.push_back(std::move(e));
+    }
+    out["events"] = events;
+  }
+  return out;
+}
+
+}  // namespace casesync

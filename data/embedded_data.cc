@@ -1,0 +1,16 @@
+#include "data/embedded_data.h"
+
+extern const unsigned char kSampleMattersToml[];
+
+namespace casesync {
+
+namespace {
+// The embedded arrays end with a NUL byte; text data files never contain one.
+std::string_view text_of(const unsigned char* bytes) {
+  return std::string_view(reinterpret_cast<const char*>(bytes));
+}
+}  // namespace
+
+std::string_view sample_matters_toml() { return text_of(kSampleMattersToml); }
+
+}  // namespace casesync
