@@ -73,6 +73,56 @@ def print_timelines(tb, cases):
             log(f"   +{t:6.1f} ms  {label:8} {node}")
 
 
+def round_trip(tb):
+    """A case travels community -> street -> district desk and back, each step a signed fact;
+    returns its id once the community has completed it and every node agrees."""
+    c = tb.post("s03-c01", "/api/cases", {"matter": "SP-014", "applicant": "Zhou Min",
+                                          "id_number": "110105199003074321",
+                                          "materials": ["申请书", "营业执照"]})
+    cid = c["id"]
+
+    def at(node, stage):
+        def ok():
+            hops = tb.get(node, f"/api/cases/{cid}")["hops"]
+            return hops and hops[-1]["stage"] == stage
+        return ok
+
+    tb.post("s03-c01", f"/api/cases/{cid}/forward", {"to": "s03"})
+    poll_until("the street's delivery receipt", at("s03", "delivered"))
+    tb.post("s03", f"/api/cases/{cid}/accept", {})
+    tb.post("s03", f"/api/cases/{cid}/forward", {"to": "district", "desk": "market-regulation"})
+    poll_until("the district's delivery receipt", at("district", "delivered"))
+    tb.post("district", f"/api/cases/{cid}/accept", {"desk": "market-regulation"})
+    tb.post("district", f"/api/cases/{cid}/reply", {"outcome": "approved"})
+    poll_until("the reply at the street", at("s03", "answered"))
+    tb.post("s03", f"/api/cases/{cid}/reply", {"outcome": "approved"})
+    poll_until("the reply at the community",
+               lambda: tb.get("s03-c01", f"/api/cases/{cid}")["holder"] == "s03-c01")
+    tb.post("s03-c01", f"/api/cases/{cid}/complete", {"outcome": "approved"})
+    tb.post("s03-c01", f"/api/cases/{cid}/notify", {"channel": "SMS"})
+    poll_until("every link to drain", lambda: harness.quiescent(tb), timeout_s=30)
+    return cid
+
+
+def print_trace(tb, cid):
+    log("")
+    log(f"== Case {cid}: community -> street -> district desk -> back (trace at three nodes) ==")
+    traces = {n: tb.get(n, f"/api/cases/{cid}/trace") for n in ("s03-c01", "s03", "district")}
+    t = traces["district"]
+    for h in t["hops"]:
+        log(f"  hop {h['hop']:12} {h['from']:>8} -> {h['to']:9} desk={h['desk'] or '-':18} "
+            f"outcome={h['outcome'] or '-'}")
+        for k in ("forwarded_at", "delivered_at", "accepted_at", "answered_at"):
+            log(f"      {k[:-3]:10} {h[k]}")
+    log("  time at each node: " + ", ".join(f"{d['node']} {d['ms']} ms" for d in t["dwell"]))
+    log(f"  status {t['status']}  state_hash {t['state_hash'][:16]}...")
+    same = all(tr == t for tr in traces.values())
+    for n, tr in traces.items():
+        log(f"  trace at {n:9} state_hash {tr['state_hash'][:16]}...  "
+            f"{'identical' if tr == t else 'DIFFERENT'}")
+    return same
+
+
 def print_holdings(tb, want):
     log("\n== What each node holds ==")
     log(f"{'NODE':10} {'ROLE':10} {'CASES':>5} {'EVENTS':>6}  CASE IDS")
@@ -93,7 +143,7 @@ def main():
     ap.add_argument("--once", action="store_true", help="run, check, stop; exit 0 only if correct")
     ap.add_argument("--bin", default=None, help="build directory holding the binaries")
     ap.add_argument("--dir", default=os.path.join(harness.ROOT, "demo-run"))
-    ap.add_argument("--base-port", type=int, default=int(os.environ.get("DEMO_BASE_PORT", 17000)))
+    ap.add_argument("--base-port", type=int, default=int(os.environ.get("DEMO_BASE_PORT", 16000)))
     args = ap.parse_args()
     if args.bin:
         os.environ["CASESYNC_BIN"] = os.path.abspath(args.bin)
@@ -114,6 +164,8 @@ def main():
         # Before checking that nobody holds too much, wait until no link has anything left to send.
         poll_until("every link to drain", lambda: harness.quiescent(tb), timeout_s=60)
         ok = print_holdings(tb, want)
+        trip = round_trip(tb)
+        ok &= print_trace(tb, trip)
         log(f"\nresult: {'every node holds exactly what it should' if ok else 'MISMATCH'} "
             f"({time.monotonic() - started:.1f}s)")
         if args.once:

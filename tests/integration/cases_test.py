@@ -118,6 +118,39 @@ class Cases(unittest.TestCase):
         self.assertEqual(rules, {c["rule"] for c in self.cli_json("district", "conflicts")
                                  if c["case"] == cid})
 
+    def test_changes_feed_long_polls_and_import_is_all_or_nothing(self):
+        import threading
+        node = "s02"
+        since = self.tb.get(node, "/api/changes?since=0&limit=100000")["next"]
+        got = {}
+
+        def waiter():
+            got["r"] = self.tb.get(node, f"/api/changes?since={since}&wait=20")
+
+        t = threading.Thread(target=waiter)
+        t.start()
+        lines = [json.dumps({"matter": "QY-001", "applicant": f"Legacy {i}", "legacy_id": f"L-{i}"})
+                 for i in range(3)]
+        path = os.path.join(self.tmp, "import.jsonl")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        out = json.loads(self.cli(node, "import", path, "--json").stdout)
+        self.assertEqual(out["imported"], 3)
+        t.join(25)
+        self.assertFalse(t.is_alive(), "long-poll did not return after new events")
+        kinds = {c["kind"] for c in got["r"]["changes"]}
+        self.assertEqual(kinds, {"case_created"})
+        self.assertTrue(set(out["ids"]) <= {c["case_id"] for c in self.tb.get(
+            node, f"/api/changes?since={since}")["changes"]})
+        # One bad line refuses the whole file, naming the line.
+        with open(path, "w") as f:
+            f.write(lines[0] + "\n" + json.dumps({"matter": "BAD", "applicant": "x"}) + "\n")
+        before = len(self.tb.case_ids(node))
+        r = ctl("--config", self.tb.nodes[node]["config"], "import", path, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("line 2", r.stderr)
+        self.assertEqual(len(self.tb.case_ids(node)), before)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
