@@ -14,6 +14,7 @@
 #include "cli/table.h"
 #include "cli/testbed.h"
 #include "config/node_config.h"
+#include "config/calendar_file.h"
 #include "config/roster_file.h"
 #include "crypto/crypto.h"
 
@@ -50,6 +51,10 @@ Commands:
   case note ID --text TEXT
   cases [--json]                         the cases this node holds
   conflicts [--json]                     every concurrent-change conflict and how it was resolved
+  stalled [--node N] [--overdue] [--json]  late hops: stage, how late in working time, and why
+                                         (silent | not_accepted | unreachable), escalated to whom
+  stats --from DATE --to DATE [--node N] [--csv|--json]   the supervision figures per node
+  calendar due --from DATETIME (--working-days N | --working-hours N)   when is it due?
   import FILE.jsonl                      existing cases, one JSON object per line, all or nothing
   status [--json]                        this node: links, backlog, counters
   testbed init|up|down|list|start|stop|kill ...   a local loopback district (see testbed --help)
@@ -324,6 +329,130 @@ int cmd_conflicts(Cli& cli) {
   return 0;
 }
 
+bool take_bool(std::vector<std::string>& args, const std::string& name) {
+  auto it = std::find(args.begin(), args.end(), name);
+  if (it == args.end()) return false;
+  args.erase(it);
+  return true;
+}
+
+int cmd_stalled(Cli& cli) {
+  std::string node = take_flag(cli.args, "--node");
+  bool overdue = take_bool(cli.args, "--overdue");
+  std::string q = "/api/stalled?fresh=1";
+  if (!node.empty()) q += "&node=" + node;
+  if (overdue) q += "&overdue=1";
+  auto r = call(cli, "GET", q);
+  if (!r.is_ok()) return fail(r.status());
+  if (cli.as_json) return std::printf("%s\n", r->dump(2).c_str()), 0;
+  TextTable t({"CASE", "HOP", "STAGE", "LEVEL", "SENDER", "RECEIVER", "LATE", "ATTRIBUTION", "ESCALATED_TO"});
+  for (const auto& s : *r) {
+    t.add({s.value("case", ""), s.value("hop", ""), s.value("stage", ""), s.value("level", ""),
+           s.value("sender", ""), s.value("receiver", ""), s.value("overdue_by_text", ""),
+           s.value("attribution", ""), s.value("escalated_to", "")});
+  }
+  t.print();
+  return 0;
+}
+
+int cmd_stats(Cli& cli) {
+  std::string from = take_flag(cli.args, "--from"), to = take_flag(cli.args, "--to");
+  std::string node = take_flag(cli.args, "--node");
+  bool csv = take_bool(cli.args, "--csv");
+  if (from.empty() || to.empty()) return usage_error("stats needs --from DATE --to DATE (YYYY-MM-DD)");
+  auto r = call(cli, "GET", "/api/stats?from=" + from + "&to=" + to + (node.empty() ? "" : "&node=" + node));
+  if (!r.is_ok()) return fail(r.status());
+  if (cli.as_json) return std::printf("%s\n", r->dump(2).c_str()), 0;
+  const std::vector<std::string> cols = {"node", "received", "prereviewed", "forwarded", "delivered",
+                                         "accepted", "answered", "completed", "on_time_rate",
+                                         "accept_median_h", "accept_p95_h", "answer_median_h",
+                                         "answer_p95_h", "bounces", "repeated_supplement_requests",
+                                         "stalls"};
+  auto num = [](const json& v) {
+    if (v.is_null()) return std::string("-");
+    char b[32];
+    std::snprintf(b, sizeof(b), v.is_number_float() ? "%.2f" : "%.0f", v.get<double>());
+    return std::string(b);
+  };
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& n : (*r)["nodes"]) {
+    std::string stalls;
+    for (const auto& [k, v] : n["stalls_by_attribution"].items()) {
+      stalls += (stalls.empty() ? "" : " ") + k + "=" + std::to_string(v.get<int>());
+    }
+    rows.push_back({n.value("node", ""), num(n["received"]), num(n["prereviewed"]),
+                    num(n["forwarded"]), num(n["delivered"]), num(n["accepted"]),
+                    num(n["answered"]), num(n["completed"]), num(n["on_time_rate"]),
+                    num(n["accept"]["median_working_hours"]), num(n["accept"]["p95_working_hours"]),
+                    num(n["answer"]["median_working_hours"]), num(n["answer"]["p95_working_hours"]),
+                    num(n["bounces"]), num(n["repeated_supplement_requests"]), stalls});
+  }
+  if (csv) {
+    for (std::size_t i = 0; i < cols.size(); ++i) std::printf("%s%s", i ? "," : "", cols[i].c_str());
+    std::printf("\n");
+    for (const auto& row : rows) {
+      for (std::size_t i = 0; i < row.size(); ++i) std::printf("%s%s", i ? "," : "", row[i].c_str());
+      std::printf("\n");
+    }
+    return 0;
+  }
+  TextTable t(cols);
+  for (auto& row : rows) t.add(row);
+  t.print();
+  return 0;
+}
+
+// Offline: answers "when is this due?" from the calendar in the node's config (or the built-in
+// national calendar), no daemon needed.
+int cmd_calendar(Cli& cli) {
+  if (cli.args.empty() || cli.args[0] != "due") return usage_error("calendar due --from DATETIME --working-days N");
+  cli.args.erase(cli.args.begin());
+  std::string from = take_flag(cli.args, "--from");
+  std::string days = take_flag(cli.args, "--working-days"), hours = take_flag(cli.args, "--working-hours");
+  std::string setting;
+  if (!cli.config.empty()) {
+    auto cfg = load_node_config(cli.config);
+    if (!cfg.is_ok()) return fail(cfg.status());
+    setting = cfg->supervision.calendar;
+  }
+  auto cal = calendar_for(setting);
+  if (!cal.is_ok()) return fail(cal.status());
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
+  int n = std::sscanf(from.c_str(), "%4d-%2d-%2d%*c%2d:%2d", &y, &mo, &d, &h, &mi);
+  if (n != 3 && n != 5) return usage_error("--from takes YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time)");
+  const std::int64_t day = WorkCalendar::day_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  const std::uint64_t start = cal->day_start_utc(day) + static_cast<std::uint64_t>(h * 60 + mi) * 60000;
+  std::uint64_t due = 0;
+  if (!days.empty()) {
+    due = cal->add_working_days(start, static_cast<std::uint32_t>(std::stoul(days)));
+  } else if (!hours.empty()) {
+    due = cal->add_working_ms(start, static_cast<std::uint64_t>(std::stod(hours) * 3600000.0));
+  } else {
+    return usage_error("calendar due needs --working-days N or --working-hours N");
+  }
+  const std::uint64_t local = due - cal->day_start_utc(cal->local_day(due));
+  const std::int64_t due_day = cal->local_day(due);
+  // Back from a day number to a civil date for printing.
+  int yy = WorkCalendar::year_of_day(due_day);
+  unsigned mm = 1;
+  while (mm < 12 && WorkCalendar::day_from_civil(yy, mm + 1, 1) <= due_day) ++mm;
+  const std::int64_t dd = due_day - WorkCalendar::day_from_civil(yy, mm, 1) + 1;
+  char out[64];
+  std::snprintf(out, sizeof(out), "%04d-%02u-%02lldT%02llu:%02llu", yy, mm, static_cast<long long>(dd),
+                static_cast<unsigned long long>(local / 3600000),
+                static_cast<unsigned long long>(local / 60000 % 60));
+  if (cli.as_json) {
+    std::printf("%s\n", json{{"from", from}, {"due", out}, {"due_utc_ms", due},
+                              {"missing_years", cal->missing_years(start, due)}}.dump(2).c_str());
+  } else {
+    std::printf("%s\n", out);
+  }
+  for (int missing : cal->missing_years(start, due)) {
+    std::fprintf(stderr, "WARNING: the calendar has no holiday schedule for %d; counted Monday-Friday\n", missing);
+  }
+  return 0;
+}
+
 int cmd_import(Cli& cli) {
   if (cli.args.size() != 1) return usage_error("import FILE.jsonl");
   std::ifstream in(cli.args[0], std::ios::binary);
@@ -420,6 +549,9 @@ int main(int argc, char** argv) {
   if (cmd == "matters") return cmd_matters(cli);
   if (cmd == "conflicts") return cmd_conflicts(cli);
   if (cmd == "import") return cmd_import(cli);
+  if (cmd == "stalled") return cmd_stalled(cli);
+  if (cmd == "stats") return cmd_stats(cli);
+  if (cmd == "calendar") return cmd_calendar(cli);
   if (cmd == "testbed") {
     if (cli.as_json) cli.args.push_back("--json");
     return testbed_main(cli.args, exe_dir(argv[0]));

@@ -150,7 +150,7 @@ TEST_CASE("unknown keys and unknown tables are refused, listing the allowed keys
   check_error(base_with({{5, "parents = [\"tcp://127.0.0.1:7000\"]\ncolour = \"red\""}}),
               ":6: node.colour: unknown key (allowed: id, role, listen, parents)");
   check_error(base_with({}, "[metrics]\nport = 9100\n"),
-              ":16: metrics: unknown key (allowed: node, paths, api, log, sync)");
+              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health)");
   check_error(base_with({{13, "batch_event_max = 512"}}),
               ":13: sync.batch_event_max: unknown key (allowed: batch_events_max, "
               "batch_bytes_max, window_batches_max, resend_timeout_ms, heartbeat_interval_ms, "
@@ -465,6 +465,51 @@ TEST_CASE("roster: bad fields are all reported with node index and key") {
         "roster.toml:13: node[1].endpoint: \"tcp://x\" is not an endpoint (allowed: "
         "tcp://HOST:PORT, port 1..65535, IPv6 in brackets)");
   CHECK(roster_error("version = 1\n[[node]\n").rfind("roster.toml:2: TOML syntax error: ", 0) == 0);
+}
+
+TEST_CASE("supervision and health keys: durations with units, fractions, relations") {
+  const std::string good = R"(
+calendar = "always"
+[node]
+id = "s01"
+role = "street"
+listen = "tcp://127.0.0.1:7001"
+parents = ["tcp://127.0.0.1:7000"]
+[paths]
+data_dir = "data"
+key_file = "node.key"
+roster = "roster.toml"
+[api]
+listen = "127.0.0.1:8001"
+[deadlines]
+delivery = "30s"
+accept = "4h"
+answer = "3d"
+[stall]
+warn_fraction = 0.5
+check_interval = "2s"
+[health]
+interval = "2s"
+offline_after = "10s"
+)";
+  auto cfg = load_node_config(write_file("casesyncd.toml", good));
+  REQUIRE(cfg.is_ok());
+  CHECK(cfg->supervision.calendar == "always");
+  CHECK(cfg->supervision.delivery_ms == 30000);
+  CHECK(cfg->supervision.accept_ms == 4 * 3600 * 1000ull);
+  CHECK(cfg->supervision.answer_ms == 3 * 24 * 3600 * 1000ull);
+  CHECK(cfg->supervision.warn_fraction == doctest::Approx(0.5));
+  CHECK(cfg->health.offline_after_ms == 10000);
+  std::string bad = good;
+  bad.replace(bad.find("\"30s\""), 5, "\"30x\"");
+  bad.replace(bad.find("0.5"), 3, "2.5");
+  bad.replace(bad.find("\"10s\""), 5, "\"1s\" ");
+  auto r = load_node_config(write_file("bad.toml", bad));
+  REQUIRE_FALSE(r.is_ok());
+  const std::string& m = r.status().message();
+  CHECK(m.find("deadlines.delivery: \"30x\" is not a duration") != std::string::npos);
+  CHECK(m.find("stall.warn_fraction: 2.500000 is out of range") != std::string::npos);
+  CHECK(m.find("health.offline_after: must be longer than health.interval") != std::string::npos);
 }
 
 }  // namespace casesync

@@ -6,12 +6,21 @@
 #include <string_view>
 #include <system_error>
 
+#include "common/duration.h"
 #include "config/toml_errors.h"
 
 namespace casesync {
 namespace {
 
-constexpr std::string_view kTopKeys[] = {"node", "paths", "api", "log", "sync"};
+constexpr std::string_view kTopKeys[] = {"node", "paths", "api", "log", "sync", "calendar",
+                                         "deadlines", "stall", "health"};
+constexpr std::string_view kDeadlineKeys[] = {"delivery", "accept", "accept_district",
+                                              "accept_street", "accept_community", "answer"};
+constexpr std::string_view kStallKeys[] = {"warn_fraction", "check_interval", "escalate_fraction"};
+constexpr std::string_view kHealthKeys[] = {"interval", "offline_after", "lag_events", "lag_age",
+                                            "clock_skew"};
+constexpr std::uint64_t kSecondMs = 1000;
+constexpr std::uint64_t kDayMs = 24 * 3600 * kSecondMs;
 constexpr std::string_view kNodeKeys[] = {"id", "role", "listen", "parents"};
 constexpr std::string_view kApiKeys[] = {"listen"};
 constexpr std::string_view kLogKeys[] = {"level"};
@@ -220,6 +229,77 @@ std::filesystem::path directory_of(const std::string& path) {
   return (error ? std::filesystem::path(path) : absolute).parent_path();
 }
 
+// A duration key ("10s", "4h", "3d") within [min, max]; nullopt when absent or invalid (reported).
+std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std::uint64_t min,
+                                      std::uint64_t max) {
+  auto text = r.string(key, Presence::kOptional);
+  if (!text) return std::nullopt;
+  auto ms = parse_duration_ms(*text);
+  const std::string range = "(" + format_duration_ms(min) + ".." + format_duration_ms(max) + ")";
+  if (!ms) {
+    r.error(key, in_quotes(*text) + " is not a duration (write e.g. 10s, 5m, 4h, 3d) " + range);
+  } else if (*ms < min || *ms > max) {
+    r.error(key, in_quotes(*text) + " is out of range " + range);
+    return std::nullopt;
+  }
+  return ms;
+}
+
+std::optional<double> fraction(TableReader& r, std::string_view key, double min, double max) {
+  const toml::node* n = r.node(key);
+  if (!n) return std::nullopt;
+  auto v = n->value<double>();
+  if (!v) {
+    r.error(key, "expected a number");
+    return std::nullopt;
+  }
+  if (*v < min || *v > max) {
+    r.error(key, std::to_string(*v) + " is out of range (" + std::to_string(min) + ".." +
+                     std::to_string(max) + ")");
+    return std::nullopt;
+  }
+  return v;
+}
+
+void read_supervision(TableReader top, const std::filesystem::path& base_dir,
+                      SupervisionConfig& sc) {
+  if (auto cal = top.string("calendar", Presence::kOptional)) {
+    sc.calendar = (*cal == "always" || cal->empty()) ? *cal : resolve(base_dir, *cal);
+  }
+  TableReader d = top.table("deadlines");
+  d.allow_only(kDeadlineKeys);
+  if (auto v = duration(d, "delivery", kSecondMs, 30 * kDayMs)) sc.delivery_ms = *v;
+  if (auto v = duration(d, "accept", kSecondMs, 30 * kDayMs)) sc.accept_ms = *v;
+  if (auto v = duration(d, "accept_district", kSecondMs, 30 * kDayMs)) sc.accept_district_ms = *v;
+  if (auto v = duration(d, "accept_street", kSecondMs, 30 * kDayMs)) sc.accept_street_ms = *v;
+  if (auto v = duration(d, "accept_community", kSecondMs, 30 * kDayMs)) sc.accept_community_ms = *v;
+  if (auto v = duration(d, "answer", kSecondMs, 365 * kDayMs)) sc.answer_ms = *v;
+  TableReader st = top.table("stall");
+  st.allow_only(kStallKeys);
+  if (auto v = fraction(st, "warn_fraction", 0.1, 1.0)) sc.warn_fraction = *v;
+  if (auto v = fraction(st, "escalate_fraction", 0.1, 10.0)) sc.escalate_fraction = *v;
+  if (auto v = duration(st, "check_interval", kSecondMs, 3600 * kSecondMs)) sc.check_interval_ms = *v;
+}
+
+void read_health(TableReader h, HealthConfig& hc) {
+  h.allow_only(kHealthKeys);
+  if (auto v = duration(h, "interval", kSecondMs, 600 * kSecondMs)) hc.interval_ms = *v;
+  if (auto v = duration(h, "offline_after", kSecondMs, kDayMs)) hc.offline_after_ms = *v;
+  if (auto v = duration(h, "lag_age", kSecondMs, 30 * kDayMs)) hc.lag_age_ms = *v;
+  if (auto v = duration(h, "clock_skew", 100, kDayMs)) hc.clock_skew_ms = *v;
+  if (auto v = h.integer("lag_events", Presence::kOptional)) {
+    if (*v < 1 || *v > 100000000) {
+      h.error("lag_events", std::to_string(*v) + " is out of range (1..100000000)");
+    } else {
+      hc.lag_events = static_cast<std::uint64_t>(*v);
+    }
+  }
+  if (hc.offline_after_ms <= hc.interval_ms) {
+    h.error("offline_after", "must be longer than " + h.full_key("interval") + " (" +
+                                 format_duration_ms(hc.interval_ms) + ")");
+  }
+}
+
 }  // namespace
 
 Result<NodeConfig> load_node_config(const std::string& path) {
@@ -235,6 +315,8 @@ Result<NodeConfig> load_node_config(const std::string& path) {
   read_api(top.table("api"), config);
   read_log(top.table("log"), config);
   read_sync(top.table("sync"), config.sync);
+  read_supervision(top, directory_of(path), config.supervision);
+  read_health(top.table("health"), config.health);
   RETURN_IF_ERROR(errors.to_status());
   return config;
 }

@@ -13,6 +13,32 @@
 
 namespace casesync {
 
+// Deadlines per hop stage and how stalls are detected and escalated (the [deadlines] and [stall]
+// tables). Durations are written with units: "10m", "4h", "3d".
+struct SupervisionConfig {
+  std::string calendar;                        // "" = built-in national calendar, "always", or a path
+  std::uint64_t delivery_ms = 10 * 60 * 1000;  // deadlines.delivery: wall-clock time to deliver
+  std::uint64_t accept_ms = 4 * 3600 * 1000;   // deadlines.accept: working time to sign for it
+  std::uint64_t accept_district_ms = 0;        // deadlines.accept_district (0: accept)
+  std::uint64_t accept_street_ms = 0;          // deadlines.accept_street
+  std::uint64_t accept_community_ms = 0;       // deadlines.accept_community
+  std::uint64_t answer_ms = 0;                 // deadlines.answer (0: the matter's limit in working days)
+  double warn_fraction = 0.8;                  // stall.warn_fraction (0.1..1.0)
+  std::uint64_t check_interval_ms = 30 * 1000; // stall.check_interval (1s..1h)
+  double escalate_fraction = 0.5;              // stall.escalate_fraction: overdue by this share of
+                                               // the limit goes to the sender's parent, twice it
+                                               // to the district (0.1..10)
+};
+
+// Health reports and the states derived from them (the [health] table).
+struct HealthConfig {
+  std::uint64_t interval_ms = 5000;        // health.interval: report to the parent every (1s..10m)
+  std::uint64_t offline_after_ms = 30000;  // health.offline_after: no report for this long
+  std::uint64_t lag_events = 1000;         // health.lag_events: backlog above this is lagging
+  std::uint64_t lag_age_ms = 60000;        // health.lag_age: oldest unsent event older than this
+  std::uint64_t clock_skew_ms = 5000;      // health.clock_skew: offset to the parent above this
+};
+
 struct NodeConfig {
   std::string source_path;                  // the file this was loaded from
   std::string node_id;                      // node.id
@@ -26,6 +52,8 @@ struct NodeConfig {
   std::string api_address;                  // api.listen, "127.0.0.1:8000" (loopback only)
   std::string log_level = "info";           // log.level: debug | info | warning | error
   SyncLimits sync;                          // [sync]
+  SupervisionConfig supervision;            // calendar, [deadlines], [stall]
+  HealthConfig health;                      // [health]
 };
 
 // Parses and validates. Relative paths in [paths] are made absolute against the file's directory.

@@ -8,6 +8,7 @@
 #include "daemon/api_util.h"
 #include "daemon/case_api.h"
 #include "daemon/case_json.h"
+#include "daemon/stall_api.h"
 #include "daemon/node_runtime.h"
 #include "sync/routing.h"
 
@@ -75,6 +76,7 @@ Status ApiServer::start(const std::string& address) {
 void ApiServer::routes() {
   NodeRuntime& rt = *runtime_;
   register_case_routes(*server_, rt);
+  register_stall_routes(*server_, rt);
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });

@@ -9,6 +9,7 @@
 #include "daemon/api_util.h"
 #include "daemon/case_json.h"
 #include "daemon/node_runtime.h"
+#include "daemon/stall_api.h"
 #include "sync/case_fold.h"
 #include "sync/hlc.h"
 #include "sync/case_kinds.h"
@@ -223,7 +224,14 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
              on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
                auto ordered = ordered_events(rt, req.matches[1]);
                if (!ordered.is_ok()) return reply_error(res, ordered.status());
-               reply(res, 200, case_trace_json(fold_case(*ordered, rt.core().roster())));
+               json t = case_trace_json(fold_case(*ordered, rt.core().roster()));
+               // Stalls depend on this node's clock, so they sit beside the trace, not in it.
+               json stalls = json::array();
+               for (const auto& st : rt.stalls().stalls_of_case(req.matches[1])) {
+                 stalls.push_back(stall_json(st));
+               }
+               t["stalls"] = stalls;
+               reply(res, 200, t);
              }));
   server.Get("/api/conflicts", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
     auto rows = rt.store().list_cases(query_size(req, "limit", 10000, kListLimitMax));

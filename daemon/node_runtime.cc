@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "config/calendar_file.h"
 #include "config/roster_file.h"
 #include "daemon/log.h"
 
@@ -17,6 +18,19 @@ namespace {
 constexpr std::uint64_t kTickIntervalMs = 50;  // timers in the core are checked this often
 constexpr long kPollTimeoutMs = 50;
 }  // namespace
+
+StallPolicy stall_policy(const SupervisionConfig& sc) {
+  StallPolicy p;
+  p.delivery_ms = sc.delivery_ms;
+  p.accept_ms = sc.accept_ms;
+  p.accept_ms_by_role = {{Role::kDistrict, sc.accept_district_ms},
+                         {Role::kStreet, sc.accept_street_ms},
+                         {Role::kCommunity, sc.accept_community_ms}};
+  p.answer_ms = sc.answer_ms;
+  p.warn_fraction = sc.warn_fraction;
+  p.escalate_fraction = sc.escalate_fraction;
+  return p;
+}
 
 NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {}
 
@@ -57,7 +71,13 @@ Status NodeRuntime::open_parts() {
   started_at_ms_ = clock_.now_ms();
   core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
                                      &keys_.secret);
+  core_->set_health_options(config_.health.interval_ms, CASESYNC_VERSION);
   RETURN_IF_ERROR(core_->start(started_at_ms_));
+  ASSIGN_OR_RETURN(WorkCalendar calendar, calendar_for(config_.supervision.calendar));
+  stalls_ = std::make_unique<StallMonitor>(core_.get(), store_.get(), &matters_,
+                                           std::move(calendar), stall_policy(config_.supervision),
+                                           config_.supervision.check_interval_ms);
+  for (const auto& w : stalls_->calendar_warnings(started_at_ms_)) log_warning("WARNING " + w);
   TransportOptions topt{config_.node_id, config_.listen_endpoint,
                         config_.parent_endpoints.empty() ? "" : config_.parent_endpoints.front(),
                         core_->parent(), config_.sync};
@@ -182,6 +202,7 @@ int NodeRuntime::run() {
     const std::uint64_t now = clock_.now_ms();
     if (now - last_tick >= kTickIntervalMs) {
       core_->on_tick(now);
+      stalls_->tick(now);
       last_tick = now;
     }
     deliver_effects();

@@ -16,6 +16,7 @@
 #include "config/node_config.h"
 #include "crypto/crypto.h"
 #include "daemon/clock.h"
+#include "daemon/stall_monitor.h"
 #include "daemon/task_queue.h"
 #include "daemon/transport.h"
 #include "storage/sqlite_store.h"
@@ -38,6 +39,7 @@ class NodeRuntime {
   SqliteStore& store() { return *store_; }
   const NodeConfig& config() const { return config_; }
   const MattersCatalogue& matters() const { return matters_; }
+  StallMonitor& stalls() { return *stalls_; }
   const Transport& transport() const { return *transport_; }
   std::uint64_t now_ms() const { return clock_.now_ms(); }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
@@ -65,6 +67,7 @@ class NodeRuntime {
   MattersCatalogue matters_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<SyncNode> core_;
+  std::unique_ptr<StallMonitor> stalls_;
   zmq::context_t context_{1};
   std::unique_ptr<Transport> transport_;
   TaskQueue tasks_;

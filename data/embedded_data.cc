@@ -1,6 +1,7 @@
 #include "data/embedded_data.h"
 
 extern const unsigned char kSampleMattersToml[];
+extern const unsigned char kNationalCalendarToml[];
 
 namespace casesync {
 
@@ -12,5 +13,6 @@ std::string_view text_of(const unsigned char* bytes) {
 }  // namespace
 
 std::string_view sample_matters_toml() { return text_of(kSampleMattersToml); }
+std::string_view national_calendar_toml() { return text_of(kNationalCalendarToml); }
 
 }  // namespace casesync

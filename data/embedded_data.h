@@ -7,5 +7,6 @@
 namespace casesync {
 
 std::string_view sample_matters_toml();
+std::string_view national_calendar_toml();
 
 }  // namespace casesync

@@ -17,6 +17,8 @@ template <class Archive>
 void serialize(Archive& ar, AckMsg& m) { ar(m.applied_pos); }
 template <class Archive>
 void serialize(Archive& ar, HeartbeatMsg& m) { ar(m.hlc, m.wall_ms, m.applied_pos); }
+template <class Archive>
+void serialize(Archive& ar, HealthMsg& m) { ar(m.origin, m.report, m.signature); }
 
 namespace {
 
@@ -65,6 +67,7 @@ const char* message_type_name(MessageType type) {
     case MessageType::kBatch: return "batch";
     case MessageType::kAck: return "ack";
     case MessageType::kHeartbeat: return "heartbeat";
+    case MessageType::kHealth: return "health";
   }
   return "unknown";
 }
@@ -101,6 +104,7 @@ Result<Message> decode_message(std::string_view frame) {
       case MessageType::kHello: return decode_body<HelloMsg>(body);
       case MessageType::kAck: return decode_body<AckMsg>(body);
       case MessageType::kHeartbeat: return decode_body<HeartbeatMsg>(body);
+      case MessageType::kHealth: return decode_body<HealthMsg>(body);
       case MessageType::kBatch: {
         ASSIGN_OR_RETURN(Message m, decode_body<BatchMsg>(body));
         RETURN_IF_ERROR(check_batch(std::get<BatchMsg>(m)));

@@ -9,6 +9,7 @@
 //   Batch      a contiguous run of the sender's outbox for this peer: positions first_pos..
 //   Ack        cumulative: I durably applied your feed through applied_pos.
 //   Heartbeat  liveness and clock: sender's hlc and wall clock.
+//   Health     a node's signed health report, relayed up to the district.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,13 @@ namespace casesync {
 
 constexpr std::uint8_t kProtocolVersion = 1;
 
-enum class MessageType : std::uint8_t { kHello = 1, kBatch = 2, kAck = 3, kHeartbeat = 4 };
+enum class MessageType : std::uint8_t {
+  kHello = 1,
+  kBatch = 2,
+  kAck = 3,
+  kHeartbeat = 4,
+  kHealth = 5,
+};
 const char* message_type_name(MessageType type);
 
 struct HelloMsg {
@@ -56,7 +63,16 @@ struct HeartbeatMsg {
   std::uint64_t applied_pos = 0;  // same meaning as in Ack, repeated so a lost Ack heals
 };
 
-using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg>;
+// A signed health report travelling up the tree (sync/health_report.h); relays pass it on
+// unchanged.
+struct HealthMsg {
+  std::string origin;
+  std::string report;
+  std::string signature;
+};
+
+// The variant index + 1 is the MessageType: keep the order.
+using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg, HealthMsg>;
 
 std::string encode_message(const Message& message);
 // Refuses frames over limits::kFrameBytesMax, bad magic, unknown version or type, trailing bytes,

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "sync/case_kinds.h"
+#include "sync/health_report.h"
 #include "sync/case_rules.h"
 #include "sync/limits.h"
 #include "sync/routing.h"
@@ -52,6 +53,7 @@ Status SyncNode::start(std::uint64_t now_ms) {
     links_[p] = std::make_unique<PeerLink>(p, limits_, cp);
   }
   started_ = true;
+  started_ms_ = now_ms;
   on_tick(now_ms);
   return Status::ok();
 }
@@ -252,6 +254,8 @@ void SyncNode::on_frame(const std::string& peer, std::string_view frame, std::ui
         static_cast<std::int64_t>(hb->wall_ms) - static_cast<std::int64_t>(now_ms);
   } else if (auto* batch = std::get_if<BatchMsg>(&m)) {
     handle_batch(*l, std::move(*batch), now_ms);
+  } else if (auto* health = std::get_if<HealthMsg>(&m)) {
+    handle_health(*l, *health, now_ms);
   }
   resend_due(*l, now_ms);
   pump(now_ms);
@@ -422,7 +426,99 @@ void SyncNode::on_tick(std::uint64_t now_ms) {
     resend_due(*l, now_ms);
   }
   persist_acks();
+  maybe_report_health(now_ms);
   pump(now_ms);
+}
+
+// ---------------------------------------------------------------- health
+
+void SyncNode::set_health_options(std::uint64_t interval_ms, std::string software_version) {
+  health_interval_ms_ = interval_ms;
+  software_version_ = std::move(software_version);
+}
+
+void SyncNode::set_health_extras(std::uint32_t stalled_hops, std::vector<std::string> warnings) {
+  stalled_hops_ = stalled_hops;
+  health_warnings_ = std::move(warnings);
+}
+
+HealthReport SyncNode::own_health(std::uint64_t now_ms) {
+  HealthReport r;
+  r.node = self_;
+  r.software_version = software_version_;
+  r.generated_ms = now_ms;
+  r.hlc = clock_.last();
+  r.uptime_s = (now_ms - std::min(now_ms, started_ms_)) / 1000;
+  for (const auto& l : links()) {
+    r.links.push_back({l.peer, l.is_parent, l.state == LinkState::kUp, l.backlog_events,
+                       HybridClock::millis(l.backlog_oldest_hlc), l.sent_acked_pos,
+                       l.recv_applied_pos, l.srtt_ms, l.clock_offset_ms,
+                       l.last_heard_ms ? now_ms - std::min(now_ms, l.last_heard_ms) : UINT64_MAX});
+  }
+  if (auto st = store_->stats(); st.is_ok()) {
+    r.db_bytes = st->db_bytes;
+    r.wal_bytes = st->wal_bytes;
+    r.events = st->event_count;
+  }
+  const NodeCounters& c = counters_;
+  std::uint64_t in = 0, out = 0, bin = 0, bout = 0;
+  for (const auto& [p, pc] : c.peers) {
+    in += pc.events_in, out += pc.events_out, bin += pc.bytes_in, bout += pc.bytes_out;
+  }
+  r.counters = {{"events_authored", c.events_authored}, {"events_applied", c.events_applied},
+                {"events_in", in}, {"events_out", out}, {"bytes_in", bin}, {"bytes_out", bout},
+                {"equivocations", c.equivocations}, {"commit_failures", c.commit_failures}};
+  r.rejects = c.rejects;
+  r.stalled_hops = stalled_hops_;
+  r.disk_trouble = disk_trouble_;
+  r.warnings = health_warnings_;
+  return r;
+}
+
+void SyncNode::maybe_report_health(std::uint64_t now_ms) {
+  if (last_health_ms_ != 0 && now_ms - last_health_ms_ < health_interval_ms_) return;
+  last_health_ms_ = now_ms;
+  HealthReport r = own_health(now_ms);
+  book_.record(r, now_ms);
+  if (parent_.empty()) return;
+  PeerLink* p = link(parent_);
+  if (!p || p->state() != LinkState::kUp) return;  // the next interval will carry a fresh one
+  SignedHealth signed_report = sign_health(r, *secret_);
+  send(parent_, HealthMsg{signed_report.origin, std::move(signed_report.report),
+                          std::move(signed_report.signature)},
+       now_ms);
+}
+
+void SyncNode::handle_health(PeerLink& l, const HealthMsg& m, std::uint64_t now_ms) {
+  // A child may only speak for its own subtree.
+  const RosterNode* origin = roster_.find(m.origin);
+  if (!origin || !roster_.in_subtree(m.origin, l.peer())) {
+    counters_.reject(l.peer(), "health_outside_subtree");
+    return;
+  }
+  auto report = open_health({m.origin, m.report, m.signature}, origin->sign_public_key);
+  if (!report.is_ok()) {
+    counters_.reject(l.peer(), "bad_health_report");
+    alerts_.push_back({AlertKind::kBadInput, l.peer(), report.status().message()});
+    return;
+  }
+  if (!book_.record(std::move(report).value(), now_ms)) return;  // stale or duplicate
+  if (!parent_.empty()) {
+    PeerLink* p = link(parent_);
+    if (p && p->state() == LinkState::kUp) send(parent_, m, now_ms);
+  }
+}
+
+std::optional<std::uint64_t> SyncNode::in_step_at(const std::string& node) const {
+  if (auto at = book_.in_step_at(node, self_, roster_)) return at;
+  // Our parent does not report to us; our link to it is the evidence we have.
+  if (node == parent_) {
+    auto it = links_.find(parent_);
+    if (it != links_.end() && it->second->state() == LinkState::kUp) {
+      return it->second->last_heard_ms();
+    }
+  }
+  return std::nullopt;
 }
 
 // ---------------------------------------------------------------- outputs

@@ -23,6 +23,7 @@
 #include "sync/case_cache.h"
 #include "sync/counters.h"
 #include "sync/event.h"
+#include "sync/health_book.h"
 #include "sync/hlc.h"
 #include "sync/messages.h"
 #include "sync/peer_link.h"
@@ -98,6 +99,15 @@ class SyncNode {
   // The case as this node holds it now (folded from every stored event).
   Result<CaseState> case_state(const std::string& case_id) { return cases_.current_state(case_id); }
 
+  // --- health reports (sync/health_report.h) ---
+  void set_health_options(std::uint64_t interval_ms, std::string software_version);
+  // What the core cannot know itself: stalls seen by the daemon, calendar warnings.
+  void set_health_extras(std::uint32_t stalled_hops, std::vector<std::string> warnings);
+  HealthReport own_health(std::uint64_t now_ms);
+  const HealthBook& health_book() const { return book_; }
+  // The latest time `node` was known in step (its relayed reports, or our parent link).
+  std::optional<std::uint64_t> in_step_at(const std::string& node) const;
+
   // --- views ---
   const std::string& self() const { return self_; }
   const std::string& parent() const { return parent_; }
@@ -137,6 +147,8 @@ class SyncNode {
   void pump_link(PeerLink& link, std::uint64_t now_ms);
   void resend_due(PeerLink& link, std::uint64_t now_ms);
   void persist_acks();
+  void maybe_report_health(std::uint64_t now_ms);
+  void handle_health(PeerLink& link, const HealthMsg& m, std::uint64_t now_ms);
 
   std::string self_;
   Roster roster_;
@@ -148,6 +160,13 @@ class SyncNode {
   std::map<std::string, std::unique_ptr<PeerLink>> links_;
   std::map<std::string, std::int64_t> clock_offsets_ms_;
   CaseCache cases_;
+  HealthBook book_;
+  std::uint64_t health_interval_ms_ = 5000;
+  std::uint64_t last_health_ms_ = 0;
+  std::uint64_t started_ms_ = 0;
+  std::string software_version_ = "dev";
+  std::uint32_t stalled_hops_ = 0;
+  std::vector<std::string> health_warnings_;
 
   HybridClock clock_;
   std::uint64_t next_seq_ = 1;

@@ -1,0 +1,22 @@
+// The machine's Ed25519 limits on one core: signatures and verifications per second over a
+// message the size of a real event, through crypto/crypto.h exactly as the daemon calls it.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "common/status.h"
+
+namespace casesync::bench {
+
+struct CryptoLimits {
+  double sign_per_s = 0;
+  double verify_per_s = 0;
+  std::size_t message_bytes = 0;
+};
+
+// Runs on the calling thread only (one core). `message` is the encoded event to sign and verify.
+Result<CryptoLimits> measure_crypto(const std::string& message,
+                                    std::chrono::milliseconds duration_each);
+
+}  // namespace casesync::bench

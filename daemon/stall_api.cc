@@ -1,0 +1,171 @@
+#include "daemon/stall_api.h"
+
+#include <algorithm>
+
+#include "common/duration.h"
+#include "daemon/api_json.h"
+#include "daemon/api_util.h"
+#include "daemon/node_runtime.h"
+#include "sync/case_fold.h"
+#include "sync/case_kinds.h"
+#include "sync/hlc.h"
+
+namespace casesync {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kStatsCasesMax = 200000;
+
+struct Period {
+  std::uint64_t from_ms = 0;
+  std::uint64_t to_ms = UINT64_MAX;
+  bool contains(std::uint64_t ms) const { return ms >= from_ms && ms < to_ms; }
+};
+
+Result<std::uint64_t> date_ms(const std::string& text, const WorkCalendar& cal, bool end) {
+  int y = 0, m = 0, d = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
+    return Status::error(Code::kInvalidArgument, "date " + text + " is not YYYY-MM-DD");
+  }
+  std::int64_t day = WorkCalendar::day_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  // Local midnight: the calendar's zone decides what "a day" is; `to` includes its whole day.
+  return cal.day_start_utc(day + (end ? 1 : 0));
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  std::size_t i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+struct NodeFigures {
+  std::uint64_t received = 0, prereviewed = 0, forwarded = 0, delivered = 0, accepted = 0,
+                answered = 0, completed = 0, completed_on_time = 0, bounces = 0,
+                repeated_supplements = 0;
+  std::vector<double> delivery_h, accept_h, answer_h;
+  std::map<std::string, std::uint64_t> stalls;
+};
+
+void count_case(const CaseState& s, const Period& p, const WorkCalendar& cal,
+                std::uint32_t limit_days, std::map<std::string, NodeFigures>& out) {
+  constexpr double kHourMs = 3600.0 * 1000.0;
+  if (p.contains(s.received_ms)) out[s.receiving_node].received++;
+  std::map<std::string, int> supplement_requests_by;
+  for (const auto& t : s.timeline) {
+    if (!t.applied || !p.contains(t.ms)) continue;
+    NodeFigures& f = out[t.origin];
+    if (t.kind == kinds::kPrereviewed) f.prereviewed++;
+    if (t.kind == kinds::kForwarded) f.forwarded++;
+    if (t.kind == kinds::kDelivered) f.delivered++;
+    if (t.kind == kinds::kAccepted) f.accepted++;
+    if (t.kind == kinds::kReplied || t.kind == kinds::kReturned) f.answered++;
+    if (t.kind == kinds::kSupplementRequested && ++supplement_requests_by[t.origin] == 2) {
+      f.repeated_supplements++;
+    }
+    if (t.kind == kinds::kCompleted) {
+      f.completed++;
+      std::uint64_t paused = 0;
+      for (const auto& h : s.hops) paused += h.paused_ms;
+      if (limit_days && t.ms <= cal.add_working_days(s.received_ms, limit_days) + paused) {
+        f.completed_on_time++;
+      }
+    }
+  }
+  for (const auto& h : s.hops) {
+    if (h.superseded || !p.contains(h.forwarded_ms)) continue;
+    NodeFigures& f = out[h.to];
+    if (h.bounce) out[h.from].bounces++;
+    if (h.delivered_ms) f.delivery_h.push_back(static_cast<double>(cal.working_ms_between(h.forwarded_ms, h.delivered_ms)) / kHourMs);
+    if (h.accepted_ms) f.accept_h.push_back(static_cast<double>(cal.working_ms_between(h.delivered_ms, h.accepted_ms)) / kHourMs);
+    if (h.answered_ms && h.accepted_ms) {
+      double worked = static_cast<double>(cal.working_ms_between(h.accepted_ms, h.answered_ms)) -
+                      static_cast<double>(h.paused_ms);
+      f.answer_h.push_back(std::max(0.0, worked) / kHourMs);
+    }
+  }
+}
+
+json figures_json(const std::string& node, const NodeFigures& f) {
+  auto stage = [](const std::vector<double>& v) {
+    return json{{"count", v.size()}, {"median_working_hours", quantile(v, 0.5)},
+                {"p95_working_hours", quantile(v, 0.95)}};
+  };
+  return {{"node", node}, {"received", f.received}, {"prereviewed", f.prereviewed},
+          {"forwarded", f.forwarded}, {"delivered", f.delivered}, {"accepted", f.accepted},
+          {"answered", f.answered}, {"completed", f.completed},
+          {"completed_on_time", f.completed_on_time},
+          {"on_time_rate", f.completed ? json(static_cast<double>(f.completed_on_time) / static_cast<double>(f.completed)) : json(nullptr)},
+          {"delivery", stage(f.delivery_h)}, {"accept", stage(f.accept_h)},
+          {"answer", stage(f.answer_h)}, {"bounces", f.bounces},
+          {"repeated_supplement_requests", f.repeated_supplements},
+          {"stalls_by_attribution", f.stalls}};
+}
+
+void handle_stats(NodeRuntime& rt, const httplib::Request& req, httplib::Response& res) {
+  const WorkCalendar& cal = rt.stalls().calendar();
+  Period p;
+  if (req.has_param("from")) {
+    auto v = date_ms(req.get_param_value("from"), cal, false);
+    if (!v.is_ok()) return reply_error(res, v.status());
+    p.from_ms = *v;
+  }
+  if (req.has_param("to")) {
+    auto v = date_ms(req.get_param_value("to"), cal, true);
+    if (!v.is_ok()) return reply_error(res, v.status());
+    p.to_ms = *v;
+  }
+  auto rows = rt.store().list_cases(kStatsCasesMax);
+  if (!rows.is_ok()) return reply_error(res, rows.status());
+  std::map<std::string, NodeFigures> figures;
+  for (const auto& row : *rows) {
+    auto s = rt.core().case_state(row.case_id);
+    if (!s.is_ok() || !s->exists) continue;
+    const Matter* m = rt.matters().find(s->matter);
+    count_case(*s, p, cal, m ? m->limit_working_days : 0, figures);
+  }
+  for (const auto& st : rt.stalls().stalls()) {
+    if (st.level == "overdue") figures[st.receiver].stalls[st.attribution]++;
+  }
+  const std::string only = req.get_param_value("node");
+  json out = json::array();
+  for (const auto& [node, f] : figures) {
+    if (only.empty() || node == only) out.push_back(figures_json(node, f));
+  }
+  reply(res, 200, {{"from", req.get_param_value("from")}, {"to", req.get_param_value("to")},
+                   {"nodes", out}});
+}
+
+}  // namespace
+
+json stall_json(const Stall& s) {
+  return {{"alert_id", s.alert_id}, {"case", s.case_id}, {"hop", s.hop}, {"stage", s.stage},
+          {"sender", s.sender}, {"receiver", s.receiver}, {"level", s.level},
+          {"due", format_time_ms(s.due_ms)}, {"overdue_by", s.overdue_by_ms / 1000},
+          {"overdue_by_text", s.overdue_by_ms >= 0
+                                  ? format_duration_ms(static_cast<std::uint64_t>(s.overdue_by_ms))
+                                  : "due in " + format_duration_ms(static_cast<std::uint64_t>(-s.overdue_by_ms))},
+          {"attribution", s.attribution}, {"escalated_to", s.escalated_to}};
+}
+
+void register_stall_routes(httplib::Server& server, NodeRuntime& rt) {
+  server.Get("/api/stalled", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
+    rt.stalls().tick(rt.now_ms(), /*force=*/req.has_param("fresh"));
+    const std::string node = req.get_param_value("node");
+    const bool overdue_only = req.get_param_value("overdue") == "1";
+    json out = json::array();
+    for (const auto& s : rt.stalls().stalls()) {
+      if (!node.empty() && s.receiver != node && s.sender != node) continue;
+      if (overdue_only && s.level != "overdue") continue;
+      out.push_back(stall_json(s));
+    }
+    reply(res, 200, out);
+  }));
+  server.Get("/api/stats", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
+    handle_stats(rt, req, res);
+  }));
+}
+
+}  // namespace casesync

@@ -1,0 +1,99 @@
+#include "daemon/stall_monitor.h"
+
+#include "common/duration.h"
+#include "daemon/log.h"
+#include "sync/case_fold.h"
+
+namespace casesync {
+
+namespace {
+constexpr std::size_t kFeedPageMax = 5000;
+constexpr std::uint64_t kCalendarLookAheadMs = 60ull * WorkCalendar::kDayMs;  // deadlines reach this far
+}  // namespace
+
+StallMonitor::StallMonitor(SyncNode* core, Store* store, const MattersCatalogue* matters,
+                           WorkCalendar calendar, StallPolicy policy,
+                           std::uint64_t check_interval_ms)
+    : core_(core),
+      store_(store),
+      matters_(matters),
+      calendar_(std::move(calendar)),
+      policy_(std::move(policy)),
+      check_interval_ms_(check_interval_ms) {}
+
+std::vector<std::string> StallMonitor::calendar_warnings(std::uint64_t now_ms) const {
+  std::vector<std::string> out;
+  for (int y : calendar_.missing_years(now_ms, now_ms + kCalendarLookAheadMs)) {
+    out.push_back("calendar: no holiday schedule for " + std::to_string(y) +
+                  "; deadlines there count plain Monday-Friday. Add the State Council schedule "
+                  "to the calendar file");
+  }
+  return out;
+}
+
+void StallMonitor::refresh_open_cases() {
+  for (;;) {
+    auto page = store_->events_after(feed_pos_, kFeedPageMax);
+    if (!page.is_ok() || page->empty()) return;
+    for (const auto& r : *page) open_cases_.insert(r.case_id);
+    feed_pos_ = page->back().local_seq;
+  }
+}
+
+StallInputs StallMonitor::inputs(std::uint64_t now_ms) const {
+  StallInputs in;
+  in.roster = &core_->roster();
+  in.calendar = &calendar_;
+  in.policy = &policy_;
+  in.matter_limit_days = [this](const std::string& code) {
+    const Matter* m = matters_->find(code);
+    return m ? m->limit_working_days : 0u;
+  };
+  in.in_step_at = [this](const std::string& node) { return core_->in_step_at(node); };
+  in.now_ms = now_ms;
+  return in;
+}
+
+bool StallMonitor::tick(std::uint64_t now_ms, bool force) {
+  if (!force && last_check_ms_ != 0 && now_ms - last_check_ms_ < check_interval_ms_) return false;
+  last_check_ms_ = now_ms;
+  refresh_open_cases();
+  const StallInputs in = inputs(now_ms);
+  std::vector<Stall> found;
+  for (auto it = open_cases_.begin(); it != open_cases_.end();) {
+    auto s = core_->case_state(*it);
+    if (!s.is_ok() || !s->exists || is_terminal(s->status)) {
+      it = open_cases_.erase(it);  // a later event re-opens it through the feed
+      continue;
+    }
+    for (auto& st : detect_stalls(*s, in)) found.push_back(std::move(st));
+    ++it;
+  }
+  for (const auto& st : found) {
+    if (!logged_.insert(st.alert_id + "|" + st.level + "|" + st.escalated_to).second) continue;
+    std::string line = "stall=" + st.level + " case=" + st.case_id + " hop=" + st.hop +
+                       " stage=" + st.stage + " sender=" + st.sender + " receiver=" + st.receiver +
+                       " escalated_to=" + st.escalated_to;
+    if (st.level == "overdue") {
+      log_warning(line + " attribution=" + st.attribution + " overdue_by=" +
+                  format_duration_ms(static_cast<std::uint64_t>(st.overdue_by_ms)));
+    } else {
+      log_info(line + " due_in=" + format_duration_ms(static_cast<std::uint64_t>(-st.overdue_by_ms)));
+    }
+  }
+  stalls_ = std::move(found);
+  std::uint32_t overdue = 0;
+  for (const auto& st : stalls_) overdue += st.level == "overdue";
+  core_->set_health_extras(overdue, calendar_warnings(now_ms));
+  return true;
+}
+
+std::vector<Stall> StallMonitor::stalls_of_case(const std::string& case_id) const {
+  std::vector<Stall> out;
+  for (const auto& s : stalls_) {
+    if (s.case_id == case_id) out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace casesync

@@ -1,0 +1,52 @@
+// StallMonitor: runs stall detection (sync/stall_detector.h) every stall.check_interval over the
+// cases that have open hops, on the loop thread. It learns which cases changed from the store's
+// local changes feed, so a check costs a fold per open case, not per case ever held. New alerts
+// (and escalations) are logged once each.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/work_calendar.h"
+#include "config/matters_file.h"
+#include "storage/store.h"
+#include "sync/stall_detector.h"
+#include "sync/sync_node.h"
+
+namespace casesync {
+
+class StallMonitor {
+ public:
+  // The pointers must remain live while this monitor is in use.
+  StallMonitor(SyncNode* core, Store* store, const MattersCatalogue* matters,
+               WorkCalendar calendar, StallPolicy policy, std::uint64_t check_interval_ms);
+
+  // Checks when the interval has passed (or `force`). Returns true when it ran.
+  bool tick(std::uint64_t now_ms, bool force = false);
+  const std::vector<Stall>& stalls() const { return stalls_; }
+  std::vector<Stall> stalls_of_case(const std::string& case_id) const;
+  const WorkCalendar& calendar() const { return calendar_; }
+  const StallPolicy& policy() const { return policy_; }
+  // Calendar years missing around now: a loud warning in the log and in health.
+  std::vector<std::string> calendar_warnings(std::uint64_t now_ms) const;
+
+ private:
+  void refresh_open_cases();
+  StallInputs inputs(std::uint64_t now_ms) const;
+
+  SyncNode* core_;
+  Store* store_;
+  const MattersCatalogue* matters_;
+  WorkCalendar calendar_;
+  StallPolicy policy_;
+  std::uint64_t check_interval_ms_;
+  std::uint64_t last_check_ms_ = 0;
+  std::uint64_t feed_pos_ = 0;             // local_seq read so far
+  std::set<std::string> open_cases_;       // cases that may stall
+  std::vector<Stall> stalls_;
+  std::set<std::string> logged_;           // alert_id + level already logged
+};
+
+}  // namespace casesync

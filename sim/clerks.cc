@@ -1,0 +1,118 @@
+#include "sim/clerks.h"
+
+#include "sync/case_kinds.h"
+
+namespace casesync::sim {
+
+namespace {
+
+// Most clerk work is on recent cases; an old case is picked now and then.
+constexpr std::size_t kRecentCases = 16;
+constexpr std::size_t kCasesListMax = 100'000;
+constexpr std::uint64_t kBulkImportMax = 4;
+
+const char* const kEditableFields[] = {"remark", "phone", "address"};
+const char* const kMatters[] = {"QY-001", "JY-014", "MZ-203", "GA-077"};
+
+std::string s(std::string_view v) { return std::string(v); }
+
+}  // namespace
+
+Clerks::Clerks(const District* district, Rng rng)
+    : district_(district), rng_(rng), cases_created_(district->size(), 0) {}
+
+void Clerks::act(SimNode& node, std::uint64_t virtual_ms, Ledger* ledger, TraceHash* trace) {
+  stats_.actions++;
+  std::vector<EventDraft> drafts = plan(node);
+  trace->mix_u64(node.index());
+  trace->mix_u64(drafts.size());
+  if (drafts.empty()) {
+    stats_.idle++;
+    return;
+  }
+  for (const auto& d : drafts) {
+    trace->mix(d.case_id);
+    trace->mix(d.kind);
+  }
+  auto result = node.core().author_batch(std::move(drafts), node.now(virtual_ms));
+  trace->mix_u64(static_cast<std::uint64_t>(result.status().code()));
+  record(result, node, virtual_ms, ledger);
+}
+
+void Clerks::record(const Result<std::vector<EventRecord>>& result, const SimNode& node,
+                    std::uint64_t virtual_ms, Ledger* ledger) {
+  if (result.is_ok()) {
+    for (const auto& r : result.value()) ledger->add(r, virtual_ms);
+    stats_.events_acked += result->size();
+    return;
+  }
+  const Code code = result.status().code();
+  if (code == Code::kUnauthorized) {
+    stats_.refused++;
+  } else if (code == Code::kDiskFull || code == Code::kIoError) {
+    stats_.disk_errors++;
+  } else {
+    stats_.unexpected.push_back(node.id() + ": " + result.status().to_string());
+  }
+}
+
+std::vector<EventDraft> Clerks::plan(SimNode& node) {
+  auto rows = node.store().list_cases(kCasesListMax);
+  if (!rows.is_ok() || rows->empty() || rng_.chance(300'000)) return create_cases(node);
+  const std::size_t pool = rng_.chance(700'000) ? std::min(kRecentCases, rows->size()) : rows->size();
+  auto draft = act_on_case(node, (*rows)[rng_.below(pool)].case_id);
+  if (!draft) return {};
+  std::vector<EventDraft> out;
+  out.push_back(std::move(*draft));
+  return out;
+}
+
+std::vector<EventDraft> Clerks::create_cases(const SimNode& node) {
+  const std::uint64_t n = rng_.chance(100'000) ? rng_.range(2, kBulkImportMax) : 1;
+  std::vector<EventDraft> out;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const std::uint64_t no = ++cases_created_[node.index()];
+    out.push_back({node.id() + "-" + std::to_string(no), s(kinds::kCreated),
+                   {{s(kinds::kMatter), kMatters[rng_.below(std::size(kMatters))]},
+                    {s(kinds::kApplicant), "applicant " + std::to_string(no)}}});
+  }
+  return out;
+}
+
+std::optional<EventDraft> Clerks::act_on_case(SimNode& node, const std::string& case_id) {
+  auto view = node.core().case_state(case_id);
+  if (!view.is_ok() || !view->exists || is_terminal(view->status)) return std::nullopt;
+  const std::string& self = node.id();
+  const Hop* hop = view->current_hop();
+  if (hop && hop->to == self && hop->stage == HopStage::kDelivered) {
+    return EventDraft{case_id, s(kinds::kAccepted), {{s(kinds::kHop), hop->id}}};
+  }
+  if (hop && hop->to == self && hop->stage == HopStage::kAccepted) {
+    return EventDraft{case_id, s(kinds::kReplied),
+                      {{s(kinds::kHop), hop->id},
+                       {s(kinds::kOutcome), rng_.chance(800'000) ? "approved" : "denied"}}};
+  }
+  if (view->holder == self && rng_.chance(700'000)) {
+    return EventDraft{case_id, s(kinds::kForwarded), {{s(kinds::kTo), forward_target(node.index())}}};
+  }
+  if (!view->on_path(self)) return std::nullopt;  // an ancestor that only relays the case
+  return EventDraft{case_id, s(kinds::kEdited),
+                    {{s(kinds::kField), kEditableFields[rng_.below(std::size(kEditableFields))]},
+                     {s(kinds::kValue), "v" + std::to_string(rng_.below(1000))}}};
+}
+
+std::string Clerks::forward_target(std::size_t self) {
+  for (;;) {
+    const std::uint64_t pick = rng_.below(10);
+    std::size_t target = 0;  // the district, 3 times in 10
+    if (pick >= 3) {
+      const Role want = pick < 6 ? Role::kStreet : Role::kCommunity;
+      if (want == Role::kCommunity && district_->topology().communities == 0) continue;
+      target = rng_.below(district_->size());
+      if (district_->role(target) != want) continue;
+    }
+    if (target != self) return district_->id(target);
+  }
+}
+
+}  // namespace casesync::sim

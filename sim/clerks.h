@@ -1,0 +1,54 @@
+// Clerks: the workload. At a random station a clerk creates cases (sometimes a bulk import of a
+// few in one transaction), forwards cases it holds to the district, a street or a community
+// elsewhere, accepts and replies to hops addressed to it, and edits cases on its path. A clerk
+// only acts on a case its node holds (has its case_created) and decides from that node's own view,
+// which may be stale — concurrent moves are what the conflict rules of the fold are for.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/ledger.h"
+#include "sim/rng.h"
+#include "sim/sim_node.h"
+#include "sim/topology.h"
+#include "sim/trace_hash.h"
+
+namespace casesync::sim {
+
+struct ClerkStats {
+  std::uint64_t actions = 0;
+  std::uint64_t events_acked = 0;
+  std::uint64_t refused = 0;      // the core's rules said no (stale view): expected, counted
+  std::uint64_t disk_errors = 0;  // the node's disk was full: nothing acknowledged
+  std::uint64_t idle = 0;         // the chosen case offered nothing to do
+  std::vector<std::string> unexpected;  // any other error: an invariant failure
+};
+
+class Clerks {
+ public:
+  // "*district" must remain live while this workload is in use.
+  Clerks(const District* district, Rng rng);
+
+  // One action at `node`. REQUIRES: node.running(). Throws NodeCrashed when the node dies
+  // inside the commit (nothing was acknowledged then).
+  void act(SimNode& node, std::uint64_t virtual_ms, Ledger* ledger, TraceHash* trace);
+  const ClerkStats& stats() const { return stats_; }
+
+ private:
+  std::vector<EventDraft> plan(SimNode& node);
+  std::vector<EventDraft> create_cases(const SimNode& node);
+  std::optional<EventDraft> act_on_case(SimNode& node, const std::string& case_id);
+  std::string forward_target(std::size_t self);
+  void record(const Result<std::vector<EventRecord>>& result, const SimNode& node,
+              std::uint64_t virtual_ms, Ledger* ledger);
+
+  const District* district_;
+  Rng rng_;
+  std::vector<std::uint64_t> cases_created_;  // per node, for unique case ids
+  ClerkStats stats_;
+};
+
+}  // namespace casesync::sim

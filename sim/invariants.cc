@@ -1,0 +1,272 @@
+#include "sim/invariants.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "sync/case_fold.h"
+#include "sync/case_view.h"
+#include "sync/routing.h"
+
+namespace casesync::sim {
+
+namespace {
+
+using Key = std::pair<std::string, std::uint64_t>;  // (origin, seq)
+using Events = std::vector<const EventRecord*>;
+
+Key key_of(const EventRecord& r) { return {r.origin, r.seq}; }
+std::string name_of(const EventRecord& r) { return r.origin + ":" + std::to_string(r.seq); }
+
+// Derived once from the World and shared by every check.
+struct Catalog {
+  std::map<Key, const EventRecord*> origin_copy;     // each origin's own stored events
+  std::map<std::string, Events> by_case;             // every distinct event, by case, key order
+  std::map<std::string, std::set<std::string>> holders;  // case -> nodes that should hold it
+  std::vector<std::map<std::string, Events>> node_cases;  // per node: case -> events, local order
+  std::vector<std::set<Key>> node_keys;
+};
+
+class Reporter {
+ public:
+  explicit Reporter(std::vector<Violation>* out) : out_(out) {}
+  void add(std::string invariant, std::string node, std::string case_id, std::string detail) {
+    if (count_++ < kViolationsPerCheckMax) {
+      out_->push_back({std::move(invariant), std::move(node), std::move(case_id), std::move(detail)});
+    }
+  }
+
+ private:
+  std::vector<Violation>* out_;
+  std::size_t count_ = 0;
+};
+
+void add_with_ancestors(const Roster& roster, const std::string& node, std::set<std::string>* out) {
+  out->insert(node);
+  for (const auto& a : roster.ancestors_of(node)) out->insert(a);
+}
+
+// Audience per sync/routing.h: every origin and every forward's target, plus their ancestors.
+std::set<std::string> expected_holders(const Roster& roster, const Events& events) {
+  std::set<std::string> out;
+  for (const EventRecord* r : events) {
+    add_with_ancestors(roster, r->origin, &out);
+    if (r->kind != kForwardKind) continue;
+    auto e = decode_event(r->signed_bytes);
+    if (e.is_ok() && roster.find(e->field("to"))) add_with_ancestors(roster, e->field("to"), &out);
+  }
+  return out;
+}
+
+Catalog build_catalog(const World& w) {
+  Catalog c;
+  std::map<Key, const EventRecord*> distinct;
+  c.node_cases.resize(w.nodes.size());
+  c.node_keys.resize(w.nodes.size());
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    for (const auto& r : w.nodes[i].events) {
+      distinct.try_emplace(key_of(r), &r);
+      if (r.origin == w.nodes[i].id) c.origin_copy[key_of(r)] = &r;
+      c.node_cases[i][r.case_id].push_back(&r);
+      c.node_keys[i].insert(key_of(r));
+    }
+  }
+  for (const auto& [key, r] : distinct) c.by_case[r->case_id].push_back(r);
+  for (const auto& [case_id, events] : c.by_case) {
+    c.holders[case_id] = expected_holders(*w.roster, events);
+  }
+  return c;
+}
+
+void check_observations(const World& w, const Catalog&, Reporter& rep) {
+  for (const auto& o : w.observations) rep.add(o.invariant, o.node, "", o.detail);
+}
+
+void check_acked(const World& w, const Catalog& c, Reporter& rep) {
+  for (const auto& a : w.ledger->events()) {
+    const std::string name = a.origin + ":" + std::to_string(a.seq);
+    auto own = c.origin_copy.find({a.origin, a.seq});
+    if (own == c.origin_copy.end() || own->second->hash != a.hash) {
+      rep.add("acked_event_lost", a.origin, a.case_id,
+              a.kind + " " + name + " acknowledged at " + std::to_string(a.acked_at_ms) +
+                  " ms is not held by its own origin");
+      continue;
+    }
+    for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+      if (c.holders.at(a.case_id).count(w.nodes[i].id) && !c.node_keys[i].count({a.origin, a.seq})) {
+        rep.add("acked_event_lost", w.nodes[i].id, a.case_id,
+                a.kind + " " + name + " acknowledged at " + std::to_string(a.acked_at_ms) +
+                    " ms is missing here");
+      }
+    }
+  }
+}
+
+void check_phantoms(const World& w, const Catalog& c, Reporter& rep) {
+  for (const auto& n : w.nodes) {
+    for (const auto& r : n.events) {
+      auto own = c.origin_copy.find(key_of(r));
+      if (own == c.origin_copy.end()) {
+        rep.add("phantom_event", n.id, r.case_id, name_of(r) + " is not held by its origin");
+      } else if (own->second->hash != r.hash || own->second->signature != r.signature) {
+        rep.add("phantom_event", n.id, r.case_id,
+                name_of(r) + " differs from the origin's own copy (hash " + to_hex(r.hash) +
+                    " vs " + to_hex(own->second->hash) + ")");
+      }
+    }
+  }
+}
+
+void check_equivocation(const World& w, const Catalog&, Reporter& rep) {
+  for (const auto& n : w.nodes) {
+    const auto chain = n.totals.rejects.find("chain_break");
+    const auto alerts = n.totals.alerts.find(alert_kind_name(AlertKind::kEquivocation));
+    const std::uint64_t breaks = chain == n.totals.rejects.end() ? 0 : chain->second;
+    const std::uint64_t alerted = alerts == n.totals.alerts.end() ? 0 : alerts->second;
+    if (n.totals.equivocations || breaks || alerted) {
+      rep.add("equivocation", n.id, "",
+              "equivocations=" + std::to_string(n.totals.equivocations) +
+                  " chain_breaks=" + std::to_string(breaks) +
+                  " equivocation_alerts=" + std::to_string(alerted));
+    }
+  }
+}
+
+std::string first_difference(const Events& want, const Events& held) {
+  std::set<Key> have;
+  for (const EventRecord* r : held) have.insert(key_of(*r));
+  std::size_t missing = 0;
+  std::string first;
+  for (const EventRecord* r : want) {
+    if (have.count(key_of(*r))) continue;
+    if (missing++ == 0) first = r->kind + " " + name_of(*r);
+  }
+  return "holds " + std::to_string(held.size()) + " of " + std::to_string(want.size()) +
+         " events; missing " + std::to_string(missing) + (missing ? ", first " + first : "");
+}
+
+void check_case_sets(const World& w, const Catalog& c, Reporter& rep) {
+  for (const auto& [case_id, events] : c.by_case) {
+    const auto& holders = c.holders.at(case_id);
+    for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+      auto held = c.node_cases[i].find(case_id);
+      const bool should = holders.count(w.nodes[i].id) != 0;
+      if (!should && held != c.node_cases[i].end()) {
+        rep.add("unexpected_case", w.nodes[i].id, case_id,
+                "holds " + std::to_string(held->second.size()) + " events of a case whose "
+                "audience does not reach it");
+      } else if (should && (held == c.node_cases[i].end() || held->second.size() != events.size())) {
+        rep.add("missing_events", w.nodes[i].id, case_id,
+                first_difference(events, held == c.node_cases[i].end() ? Events{} : held->second));
+      }
+    }
+  }
+}
+
+struct Folded {
+  Hash32 digest{};
+  Hash32 state_hash{};
+};
+
+Result<Folded> fold(const Events& events, const Roster& roster) {
+  std::vector<EventRecord> records;
+  records.reserve(events.size());
+  for (const EventRecord* r : events) records.push_back(*r);
+  ASSIGN_OR_RETURN(auto ordered, canonical_order(records));
+  return Folded{events_digest(ordered), fold_case(ordered, roster).state_hash};
+}
+
+// Only cases whose event set is complete here: an incomplete one is reported by check_case_sets.
+void check_node_digests(const World& w, const Catalog& c, std::size_t i,
+                        const std::map<std::string, Folded>& reference, Reporter& rep) {
+  const NodeSnapshot& n = w.nodes[i];
+  for (const auto& [case_id, events] : c.node_cases[i]) {
+    const auto ref = reference.find(case_id);
+    if (ref == reference.end() || events.size() != c.by_case.at(case_id).size()) continue;
+    auto mine = fold(events, *w.roster);
+    if (!mine.is_ok() || mine->digest != ref->second.digest ||
+        mine->state_hash != ref->second.state_hash) {
+      rep.add("digest_mismatch", n.id, case_id,
+              mine.is_ok() ? "digest " + to_hex(mine->digest) + " vs " + to_hex(ref->second.digest)
+                           : mine.status().to_string());
+      continue;
+    }
+    if (!n.core) continue;
+    auto view = n.core->case_state(case_id);
+    if (!view.is_ok() || case_state_hash(*view) != mine->state_hash) {
+      rep.add("cache_fold_mismatch", n.id, case_id,
+              view.is_ok() ? "the incrementally folded view differs from a full re-fold"
+                           : view.status().to_string());
+    }
+  }
+}
+
+void check_digests(const World& w, const Catalog& c, Reporter& rep) {
+  std::map<std::string, Folded> reference;
+  for (const auto& [case_id, events] : c.by_case) {
+    auto f = fold(events, *w.roster);
+    if (!f.is_ok()) {
+      rep.add("digest_mismatch", "", case_id, "the union of all copies does not fold: " +
+                                                  f.status().to_string());
+      continue;
+    }
+    reference.emplace(case_id, *f);
+  }
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) check_node_digests(w, c, i, reference, rep);
+}
+
+void check_seq_gaps(const World& w, const Catalog& c, Reporter& rep) {
+  const auto district = std::find_if(w.nodes.begin(), w.nodes.end(), [&](const NodeSnapshot& n) {
+    return w.roster->find(n.id)->role == Role::kDistrict;
+  });
+  if (district == w.nodes.end()) return;
+  const auto& held = c.node_keys[static_cast<std::size_t>(district - w.nodes.begin())];
+  for (const auto& n : w.nodes) {
+    for (std::uint64_t seq = 1; seq <= n.last_seq; ++seq) {
+      if (held.count({n.id, seq})) continue;
+      rep.add("seq_gap", district->id, "",
+              "holds " + n.id + "'s seqs only up to " + std::to_string(seq - 1) + " of " +
+                  std::to_string(n.last_seq));
+      break;
+    }
+  }
+}
+
+void check_hlc(const World&, const Catalog& c, Reporter& rep) {
+  const EventRecord* prev = nullptr;
+  for (const auto& [key, r] : c.origin_copy) {
+    if (prev && prev->origin == r->origin && prev->seq + 1 == r->seq && prev->hlc >= r->hlc) {
+      rep.add("hlc_not_monotonic", r->origin, r->case_id,
+              name_of(*r) + " has hlc " + std::to_string(r->hlc) + " <= its predecessor's " +
+                  std::to_string(prev->hlc));
+    }
+    prev = r;
+  }
+}
+
+using Check = void (*)(const World&, const Catalog&, Reporter&);
+// The extension point: stall attribution and receipt/trace completeness join this list.
+constexpr Check kChecks[] = {check_observations, check_acked,     check_phantoms,
+                             check_equivocation, check_case_sets, check_digests,
+                             check_seq_gaps,     check_hlc};
+
+}  // namespace
+
+std::string to_string(const Violation& v) {
+  std::string out = "invariant " + v.invariant + " failed";
+  if (!v.node.empty()) out += ": node=" + v.node;
+  if (!v.case_id.empty()) out += (v.node.empty() ? ": case=" : " case=") + v.case_id;
+  return out + ": " + v.detail;
+}
+
+std::vector<Violation> check_world(const World& world) {
+  const Catalog catalog = build_catalog(world);
+  std::vector<Violation> out;
+  for (Check check : kChecks) {
+    Reporter rep(&out);
+    check(world, catalog, rep);
+  }
+  return out;
+}
+
+}  // namespace casesync::sim

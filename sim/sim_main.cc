@@ -1,0 +1,150 @@
+// casesync_sim: runs the deterministic simulator. `--seed=S` replays one seed with a verbose
+// summary; `--seeds=N [--first=S]` runs a batch and stops at the first failure, printing the line
+// that reproduces it. Exit status: 0 all invariants held, 1 an invariant failed, 2 bad usage.
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crypto/crypto.h"
+#include "sim/abort_reporter.h"
+#include "sim/report.h"
+#include "sim/simulator.h"
+
+using namespace casesync;
+using namespace casesync::sim;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: casesync_sim (--seed=S | --seeds=N [--first=S]) [--time-box-s=T]\n"
+    "                    [--topology=STREETSxCOMMUNITIES] [--faults=all|none|KIND,..|-KIND,..]\n"
+    "                    [--fault-phase-s=60] [--heal-bound-s=120] [--timeline]\n";
+
+struct Args {
+  std::optional<std::uint64_t> seed;
+  std::uint64_t seeds = 0;
+  std::optional<std::uint64_t> first;
+  double time_box_s = 0;  // 0: no box
+  bool timeline = false;
+  SimOptions options;
+  std::string extra;  // the options that change a run, for the reproduce line
+};
+
+std::optional<std::uint64_t> number(std::string_view v) {
+  if (v.empty()) return std::nullopt;
+  char* end = nullptr;
+  const std::string s(v);
+  const unsigned long long n = std::strtoull(s.c_str(), &end, 10);
+  if (*end != '\0') return std::nullopt;
+  return n;
+}
+
+bool parse_run_option(std::string_view key, std::string_view v, Args* a) {
+  if (key == "--topology") {
+    auto t = parse_topology(v);
+    if (!t) return false;
+    a->options.topology = *t;
+  } else if (key == "--faults") {
+    std::string error;
+    auto m = parse_fault_mask(v, &error);
+    if (!m) return false;
+    a->options.faults = *m;
+  } else if (key == "--fault-phase-s" || key == "--heal-bound-s") {
+    auto n = number(v);
+    if (!n || *n == 0 || *n > 3600) return false;
+    (key == "--fault-phase-s" ? a->options.fault_phase_ms : a->options.heal_bound_ms) = *n * 1000;
+  } else {
+    return false;
+  }
+  a->extra += (a->extra.empty() ? "" : " ") + std::string(key) + "=" + std::string(v);
+  return true;
+}
+
+bool parse_arg(std::string_view arg, Args* a) {
+  if (arg == "--timeline") return a->timeline = true;
+  const auto eq = arg.find('=');
+  if (eq == std::string_view::npos) return false;
+  const std::string_view key = arg.substr(0, eq), v = arg.substr(eq + 1);
+  if (key == "--seed") return (a->seed = number(v)).has_value();
+  if (key == "--first") return (a->first = number(v)).has_value();
+  if (key == "--seeds") {
+    auto n = number(v);
+    a->seeds = n.value_or(0);
+    return a->seeds > 0;
+  }
+  if (key == "--time-box-s") {
+    auto n = number(v);
+    a->time_box_s = static_cast<double>(n.value_or(0));
+    return n.has_value();
+  }
+  return parse_run_option(key, v, a);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int replay_one(const District& district, Args& a) {
+  a.options.seed = *a.seed;
+  if (a.timeline) a.options.log = &std::cout;
+  set_abort_context(a.options.seed, a.extra);
+  const auto t0 = std::chrono::steady_clock::now();
+  RunResult r = run_seed(district, a.options);
+  print_run(std::cout, r, a.options, seconds_since(t0));
+  if (r.ok()) return 0;
+  print_failure(std::cout, r, a.extra);
+  return 1;
+}
+
+int run_batch(const District& district, Args& a) {
+  // Without --first every batch explores new seeds; the first one is printed, so it replays.
+  const std::uint64_t first = a.first.value_or(static_cast<std::uint64_t>(
+      std::chrono::system_clock::now().time_since_epoch().count()) % 1'000'000'000'000ull);
+  std::cout << "seeds " << first << " .. " << first + a.seeds - 1 << ", topology "
+            << topology_name(a.options.topology) << std::endl;
+  const auto t0 = std::chrono::steady_clock::now();
+  BatchTotals totals;
+  for (std::uint64_t s = first; s < first + a.seeds; ++s) {
+    if (a.time_box_s > 0 && seconds_since(t0) >= a.time_box_s) break;
+    a.options.seed = s;
+    set_abort_context(s, a.extra);
+    RunResult r = run_seed(district, a.options);
+    totals.add(r);
+    if (!r.ok()) {
+      totals.wall_s = seconds_since(t0);
+      print_batch(std::cout, totals);
+      std::cout << "seed " << s << " FAILED\n";
+      print_failure(std::cout, r, a.extra);
+      return 1;
+    }
+  }
+  totals.wall_s = seconds_since(t0);
+  print_batch(std::cout, totals);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    if (!parse_arg(argv[i], &a)) {
+      std::cerr << "casesync_sim: bad argument " << argv[i] << "\n" << kUsage;
+      return 2;
+    }
+  }
+  if (a.seed.has_value() == (a.seeds > 0)) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  if (!crypto::init().is_ok()) {
+    std::cerr << "casesync_sim: libsodium failed to initialise\n";
+    return 2;
+  }
+  install_abort_reporter();
+  const District district(a.options.topology);
+  return a.seed ? replay_one(district, a) : run_batch(district, a);
+}

@@ -1,0 +1,69 @@
+// SimNode: one simulated node — its durable store (survives a crash), its protocol core (does
+// not: a crash throws it away and a restart builds a fresh one over the same store, as a real
+// restart would), its clock, and the counters it accumulated over all its incarnations.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "sim/crash_point_store.h"
+#include "sim/node_clock.h"
+#include "sim/topology.h"
+#include "sync/sync_node.h"
+
+namespace casesync::sim {
+
+// What a node did and refused over the whole run, summed over its incarnations.
+struct NodeTotals {
+  std::uint64_t events_applied = 0;
+  std::uint64_t events_duplicate = 0;
+  std::uint64_t equivocations = 0;
+  std::uint64_t commit_failures = 0;
+  std::uint64_t batches_resent = 0;
+  std::map<std::string, std::uint64_t> rejects;  // reason -> count
+  std::map<std::string, std::uint64_t> alerts;   // alert kind -> count
+};
+
+class SimNode {
+ public:
+  // "*district" must remain live while this node is in use.
+  SimNode(const District* district, std::size_t index, SyncLimits limits);
+
+  std::size_t index() const { return index_; }
+  const std::string& id() const { return district_->id(index_); }
+  bool running() const { return core_ != nullptr; }
+  // REQUIRES: running().
+  SyncNode& core() { return *core_; }
+  CrashPointStore& store() { return store_; }
+  NodeClock& clock() { return clock_; }
+  std::uint64_t now(std::uint64_t virtual_ms) const { return clock_.now(virtual_ms); }
+
+  // Builds a fresh core over the store and starts it. REQUIRES: !running().
+  Status start(std::uint64_t virtual_ms);
+  // The process dies: the core and everything only it held are gone; the store keeps what was
+  // committed. Idempotent.
+  void crash();
+  std::uint32_t incarnations() const { return incarnations_; }
+
+  // Counters of every incarnation so far, the running one included.
+  NodeTotals totals() const;
+  void count_alert(AlertKind kind) { totals_.alerts[alert_kind_name(kind)]++; }
+
+  bool silent = false;  // a station whose clerks never act (it still signs receipts)
+
+ private:
+  static void add(NodeTotals* into, const NodeCounters& c);
+
+  const District* district_;
+  std::size_t index_;
+  SyncLimits limits_;
+  CrashPointStore store_;
+  std::unique_ptr<SyncNode> core_;
+  NodeClock clock_;
+  NodeTotals totals_;  // of the dead incarnations, plus alerts
+  std::uint32_t incarnations_ = 0;
+};
+
+}  // namespace casesync::sim

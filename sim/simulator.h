@@ -1,0 +1,105 @@
+// Simulator: one seeded run of a whole district in one process. Every node runs the real
+// protocol core (SyncNode) over a MemoryStore that can crash mid-commit, on a virtual clock, over
+// a virtual network. Phase one (fault_phase_ms): clerks work while faults hit the network, the
+// disks, the processes and the clocks. Phase two: everything heals — no faults, all links up, all
+// nodes running — and the district must converge within heal_bound_ms; every invariant in
+// invariants.h is then checked. The same seed gives the same run and the same trace hash.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "sim/agenda.h"
+#include "sim/clerks.h"
+#include "sim/ledger.h"
+#include "sim/sim_node.h"
+#include "sim/sim_options.h"
+#include "sim/trace_hash.h"
+#include "sim/virtual_network.h"
+#include "sim/world.h"
+
+namespace casesync::sim {
+
+class Simulator {
+ public:
+  // "district" must remain live while the simulator is in use.
+  Simulator(const District& district, SimOptions options);
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  RunResult run();
+
+ private:
+  enum class Phase { kFaults, kHeal, kDone };
+
+  // --- setup and the recurring timers (simulator.cc) ---
+  void setup();
+  void tick(std::size_t node);
+  void clerk();
+  void sample_limits(SimNode& node);
+
+  // --- frames and transport (simulator_net.cc) ---
+  // Runs `call` on a running node, then moves its sends to the network. A NodeCrashed thrown
+  // from inside (a crash point in a commit) is the process dying: handled, not propagated.
+  void with_node(std::size_t node, const std::function<void(SimNode&)>& call);
+  void drain(std::size_t node);
+  void deliver(std::size_t from, std::size_t to, const Delivery& d);
+  // Brings a child-parent link's transport in line with its ends and partitions, reporting
+  // link up/down to the cores as a real transport would.
+  void refresh_transport(std::size_t child);
+  void refresh_transports_of(std::size_t node);
+
+  // --- faults (simulator_faults.cc) ---
+  void draw_clocks();
+  void fault_tick();
+  void partition(std::size_t child, std::uint64_t duration_ms, FaultKind kind);
+  void partition_subtree();
+  void partition_rolling();
+  void crash(std::size_t node, std::uint64_t down_ms);
+  void on_crashed(std::size_t node);
+  void restart(std::size_t node);
+  void disk_full(std::size_t node, std::uint64_t duration_ms);
+  void log_fault(FaultKind kind, const std::string& target, std::uint64_t duration_ms);
+
+  // --- healing and convergence (simulator_heal.cc) ---
+  void heal();
+  void check_convergence();
+  bool quiescent(std::string* why);
+  World snapshot();
+  void finish(RunResult* r);
+
+  const District& district_;
+  SimOptions options_;
+  Rng rng_;
+  Rng fault_rng_;
+  FaultProfile profile_;
+  SyncLimits limits_;
+  FaultCounts counts_{};
+  std::vector<std::unique_ptr<SimNode>> nodes_;
+  std::vector<std::vector<std::size_t>> children_;
+  std::vector<std::uint32_t> disk_full_episodes_;
+  VirtualNetwork net_;
+  Clerks clerks_;
+  Ledger ledger_;
+  Agenda agenda_;
+  TraceHash trace_;
+  std::vector<Observation> observations_;
+
+  Phase phase_ = Phase::kFaults;
+  std::uint64_t now_ = 0;  // virtual ms since the start of the run
+  std::uint64_t heal_at_ms_ = 0;
+  bool converged_ = false;
+  std::uint64_t converged_at_ms_ = 0;
+  std::uint64_t events_at_failed_check_ = UINT64_MAX;
+  std::uint64_t frames_delivered_ = 0;
+  std::uint64_t frames_lost_ = 0;
+  std::uint64_t restarts_ = 0;
+  std::uint64_t ticks_ = 0;
+};
+
+// Runs one seed. REQUIRES: crypto::init() succeeded.
+RunResult run_seed(const District& district, const SimOptions& options);
+
+}  // namespace casesync::sim

@@ -1,0 +1,88 @@
+// The simulator's wiring between cores and the virtual network: every input a core takes goes
+// through with_node, every frame it emits through drain, and the transport's view of each link
+// (connected or not) is kept in line with crashes and partitions by refresh_transport.
+#include <cassert>
+
+#include "sim/simulator.h"
+#include "sync/limits.h"
+
+namespace casesync::sim {
+
+void Simulator::with_node(std::size_t i, const std::function<void(SimNode&)>& call) {
+  SimNode& n = *nodes_[i];
+  if (!n.running()) return;
+  try {
+    call(n);
+  } catch (const NodeCrashed&) {
+    on_crashed(i);
+    return;
+  }
+  drain(i);
+}
+
+void Simulator::drain(std::size_t i) {
+  SimNode& n = *nodes_[i];
+  if (!n.running()) return;
+  for (auto& a : n.core().take_alerts()) n.count_alert(a.kind);
+  for (auto& s : n.core().take_sends()) {
+    if (s.frame.size() > limits::kFrameBytesMax) {
+      observations_.push_back({"limit", n.id(), "a frame of " + std::to_string(s.frame.size()) +
+                                                    " bytes to " + s.peer});
+    }
+    const std::size_t to = district_.index_of(s.peer);
+    for (auto& d : net_.send(i, to, std::move(s.frame), now_)) {
+      agenda_.at(d.at_ms, [this, i, to, d = std::move(d)] { deliver(i, to, d); });
+    }
+  }
+}
+
+void Simulator::deliver(std::size_t from, std::size_t to, const Delivery& d) {
+  if (phase_ == Phase::kDone) return;
+  if (!net_.passable(from, to) || !nodes_[to]->running()) {
+    frames_lost_++;
+    return;
+  }
+  frames_delivered_++;
+  trace_.mix_u64(now_);
+  trace_.mix_u64(from);
+  trace_.mix_u64(to);
+  trace_.mix_u64(d.digest);
+  trace_.mix_u64(static_cast<std::uint64_t>(d.flipped_bit));
+  const std::string& peer = district_.id(from);
+  with_node(to, [&](SimNode& n) { n.core().on_frame(peer, d.frame, n.now(now_)); });
+}
+
+void Simulator::refresh_transport(std::size_t child) {
+  const std::size_t parent = district_.parent(child);
+  SimLink& l = net_.link_of_child(child);
+  const bool want = nodes_[child]->running() && nodes_[parent]->running() && l.cuts == 0;
+  if (!want) {
+    const bool was_up = l.transport_up;
+    l.transport_up = false;
+    l.generation++;  // cancels a handshake in progress
+    if (!was_up) return;
+    // The child's DEALER sees the disconnect; the parent's ROUTER only notices when a send fails,
+    // which may or may not happen before the peer timeout.
+    with_node(child, [&](SimNode& n) { n.core().on_link_down(district_.id(parent), n.now(now_)); });
+    if (fault_rng_.chance(500'000)) {
+      with_node(parent, [&](SimNode& n) { n.core().on_link_down(district_.id(child), n.now(now_)); });
+    }
+    return;
+  }
+  if (l.transport_up) return;
+  const std::uint64_t generation = ++l.generation;
+  const std::uint64_t handshake_ms = 2 * std::uint64_t{l.latency_ms} + 1;
+  agenda_.at(now_ + handshake_ms, [this, child, parent, generation] {
+    SimLink& link = net_.link_of_child(child);
+    if (link.generation != generation || phase_ == Phase::kDone) return;
+    link.transport_up = true;
+    with_node(child, [&](SimNode& n) { n.core().on_link_up(district_.id(parent), n.now(now_)); });
+  });
+}
+
+void Simulator::refresh_transports_of(std::size_t i) {
+  if (i != 0) refresh_transport(i);
+  for (std::size_t c : children_[i]) refresh_transport(c);
+}
+
+}  // namespace casesync::sim

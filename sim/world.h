@@ -1,0 +1,42 @@
+// World: a snapshot of every node after (or during) healing — what each stores, its counters,
+// and a handle on its core for the incrementally folded view — plus the ledger of acknowledged
+// writes. The invariant checks (invariants.h) read only this, so they can be tested on a
+// hand-built world without running a simulation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/event_record.h"
+#include "common/roster.h"
+#include "sim/ledger.h"
+#include "sim/sim_node.h"
+
+namespace casesync::sim {
+
+struct NodeSnapshot {
+  std::string id;
+  bool running = true;
+  std::vector<EventRecord> events;  // everything it stores, in its local order
+  NodeTotals totals;
+  std::uint64_t last_seq = 0;       // the highest seq it ever authored (its durable counter)
+  SyncNode* core = nullptr;         // null when not running or in hand-built worlds
+};
+
+// Something a run observed while it went (not at the end): a frame over the limit, a window
+// overrun, an author error. Recorded as it happens, reported with the end-of-run violations.
+struct Observation {
+  std::string invariant;
+  std::string node;
+  std::string detail;
+};
+
+struct World {
+  const Roster* roster = nullptr;
+  std::vector<NodeSnapshot> nodes;
+  const Ledger* ledger = nullptr;
+  std::vector<Observation> observations;
+};
+
+}  // namespace casesync::sim

@@ -1,0 +1,127 @@
+#include "sync/stall_detector.h"
+
+#include <cmath>
+
+namespace casesync {
+
+namespace {
+
+struct Deadline {
+  std::uint64_t start_ms = 0;
+  std::uint64_t due_ms = 0;
+  bool wall_clock = false;  // delivery counts real time, the rest working time
+};
+
+std::uint64_t accept_limit(const StallPolicy& p, const Roster& r, const std::string& node) {
+  const RosterNode* n = r.find(node);
+  if (n) {
+    auto it = p.accept_ms_by_role.find(n->role);
+    if (it != p.accept_ms_by_role.end() && it->second) return it->second;
+  }
+  return p.accept_ms;
+}
+
+std::uint64_t answer_due(const Hop& h, const CaseState& s, const StallInputs& in) {
+  const WorkCalendar& cal = *in.calendar;
+  if (in.policy->answer_ms) return cal.add_working_ms(h.accepted_ms, in.policy->answer_ms) + h.paused_ms;
+  std::uint32_t days = h.due_working_days ? h.due_working_days : in.matter_limit_days(s.matter);
+  if (days == 0) return 0;
+  return cal.add_working_days(h.accepted_ms, days) + h.paused_ms;
+}
+
+std::string escalation(const Stall& st, std::uint64_t limit_ms, const StallInputs& in) {
+  if (st.level != "overdue" || limit_ms == 0) return st.sender;
+  const double ratio = static_cast<double>(st.overdue_by_ms) / static_cast<double>(limit_ms);
+  const auto ancestors = in.roster->ancestors_of(st.sender);
+  if (ratio >= 2 * in.policy->escalate_fraction && !ancestors.empty()) return ancestors.back();
+  if (ratio >= in.policy->escalate_fraction && !ancestors.empty()) return ancestors.front();
+  return st.sender;
+}
+
+std::string attribute(const std::string& stage, const std::string& receiver, std::uint64_t due,
+                      const StallInputs& in) {
+  auto seen = in.in_step_at(receiver);
+  const bool in_step_after = seen && *seen >= due;
+  if (!in_step_after) return "unreachable";
+  return stage == "accept" ? "not_accepted" : "silent";
+}
+
+// Fills level, overdue_by, attribution and escalation; false when neither warning nor overdue.
+bool judge(Stall& st, const Deadline& d, const StallInputs& in) {
+  const WorkCalendar& cal = *in.calendar;
+  const std::uint64_t limit = d.wall_clock ? d.due_ms - d.start_ms
+                                           : cal.working_ms_between(d.start_ms, d.due_ms);
+  const std::uint64_t warn_at =
+      d.wall_clock ? d.start_ms + static_cast<std::uint64_t>(in.policy->warn_fraction * static_cast<double>(limit))
+                   : cal.add_working_ms(d.start_ms, static_cast<std::uint64_t>(
+                                                        in.policy->warn_fraction * static_cast<double>(limit)));
+  if (in.now_ms < warn_at) return false;
+  st.due_ms = d.due_ms;
+  if (in.now_ms >= d.due_ms) {
+    st.level = "overdue";
+    const std::uint64_t late = d.wall_clock ? in.now_ms - d.due_ms : cal.working_ms_between(d.due_ms, in.now_ms);
+    st.overdue_by_ms = static_cast<std::int64_t>(late);
+    st.attribution = attribute(st.stage, st.receiver, d.due_ms, in);
+  } else {
+    st.level = "warning";
+    const std::uint64_t left = d.wall_clock ? d.due_ms - in.now_ms : cal.working_ms_between(in.now_ms, d.due_ms);
+    st.overdue_by_ms = -static_cast<std::int64_t>(left);
+    st.attribution = "";
+  }
+  st.escalated_to = escalation(st, limit, in);
+  return true;
+}
+
+std::optional<Stall> hop_stall(const Hop& h, const CaseState& s, const StallInputs& in) {
+  Stall st;
+  st.case_id = s.id;
+  st.hop = h.id;
+  st.sender = h.from;
+  st.receiver = h.to;
+  Deadline d;
+  switch (h.stage) {
+    case HopStage::kForwarded:
+      st.stage = "delivery";
+      d = {h.forwarded_ms, h.forwarded_ms + in.policy->delivery_ms, true};
+      break;
+    case HopStage::kDelivered:
+      st.stage = "accept";
+      d = {h.delivered_ms, in.calendar->add_working_ms(h.delivered_ms, accept_limit(*in.policy, *in.roster, h.to)), false};
+      break;
+    case HopStage::kAccepted:
+      st.stage = "answer";
+      d = {h.accepted_ms, answer_due(h, s, in), false};
+      if (d.due_ms == 0) return std::nullopt;  // unknown matter and no override: no deadline
+      break;
+    case HopStage::kSupplementRequested:  // the answer clock is paused for the applicant
+    case HopStage::kAnswered:
+    case HopStage::kReturned:
+      return std::nullopt;
+  }
+  st.alert_id = s.id + "/" + h.id + "/" + st.stage;
+  if (!judge(st, d, in)) return std::nullopt;
+  return st;
+}
+
+}  // namespace
+
+std::vector<Stall> detect_stalls(const CaseState& s, const StallInputs& in) {
+  std::vector<Stall> out;
+  if (!s.exists || is_terminal(s.status)) return out;
+  for (const auto& h : s.hops) {
+    if (h.superseded) continue;
+    if (auto st = hop_stall(h, s, in)) out.push_back(std::move(*st));
+  }
+  const std::uint32_t days = in.matter_limit_days(s.matter);
+  if (days > 0 && s.status != CaseStatus::kSupplementRequested) {
+    std::uint64_t paused = 0;
+    for (const auto& h : s.hops) paused += h.paused_ms;
+    Stall st{.alert_id = s.id + "//case", .case_id = s.id, .stage = "case",
+             .sender = s.receiving_node, .receiver = s.holder};
+    Deadline d{s.received_ms, in.calendar->add_working_days(s.received_ms, days) + paused, false};
+    if (judge(st, d, in)) out.push_back(std::move(st));
+  }
+  return out;
+}
+
+}  // namespace casesync
