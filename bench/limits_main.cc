@@ -85,6 +85,8 @@ Result<json> machine_limits(const Options& o) {
   ASSIGN_OR_RETURN(ZmqLimits z, measure_zmq(kZmqMessageBytes, each));
   return json{{"sign_per_s", c.sign_per_s},
               {"verify_per_s", c.verify_per_s},
+              {"sign_per_cpu_s", c.sign_per_cpu_s},
+              {"verify_per_cpu_s", c.verify_per_cpu_s},
               {"crypto_message_bytes", c.message_bytes},
               {"sqlite_inserts_per_s", s.inserts_per_s},
               {"sqlite_events_per_transaction", kInsertsPerTransaction},

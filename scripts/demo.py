@@ -123,6 +123,39 @@ def print_trace(tb, cid):
     return same
 
 
+# Deadlines of seconds (and the 24-hour `always` calendar) so stalls show while you watch.
+DEMO_SETTINGS = ["calendar=always", "deadlines.delivery=4s", "deadlines.accept=4s",
+                 "deadlines.answer=6s", "stall.check_interval=1s", "health.interval=1s",
+                 "health.offline_after=6s"]
+
+
+def stalls(tb, parent):
+    """A station that never answers and one that is switched off: both stalls, attributed."""
+    silent = tb.post("district", "/api/cases", {"matter": "MZ-003", "applicant": "Wu Gang"})["id"]
+    tb.post("district", f"/api/cases/{silent}/forward", {"to": "s11"})
+    tb.stop("s12")
+    off = tb.post("district", "/api/cases", {"matter": "JY-007", "applicant": "Ma Li"})["id"]
+    tb.post("district", f"/api/cases/{off}/forward", {"to": "s12"})
+    want = {silent: "silent", off: "unreachable"}
+
+    def attributed():
+        got = {s["case"]: s for s in tb.get("district", "/api/stalled?overdue=1&fresh=1")}
+        return got if all(c in got and got[c]["attribution"] == a for c, a in want.items()) else None
+
+    got = poll_until("both stalls attributed at the district", attributed, timeout_s=30)
+    log("")
+    log("== Stalled hops seen at the district (casesyncctl stalled) ==")
+    for cid in want:
+        s = got[cid]
+        log(f"  case {cid}  hop {s['hop']:12} {s['sender']} -> {s['receiver']:5} stage {s['stage']:8} "
+            f"late {s['overdue_by_text']:6} attribution {s['attribution']:12} escalated to {s['escalated_to']}")
+    log("  s11 is online and in step but never signed for its case: silent.")
+    log("  s12 was switched off before its case was sent: unreachable, never blamed as silent.")
+    tb.start("s12")
+    return {silent: ("district", ["s11"]), off: ("district", ["s12"])}, \
+        all(got[c]["attribution"] == a for c, a in want.items())
+
+
 def print_holdings(tb, want):
     log("\n== What each node holds ==")
     log(f"{'NODE':10} {'ROLE':10} {'CASES':>5} {'EVENTS':>6}  CASE IDS")
@@ -151,7 +184,7 @@ def main():
     started = time.monotonic()
     log(f"casesync demo: 1 district, {STREETS} streets, {COMMUNITIES} communities each "
         f"({1 + STREETS * (1 + COMMUNITIES)} nodes) under {args.dir}")
-    tb = Testbed(args.dir, STREETS, COMMUNITIES, args.base_port)
+    tb = Testbed(args.dir, STREETS, COMMUNITIES, args.base_port, sets=DEMO_SETTINGS)
     try:
         tb.up()
         log(f"all {len(tb.nodes)} nodes serving after {time.monotonic() - started:.1f}s")
@@ -159,13 +192,16 @@ def main():
         log(f"all links up after {time.monotonic() - started:.1f}s")
         parent = {n: info["parent"] for n, info in tb.nodes.items()}
         cases = scenario(tb, parent)
-        want = {cid: expected_holders(parent, o, f) for cid, (o, f, _) in cases.items()}
         print_timelines(tb, cases)
+        stalled, stalls_ok = stalls(tb, parent)
+        want = {cid: expected_holders(parent, o, f) for cid, (o, f, *_) in
+                list(cases.items()) + list(stalled.items())}
         # Before checking that nobody holds too much, wait until no link has anything left to send.
         poll_until("every link to drain", lambda: harness.quiescent(tb), timeout_s=60)
-        ok = print_holdings(tb, want)
         trip = round_trip(tb)
-        ok &= print_trace(tb, trip)
+        want[trip] = expected_holders(parent, "s03-c01", ["s03", "district"])
+        ok = print_holdings(tb, want)
+        ok &= print_trace(tb, trip) and stalls_ok
         log(f"\nresult: {'every node holds exactly what it should' if ok else 'MISMATCH'} "
             f"({time.monotonic() - started:.1f}s)")
         if args.once:

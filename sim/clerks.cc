@@ -42,7 +42,10 @@ void Clerks::act(SimNode& node, std::uint64_t virtual_ms, Ledger* ledger, TraceH
 void Clerks::record(const Result<std::vector<EventRecord>>& result, const SimNode& node,
                     std::uint64_t virtual_ms, Ledger* ledger) {
   if (result.is_ok()) {
-    for (const auto& r : result.value()) ledger->add(r, virtual_ms);
+    for (const auto& r : result.value()) {
+      ledger->add(r, virtual_ms);
+      stats_.acked_by_kind[r.kind]++;
+    }
     stats_.events_acked += result->size();
     return;
   }
@@ -81,24 +84,58 @@ std::vector<EventDraft> Clerks::create_cases(const SimNode& node) {
 
 std::optional<EventDraft> Clerks::act_on_case(SimNode& node, const std::string& case_id) {
   auto view = node.core().case_state(case_id);
-  if (!view.is_ok() || !view->exists || is_terminal(view->status)) return std::nullopt;
-  const std::string& self = node.id();
-  const Hop* hop = view->current_hop();
-  if (hop && hop->to == self && hop->stage == HopStage::kDelivered) {
-    return EventDraft{case_id, s(kinds::kAccepted), {{s(kinds::kHop), hop->id}}};
+  if (!view.is_ok() || !view->exists) return std::nullopt;
+  if (is_terminal(view->status)) {
+    // Only the district may reopen; it does so for a few closed cases.
+    if (district_->role(node.index()) != Role::kDistrict || !rng_.chance(300'000)) return std::nullopt;
+    return EventDraft{case_id, s(kinds::kReopened), {}};
   }
-  if (hop && hop->to == self && hop->stage == HopStage::kAccepted) {
-    return EventDraft{case_id, s(kinds::kReplied),
-                      {{s(kinds::kHop), hop->id},
-                       {s(kinds::kOutcome), rng_.chance(800'000) ? "approved" : "denied"}}};
+  if (auto answer = answer_hop(node.id(), *view)) return answer;
+  if (view->holder == node.id()) return holder_action(node.index(), *view);
+  if (!view->on_path(node.id())) return std::nullopt;  // an ancestor that only relays the case
+  return path_action(*view);
+}
+
+std::optional<EventDraft> Clerks::answer_hop(const std::string& self, const CaseState& view) {
+  const Hop* hop = view.current_hop();
+  if (!hop || hop->to != self) return std::nullopt;
+  const std::string& id = view.id;
+  if (hop->stage == HopStage::kDelivered) {
+    if (rng_.chance(50'000)) {
+      return EventDraft{id, s(kinds::kSupplementRequested),
+                        {{s(kinds::kHop), hop->id}, {s(kinds::kMaterials), "id card\nlease"}}};
+    }
+    return EventDraft{id, s(kinds::kAccepted), {{s(kinds::kHop), hop->id}}};
   }
-  if (view->holder == self && rng_.chance(700'000)) {
-    return EventDraft{case_id, s(kinds::kForwarded), {{s(kinds::kTo), forward_target(node.index())}}};
+  if (hop->stage != HopStage::kAccepted) return std::nullopt;
+  if (rng_.chance(100'000)) {
+    return EventDraft{id, s(kinds::kReturned),
+                      {{s(kinds::kHop), hop->id}, {s(kinds::kReason), "wrong department"}}};
   }
-  if (!view->on_path(self)) return std::nullopt;  // an ancestor that only relays the case
-  return EventDraft{case_id, s(kinds::kEdited),
-                    {{s(kinds::kField), kEditableFields[rng_.below(std::size(kEditableFields))]},
-                     {s(kinds::kValue), "v" + std::to_string(rng_.below(1000))}}};
+  return EventDraft{id, s(kinds::kReplied),
+                    {{s(kinds::kHop), hop->id},
+                     {s(kinds::kOutcome), rng_.chance(800'000) ? "approved" : "denied"}}};
+}
+
+EventDraft Clerks::holder_action(std::size_t self, const CaseState& view) {
+  const std::uint64_t pick = rng_.below(100);
+  if (pick < 60) return {view.id, s(kinds::kForwarded), {{s(kinds::kTo), forward_target(self)}}};
+  if (pick < 66) {
+    return {view.id, s(kinds::kCompleted), {{s(kinds::kOutcome), pick % 2 ? "approved" : "denied"}}};
+  }
+  return path_action(view);
+}
+
+EventDraft Clerks::path_action(const CaseState& view) {
+  const std::uint64_t pick = rng_.below(100);
+  if (view.status == CaseStatus::kSupplementRequested && pick < 50) {
+    return {view.id, s(kinds::kSupplementProvided), {}};
+  }
+  if (pick < 2) return {view.id, s(kinds::kWithdrawn), {}};
+  if (pick < 15) return {view.id, s(kinds::kNote), {{s(kinds::kNoteText), "called the applicant"}}};
+  return {view.id, s(kinds::kEdited),
+          {{s(kinds::kField), kEditableFields[rng_.below(std::size(kEditableFields))]},
+           {s(kinds::kValue), "v" + std::to_string(rng_.below(1000))}}};
 }
 
 std::string Clerks::forward_target(std::size_t self) {

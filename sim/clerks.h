@@ -1,11 +1,15 @@
 // Clerks: the workload. At a random station a clerk creates cases (sometimes a bulk import of a
 // few in one transaction), forwards cases it holds to the district, a street or a community
-// elsewhere, accepts and replies to hops addressed to it, and edits cases on its path. A clerk
+// elsewhere, accepts and replies to hops addressed to it (now and then returns one or asks for
+// supplementary materials), edits and annotates cases on its path, and once in a while completes
+// or withdraws a case, which the district may reopen — so every conflict rule of the fold gets
+// concurrent events to decide. A clerk
 // only acts on a case its node holds (has its case_created) and decides from that node's own view,
 // which may be stale — concurrent moves are what the conflict rules of the fold are for.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +25,7 @@ namespace casesync::sim {
 struct ClerkStats {
   std::uint64_t actions = 0;
   std::uint64_t events_acked = 0;
+  std::map<std::string, std::uint64_t> acked_by_kind;
   std::uint64_t refused = 0;      // the core's rules said no (stale view): expected, counted
   std::uint64_t disk_errors = 0;  // the node's disk was full: nothing acknowledged
   std::uint64_t idle = 0;         // the chosen case offered nothing to do
@@ -41,6 +46,9 @@ class Clerks {
   std::vector<EventDraft> plan(SimNode& node);
   std::vector<EventDraft> create_cases(const SimNode& node);
   std::optional<EventDraft> act_on_case(SimNode& node, const std::string& case_id);
+  std::optional<EventDraft> answer_hop(const std::string& self, const CaseState& view);
+  EventDraft holder_action(std::size_t self, const CaseState& view);
+  EventDraft path_action(const CaseState& view);
   std::string forward_target(std::size_t self);
   void record(const Result<std::vector<EventRecord>>& result, const SimNode& node,
               std::uint64_t virtual_ms, Ledger* ledger);

@@ -63,7 +63,9 @@ void print_run(std::ostream& out, const RunResult& r, const SimOptions& o, doubl
   out << "clerks: " << r.clerks.actions << " actions, " << r.clerks.events_acked
       << " events acknowledged, " << r.clerks.refused << " refused by the rules, "
       << r.clerks.disk_errors << " failed on a full disk, " << r.clerks.idle << " idle\n";
-  out << "district holds " << r.events_total << " events in " << r.cases_total << " cases; "
+  print_map(out, "acknowledged by kind", r.clerks.acked_by_kind);
+  out << "district holds " << r.events_total << " events in " << r.cases_total << " cases ("
+      << r.conflicts << " conflicts decided by the fold); "
       << r.frames_delivered << " frames delivered, " << r.frames_lost
       << " lost to partitions or dead nodes; " << r.restarts << " restarts\n";
   print_map(out, "rejects", r.rejects);

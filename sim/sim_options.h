@@ -37,6 +37,7 @@ struct RunResult {
   ClerkStats clerks;
   std::uint64_t events_total = 0;  // distinct events at the district at the end
   std::uint64_t cases_total = 0;
+  std::uint64_t conflicts = 0;     // conflict records the fold made, over the district's cases
   std::uint64_t frames_delivered = 0;
   std::uint64_t frames_lost = 0;   // to a dead node or over a partitioned link
   std::uint64_t restarts = 0;

@@ -108,6 +108,11 @@ void Simulator::finish(RunResult* r) {
   std::set<std::string> cases;
   for (const auto& e : w.nodes[0].events) cases.insert(e.case_id);
   r->cases_total = cases.size();
+  for (const auto& c : cases) {
+    if (!nodes_[0]->running()) break;
+    auto view = nodes_[0]->core().case_state(c);
+    if (view.is_ok()) r->conflicts += view->conflicts.size();
+  }
   r->frames_delivered = frames_delivered_;
   r->frames_lost = frames_lost_;
   r->restarts = restarts_;

@@ -42,8 +42,10 @@ std::string attribute(const std::string& stage, const std::string& receiver, std
                       const StallInputs& in) {
   auto seen = in.in_step_at(receiver);
   const bool in_step_after = seen && *seen >= due;
-  if (!in_step_after) return "unreachable";
-  return stage == "accept" ? "not_accepted" : "silent";
+  if (in_step_after) return "silent";
+  // Its signed delivery receipt proves it had the case, but nothing since shows whether it is
+  // ignoring it or cut off: say exactly that much.
+  return stage == "accept" ? "not_accepted" : "unreachable";
 }
 
 // Fills level, overdue_by, attribution and escalation; false when neither warning nor overdue.

@@ -12,7 +12,8 @@
 //
 // Attribution (a node that was cut off is never blamed as silent):
 //   silent        the receiver was known in step after the deadline and still did not act
-//   not_accepted  accept stage: the receipt is there, the receiver was in step, no acceptance
+//   not_accepted  accept stage, receiver not known in step since: its signed receipt proves it
+//                 had the case, nothing shows whether it ignores it or is cut off
 //   unreachable   nothing shows the receiver in step since the deadline (network or power)
 //
 // One alert per (case, hop, stage): its id is derived from them, so every node that detects the
