@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/api_client.h"
+#include "cli/health_cmd.h"
 #include "cli/table.h"
 #include "cli/testbed.h"
 #include "config/node_config.h"
@@ -57,6 +58,9 @@ Commands:
   calendar due --from DATETIME (--working-days N | --working-hours N)   when is it due?
   import FILE.jsonl                      existing cases, one JSON object per line, all or nothing
   status [--json]                        this node: links, backlog, counters
+  health [--json]                        every node below this one: in_step, lagging, offline,
+                                         clock_skewed, security_alert, disk_trouble (exit 1 if any
+                                         node is not in_step)
   testbed init|up|down|list|start|stop|kill ...   a local loopback district (see testbed --help)
 
 Exit status: 0 ok, 1 the node refused or failed, 2 bad usage or input, 3 node unreachable.
@@ -550,6 +554,11 @@ int main(int argc, char** argv) {
   if (cmd == "conflicts") return cmd_conflicts(cli);
   if (cmd == "import") return cmd_import(cli);
   if (cmd == "stalled") return cmd_stalled(cli);
+  if (cmd == "health") {
+    auto client = ApiClient::from_options(cli.api, cli.config);
+    if (!client.is_ok()) return fail(client.status());
+    return cmd_health(client->base_url(), cli.as_json);
+  }
   if (cmd == "stats") return cmd_stats(cli);
   if (cmd == "calendar") return cmd_calendar(cli);
   if (cmd == "testbed") {

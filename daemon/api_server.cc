@@ -8,6 +8,7 @@
 #include "daemon/api_util.h"
 #include "daemon/case_api.h"
 #include "daemon/case_json.h"
+#include "daemon/health_api.h"
 #include "daemon/stall_api.h"
 #include "daemon/node_runtime.h"
 #include "sync/routing.h"
@@ -77,6 +78,7 @@ void ApiServer::routes() {
   NodeRuntime& rt = *runtime_;
   register_case_routes(*server_, rt);
   register_stall_routes(*server_, rt);
+  register_health_routes(*server_, rt);
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });

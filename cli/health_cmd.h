@@ -1,0 +1,12 @@
+// `casesyncctl health [--json]`: the node tree with each node's state, last seen, backlog, lag and
+// clock offset; exits non-zero when any node is not in_step, for cron and monitoring agents.
+#pragma once
+
+#include <string>
+
+namespace casesync {
+
+// `api_url` is the node's API base URL. Returns the process exit code.
+int cmd_health(const std::string& api_url, bool as_json);
+
+}  // namespace casesync
