@@ -12,7 +12,7 @@ namespace casesync::bench {
 struct CryptoLimits {
   double sign_per_s = 0;
   double verify_per_s = 0;
-  double sign_per_cpu_s = 0;    // per second of this thread's CPU time (see bench/rate.h)
+  double sign_per_cpu_s = 0;  // per second of this thread's CPU time (see bench/rate.h)
   double verify_per_cpu_s = 0;
   std::size_t message_bytes = 0;
 };

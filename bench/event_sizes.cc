@@ -23,8 +23,8 @@ class SizeTally {
     out_.events++;
     encoded_total_ += signed_bytes.size();
     // A WireEvent is three strings, each with cereal's 64-bit length prefix.
-    wire_total_ += 3 * sizeof(std::uint64_t) + origin.size() + signed_bytes.size() +
-                   signature.size();
+    wire_total_ +=
+        3 * sizeof(std::uint64_t) + origin.size() + signed_bytes.size() + signature.size();
     batch_.events.push_back({std::move(origin), std::move(signed_bytes), std::move(signature)});
     if (batch_.events.size() == batch_events_) flush();
   }

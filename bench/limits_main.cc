@@ -10,12 +10,14 @@
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "bench/crypto_limits.h"
 #include "bench/event_sizes.h"
 #include "bench/sqlite_limits.h"
 #include "bench/zmq_limits.h"
+#include "sync/limits.h"
 
 namespace casesync::bench {
 namespace {
@@ -24,8 +26,6 @@ using nlohmann::json;
 
 constexpr std::size_t kZmqMessageBytes = 1024;
 constexpr int kSecondsMax = 60;
-constexpr std::size_t kNoteBytesMax = 16 * 1024;  // limits::kBodyValueBytesMax
-constexpr std::size_t kBatchEventsMax = 10000;    // limits::kBatchEventsMax
 
 constexpr const char* kUsage =
     "usage: casesync_bench_limits --dir DIR [--seconds S] [--note-bytes N] [--batch-events N]\n"
@@ -41,9 +41,16 @@ struct Options {
 
 // Parses "--flag value" pairs; a bad value names the flag and its range.
 Result<Options> parse_args(int argc, char** argv) {
-  std::map<std::string, std::string> flags;
-  for (int i = 1; i + 1 < argc; i += 2) flags[argv[i]] = argv[i + 1];
+  static const std::set<std::string> kKnown = {"--dir", "--sizes-of", "--seconds", "--note-bytes",
+                                               "--batch-events"};
   if (argc % 2 != 1) return Status::error(Code::kInvalidArgument, "every flag needs a value");
+  std::map<std::string, std::string> flags;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!kKnown.count(argv[i])) {
+      return Status::error(Code::kInvalidArgument, std::string("unknown flag ") + argv[i]);
+    }
+    flags[argv[i]] = argv[i + 1];
+  }
   Options o;
   auto number = [&](const char* flag, long long lo, long long hi, auto* out) -> Status {
     auto it = flags.find(flag);
@@ -59,8 +66,8 @@ Result<Options> parse_args(int argc, char** argv) {
     return Status::ok();
   };
   RETURN_IF_ERROR(number("--seconds", 1, kSecondsMax, &o.seconds));
-  RETURN_IF_ERROR(number("--note-bytes", 1, kNoteBytesMax, &o.note_bytes));
-  RETURN_IF_ERROR(number("--batch-events", 1, kBatchEventsMax, &o.batch_events));
+  RETURN_IF_ERROR(number("--note-bytes", 1, limits::kBodyValueBytesMax, &o.note_bytes));
+  RETURN_IF_ERROR(number("--batch-events", 1, limits::kBatchEventsMax, &o.batch_events));
   if (flags.count("--dir")) o.dir = flags["--dir"];
   if (flags.count("--sizes-of")) o.sizes_of = flags["--sizes-of"];
   if (o.dir.empty() == o.sizes_of.empty()) {
@@ -90,6 +97,8 @@ Result<json> machine_limits(const Options& o) {
               {"crypto_message_bytes", c.message_bytes},
               {"sqlite_inserts_per_s", s.inserts_per_s},
               {"sqlite_events_per_transaction", kInsertsPerTransaction},
+              {"sqlite_single_commit_p50_ms", s.single_commit_p50_ms},
+              {"sqlite_single_commit_p99_ms", s.single_commit_p99_ms},
               {"sqlite_synchronous", s.synchronous},
               {"sqlite_journal_mode", s.journal_mode},
               {"zmq_msgs_per_s", z.msgs_per_s},

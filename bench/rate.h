@@ -17,9 +17,7 @@ struct Rate {
   double seconds = 0;      // wall clock
   double cpu_seconds = 0;  // this thread's CPU time over the same interval
   double per_s() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
-  double per_cpu_s() const {
-    return cpu_seconds > 0 ? static_cast<double>(ops) / cpu_seconds : 0;
-  }
+  double per_cpu_s() const { return cpu_seconds > 0 ? static_cast<double>(ops) / cpu_seconds : 0; }
 };
 
 inline double thread_cpu_seconds() {

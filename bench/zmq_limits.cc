@@ -19,8 +19,8 @@ constexpr int kReceiveTimeoutMs = 5000;
 
 // Sends `message_bytes`-byte messages until `stop` is set. Owns its socket (one thread, one
 // socket); a send that times out only means the receiver stopped reading.
-void send_until_stopped(zmq::context_t& ctx, const std::string& endpoint,
-                        std::size_t message_bytes, const std::atomic<bool>& stop) {
+void send_until_stopped(zmq::context_t& ctx, const std::string& endpoint, std::size_t message_bytes,
+                        const std::atomic<bool>& stop) {
   zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
   dealer.set(zmq::sockopt::routing_id, "bench-dealer");
   dealer.set(zmq::sockopt::sndtimeo, kSendTimeoutMs);
@@ -69,9 +69,9 @@ Result<ZmqLimits> measure_zmq(std::size_t message_bytes, std::chrono::millisecon
     stop.store(true);
     sender.join();
     if (!all_received) {
-      return Status::error(Code::kUnavailable,
-                           "zeromq loopback: no message for " + std::to_string(kReceiveTimeoutMs) +
-                               " ms; the sending thread failed");
+      return Status::error(Code::kUnavailable, "zeromq loopback: no message for " +
+                                                   std::to_string(kReceiveTimeoutMs) +
+                                                   " ms; the sending thread failed");
     }
     ZmqLimits out;
     out.message_bytes = message_bytes;

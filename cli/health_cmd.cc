@@ -1,12 +1,129 @@
 #include "cli/health_cmd.h"
 
+#include <httplib.h>
+
+#include <cmath>
 #include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/table.h"
 
 namespace casesync {
 
-int cmd_health(const std::string&, bool) {
-  std::fprintf(stderr, "casesyncctl health: not built yet\n");
-  return 1;
+namespace {
+
+using nlohmann::json;
+
+constexpr int kConnectTimeoutS = 3;
+constexpr int kReadTimeoutS = 30;
+constexpr int kExitAllInStep = 0;
+constexpr int kExitNotAllInStep = 1;
+constexpr int kExitUnreachable = 3;
+
+// A member of a JSON object, or null when missing (operator[] on a const object must not miss).
+const json& field(const json& obj, const char* key) {
+  static const json kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
+std::string text_or(const json& v, const std::string& dflt) {
+  return v.is_string() ? v.get<std::string>() : dflt;
+}
+
+std::string seen_text(const json& ago) {
+  if (!ago.is_number()) return "never";
+  const double s = ago.get<double>();
+  char buf[32];
+  if (s < 1) return "now";
+  if (s < 90) std::snprintf(buf, sizeof(buf), "%.0fs ago", s);
+  else if (s < 5400) std::snprintf(buf, sizeof(buf), "%.0fm ago", s / 60);
+  else std::snprintf(buf, sizeof(buf), "%.0fh ago", s / 3600);
+  return buf;
+}
+
+std::string lag_text(const json& age) {
+  if (!age.is_number() || age.get<double>() <= 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.0fs", age.get<double>());
+  return buf;
+}
+
+std::string offset_text(const json& ms) {
+  if (!ms.is_number()) return "-";
+  const long long tenths = std::llround(static_cast<double>(ms.get<std::int64_t>()) / 100.0);
+  if (tenths == 0) return "0.0s";  // no "-0.0s" for a few milliseconds of jitter
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%+.1fs", static_cast<double>(tenths) / 10.0);
+  return buf;
+}
+
+void print_tree(const json& h) {
+  TextTable t({"NODE", "STATE", "LAST SEEN", "BACKLOG", "LAG", "CLOCK", "REASON"});
+  for (const auto& n : h.value("nodes", json::array())) {
+    const int depth = n.value("depth", 0);
+    const json& backlog = field(n, "backlog");
+    t.add({std::string(static_cast<std::size_t>(2 * std::max(depth, 0)), ' ') +
+               n.value("id", "?"),
+           n.value("state", "?"), seen_text(field(n, "last_seen_ago_s")),
+           backlog.is_number() ? std::to_string(backlog.get<std::uint64_t>()) : "-",
+           lag_text(field(n, "backlog_oldest_age_s")), offset_text(field(n, "clock_offset_ms")),
+           text_or(field(n, "reason"), "")});
+  }
+  t.print();
+  std::string summary;
+  const json& counts = field(h, "counts");
+  for (const auto& [state, count] : counts.items()) {
+    if (count.is_number() && count.get<int>() > 0) {
+      summary += (summary.empty() ? "" : ", ") + std::to_string(count.get<int>()) + " " + state;
+    }
+  }
+  std::printf("\n%zu nodes seen from %s: %s\n", h.value("nodes", json::array()).size(),
+              text_or(field(h, "node"), "?").c_str(), summary.c_str());
+  const std::size_t stalls = h.value("stalls", json::array()).size();
+  const std::size_t alerts = h.value("security_alerts", json::array()).size();
+  if (stalls) std::printf("%zu stalled hops (casesyncctl stalled)\n", stalls);
+  if (alerts) std::printf("%zu security alerts (casesyncctl health --json)\n", alerts);
+}
+
+}  // namespace
+
+int cmd_health(const std::string& api_url, bool as_json) {
+  httplib::Client c(api_url);
+  c.set_connection_timeout(kConnectTimeoutS, 0);
+  c.set_read_timeout(kReadTimeoutS, 0);
+  auto r = c.Get("/api/health");
+  if (!r) {
+    std::fprintf(stderr,
+                 "casesyncctl health: cannot reach the node's API at %s (%s); is casesyncd "
+                 "running? (systemctl status casesyncd)\n",
+                 api_url.c_str(), httplib::to_string(r.error()).c_str());
+    return kExitUnreachable;
+  }
+  json h;
+  try {
+    h = json::parse(r->body);
+  } catch (const json::exception& e) {
+    std::fprintf(stderr, "casesyncctl health: %s/api/health answered %d with no JSON: %s\n",
+                 api_url.c_str(), r->status, e.what());
+    return kExitNotAllInStep;
+  }
+  if (r->status != 200 || !field(h, "nodes").is_array()) {
+    std::fprintf(stderr, "casesyncctl health: %s/api/health answered %d: %s\n", api_url.c_str(),
+                 r->status, h.dump().c_str());
+    return kExitNotAllInStep;
+  }
+  if (as_json) {
+    std::printf("%s\n", h.dump(2).c_str());
+  } else {
+    print_tree(h);
+  }
+  for (const auto& n : field(h, "nodes")) {
+    if (n.value("state", "") != "in_step") return kExitNotAllInStep;
+  }
+  return kExitAllInStep;
 }
 
 }  // namespace casesync

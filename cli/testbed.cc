@@ -1,4 +1,5 @@
 #include "cli/testbed.h"
+#include "config/signed_roster.h"
 #include "data/embedded_data.h"
 
 #include <fcntl.h>
@@ -382,7 +383,7 @@ std::string tcp_endpoint(int port) { return "tcp://127.0.0.1:" + std::to_string(
 std::string api_url(int port) { return "http://127.0.0.1:" + std::to_string(port); }
 
 TomlDoc node_config_doc(const PlannedNode& node, const std::vector<PlannedNode>& plan,
-                        const std::vector<Override>& overrides) {
+                        const std::vector<Override>& overrides, const std::string& root_pub_hex) {
   TomlDoc doc{TomlTable{"", {}}};
   set_value(doc, "node", "id", toml_string(node.id));
   set_value(doc, "node", "role", toml_string(role_name(node.role)));
@@ -399,6 +400,7 @@ TomlDoc node_config_doc(const PlannedNode& node, const std::vector<PlannedNode>&
   set_value(doc, "paths", "matters", toml_string("../" + std::string(kMattersName)));
   set_value(doc, "api", "listen", toml_string("127.0.0.1:" + std::to_string(node.api_port)));
   set_value(doc, "log", "level", toml_string("info"));
+  set_value(doc, "trust", "root_public_key", toml_string(root_pub_hex));
   for (const Override& o : overrides) set_value(doc, o.table, o.key, o.rendered);
   return doc;
 }
@@ -437,14 +439,14 @@ Status make_node_dir(const fs::path& node_dir) {
 
 // Written and validated before any key exists, so a bad --set can be fixed by running init again.
 Status write_configs(const fs::path& dir, const std::vector<PlannedNode>& plan,
-                     const std::vector<Override>& overrides) {
+                     const std::vector<Override>& overrides, const std::string& root_pub_hex) {
   for (const PlannedNode& node : plan) {
     RETURN_IF_ERROR(make_node_dir(dir / node.id));
     fs::path path = dir / node.id / kConfigName;
     std::string header = "# Testbed node " + node.id + " (" + role_name(node.role) +
                          "), written by `casesyncctl testbed init`.\n";
     RETURN_IF_ERROR(
-        write_text_file(path, render_toml(node_config_doc(node, plan, overrides), header)));
+        write_text_file(path, render_toml(node_config_doc(node, plan, overrides, root_pub_hex), header)));
     Result<NodeConfig> loaded = load_node_config(path.string());
     if (!loaded.is_ok()) {
       std::string hint = overrides.empty() ? "" : "\n(the --set values go to every node's config)";
@@ -477,8 +479,9 @@ Result<Roster> write_keys(const fs::path& dir, const std::vector<PlannedNode>& p
   return roster;
 }
 
-Status write_roster(const fs::path& path, const Roster& roster) {
-  RETURN_IF_ERROR(write_text_file(path, render_roster(roster)));
+// Signed by the testbed's own district root key, as `casesyncctl roster sign` would.
+Status write_roster(const fs::path& path, const Roster& roster, const crypto::SecretKey& root) {
+  RETURN_IF_ERROR(write_signed_roster(path.string(), roster, root).status());
   // The daemons will refuse a roster the parser rejects; better to learn it here.
   Result<Roster> loaded = load_roster(path.string());
   if (!loaded.is_ok()) {
@@ -613,9 +616,13 @@ Status init_testbed(const InitOptions& options) {
   RETURN_IF_ERROR(check_ports(options.base_port, plan.size()));
   fs::path dir = absolute_path(options.dir);
   RETURN_IF_ERROR(prepare_dir(dir));
-  RETURN_IF_ERROR(write_configs(dir, plan, options.overrides));
+  RETURN_IF_ERROR(crypto::init());
+  // The district root of trust for this testbed: every config pins its public key.
+  crypto::KeyPair root = crypto::generate_keypair();
+  RETURN_IF_ERROR(write_configs(dir, plan, options.overrides, to_hex(root.public_key)));
+  RETURN_IF_ERROR(crypto::write_keypair((dir / "root.key").string(), (dir / "root.pub").string(), root));
   ASSIGN_OR_RETURN(Roster roster, write_keys(dir, plan));
-  RETURN_IF_ERROR(write_roster(dir / kRosterName, roster));
+  RETURN_IF_ERROR(write_roster(dir / kRosterName, roster, root.secret));
   RETURN_IF_ERROR(write_text_file(dir / kMattersName, std::string(sample_matters_toml())));
   // Last: its presence marks a complete testbed, and a later init refuses the directory.
   RETURN_IF_ERROR(write_manifest(dir, plan));

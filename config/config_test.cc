@@ -150,7 +150,7 @@ TEST_CASE("unknown keys and unknown tables are refused, listing the allowed keys
   check_error(base_with({{5, "parents = [\"tcp://127.0.0.1:7000\"]\ncolour = \"red\""}}),
               ":6: node.colour: unknown key (allowed: id, role, listen, parents)");
   check_error(base_with({}, "[metrics]\nport = 9100\n"),
-              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health)");
+              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health, trust)");
   check_error(base_with({{13, "batch_event_max = 512"}}),
               ":13: sync.batch_event_max: unknown key (allowed: batch_events_max, "
               "batch_bytes_max, window_batches_max, resend_timeout_ms, heartbeat_interval_ms, "

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "common/bytes.h"
 #include "common/duration.h"
 #include "config/toml_errors.h"
 
@@ -13,7 +14,8 @@ namespace casesync {
 namespace {
 
 constexpr std::string_view kTopKeys[] = {"node", "paths", "api", "log", "sync", "calendar",
-                                         "deadlines", "stall", "health"};
+                                         "deadlines", "stall", "health", "trust"};
+constexpr std::string_view kTrustKeys[] = {"root_public_key"};
 constexpr std::string_view kDeadlineKeys[] = {"delivery", "accept", "accept_district",
                                               "accept_street", "accept_community", "answer"};
 constexpr std::string_view kStallKeys[] = {"warn_fraction", "check_interval", "escalate_fraction"};
@@ -300,6 +302,22 @@ void read_health(TableReader h, HealthConfig& hc) {
   }
 }
 
+// Every node pins the district's root key: only rosters it signed are believed.
+void read_trust(TableReader t, NodeConfig& config) {
+  t.allow_only(kTrustKeys);
+  // Optional for the parser (so a file can be checked piece by piece); the daemon and
+  // `config check` refuse to run without it (trust_missing_error).
+  auto hex = t.string("root_public_key", Presence::kOptional);
+  if (!hex) return;
+  auto raw = from_hex(*hex);
+  if (!raw || raw->size() != 32) {
+    t.error("root_public_key", "must be 64 hex characters (the root.pub written by "
+                               "`casesyncctl root init`)");
+    return;
+  }
+  config.root_public_key = *raw;
+}
+
 }  // namespace
 
 Result<NodeConfig> load_node_config(const std::string& path) {
@@ -317,8 +335,17 @@ Result<NodeConfig> load_node_config(const std::string& path) {
   read_sync(top.table("sync"), config.sync);
   read_supervision(top, directory_of(path), config.supervision);
   read_health(top.table("health"), config.health);
+  read_trust(top.table("trust"), config);
   RETURN_IF_ERROR(errors.to_status());
   return config;
+}
+
+Status require_trust(const NodeConfig& config) {
+  if (!config.root_public_key.empty()) return Status::ok();
+  return Status::error(Code::kInvalidArgument,
+                       config.source_path +
+                           ": trust.root_public_key: required key is missing (pin the district "
+                           "root key: the hex in root.pub from `casesyncctl root init`)");
 }
 
 }  // namespace casesync

@@ -54,9 +54,12 @@ struct NodeConfig {
   SyncLimits sync;                          // [sync]
   SupervisionConfig supervision;            // calendar, [deadlines], [stall]
   HealthConfig health;                      // [health]
+  std::string root_public_key;              // trust.root_public_key: the district root, raw 32 bytes
 };
 
 // Parses and validates. Relative paths in [paths] are made absolute against the file's directory.
 Result<NodeConfig> load_node_config(const std::string& path);
+// The parser accepts a file without [trust]; running a node does not.
+Status require_trust(const NodeConfig& config);
 
 }  // namespace casesync

@@ -347,4 +347,9 @@ Result<std::string> load_public_key(const std::string& public_path) {
   return *std::move(key);
 }
 
+void wipe(std::string& secret_bytes) {
+  if (!secret_bytes.empty()) sodium_memzero(secret_bytes.data(), secret_bytes.size());
+  secret_bytes.clear();
+}
+
 }  // namespace casesync::crypto

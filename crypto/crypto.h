@@ -63,6 +63,9 @@ Hash32 hash(std::string_view bytes);
 std::string curve_public_from_sign_public(std::string_view sign_public_key);
 std::string curve_secret_from_sign_secret(const SecretKey& secret);
 
+// Overwrites secret bytes held in an ordinary string before it is freed.
+void wipe(std::string& secret_bytes);
+
 // Key files. The secret file holds hex text and is created 0600; the public file holds hex text.
 // write_keypair refuses to overwrite an existing secret file.
 Status write_keypair(const std::string& secret_path, const std::string& public_path,

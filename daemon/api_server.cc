@@ -42,7 +42,11 @@ json status_json(NodeRuntime& rt) {
           {"counters", counters_json(rt.core().counters())},
           {"transport", {{"frames_dropped_queue_full", tc.frames_dropped_queue_full},
                          {"sends_peer_gone", tc.sends_peer_gone},
-                         {"frames_with_bad_envelope", tc.frames_with_bad_envelope}}},
+                         {"frames_with_bad_envelope", tc.frames_with_bad_envelope},
+                         {"auth_denied", tc.auth_denied},
+                         {"handshake_failures", tc.handshake_failures},
+                         {"identity_mismatch", tc.identity_mismatch}}},
+          {"roster_version", rt.core().roster_version()},
           {"store", store},
           {"api", rt.config().api_address}};
 }

@@ -1,7 +1,526 @@
 #include "daemon/health_api.h"
 
+#include <httplib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "daemon/api_json.h"
+#include "daemon/api_util.h"
+#include "daemon/case_json.h"
+#include "daemon/health_state.h"
+#include "daemon/node_runtime.h"
+#include "daemon/stall_api.h"
+#include "sync/hlc.h"
+
+// daemon/dashboard.html, embedded at build time (cmake/embed.cmake); NUL-terminated.
+extern const unsigned char kDashboardHtml[];
+
 namespace casesync {
 
-void register_health_routes(httplib::Server&, NodeRuntime&) {}
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kConflictsMax = 50;             // recent conflicts on the page
+constexpr std::size_t kRecentCasesMax = 500;          // most recently changed cases searched
+constexpr std::uint64_t kConflictsRefreshMs = 10000;  // folds cases: not on every page refresh
+constexpr std::size_t kFeedPageEvents = 5000;         // changes feed read per store query
+constexpr std::size_t kFeedPagesPerRefresh = 20;      // so one refresh holds the loop briefly
+constexpr std::uint64_t kFeedTailEvents = 50000;      // where a fresh daemon starts reading
+static_assert(kRecentCasesMax <= kFeedTailEvents, "the tail must be able to fill the set");
+constexpr std::size_t kStallsMax = 200;              // stalled hops listed, most overdue first
+constexpr int kTreeDepthMax = 16;                    // the roster is 3 levels; a guard, not a limit
+// Attributions always exported, so an alert on one of them sees 0 rather than no series.
+constexpr const char* kAttributions[] = {"silent", "not_accepted", "unreachable"};
+
+// The cases most recently changed here, read incrementally from the local changes feed, so that
+// finding recent conflicts never scans the whole store on the loop thread.
+class RecentCases {
+ public:
+  void catch_up(Store& store) {
+    if (!started_) {
+      started_ = true;
+      // local_seq grows by one per stored event, so the count is close to the feed's end.
+      if (auto st = store.stats(); st.is_ok() && st->event_count > kFeedTailEvents) {
+        feed_pos_ = st->event_count - kFeedTailEvents;
+      }
+    }
+    for (std::size_t page = 0; page < kFeedPagesPerRefresh; ++page) {
+      auto recs = store.events_after(feed_pos_, kFeedPageEvents);
+      if (!recs.is_ok() || recs->empty()) return;
+      for (const auto& r : *recs) touch(r.case_id, r.local_seq);
+      feed_pos_ = recs->back().local_seq;
+      if (recs->size() < kFeedPageEvents) return;
+    }
+  }
+  std::vector<std::string> newest_first() const {
+    std::vector<std::string> out;
+    for (auto it = by_seq_.rbegin(); it != by_seq_.rend(); ++it) out.push_back(it->second);
+    return out;
+  }
+
+ private:
+  void touch(const std::string& case_id, std::uint64_t local_seq) {
+    auto it = seq_of_.find(case_id);
+    if (it != seq_of_.end()) by_seq_.erase(it->second);
+    seq_of_[case_id] = local_seq;
+    by_seq_[local_seq] = case_id;
+    while (by_seq_.size() > kRecentCasesMax) {
+      seq_of_.erase(by_seq_.begin()->second);
+      by_seq_.erase(by_seq_.begin());
+    }
+  }
+  bool started_ = false;
+  std::uint64_t feed_pos_ = 0;
+  std::map<std::string, std::uint64_t> seq_of_;
+  std::map<std::uint64_t, std::string> by_seq_;
+};
+
+// One node of the subtree as seen from here, in tree order.
+struct NodeRow {
+  const RosterNode* node = nullptr;
+  int depth = 0;
+  std::optional<HealthReport> report;  // latest; none: never reported
+  std::uint64_t received_ms = 0;
+  NodeHealth health;
+  std::uint64_t since_ms = 0;
+  std::size_t stalled_hops = 0;  // overdue hops waiting at this node, as this node sees them
+};
+
+void walk(const Roster& roster, const std::string& id, int depth,
+          std::vector<std::pair<const RosterNode*, int>>* out) {
+  const RosterNode* n = roster.find(id);
+  if (!n || depth > kTreeDepthMax || (n->revoked && depth > 0)) return;
+  out->push_back({n, depth});
+  for (const auto& c : roster.children_of(id)) walk(roster, c, depth + 1, out);
+}
+
+double seconds(std::uint64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+json or_null(bool known, json value) { return known ? std::move(value) : json(nullptr); }
+
+// The health view of one node: the rows of its subtree, and when each entered its state. Lives
+// as long as the API server; used on the loop thread only (every handler goes through on_loop).
+class HealthView {
+ public:
+  explicit HealthView(NodeRuntime* rt) : rt_(rt) {}
+
+  std::vector<NodeRow> rows(std::uint64_t now_ms);
+  json health_json(std::uint64_t now_ms);
+  std::string metrics_text(std::uint64_t now_ms);
+
+ private:
+  NodeRow observe(const RosterNode* node, int depth, std::uint64_t now_ms,
+                  const std::vector<LinkStatus>& links);
+  const json& recent_conflicts(std::uint64_t now_ms);
+
+  NodeRuntime* rt_;
+  StateHistory history_;
+  RecentCases recent_;
+  json conflicts_ = json::array();
+  std::uint64_t conflicts_at_ms_ = 0;
+};
+
+NodeRow HealthView::observe(const RosterNode* node, int depth, std::uint64_t now_ms,
+                            const std::vector<LinkStatus>& links) {
+  SyncNode& core = rt_->core();
+  NodeRow row;
+  row.node = node;
+  row.depth = depth;
+  NodeObservation o;
+  o.node = node->id;
+  if (node->id == core.self()) {
+    row.report = core.own_health(now_ms);  // fresher than the one in the book
+    row.received_ms = now_ms;
+    o.is_self = true;
+  } else if (const HealthEntry* e = core.health_book().find(node->id)) {
+    row.report = e->report;
+    row.received_ms = e->received_ms;
+  }
+  o.report = row.report ? &*row.report : nullptr;
+  o.received_ms = row.received_ms;
+  if (node->parent == core.self()) {
+    for (const auto& l : links) {
+      // Our link records the child's clock minus ours: exactly the child's offset to its parent.
+      if (l.peer == node->id && l.last_heard_ms != 0) o.measured_offset_ms = l.clock_offset_ms;
+    }
+    auto pc = core.counters().peers.find(node->id);
+    if (pc != core.counters().peers.end()) o.rejects_here = &pc->second.rejects;
+  }
+  row.health = derive_health(o, rt_->config().health, now_ms);
+  const std::uint64_t hint =
+      row.health.conditions.empty() ? 0 : row.health.conditions.front().since_hint_ms;
+  row.since_ms = history_.note(node->id, row.health.state, hint, now_ms);
+  for (const auto& s : rt_->stalls().stalls()) {
+    if (s.level == "overdue" && s.receiver == node->id) row.stalled_hops++;
+  }
+  return row;
+}
+
+std::vector<NodeRow> HealthView::rows(std::uint64_t now_ms) {
+  SyncNode& core = rt_->core();
+  std::vector<std::pair<const RosterNode*, int>> tree;
+  walk(core.roster(), core.self(), 0, &tree);
+  const std::vector<LinkStatus> links = core.links();
+  std::vector<NodeRow> out;
+  std::set<std::string> ids;
+  for (const auto& [node, depth] : tree) {
+    out.push_back(observe(node, depth, now_ms, links));
+    ids.insert(node->id);
+  }
+  history_.retain(ids);
+  return out;
+}
+
+const json& HealthView::recent_conflicts(std::uint64_t now_ms) {
+  if (conflicts_at_ms_ != 0 && now_ms - conflicts_at_ms_ < kConflictsRefreshMs) return conflicts_;
+  conflicts_at_ms_ = now_ms;
+  recent_.catch_up(rt_->store());
+  json out = json::array();
+  for (const auto& id : recent_.newest_first()) {
+    auto s = rt_->core().case_state(id);
+    if (!s.is_ok()) continue;
+    for (auto& j : conflicts_json(*s)) {
+      if (out.size() >= kConflictsMax) break;
+      out.push_back(std::move(j));
+    }
+  }
+  conflicts_ = std::move(out);
+  return conflicts_;
+}
+
+json node_json(const NodeRow& r) {
+  const HealthReport* rep = r.report ? &*r.report : nullptr;
+  const NodeHealth& h = r.health;
+  json warnings = json::array();
+  if (rep) {
+    for (const auto& w : rep->warnings) warnings.push_back(w);
+  }
+  for (std::size_t i = 1; i < h.conditions.size(); ++i) {
+    warnings.push_back(std::string("also ") + node_state_name(h.conditions[i].state) + ": " +
+                       h.conditions[i].reason);
+  }
+  return {{"id", r.node->id},
+          {"name", r.node->name},
+          {"role", role_name(r.node->role)},
+          {"parent", r.node->parent.empty() ? json(nullptr) : json(r.node->parent)},
+          {"depth", r.depth},
+          {"state", node_state_name(h.state)},
+          {"reason", h.reason},
+          {"since", format_time_ms(r.since_ms)},
+          {"last_seen", or_null(rep != nullptr, format_time_ms(r.received_ms))},
+          {"last_seen_ago_s", or_null(h.last_seen_ago_ms.has_value(),
+                                      seconds(h.last_seen_ago_ms.value_or(0)))},
+          {"backlog", or_null(rep != nullptr, h.backlog_events)},
+          {"backlog_oldest_age_s", or_null(rep != nullptr, seconds(h.backlog_oldest_age_ms))},
+          {"clock_offset_ms", or_null(h.clock_offset_ms.has_value(), h.clock_offset_ms.value_or(0))},
+          {"version", or_null(rep != nullptr, rep ? rep->software_version : "")},
+          {"uptime_s", or_null(rep != nullptr, rep ? rep->uptime_s : 0)},
+          {"db_bytes", or_null(rep != nullptr, rep ? rep->db_bytes : 0)},
+          {"wal_bytes", or_null(rep != nullptr, rep ? rep->wal_bytes : 0)},
+          {"events", or_null(rep != nullptr, rep ? rep->events : 0)},
+          {"stalled_hops", r.stalled_hops},
+          {"warnings", warnings}};
+}
+
+json stalls_json(const std::vector<Stall>& stalls) {
+  std::vector<const Stall*> order;
+  for (const auto& s : stalls) order.push_back(&s);
+  // Overdue before warnings, the most overdue first.
+  std::stable_sort(order.begin(), order.end(), [](const Stall* a, const Stall* b) {
+    if ((a->level == "overdue") != (b->level == "overdue")) return a->level == "overdue";
+    return a->overdue_by_ms > b->overdue_by_ms;
+  });
+  json out = json::array();
+  for (const Stall* s : order) {
+    if (out.size() >= kStallsMax) break;
+    out.push_back(stall_json(*s));
+  }
+  return out;
+}
+
+json security_json(const std::vector<NodeRow>& rows, const std::string& self) {
+  json out = json::array();
+  for (const auto& r : rows) {
+    for (const auto& f : r.health.security) {
+      out.push_back({{"node", r.node->id},
+                     {"reject_reason", f.reject_reason},
+                     {"count", f.count},
+                     {"counted_by", f.counted_here ? self : r.node->id},
+                     {"since", format_time_ms(r.since_ms)}});
+    }
+  }
+  return out;
+}
+
+json HealthView::health_json(std::uint64_t now_ms) {
+  const std::vector<NodeRow> rs = rows(now_ms);
+  json nodes = json::array();
+  json counts = json::object();
+  for (NodeState s : kNodeStates) counts[node_state_name(s)] = 0;
+  for (const auto& r : rs) {
+    nodes.push_back(node_json(r));
+    counts[node_state_name(r.health.state)] = counts[node_state_name(r.health.state)].get<int>() + 1;
+  }
+  const HealthConfig& t = rt_->config().health;
+  return {{"node", rt_->core().self()},
+          {"role", role_name(rt_->config().role)},
+          {"generated", format_time_ms(now_ms)},
+          {"thresholds",
+           {{"interval_ms", t.interval_ms}, {"offline_after_ms", t.offline_after_ms},
+            {"lag_events", t.lag_events}, {"lag_age_ms", t.lag_age_ms},
+            {"clock_skew_ms", t.clock_skew_ms}}},
+          {"counts", counts},
+          {"nodes", nodes},
+          {"stalls", stalls_json(rt_->stalls().stalls())},
+          {"conflicts", recent_conflicts(now_ms)},
+          {"security_alerts", security_json(rs, rt_->core().self())}};
+}
+
+// ---------------------------------------------------------------- Prometheus text format
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+std::string escape_label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+// Writes families one at a time: HELP and TYPE once, then the family's samples.
+class MetricsText {
+ public:
+  void family(std::string name, const char* type, const char* help) {
+    name_ = std::move(name);
+    out_ += "# HELP " + name_ + " " + help + "\n# TYPE " + name_ + " " + type + "\n";
+  }
+  void add(const Labels& labels, std::uint64_t v) { line(labels, std::to_string(v)); }
+  void add(const Labels& labels, std::int64_t v) { line(labels, std::to_string(v)); }
+  void add(const Labels& labels, bool v) { line(labels, v ? "1" : "0"); }
+  void add(const Labels& labels, double v) {
+    if (std::isinf(v)) return line(labels, v > 0 ? "+Inf" : "-Inf");
+    char buf[64];
+    // Whole numbers (sizes, counts) print as such; seconds keep millisecond precision.
+    const bool whole = v == std::floor(v) && std::fabs(v) < 1e15;
+    std::snprintf(buf, sizeof(buf), whole ? "%.0f" : "%.3f", v);
+    line(labels, buf);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void line(const Labels& labels, const std::string& value) {
+    out_ += name_;
+    if (!labels.empty()) {
+      out_ += "{";
+      for (std::size_t i = 0; i < labels.size(); ++i) {
+        out_ += (i ? "," : "") + labels[i].first + "=\"" + escape_label(labels[i].second) + "\"";
+      }
+      out_ += "}";
+    }
+    out_ += " " + value + "\n";
+  }
+  std::string name_;
+  std::string out_;
+};
+
+void node_metrics(const std::vector<NodeRow>& rs, MetricsText& m) {
+  m.family("casesync_node_info", "gauge", "Nodes of this subtree (1 per node) with role, parent and software version.");
+  for (const auto& r : rs) {
+    m.add({{"node", r.node->id}, {"role", role_name(r.node->role)}, {"parent", r.node->parent},
+           {"version", r.report ? r.report->software_version : ""}},
+          std::uint64_t{1});
+  }
+  m.family("casesync_node_state", "gauge", "1 for the derived health state each node is in, 0 for the others.");
+  for (const auto& r : rs) {
+    for (NodeState s : kNodeStates) {
+      m.add({{"node", r.node->id}, {"state", node_state_name(s)}}, r.health.state == s);
+    }
+  }
+  m.family("casesync_node_state_since_timestamp_seconds", "gauge", "Unix time at which each node entered its current state (as first observed here).");
+  for (const auto& r : rs) m.add({{"node", r.node->id}}, seconds(r.since_ms));
+  m.family("casesync_node_last_seen_seconds", "gauge", "Seconds since each node's latest health report arrived here (+Inf: never).");
+  for (const auto& r : rs) {
+    const auto& ago = r.health.last_seen_ago_ms;
+    m.add({{"node", r.node->id}}, ago ? seconds(*ago) : INFINITY);
+  }
+  m.family("casesync_node_stalled_hops", "gauge", "Overdue hops waiting at each node, as this node sees them.");
+  for (const auto& r : rs) m.add({{"node", r.node->id}}, static_cast<std::uint64_t>(r.stalled_hops));
+  m.family("casesync_node_clock_offset_seconds", "gauge", "Each node's wall clock minus its parent's.");
+  for (const auto& r : rs) {
+    if (r.health.clock_offset_ms) {
+      m.add({{"node", r.node->id}}, static_cast<double>(*r.health.clock_offset_ms) / 1000.0);
+    }
+  }
+  struct Field {
+    const char* name;
+    const char* help;
+    double (*get)(const NodeRow&);
+  };
+  static constexpr Field kReported[] = {
+      {"casesync_node_backlog_events", "Events each node holds that its parent has not acknowledged (latest report).",
+       [](const NodeRow& r) { return static_cast<double>(r.health.backlog_events); }},
+      {"casesync_node_backlog_oldest_age_seconds", "Age of the oldest event each node's parent has not acknowledged.",
+       [](const NodeRow& r) { return seconds(r.health.backlog_oldest_age_ms); }},
+      {"casesync_node_db_bytes", "Size of each node's SQLite database file (latest report).",
+       [](const NodeRow& r) { return static_cast<double>(r.report->db_bytes); }},
+      {"casesync_node_wal_bytes", "Size of each node's SQLite write-ahead log (latest report).",
+       [](const NodeRow& r) { return static_cast<double>(r.report->wal_bytes); }},
+      {"casesync_node_events", "Events each node stores (latest report).",
+       [](const NodeRow& r) { return static_cast<double>(r.report->events); }},
+      {"casesync_node_uptime_seconds", "Each node's daemon uptime (latest report).",
+       [](const NodeRow& r) { return static_cast<double>(r.report->uptime_s); }},
+  };
+  for (const auto& f : kReported) {
+    m.family(f.name, "gauge", f.help);
+    for (const auto& r : rs) {
+      if (r.report) m.add({{"node", r.node->id}}, f.get(r));
+    }
+  }
+  m.family("casesync_nodes", "gauge", "Nodes of this subtree in each derived health state.");
+  for (NodeState s : kNodeStates) {
+    std::uint64_t n = 0;
+    for (const auto& r : rs) n += r.health.state == s;
+    m.add({{"state", node_state_name(s)}}, n);
+  }
+}
+
+void counter_metrics(const NodeCounters& c, MetricsText& m) {
+  const std::pair<const char*, std::uint64_t> totals[] = {
+      {"casesync_events_authored_total", c.events_authored},
+      {"casesync_events_applied_total", c.events_applied},
+      {"casesync_events_duplicate_total", c.events_duplicate},
+      {"casesync_equivocations_total", c.equivocations},
+      {"casesync_commit_failures_total", c.commit_failures}};
+  const char* helps[] = {"Events written at this node.", "New events from peers stored here.",
+                         "Events from peers that were already held.",
+                         "Two different events signed by one origin under one seq, seen here.",
+                         "Transactions that failed to commit (disk full, I/O error)."};
+  for (std::size_t i = 0; i < std::size(totals); ++i) {
+    m.family(totals[i].first, "counter", helps[i]);
+    m.add({}, totals[i].second);
+  }
+  m.family("casesync_rejects_total", "counter", "Inputs from peers refused here, by reason.");
+  for (const auto& [reason, n] : c.rejects) m.add({{"reason", reason}}, n);
+  m.family("casesync_peer_rejects_total", "counter", "Inputs refused here, by the peer they came from and reason.");
+  for (const auto& [peer, pc] : c.peers) {
+    for (const auto& [reason, n] : pc.rejects) m.add({{"peer", peer}, {"reason", reason}}, n);
+  }
+  struct PeerField {
+    const char* name;
+    const char* help;
+    std::uint64_t PeerCounters::*field;
+  };
+  static constexpr PeerField kPeer[] = {
+      {"casesync_peer_events_in_total", "Events received from each peer.", &PeerCounters::events_in},
+      {"casesync_peer_events_out_total", "Events sent to each peer.", &PeerCounters::events_out},
+      {"casesync_peer_received_bytes_total", "Frame bytes received from each peer.", &PeerCounters::bytes_in},
+      {"casesync_peer_sent_bytes_total", "Frame bytes sent to each peer.", &PeerCounters::bytes_out},
+      {"casesync_peer_batches_resent_total", "Batches resent to each peer after a timeout.", &PeerCounters::batches_resent}};
+  for (const auto& f : kPeer) {
+    m.family(f.name, "counter", f.help);
+    for (const auto& [peer, pc] : c.peers) m.add({{"peer", peer}}, pc.*(f.field));
+  }
+}
+
+void link_metrics(const std::vector<LinkStatus>& links, std::uint64_t now_ms, MetricsText& m) {
+  auto each = [&](const char* name, const char* help, auto get) {
+    m.family(name, "gauge", help);
+    for (const auto& l : links) {
+      m.add({{"peer", l.peer}, {"direction", l.is_parent ? "parent" : "child"}}, get(l));
+    }
+  };
+  each("casesync_link_up", "1 when the link to the peer is up.",
+       [](const LinkStatus& l) { return l.state == LinkState::kUp; });
+  each("casesync_link_backlog_events", "Events in the outbox to the peer not yet acknowledged.",
+       [](const LinkStatus& l) { return l.backlog_events; });
+  each("casesync_link_backlog_oldest_age_seconds", "Age of the oldest event the peer has not acknowledged.",
+       [&](const LinkStatus& l) {
+         const std::uint64_t at = HybridClock::millis(l.backlog_oldest_hlc);
+         return l.backlog_oldest_hlc == 0 ? 0.0 : seconds(now_ms - std::min(now_ms, at));
+       });
+  each("casesync_link_in_flight_batches", "Batches sent to the peer and not yet acknowledged.",
+       [](const LinkStatus& l) { return l.in_flight_batches; });
+  each("casesync_link_rtt_seconds", "Smoothed round-trip time to the peer.",
+       [](const LinkStatus& l) { return seconds(l.srtt_ms); });
+  each("casesync_link_clock_offset_seconds", "The peer's wall clock minus ours.",
+       [](const LinkStatus& l) { return static_cast<double>(l.clock_offset_ms) / 1000.0; });
+  each("casesync_link_last_heard_seconds", "Seconds since the peer was last heard (+Inf: never).",
+       [&](const LinkStatus& l) {
+         return l.last_heard_ms == 0 ? INFINITY : seconds(now_ms - std::min(now_ms, l.last_heard_ms));
+       });
+}
+
+std::string HealthView::metrics_text(std::uint64_t now_ms) {
+  MetricsText m;
+  SyncNode& core = rt_->core();
+  node_metrics(rows(now_ms), m);
+  counter_metrics(core.counters(), m);
+  link_metrics(core.links(), now_ms, m);
+  std::map<std::string, std::uint64_t> stalled;
+  for (const char* a : kAttributions) stalled[a] = 0;
+  for (const auto& s : rt_->stalls().stalls()) {
+    if (s.level == "overdue") stalled[s.attribution]++;
+  }
+  m.family("casesync_stalled_hops", "gauge", "Overdue hops seen here, by attribution (silent, not_accepted, unreachable).");
+  for (const auto& [a, n] : stalled) m.add({{"attribution", a}}, n);
+  m.family("casesync_disk_trouble", "gauge", "1 while this node's last commit failed.");
+  m.add({}, core.disk_trouble());
+  if (auto st = rt_->store().stats(); st.is_ok()) {
+    m.family("casesync_store_events", "gauge", "Events stored at this node.");
+    m.add({}, st->event_count);
+    m.family("casesync_store_db_bytes", "gauge", "Size of this node's SQLite database file.");
+    m.add({}, st->db_bytes);
+    m.family("casesync_store_wal_bytes", "gauge", "Size of this node's SQLite write-ahead log.");
+    m.add({}, st->wal_bytes);
+  }
+  const auto& tc = rt_->transport().counters();
+  m.family("casesync_transport_frames_dropped_total", "counter", "Frames dropped because a peer's send queue was full (resent later).");
+  m.add({}, tc.frames_dropped_queue_full);
+  m.family("casesync_transport_sends_peer_gone_total", "counter", "Sends to a peer that was not connected.");
+  m.add({}, tc.sends_peer_gone);
+  m.family("casesync_transport_bad_envelopes_total", "counter", "Frames with a malformed ZeroMQ envelope.");
+  m.add({}, tc.frames_with_bad_envelope);
+  m.family("casesync_uptime_seconds", "gauge", "Seconds since this daemon started.");
+  m.add({}, seconds(now_ms - std::min(now_ms, rt_->started_at_ms())));
+  m.family("casesync_build_info", "gauge", "This daemon's node id and software version (always 1).");
+  m.add({{"node", core.self()}, {"version", CASESYNC_VERSION}}, std::uint64_t{1});
+  return m.take();
+}
+
+void serve_dashboard(const httplib::Request&, httplib::Response& res) {
+  // Everything the page needs is in it: no other origin may be contacted.
+  res.set_header("Content-Security-Policy",
+                 "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                 "connect-src 'self'; img-src data:");
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(reinterpret_cast<const char*>(kDashboardHtml), "text/html; charset=utf-8");
+}
+
+}  // namespace
+
+void register_health_routes(httplib::Server& server, NodeRuntime& rt) {
+  auto view = std::make_shared<HealthView>(&rt);
+  server.Get("/api/health", on_loop(rt, [&rt, view](const httplib::Request&, httplib::Response& res) {
+    reply(res, 200, view->health_json(rt.now_ms()));
+  }));
+  server.Get("/metrics", on_loop(rt, [&rt, view](const httplib::Request&, httplib::Response& res) {
+    res.set_content(view->metrics_text(rt.now_ms()), "text/plain; version=0.0.4; charset=utf-8");
+  }));
+  server.Get("/", serve_dashboard);
+  server.Get("/dashboard", serve_dashboard);
+}
 
 }  // namespace casesync

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "config/calendar_file.h"
 #include "config/roster_file.h"
@@ -47,7 +48,9 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(NodeConfig config) {
 
 Status NodeRuntime::open_parts() {
   RETURN_IF_ERROR(crypto::init());
-  ASSIGN_OR_RETURN(Roster roster, load_roster(config_.roster_file));
+  RETURN_IF_ERROR(require_trust(config_));
+  ASSIGN_OR_RETURN(SignedRoster signed_roster, load_roster_for_start());
+  ASSIGN_OR_RETURN(Roster roster, open_roster(config_.root_public_key, signed_roster, config_.roster_file));
   const RosterNode* me = roster.find(config_.node_id);
   if (!me) {
     return Status::error(Code::kInvalidArgument,
@@ -72,6 +75,12 @@ Status NodeRuntime::open_parts() {
   core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
                                      &keys_.secret);
   core_->set_health_options(config_.health.interval_ms, CASESYNC_VERSION);
+  const std::string root = config_.root_public_key;
+  core_->set_roster_source(
+      RosterMsg{signed_roster.version, signed_roster.text, signed_roster.signature},
+      [root](const RosterMsg& m) {
+        return open_roster(root, SignedRoster{m.version, m.text, m.signature}, "roster from a peer");
+      });
   RETURN_IF_ERROR(core_->start(started_at_ms_));
   ASSIGN_OR_RETURN(WorkCalendar calendar, calendar_for(config_.supervision.calendar));
   stalls_ = std::make_unique<StallMonitor>(core_.get(), store_.get(), &matters_,
@@ -81,7 +90,14 @@ Status NodeRuntime::open_parts() {
   TransportOptions topt{config_.node_id, config_.listen_endpoint,
                         config_.parent_endpoints.empty() ? "" : config_.parent_endpoints.front(),
                         core_->parent(), config_.sync};
+  topt.curve_public = crypto::curve_public_from_sign_public(keys_.public_key);
+  topt.curve_secret = crypto::curve_secret_from_sign_secret(keys_.secret);
+  if (const RosterNode* parent = roster.find(core_->parent())) {
+    topt.parent_curve_public = crypto::curve_public_from_sign_public(parent->sign_public_key);
+  }
   transport_ = std::make_unique<Transport>(&context_, topt);
+  crypto::wipe(topt.curve_secret);
+  transport_->set_allowed_clients(allowed_curve_clients());
   RETURN_IF_ERROR(transport_->start());
   signal_fd_ = open_signalfd();
   if (signal_fd_ < 0) return Status::error(Code::kInternal, "signalfd failed");
@@ -98,6 +114,55 @@ int NodeRuntime::open_signalfd() {
   // signals arrive only through the fd the loop polls.
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+// The newest roster this node may use: the configured file, or a newer one received from a peer
+// and saved in the data directory — each only if the pinned root signed it.
+Result<SignedRoster> NodeRuntime::load_roster_for_start() {
+  auto configured = read_signed_roster(config_.roster_file, config_.root_public_key);
+  if (!configured.is_ok()) {
+    return configured.status().with_context("cannot trust the roster (sign it with `casesyncctl "
+                                             "roster sign` using the district root key)");
+  }
+  const std::string saved = config_.data_dir + "/roster-current.toml";
+  std::error_code ec;
+  if (!std::filesystem::exists(saved, ec)) return configured;
+  auto received = read_signed_roster(saved, config_.root_public_key);
+  if (!received.is_ok()) {
+    log_warning("ignoring " + saved + ": " + received.status().message());
+    return configured;
+  }
+  return received->version > configured->version ? received : configured;
+}
+
+std::map<std::string, std::string> NodeRuntime::allowed_curve_clients() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [id, n] : core_->roster().nodes()) {
+    if (n.revoked || id == config_.node_id) continue;
+    bool mine = n.parent == config_.node_id;
+    for (const auto& f : n.fallback_parents) mine = mine || f == config_.node_id;
+    if (mine) out[crypto::curve_public_from_sign_public(n.sign_public_key)] = id;
+  }
+  return out;
+}
+
+void NodeRuntime::apply_roster_update() {
+  auto update = core_->take_roster_update();
+  if (!update) return;
+  transport_->set_allowed_clients(allowed_curve_clients());
+  Roster parsed = core_->roster();
+  // Persist what we received so a restart keeps it (the configured file may be older).
+  const std::string saved = config_.data_dir + "/roster-current.toml";
+  std::ofstream(saved, std::ios::binary | std::ios::trunc) << update->text;
+  std::ofstream(saved + ".sig", std::ios::trunc) << to_hex(update->signature) << "\n";
+  log_info("roster version " + std::to_string(update->version) + " installed (" +
+           std::to_string(parsed.nodes().size()) + " nodes); allow-list updated");
+}
+
+Status NodeRuntime::install_roster(const RosterMsg& m) {
+  RETURN_IF_ERROR(core_->install_roster(m, clock_.now_ms()));
+  apply_roster_update();
+  return Status::ok();
 }
 
 std::string NodeRuntime::case_id_for_seq(std::uint64_t seq) const {
@@ -186,6 +251,7 @@ int NodeRuntime::run() {
   while (!stopping_) {
     std::vector<zmq::pollitem_t> items;
     transport_->add_poll_items(&items);
+    const std::size_t signal_index = items.size();
     items.push_back({nullptr, signal_fd_, ZMQ_POLLIN, 0});
     items.push_back({nullptr, tasks_.fd(), ZMQ_POLLIN, 0});
     try {
@@ -197,14 +263,15 @@ int NodeRuntime::run() {
       }
     }
     transport_->handle(items, 0, handlers);
-    if (items[3].revents & ZMQ_POLLIN) stopping_ = handle_signals();
-    if (items[4].revents & ZMQ_POLLIN) tasks_.run_pending();
+    if (items[signal_index].revents & ZMQ_POLLIN) stopping_ = handle_signals();
+    if (items[signal_index + 1].revents & ZMQ_POLLIN) tasks_.run_pending();
     const std::uint64_t now = clock_.now_ms();
     if (now - last_tick >= kTickIntervalMs) {
       core_->on_tick(now);
       stalls_->tick(now);
       last_tick = now;
     }
+    apply_roster_update();
     deliver_effects();
     publish_changes();
     if (watchdog && (now - last_watchdog) * 1000 >= watchdog_usec / 2) {

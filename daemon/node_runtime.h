@@ -14,6 +14,7 @@
 
 #include "config/matters_file.h"
 #include "config/node_config.h"
+#include "config/signed_roster.h"
 #include "crypto/crypto.h"
 #include "daemon/clock.h"
 #include "daemon/stall_monitor.h"
@@ -47,6 +48,9 @@ class NodeRuntime {
   std::string next_case_id() { return case_id_for_seq(core_->last_seq() + 1); }
   std::string case_id_for_seq(std::uint64_t seq) const;
 
+  // Installs a roster the district admin signed (POST /api/roster), then pushes it to peers.
+  Status install_roster(const RosterMsg& signed_roster);
+
   // --- for API threads: wake on new local events (the changes feed's long-poll) ---
   std::uint64_t change_counter() const { return change_counter_.load(); }
   // Returns when change_counter() != seen or at the deadline.
@@ -59,6 +63,9 @@ class NodeRuntime {
   bool handle_signals();
   void deliver_effects();
   void reload_config();
+  Result<SignedRoster> load_roster_for_start();
+  void apply_roster_update();
+  std::map<std::string, std::string> allowed_curve_clients() const;
 
   NodeConfig config_;
   DaemonClock clock_;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,7 +25,14 @@ struct TransportOptions {
   std::string parent_endpoint;   // empty: no parent
   std::string parent_id;
   SyncLimits limits;
+  // CurveZMQ: this node's keys (derived from its Ed25519 identity) and the parent's public key.
+  std::string curve_public;
+  std::string curve_secret;
+  std::string parent_curve_public;
 };
+
+// ZAP domain set on the ROUTER, so libzmq asks our handler about every connecting key.
+inline constexpr const char* kZapDomain = "casesync";
 
 enum class SendOutcome { kSent, kPeerGone, kQueueFull };
 
@@ -32,6 +40,9 @@ struct TransportCounters {
   std::uint64_t frames_dropped_queue_full = 0;
   std::uint64_t sends_peer_gone = 0;
   std::uint64_t frames_with_bad_envelope = 0;  // wrong part count on the ROUTER
+  std::uint64_t auth_denied = 0;               // ZAP refused a key (not rostered or revoked)
+  std::uint64_t handshake_failures = 0;        // CURVE handshakes that failed (socket monitor)
+  std::uint64_t identity_mismatch = 0;         // routing id differs from the authenticated key's node
 };
 
 class Transport {
@@ -50,6 +61,9 @@ class Transport {
   void handle(const std::vector<zmq::pollitem_t>& items, std::size_t first_index,
               const Handlers& handlers);
   SendOutcome send(const std::string& peer, const std::string& frame);
+  // The Curve public keys allowed to connect, with the node each belongs to (rostered children
+  // that are not revoked). Replaced whole when the roster changes.
+  void set_allowed_clients(std::map<std::string, std::string> curve_key_to_node);
   const TransportCounters& counters() const { return counters_; }
   bool parent_connected() const { return parent_connected_; }
   void close();
@@ -59,12 +73,17 @@ class Transport {
   void drain_router(const Handlers& h);
   void drain_dealer(const Handlers& h);
   void drain_monitor(const Handlers& h);
+  void drain_zap();
+  void drain_router_monitor();
 
   zmq::context_t* context_;
   TransportOptions options_;
   std::optional<zmq::socket_t> router_;
   std::optional<zmq::socket_t> dealer_;
   std::optional<zmq::socket_t> monitor_;
+  std::optional<zmq::socket_t> zap_;             // the ZAP handler: inproc://zeromq.zap.01
+  std::optional<zmq::socket_t> router_monitor_;  // handshake failures on the ROUTER
+  std::map<std::string, std::string> allowed_clients_;
   bool parent_connected_ = false;
   TransportCounters counters_;
 };

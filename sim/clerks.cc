@@ -7,9 +7,10 @@ namespace casesync::sim {
 namespace {
 
 // Most clerk work is on recent cases; an old case is picked now and then.
-constexpr std::size_t kRecentCases = 16;
+constexpr std::size_t kRecentCases = 6;
 constexpr std::size_t kCasesListMax = 100'000;
 constexpr std::uint64_t kBulkImportMax = 4;
+constexpr std::uint64_t kRefusalsKept = 5;
 
 const char* const kEditableFields[] = {"remark", "phone", "address"};
 const char* const kMatters[] = {"QY-001", "JY-014", "MZ-203", "GA-077"};
@@ -18,12 +19,23 @@ std::string s(std::string_view v) { return std::string(v); }
 
 }  // namespace
 
-Clerks::Clerks(const District* district, Rng rng)
-    : district_(district), rng_(rng), cases_created_(district->size(), 0) {}
+Clerks::Clerks(const District* district, Rng rng, bool reopen)
+    : district_(district), rng_(rng), reopen_(reopen), cases_created_(district->size(), 0) {}
 
 void Clerks::act(SimNode& node, std::uint64_t virtual_ms, Ledger* ledger, TraceHash* trace) {
+  author(node, plan(node), virtual_ms, ledger, trace);
+}
+
+void Clerks::act_on(SimNode& node, const std::string& case_id, std::uint64_t virtual_ms,
+                    Ledger* ledger, TraceHash* trace) {
+  std::vector<EventDraft> drafts;
+  if (auto d = act_on_case(node, case_id)) drafts.push_back(std::move(*d));
+  author(node, std::move(drafts), virtual_ms, ledger, trace);
+}
+
+void Clerks::author(SimNode& node, std::vector<EventDraft> drafts, std::uint64_t virtual_ms,
+                    Ledger* ledger, TraceHash* trace) {
   stats_.actions++;
-  std::vector<EventDraft> drafts = plan(node);
   trace->mix_u64(node.index());
   trace->mix_u64(drafts.size());
   if (drafts.empty()) {
@@ -51,7 +63,7 @@ void Clerks::record(const Result<std::vector<EventRecord>>& result, const SimNod
   }
   const Code code = result.status().code();
   if (code == Code::kUnauthorized) {
-    stats_.refused++;
+    if (stats_.refused++ < kRefusalsKept) stats_.refusals.push_back(node.id() + ": " + result.status().message());
   } else if (code == Code::kDiskFull || code == Code::kIoError) {
     stats_.disk_errors++;
   } else {
@@ -61,8 +73,8 @@ void Clerks::record(const Result<std::vector<EventRecord>>& result, const SimNod
 
 std::vector<EventDraft> Clerks::plan(SimNode& node) {
   auto rows = node.store().list_cases(kCasesListMax);
-  if (!rows.is_ok() || rows->empty() || rng_.chance(300'000)) return create_cases(node);
-  const std::size_t pool = rng_.chance(700'000) ? std::min(kRecentCases, rows->size()) : rows->size();
+  if (!rows.is_ok() || rows->empty() || rng_.chance(150'000)) return create_cases(node);
+  const std::size_t pool = rng_.chance(800'000) ? std::min(kRecentCases, rows->size()) : rows->size();
   auto draft = act_on_case(node, (*rows)[rng_.below(pool)].case_id);
   if (!draft) return {};
   std::vector<EventDraft> out;
@@ -87,7 +99,9 @@ std::optional<EventDraft> Clerks::act_on_case(SimNode& node, const std::string& 
   if (!view.is_ok() || !view->exists) return std::nullopt;
   if (is_terminal(view->status)) {
     // Only the district may reopen; it does so for a few closed cases.
-    if (district_->role(node.index()) != Role::kDistrict || !rng_.chance(300'000)) return std::nullopt;
+    if (district_->role(node.index()) != Role::kDistrict || !rng_.chance(300'000) || !reopen_) {
+      return std::nullopt;
+    }
     return EventDraft{case_id, s(kinds::kReopened), {}};
   }
   if (auto answer = answer_hop(node.id(), *view)) return answer;

@@ -26,7 +26,8 @@ struct ClerkStats {
   std::uint64_t actions = 0;
   std::uint64_t events_acked = 0;
   std::map<std::string, std::uint64_t> acked_by_kind;
-  std::uint64_t refused = 0;      // the core's rules said no (stale view): expected, counted
+  std::uint64_t refused = 0;      // the core's rules said no: counted, the first few kept
+  std::vector<std::string> refusals;
   std::uint64_t disk_errors = 0;  // the node's disk was full: nothing acknowledged
   std::uint64_t idle = 0;         // the chosen case offered nothing to do
   std::vector<std::string> unexpected;  // any other error: an invariant failure
@@ -35,14 +36,20 @@ struct ClerkStats {
 class Clerks {
  public:
   // "*district" must remain live while this workload is in use.
-  Clerks(const District* district, Rng rng);
+  Clerks(const District* district, Rng rng, bool reopen);
 
   // One action at `node`. REQUIRES: node.running(). Throws NodeCrashed when the node dies
   // inside the commit (nothing was acknowledged then).
   void act(SimNode& node, std::uint64_t virtual_ms, Ledger* ledger, TraceHash* trace);
+  // One action on a given case (a rush: several stations acting on one case at once, so their
+  // events are concurrent and the fold's conflict rules must decide). Same contract as act().
+  void act_on(SimNode& node, const std::string& case_id, std::uint64_t virtual_ms, Ledger* ledger,
+              TraceHash* trace);
   const ClerkStats& stats() const { return stats_; }
 
  private:
+  void author(SimNode& node, std::vector<EventDraft> drafts, std::uint64_t virtual_ms,
+              Ledger* ledger, TraceHash* trace);
   std::vector<EventDraft> plan(SimNode& node);
   std::vector<EventDraft> create_cases(const SimNode& node);
   std::optional<EventDraft> act_on_case(SimNode& node, const std::string& case_id);
@@ -55,6 +62,7 @@ class Clerks {
 
   const District* district_;
   Rng rng_;
+  bool reopen_;
   std::vector<std::uint64_t> cases_created_;  // per node, for unique case ids
   ClerkStats stats_;
 };

@@ -12,6 +12,8 @@
 //  seq_gap                the district holds every origin's seqs 1..N without a gap
 //  hlc_not_monotonic      each origin's HLC strictly increases with seq (clock steps included)
 //  limit (observed)       frames <= kFrameBytesMax, in-flight batches <= window
+//  rules_vs_view (obs.)   an action the node's own folded view allows is not refused by the rules
+//  author_error (obs.)    a local write fails only on a full disk or by the rules
 //
 // Expected holders of a case: its audience (every origin and every `forwarded` target, from all
 // events anyone holds) and all their ancestors.

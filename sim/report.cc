@@ -64,6 +64,7 @@ void print_run(std::ostream& out, const RunResult& r, const SimOptions& o, doubl
       << " events acknowledged, " << r.clerks.refused << " refused by the rules, "
       << r.clerks.disk_errors << " failed on a full disk, " << r.clerks.idle << " idle\n";
   print_map(out, "acknowledged by kind", r.clerks.acked_by_kind);
+  for (const auto& why : r.clerks.refusals) out << "  refused: " << why << "\n";
   out << "district holds " << r.events_total << " events in " << r.cases_total << " cases ("
       << r.conflicts << " conflicts decided by the fold); "
       << r.frames_delivered << " frames delivered, " << r.frames_lost
@@ -85,6 +86,8 @@ void print_batch(std::ostream& out, const BatchTotals& t) {
   if (t.seeds) out << ", mean " << ms_as_s(t.convergence_ms_sum / t.seeds);
   out << "\nwall time " << t.wall_s << " s";
   if (t.wall_s > 0) out << ", " << static_cast<double>(t.seeds) * 60.0 / t.wall_s << " seeds/minute";
+  out << "; cpu time " << t.cpu_s << " s";
+  if (t.cpu_s > 0) out << ", " << static_cast<double>(t.seeds) * 60.0 / t.cpu_s << " seeds/cpu-minute";
   out << "\n";
 }
 

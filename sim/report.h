@@ -21,6 +21,7 @@ struct BatchTotals {
   std::uint64_t convergence_ms_sum = 0;
   std::uint64_t events = 0;
   double wall_s = 0;
+  double cpu_s = 0;  // the machine may be shared: CPU time says what one core does
 
   void add(const RunResult& r);
 };

@@ -2,6 +2,7 @@
 // summary; `--seeds=N [--first=S]` runs a batch and stops at the first failure, printing the line
 // that reproduces it. Exit status: 0 all invariants held, 1 an invariant failed, 2 bad usage.
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -11,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "sim/abort_reporter.h"
 #include "sim/report.h"
+#include "sim/sim_args.h"
 #include "sim/simulator.h"
 
 using namespace casesync;
@@ -21,7 +23,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: casesync_sim (--seed=S | --seeds=N [--first=S]) [--time-box-s=T]\n"
     "                    [--topology=STREETSxCOMMUNITIES] [--faults=all|none|KIND,..|-KIND,..]\n"
-    "                    [--fault-phase-s=60] [--heal-bound-s=120] [--timeline]\n";
+    "                    [--fault-phase-s=60] [--heal-bound-s=120] [--no-reopen] [--timeline]\n";
 
 struct Args {
   std::optional<std::uint64_t> seed;
@@ -42,29 +44,9 @@ std::optional<std::uint64_t> number(std::string_view v) {
   return n;
 }
 
-bool parse_run_option(std::string_view key, std::string_view v, Args* a) {
-  if (key == "--topology") {
-    auto t = parse_topology(v);
-    if (!t) return false;
-    a->options.topology = *t;
-  } else if (key == "--faults") {
-    std::string error;
-    auto m = parse_fault_mask(v, &error);
-    if (!m) return false;
-    a->options.faults = *m;
-  } else if (key == "--fault-phase-s" || key == "--heal-bound-s") {
-    auto n = number(v);
-    if (!n || *n == 0 || *n > 3600) return false;
-    (key == "--fault-phase-s" ? a->options.fault_phase_ms : a->options.heal_bound_ms) = *n * 1000;
-  } else {
-    return false;
-  }
-  a->extra += (a->extra.empty() ? "" : " ") + std::string(key) + "=" + std::string(v);
-  return true;
-}
-
 bool parse_arg(std::string_view arg, Args* a) {
   if (arg == "--timeline") return a->timeline = true;
+  if (parse_run_option(arg, &a->options, &a->extra)) return true;
   const auto eq = arg.find('=');
   if (eq == std::string_view::npos) return false;
   const std::string_view key = arg.substr(0, eq), v = arg.substr(eq + 1);
@@ -80,17 +62,19 @@ bool parse_arg(std::string_view arg, Args* a) {
     a->time_box_s = static_cast<double>(n.value_or(0));
     return n.has_value();
   }
-  return parse_run_option(key, v, a);
+  return false;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+
 int replay_one(const District& district, Args& a) {
   a.options.seed = *a.seed;
   if (a.timeline) a.options.log = &std::cout;
-  set_abort_context(a.options.seed, a.extra);
+  set_abort_context(a.options.seed, a.extra, kSeedWatchdogSeconds);
   const auto t0 = std::chrono::steady_clock::now();
   RunResult r = run_seed(district, a.options);
   print_run(std::cout, r, a.options, seconds_since(t0));
@@ -106,15 +90,17 @@ int run_batch(const District& district, Args& a) {
   std::cout << "seeds " << first << " .. " << first + a.seeds - 1 << ", topology "
             << topology_name(a.options.topology) << std::endl;
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = cpu_seconds();
   BatchTotals totals;
   for (std::uint64_t s = first; s < first + a.seeds; ++s) {
     if (a.time_box_s > 0 && seconds_since(t0) >= a.time_box_s) break;
     a.options.seed = s;
-    set_abort_context(s, a.extra);
+    set_abort_context(s, a.extra, kSeedWatchdogSeconds);
     RunResult r = run_seed(district, a.options);
     totals.add(r);
     if (!r.ok()) {
       totals.wall_s = seconds_since(t0);
+      totals.cpu_s = cpu_seconds() - cpu0;
       print_batch(std::cout, totals);
       std::cout << "seed " << s << " FAILED\n";
       print_failure(std::cout, r, a.extra);
@@ -122,6 +108,7 @@ int run_batch(const District& district, Args& a) {
     }
   }
   totals.wall_s = seconds_since(t0);
+  totals.cpu_s = cpu_seconds() - cpu0;
   print_batch(std::cout, totals);
   return 0;
 }

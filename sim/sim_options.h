@@ -21,6 +21,7 @@ struct SimOptions {
   std::uint64_t fault_phase_ms = 60'000;  // virtual time with faults and clerks at work
   std::uint64_t heal_bound_ms = 120'000;  // after healing, convergence must come within this
   FaultMask faults = all_faults();
+  bool reopen = true;                     // the district reopens closed cases now and then
   std::ostream* log = nullptr;            // when set, the run's timeline is written here
 };
 

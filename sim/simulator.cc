@@ -13,6 +13,8 @@ constexpr std::uint64_t kLimitSampleTicks = 10;  // window checks every 10th tic
 constexpr std::uint64_t kClerkGapMsMin = 20;
 constexpr std::uint64_t kClerkGapMsMax = 200;
 constexpr std::uint32_t kSilentStationPpm = 100'000;
+constexpr std::uint32_t kRushPpm = 100'000;  // one clerk action in ten is a rush on one case
+constexpr std::size_t kRushRecentCases = 8;
 
 // One independent stream per purpose: a new draw in the network does not reshuffle the clerks.
 enum class Stream : std::uint64_t { kProfile = 1, kLimits, kNetwork, kClerks, kFaults, kSetup };
@@ -51,7 +53,7 @@ Simulator::Simulator(const District& district, SimOptions options)
       limits_(draw_limits(stream(options.seed, Stream::kLimits))),
       disk_full_episodes_(district.size(), 0),
       net_(&district, stream(options.seed, Stream::kNetwork), profile_, &counts_),
-      clerks_(&district, stream(options.seed, Stream::kClerks)) {
+      clerks_(&district, stream(options.seed, Stream::kClerks), options.reopen) {
   static_assert(kTickIntervalMs * kLimitSampleTicks < 1000, "limits are sampled every second");
 }
 
@@ -108,15 +110,28 @@ void Simulator::sample_limits(SimNode& n) {
 
 void Simulator::clerk() {
   if (phase_ != Phase::kFaults) return;
+  agenda_.at(now_ + rng_.range(kClerkGapMsMin, kClerkGapMsMax), [this] { clerk(); });
+  if (rng_.chance(kRushPpm)) return rush();
   std::vector<std::size_t> open;
   for (const auto& n : nodes_) {
     if (n->running() && !n->silent) open.push_back(n->index());
   }
-  if (!open.empty()) {
-    const std::size_t i = open[rng_.below(open.size())];
-    with_node(i, [&](SimNode& n) { clerks_.act(n, now_, &ledger_, &trace_); });
+  if (open.empty()) return;
+  const std::size_t i = open[rng_.below(open.size())];
+  with_node(i, [&](SimNode& n) { clerks_.act(n, now_, &ledger_, &trace_); });
+}
+
+void Simulator::rush() {
+  // A recent case as the district sees it, worked at once by every station that holds it.
+  SimNode& d = *nodes_[0];
+  if (!d.running()) return;
+  auto rows = d.store().list_cases(kRushRecentCases);
+  if (!rows.is_ok() || rows->empty()) return;
+  const std::string case_id = (*rows)[rng_.below(rows->size())].case_id;
+  for (auto& n : nodes_) {
+    if (!n->running() || n->silent || n->store().case_events(case_id)->empty()) continue;
+    with_node(n->index(), [&](SimNode& node) { clerks_.act_on(node, case_id, now_, &ledger_, &trace_); });
   }
-  agenda_.at(now_ + rng_.range(kClerkGapMsMin, kClerkGapMsMax), [this] { clerk(); });
 }
 
 RunResult run_seed(const District& district, const SimOptions& options) {

@@ -38,6 +38,7 @@ class Simulator {
   void setup();
   void tick(std::size_t node);
   void clerk();
+  void rush();
   void sample_limits(SimNode& node);
 
   // --- frames and transport (simulator_net.cc) ---

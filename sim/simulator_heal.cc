@@ -68,7 +68,14 @@ World Simulator::snapshot() {
   w.roster = &district_.roster();
   w.ledger = &ledger_;
   w.observations = observations_;
-  for (const std::string& u : clerks_.stats().unexpected) w.observations.push_back({"author_error", "", u});
+  const ClerkStats& clerks = clerks_.stats();
+  for (const std::string& u : clerks.unexpected) w.observations.push_back({"author_error", "", u});
+  if (clerks.refused) {
+    // The clerk chose each action from its node's own folded view; the rules checked the same view.
+    w.observations.push_back({"rules_vs_view", "", std::to_string(clerks.refused) +
+                                                      " actions legal by the station's own view "
+                                                      "were refused; first: " + clerks.refusals[0]});
+  }
   for (auto& n : nodes_) {
     NodeSnapshot s;
     s.id = n->id();

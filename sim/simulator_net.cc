@@ -38,7 +38,7 @@ void Simulator::drain(std::size_t i) {
 
 void Simulator::deliver(std::size_t from, std::size_t to, const Delivery& d) {
   if (phase_ == Phase::kDone) return;
-  if (!net_.passable(from, to) || !nodes_[to]->running()) {
+  if (!net_.arrives(from, to, d) || !nodes_[to]->running()) {
     frames_lost_++;
     return;
   }

@@ -38,6 +38,10 @@ bool VirtualNetwork::passable(std::size_t a, std::size_t b) {
   return l.transport_up && l.cuts == 0 && l.blackholes == 0;
 }
 
+bool VirtualNetwork::arrives(std::size_t from, std::size_t to, const Delivery& d) {
+  return passable(from, to) && link(from, to).generation == d.generation;
+}
+
 std::uint64_t VirtualNetwork::arrival_ms(SimLink& l, bool upward, std::uint64_t now_ms,
                                          bool* reordered) {
   const std::uint64_t jitter = rng_.below(l.latency_ms / 5 + 1);
@@ -99,7 +103,7 @@ std::vector<Delivery> VirtualNetwork::send(std::size_t from, std::size_t to, std
   const std::uint64_t digest = frame_digest(frame);
   for (int copy = 0; copy < (twice ? 2 : 1); ++copy) {
     bool reordered = false;
-    Delivery d{arrival_ms(l, upward, now_ms, &reordered), frame, digest};
+    Delivery d{arrival_ms(l, upward, now_ms, &reordered), frame, digest, -1, l.generation};
     if (faults_on_ && profile_.on(FaultKind::kBitFlip) &&
         rng_.chance(profile_.odds(FaultKind::kBitFlip))) {
       flip_bit(&d);

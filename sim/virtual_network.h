@@ -29,6 +29,7 @@ struct Delivery {
   std::string frame;
   std::uint64_t digest = 0;  // of the frame as sent (before any bit flip)
   std::int64_t flipped_bit = -1;
+  std::uint64_t generation = 0;  // of the link's connection: a frame dies with its connection
 };
 
 class VirtualNetwork {
@@ -41,6 +42,9 @@ class VirtualNetwork {
   SimLink& link_of_child(std::size_t child) { return links_[child]; }
   // True when a frame between neighbours gets through right now.
   bool passable(std::size_t a, std::size_t b);
+  // True when a frame sent as `d` arrives now: the link is passable and still on the same
+  // connection (frames in flight when a connection drops are lost with it, as with TCP).
+  bool arrives(std::size_t from, std::size_t to, const Delivery& d);
 
   // The fate of one frame sent now: zero, one or two deliveries.
   std::vector<Delivery> send(std::size_t from, std::size_t to, std::string frame,

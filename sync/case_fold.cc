@@ -70,6 +70,7 @@ std::size_t CaseFolder::blocker_index(Blocker b, const Event& e) const {
     case Blocker::kTerminal: return terminal_set_by_;
     case Blocker::kHopAccepted: return in(hop_accepted_by_, body(e, kHop));
     case Blocker::kHopAnswered: return in(hop_answered_by_, body(e, kHop));
+    case Blocker::kReopened: return reopened_by_;
   }
   return SIZE_MAX;
 }
@@ -79,32 +80,64 @@ void CaseFolder::apply(const OrderedEvent& e) {
   events_.push_back({e.event.parents});
   names_.push_back(name_of(e.event));
   index_of_[e.record.hash] = idx;
-  Verdict v = check_event(e.event, state_, *roster_);
-  if (v.ok) {
+  applied_.push_back(e);
+  const std::set<Hash32> parents(e.event.parents.begin(), e.event.parents.end());
+  const bool saw_everything = parents == heads_;
+  for (const auto& p : parents) {
+    referenced_.insert(p);
+    heads_.erase(p);
+  }
+  if (!referenced_.count(e.record.hash)) heads_.insert(e.record.hash);
+
+  // An author who had not seen everything folded so far is judged first by what it had seen:
+  // refused there, the event is invalid, whatever happened concurrently.
+  const Verdict here = check_event(e.event, state_, *roster_);
+  const Verdict past = saw_everything ? here : verdict_in_own_past(idx, e);
+  if (!past.ok) {
+    state_.invalid.push_back(names_[idx] + " " + past.reason);
+    record(e, false, "invalid: " + past.reason);
+  } else if (here.ok) {
     mutate(idx, e);
   } else {
-    resolve_refusal(idx, e, v.reason, v.blocker);
+    resolve_conflict(idx, e, here.reason, here.blocker);
   }
 }
 
-void CaseFolder::resolve_refusal(std::size_t idx, const OrderedEvent& e, const std::string& reason,
-                                 Blocker b) {
-  const Event& ev = e.event;
-  const std::size_t winner = blocker_index(b, ev);
-  if (winner == SIZE_MAX || is_ancestor(winner, idx)) {
-    state_.invalid.push_back(names_[idx] + " " + reason);
-    record(e, false, "invalid: " + reason);
-    return;
+Verdict CaseFolder::verdict_in_own_past(std::size_t idx, const OrderedEvent& e) const {
+  std::set<std::size_t> past;
+  std::vector<std::size_t> todo{idx};
+  while (!todo.empty()) {
+    std::size_t i = todo.back();
+    todo.pop_back();
+    for (const auto& p : events_[i].parents) {
+      auto it = index_of_.find(p);
+      // A parent not held here: the past is incomplete, so give the author the benefit.
+      if (it == index_of_.end()) return Verdict::allow();
+      if (it->second != idx && past.insert(it->second).second) todo.push_back(it->second);
+    }
   }
+  CaseFolder sub(roster_);
+  for (std::size_t i : past) sub.apply(applied_[i]);  // ascending index = canonical order
+  return check_event(e.event, sub.state(), *roster_);
+}
+
+// Allowed in its author's view, refused at its place in the order: a concurrent event got there
+// first. The rules in the header decide; the loser is kept and recorded.
+void CaseFolder::resolve_conflict(std::size_t idx, const OrderedEvent& e, const std::string& reason,
+                                  Blocker b) {
+  const Event& ev = e.event;
+  std::size_t winner = blocker_index(b, ev);
+  if (winner != SIZE_MAX && is_ancestor(winner, idx)) winner = SIZE_MAX;
   std::string rule = "stale_holder";
   if (b == Blocker::kHolder && ev.kind == kForwarded) rule = "concurrent_forward";
   if (b == Blocker::kHopAccepted) rule = "duplicate_accept";
   if (b == Blocker::kHopAnswered) rule = "answer_race";
+  if (b == Blocker::kReopened) rule = "concurrent_reopen";
   if (b == Blocker::kTerminal) {
     rule = ev.kind == kEdited ? "edit_vs_terminal" : "after_terminal";
     if (ev.kind == kCompleted || ev.kind == kWithdrawn) {
       rule = "terminal_race";
-      if (terminal_race_won(idx, ev, winner)) return;
+      if (winner != SIZE_MAX && terminal_race_won(idx, ev, winner)) return;
     }
   }
   if (rule == "concurrent_forward") {
@@ -114,8 +147,9 @@ void CaseFolder::resolve_refusal(std::size_t idx, const OrderedEvent& e, const s
           .superseded = true};
     state_.hops.push_back(std::move(h));
   }
-  state_.conflicts.push_back({rule, names_[winner], names_[idx], reason});
-  record(e, false, "superseded by " + names_[winner] + " (" + rule + ")");
+  const std::string winner_name = winner == SIZE_MAX ? "a concurrent event" : names_[winner];
+  state_.conflicts.push_back({rule, winner_name, names_[idx], reason});
+  record(e, false, "superseded by " + winner_name + " (" + rule + ")");
 }
 
 bool CaseFolder::terminal_race_won(std::size_t idx, const Event& ev, std::size_t holder_idx) {
@@ -128,6 +162,7 @@ bool CaseFolder::terminal_race_won(std::size_t idx, const Event& ev, std::size_t
   }
   state_.status = terminal_status_of(ev);
   state_.outcome = ev.kind == kCompleted ? body(ev, kOutcome) : "";
+  state_.completed_ms = ev.kind == kCompleted ? HybridClock::millis(ev.hlc) : 0;
   state_.conflicts.push_back({"terminal_race", names_[idx], prev,
                               "the higher level's " + ev.kind + " wins over " + prev});
   terminal_set_by_ = idx;
@@ -140,7 +175,7 @@ void CaseFolder::mutate_hop_receipt(const Event& e, std::uint64_t ms) {
   const bool current = hop == state_.current_hop();
   if (e.kind == kDelivered) {
     std::string at = body(e, kReceivedAt);
-    hop->delivered_ms = at.empty() ? ms : std::stoull(at);
+    hop->delivered_ms = parse_u64(at).value_or(ms);
     if (hop->stage == HopStage::kForwarded) hop->stage = HopStage::kDelivered;
     if (current && state_.status == CaseStatus::kForwarded) state_.status = CaseStatus::kDelivered;
     return;
@@ -207,7 +242,7 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     Hop h{.id = names_[idx], .from = e.origin, .to = body(e, kTo), .desk = body(e, kDesk),
           .forward_hash = oe.record.hash, .forwarded_ms = ms};
     std::string due = body(e, kDueWorkingDays);
-    if (!due.empty() && due.size() < 6) h.due_working_days = static_cast<std::uint32_t>(std::stoul(due));
+    if (auto days = parse_u64(due); days && *days <= 3650) h.due_working_days = static_cast<std::uint32_t>(*days);
     for (const auto& prev : s.hops) {
       if (!prev.superseded && prev.from == h.to) h.bounce = true;
     }
@@ -221,16 +256,18 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     holder_set_by_ = idx;
   } else if (e.kind == kDelivered || e.kind == kAccepted || e.kind == kReplied ||
              e.kind == kReturned || (e.kind == kSupplementRequested && !body(e, kHop).empty())) {
+    const std::string holder_before = s.holder;
     mutate_hop_receipt(e, ms);
     const std::string hop = body(e, kHop);
     if (e.kind == kAccepted) hop_accepted_by_[hop] = idx;
     if (e.kind == kReplied || e.kind == kReturned) {
       hop_answered_by_[hop] = idx;
-      if (s.holder != e.origin) holder_set_by_ = idx;
+      if (s.holder != holder_before) holder_set_by_ = idx;
     }
     if (e.kind == kSupplementRequested) summary = note_supplement(e);
     summary = e.kind + " hop " + hop + (summary == e.kind ? "" : ": " + summary);
   } else if (e.kind == kSupplementRequested) {
+    if (s.status != CaseStatus::kSupplementRequested) status_before_supplement_ = s.status;
     s.status = CaseStatus::kSupplementRequested;
     summary = note_supplement(e);
   } else if (e.kind == kSupplementProvided) {
@@ -241,7 +278,9 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
       if (h->stage == HopStage::kSupplementRequested) h->stage = HopStage::kAccepted;
     }
     if (s.status == CaseStatus::kSupplementRequested) {
-      s.status = h ? CaseStatus::kAccepted : CaseStatus::kReceived;
+      // Back to where the request interrupted the case (a hop's acceptance, or the window).
+      const bool hop_waiting = h && h->stage == HopStage::kAccepted && h->answered_ms == 0;
+      s.status = hop_waiting ? CaseStatus::kAccepted : status_before_supplement_;
     }
   } else if (e.kind == kNotified) {
     s.applicant_notified = true;
@@ -256,7 +295,9 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     s.status = CaseStatus::kReopened;
     s.holder = e.origin;
     s.completed_ms = 0;
+    add_to_path(s, e.origin);
     holder_set_by_ = idx;
+    reopened_by_ = idx;
     terminal_set_by_ = SIZE_MAX;
   } else if (e.kind == kEdited) {
     summary = apply_edit(idx, e);

@@ -24,12 +24,16 @@
 // |                    |                                             | except by a district reopen    |
 // | stale_holder       | an action by a node that lost the case to a | the event that moved the case  |
 // |                    | concurrent move (e.g. prereview vs forward) |                                |
+// | concurrent_reopen  | two district reopens of one closed case     | the first reopen               |
 //
-// An event refused even in its own causal past is `invalid` (it should have been refused on
-// arrival; it can only be here if its parents were missing then) and changes nothing.
+// An event refused in its own causal past (the state folded from its ancestors only) is
+// `invalid`: it should have been refused on arrival, and can only be here if its parents were
+// missing then. It changes nothing. Only an event allowed in its own past can win or lose a
+// conflict.
 #pragma once
 
 #include <map>
+#include <set>
 #include <vector>
 
 #include "common/roster.h"
@@ -58,8 +62,9 @@ class CaseFolder {
   };
   bool is_ancestor(std::size_t ancestor, std::size_t of) const;
   std::size_t blocker_index(Blocker b, const Event& e) const;
-  void resolve_refusal(std::size_t index, const OrderedEvent& e, const std::string& reason,
-                       Blocker b);
+  void resolve_conflict(std::size_t index, const OrderedEvent& e, const std::string& reason,
+                        Blocker b);
+  Verdict verdict_in_own_past(std::size_t index, const OrderedEvent& e) const;
   bool terminal_race_won(std::size_t index, const Event& e, std::size_t holder_of_terminal);
   void mutate(std::size_t index, const OrderedEvent& e);
   void mutate_hop_receipt(const Event& e, std::uint64_t ms);
@@ -78,6 +83,11 @@ class CaseFolder {
   std::map<std::string, std::size_t> field_set_by_;
   std::map<std::string, std::size_t> hop_accepted_by_;
   std::map<std::string, std::size_t> hop_answered_by_;
+  std::size_t reopened_by_ = SIZE_MAX;
+  std::vector<OrderedEvent> applied_;  // every event seen, for judging one by its own past
+  std::set<Hash32> heads_;
+  std::set<Hash32> referenced_;
+  CaseStatus status_before_supplement_ = CaseStatus::kReceived;
 };
 
 CaseState fold_case(const std::vector<OrderedEvent>& ordered, const Roster& roster);

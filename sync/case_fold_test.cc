@@ -772,10 +772,10 @@ TEST_CASE("fold: a second supplement request at the window is flagged too") {
 
 // ---------------------------------------------------------------------------------------------
 // Bugs found while writing these tests. Each states the expected behaviour and is marked
-// may_fail until case_fold.cc / case_rules.cc are fixed.
+// Regression tests for bugs found by these tests and fixed in case_fold.cc / case_rules.cc.
 
 // BUG: case_fold.cc terminal_race_won() sets status/outcome but never completed_ms.
-TEST_CASE("BUG: a terminal event that wins terminal_race sets completed_ms" * doctest::may_fail()) {
+TEST_CASE("fixed: a terminal event that wins terminal_race sets completed_ms") {
   SUBCASE("a district completion beats an earlier community withdrawal") {
     AtDistrict at;
     at.h.add("c11", 4000, k::kWithdrawn, {}, {at.f2});
@@ -801,7 +801,7 @@ TEST_CASE("BUG: a terminal event that wins terminal_race sets completed_ms" * do
 // withdrawn, so a refused terminal event reaches terminal_race_won() with its authorization
 // never checked: a higher-level node that is not the holder (or not on the path, or gives no
 // valid outcome) overrides a closed case. The same event with a lower HLC is invalid.
-TEST_CASE("BUG: an unauthorized terminal event cannot win terminal_race" * doctest::may_fail()) {
+TEST_CASE("fixed: an unauthorized terminal event cannot win terminal_race") {
   History h;
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());
   const std::string done = h.add("c11", 2000, k::kCompleted, outcome("approved"), {c});
@@ -826,7 +826,7 @@ TEST_CASE("BUG: an unauthorized terminal event cannot win terminal_race" * docte
 
 // BUG: case_fold.cc mutate() for kReopened sets holder = district but never add_to_path(), so
 // the district holds a case it is not on the path of and may not edit, note or withdraw it.
-TEST_CASE("BUG: a reopen puts the district on the path" * doctest::may_fail()) {
+TEST_CASE("fixed: a reopen puts the district on the path") {
   History h;
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());
   const std::string done = h.add("c11", 2000, k::kCompleted, outcome("approved"), {c});
@@ -844,8 +844,7 @@ TEST_CASE("BUG: a reopen puts the district on the path" * doctest::may_fail()) {
 // is no longer current (the holder did not change) becomes "the event that set the holder".
 // A later stale action that had seen the real move is then classified as a stale_holder
 // conflict won by that answer instead of invalid.
-TEST_CASE("BUG: an answer on an old hop does not become the holder's setter" *
-          doctest::may_fail()) {
+TEST_CASE("fixed: an answer on an old hop does not become the holder's setter") {
   AtDistrict at;
   const std::string r =
       at.h.add("s1", 4000, k::kReplied, on_hop(at.f1, outcome("approved")), {at.f2});
@@ -860,8 +859,7 @@ TEST_CASE("BUG: an answer on an old hop does not become the holder's setter" *
 
 // BUG (classification): the fold decides "conflict or invalid" only by whether the LAST blocker
 // is an ancestor, not by checking the event against its own causal past as case_fold.h says.
-TEST_CASE("BUG: an event refused in its own causal past is invalid, not a conflict" *
-          doctest::may_fail()) {
+TEST_CASE("fixed: an event refused in its own causal past is invalid, not a conflict") {
   AtDistrict at;
   std::string x;
   SUBCASE("prereview by a node that had itself forwarded the case") {
@@ -881,7 +879,7 @@ TEST_CASE("BUG: an event refused in its own causal past is invalid, not a confli
 // land when a concurrent event happens to entitle it at its canonical position. On arrival
 // such an event is refused only when all its parents are present (sync_node.cc
 // authorize_remote: "an ancestor is missing here: the fold decides").
-TEST_CASE("BUG: an event refused in its own causal past is not applied" * doctest::may_fail()) {
+TEST_CASE("fixed: an event refused in its own causal past is not applied") {
   History h;
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());
   h.add("c11", 2000, k::kForwarded, to("c12"), {c});
@@ -895,8 +893,7 @@ TEST_CASE("BUG: an event refused in its own causal past is not applied" * doctes
 // BUG: case_fold.cc mutate() calls std::stoul / std::stoull on body values no rule validated
 // (forwarded.due_working_days, delivered.received_at): a peer's event with "ten" or an
 // overlong number throws out of fold_case.
-TEST_CASE("BUG: a malformed number in an event body does not throw out of the fold" *
-          doctest::may_fail()) {
+TEST_CASE("fixed: a malformed number in an event body does not throw out of the fold") {
   History h;
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());
   SUBCASE("due_working_days") {
@@ -915,8 +912,7 @@ TEST_CASE("BUG: a malformed number in an event body does not throw out of the fo
 // BUG: case_fold.cc mutate() for supplement_provided sets status to kAccepted whenever the case
 // has a hop, even when the request was made at the holder's window after the hop was answered:
 // the status moves back from answered to accepted.
-TEST_CASE("BUG: a window supplement on an answered case does not move it back to accepted" *
-          doctest::may_fail()) {
+TEST_CASE("fixed: a window supplement on an answered case does not move it back to accepted") {
   History h;
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());
   const std::string f = h.add("c11", 2000, k::kForwarded, to("s1"), {c});
@@ -930,7 +926,7 @@ TEST_CASE("BUG: a window supplement on an answered case does not move it back to
 
 // BUG (classification): a second concurrent reopen was valid in its own past (the case was
 // closed) but is recorded as invalid, because the reopen refusal carries no Blocker.
-TEST_CASE("BUG: concurrent reopens are a conflict, not an invalid event" * doctest::may_fail()) {
+TEST_CASE("fixed: concurrent reopens are a conflict, not an invalid event") {
   History h;
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());
   const std::string done = h.add("c11", 2000, k::kCompleted, outcome("approved"), {c});
@@ -946,7 +942,7 @@ TEST_CASE("BUG: concurrent reopens are a conflict, not an invalid event" * docte
 
 // BUG: the table says case_created is for "any rostered node"; check_created never looks at
 // the roster.
-TEST_CASE("BUG: case_created by a node not in the roster is refused" * doctest::may_fail()) {
+TEST_CASE("fixed: case_created by a node not in the roster is refused") {
   const CaseState none;
   CHECK_FALSE(check_event(draft("zz", k::kCreated, created_body(), "zz-1"), none, roster()).ok);
 }
@@ -1245,7 +1241,7 @@ struct Invariant {
 
 // BUG: trips on the bugs above (reopen path, terminal_race completed_ms, own-past validity);
 // the counts say how often random histories reach them.
-TEST_CASE("property: random histories keep the fold's invariants" * doctest::may_fail()) {
+TEST_CASE("property: random histories keep the fold's invariants") {
   constexpr std::uint64_t kSeed = 20240612;
   constexpr int kHistories = 2000;
   HistoryGen gen(kSeed);

@@ -50,7 +50,11 @@ Verdict check_receipt(const Event& e, const CaseState& s) {
     return Verdict::refuse("unauthorized: only the receiver of hop " + hop_id + " (" + hop->to +
                            ") may record " + e.kind + ", not " + e.origin);
   }
-  if (e.kind == kDelivered) return Verdict::allow();  // a receipt is a fact, whatever the state
+  if (e.kind == kDelivered) {
+    const std::string at = e.field(std::string(kReceivedAt));
+    if (!at.empty() && !parse_u64(at)) return Verdict::refuse("received_at must be milliseconds");
+    return Verdict::allow();  // a receipt is a fact, whatever the state
+  }
   if (hop->superseded) {
     return Verdict::refuse("hop " + hop_id + " lost a conflict to a concurrent forward; " +
                                e.kind + " on it changes nothing",
@@ -77,6 +81,10 @@ Verdict check_receipt(const Event& e, const CaseState& s) {
 }
 
 Verdict check_forward(const Event& e, const CaseState& s, const Roster& r) {
+  const std::string due = e.field(std::string(kDueWorkingDays));
+  if (!due.empty() && (!parse_u64(due) || *parse_u64(due) > 3650)) {
+    return Verdict::refuse("due_working_days must be a number of days (0..3650), not \"" + due + "\"");
+  }
   if (auto t = need_not_terminal(s, e); !t.ok) return t;
   if (auto h = need_holder(e, s, "forward"); !h.ok) return h;
   const std::string to = e.field(std::string(kTo));
@@ -87,8 +95,9 @@ Verdict check_forward(const Event& e, const CaseState& s, const Roster& r) {
   return Verdict::allow();
 }
 
-Verdict check_created(const Event& e, const CaseState& s) {
+Verdict check_created(const Event& e, const CaseState& s, const Roster& r) {
   if (s.exists) return Verdict::refuse("case " + s.id + " already exists");
+  if (!r.find(e.origin)) return Verdict::refuse("unauthorized: " + e.origin + " is not in the roster");
   if (e.case_id.rfind(e.origin + "-", 0) != 0) {
     return Verdict::refuse("case id " + e.case_id + " must start with its creator's id " +
                            e.origin + "-");
@@ -110,6 +119,16 @@ Verdict check_edit(const Event& e, const CaseState& s) {
 
 }  // namespace
 
+std::optional<std::uint64_t> parse_u64(const std::string& text) {
+  std::uint64_t v = 0;
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+
 bool known_kind(const std::string& kind) {
   for (auto k : kKnownKinds) {
     if (k == kind) return true;
@@ -119,7 +138,7 @@ bool known_kind(const std::string& kind) {
 
 Verdict check_event(const Event& e, const CaseState& s, const Roster& r) {
   if (!known_kind(e.kind)) return Verdict::refuse("unknown event kind \"" + e.kind + "\"");
-  if (e.kind == kCreated) return check_created(e, s);
+  if (e.kind == kCreated) return check_created(e, s, r);
   if (!s.exists) return Verdict::refuse("case " + e.case_id + " is not held here (no case_created)");
   if (e.kind == kForwarded) return check_forward(e, s, r);
   if (e.kind == kSupplementRequested && e.field(std::string(kHop)).empty()) {
@@ -131,28 +150,32 @@ Verdict check_event(const Event& e, const CaseState& s, const Roster& r) {
       e.kind == kSupplementRequested) {
     return check_receipt(e, s);
   }
+  // Who may act is checked before whether the case is still open, so an unauthorized completion
+  // or withdrawal can never reach (let alone win) a terminal race.
   if (e.kind == kPrereviewed || e.kind == kCompleted) {
-    if (auto t = need_not_terminal(s, e); !t.ok) return t;
     if (e.kind == kCompleted) {
       std::string outcome = e.field(std::string(kOutcome));
       if (outcome != "approved" && outcome != "denied") {
         return Verdict::refuse("completion needs outcome approved or denied");
       }
     }
-    return need_holder(e, s, e.kind == kCompleted ? "complete" : "pre-review");
+    if (auto h = need_holder(e, s, e.kind == kCompleted ? "complete" : "pre-review"); !h.ok) return h;
+    return need_not_terminal(s, e);
   }
   if (e.kind == kReopened) {
     const RosterNode* n = r.find(e.origin);
     if (!n || n->role != Role::kDistrict) {
       return Verdict::refuse("unauthorized: only the district may reopen a case, not " + e.origin);
     }
-    if (!is_terminal(s.status)) return Verdict::refuse("case " + s.id + " is not closed; nothing to reopen");
+    if (!is_terminal(s.status)) {
+      return Verdict::refuse("case " + s.id + " is not closed; nothing to reopen", Blocker::kReopened);
+    }
     return Verdict::allow();
   }
   if (e.kind == kEdited) return check_edit(e, s);
   if (e.kind == kWithdrawn) {
-    if (auto t = need_not_terminal(s, e); !t.ok) return t;
-    return need_path(e, s, "withdraw");
+    if (auto p = need_path(e, s, "withdraw"); !p.ok) return p;
+    return need_not_terminal(s, e);
   }
   if (e.kind == kNotified) return need_path(e, s, "record a notification for");
   return need_path(e, s, "annotate");  // supplement_provided, note

@@ -20,6 +20,8 @@
 // | reopened              | a district node, on a completed or withdrawn case   |
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/roster.h"
@@ -30,7 +32,7 @@ namespace casesync {
 
 // What stood in the way of a refused event, so the fold can tell a conflict (the blocker was
 // concurrent with the event) from an event that was never allowed.
-enum class Blocker { kNone, kHolder, kTerminal, kHopAccepted, kHopAnswered };
+enum class Blocker { kNone, kHolder, kTerminal, kHopAccepted, kHopAnswered, kReopened };
 
 struct Verdict {
   bool ok = true;
@@ -42,6 +44,9 @@ struct Verdict {
 
 // REQUIRES: event.case_id == state.id when state.exists.
 Verdict check_event(const Event& event, const CaseState& state, const Roster& roster);
+
+// A non-negative decimal that fits 64 bits, or nullopt (body values are text from peers).
+std::optional<std::uint64_t> parse_u64(const std::string& text);
 
 // True when the kind is one this version understands.
 bool known_kind(const std::string& kind);

@@ -8,7 +8,7 @@
 namespace casesync {
 
 template <class Archive>
-void serialize(Archive& ar, HelloMsg& m) { ar(m.node_id, m.applied_pos, m.hlc, m.wall_ms, m.is_reply); }
+void serialize(Archive& ar, HelloMsg& m) { ar(m.node_id, m.applied_pos, m.hlc, m.wall_ms, m.is_reply, m.roster_version); }
 template <class Archive>
 void serialize(Archive& ar, WireEvent& m) { ar(m.origin, m.signed_bytes, m.signature); }
 template <class Archive>
@@ -19,6 +19,8 @@ template <class Archive>
 void serialize(Archive& ar, HeartbeatMsg& m) { ar(m.hlc, m.wall_ms, m.applied_pos); }
 template <class Archive>
 void serialize(Archive& ar, HealthMsg& m) { ar(m.origin, m.report, m.signature); }
+template <class Archive>
+void serialize(Archive& ar, RosterMsg& m) { ar(m.version, m.text, m.signature); }
 
 namespace {
 
@@ -68,6 +70,7 @@ const char* message_type_name(MessageType type) {
     case MessageType::kAck: return "ack";
     case MessageType::kHeartbeat: return "heartbeat";
     case MessageType::kHealth: return "health";
+    case MessageType::kRoster: return "roster";
   }
   return "unknown";
 }
@@ -105,6 +108,7 @@ Result<Message> decode_message(std::string_view frame) {
       case MessageType::kAck: return decode_body<AckMsg>(body);
       case MessageType::kHeartbeat: return decode_body<HeartbeatMsg>(body);
       case MessageType::kHealth: return decode_body<HealthMsg>(body);
+      case MessageType::kRoster: return decode_body<RosterMsg>(body);
       case MessageType::kBatch: {
         ASSIGN_OR_RETURN(Message m, decode_body<BatchMsg>(body));
         RETURN_IF_ERROR(check_batch(std::get<BatchMsg>(m)));

@@ -10,6 +10,7 @@
 //   Ack        cumulative: I durably applied your feed through applied_pos.
 //   Heartbeat  liveness and clock: sender's hlc and wall clock.
 //   Health     a node's signed health report, relayed up to the district.
+//   Roster     the root-signed roster, pushed to a peer whose Hello shows an older version.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,7 @@ enum class MessageType : std::uint8_t {
   kAck = 3,
   kHeartbeat = 4,
   kHealth = 5,
+  kRoster = 6,
 };
 const char* message_type_name(MessageType type);
 
@@ -39,6 +41,7 @@ struct HelloMsg {
   std::uint64_t hlc = 0;
   std::uint64_t wall_ms = 0;
   std::uint8_t is_reply = 0;  // a Hello that is not a reply asks the peer for one
+  std::uint64_t roster_version = 0;  // the sender's roster; an older one gets the newer pushed
 };
 
 struct WireEvent {
@@ -71,8 +74,16 @@ struct HealthMsg {
   std::string signature;
 };
 
+// The roster signed by the district root (config/signed_roster.h), pushed to peers that have an
+// older one.
+struct RosterMsg {
+  std::uint64_t version = 0;
+  std::string text;
+  std::string signature;
+};
+
 // The variant index + 1 is the MessageType: keep the order.
-using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg, HealthMsg>;
+using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg, HealthMsg, RosterMsg>;
 
 std::string encode_message(const Message& message);
 // Refuses frames over limits::kFrameBytesMax, bad magic, unknown version or type, trailing bytes,

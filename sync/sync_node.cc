@@ -231,6 +231,10 @@ void SyncNode::on_frame(const std::string& peer, std::string_view frame, std::ui
     counters_.reject(peer, "unknown_peer");
     return;
   }
+  if (const RosterNode* n = roster_.find(peer); n && n->revoked) {
+    counters_.reject(peer, "revoked_peer");
+    return;
+  }
   PeerCounters& pc = counters_.peers[peer];
   pc.bytes_in += frame.size();
   auto decoded = decode_message(frame);
@@ -256,6 +260,8 @@ void SyncNode::on_frame(const std::string& peer, std::string_view frame, std::ui
     handle_batch(*l, std::move(*batch), now_ms);
   } else if (auto* health = std::get_if<HealthMsg>(&m)) {
     handle_health(*l, *health, now_ms);
+  } else if (auto* roster = std::get_if<RosterMsg>(&m)) {
+    handle_roster(*l, *roster, now_ms);
   }
   resend_due(*l, now_ms);
   pump(now_ms);
@@ -270,10 +276,14 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   }
   bool was_down = l.state() == LinkState::kDown;
   l.on_hello(m.applied_pos, now_ms);
+  peer_roster_version_[l.peer()] = m.roster_version;
   clock_offsets_ms_[l.peer()] =
       static_cast<std::int64_t>(m.wall_ms) - static_cast<std::int64_t>(now_ms);
   if (was_down) alerts_.push_back({AlertKind::kPeerUp, l.peer(), "link up"});
   if (!m.is_reply) send_hello(l, /*is_reply=*/true, now_ms);
+  if (m.roster_version < roster_.version && roster_blob_.version == roster_.version) {
+    send(l.peer(), roster_blob_, now_ms);
+  }
   pump(now_ms);
 }
 
@@ -430,6 +440,70 @@ void SyncNode::on_tick(std::uint64_t now_ms) {
   pump(now_ms);
 }
 
+// ---------------------------------------------------------------- roster
+
+void SyncNode::set_roster_source(RosterMsg current, RosterOpener opener) {
+  roster_blob_ = std::move(current);
+  roster_opener_ = std::move(opener);
+}
+
+void SyncNode::adopt_roster(Roster roster) {
+  roster_ = std::move(roster);
+  const RosterNode* me = roster_.find(self_);
+  // Our own place in the tree does not move at runtime: a new parent needs a new config.
+  if (me) children_ = roster_.children_of(self_);
+  for (const auto& c : children_) {
+    if (!links_.count(c)) {
+      auto cp = store_->load_checkpoint(c);
+      links_[c] = std::make_unique<PeerLink>(c, limits_, cp.is_ok() ? *cp : PeerCheckpoint{});
+    }
+  }
+  cases_.clear();  // authorization depends on roles and revocations
+}
+
+Status SyncNode::install_roster(const RosterMsg& m, std::uint64_t now_ms) {
+  if (m.version <= roster_.version) {
+    return Status::error(Code::kInvalidArgument,
+                         "roster version " + std::to_string(m.version) + " is not newer than " +
+                             std::to_string(roster_.version) + " held here");
+  }
+  if (!roster_opener_) return Status::error(Code::kInternal, "no roster opener configured");
+  ASSIGN_OR_RETURN(Roster r, roster_opener_(m));
+  if (!r.find(self_)) {
+    return Status::error(Code::kInvalidArgument, "the new roster does not list this node " + self_);
+  }
+  adopt_roster(std::move(r));
+  roster_blob_ = m;
+  roster_update_ = m;
+  push_roster(now_ms);
+  return Status::ok();
+}
+
+std::optional<RosterMsg> SyncNode::take_roster_update() { return std::exchange(roster_update_, std::nullopt); }
+
+void SyncNode::push_roster(std::uint64_t now_ms) {
+  for (auto& [peer, l] : links_) {
+    if (l->state() != LinkState::kUp) continue;
+    auto it = peer_roster_version_.find(peer);
+    if (it != peer_roster_version_.end() && it->second >= roster_.version) continue;
+    send(peer, roster_blob_, now_ms);
+    peer_roster_version_[peer] = roster_.version;
+  }
+}
+
+void SyncNode::handle_roster(PeerLink& l, const RosterMsg& m, std::uint64_t now_ms) {
+  peer_roster_version_[l.peer()] = std::max(peer_roster_version_[l.peer()], m.version);
+  if (m.version <= roster_.version) return;  // old news
+  Status st = install_roster(m, now_ms);
+  if (!st.is_ok()) {
+    counters_.reject(l.peer(), "bad_roster");
+    alerts_.push_back({AlertKind::kBadInput, l.peer(), "refused roster: " + st.message()});
+  } else {
+    alerts_.push_back({AlertKind::kPeerUp, l.peer(),
+                       "installed roster version " + std::to_string(m.version)});
+  }
+}
+
 // ---------------------------------------------------------------- health
 
 void SyncNode::set_health_options(std::uint64_t interval_ms, std::string software_version) {
@@ -533,7 +607,7 @@ void SyncNode::send(const std::string& peer, const Message& m, std::uint64_t now
 
 void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
   HelloMsg h{self_, l.checkpoint().recv_applied_pos, clock_.last(), now_ms,
-             static_cast<std::uint8_t>(is_reply ? 1 : 0)};
+             static_cast<std::uint8_t>(is_reply ? 1 : 0), roster_.version};
   l.on_hello_sent(now_ms);
   send(l.peer(), h, now_ms);
 }

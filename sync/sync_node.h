@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -99,6 +100,17 @@ class SyncNode {
   // The case as this node holds it now (folded from every stored event).
   Result<CaseState> case_state(const std::string& case_id) { return cases_.current_state(case_id); }
 
+  // --- the roster (signed by the district root; verified and parsed by the edge) ---
+  // Turns a signed roster into a Roster, or refuses it (bad signature, malformed).
+  using RosterOpener = std::function<Result<Roster>(const RosterMsg&)>;
+  void set_roster_source(RosterMsg current, RosterOpener opener);
+  // Installs a newer roster (from the admin API or a peer) and pushes it to peers behind.
+  Status install_roster(const RosterMsg& signed_roster, std::uint64_t now_ms);
+  // The roster installed since the last call, for the edge to persist and to update its
+  // allow-list; nullopt when none.
+  std::optional<RosterMsg> take_roster_update();
+  std::uint64_t roster_version() const { return roster_.version; }
+
   // --- health reports (sync/health_report.h) ---
   void set_health_options(std::uint64_t interval_ms, std::string software_version);
   // What the core cannot know itself: stalls seen by the daemon, calendar warnings.
@@ -149,6 +161,9 @@ class SyncNode {
   void persist_acks();
   void maybe_report_health(std::uint64_t now_ms);
   void handle_health(PeerLink& link, const HealthMsg& m, std::uint64_t now_ms);
+  void handle_roster(PeerLink& link, const RosterMsg& m, std::uint64_t now_ms);
+  void adopt_roster(Roster roster);
+  void push_roster(std::uint64_t now_ms);
 
   std::string self_;
   Roster roster_;
@@ -161,6 +176,10 @@ class SyncNode {
   std::map<std::string, std::int64_t> clock_offsets_ms_;
   CaseCache cases_;
   HealthBook book_;
+  RosterMsg roster_blob_;
+  RosterOpener roster_opener_;
+  std::optional<RosterMsg> roster_update_;
+  std::map<std::string, std::uint64_t> peer_roster_version_;
   std::uint64_t health_interval_ms_ = 5000;
   std::uint64_t last_health_ms_ = 0;
   std::uint64_t started_ms_ = 0;

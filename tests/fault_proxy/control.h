@@ -21,14 +21,14 @@ enum class CommandKind {
   kStats,      // counters as one JSON line
   kSettings,   // current settings as one JSON line
   kHelp,
-  kQuit,       // reply "ok", then the proxy exits
+  kQuit,  // reply "ok", then the proxy exits
 };
 
 struct Command {
   CommandKind kind = CommandKind::kHelp;
-  std::string key;    // kSet
-  std::string value;  // kSet
-  bool on = false;    // kBlackhole, kPartition
+  std::string key;               // kSet
+  std::string value;             // kSet
+  bool on = false;               // kBlackhole, kPartition
   std::int64_t duration_ms = 0;  // kBlackhole, kPartition when on: 0 until switched off
 };
 
@@ -43,7 +43,7 @@ struct Counters {
   std::uint64_t bytes_dropped = 0;
   std::uint64_t connections_accepted = 0;  // and forwarded to the target
   std::uint64_t connections_refused = 0;   // reset at once: partition, or too many open
-  std::uint64_t connections_reset = 0;     // open connections reset by the proxy (any cause)
+  std::uint64_t connections_reset = 0;     // open ones reset: reset command, timer, partition
   std::uint64_t connect_failures = 0;      // the target refused; the client got a reset
 };
 

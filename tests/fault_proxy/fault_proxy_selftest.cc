@@ -2,8 +2,9 @@
 // unchanged, latency and the rate cap are observed, a black hole swallows and heals, resets and
 // partitions cut connections, buffers stay bounded, and non-loopback targets are refused.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
@@ -46,7 +47,7 @@ class TestServer {
     listener_ = listen_on(Endpoint{}).value();
     port_ = local_endpoint(listener_.get()).value().port;
     int fds[2];
-    REQUIRE(pipe(fds) == 0);
+    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
     stop_read_ = Fd(fds[0]);
     stop_write_ = Fd(fds[1]);
     thread_ = std::thread([this] { loop(); });
@@ -76,7 +77,8 @@ class TestServer {
       }
       if (poll(pfds.data(), pfds.size(), -1) < 0) continue;
       if (pfds[0].revents) return;
-      if (pfds[1].revents) clients.push_back({Fd(accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK))});
+      if (pfds[1].revents)
+        clients.push_back({Fd(accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK))});
       for (std::size_t i = 0; i + 2 < pfds.size(); ++i) serve(clients[i], pfds[i + 2].revents);
       std::erase_if(clients, [](const Client& c) { return !c.fd.valid(); });
     }
@@ -89,7 +91,8 @@ class TestServer {
       if (n == 0 || (n < 0 && errno != EAGAIN)) return c.fd.reset();
     }
     if (!c.pending.empty()) {
-      const ssize_t n = send(c.fd.get(), c.pending.data(), c.pending.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      const ssize_t n =
+          send(c.fd.get(), c.pending.data(), c.pending.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n > 0) c.pending.erase(0, static_cast<std::size_t>(n));
     }
   }
@@ -114,7 +117,7 @@ ReadResult read_for(int fd, std::size_t n, milliseconds timeout) {
     const auto left = std::chrono::ceil<milliseconds>(deadline - SteadyClock::now()).count();
     pollfd p{fd, POLLIN, 0};
     if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
-    const ssize_t got = recv(fd, buf, std::min(sizeof(buf), n - r.data.size()), MSG_DONTWAIT);
+    const ssize_t got = read(fd, buf, std::min(sizeof(buf), n - r.data.size()));  // pipes too
     if (got > 0) r.data.append(buf, static_cast<std::size_t>(got));
     if (got == 0) r.end = ReadResult::kEof;
     if (got < 0 && errno == ECONNRESET) r.end = ReadResult::kReset;
@@ -147,30 +150,63 @@ double round_trip(int fd, const std::string& msg, milliseconds timeout = 3000ms)
   return r.data == msg ? seconds_since(start) : -1;
 }
 
+// A child process that is stopped (SIGTERM, then SIGKILL) and reaped however the test ends.
+// A child process that is stopped (SIGTERM, then SIGKILL) and reaped however the test ends,
+// even when a REQUIRE throws out of a constructor.
+class Child {
+ public:
+  Child() = default;
+  ~Child() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    if (wait_exit(5000ms) == -1) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t* pid() { return &pid_; }
+  // The exit code, or -1 if it is still running after `timeout`.
+  int wait_exit(milliseconds timeout) {
+    const TimePoint deadline = SteadyClock::now() + timeout;
+    while (pid_ > 0) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      if (SteadyClock::now() >= deadline) return -1;
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
 // The proxy binary as a child process, driven over its control port like a test would.
 class ProxyProcess {
  public:
   explicit ProxyProcess(std::uint16_t target, std::vector<std::string> flags = {}) {
-    flags.insert(flags.begin(), {"--listen", "127.0.0.1:0", "--control", "127.0.0.1:0",
-                                 "--target", "127.0.0.1:" + std::to_string(target)});
-    exit_code_ = spawn(flags);
-    REQUIRE_MESSAGE(exit_code_ == -1, "the proxy exited with " << exit_code_);
+    flags.insert(flags.begin(), {"--listen", "127.0.0.1:0", "--control", "127.0.0.1:0", "--target",
+                                 "127.0.0.1:" + std::to_string(target)});
+    const int code = spawn(flags);
+    REQUIRE_MESSAGE(code == -1, "the proxy exited with " << code);
     port_ = port_after("listen=127.0.0.1:");
     control_ = connect_to(port_after("control=127.0.0.1:"));
   }
   // For flags that must be refused: the exit code (the proxy never gets ready).
-  static int exit_code_for(std::vector<std::string> flags) {
+  static int exit_code_for(const std::vector<std::string>& flags) {
     ProxyProcess p;
     return p.spawn(flags);
   }
-  ~ProxyProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      wait_exit(5000ms);
-    }
-  }
 
   std::uint16_t port() const { return port_; }
+  int wait_exit(milliseconds timeout) { return child_.wait_exit(timeout); }
+
   std::string command(const std::string& line) {
     send_all(control_.get(), line + "\n");
     std::string reply;
@@ -204,20 +240,6 @@ class ProxyProcess {
       std::this_thread::sleep_for(20ms);
     }
   }
-  // The exit code, or -1 if it is still running after `timeout`.
-  int wait_exit(milliseconds timeout) {
-    const TimePoint deadline = SteadyClock::now() + timeout;
-    while (pid_ > 0) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      if (SteadyClock::now() >= deadline) return -1;
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
 
  private:
   ProxyProcess() = default;
@@ -230,22 +252,23 @@ class ProxyProcess {
     for (const auto& f : flags) argv.push_back(const_cast<char*>(f.c_str()));
     argv.push_back(nullptr);
     int out[2];
-    REQUIRE(pipe(out) == 0);
+    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+    Fd stdout_read(out[0]);
+    Fd stdout_write(out[1]);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    REQUIRE(posix_spawn(&pid_, binary, &actions, nullptr, argv.data(), environ) == 0);
+    const int spawned = posix_spawn(child_.pid(), binary, &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    Fd stdout_read(out[0]);
+    REQUIRE_MESSAGE(spawned == 0, "cannot start " << binary);
+    stdout_write.reset();  // so a proxy that dies reads as EOF, not as silence
     while (!ready_line_.ends_with('\n')) {
       const ReadResult r = read_for(stdout_read.get(), 1, 5000ms);
       if (r.data.empty()) break;
       ready_line_ += r.data;
     }
     if (ready_line_.starts_with("casesync-fault-proxy ready")) return -1;
-    const int code = wait_exit(5000ms);
+    const int code = child_.wait_exit(5000ms);
     REQUIRE_MESSAGE(code != -1, "the proxy neither got ready nor exited");
     return code;
   }
@@ -255,8 +278,7 @@ class ProxyProcess {
     return static_cast<std::uint16_t>(std::stoul(ready_line_.substr(at + key.size())));
   }
 
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
+  Child child_;
   std::string ready_line_;
   std::uint16_t port_ = 0;
   Fd control_;
@@ -405,7 +427,8 @@ TEST_CASE("backpressure: a server that never reads fills the proxy only up to it
 }
 
 TEST_CASE("the target must be on loopback, and an absent target means a reset") {
-  CHECK(ProxyProcess::exit_code_for({"--listen", "127.0.0.1:0", "--target", "192.168.1.1:80"}) == 2);
+  CHECK(ProxyProcess::exit_code_for({"--listen", "127.0.0.1:0", "--target", "192.168.1.1:80"}) ==
+        2);
   CHECK(ProxyProcess::exit_code_for({"--listen", "0.0.0.0:0", "--target", "127.0.0.1:80"}) == 2);
   Fd unused = listen_on(Endpoint{}).value();
   const std::uint16_t closed_port = local_endpoint(unused.get()).value().port;

@@ -3,6 +3,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "tests/fault_proxy/control.h"
@@ -94,23 +95,35 @@ TEST_CASE("latency delays every byte by exactly the configured time") {
 }
 
 TEST_CASE("jitter varies the delay within bounds but never reorders bytes") {
+  // A 100-byte chunk every millisecond for 200 ms; each one's delay is 50 ± 40 ms.
   const auto run = [](std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     Pipe pipe(LinkSettings{.latency_ms = 50, .jitter_ms = 40}, kT0);
-    std::vector<TimePoint> dues;
+    std::vector<int> out_at_ms;  // when chunk i had fully come out
     std::string out;
-    TimePoint now = kT0;
-    for (int i = 0; i < 200; ++i, now += milliseconds(1)) {
-      pipe.push(pattern(100, static_cast<std::size_t>(i) * 100));
+    for (int t = 0; t < 400; ++t) {
+      const TimePoint now = kT0 + milliseconds(t);
+      if (t < 200) pipe.push(pattern(100, static_cast<std::size_t>(t) * 100));
       pipe.advance(now, rng);
-      const auto wake = pipe.next_wakeup(now);
-      REQUIRE(wake.has_value());
-      CHECK(*wake >= now + milliseconds(10));
-      dues.push_back(*wake);
+      for (auto b = pipe.deliverable(now); !b.empty(); b = pipe.deliverable(now)) {
+        out.append(b);
+        pipe.consume(b.size());
+      }
+      while (out_at_ms.size() < out.size() / 100) out_at_ms.push_back(t);
     }
-    drain(pipe, rng, now, out, 20'000);
     CHECK(out == pattern(20'000));
-    return dues;
+    REQUIRE(out_at_ms.size() == 200);
+    std::vector<int> delays;
+    for (int i = 0; i < 200; ++i) {
+      const int delay = out_at_ms[static_cast<std::size_t>(i)] - i;
+      CHECK(delay >= 10);
+      CHECK(delay <= 90);  // waiting behind an earlier chunk never exceeds its own bound
+      delays.push_back(delay);
+    }
+    std::sort(delays.begin(), delays.end());
+    // Order holds chunks back behind slower ones, which narrows the spread, but it is there.
+    CHECK(delays.back() - delays.front() >= 10);
+    return out_at_ms;
   };
   const auto a = run(7);
   CHECK(a == run(7));  // the seed replays the same delays
@@ -128,8 +141,8 @@ TEST_CASE("a pipe is bounded and clear() reports what it dropped") {
 }
 
 TEST_CASE("flags: endpoints, per-direction settings, reset range, seed") {
-  const Settings s = parsed({"--latency-ms", "150", "--jitter-ms", "20", "--down-rate-bps",
-                             "64000", "--reset-every", "20-40", "--seed", "42", "--control", "0"});
+  const Settings s = parsed({"--latency-ms", "150", "--jitter-ms", "20", "--down-rate-bps", "64000",
+                             "--reset-every", "20-40", "--seed", "42", "--control", "0"});
   CHECK(s.up.latency_ms == 150);
   CHECK(s.down.jitter_ms == 20);
   CHECK(s.up.rate_bps == 0);
@@ -147,14 +160,14 @@ TEST_CASE("only loopback addresses, and errors name the flag and the range") {
         std::string::npos);
   CHECK(args_error({"--listen", "0.0.0.0:1", "--target", "9"}).find("--listen") !=
         std::string::npos);
-  CHECK(args_error({"--listen", "0", "--target", "localhost:9"}).find("IPv4") !=
-        std::string::npos);
+  CHECK(args_error({"--listen", "0", "--target", "localhost:9"}).find("IPv4") != std::string::npos);
   CHECK(args_error({"--listen", "0", "--target", "127.0.0.1:0"}).find("needs a port") !=
         std::string::npos);
   CHECK(args_error({"--listen", "0", "--target", "9", "--latency-ms", "700000"}) ==
         "--latency-ms: 700000 is out of range (0..600000)");
-  CHECK(args_error({"--listen", "0", "--target", "9", "--reset-every", "40-20"}).find(
-            "backwards") != std::string::npos);
+  CHECK(
+      args_error({"--listen", "0", "--target", "9", "--reset-every", "40-20"}).find("backwards") !=
+      std::string::npos);
   CHECK(args_error({"--listen", "0"}).find("required") != std::string::npos);
   CHECK(parse_loopback_endpoint("127.1.2.3:80").is_ok());
 }

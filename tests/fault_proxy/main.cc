@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
   // The one line on stdout: wrappers wait for it and read the ports (port 0 is resolved here).
   const auto& control = (*proxy)->control_endpoint();
   std::printf("casesync-fault-proxy ready listen=%s target=%s control=%s\n",
-              (*proxy)->listen_endpoint().to_string().c_str(),
-              settings->target.to_string().c_str(),
+              (*proxy)->listen_endpoint().to_string().c_str(), settings->target.to_string().c_str(),
               control ? control->to_string().c_str() : "none");
   std::fflush(stdout);
   const casesync::Status st = (*proxy)->run();

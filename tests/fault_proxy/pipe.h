@@ -83,7 +83,7 @@ class Pipe {
   std::deque<std::string> queued_;  // waiting for the bucket
   std::size_t queued_offset_ = 0;   // bytes of queued_.front() already released
   std::size_t queued_bytes_ = 0;
-  std::deque<Chunk> in_flight_;     // through the bucket, waiting out their delay
+  std::deque<Chunk> in_flight_;       // through the bucket, waiting out their delay
   std::size_t in_flight_offset_ = 0;  // bytes of in_flight_.front() already written
   std::size_t in_flight_bytes_ = 0;
   TimePoint last_due_{};

@@ -28,6 +28,12 @@ std::string seconds_text(std::chrono::nanoseconds d) {
   return buf;
 }
 
+std::optional<TimePoint> earliest(std::optional<TimePoint> a, std::optional<TimePoint> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
 Result<Fd> open_signalfd() {
   sigset_t mask;
   sigemptyset(&mask);
@@ -76,8 +82,8 @@ Status Proxy::add(int fd, Tag tag, std::uint64_t id, std::uint32_t events) {
 Status Proxy::run() {
   std::array<epoll_event, kEventsPerWaitMax> events{};
   while (!quit_) {
-    const int n = epoll_wait(epoll_.get(), events.data(), kEventsPerWaitMax,
-                             timeout_ms(SteadyClock::now()));
+    const int n =
+        epoll_wait(epoll_.get(), events.data(), kEventsPerWaitMax, timeout_ms(SteadyClock::now()));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return errno_status("epoll_wait");
     const TimePoint now = SteadyClock::now();
@@ -116,7 +122,8 @@ void Proxy::accept_clients(TimePoint now) {
   while (true) {
     Fd client(accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!client.valid()) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) log(errno_status("accept").message());
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        log(errno_status("accept").message());
       if (errno == EINTR) continue;
       return;
     }
@@ -176,7 +183,7 @@ void Proxy::on_connection_event(std::uint64_t id, Tag side, std::uint32_t events
 
 void Proxy::pump(std::uint64_t id, TimePoint now) {
   Connection& c = *connections_.at(id);
-  c.read_budget_hit = false;
+  c.read_again = false;
   const Progress up = pump_direction(c, c.client, c.server, c.up, /*src_ready=*/true,
                                      /*dst_ready=*/c.connected, counters_.bytes_up, now);
   const Progress down =
@@ -189,16 +196,16 @@ void Proxy::pump(std::uint64_t id, TimePoint now) {
   } else if (up == Progress::kDone && down == Progress::kDone) {
     close_connection(id, /*reset=*/false);
   } else {
-    const auto a = c.up.next_wakeup(now);
-    const auto b = c.down.next_wakeup(now);
-    c.wake = c.read_budget_hit ? std::optional(now) : a && b ? std::min(*a, *b) : a ? a : b;
+    c.wake = c.read_again ? std::optional(now)
+                          : earliest(c.up.next_wakeup(now), c.down.next_wakeup(now));
   }
 }
 
 Proxy::Progress Proxy::pump_direction(Connection& c, Side& src, Side& dst, Pipe& pipe,
                                       bool src_ready, bool dst_ready, std::uint64_t& delivered,
                                       TimePoint now) {
-  if (src_ready && !read_side(c, src, pipe)) return Progress::kFailed;
+  const ReadEnd read = src_ready ? read_side(src, pipe) : ReadEnd::kDrained;
+  if (read == ReadEnd::kFailed) return Progress::kFailed;
   pipe.advance(now, jitter_rng_);
   if (!dst_ready) return Progress::kOpen;
   for (auto bytes = pipe.deliverable(now); !bytes.empty(); bytes = pipe.deliverable(now)) {
@@ -209,6 +216,7 @@ Proxy::Progress Proxy::pump_direction(Connection& c, Side& src, Side& dst, Pipe&
     pipe.consume(static_cast<std::size_t>(n));
     delivered += static_cast<std::uint64_t>(n);
   }
+  if (read == ReadEnd::kStopped && (blackhole_.on || pipe.room_bytes() > 0)) c.read_again = true;
   // A FIN is data too: it follows the last byte, and it does not cross a black hole.
   if (src.read_eof && pipe.empty() && !dst.write_shut && !blackhole_.on) {
     if (shutdown(dst.fd.get(), SHUT_WR) != 0) return Progress::kFailed;
@@ -217,20 +225,19 @@ Proxy::Progress Proxy::pump_direction(Connection& c, Side& src, Side& dst, Pipe&
   return src.read_eof && dst.write_shut ? Progress::kDone : Progress::kOpen;
 }
 
-// Reads what fits into the pipe (or, in a black hole, reads and drops). False on a socket error.
-bool Proxy::read_side(Connection& c, Side& src, Pipe& pipe) {
+// Reads what fits into the pipe (or, in a black hole, reads and drops).
+Proxy::ReadEnd Proxy::read_side(Side& src, Pipe& pipe) {
   std::size_t read_bytes = 0;
-  while (!src.read_eof && (blackhole_.on || pipe.room_bytes() > 0)) {
-    if (read_bytes >= kReadBytesPerPumpMax) {
-      c.read_budget_hit = true;
-      return true;
-    }
-    const std::size_t want = blackhole_.on ? kReadChunkBytes
-                                           : std::min(kReadChunkBytes, pipe.room_bytes());
+  while (!src.read_eof) {
+    if (read_bytes >= kReadBytesPerPumpMax) return ReadEnd::kStopped;
+    const std::size_t want =
+        blackhole_.on ? kReadChunkBytes : std::min(kReadChunkBytes, pipe.room_bytes());
+    if (want == 0) return ReadEnd::kStopped;  // full: backpressure on the sender
     const ssize_t n = recv(src.fd.get(), read_buffer_.data(), want, 0);
     if (n == 0) src.read_eof = true;
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+    if (n < 0)
+      return errno == EAGAIN || errno == EWOULDBLOCK ? ReadEnd::kDrained : ReadEnd::kFailed;
     const auto got = static_cast<std::size_t>(n);
     read_bytes += got;
     if (blackhole_.on) {
@@ -239,7 +246,7 @@ bool Proxy::read_side(Connection& c, Side& src, Pipe& pipe) {
       pipe.push(std::string(read_buffer_.data(), got));  // exact size: the cap counts bytes
     }
   }
-  return true;
+  return ReadEnd::kDrained;
 }
 
 void Proxy::close_connection(std::uint64_t id, bool reset) {
@@ -266,7 +273,8 @@ std::size_t Proxy::reset_all(const std::string& why) {
 
 void Proxy::on_timers(TimePoint now) {
   bool wake_all = false;
-  for (auto [sw, name] : {std::pair{&blackhole_, "blackhole"}, std::pair{&partition_, "partition"}}) {
+  for (auto [sw, name] :
+       {std::pair{&blackhole_, "blackhole"}, std::pair{&partition_, "partition"}}) {
     if (sw->on && sw->until && now >= *sw->until) {
       *sw = Switch{};
       log(std::string(name) + " off (its time is up)");
@@ -286,12 +294,9 @@ void Proxy::on_timers(TimePoint now) {
 
 int Proxy::timeout_ms(TimePoint now) const {
   std::optional<TimePoint> next = next_reset_at_;
-  const auto consider = [&](const std::optional<TimePoint>& t) {
-    if (t && (!next || *t < *next)) next = t;
-  };
-  consider(blackhole_.on ? blackhole_.until : std::nullopt);
-  consider(partition_.on ? partition_.until : std::nullopt);
-  for (const auto& [id, c] : connections_) consider(c->wake);
+  if (blackhole_.on) next = earliest(next, blackhole_.until);
+  if (partition_.on) next = earliest(next, partition_.until);
+  for (const auto& [id, c] : connections_) next = earliest(next, c->wake);
   if (!next) return -1;
   if (*next <= now) return 0;
   // Rounded up: waking a little late keeps every delay at least as long as configured.
@@ -335,21 +340,20 @@ void Proxy::on_control_client(std::uint64_t id) {
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
   bool drop = n <= 0;
   if (n > 0) cc.line.append(buf, static_cast<std::size_t>(n));
-  for (auto end = cc.line.find('\n'); !drop && end != std::string::npos;
-       end = cc.line.find('\n')) {
+  for (auto end = cc.line.find('\n'); !drop && end != std::string::npos; end = cc.line.find('\n')) {
     const std::string line = cc.line.substr(0, end);
     cc.line.erase(0, end + 1);
     auto cmd = parse_command(line);
-    std::string reply = cmd.is_ok() ? execute(*cmd, SteadyClock::now())
-                                    : "error: " + cmd.status().message();
+    std::string reply =
+        cmd.is_ok() ? execute(*cmd, SteadyClock::now()) : "error: " + cmd.status().message();
     reply += '\n';
     // Replies are short and the client waits for each one; one that does not fit is not reading.
     drop = send(cc.fd.get(), reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT) !=
            static_cast<ssize_t>(reply.size());
   }
   if (!drop && cc.line.size() > kControlLineBytesMax) {
-    const std::string reply = "error: line longer than " + std::to_string(kControlLineBytesMax) +
-                              " bytes\n";
+    const std::string reply =
+        "error: line longer than " + std::to_string(kControlLineBytesMax) + " bytes\n";
     (void)send(cc.fd.get(), reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     drop = true;
   }
@@ -376,7 +380,8 @@ std::string Proxy::execute(const Command& cmd, TimePoint now) {
     }
     case CommandKind::kBlackhole: {
       if (cmd.on && !blackhole_.on) {
-        for (auto& [id, c] : connections_) counters_.bytes_dropped += c->up.clear() + c->down.clear();
+        for (auto& [id, c] : connections_)
+          counters_.bytes_dropped += c->up.clear() + c->down.clear();
       }
       set_switch(blackhole_, "blackhole", cmd, now);
       for (auto& [id, c] : connections_) c->wake = now;  // FINs held back may go now
@@ -409,7 +414,8 @@ StatsView Proxy::stats() const {
               .connections_open = connections_.size(),
               .blackhole = blackhole_.on,
               .partition = partition_.on};
-  for (const auto& [id, c] : connections_) v.bytes_buffered += c->up.size_bytes() + c->down.size_bytes();
+  for (const auto& [id, c] : connections_)
+    v.bytes_buffered += c->up.size_bytes() + c->down.size_bytes();
   return v;
 }
 

@@ -47,8 +47,18 @@ class Proxy {
   Status run();
 
  private:
-  enum class Tag : std::uint64_t { kListener, kControlListener, kControlClient, kSignal, kClient, kServer };
+  enum class Tag : std::uint64_t {
+    kListener,
+    kControlListener,
+    kControlClient,
+    kSignal,
+    kClient,
+    kServer
+  };
   enum class Progress { kOpen, kDone, kFailed };
+  // Why reading a side stopped. Sockets are edge-triggered: after kStopped no event will come for
+  // the bytes still waiting in the kernel, so the proxy must come back by itself.
+  enum class ReadEnd { kDrained, kStopped, kFailed };
   struct Side {
     Fd fd;
     bool read_eof = false;    // the peer sent FIN
@@ -58,10 +68,10 @@ class Proxy {
     Connection(const Settings& s, TimePoint now) : up(s.up, now), down(s.down, now) {}
     Side client;
     Side server;
-    bool connected = false;  // to the target
-    bool read_budget_hit = false;  // stopped reading before EAGAIN: pump again without an event
-    Pipe up;    // client -> server
-    Pipe down;  // server -> client
+    bool connected = false;   // to the target
+    bool read_again = false;  // stopped reading before EAGAIN: pump again without an event
+    Pipe up;                  // client -> server
+    Pipe down;                // server -> client
     std::optional<TimePoint> wake;
   };
   struct ControlClient {
@@ -83,7 +93,7 @@ class Proxy {
   void pump(std::uint64_t id, TimePoint now);
   Progress pump_direction(Connection& c, Side& src, Side& dst, Pipe& pipe, bool src_ready,
                           bool dst_ready, std::uint64_t& delivered, TimePoint now);
-  bool read_side(Connection& c, Side& src, Pipe& pipe);
+  ReadEnd read_side(Side& src, Pipe& pipe);
   void close_connection(std::uint64_t id, bool reset);
   std::size_t reset_all(const std::string& why);
   void on_timers(TimePoint now);

@@ -57,13 +57,15 @@ Status apply_link_field(LinkSettings& link, std::string_view field, std::string_
     }
     link.rate_bps = rate;
   } else {
-    return invalid(key, "unknown setting (try latency_ms, jitter_ms, rate_bps, their up_ and "
-                        "down_ forms, or reset_every)");
+    return invalid(key,
+                   "unknown setting (try latency_ms, jitter_ms, rate_bps, their up_ and "
+                   "down_ forms, or reset_every)");
   }
   return Status::ok();
 }
 
-// `label` names the setting in errors: the key on the control channel, the flag on the command line.
+// `label` names the setting in errors: the key on the control channel, the flag on the command
+// line.
 Status apply_named(Settings& s, std::string_view key, std::string_view value,
                    std::string_view label) {
   if (key == "reset_every") return apply_reset_every(s, value, label);
@@ -88,7 +90,7 @@ Result<std::int64_t> parse_period_ms(std::string_view label, std::string_view te
   const double ms = std::round(seconds * 1000.0);
   if (!(ms >= static_cast<double>(kPeriodMsMin) && ms <= static_cast<double>(kPeriodMsMax))) {
     return invalid(label, std::string(text) + " s is out of range (0.01.." +
-                            std::to_string(kPeriodMsMax / 1000) + " s)");
+                              std::to_string(kPeriodMsMax / 1000) + " s)");
   }
   return static_cast<std::int64_t>(ms);
 }

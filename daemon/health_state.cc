@@ -1,0 +1,195 @@
+#include "daemon/health_state.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "common/duration.h"
+
+namespace casesync {
+
+namespace {
+
+constexpr std::string_view kSecurityRejects[] = {
+    "bad_signature",    "unauthorized",      "equivocation",       "chain_break",
+    "origin_mismatch",  "identity_mismatch", "bad_health_report",
+    // A child speaking for nodes outside its subtree, a roster not signed by the root.
+    "health_outside_subtree", "bad_roster"};
+
+// Whole seconds are precise enough for people and keep reasons short ("1m30s", not "1m30s412ms").
+std::string seconds_text(std::uint64_t ms) { return format_duration_ms(ms / 1000 * 1000); }
+
+std::string offset_text(std::int64_t ms) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.1fs %s", static_cast<double>(std::llabs(ms)) / 1000.0,
+                ms >= 0 ? "ahead of" : "behind");
+  return buf;
+}
+
+std::string parent_name(const HealthReport* r) {
+  const LinkHealth* p = r ? r->parent_link() : nullptr;
+  return p ? "its parent " + p->peer : "its parent";
+}
+
+std::optional<Condition> offline(const NodeObservation& o, const HealthConfig& t,
+                                 std::uint64_t now_ms) {
+  if (o.is_self) return std::nullopt;
+  if (!o.report) return Condition{NodeState::kOffline, "never reported", 0};
+  const std::uint64_t ago = now_ms - std::min(now_ms, o.received_ms);
+  if (ago <= t.offline_after_ms) return std::nullopt;
+  return Condition{NodeState::kOffline,
+                   "no health report for " + seconds_text(ago) + " (offline after " +
+                       seconds_text(t.offline_after_ms) + ")",
+                   o.received_ms + t.offline_after_ms};
+}
+
+std::optional<std::int64_t> clock_offset(const NodeObservation& o) {
+  if (o.measured_offset_ms) return o.measured_offset_ms;
+  const LinkHealth* p = o.report ? o.report->parent_link() : nullptr;
+  if (!p || p->last_heard_ago_ms == UINT64_MAX) return std::nullopt;  // never heard its parent
+  return -p->clock_offset_ms;  // the link records the parent's clock minus the node's
+}
+
+std::optional<Condition> skewed(const NodeObservation& o, std::optional<std::int64_t> offset,
+                                const HealthConfig& t) {
+  if (!offset || static_cast<std::uint64_t>(std::llabs(*offset)) <= t.clock_skew_ms) {
+    return std::nullopt;
+  }
+  return Condition{NodeState::kClockSkewed,
+                   "clock " + offset_text(*offset) + " " + parent_name(o.report) +
+                       " (clock_skew " + seconds_text(t.clock_skew_ms) + ")",
+                   0};
+}
+
+// Upward backlog and the age now of its oldest event, from the report (the node's own clock).
+void measure_backlog(const NodeObservation& o, std::uint64_t now_ms, NodeHealth* h) {
+  const LinkHealth* p = o.report ? o.report->parent_link() : nullptr;
+  if (!p) return;
+  h->backlog_events = p->backlog;
+  if (p->backlog == 0 || p->backlog_oldest_ms == 0) return;
+  const std::uint64_t at_report =
+      o.report->generated_ms - std::min(o.report->generated_ms, p->backlog_oldest_ms);
+  h->backlog_oldest_age_ms = at_report + (now_ms - std::min(now_ms, o.received_ms));
+}
+
+std::optional<Condition> lagging(const NodeObservation& o, const NodeHealth& h,
+                                 const HealthConfig& t) {
+  if (!o.report) return std::nullopt;
+  std::vector<std::string> why;
+  const LinkHealth* p = o.report->parent_link();
+  if (p && h.backlog_events > t.lag_events) {
+    why.push_back(std::to_string(h.backlog_events) + " events not acknowledged by " + p->peer +
+                  " (lag_events " + std::to_string(t.lag_events) + ")");
+  }
+  if (p && h.backlog_oldest_age_ms > t.lag_age_ms) {
+    why.push_back("oldest unacknowledged event " + seconds_text(h.backlog_oldest_age_ms) +
+                  " old (lag_age " + seconds_text(t.lag_age_ms) + ")");
+  }
+  // Only live children: a backlog toward a child that is down is that child's offline state.
+  for (const auto& l : o.report->links) {
+    if (!l.is_parent && l.up && l.backlog > t.lag_events) {
+      why.push_back(std::to_string(l.backlog) + " events waiting for its child " + l.peer +
+                    " (lag_events " + std::to_string(t.lag_events) + ")");
+    }
+  }
+  if (why.empty()) return std::nullopt;
+  std::string reason;
+  for (const auto& w : why) reason += (reason.empty() ? "" : "; ") + w;
+  return Condition{NodeState::kLagging, reason, 0};
+}
+
+void add_findings(const std::map<std::string, std::uint64_t>& rejects, bool here,
+                  std::vector<SecurityFinding>* out) {
+  for (const auto& [reason, count] : rejects) {
+    if (count > 0 && is_security_reject(reason)) out->push_back({reason, count, here});
+  }
+}
+
+std::string findings_text(const std::vector<SecurityFinding>& fs, bool here) {
+  std::string list;
+  for (const auto& f : fs) {
+    if (f.counted_here != here) continue;
+    list += (list.empty() ? "" : ", ") + f.reject_reason + " (" + std::to_string(f.count) + ")";
+  }
+  if (list.empty()) return list;
+  return (here ? "refused here from it: " : "it refused: ") + list;
+}
+
+std::optional<Condition> security(const NodeObservation& o, NodeHealth* h) {
+  if (o.report) {
+    add_findings(o.report->rejects, false, &h->security);
+    auto eq = o.report->counters.find("equivocations");
+    auto counted = o.report->rejects.find("equivocation");
+    // Every equivocation is also a reject; the counter matters for reports that lack the reject.
+    if (eq != o.report->counters.end() && eq->second > 0 &&
+        (counted == o.report->rejects.end() || counted->second == 0)) {
+      h->security.push_back({"equivocation", eq->second, false});
+    }
+  }
+  if (o.rejects_here) add_findings(*o.rejects_here, true, &h->security);
+  if (h->security.empty()) return std::nullopt;
+  std::string own = findings_text(h->security, false), here = findings_text(h->security, true);
+  return Condition{NodeState::kSecurityAlert,
+                   own + (own.empty() || here.empty() ? "" : "; ") + here, 0};
+}
+
+}  // namespace
+
+const char* node_state_name(NodeState state) {
+  switch (state) {
+    case NodeState::kInStep: return "in_step";
+    case NodeState::kLagging: return "lagging";
+    case NodeState::kClockSkewed: return "clock_skewed";
+    case NodeState::kOffline: return "offline";
+    case NodeState::kDiskTrouble: return "disk_trouble";
+    case NodeState::kSecurityAlert: return "security_alert";
+  }
+  return "unknown";
+}
+
+int precedence(NodeState state) { return static_cast<int>(state); }
+
+bool is_security_reject(std::string_view reason) {
+  return std::find(std::begin(kSecurityRejects), std::end(kSecurityRejects), reason) !=
+         std::end(kSecurityRejects);
+}
+
+NodeHealth derive_health(const NodeObservation& o, const HealthConfig& t, std::uint64_t now_ms) {
+  NodeHealth h;
+  if (o.report) h.last_seen_ago_ms = now_ms - std::min(now_ms, o.received_ms);
+  h.clock_offset_ms = clock_offset(o);
+  measure_backlog(o, now_ms, &h);
+  if (auto c = security(o, &h)) h.conditions.push_back(std::move(*c));
+  if (o.report && o.report->disk_trouble) {
+    h.conditions.push_back({NodeState::kDiskTrouble,
+                            "its last commit failed (disk full or I/O error); see its log", 0});
+  }
+  if (auto c = offline(o, t, now_ms)) h.conditions.push_back(std::move(*c));
+  if (auto c = skewed(o, h.clock_offset_ms, t)) h.conditions.push_back(std::move(*c));
+  if (auto c = lagging(o, h, t)) h.conditions.push_back(std::move(*c));
+  std::stable_sort(h.conditions.begin(), h.conditions.end(),
+                   [](const Condition& a, const Condition& b) {
+                     return precedence(a.state) > precedence(b.state);
+                   });
+  if (!h.conditions.empty()) {
+    h.state = h.conditions.front().state;
+    h.reason = h.conditions.front().reason;
+  }
+  return h;
+}
+
+std::uint64_t StateHistory::note(const std::string& node, NodeState state,
+                                 std::uint64_t since_hint_ms, std::uint64_t now_ms) {
+  auto it = seen_.find(node);
+  if (it != seen_.end() && it->second.state == state) return it->second.since_ms;
+  std::uint64_t since = since_hint_ms != 0 && since_hint_ms <= now_ms ? since_hint_ms : now_ms;
+  // A new state cannot have begun before the one we saw last.
+  if (it != seen_.end()) since = std::max(since, it->second.since_ms);
+  seen_[node] = {state, since};
+  return since;
+}
+
+void StateHistory::retain(const std::set<std::string>& nodes) {
+  std::erase_if(seen_, [&](const auto& kv) { return !nodes.count(kv.first); });
+}
+
+}  // namespace casesync
