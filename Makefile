@@ -4,9 +4,11 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
+BENCH_OUT ?= bench-out/bench.json
+BENCH_ARGS ?=
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all build demo test clean bootstrap bootstrap-test unit
+.PHONY: all build demo test clean bootstrap bootstrap-test unit bench
 
 all: build
 
@@ -32,6 +34,11 @@ test: bootstrap-test build
 # Unit tests only (fast, no processes).
 unit: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -LE integration -j$(JOBS)
+
+# Benchmarks (not tests): the machine's limits, then real daemons on loopback (ports 21000..).
+# Prints a table and writes JSON to $(BENCH_OUT); BENCH_ARGS=--quick for a short smoke run.
+bench: build
+	@python3 bench/run_bench.py --bin $(BUILD_DIR) --out $(BENCH_OUT) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) demo-run

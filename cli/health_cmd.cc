@@ -38,9 +38,13 @@ std::string seen_text(const json& ago) {
   const double s = ago.get<double>();
   char buf[32];
   if (s < 1) return "now";
-  if (s < 90) std::snprintf(buf, sizeof(buf), "%.0fs ago", s);
-  else if (s < 5400) std::snprintf(buf, sizeof(buf), "%.0fm ago", s / 60);
-  else std::snprintf(buf, sizeof(buf), "%.0fh ago", s / 3600);
+  if (s < 90) {
+    std::snprintf(buf, sizeof(buf), "%.0fs ago", s);
+  } else if (s < 5400) {
+    std::snprintf(buf, sizeof(buf), "%.0fm ago", s / 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0fh ago", s / 3600);
+  }
   return buf;
 }
 
@@ -65,8 +69,7 @@ void print_tree(const json& h) {
   for (const auto& n : h.value("nodes", json::array())) {
     const int depth = n.value("depth", 0);
     const json& backlog = field(n, "backlog");
-    t.add({std::string(static_cast<std::size_t>(2 * std::max(depth, 0)), ' ') +
-               n.value("id", "?"),
+    t.add({std::string(static_cast<std::size_t>(2 * std::max(depth, 0)), ' ') + n.value("id", "?"),
            n.value("state", "?"), seen_text(field(n, "last_seen_ago_s")),
            backlog.is_number() ? std::to_string(backlog.get<std::uint64_t>()) : "-",
            lag_text(field(n, "backlog_oldest_age_s")), offset_text(field(n, "clock_offset_ms")),

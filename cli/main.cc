@@ -12,6 +12,7 @@
 
 #include "cli/api_client.h"
 #include "cli/health_cmd.h"
+#include "cli/trust_cmds.h"
 #include "cli/table.h"
 #include "cli/testbed.h"
 #include "config/node_config.h"
@@ -31,6 +32,13 @@ Node selection: --config FILE reads the API address from that node's config
 
 Commands:
   keygen --secret FILE [--public FILE]   make an Ed25519 identity (secret file 0600)
+  root init [--out DIR]                  the district root key (root.key 0600, root.pub)
+  roster sign ROSTER --root-key KEY      sign a roster file (writes ROSTER.sig)
+  roster push ROSTER                     install a signed roster on the node (it propagates)
+  enroll request --parent NODE [--out FILE]      (with --config of the new node) a request file
+  enroll approve FILE --roster ROSTER --root-key KEY   add the node, sign, install (--config of
+                                         the district installs it at once)
+  revoke NODE --roster ROSTER --root-key KEY     refuse the node everywhere from now on
   config check FILE                      validate a node config (and its roster)
   matters [--json]                       the matters catalogue (code, name, limit in working days)
   case create --matter CODE --applicant NAME [--id-number N] [--material NAME ...]
@@ -554,6 +562,19 @@ int main(int argc, char** argv) {
   if (cmd == "conflicts") return cmd_conflicts(cli);
   if (cmd == "import") return cmd_import(cli);
   if (cmd == "stalled") return cmd_stalled(cli);
+  if (cmd == "root" || cmd == "roster" || cmd == "enroll" || cmd == "revoke") {
+    std::string api = cli.api;
+    // Approve, revoke and push hand the roster to a node when one is named.
+    if (api.empty() && !cli.config.empty() && cmd != "enroll") {
+      if (auto c = ApiClient::from_options("", cli.config); c.is_ok()) api = c->base_url();
+    }
+    if (cmd == "enroll" && !cli.args.empty() && cli.args[0] == "approve" && !cli.config.empty()) {
+      if (auto c = ApiClient::from_options("", cli.config); c.is_ok()) api = c->base_url();
+    }
+    std::vector<std::string> args{cmd};
+    args.insert(args.end(), cli.args.begin(), cli.args.end());
+    return trust_main(args, api, cli.config);
+  }
   if (cmd == "health") {
     auto client = ApiClient::from_options(cli.api, cli.config);
     if (!client.is_ok()) return fail(client.status());

@@ -69,6 +69,7 @@ Status ApiServer::start(const std::string& address) {
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   int port = std::stoi(address.substr(colon + 1));
   routes();
+  server_->set_tcp_nodelay(true);  // otherwise a reused connection waits ~40 ms per request
   if (!server_->bind_to_port(host, port)) {
     return Status::error(Code::kUnavailable, "api.listen " + address +
                                                  ": cannot bind (is another node or program "
@@ -88,6 +89,15 @@ void ApiServer::routes() {
   });
   server_->Get("/api/status", on_loop(rt, [&rt](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, status_json(rt));
+  }));
+  server_->Post("/api/roster", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
+    auto body = parse_body(req);
+    if (!body.is_ok()) return reply_error(res, body.status());
+    auto sig = from_hex(body->value("signature", ""));
+    if (!sig) return reply_error(res, Status::error(Code::kInvalidArgument, "signature must be hex"));
+    RosterMsg m{body->value("version", 0ull), body->value("text", ""), *sig};
+    if (Status st = rt.install_roster(m); !st.is_ok()) return reply_error(res, st);
+    reply(res, 200, {{"roster_version", rt.core().roster_version()}});
   }));
   server_->Post("/api/events/batch",
                 on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -36,8 +37,8 @@ constexpr std::size_t kFeedPageEvents = 5000;         // changes feed read per s
 constexpr std::size_t kFeedPagesPerRefresh = 20;      // so one refresh holds the loop briefly
 constexpr std::uint64_t kFeedTailEvents = 50000;      // where a fresh daemon starts reading
 static_assert(kRecentCasesMax <= kFeedTailEvents, "the tail must be able to fill the set");
-constexpr std::size_t kStallsMax = 200;              // stalled hops listed, most overdue first
-constexpr int kTreeDepthMax = 16;                    // the roster is 3 levels; a guard, not a limit
+constexpr std::size_t kStallsMax = 200;  // stalled hops listed, most overdue first
+constexpr int kTreeDepthMax = 16;        // the roster is 3 levels; a guard, not a limit
 // Attributions always exported, so an alert on one of them sees 0 rather than no series.
 constexpr const char* kAttributions[] = {"silent", "not_accepted", "unreachable"};
 
@@ -118,8 +119,12 @@ class HealthView {
   std::string metrics_text(std::uint64_t now_ms);
 
  private:
-  NodeRow observe(const RosterNode* node, int depth, std::uint64_t now_ms,
-                  const std::vector<LinkStatus>& links);
+  // What every row needs from this node, read once per request.
+  struct Local {
+    std::vector<LinkStatus> links;
+    std::map<std::string, std::size_t> overdue_by_receiver;
+  };
+  NodeRow observe(const RosterNode* node, int depth, std::uint64_t now_ms, const Local& local);
   const json& recent_conflicts(std::uint64_t now_ms);
 
   NodeRuntime* rt_;
@@ -130,7 +135,7 @@ class HealthView {
 };
 
 NodeRow HealthView::observe(const RosterNode* node, int depth, std::uint64_t now_ms,
-                            const std::vector<LinkStatus>& links) {
+                            const Local& local) {
   SyncNode& core = rt_->core();
   NodeRow row;
   row.node = node;
@@ -148,7 +153,7 @@ NodeRow HealthView::observe(const RosterNode* node, int depth, std::uint64_t now
   o.report = row.report ? &*row.report : nullptr;
   o.received_ms = row.received_ms;
   if (node->parent == core.self()) {
-    for (const auto& l : links) {
+    for (const auto& l : local.links) {
       // Our link records the child's clock minus ours: exactly the child's offset to its parent.
       if (l.peer == node->id && l.last_heard_ms != 0) o.measured_offset_ms = l.clock_offset_ms;
     }
@@ -159,9 +164,8 @@ NodeRow HealthView::observe(const RosterNode* node, int depth, std::uint64_t now
   const std::uint64_t hint =
       row.health.conditions.empty() ? 0 : row.health.conditions.front().since_hint_ms;
   row.since_ms = history_.note(node->id, row.health.state, hint, now_ms);
-  for (const auto& s : rt_->stalls().stalls()) {
-    if (s.level == "overdue" && s.receiver == node->id) row.stalled_hops++;
-  }
+  auto overdue = local.overdue_by_receiver.find(node->id);
+  if (overdue != local.overdue_by_receiver.end()) row.stalled_hops = overdue->second;
   return row;
 }
 
@@ -169,11 +173,14 @@ std::vector<NodeRow> HealthView::rows(std::uint64_t now_ms) {
   SyncNode& core = rt_->core();
   std::vector<std::pair<const RosterNode*, int>> tree;
   walk(core.roster(), core.self(), 0, &tree);
-  const std::vector<LinkStatus> links = core.links();
+  Local local{core.links(), {}};
+  for (const auto& s : rt_->stalls().stalls()) {
+    if (s.level == "overdue") local.overdue_by_receiver[s.receiver]++;
+  }
   std::vector<NodeRow> out;
   std::set<std::string> ids;
   for (const auto& [node, depth] : tree) {
-    out.push_back(observe(node, depth, now_ms, links));
+    out.push_back(observe(node, depth, now_ms, local));
     ids.insert(node->id);
   }
   history_.retain(ids);
@@ -208,27 +215,28 @@ json node_json(const NodeRow& r) {
     warnings.push_back(std::string("also ") + node_state_name(h.conditions[i].state) + ": " +
                        h.conditions[i].reason);
   }
-  return {{"id", r.node->id},
-          {"name", r.node->name},
-          {"role", role_name(r.node->role)},
-          {"parent", r.node->parent.empty() ? json(nullptr) : json(r.node->parent)},
-          {"depth", r.depth},
-          {"state", node_state_name(h.state)},
-          {"reason", h.reason},
-          {"since", format_time_ms(r.since_ms)},
-          {"last_seen", or_null(rep != nullptr, format_time_ms(r.received_ms))},
-          {"last_seen_ago_s", or_null(h.last_seen_ago_ms.has_value(),
-                                      seconds(h.last_seen_ago_ms.value_or(0)))},
-          {"backlog", or_null(rep != nullptr, h.backlog_events)},
-          {"backlog_oldest_age_s", or_null(rep != nullptr, seconds(h.backlog_oldest_age_ms))},
-          {"clock_offset_ms", or_null(h.clock_offset_ms.has_value(), h.clock_offset_ms.value_or(0))},
-          {"version", or_null(rep != nullptr, rep ? rep->software_version : "")},
-          {"uptime_s", or_null(rep != nullptr, rep ? rep->uptime_s : 0)},
-          {"db_bytes", or_null(rep != nullptr, rep ? rep->db_bytes : 0)},
-          {"wal_bytes", or_null(rep != nullptr, rep ? rep->wal_bytes : 0)},
-          {"events", or_null(rep != nullptr, rep ? rep->events : 0)},
-          {"stalled_hops", r.stalled_hops},
-          {"warnings", warnings}};
+  return {
+      {"id", r.node->id},
+      {"name", r.node->name},
+      {"role", role_name(r.node->role)},
+      {"parent", r.node->parent.empty() ? json(nullptr) : json(r.node->parent)},
+      {"depth", r.depth},
+      {"state", node_state_name(h.state)},
+      {"reason", h.reason},
+      {"since", format_time_ms(r.since_ms)},
+      {"last_seen", or_null(rep != nullptr, format_time_ms(r.received_ms))},
+      {"last_seen_ago_s",
+       or_null(h.last_seen_ago_ms.has_value(), seconds(h.last_seen_ago_ms.value_or(0)))},
+      {"backlog", or_null(rep != nullptr, h.backlog_events)},
+      {"backlog_oldest_age_s", or_null(rep != nullptr, seconds(h.backlog_oldest_age_ms))},
+      {"clock_offset_ms", or_null(h.clock_offset_ms.has_value(), h.clock_offset_ms.value_or(0))},
+      {"version", or_null(rep != nullptr, rep ? rep->software_version : "")},
+      {"uptime_s", or_null(rep != nullptr, rep ? rep->uptime_s : 0)},
+      {"db_bytes", or_null(rep != nullptr, rep ? rep->db_bytes : 0)},
+      {"wal_bytes", or_null(rep != nullptr, rep ? rep->wal_bytes : 0)},
+      {"events", or_null(rep != nullptr, rep ? rep->events : 0)},
+      {"stalled_hops", r.stalled_hops},
+      {"warnings", warnings}};
 }
 
 json stalls_json(const std::vector<Stall>& stalls) {
@@ -268,15 +276,18 @@ json HealthView::health_json(std::uint64_t now_ms) {
   for (NodeState s : kNodeStates) counts[node_state_name(s)] = 0;
   for (const auto& r : rs) {
     nodes.push_back(node_json(r));
-    counts[node_state_name(r.health.state)] = counts[node_state_name(r.health.state)].get<int>() + 1;
+    counts[node_state_name(r.health.state)] =
+        counts[node_state_name(r.health.state)].get<int>() + 1;
   }
   const HealthConfig& t = rt_->config().health;
   return {{"node", rt_->core().self()},
           {"role", role_name(rt_->config().role)},
           {"generated", format_time_ms(now_ms)},
           {"thresholds",
-           {{"interval_ms", t.interval_ms}, {"offline_after_ms", t.offline_after_ms},
-            {"lag_events", t.lag_events}, {"lag_age_ms", t.lag_age_ms},
+           {{"interval_ms", t.interval_ms},
+            {"offline_after_ms", t.offline_after_ms},
+            {"lag_events", t.lag_events},
+            {"lag_age_ms", t.lag_age_ms},
             {"clock_skew_ms", t.clock_skew_ms}}},
           {"counts", counts},
           {"nodes", nodes},
@@ -292,10 +303,12 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 std::string escape_label(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      default: out += c;
+    }
   }
   return out;
 }
@@ -304,6 +317,8 @@ std::string escape_label(const std::string& v) {
 class MetricsText {
  public:
   void family(std::string name, const char* type, const char* help) {
+    [[maybe_unused]] const bool fresh = families_.insert(name).second;
+    assert(fresh && "a metric family is written once: promtool refuses duplicates");
     name_ = std::move(name);
     out_ += "# HELP " + name_ + " " + help + "\n# TYPE " + name_ + " " + type + "\n";
   }
@@ -332,33 +347,44 @@ class MetricsText {
     }
     out_ += " " + value + "\n";
   }
+  std::set<std::string> families_;
   std::string name_;
   std::string out_;
 };
 
 void node_metrics(const std::vector<NodeRow>& rs, MetricsText& m) {
-  m.family("casesync_node_info", "gauge", "Nodes of this subtree (1 per node) with role, parent and software version.");
+  m.family("casesync_node_info", "gauge",
+           "Nodes of this subtree (1 per node) with role, parent and software version.");
   for (const auto& r : rs) {
-    m.add({{"node", r.node->id}, {"role", role_name(r.node->role)}, {"parent", r.node->parent},
+    m.add({{"node", r.node->id},
+           {"role", role_name(r.node->role)},
+           {"parent", r.node->parent},
            {"version", r.report ? r.report->software_version : ""}},
           std::uint64_t{1});
   }
-  m.family("casesync_node_state", "gauge", "1 for the derived health state each node is in, 0 for the others.");
+  m.family("casesync_node_state", "gauge",
+           "1 for the derived health state each node is in, 0 for the others.");
   for (const auto& r : rs) {
     for (NodeState s : kNodeStates) {
       m.add({{"node", r.node->id}, {"state", node_state_name(s)}}, r.health.state == s);
     }
   }
-  m.family("casesync_node_state_since_timestamp_seconds", "gauge", "Unix time at which each node entered its current state (as first observed here).");
+  m.family("casesync_node_state_since_timestamp_seconds", "gauge",
+           "Unix time at which each node entered its current state (as first observed here).");
   for (const auto& r : rs) m.add({{"node", r.node->id}}, seconds(r.since_ms));
-  m.family("casesync_node_last_seen_seconds", "gauge", "Seconds since each node's latest health report arrived here (+Inf: never).");
+  m.family("casesync_node_last_seen_seconds", "gauge",
+           "Seconds since each node's latest health report arrived here (+Inf: never).");
   for (const auto& r : rs) {
     const auto& ago = r.health.last_seen_ago_ms;
     m.add({{"node", r.node->id}}, ago ? seconds(*ago) : INFINITY);
   }
-  m.family("casesync_node_stalled_hops", "gauge", "Overdue hops waiting at each node, as this node sees them.");
-  for (const auto& r : rs) m.add({{"node", r.node->id}}, static_cast<std::uint64_t>(r.stalled_hops));
-  m.family("casesync_node_clock_offset_seconds", "gauge", "Each node's wall clock minus its parent's.");
+  m.family("casesync_node_stalled_hops", "gauge",
+           "Overdue hops waiting at each node, as this node sees them.");
+  for (const auto& r : rs) {
+    m.add({{"node", r.node->id}}, static_cast<std::uint64_t>(r.stalled_hops));
+  }
+  m.family("casesync_node_clock_offset_seconds", "gauge",
+           "Each node's wall clock minus its parent's.");
   for (const auto& r : rs) {
     if (r.health.clock_offset_ms) {
       m.add({{"node", r.node->id}}, static_cast<double>(*r.health.clock_offset_ms) / 1000.0);
@@ -370,9 +396,11 @@ void node_metrics(const std::vector<NodeRow>& rs, MetricsText& m) {
     double (*get)(const NodeRow&);
   };
   static constexpr Field kReported[] = {
-      {"casesync_node_backlog_events", "Events each node holds that its parent has not acknowledged (latest report).",
+      {"casesync_node_backlog_events",
+       "Events each node holds that its parent has not acknowledged (latest report).",
        [](const NodeRow& r) { return static_cast<double>(r.health.backlog_events); }},
-      {"casesync_node_backlog_oldest_age_seconds", "Age of the oldest event each node's parent has not acknowledged.",
+      {"casesync_node_backlog_oldest_age_seconds",
+       "Age of the oldest event each node's parent has not acknowledged.",
        [](const NodeRow& r) { return seconds(r.health.backlog_oldest_age_ms); }},
       {"casesync_node_db_bytes", "Size of each node's SQLite database file (latest report).",
        [](const NodeRow& r) { return static_cast<double>(r.report->db_bytes); }},
@@ -414,7 +442,8 @@ void counter_metrics(const NodeCounters& c, MetricsText& m) {
   }
   m.family("casesync_rejects_total", "counter", "Inputs from peers refused here, by reason.");
   for (const auto& [reason, n] : c.rejects) m.add({{"reason", reason}}, n);
-  m.family("casesync_peer_rejects_total", "counter", "Inputs refused here, by the peer they came from and reason.");
+  m.family("casesync_peer_rejects_total", "counter",
+           "Inputs refused here, by the peer they came from and reason.");
   for (const auto& [peer, pc] : c.peers) {
     for (const auto& [reason, n] : pc.rejects) m.add({{"peer", peer}, {"reason", reason}}, n);
   }
@@ -424,11 +453,15 @@ void counter_metrics(const NodeCounters& c, MetricsText& m) {
     std::uint64_t PeerCounters::*field;
   };
   static constexpr PeerField kPeer[] = {
-      {"casesync_peer_events_in_total", "Events received from each peer.", &PeerCounters::events_in},
+      {"casesync_peer_events_in_total", "Events received from each peer.",
+       &PeerCounters::events_in},
       {"casesync_peer_events_out_total", "Events sent to each peer.", &PeerCounters::events_out},
-      {"casesync_peer_received_bytes_total", "Frame bytes received from each peer.", &PeerCounters::bytes_in},
-      {"casesync_peer_sent_bytes_total", "Frame bytes sent to each peer.", &PeerCounters::bytes_out},
-      {"casesync_peer_batches_resent_total", "Batches resent to each peer after a timeout.", &PeerCounters::batches_resent}};
+      {"casesync_peer_received_bytes_total", "Frame bytes received from each peer.",
+       &PeerCounters::bytes_in},
+      {"casesync_peer_sent_bytes_total", "Frame bytes sent to each peer.",
+       &PeerCounters::bytes_out},
+      {"casesync_peer_batches_resent_total", "Batches resent to each peer after a timeout.",
+       &PeerCounters::batches_resent}};
   for (const auto& f : kPeer) {
     m.family(f.name, "counter", f.help);
     for (const auto& [peer, pc] : c.peers) m.add({{"peer", peer}}, pc.*(f.field));
@@ -446,8 +479,8 @@ void link_metrics(const std::vector<LinkStatus>& links, std::uint64_t now_ms, Me
        [](const LinkStatus& l) { return l.state == LinkState::kUp; });
   each("casesync_link_backlog_events", "Events in the outbox to the peer not yet acknowledged.",
        [](const LinkStatus& l) { return l.backlog_events; });
-  each("casesync_link_backlog_oldest_age_seconds", "Age of the oldest event the peer has not acknowledged.",
-       [&](const LinkStatus& l) {
+  each("casesync_link_backlog_oldest_age_seconds",
+       "Age of the oldest event the peer has not acknowledged.", [&](const LinkStatus& l) {
          const std::uint64_t at = HybridClock::millis(l.backlog_oldest_hlc);
          return l.backlog_oldest_hlc == 0 ? 0.0 : seconds(now_ms - std::min(now_ms, at));
        });
@@ -459,7 +492,8 @@ void link_metrics(const std::vector<LinkStatus>& links, std::uint64_t now_ms, Me
        [](const LinkStatus& l) { return static_cast<double>(l.clock_offset_ms) / 1000.0; });
   each("casesync_link_last_heard_seconds", "Seconds since the peer was last heard (+Inf: never).",
        [&](const LinkStatus& l) {
-         return l.last_heard_ms == 0 ? INFINITY : seconds(now_ms - std::min(now_ms, l.last_heard_ms));
+         return l.last_heard_ms == 0 ? INFINITY
+                                     : seconds(now_ms - std::min(now_ms, l.last_heard_ms));
        });
 }
 
@@ -474,7 +508,8 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
   for (const auto& s : rt_->stalls().stalls()) {
     if (s.level == "overdue") stalled[s.attribution]++;
   }
-  m.family("casesync_stalled_hops", "gauge", "Overdue hops seen here, by attribution (silent, not_accepted, unreachable).");
+  m.family("casesync_stalled_hops", "gauge",
+           "Overdue hops seen here, by attribution (silent, not_accepted, unreachable).");
   for (const auto& [a, n] : stalled) m.add({{"attribution", a}}, n);
   m.family("casesync_disk_trouble", "gauge", "1 while this node's last commit failed.");
   m.add({}, core.disk_trouble());
@@ -487,15 +522,19 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
     m.add({}, st->wal_bytes);
   }
   const auto& tc = rt_->transport().counters();
-  m.family("casesync_transport_frames_dropped_total", "counter", "Frames dropped because a peer's send queue was full (resent later).");
+  m.family("casesync_transport_frames_dropped_total", "counter",
+           "Frames dropped because a peer's send queue was full (resent later).");
   m.add({}, tc.frames_dropped_queue_full);
-  m.family("casesync_transport_sends_peer_gone_total", "counter", "Sends to a peer that was not connected.");
+  m.family("casesync_transport_sends_peer_gone_total", "counter",
+           "Sends to a peer that was not connected.");
   m.add({}, tc.sends_peer_gone);
-  m.family("casesync_transport_bad_envelopes_total", "counter", "Frames with a malformed ZeroMQ envelope.");
+  m.family("casesync_transport_bad_envelopes_total", "counter",
+           "Frames with a malformed ZeroMQ envelope.");
   m.add({}, tc.frames_with_bad_envelope);
   m.family("casesync_uptime_seconds", "gauge", "Seconds since this daemon started.");
   m.add({}, seconds(now_ms - std::min(now_ms, rt_->started_at_ms())));
-  m.family("casesync_build_info", "gauge", "This daemon's node id and software version (always 1).");
+  m.family("casesync_build_info", "gauge",
+           "This daemon's node id and software version (always 1).");
   m.add({{"node", core.self()}, {"version", CASESYNC_VERSION}}, std::uint64_t{1});
   return m.take();
 }
@@ -513,12 +552,14 @@ void serve_dashboard(const httplib::Request&, httplib::Response& res) {
 
 void register_health_routes(httplib::Server& server, NodeRuntime& rt) {
   auto view = std::make_shared<HealthView>(&rt);
-  server.Get("/api/health", on_loop(rt, [&rt, view](const httplib::Request&, httplib::Response& res) {
-    reply(res, 200, view->health_json(rt.now_ms()));
-  }));
+  server.Get("/api/health",
+             on_loop(rt, [&rt, view](const httplib::Request&, httplib::Response& res) {
+               reply(res, 200, view->health_json(rt.now_ms()));
+             }));
   server.Get("/metrics", on_loop(rt, [&rt, view](const httplib::Request&, httplib::Response& res) {
-    res.set_content(view->metrics_text(rt.now_ms()), "text/plain; version=0.0.4; charset=utf-8");
-  }));
+               res.set_content(view->metrics_text(rt.now_ms()),
+                               "text/plain; version=0.0.4; charset=utf-8");
+             }));
   server.Get("/", serve_dashboard);
   server.Get("/dashboard", serve_dashboard);
 }

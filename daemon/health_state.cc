@@ -1,6 +1,7 @@
 #include "daemon/health_state.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "common/duration.h"
@@ -10,8 +11,8 @@ namespace casesync {
 namespace {
 
 constexpr std::string_view kSecurityRejects[] = {
-    "bad_signature",    "unauthorized",      "equivocation",       "chain_break",
-    "origin_mismatch",  "identity_mismatch", "bad_health_report",
+    "bad_signature", "unauthorized", "equivocation", "chain_break", "origin_mismatch",
+    "identity_mismatch", "bad_health_report",
     // A child speaking for nodes outside its subtree, a roster not signed by the root.
     "health_outside_subtree", "bad_roster"};
 
@@ -55,8 +56,8 @@ std::optional<Condition> skewed(const NodeObservation& o, std::optional<std::int
     return std::nullopt;
   }
   return Condition{NodeState::kClockSkewed,
-                   "clock " + offset_text(*offset) + " " + parent_name(o.report) +
-                       " (clock_skew " + seconds_text(t.clock_skew_ms) + ")",
+                   "clock " + offset_text(*offset) + " " + parent_name(o.report) + " (clock_skew " +
+                       seconds_text(t.clock_skew_ms) + ")",
                    0};
 }
 
@@ -136,12 +137,18 @@ std::optional<Condition> security(const NodeObservation& o, NodeHealth* h) {
 
 const char* node_state_name(NodeState state) {
   switch (state) {
-    case NodeState::kInStep: return "in_step";
-    case NodeState::kLagging: return "lagging";
-    case NodeState::kClockSkewed: return "clock_skewed";
-    case NodeState::kOffline: return "offline";
-    case NodeState::kDiskTrouble: return "disk_trouble";
-    case NodeState::kSecurityAlert: return "security_alert";
+    case NodeState::kInStep:
+      return "in_step";
+    case NodeState::kLagging:
+      return "lagging";
+    case NodeState::kClockSkewed:
+      return "clock_skewed";
+    case NodeState::kOffline:
+      return "offline";
+    case NodeState::kDiskTrouble:
+      return "disk_trouble";
+    case NodeState::kSecurityAlert:
+      return "security_alert";
   }
   return "unknown";
 }

@@ -32,9 +32,9 @@ namespace casesync {
 
 // Declared lowest precedence first; precedence() orders them.
 enum class NodeState { kInStep, kLagging, kClockSkewed, kOffline, kDiskTrouble, kSecurityAlert };
-inline constexpr NodeState kNodeStates[] = {NodeState::kInStep,       NodeState::kLagging,
-                                            NodeState::kClockSkewed,  NodeState::kOffline,
-                                            NodeState::kDiskTrouble,  NodeState::kSecurityAlert};
+inline constexpr NodeState kNodeStates[] = {NodeState::kInStep,      NodeState::kLagging,
+                                            NodeState::kClockSkewed, NodeState::kOffline,
+                                            NodeState::kDiskTrouble, NodeState::kSecurityAlert};
 
 const char* node_state_name(NodeState state);
 // Higher wins when several states apply.
@@ -59,7 +59,7 @@ struct NodeObservation {
 
 struct Condition {
   NodeState state = NodeState::kInStep;
-  std::string reason;            // human text: what was seen and against which threshold
+  std::string reason;               // human text: what was seen and against which threshold
   std::uint64_t since_hint_ms = 0;  // when it began, when the inputs tell (0: unknown)
 };
 
@@ -75,9 +75,9 @@ struct NodeHealth {
   std::string reason;
   std::vector<Condition> conditions;  // every state that applies, highest precedence first
   std::vector<SecurityFinding> security;
-  std::uint64_t backlog_events = 0;         // not yet acknowledged by its parent
-  std::uint64_t backlog_oldest_age_ms = 0;  // age now of the oldest of them
-  std::optional<std::int64_t> clock_offset_ms;  // its clock minus its parent's; unset: unknown
+  std::uint64_t backlog_events = 0;               // not yet acknowledged by its parent
+  std::uint64_t backlog_oldest_age_ms = 0;        // age now of the oldest of them
+  std::optional<std::int64_t> clock_offset_ms;    // its clock minus its parent's; unset: unknown
   std::optional<std::uint64_t> last_seen_ago_ms;  // since its report arrived; unset: never
 };
 

@@ -1,9 +1,9 @@
 // Proves the derived health states: each state's threshold, their precedence, the reasons, and
 // since-when tracking across transitions.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
-
 #include "daemon/health_state.h"
+
+#include <doctest/doctest.h>
 
 using namespace casesync;
 
@@ -167,8 +167,8 @@ TEST_CASE("security_alert from its own rejects, from ours, and from equivocation
 
 TEST_CASE("precedence: security_alert > disk_trouble > offline > clock_skewed > lagging") {
   HealthReport r = report();
-  r.links[0].backlog = 1000;                // lagging
-  r.links[0].clock_offset_ms = 9000;        // clock_skewed
+  r.links[0].backlog = 1000;                  // lagging
+  r.links[0].clock_offset_ms = 9000;          // clock_skewed
   NodeObservation o = seen(r, kNow - 10000);  // offline
   auto state = [&] { return derive_health(o, thresholds(), kNow).state; };
   CHECK(state() == NodeState::kOffline);

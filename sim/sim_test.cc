@@ -35,10 +35,11 @@ constexpr bool kFixedF5ReopenPath = false;       // reopen leaves the holder off
 std::string open_bug_args() {
   std::string off;
   auto exclude = [&](const char* kind) { off += (off.empty() ? "-" : ",-") + std::string(kind); };
+  // A delayed or reordered Hello can arrive after later acks (fresh seed 20261125003 did it with
+  // reorder alone). Duplicates arrive in order, right after the original, so they stay in.
   if (!kFixedF1StaleHello) {
     exclude("delay");
     exclude("reorder");
-    exclude("duplicate");
   }
   if (!kFixedF2RefusedEventAcked) exclude("bit_flip_event");
   if (!kFixedF3FrameIntegrity) exclude("bit_flip");
@@ -93,6 +94,56 @@ TEST_CASE("a fault-free run converges with work from every kind of clerk action"
   CHECK(r.clerks.acked_by_kind.count("replied"));
   CHECK(r.clerks.acked_by_kind.count("edited"));
   CHECK(r.alerts.count("peer_down") == 0);
+}
+
+// Seeds kept because they once found something or cover a corner; all run with the options that
+// keep the open bugs out. A change to the simulator's draws changes what a seed does: when a
+// regression seed stops reproducing its bug on the unfixed core, find a new one with make sim.
+TEST_CASE("fixed seeds") {
+  const std::string args = open_bug_args();
+  for (std::uint64_t seed : {2, 3, 5, 11}) {
+    CAPTURE(seed);
+    CHECK(run(seed, args).ok());
+  }
+}
+
+// F1 (core, sync/peer_link.cc PeerLink::on_hello): a Hello from s13 with applied_pos 0 arrived,
+// delayed, after acks through 3; on_hello set next_send_pos to 1 although positions 1..3 were
+// trimmed, and SyncNode::pump_link aborted on "outbox positions are contiguous".
+TEST_CASE("F1: a Hello delayed behind later acks does not rewind the feed" *
+          doctest::skip(!kFixedF1StaleHello)) {
+  CHECK(run(1, "--faults=delay").ok());
+}
+
+// F2 (core, SyncNode::apply_batch): an event whose signature failed was skipped, the batch's last
+// position acknowledged anyway, and the event never resent: s08-c03:1 never reached s05.
+TEST_CASE("F2: an event that fails verification is not acknowledged" *
+          doctest::skip(!kFixedF2RefusedEventAcked)) {
+  CHECK(run(1, "--faults=bit_flip_event").ok());
+}
+
+// F3 (core, sync/messages.cc): frames carry no checksum; a flipped bit in an Ack/Heartbeat/Hello
+// position or a Batch first_pos is believed, trims unsent outbox entries or applies events at
+// the wrong positions: s03:1 never reached s05.
+TEST_CASE("F3: a bit flipped anywhere in a frame is refused, not believed" *
+          doctest::skip(!kFixedF3FrameIntegrity)) {
+  CHECK(run(1, "--faults=bit_flip").ok());
+}
+
+// F4 (core, sync/peer_link.cc timers): `now_ms - last_*` underflows when now_ms steps back, so a
+// node whose clock is set back declares every link down at once (17 peer_down alerts here, with
+// no network fault at all) and resends every batch in flight.
+TEST_CASE("F4: a clock stepped back declares no link down" * doctest::skip(!kFixedF4BackwardClock)) {
+  const RunResult r = run(6, "--faults=clock_jump_back");
+  CHECK(r.faults[static_cast<std::size_t>(FaultKind::kClockJumpBack)] > 0);
+  CHECK(r.alerts.count("peer_down") == 0);
+}
+
+// F5 (core, sync/case_fold.cc, reopened): a reopen makes the district the holder without putting
+// it on the case's path, so the district's own edit of the case it holds is refused.
+TEST_CASE("F5: after a reopen the district may edit the case it holds" *
+          doctest::skip(!kFixedF5ReopenPath)) {
+  CHECK(run(4, "--faults=-delay,-bit_flip_event,-bit_flip").ok());
 }
 
 namespace {
@@ -179,6 +230,7 @@ TEST_CASE("fresh seeds of the day, time-boxed") {
   const std::string args = open_bug_args();
   const std::uint64_t first = first_seed_of_today();
   const auto t0 = std::chrono::steady_clock::now();
+  const std::clock_t cpu0 = std::clock();
   auto elapsed_s = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
@@ -189,6 +241,7 @@ TEST_CASE("fresh seeds of the day, time-boxed") {
     if (!r.ok()) break;
   }
   totals.wall_s = elapsed_s();
+  totals.cpu_s = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   std::cout << "fresh seeds with " << (args.empty() ? "all faults" : args) << ":\n";
   print_batch(std::cout, totals);
 }

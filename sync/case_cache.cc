@@ -5,10 +5,13 @@
 namespace casesync {
 
 void CaseCache::touch(const std::string& case_id) {
-  lru_.remove(case_id);
+  auto pos = lru_pos_.find(case_id);
+  if (pos != lru_pos_.end()) lru_.erase(pos->second);
   lru_.push_front(case_id);
+  lru_pos_[case_id] = lru_.begin();
   while (lru_.size() > kCasesMax) {
     entries_.erase(lru_.back());
+    lru_pos_.erase(lru_.back());
     lru_.pop_back();
   }
 }
@@ -16,6 +19,7 @@ void CaseCache::touch(const std::string& case_id) {
 void CaseCache::clear() {
   entries_.clear();
   lru_.clear();
+  lru_pos_.clear();
 }
 
 Result<CaseCache::Entry*> CaseCache::entry(const std::string& case_id) {

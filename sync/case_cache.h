@@ -53,6 +53,7 @@ class CaseCache {
   const Roster* roster_;
   std::map<std::string, Entry> entries_;
   std::list<std::string> lru_;  // front = most recent
+  std::map<std::string, std::list<std::string>::iterator> lru_pos_;  // O(1) touch
 };
 
 }  // namespace casesync

@@ -55,13 +55,20 @@ std::uint64_t wall_ms() {
 bool parse(int argc, char** argv, Options* o) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--endpoint") o->endpoint = v;
-    else if (k == "--as") o->as = v;
-    else if (k == "--applied-pos") o->applied_pos = std::strtoull(v.c_str(), nullptr, 10);
-    else if (k == "--timeout-ms") o->timeout_ms = std::strtol(v.c_str(), nullptr, 10);
-    else if (k == "--key") o->key_file = v;
-    else if (k == "--parent-pub") o->parent_pub = v;
-    else return false;
+    if (k == "--endpoint")
+      o->endpoint = v;
+    else if (k == "--as")
+      o->as = v;
+    else if (k == "--applied-pos")
+      o->applied_pos = std::strtoull(v.c_str(), nullptr, 10);
+    else if (k == "--timeout-ms")
+      o->timeout_ms = std::strtol(v.c_str(), nullptr, 10);
+    else if (k == "--key")
+      o->key_file = v;
+    else if (k == "--parent-pub")
+      o->parent_pub = v;
+    else
+      return false;
   }
   return argc % 2 == 1 && !o->endpoint.empty() && !o->as.empty() && o->timeout_ms > 0 &&
          o->key_file.empty() == o->parent_pub.empty();

@@ -1,0 +1,216 @@
+#include "cli/trust_cmds.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/api_client.h"
+#include "common/bytes.h"
+#include "config/enrollment.h"
+#include "config/node_config.h"
+#include "config/roster_file.h"
+#include "config/signed_roster.h"
+#include "config/toml_errors.h"
+#include "crypto/crypto.h"
+
+namespace casesync {
+
+namespace {
+
+std::string flag(std::vector<std::string>& a, const std::string& name, const std::string& dflt = "") {
+  for (std::size_t i = 0; i + 1 < a.size(); ++i) {
+    if (a[i] == name) {
+      std::string v = a[i + 1];
+      a.erase(a.begin() + static_cast<long>(i), a.begin() + static_cast<long>(i) + 2);
+      return v;
+    }
+  }
+  return dflt;
+}
+
+int fail(const Status& st) {
+  std::fprintf(stderr, "casesyncctl: %s\n", st.message().c_str());
+  return st.code() == Code::kInvalidArgument ? 2 : 1;
+}
+
+int usage(const std::string& m) {
+  std::fprintf(stderr, "casesyncctl: %s\n", m.c_str());
+  return 2;
+}
+
+// Signs and writes the roster, then gives it to the daemon when one was named.
+int publish(const std::string& path, const Roster& roster, const crypto::SecretKey& root,
+            const std::string& api_url) {
+  auto signed_roster = write_signed_roster(path, roster, root);
+  if (!signed_roster.is_ok()) return fail(signed_roster.status());
+  std::printf("%s: roster version %llu signed (%zu nodes)\n", path.c_str(),
+              static_cast<unsigned long long>(roster.version), roster.nodes().size());
+  if (api_url.empty()) {
+    std::printf("install it on the district: casesyncctl --config DISTRICT.toml roster push %s\n", path.c_str());
+    return 0;
+  }
+  ApiClient c(api_url);
+  auto r = c.post("/api/roster", {{"version", signed_roster->version}, {"text", signed_roster->text},
+                                  {"signature", to_hex(signed_roster->signature)}});
+  if (!r.is_ok()) return fail(r.status());
+  if (r->status >= 400) {
+    return fail(Status::error(Code::kInternal, "the node refused the roster: " +
+                                                   r->body.value("error", r->body.dump())));
+  }
+  std::printf("installed at %s; it propagates to every node within one roster push\n", api_url.c_str());
+  return 0;
+}
+
+struct Admin {
+  std::string roster_path;
+  Roster roster;
+  crypto::KeyPair root;
+};
+
+Result<Admin> load_admin(std::vector<std::string>& a) {
+  std::string roster_path = flag(a, "--roster"), key = flag(a, "--root-key");
+  if (roster_path.empty() || key.empty()) {
+    return Status::error(Code::kInvalidArgument, "needs --roster ROSTER.toml and --root-key ROOT.key");
+  }
+  RETURN_IF_ERROR(crypto::init());
+  Admin ad;
+  ad.roster_path = roster_path;
+  ASSIGN_OR_RETURN(ad.root, crypto::load_keypair(key));
+  ASSIGN_OR_RETURN(auto signed_roster, read_signed_roster(roster_path, ad.root.public_key));
+  ASSIGN_OR_RETURN(ad.roster, parse_roster(signed_roster.text, roster_path));
+  return ad;
+}
+
+int root_init(std::vector<std::string>& a) {
+  std::string dir = flag(a, "--out", ".");
+  if (Status st = crypto::init(); !st.is_ok()) return fail(st);
+  auto pair = crypto::generate_keypair();
+  std::string key = dir + "/root.key", pub = dir + "/root.pub";
+  if (Status st = crypto::write_keypair(key, pub, pair); !st.is_ok()) return fail(st);
+  std::printf("%s\n", to_hex(pair.public_key).c_str());
+  std::fprintf(stderr,
+               "district root key written to %s (0600; keep it offline) and %s.\n"
+               "Pin it in every node's config:  [trust] root_public_key = \"%s\"\n",
+               key.c_str(), pub.c_str(), to_hex(pair.public_key).c_str());
+  return 0;
+}
+
+int roster_cmd(std::vector<std::string>& a, const std::string& api_url) {
+  std::string sub = a.empty() ? "" : a[0];
+  if (sub == "sign" && a.size() >= 2) {
+    std::string path = a[1];
+    a.erase(a.begin(), a.begin() + 2);
+    std::string key = flag(a, "--root-key");
+    if (key.empty()) return usage("roster sign ROSTER.toml --root-key ROOT.key");
+    if (Status st = crypto::init(); !st.is_ok()) return fail(st);
+    auto root = crypto::load_keypair(key);
+    if (!root.is_ok()) return fail(root.status());
+    auto roster = load_roster(path);
+    if (!roster.is_ok()) return fail(roster.status());
+    return publish(path, *roster, root->secret, api_url);
+  }
+  if (sub == "push" && a.size() == 2) {
+    std::string path = a[1];
+    auto text = read_text_file(path, "roster");
+    auto sig = read_text_file(path + ".sig", "roster signature");
+    if (!text.is_ok()) return fail(text.status());
+    if (!sig.is_ok()) return fail(sig.status());
+    auto roster = parse_roster(*text, path);
+    if (!roster.is_ok()) return fail(roster.status());
+    std::string hex = *sig;
+    while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
+    ApiClient c(api_url);
+    auto r = c.post("/api/roster", {{"version", roster->version}, {"text", *text}, {"signature", hex}});
+    if (!r.is_ok()) return fail(r.status());
+    if (r->status >= 400) return fail(Status::error(Code::kInternal, r->body.value("error", r->body.dump())));
+    std::printf("roster version %llu installed\n", static_cast<unsigned long long>(roster->version));
+    return 0;
+  }
+  return usage("roster sign ROSTER.toml --root-key ROOT.key | roster push ROSTER.toml");
+}
+
+int enroll_request(std::vector<std::string>& a, const std::string& config) {
+  std::string id = flag(a, "--id"), role = flag(a, "--role"), key = flag(a, "--key");
+  std::string parent = flag(a, "--parent"), out = flag(a, "--out"), name = flag(a, "--name");
+  std::string endpoint = flag(a, "--endpoint");
+  if (!config.empty()) {
+    auto cfg = load_node_config(config);
+    if (!cfg.is_ok()) return fail(cfg.status());
+    id = id.empty() ? cfg->node_id : id;
+    role = role.empty() ? role_name(cfg->role) : role;
+    key = key.empty() ? cfg->key_file : key;
+    endpoint = endpoint.empty() ? cfg->listen_endpoint : endpoint;
+  }
+  if (id.empty() || role.empty() || key.empty() || parent.empty()) {
+    return usage("enroll request needs --parent NODE and --config FILE (or --id, --role, --key)");
+  }
+  if (Status st = crypto::init(); !st.is_ok()) return fail(st);
+  auto pair = crypto::load_keypair(key);
+  if (!pair.is_ok()) return fail(pair.status());
+  EnrollmentRequest r;
+  r.node = {.id = id, .name = name.empty() ? id : name, .parent = parent, .endpoint = endpoint};
+  auto parsed_role = role_from_name(role);
+  if (!parsed_role) return usage("--role must be street or community");
+  r.node.role = *parsed_role;
+  r.node.sign_public_key = pair->public_key;
+  r.curve_public_key = crypto::curve_public_from_sign_public(pair->public_key);
+  const std::string text = render_enrollment(r);
+  if (Status st = parse_enrollment(text, "request").status(); !st.is_ok()) return fail(st);
+  if (out.empty()) out = id + ".enroll.json";
+  std::ofstream(out) << text;
+  std::printf("%s: enrollment request for %s (no secrets inside); give it to the district admin\n",
+              out.c_str(), id.c_str());
+  return 0;
+}
+
+int enroll_approve(std::vector<std::string>& a, const std::string& api_url) {
+  auto admin = load_admin(a);
+  if (!admin.is_ok()) return fail(admin.status());
+  if (a.empty()) return usage("enroll approve REQUEST.json --roster ROSTER.toml --root-key ROOT.key");
+  auto text = read_text_file(a[0], "enrollment request");
+  if (!text.is_ok()) return fail(text.status());
+  auto req = parse_enrollment(*text, a[0]);
+  if (!req.is_ok()) return fail(req.status());
+  if (Status st = approve_enrollment(admin->roster, *req); !st.is_ok()) return fail(st);
+  return publish(admin->roster_path, admin->roster, admin->root.secret, api_url);
+}
+
+// Marks the node revoked: its key is refused at every ZAP handler and its future events are
+// rejected once the roster has propagated; its past events stay.
+int revoke(std::vector<std::string>& a, const std::string& api_url) {
+  auto admin = load_admin(a);
+  if (!admin.is_ok()) return fail(admin.status());
+  if (a.size() != 1) return usage("revoke NODE --roster ROSTER.toml --root-key ROOT.key");
+  const RosterNode* n = admin->roster.find(a[0]);
+  if (!n) return usage("node " + a[0] + " is not in the roster");
+  if (n->role == Role::kDistrict) return usage("the district cannot revoke itself");
+  RosterNode changed = *n;
+  changed.revoked = true;
+  admin->roster.add(changed);
+  admin->roster.version++;
+  return publish(admin->roster_path, admin->roster, admin->root.secret, api_url);
+}
+
+}  // namespace
+
+int trust_main(std::vector<std::string> args, const std::string& api_url,
+               const std::string& config) {
+  const std::string cmd = args.front();
+  args.erase(args.begin());
+  if (cmd == "root" && !args.empty() && args[0] == "init") {
+    args.erase(args.begin());
+    return root_init(args);
+  }
+  if (cmd == "roster") return roster_cmd(args, api_url);
+  if (cmd == "revoke") return revoke(args, api_url);
+  if (cmd == "enroll" && !args.empty()) {
+    std::string sub = args[0];
+    args.erase(args.begin());
+    if (sub == "request") return enroll_request(args, config);
+    if (sub == "approve") return enroll_approve(args, api_url);
+  }
+  return usage("root init | roster sign|push | enroll request|approve | revoke");
+}
+
+}  // namespace casesync

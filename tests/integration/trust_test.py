@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Proves the root of trust end to end with real daemons: a roster not signed by the pinned root
+is refused at startup; a new terminal is enrolled (request -> approve at the district), the new
+roster propagates down the tree, and the terminal then syncs; a revoked terminal is refused at
+the CURVE handshake (ZAP) everywhere and its new events never arrive, while its past events stay."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Testbed, ctl, poll_until, tool  # noqa: E402
+
+BASE_PORT = int(os.environ.get("TRUST_BASE_PORT", 18800))
+NEW = "s01-c09"
+
+
+class Trust(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="casesync-trust-")
+        cls.dir = os.path.join(cls.tmp, "tb")
+        cls.tb = Testbed(cls.dir, streets=1, communities=1, base_port=BASE_PORT,
+                         sets=["sync.peer_timeout_ms=2000"])
+        cls.tb.up()
+        cls.new_proc = None
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.new_proc:
+            cls.new_proc.terminate()
+            cls.new_proc.wait(10)
+        cls.tb.down()
+
+    def roster_version(self, node):
+        return self.tb.get(node, "/api/status")["roster_version"]
+
+    def test_1_roster_signed_by_another_root_is_refused(self):
+        other = os.path.join(self.tmp, "other")
+        os.makedirs(other)
+        ctl("root", "init", "--out", other)
+        forged = os.path.join(self.tmp, "forged.toml")
+        shutil.copy(os.path.join(self.dir, "roster.toml"), forged)
+        ctl("roster", "sign", forged, "--root-key", os.path.join(other, "root.key"))
+        cfg = os.path.join(self.tmp, "forged-node.toml")
+        text = open(self.tb.nodes["s01-c01"]["config"]).read()
+        text = text.replace('roster = "../roster.toml"', f'roster = "{forged}"')
+        text = text.replace('data_dir = "data"', f'data_dir = "{self.tmp}/forged-data"')
+        text = text.replace('key_file = "node.key"',
+                            f'key_file = "{self.dir}/s01-c01/node.key"')
+        text = text.replace('matters = "../matters.toml"', f'matters = "{self.dir}/matters.toml"')
+        open(cfg, "w").write(text)
+        r = subprocess.run([tool("casesyncd"), "--config", cfg, "--check"], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("not signed by the pinned root key", r.stderr)
+
+    def test_2_enroll_then_revoke(self):
+        # The new terminal: its own key and config, modelled on its sibling's.
+        node_dir = os.path.join(self.dir, NEW)
+        os.makedirs(os.path.join(node_dir, "data"))
+        ctl("keygen", "--secret", os.path.join(node_dir, "node.key"))
+        sibling = open(self.tb.nodes["s01-c01"]["config"]).read()
+        api_port = BASE_PORT + 1000 + 90
+        cfg_text = sibling.replace('id = "s01-c01"', f'id = "{NEW}"')
+        cfg_text = re.sub(r'listen = "127\.0\.0\.1:\d+"', f'listen = "127.0.0.1:{api_port}"', cfg_text)
+        cfg = os.path.join(node_dir, "casesyncd.toml")
+        open(cfg, "w").write(cfg_text)
+        # Unlisted: the daemon refuses to start (and the street would refuse its key).
+        r = subprocess.run([tool("casesyncd"), "--config", cfg, "--check"], capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("not in the roster", r.stderr)
+
+        req = os.path.join(self.tmp, "req.json")
+        ctl("--config", cfg, "enroll", "request", "--parent", "s01", "--out", req)
+        self.assertNotIn("secret", open(req).read().lower())
+        ctl("--config", self.tb.nodes["district"]["config"], "enroll", "approve", req,
+            "--roster", os.path.join(self.dir, "roster.toml"),
+            "--root-key", os.path.join(self.dir, "root.key"))
+        for n in ("district", "s01", "s01-c01"):
+            poll_until(f"roster v2 at {n}", lambda n=n: self.roster_version(n) >= 2, 20)
+
+        log = open(os.path.join(node_dir, "casesyncd.log"), "a")
+        type(self).new_proc = subprocess.Popen([tool("casesyncd"), "--config", cfg], stdout=log,
+                                               stderr=log, cwd=node_dir)
+        api = f"http://127.0.0.1:{api_port}"
+        self.tb.nodes[NEW] = {"api": api, "config": cfg}
+        poll_until("the new terminal's link up", lambda: any(
+            l["state"] == "up" for l in self.tb.get(NEW, "/api/status")["links"]), 20)
+        before = self.tb.post(NEW, "/api/cases", {"matter": "QY-001", "applicant": "Before"})["id"]
+        poll_until("its case at the district", lambda: before in self.tb.case_ids("district"), 20)
+
+        ctl("--config", self.tb.nodes["district"]["config"], "revoke", NEW,
+            "--roster", os.path.join(self.dir, "roster.toml"),
+            "--root-key", os.path.join(self.dir, "root.key"))
+        poll_until("roster v3 at s01", lambda: self.roster_version("s01") >= 3, 20)
+        denied_before = self.tb.get("s01", "/api/status")["transport"]["auth_denied"]
+        # Reconnect: the handshake is now refused by the street's ZAP handler.
+        self.new_proc.terminate()
+        self.new_proc.wait(10)
+        type(self).new_proc = subprocess.Popen([tool("casesyncd"), "--config", cfg], stdout=log,
+                                               stderr=log, cwd=node_dir)
+        poll_until("the revoked terminal answering its API", lambda: self.tb.get(NEW, "/api/status"), 20)
+        after = self.tb.post(NEW, "/api/cases", {"matter": "QY-001", "applicant": "After"})["id"]
+        poll_until("ZAP refusing the revoked key", lambda: self.tb.get(
+            "s01", "/api/status")["transport"]["auth_denied"] > denied_before, 20)
+        self.assertNotIn(after, self.tb.case_ids("s01"))
+        self.assertNotIn(after, self.tb.case_ids("district"))
+        self.assertIn(before, self.tb.case_ids("district"))  # its past events stay
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
