@@ -19,6 +19,7 @@
 #include "config/calendar_file.h"
 #include "config/roster_file.h"
 #include "crypto/crypto.h"
+#include "storage/sqlite_store.h"
 
 using namespace casesync;
 using nlohmann::json;
@@ -69,6 +70,8 @@ Commands:
   health [--json]                        every node below this one: in_step, lagging, offline,
                                          clock_skewed, security_alert, disk_trouble (exit 1 if any
                                          node is not in_step)
+  backup FILE                            online, consistent copy of the node's database
+  restore FILE                           (node stopped; with --config) replace the database
   testbed init|up|down|list|start|stop|kill ...   a local loopback district (see testbed --help)
 
 Exit status: 0 ok, 1 the node refused or failed, 2 bad usage or input, 3 node unreachable.
@@ -465,6 +468,46 @@ int cmd_calendar(Cli& cli) {
   return 0;
 }
 
+int cmd_backup(Cli& cli) {
+  if (cli.args.size() != 1) return usage_error("backup FILE");
+  std::string path = std::filesystem::absolute(cli.args[0]).string();
+  auto r = call(cli, "POST", "/api/backup", {{"path", path}});
+  if (!r.is_ok()) return fail(r.status());
+  if (cli.as_json) return std::printf("%s\n", r->dump(2).c_str()), 0;
+  std::printf("%s: %llu events, integrity ok\n", path.c_str(), r->value("events", 0ull));
+  return 0;
+}
+
+// Offline: the node must be stopped. The backup is checked before it replaces the database;
+// after restart the node re-syncs what it lacks and resumes its sequence after the last one its
+// parent holds (never signing a number twice).
+int cmd_restore(Cli& cli) {
+  if (cli.args.size() != 1 || cli.config.empty()) return usage_error("--config FILE restore BACKUP");
+  auto cfg = load_node_config(cli.config);
+  if (!cfg.is_ok()) return fail(cfg.status());
+  if (auto c = ApiClient::from_options("", cli.config); c.is_ok() && c->get("/healthz").is_ok()) {
+    return fail(Status::error(Code::kInvalidArgument,
+                              "node " + cfg->node_id + " is running; stop it first (systemctl stop casesyncd)"));
+  }
+  {
+    auto check = SqliteStore::open(cli.args[0]);
+    if (!check.is_ok()) return fail(check.status().with_context(cli.args[0]));
+    auto ok = (*check)->pragma("integrity_check");
+    if (!ok.is_ok() || *ok != "ok") {
+      return fail(Status::error(Code::kCorruption, cli.args[0] + ": integrity check failed"));
+    }
+  }
+  const std::string db = cfg->data_dir + "/casesync.db";
+  std::error_code ec;
+  std::filesystem::create_directories(cfg->data_dir, ec);
+  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
+  std::filesystem::copy_file(cli.args[0], db, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) return fail(Status::error(Code::kIoError, db + ": " + ec.message()));
+  std::printf("%s restored from %s; start the node: it re-syncs from its peers\n", db.c_str(),
+              cli.args[0].c_str());
+  return 0;
+}
+
 int cmd_import(Cli& cli) {
   if (cli.args.size() != 1) return usage_error("import FILE.jsonl");
   std::ifstream in(cli.args[0], std::ios::binary);
@@ -562,6 +605,8 @@ int main(int argc, char** argv) {
   if (cmd == "conflicts") return cmd_conflicts(cli);
   if (cmd == "import") return cmd_import(cli);
   if (cmd == "stalled") return cmd_stalled(cli);
+  if (cmd == "backup") return cmd_backup(cli);
+  if (cmd == "restore") return cmd_restore(cli);
   if (cmd == "root" || cmd == "roster" || cmd == "enroll" || cmd == "revoke") {
     std::string api = cli.api;
     // Approve, revoke and push hand the roster to a node when one is named.

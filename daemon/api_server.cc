@@ -90,6 +90,20 @@ void ApiServer::routes() {
   server_->Get("/api/status", on_loop(rt, [&rt](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, status_json(rt));
   }));
+  // Online backup through SQLite's backup API, consistent while syncing; the copy is
+  // integrity-checked before the answer says ok.
+  server_->Post("/api/backup", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
+    auto body = parse_body(req);
+    if (!body.is_ok()) return reply_error(res, body.status());
+    std::string path = body->value("path", "");
+    if (path.empty() || path.front() != '/') {
+      return reply_error(res, Status::error(Code::kInvalidArgument, "\"path\" must be absolute"));
+    }
+    if (Status st = rt.store().backup_to(path); !st.is_ok()) return reply_error(res, st);
+    auto stats = rt.store().stats();
+    reply(res, 200, {{"path", path}, {"events", stats.is_ok() ? stats->event_count : 0},
+                     {"last_seq", rt.core().last_seq()}});
+  }));
   server_->Post("/api/roster", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
     auto body = parse_body(req);
     if (!body.is_ok()) return reply_error(res, body.status());

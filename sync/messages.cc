@@ -8,7 +8,8 @@
 namespace casesync {
 
 template <class Archive>
-void serialize(Archive& ar, HelloMsg& m) { ar(m.node_id, m.applied_pos, m.hlc, m.wall_ms, m.is_reply, m.roster_version); }
+void serialize(Archive& ar, HelloMsg& m) { ar(m.node_id, m.applied_pos, m.hlc, m.wall_ms, m.is_reply, m.roster_version,
+     m.outbox_last_pos, m.your_last_seq, m.your_last_hash); }
 template <class Archive>
 void serialize(Archive& ar, WireEvent& m) { ar(m.origin, m.signed_bytes, m.signature); }
 template <class Archive>

@@ -42,6 +42,13 @@ struct HelloMsg {
   std::uint64_t wall_ms = 0;
   std::uint8_t is_reply = 0;  // a Hello that is not a reply asks the peer for one
   std::uint64_t roster_version = 0;  // the sender's roster; an older one gets the newer pushed
+  // Restores from backup: the last position the sender ever enqueued for the receiver (a
+  // receiver that applied further rewinds, harmlessly, since apply is idempotent), and the last
+  // event of the receiver's own origin the sender holds (so a restored node never signs a
+  // sequence number twice).
+  std::uint64_t outbox_last_pos = 0;
+  std::uint64_t your_last_seq = 0;
+  std::string your_last_hash;
 };
 
 struct WireEvent {

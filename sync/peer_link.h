@@ -78,6 +78,11 @@ class PeerLink {
   // The buffered batch that now continues the feed, if any (removed from the buffer).
   bool take_next_buffered(BatchMsg* out);
   void on_applied(std::uint64_t last_pos) { checkpoint_.recv_applied_pos = last_pos; }
+  // The peer's outbox ends before what we applied: it was restored from an older backup.
+  void rewind_applied(std::uint64_t pos) {
+    checkpoint_.recv_applied_pos = pos;
+    ahead_.clear();
+  }
 
   // --- status ---
   std::uint64_t in_flight_count() const { return in_flight_.size(); }

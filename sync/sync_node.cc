@@ -275,6 +275,7 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
     return;
   }
   bool was_down = l.state() == LinkState::kDown;
+  recover_from_restore(l, m);
   l.on_hello(m.applied_pos, now_ms);
   peer_roster_version_[l.peer()] = m.roster_version;
   clock_offsets_ms_[l.peer()] =
@@ -438,6 +439,52 @@ void SyncNode::on_tick(std::uint64_t now_ms) {
   persist_acks();
   maybe_report_health(now_ms);
   pump(now_ms);
+}
+
+// The last event of `origin` held here. Events of a node's own subtree reach its parent without
+// gaps, so a binary search over get_event finds it in O(log n) lookups.
+std::optional<EventRecord> SyncNode::last_event_of(const std::string& origin) {
+  auto has = [&](std::uint64_t seq) {
+    auto r = store_->get_event(origin, seq);
+    return r.is_ok() && r->has_value();
+  };
+  if (!has(1)) return std::nullopt;
+  std::uint64_t lo = 1, hi = 2;
+  while (has(hi) && hi < (1ull << 62)) lo = hi, hi *= 2;
+  while (hi - lo > 1) {
+    std::uint64_t mid = lo + (hi - lo) / 2;
+    (has(mid) ? lo : hi) = mid;
+  }
+  auto r = store_->get_event(origin, lo);
+  return r.is_ok() ? *r : std::nullopt;
+}
+
+void SyncNode::recover_from_restore(PeerLink& l, const HelloMsg& m) {
+  if (m.outbox_last_pos < l.checkpoint().recv_applied_pos) {
+    // Positions beyond its outbox will be reused for new events: apply from there again.
+    alerts_.push_back({AlertKind::kBadInput, l.peer(),
+                       "peer's feed rewound from " + std::to_string(l.checkpoint().recv_applied_pos) +
+                           " to " + std::to_string(m.outbox_last_pos) + " (restored from a backup?)"});
+    l.rewind_applied(m.outbox_last_pos);
+    if (store_->begin().is_ok()) {
+      Status st = store_->save_checkpoint(l.peer(), l.checkpoint());
+      if (st.is_ok()) st = store_->commit();
+      if (!st.is_ok()) store_->rollback();
+    }
+  }
+  if (m.your_last_seq >= next_seq_ && m.your_last_hash.size() == 32) {
+    // We signed these before a restore lost them: never sign those numbers again.
+    alerts_.push_back({AlertKind::kPeerUp, l.peer(),
+                       "resuming at seq " + std::to_string(m.your_last_seq + 1) +
+                           " (this node's later events were lost locally, e.g. restored from a backup)"});
+    next_seq_ = m.your_last_seq + 1;
+    std::copy(m.your_last_hash.begin(), m.your_last_hash.end(), last_hash_.begin());
+    if (store_->begin().is_ok()) {
+      Status st = persist_identity_state();
+      if (st.is_ok()) st = store_->commit();
+      if (!st.is_ok()) store_->rollback();
+    }
+  }
 }
 
 // ---------------------------------------------------------------- roster
@@ -608,6 +655,13 @@ void SyncNode::send(const std::string& peer, const Message& m, std::uint64_t now
 void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
   HelloMsg h{self_, l.checkpoint().recv_applied_pos, clock_.last(), now_ms,
              static_cast<std::uint8_t>(is_reply ? 1 : 0), roster_.version};
+  if (auto os = store_->outbox_stats(l.peer(), l.checkpoint().sent_acked_pos); os.is_ok()) {
+    h.outbox_last_pos = os->last_pos;
+  }
+  if (auto last = last_event_of(l.peer()); last) {
+    h.your_last_seq = last->seq;
+    h.your_last_hash = std::string(as_view(last->hash));
+  }
   l.on_hello_sent(now_ms);
   send(l.peer(), h, now_ms);
 }

@@ -162,6 +162,8 @@ class SyncNode {
   void maybe_report_health(std::uint64_t now_ms);
   void handle_health(PeerLink& link, const HealthMsg& m, std::uint64_t now_ms);
   void handle_roster(PeerLink& link, const RosterMsg& m, std::uint64_t now_ms);
+  std::optional<EventRecord> last_event_of(const std::string& origin);
+  void recover_from_restore(PeerLink& link, const HelloMsg& m);
   void adopt_roster(Roster roster);
   void push_roster(std::uint64_t now_ms);
 

@@ -1,0 +1,84 @@
+# Installation layout and the Debian package (CPack DEB). Included from the top-level
+# CMakeLists.txt after every add_subdirectory(), so the targets below exist:
+#   include(packaging/package.cmake)
+# `make package` runs `cpack` in the build directory and leaves casesync_*.deb there;
+# tests/package_check.sh inspects it (contents, maintainer scripts, lintian, systemd-analyze).
+include(GNUInstallDirs)
+
+set(_pkg_dir ${CMAKE_CURRENT_LIST_DIR})
+set(_doc_dir share/doc/casesync)
+
+install(TARGETS casesyncd RUNTIME DESTINATION sbin COMPONENT casesync)
+install(TARGETS casesyncctl RUNTIME DESTINATION bin COMPONENT casesync)
+# Debian 12 keeps units under /lib even with a merged /usr (dh_installsystemd does the same).
+install(FILES ${PROJECT_SOURCE_DIR}/systemd/casesyncd.service
+        DESTINATION /lib/systemd/system PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+        COMPONENT casesync)
+# The conffile. Mode 0640: postinst gives the directory and file to group casesync.
+install(FILES ${_pkg_dir}/casesyncd.toml DESTINATION /etc/casesync
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ COMPONENT casesync)
+install(FILES ${PROJECT_SOURCE_DIR}/data/matters.toml ${PROJECT_SOURCE_DIR}/data/calendar.toml
+        DESTINATION share/casesync COMPONENT casesync)
+install(FILES ${_pkg_dir}/copyright ${PROJECT_SOURCE_DIR}/docs/INSTALL.md
+        DESTINATION ${_doc_dir} COMPONENT casesync)
+
+# Man pages and the changelog are gzipped at build time, -n so the archive is reproducible.
+find_program(GZIP_EXECUTABLE gzip REQUIRED)
+set(_gz_outputs)
+foreach(_src man/casesyncd.8 man/casesyncctl.1 debian/changelog)
+  get_filename_component(_name ${_src} NAME)
+  if(_name STREQUAL "changelog")
+    set(_name changelog.Debian)
+  endif()
+  set(_out ${CMAKE_BINARY_DIR}/packaging/${_name}.gz)
+  add_custom_command(OUTPUT ${_out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/packaging
+    COMMAND ${GZIP_EXECUTABLE} -9nc ${_pkg_dir}/${_src} > ${_out}
+    DEPENDS ${_pkg_dir}/${_src} VERBATIM)
+  list(APPEND _gz_outputs ${_out})
+endforeach()
+add_custom_target(casesync_package_docs ALL DEPENDS ${_gz_outputs})
+install(FILES ${CMAKE_BINARY_DIR}/packaging/casesyncd.8.gz DESTINATION share/man/man8
+        COMPONENT casesync)
+install(FILES ${CMAKE_BINARY_DIR}/packaging/casesyncctl.1.gz DESTINATION share/man/man1
+        COMPONENT casesync)
+install(FILES ${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz DESTINATION ${_doc_dir}
+        COMPONENT casesync)
+
+# --- CPack: one binary package, casesync_<version>-<release>_<arch>.deb ---
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME casesync)
+set(CPACK_PACKAGE_VENDOR "casesync maintainers")
+set(CPACK_PACKAGE_CONTACT "casesync maintainers <casesync@example.org>")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "signed case replication for district approval centres")
+set(CPACK_PACKAGE_DESCRIPTION
+    "casesync keeps a district's approval cases in step across the district approval centre,\n\
+its town-street service centres and community terminals. Every change to a case is an\n\
+Ed25519-signed event, replicated over ZeroMQ (CurveZMQ) and stored in SQLite.\n\
+.\n\
+This package contains the daemon casesyncd (one per node, run by systemd), the\n\
+command line casesyncctl, a commented default configuration and sample data.")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_SOURCE_IGNORE_FILES /build/ /\\.git/)
+set(CPACK_OUTPUT_FILE_PREFIX ${CMAKE_BINARY_DIR})
+set(CPACK_DEB_COMPONENT_INSTALL OFF)
+
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.org/casesync")
+# Runtime libraries come from dpkg-shlibdeps (libzmq5, libsodium23, libsqlite3-0, libsystemd0,
+# libcpp-httplib0.11, libstdc++6...); adduser is for postinst.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${_pkg_dir}/debian/conffiles
+    ${_pkg_dir}/debian/postinst
+    ${_pkg_dir}/debian/prerm
+    ${_pkg_dir}/debian/postrm)
+
+include(CPack)
