@@ -1,12 +1,16 @@
-// Writes valid seeds for the binary fuzz targets (decode_message, event, decode_health) under
-// DIR/<target>/, one file per message type or shape, so libFuzzer starts from inputs that reach
-// deep into each decoder rather than stopping at the magic bytes.
+// Writes valid seeds for the generated fuzz targets (decode_message, event, decode_health and,
+// where it exists, parse_enrollment) under DIR/<target>/, one file per message type or shape, so
+// libFuzzer starts from inputs that reach deep into each decoder rather than stopping at the magic
+// bytes.
 //   fuzz_make_seeds fuzz/corpus
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#if __has_include("config/enrollment.h")
+#include "config/enrollment.h"
+#endif
 #include "crypto/crypto.h"
 #include "sync/event.h"
 #include "sync/health_report.h"
@@ -87,6 +91,17 @@ int main(int argc, char** argv) {
 
   write(root / "decode_health", "street", encode_health(sample_health()));
   write(root / "decode_health", "empty", encode_health(HealthReport{}));
+#if __has_include("config/enrollment.h")
+  EnrollmentRequest req;
+  req.node = {"s01-c09", "Community 9", Role::kCommunity, "s01", {}, key.public_key, "", "", false};
+  req.curve_public_key = crypto::curve_public_from_sign_public(key.public_key);
+  write(root / "parse_enrollment", "community.json", render_enrollment(req));
+  req.node.parent = "district";
+  req.node.role = Role::kStreet;
+  req.node.id = "s09";
+  req.node.endpoint = "tcp://127.0.0.1:7009";
+  write(root / "parse_enrollment", "street.json", render_enrollment(req));
+#endif
   std::printf("seeds written under %s\n", root.c_str());
   return 0;
 }

@@ -14,9 +14,8 @@ install(TARGETS casesyncctl RUNTIME DESTINATION bin COMPONENT casesync)
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/casesyncd.service
         DESTINATION /lib/systemd/system PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
         COMPONENT casesync)
-# The conffile. Mode 0640: postinst gives the directory and file to group casesync.
-install(FILES ${_pkg_dir}/casesyncd.toml DESTINATION /etc/casesync
-        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ COMPONENT casesync)
+# The conffile; postinst makes it root:casesync 0640 (dpkg ships files root-owned).
+install(FILES ${_pkg_dir}/casesyncd.toml DESTINATION /etc/casesync COMPONENT casesync)
 install(FILES ${PROJECT_SOURCE_DIR}/data/matters.toml ${PROJECT_SOURCE_DIR}/data/calendar.toml
         DESTINATION share/casesync COMPONENT casesync)
 install(FILES ${_pkg_dir}/copyright ${PROJECT_SOURCE_DIR}/docs/INSTALL.md
@@ -53,9 +52,10 @@ set(CPACK_PACKAGE_CONTACT "casesync maintainers <casesync@example.org>")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "signed case replication for district approval centres")
 set(CPACK_PACKAGE_DESCRIPTION
-    "casesync keeps a district's approval cases in step across the district approval centre,\n\
-its town-street service centres and community terminals. Every change to a case is an\n\
-Ed25519-signed event, replicated over ZeroMQ (CurveZMQ) and stored in SQLite.\n\
+    "casesync keeps a district's approval cases in step across the district approval\n\
+centre, its town-street service centres and community terminals. Every change to\n\
+a case is an Ed25519-signed event, replicated over ZeroMQ (CurveZMQ) and\n\
+stored in SQLite.\n\
 .\n\
 This package contains the daemon casesyncd (one per node, run by systemd), the\n\
 command line casesyncctl, a commented default configuration and sample data.")

@@ -29,7 +29,8 @@ constexpr bool kFixedF1StaleHello = false;       // stale Hello rewinds the send
 constexpr bool kFixedF2RefusedEventAcked = false;  // an event failing verification is acked: lost
 constexpr bool kFixedF3FrameIntegrity = false;   // a flipped bit in a position or ack: lost
 constexpr bool kFixedF4BackwardClock = false;    // now_ms stepping back: spurious link-down
-constexpr bool kFixedF5ReopenPath = false;       // reopen leaves the holder off the path
+constexpr bool kFixedF5ReopenPath = true;        // reopen leaves the holder off the path (5616c76)
+constexpr bool kFixedF6ExponentialFold = false;  // nested own-past re-folds: a seed never ends
 
 // The run options that keep the open bugs out, as casesync_sim arguments.
 std::string open_bug_args() {
@@ -137,6 +138,15 @@ TEST_CASE("F4: a clock stepped back declares no link down" * doctest::skip(!kFix
   const RunResult r = run(6, "--faults=clock_jump_back");
   CHECK(r.faults[static_cast<std::size_t>(FaultKind::kClockJumpBack)] > 0);
   CHECK(r.alerts.count("peer_down") == 0);
+}
+
+// F6 (core, sync/case_fold.cc CaseFolder::verdict_in_own_past, since 5616c76): an event that had
+// not seen everything is judged by re-folding its own past, and inside that sub-fold every such
+// event re-folds its own past again: exponential in the concurrent events of a case. Here a
+// 34-event case at s05 never finishes one apply_batch (the watchdog aborts the seed).
+TEST_CASE("F6: folding a case with many concurrent events takes polynomial time" *
+          doctest::skip(!kFixedF6ExponentialFold)) {
+  CHECK(run(4, "--faults=-delay,-bit_flip_event,-bit_flip").ok());
 }
 
 // F5 (core, sync/case_fold.cc, reopened): a reopen makes the district the holder without putting

@@ -25,7 +25,9 @@ void PeerLink::on_hello(std::uint64_t peer_applied_pos, std::uint64_t now_ms) {
     checkpoint_.sent_acked_pos = peer_applied_pos;
     ack_dirty_ = true;
   }
-  next_send_pos_ = peer_applied_pos + 1;
+  // Behind our own acknowledged position the peer lost data (restored from a backup): what we
+  // trimmed cannot be resent from the outbox, so continue after it (SyncNode raises an alert).
+  next_send_pos_ = std::max(peer_applied_pos, checkpoint_.sent_acked_pos) + 1;
   in_flight_.clear();
   state_ = LinkState::kUp;
   last_heard_ms_ = now_ms;

@@ -296,11 +296,11 @@ void SyncNode::handle_batch(PeerLink& l, BatchMsg batch, std::uint64_t now_ms) {
       if (!l.buffer_ahead(std::move(batch))) counters_.reject(l.peer(), "ahead_buffer_full");
       break;
     case BatchVerdict::kApplyNow: {
-      if (!apply_batch(l, batch, now_ms).is_ok()) return;  // no ack: the sender resends
+      Status st = apply_batch(l, batch, now_ms);
       BatchMsg next;
-      while (l.take_next_buffered(&next)) {
-        if (!apply_batch(l, next, now_ms).is_ok()) return;
-      }
+      while (st.is_ok() && l.take_next_buffered(&next)) st = apply_batch(l, next, now_ms);
+      // A failed commit acknowledges nothing new; a bad event acknowledges what came before it.
+      if (!st.is_ok() && st.code() != Code::kCorruption) return;
       break;
     }
   }
@@ -387,9 +387,15 @@ Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t n
   const Hash32 hash_before = last_hash_;
   std::vector<Event> forwards_to_me;
   Status st = store_->begin();
+  // An event that fails verification may have been damaged on the way: apply the events before
+  // it and acknowledge only those, so the sender resends it. Skipping it would lose it for good.
+  std::uint64_t last_good = batch.last_pos();
   for (std::uint64_t pos = applied + 1; st.is_ok() && pos <= batch.last_pos(); ++pos) {
     auto a = admit(l.peer(), batch.events[pos - batch.first_pos], now_ms);
-    if (!a) continue;
+    if (!a) {
+      last_good = pos - 1;
+      break;
+    }
     auto ok = authorize_remote(l.peer(), a->first, a->second);
     if (!ok.is_ok()) st = ok.status();
     if (!st.is_ok() || !*ok) continue;
@@ -403,7 +409,7 @@ Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t n
   // The receipt commits with the forward: the case is never durably here without its receipt.
   if (st.is_ok()) st = sign_delivery_receipts(forwards_to_me, now_ms);
   PeerCheckpoint cp = l.checkpoint();
-  cp.recv_applied_pos = batch.last_pos();
+  cp.recv_applied_pos = last_good;
   if (st.is_ok()) st = store_->save_checkpoint(l.peer(), cp);
   if (st.is_ok()) st = persist_identity_state();
   if (st.is_ok()) st = store_->commit();
@@ -418,8 +424,11 @@ Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t n
   }
   disk_trouble_ = false;
   counters_.events_authored += next_seq_ - seq_before;
-  l.on_applied(batch.last_pos());
-  counters_.peers[l.peer()].events_in += batch.last_pos() - applied;
+  l.on_applied(last_good);
+  counters_.peers[l.peer()].events_in += last_good - applied;
+  if (last_good < batch.last_pos()) {
+    return Status::error(Code::kCorruption, "batch from " + l.peer() + " stopped at a bad event");
+  }
   return Status::ok();
 }
 

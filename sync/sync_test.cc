@@ -371,6 +371,12 @@ TEST_CASE("forged, unknown-origin and garbage input is refused and counted by re
   b.events.push_back({forged.origin, forged.signed_bytes, forged.signature});
   b.events.push_back({unknown.origin, unknown.signed_bytes, unknown.signature});
   net["d"].on_frame("s1", encode_message(b), net.now);
+  // The batch stops at the first bad event (it may be damage on the way: the sender resends);
+  // the unknown origin is judged when it arrives first.
+  BatchMsg b2;
+  b2.first_pos = 1;
+  b2.events.push_back({unknown.origin, unknown.signed_bytes, unknown.signature});
+  net["d"].on_frame("s1", encode_message(b2), net.now);
   net["d"].on_frame("s1", "garbage bytes", net.now);
   net["d"].on_frame("intruder", encode_message(AckMsg{1}), net.now);
   const auto& c = net["d"].counters();
@@ -379,6 +385,9 @@ TEST_CASE("forged, unknown-origin and garbage input is refused and counted by re
   CHECK(c.rejects.at("malformed_frame") == 1);
   CHECK(c.rejects.at("unknown_peer") == 1);
   CHECK(net.events_at("d") == 0);
+  for (auto& l : net["d"].links()) {
+    if (l.peer == "s1") CHECK(l.recv_applied_pos == 0);  // nothing acknowledged past a bad event
+  }
 }
 
 TEST_CASE("a failed commit acknowledges nothing; the batch is applied once the disk recovers") {

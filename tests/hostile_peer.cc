@@ -3,13 +3,15 @@
 // survives it, refuses it under the right reason and stores nothing forged.
 //
 //   casesync-hostile-peer --testbed DIR --target NODE --attack NAME [--as CHILD] [--other NODE]
-//                         [--seq N] [--prev HEX] [--case-parent HEX] [--applied-pos N]
-//                         [--timeout-ms MS]
+//                         [--seq N] [--prev HEX] [--case ID --case-parent HEX]
+//                         [--applied-pos N] [--timeout-ms MS]
 //
 // The peer speaks as CHILD (a rostered child of NODE whose process the caller stopped first): it
 // reads DIR/CHILD/node.key so CurveZMQ and the ZAP allow-list admit it, as a compromised node
-// would. --seq/--prev/--case-parent give CHILD's chain head as the target holds it (from the
-// target's /api/events), so events that must pass the chain check do.
+// would. --seq/--prev give CHILD's chain head as the target holds it (from the target's
+// /api/events), so events that must pass the chain check do; --case/--case-parent name the open
+// case (and its head) that `unauthorized` acts on. --applied-pos is what we claim to have applied
+// of the target's feed (its sent_acked_pos for CHILD, so it resends nothing).
 //
 // Attacks (one per run):
 //   garbage          raw bytes on the TCP port, no ZMTP             -> the target closes it
@@ -26,7 +28,10 @@
 //   replay           a valid event (CHILD's real key, seq --seq) sent at the next position, the
 //                    same batch again, then the same event at a new position -> stored once
 //   equivocation     --seq again (already held) with a different body -> equivocation
-//   unauthorized     `reopened` by a community on its own open case -> unauthorized
+//   unauthorized     `reopened` by a community on an open case      -> unauthorized
+//   hello-seq        a Hello telling the target its own last event is seq --seq with a random
+//                    hash (the restore hint your_last_seq/your_last_hash): the target must not
+//                    take a child's word for its own chain
 //
 // Exit status: 0 the attack was delivered and the target answered as a live peer does (Ack for
 // a batch, a closed or refused connection for transport attacks); 3 skipped (nothing to attack
@@ -71,6 +76,7 @@ struct Options {
   std::uint64_t applied_pos = 0;  // what we claim to have applied of the target's feed
   Hash32 prev{};
   std::string case_parent_hex;
+  std::string case_id;  // the case `unauthorized` acts on
   long timeout_ms = 5000;
 };
 
@@ -97,6 +103,7 @@ bool parse(int argc, char** argv, Options* o) {
     else if (k == "--applied-pos") o->applied_pos = std::strtoull(v.c_str(), nullptr, 10);
     else if (k == "--seq") o->seq = std::strtoull(v.c_str(), nullptr, 10);
     else if (k == "--case-parent") o->case_parent_hex = v;
+    else if (k == "--case") o->case_id = v;
     else if (k == "--timeout-ms") o->timeout_ms = std::strtol(v.c_str(), nullptr, 10);
     else if (k == "--prev") {
       auto h = hash_from_hex(v);
@@ -185,12 +192,14 @@ Result<std::vector<WireEvent>> attack_events(const Options& o, const Target& t,
   }
   if (a == "unauthorized") {
     auto parent = hash_from_hex(o.case_parent_hex);
-    if (!parent) return Status::error(Code::kInvalidArgument, "unauthorized needs --case-parent");
+    if (!parent || o.case_id.empty()) {
+      return Status::error(Code::kInvalidArgument, "unauthorized needs --case and --case-parent");
+    }
     Event e;
     e.origin = o.as;
     e.seq = o.seq;
     e.hlc = HybridClock::pack(wall_ms(), 0);
-    e.case_id = o.as + "-hostile-" + std::to_string(o.seq - 1) + "-replayed";
+    e.case_id = o.case_id;
     e.parents = {*parent};
     e.prev = o.prev;
     e.kind = "reopened";  // a district's act; a community may never author it
@@ -275,6 +284,11 @@ Result<std::uint64_t> hello(Session& s, const Options& o) {
   HelloMsg h;
   h.node_id = o.as;
   h.applied_pos = o.applied_pos;
+  if (o.attack == "hello-seq") {
+    h.your_last_seq = o.seq;
+    const crypto::KeyPair noise = crypto::generate_keypair();
+    h.your_last_hash = noise.public_key;  // 32 bytes no event of the target hashes to
+  }
   h.wall_ms = wall_ms();
   h.hlc = HybridClock::pack(h.wall_ms, 0);
   s.send(encode_message(h));
@@ -404,6 +418,11 @@ int attack_frame(Session& s, const Options& o) {
 }
 
 int attack_batch(Session& s, const Options& o, const Target& t, const crypto::KeyPair& child) {
+  if (o.attack == "hello-seq") {
+    auto applied = hello(s, o);
+    std::printf("hostile-peer: hello-seq: %s\n", applied.is_ok() ? "answered" : "no answer");
+    return applied.is_ok() ? 0 : 1;
+  }
   bool skip = false;
   auto events = attack_events(o, t, child.secret, &skip);
   if (!events.is_ok()) {
@@ -462,7 +481,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, &o)) {
     std::fprintf(stderr,
                  "usage: casesync-hostile-peer --testbed DIR --target NODE --attack NAME "
-                 "[--as CHILD] [--other NODE] [--seq N] [--prev HEX] [--case-parent HEX] "
+                 "[--as CHILD] [--other NODE] [--seq N] [--prev HEX] [--case ID --case-parent HEX] "
                  "[--applied-pos N] [--timeout-ms MS]\n");
     return 2;
   }

@@ -47,7 +47,7 @@ done <<'EOF'
 -rwxr-xr-x /usr/sbin/casesyncd
 -rwxr-xr-x /usr/bin/casesyncctl
 -rw-r--r-- /lib/systemd/system/casesyncd.service
--rw-r----- /etc/casesync/casesyncd.toml
+-rw-r--r-- /etc/casesync/casesyncd.toml
 -rw-r--r-- /usr/share/casesync/matters.toml
 -rw-r--r-- /usr/share/casesync/calendar.toml
 -rw-r--r-- /usr/share/man/man8/casesyncd.8.gz
@@ -105,7 +105,7 @@ grep -q 'node.id' "$work/check" || fail "config check of the template: $(cat "$w
 
 step "lintian (errors fail, warnings allowed)"
 command -v lintian >/dev/null || fail "lintian is not installed (scripts/bootstrap.sh --test)"
-lintian_out=$(lintian --fail-on error --no-tag-display-limit "$deb" 2>&1) && lintian_rc=0 || lintian_rc=$?
+lintian_out=$(lintian --fail-on error --tag-display-limit 0 "$deb" 2>&1) && lintian_rc=0 || lintian_rc=$?
 echo "${lintian_out:-no tags}"
 ((lintian_rc == 0)) || fail "lintian reports errors"
 echo "package_check: OK ($deb, exposure $exposure)"

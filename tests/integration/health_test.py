@@ -87,9 +87,11 @@ class Health(unittest.TestCase):
         raise AssertionError(f"{node} is missing from /api/health at {at}")
 
     def wait_state(self, at, node, state, timeout_s, what=""):
-        return poll_until(f"{node} {state} at {at} {what}",
-                          lambda: (lambda e: e if e["state"] == state else None)(
-                              self.entry(at, node)), timeout_s, 0.1)
+        """Polls `at`'s /api/health until `node` is in `state`; returns its entry."""
+        def reached():
+            e = self.entry(at, node)
+            return e if e["state"] == state else None
+        return poll_until(f"{node} {state} at {at} {what}", reached, timeout_s, 0.1)
 
     # ---------------------------------------------------------------------------------------
 
@@ -269,7 +271,6 @@ class Health(unittest.TestCase):
         with urllib.request.urlopen(self.tb.api(street) + "/metrics", timeout=30) as m:
             self.assertRegex(m.read().decode(),
                              r'casesync_rejects_total\{reason="bad_signature"\} [1-9]')
-
 
     def test_07_dashboard_shows_the_tree_and_recolours_a_stopped_node(self):
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
