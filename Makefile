@@ -8,7 +8,7 @@ BENCH_OUT ?= bench-out/bench.json
 BENCH_ARGS ?=
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all build demo test clean bootstrap bootstrap-test unit bench sim
+.PHONY: all build demo test clean bootstrap bootstrap-test unit bench sim fuzz package package-check
 
 all: build
 
@@ -48,6 +48,23 @@ SIM_ARGS ?=
 sim: build
 	@if [ -n "$(SEED)" ]; then $(BUILD_DIR)/sim/casesync_sim --seed=$(SEED) $(SIM_ARGS); \
 	else $(BUILD_DIR)/sim/casesync_sim --seeds=$(SEEDS) $(SIM_ARGS); fi
+
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD_DIR ?= build-fuzz
+
+# libFuzzer on every decoder of outside input (fuzz/README.md), FUZZ_SECONDS per target; needs clang.
+fuzz: bootstrap-test
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCASESYNC_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j$(JOBS) --target fuzz_all
+	@fuzz/run_fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
+# The Debian package (CPack DEB): $(BUILD_DIR)/casesync_<version>-1_<arch>.deb
+package: build
+	@cd $(BUILD_DIR) && cpack -G DEB --config CPackConfig.cmake
+
+# The unit's systemd-analyze exposure (<= 2.0) and verify, the .deb's contents and scripts, lintian.
+package-check: bootstrap-test build
+	@tests/package_check.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) demo-run

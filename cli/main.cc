@@ -503,6 +503,8 @@ int cmd_restore(Cli& cli) {
   for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
   std::filesystem::copy_file(cli.args[0], db, std::filesystem::copy_options::overwrite_existing, ec);
   if (ec) return fail(Status::error(Code::kIoError, db + ": " + ec.message()));
+  // Until its parent confirms the last sequence number, the node refuses local writes.
+  std::ofstream(cfg->data_dir + "/RESTORED") << cli.args[0] << "\n";
   std::printf("%s restored from %s; start the node: it re-syncs from its peers\n", db.c_str(),
               cli.args[0].c_str());
   return 0;

@@ -531,6 +531,15 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
   m.family("casesync_transport_bad_envelopes_total", "counter",
            "Frames with a malformed ZeroMQ envelope.");
   m.add({}, tc.frames_with_bad_envelope);
+  m.family("casesync_transport_auth_denied_total", "counter",
+           "CurveZMQ clients refused by the allow-list (key not rostered or revoked).");
+  m.add({}, tc.auth_denied);
+  m.family("casesync_transport_handshake_failures_total", "counter",
+           "CurveZMQ handshakes that failed on this node's listening socket.");
+  m.add({}, tc.handshake_failures);
+  m.family("casesync_transport_identity_mismatch_total", "counter",
+           "Frames whose routing id differed from the node their key belongs to (dropped).");
+  m.add({}, tc.identity_mismatch);
   m.family("casesync_uptime_seconds", "gauge", "Seconds since this daemon started.");
   m.add({}, seconds(now_ms - std::min(now_ms, rt_->started_at_ms())));
   m.family("casesync_build_info", "gauge",

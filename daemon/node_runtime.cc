@@ -81,6 +81,7 @@ Status NodeRuntime::open_parts() {
       [root](const RosterMsg& m) {
         return open_roster(root, SignedRoster{m.version, m.text, m.signature}, "roster from a peer");
       });
+  if (std::filesystem::exists(config_.data_dir + "/RESTORED")) core_->await_parent_sequence();
   RETURN_IF_ERROR(core_->start(started_at_ms_));
   ASSIGN_OR_RETURN(WorkCalendar calendar, calendar_for(config_.supervision.calendar));
   stalls_ = std::make_unique<StallMonitor>(core_.get(), store_.get(), &matters_,
@@ -272,6 +273,10 @@ int NodeRuntime::run() {
       last_tick = now;
     }
     apply_roster_update();
+    if (!core_->awaiting_parent_sequence()) {
+      std::error_code ec;
+      std::filesystem::remove(config_.data_dir + "/RESTORED", ec);
+    }
     deliver_effects();
     publish_changes();
     if (watchdog && (now - last_watchdog) * 1000 >= watchdog_usec / 2) {

@@ -52,13 +52,14 @@ set(CPACK_PACKAGE_CONTACT "casesync maintainers <casesync@example.org>")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "signed case replication for district approval centres")
 set(CPACK_PACKAGE_DESCRIPTION
-    "casesync keeps a district's approval cases in step across the district approval\n\
-centre, its town-street service centres and community terminals. Every change to\n\
-a case is an Ed25519-signed event, replicated over ZeroMQ (CurveZMQ) and\n\
-stored in SQLite.\n\
+    "casesync keeps a district's approval cases in step across the district\n\
+approval centre, its town-street service centres and community terminals.\n\
+Every change to a case is an Ed25519-signed event, replicated over ZeroMQ\n\
+(CurveZMQ) and stored in SQLite.\n\
 .\n\
-This package contains the daemon casesyncd (one per node, run by systemd), the\n\
-command line casesyncctl, a commented default configuration and sample data.")
+This package contains the daemon casesyncd (one per node, run by\n\
+systemd), the command line casesyncctl, a commented default\n\
+configuration and sample data.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_SOURCE_IGNORE_FILES /build/ /\\.git/)

@@ -16,8 +16,9 @@ BUILD_PKGS=(
 
 want=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" == "--test" ]]; then
-  # Test-only tools: promtool validates /metrics, clang runs fuzz corpora under sanitizers.
-  want+=(socat faketime clang libclang-rt-14-dev)
+  # Test-only tools: promtool validates /metrics, chromium renders the dashboard, faketime skews a
+  # node's clock, clang runs fuzz corpora under sanitizers.
+  want+=(socat faketime clang libclang-rt-14-dev prometheus chromium lintian systemd man-db dpkg-dev)
 fi
 
 missing=()

@@ -39,6 +39,8 @@ bool parse_run_option(std::string_view arg, SimOptions* options, std::string* re
   SimOptions o = *options;
   if (arg == "--no-reopen") {
     o.reopen = false;
+  } else if (arg == "--no-rush") {
+    o.rush = false;
   } else {
     const auto eq = arg.find('=');
     if (eq == std::string_view::npos || !apply(arg.substr(0, eq), arg.substr(eq + 1), &o)) return false;

@@ -23,7 +23,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: casesync_sim (--seed=S | --seeds=N [--first=S]) [--time-box-s=T]\n"
     "                    [--topology=STREETSxCOMMUNITIES] [--faults=all|none|KIND,..|-KIND,..]\n"
-    "                    [--fault-phase-s=60] [--heal-bound-s=120] [--no-reopen] [--timeline]\n";
+    "                    [--fault-phase-s=60] [--heal-bound-s=120] [--no-reopen] [--no-rush]\n"
+    "                    [--timeline]\n";
 
 struct Args {
   std::optional<std::uint64_t> seed;

@@ -12,8 +12,13 @@ Status SimNode::start(std::uint64_t virtual_ms) {
   core_ = std::make_unique<SyncNode>(id(), district_->roster(), limits_, &store_,
                                      &district_->secret(index_));
   incarnations_++;
-  Status st = core_->start(now(virtual_ms));
-  if (!st.is_ok()) core_.reset();
+  Status st;
+  try {
+    st = core_->start(now(virtual_ms));
+  } catch (const NodeCrashed&) {
+    st = Status::error(Code::kUnavailable, "crashed inside a commit while starting");
+  }
+  if (!st.is_ok()) crash();
   return st;
 }
 

@@ -40,7 +40,8 @@ class SimNode {
   NodeClock& clock() { return clock_; }
   std::uint64_t now(std::uint64_t virtual_ms) const { return clock_.now(virtual_ms); }
 
-  // Builds a fresh core over the store and starts it. REQUIRES: !running().
+  // Builds a fresh core over the store and starts it; on failure the node stays down (a crash
+  // point inside start() gives kUnavailable). REQUIRES: !running().
   Status start(std::uint64_t virtual_ms);
   // The process dies: the core and everything only it held are gone; the store keeps what was
   // committed. Idempotent.

@@ -22,6 +22,7 @@ struct SimOptions {
   std::uint64_t heal_bound_ms = 120'000;  // after healing, convergence must come within this
   FaultMask faults = all_faults();
   bool reopen = true;                     // the district reopens closed cases now and then
+  bool rush = true;                       // now and then every holder of a case acts at once
   std::ostream* log = nullptr;            // when set, the run's timeline is written here
 };
 

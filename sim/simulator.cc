@@ -111,7 +111,8 @@ void Simulator::sample_limits(SimNode& n) {
 void Simulator::clerk() {
   if (phase_ != Phase::kFaults) return;
   agenda_.at(now_ + rng_.range(kClerkGapMsMin, kClerkGapMsMax), [this] { clerk(); });
-  if (rng_.chance(kRushPpm)) return rush();
+  // Drawn even when rushes are off: --no-rush changes the clerks' stream, no other.
+  if (rng_.chance(kRushPpm) && options_.rush) return rush();
   std::vector<std::size_t> open;
   for (const auto& n : nodes_) {
     if (n->running() && !n->silent) open.push_back(n->index());

@@ -70,6 +70,8 @@ class Simulator {
   bool quiescent(std::string* why);
   World snapshot();
   void finish(RunResult* r);
+  std::vector<Violation> final_violations(const World& w);
+  void fill_figures(const World& w, RunResult* r);
 
   const District& district_;
   SimOptions options_;

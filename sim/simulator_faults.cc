@@ -66,7 +66,7 @@ void Simulator::fault_tick() {
   if (roll(FaultKind::kCrash)) crash(any_node(), fault_rng_.range(kDownMsMin, kDownMsMax));
   if (roll(FaultKind::kCrashMidCommit)) {
     const std::size_t i = any_node();
-    if (!nodes_[i]->store().armed()) {
+    if (nodes_[i]->running() && !nodes_[i]->store().armed()) {
       nodes_[i]->store().arm(static_cast<std::uint32_t>(fault_rng_.range(1, 3)));
     }
   }
@@ -152,8 +152,12 @@ void Simulator::restart(std::size_t i) {
   SimNode& n = *nodes_[i];
   if (n.running() || phase_ == Phase::kDone) return;
   restarts_++;
-  if (!n.start(now_).is_ok()) {
-    observations_.push_back({"restart_failed", n.id(), "start() failed after a crash"});
+  if (Status st = n.start(now_); !st.is_ok()) {
+    if (st.code() == Code::kUnavailable) {  // died again at a crash point: try once more later
+      agenda_.at(now_ + kDownMsMin, [this, i] { restart(i); });
+      return;
+    }
+    observations_.push_back({"restart_failed", n.id(), st.to_string()});
     return;
   }
   drain(i);

@@ -95,18 +95,27 @@ void Simulator::finish(RunResult* r) {
   r->end_ms = now_;
   r->converged = converged_;
   r->convergence_ms = converged_ ? converged_at_ms_ - heal_at_ms_ : 0;
-  World w = snapshot();
-  r->violations = converged_ ? std::vector<Violation>{} : check_world(w);
-  std::string why;
-  if (!converged_ && !quiescent(&why)) {
-    r->violations.push_back({"no_convergence", "", "",
-                             "not quiet " + std::to_string(options_.heal_bound_ms) +
-                                 " ms after healing: " + why});
-  } else if (!converged_ && r->violations.empty()) {
-    r->violations.push_back({"no_convergence", "", "", "quiet, but converged only at the bound"});
-  }
   trace_.mix_u64(r->convergence_ms);
   r->trace_hash = trace_.value();
+  const World w = snapshot();
+  if (!converged_) r->violations = final_violations(w);
+  fill_figures(w, r);
+}
+
+std::vector<Violation> Simulator::final_violations(const World& w) {
+  std::vector<Violation> out = check_world(w);
+  std::string why;
+  if (!quiescent(&why)) {
+    out.push_back({"no_convergence", "", "",
+                   "not quiet " + std::to_string(options_.heal_bound_ms) +
+                       " ms after healing: " + why});
+  } else if (out.empty()) {
+    out.push_back({"no_convergence", "", "", "quiet, but converged only at the bound"});
+  }
+  return out;
+}
+
+void Simulator::fill_figures(const World& w, RunResult* r) {
   r->faults = counts_;
   r->profile = profile_;
   r->limits = limits_;

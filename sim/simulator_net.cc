@@ -30,6 +30,7 @@ void Simulator::drain(std::size_t i) {
                                                     " bytes to " + s.peer});
     }
     const std::size_t to = district_.index_of(s.peer);
+    if (!net_.passable(i, to)) frames_lost_++;  // sent into a cut, a black hole or a dead peer
     for (auto& d : net_.send(i, to, std::move(s.frame), now_)) {
       agenda_.at(d.at_ms, [this, i, to, d = std::move(d)] { deliver(i, to, d); });
     }

@@ -86,6 +86,11 @@ PeerLink* SyncNode::link(const std::string& peer) {
 // ---------------------------------------------------------------- local writes
 
 Result<EventRecord> SyncNode::seal_local(EventDraft draft, std::uint64_t now_ms) {
+  if (awaiting_parent_seq_) {
+    return Status::error(Code::kUnavailable,
+                         "this node was restored from a backup and waits for its parent " + parent_ +
+                             " to confirm its last sequence number; try again once the link is up");
+  }
   Event e;
   e.origin = self_;
   e.case_id = std::move(draft.case_id);
@@ -276,6 +281,7 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   }
   bool was_down = l.state() == LinkState::kDown;
   recover_from_restore(l, m);
+  if (l.peer() == parent_) awaiting_parent_seq_ = false;
   l.on_hello(m.applied_pos, now_ms);
   peer_roster_version_[l.peer()] = m.roster_version;
   clock_offsets_ms_[l.peer()] =
@@ -481,7 +487,10 @@ void SyncNode::recover_from_restore(PeerLink& l, const HelloMsg& m) {
       if (!st.is_ok()) store_->rollback();
     }
   }
-  if (m.your_last_seq >= next_seq_ && m.your_last_hash.size() == 32) {
+  // Only the parent holds this node's own events (they all travel up), and only it is asked: a
+  // child claiming a higher sequence must not be able to move ours.
+  if (l.peer() == parent_ && m.your_last_seq >= next_seq_ && m.your_last_hash.size() == 32 &&
+      m.your_last_seq < (1ull << 62)) {
     // We signed these before a restore lost them: never sign those numbers again.
     alerts_.push_back({AlertKind::kPeerUp, l.peer(),
                        "resuming at seq " + std::to_string(m.your_last_seq + 1) +

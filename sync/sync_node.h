@@ -111,6 +111,11 @@ class SyncNode {
   std::optional<RosterMsg> take_roster_update();
   std::uint64_t roster_version() const { return roster_.version; }
 
+  // After a restore from backup the local sequence may be behind what this node already signed:
+  // refuse local writes until the parent's Hello says where it really stands.
+  void await_parent_sequence() { awaiting_parent_seq_ = !parent_.empty(); }
+  bool awaiting_parent_sequence() const { return awaiting_parent_seq_; }
+
   // --- health reports (sync/health_report.h) ---
   void set_health_options(std::uint64_t interval_ms, std::string software_version);
   // What the core cannot know itself: stalls seen by the daemon, calendar warnings.
@@ -194,6 +199,7 @@ class SyncNode {
   Hash32 last_hash_{};  // our previous event, for the per-origin chain
   bool started_ = false;
   bool disk_trouble_ = false;
+  bool awaiting_parent_seq_ = false;
 
   NodeCounters counters_;
   std::vector<SendEffect> sends_;

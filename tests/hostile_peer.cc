@@ -302,7 +302,9 @@ Result<std::uint64_t> hello(Session& s, const Options& o) {
   return applied;
 }
 
-// Sends a batch at `pos` and waits for an Ack covering it.
+// Sends a batch at `pos` and waits for the target's answer. Every batch is answered with a
+// cumulative Ack; a refused event is not acknowledged past (it might be transit damage that a
+// resend repairs), so any Ack is the answer, whatever position it names.
 Status batch_acked(Session& s, std::uint64_t pos, std::vector<WireEvent> events, long timeout_ms) {
   BatchMsg b;
   b.first_pos = pos;
@@ -311,7 +313,7 @@ Status batch_acked(Session& s, std::uint64_t pos, std::vector<WireEvent> events,
   s.send(encode_message(b));
   bool acked = s.await_message(timeout_ms, [&](const Message& m) {
     auto* a = std::get_if<AckMsg>(&m);
-    return a && a->applied_pos >= last;
+    return a != nullptr && (a->applied_pos >= last || a->applied_pos < pos);
   });
   if (!acked) return Status::error(Code::kUnavailable, "no Ack through position " + std::to_string(last));
   return Status::ok();
