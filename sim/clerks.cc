@@ -63,7 +63,8 @@ void Clerks::record(const Result<std::vector<EventRecord>>& result, const SimNod
   }
   const Code code = result.status().code();
   if (code == Code::kUnauthorized) {
-    if (stats_.refused++ < kRefusalsKept) stats_.refusals.push_back(node.id() + ": " + result.status().message());
+    if (stats_.refused++ < kRefusalsKept)
+      stats_.refusals.push_back(node.id() + ": " + result.status().message());
   } else if (code == Code::kDiskFull || code == Code::kIoError) {
     stats_.disk_errors++;
   } else {
@@ -74,7 +75,8 @@ void Clerks::record(const Result<std::vector<EventRecord>>& result, const SimNod
 std::vector<EventDraft> Clerks::plan(SimNode& node) {
   auto rows = node.store().list_cases(kCasesListMax);
   if (!rows.is_ok() || rows->empty() || rng_.chance(150'000)) return create_cases(node);
-  const std::size_t pool = rng_.chance(800'000) ? std::min(kRecentCases, rows->size()) : rows->size();
+  const std::size_t pool =
+      rng_.chance(800'000) ? std::min(kRecentCases, rows->size()) : rows->size();
   auto draft = act_on_case(node, (*rows)[rng_.below(pool)].case_id);
   if (!draft) return {};
   std::vector<EventDraft> out;
@@ -87,7 +89,8 @@ std::vector<EventDraft> Clerks::create_cases(const SimNode& node) {
   std::vector<EventDraft> out;
   for (std::uint64_t i = 0; i < n; ++i) {
     const std::uint64_t no = ++cases_created_[node.index()];
-    out.push_back({node.id() + "-" + std::to_string(no), s(kinds::kCreated),
+    out.push_back({node.id() + "-" + std::to_string(no),
+                   s(kinds::kCreated),
                    {{s(kinds::kMatter), kMatters[rng_.below(std::size(kMatters))]},
                     {s(kinds::kApplicant), "applicant " + std::to_string(no)}}});
   }
@@ -116,17 +119,20 @@ std::optional<EventDraft> Clerks::answer_hop(const std::string& self, const Case
   const std::string& id = view.id;
   if (hop->stage == HopStage::kDelivered) {
     if (rng_.chance(50'000)) {
-      return EventDraft{id, s(kinds::kSupplementRequested),
+      return EventDraft{id,
+                        s(kinds::kSupplementRequested),
                         {{s(kinds::kHop), hop->id}, {s(kinds::kMaterials), "id card\nlease"}}};
     }
     return EventDraft{id, s(kinds::kAccepted), {{s(kinds::kHop), hop->id}}};
   }
   if (hop->stage != HopStage::kAccepted) return std::nullopt;
   if (rng_.chance(100'000)) {
-    return EventDraft{id, s(kinds::kReturned),
+    return EventDraft{id,
+                      s(kinds::kReturned),
                       {{s(kinds::kHop), hop->id}, {s(kinds::kReason), "wrong department"}}};
   }
-  return EventDraft{id, s(kinds::kReplied),
+  return EventDraft{id,
+                    s(kinds::kReplied),
                     {{s(kinds::kHop), hop->id},
                      {s(kinds::kOutcome), rng_.chance(800'000) ? "approved" : "denied"}}};
 }
@@ -135,7 +141,8 @@ EventDraft Clerks::holder_action(std::size_t self, const CaseState& view) {
   const std::uint64_t pick = rng_.below(100);
   if (pick < 60) return {view.id, s(kinds::kForwarded), {{s(kinds::kTo), forward_target(self)}}};
   if (pick < 66) {
-    return {view.id, s(kinds::kCompleted), {{s(kinds::kOutcome), pick % 2 ? "approved" : "denied"}}};
+    return {
+        view.id, s(kinds::kCompleted), {{s(kinds::kOutcome), pick % 2 ? "approved" : "denied"}}};
   }
   return path_action(view);
 }
@@ -147,7 +154,8 @@ EventDraft Clerks::path_action(const CaseState& view) {
   }
   if (pick < 2) return {view.id, s(kinds::kWithdrawn), {}};
   if (pick < 15) return {view.id, s(kinds::kNote), {{s(kinds::kNoteText), "called the applicant"}}};
-  return {view.id, s(kinds::kEdited),
+  return {view.id,
+          s(kinds::kEdited),
           {{s(kinds::kField), kEditableFields[rng_.below(std::size(kEditableFields))]},
            {s(kinds::kValue), "v" + std::to_string(rng_.below(1000))}}};
 }

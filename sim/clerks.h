@@ -26,10 +26,10 @@ struct ClerkStats {
   std::uint64_t actions = 0;
   std::uint64_t events_acked = 0;
   std::map<std::string, std::uint64_t> acked_by_kind;
-  std::uint64_t refused = 0;      // the core's rules said no: counted, the first few kept
+  std::uint64_t refused = 0;  // the core's rules said no: counted, the first few kept
   std::vector<std::string> refusals;
-  std::uint64_t disk_errors = 0;  // the node's disk was full: nothing acknowledged
-  std::uint64_t idle = 0;         // the chosen case offered nothing to do
+  std::uint64_t disk_errors = 0;        // the node's disk was full: nothing acknowledged
+  std::uint64_t idle = 0;               // the chosen case offered nothing to do
   std::vector<std::string> unexpected;  // any other error: an invariant failure
 };
 

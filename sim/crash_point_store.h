@@ -25,7 +25,9 @@ class CrashPointStore final : public Store {
   Status commit() override;
   void rollback() override { memory_.rollback(); }
 
-  Result<InsertResult> insert_event(const EventRecord& e) override { return memory_.insert_event(e); }
+  Result<InsertResult> insert_event(const EventRecord& e) override {
+    return memory_.insert_event(e);
+  }
   Result<std::uint64_t> enqueue(const std::string& peer, const std::string& origin,
                                 std::uint64_t seq) override {
     return memory_.enqueue(peer, origin, seq);

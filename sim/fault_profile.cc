@@ -75,7 +75,8 @@ FaultProfile draw_fault_profile(Rng& rng, const FaultMask& mask) {
     // Draw both numbers for every kind, masked or not, so a mask changes nothing else.
     const bool enabled = rng.chance(600'000);
     const auto ppm = static_cast<std::uint32_t>(rng.range(k.ppm_max / 10, k.ppm_max));
-    if (enabled && mask[static_cast<std::size_t>(k.kind)]) p.ppm[static_cast<std::size_t>(k.kind)] = ppm;
+    if (enabled && mask[static_cast<std::size_t>(k.kind)])
+      p.ppm[static_cast<std::size_t>(k.kind)] = ppm;
   }
   return p;
 }

@@ -15,22 +15,22 @@
 namespace casesync::sim {
 
 enum class FaultKind : std::uint8_t {
-  kDrop,               // a frame is lost
-  kDuplicate,          // a frame arrives twice
-  kReorder,            // a frame overtakes (or is overtaken by) others on its link
-  kDelay,              // a frame arrives seconds late
-  kBitFlip,            // one bit anywhere in a frame is flipped on the wire
-  kBitFlipEvent,       // one bit inside an event (signed bytes or signature) of a batch
-  kPartitionLink,      // one child-parent link is cut or black-holed for a while
-  kPartitionRolling,   // a series of links, one after another
-  kPartitionSubtree,   // a street and all its communities cut off from the district
-  kCrash,              // a node's process dies between two calls and restarts later
-  kCrashMidCommit,     // a node dies inside a commit (the transaction is lost)
-  kDiskFull,           // a node's commits fail for a while
-  kClockOffset,        // a node's wall clock is off by up to ten minutes
-  kClockDrift,         // a node's clock runs fast or slow
-  kClockJumpBack,      // a node's clock steps backwards
-  kClockJumpForward,   // a node's clock steps forwards
+  kDrop,              // a frame is lost
+  kDuplicate,         // a frame arrives twice
+  kReorder,           // a frame overtakes (or is overtaken by) others on its link
+  kDelay,             // a frame arrives seconds late
+  kBitFlip,           // one bit anywhere in a frame is flipped on the wire
+  kBitFlipEvent,      // one bit inside an event (signed bytes or signature) of a batch
+  kPartitionLink,     // one child-parent link is cut or black-holed for a while
+  kPartitionRolling,  // a series of links, one after another
+  kPartitionSubtree,  // a street and all its communities cut off from the district
+  kCrash,             // a node's process dies between two calls and restarts later
+  kCrashMidCommit,    // a node dies inside a commit (the transaction is lost)
+  kDiskFull,          // a node's commits fail for a while
+  kClockOffset,       // a node's wall clock is off by up to ten minutes
+  kClockDrift,        // a node's clock runs fast or slow
+  kClockJumpBack,     // a node's clock steps backwards
+  kClockJumpForward,  // a node's clock steps forwards
 };
 inline constexpr std::size_t kFaultKinds = 16;
 const char* fault_kind_name(FaultKind kind);

@@ -20,8 +20,8 @@ std::string name_of(const EventRecord& r) { return r.origin + ":" + std::to_stri
 
 // Derived once from the World and shared by every check.
 struct Catalog {
-  std::map<Key, const EventRecord*> origin_copy;     // each origin's own stored events
-  std::map<std::string, Events> by_case;             // every distinct event, by case, key order
+  std::map<Key, const EventRecord*> origin_copy;         // each origin's own stored events
+  std::map<std::string, Events> by_case;                 // every distinct event, by case, key order
   std::map<std::string, std::set<std::string>> holders;  // case -> nodes that should hold it
   std::vector<std::map<std::string, Events>> node_cases;  // per node: case -> events, local order
   std::vector<std::set<Key>> node_keys;
@@ -32,7 +32,8 @@ class Reporter {
   explicit Reporter(std::vector<Violation>* out) : out_(out) {}
   void add(std::string invariant, std::string node, std::string case_id, std::string detail) {
     if (count_++ < kViolationsPerCheckMax) {
-      out_->push_back({std::move(invariant), std::move(node), std::move(case_id), std::move(detail)});
+      out_->push_back(
+          {std::move(invariant), std::move(node), std::move(case_id), std::move(detail)});
     }
   }
 
@@ -93,7 +94,8 @@ void check_acked(const World& w, const Catalog& c, Reporter& rep) {
       continue;
     }
     for (std::size_t i = 0; i < w.nodes.size(); ++i) {
-      if (c.holders.at(a.case_id).count(w.nodes[i].id) && !c.node_keys[i].count({a.origin, a.seq})) {
+      if (c.holders.at(a.case_id).count(w.nodes[i].id) &&
+          !c.node_keys[i].count({a.origin, a.seq})) {
         rep.add("acked_event_lost", w.nodes[i].id, a.case_id,
                 a.kind + " " + name + " acknowledged at " + std::to_string(a.acked_at_ms) +
                     " ms is missing here");
@@ -125,9 +127,8 @@ void check_equivocation(const World& w, const Catalog&, Reporter& rep) {
     const std::uint64_t alerted = alerts == n.totals.alerts.end() ? 0 : alerts->second;
     if (n.totals.equivocations || breaks || alerted) {
       rep.add("equivocation", n.id, "",
-              "equivocations=" + std::to_string(n.totals.equivocations) +
-                  " chain_breaks=" + std::to_string(breaks) +
-                  " equivocation_alerts=" + std::to_string(alerted));
+              "equivocations=" + std::to_string(n.totals.equivocations) + " chain_breaks=" +
+                  std::to_string(breaks) + " equivocation_alerts=" + std::to_string(alerted));
     }
   }
 }
@@ -153,9 +154,11 @@ void check_case_sets(const World& w, const Catalog& c, Reporter& rep) {
       const bool should = holders.count(w.nodes[i].id) != 0;
       if (!should && held != c.node_cases[i].end()) {
         rep.add("unexpected_case", w.nodes[i].id, case_id,
-                "holds " + std::to_string(held->second.size()) + " events of a case whose "
-                "audience does not reach it");
-      } else if (should && (held == c.node_cases[i].end() || held->second.size() != events.size())) {
+                "holds " + std::to_string(held->second.size()) +
+                    " events of a case whose "
+                    "audience does not reach it");
+      } else if (should &&
+                 (held == c.node_cases[i].end() || held->second.size() != events.size())) {
         rep.add("missing_events", w.nodes[i].id, case_id,
                 first_difference(events, held == c.node_cases[i].end() ? Events{} : held->second));
       }
@@ -206,8 +209,8 @@ void check_digests(const World& w, const Catalog& c, Reporter& rep) {
   for (const auto& [case_id, events] : c.by_case) {
     auto f = fold(events, *w.roster);
     if (!f.is_ok()) {
-      rep.add("digest_mismatch", "", case_id, "the union of all copies does not fold: " +
-                                                  f.status().to_string());
+      rep.add("digest_mismatch", "", case_id,
+              "the union of all copies does not fold: " + f.status().to_string());
       continue;
     }
     reference.emplace(case_id, *f);
@@ -246,9 +249,8 @@ void check_hlc(const World&, const Catalog& c, Reporter& rep) {
 
 using Check = void (*)(const World&, const Catalog&, Reporter&);
 // The extension point: stall attribution and receipt/trace completeness join this list.
-constexpr Check kChecks[] = {check_observations, check_acked,     check_phantoms,
-                             check_equivocation, check_case_sets, check_digests,
-                             check_seq_gaps,     check_hlc};
+constexpr Check kChecks[] = {check_observations, check_acked,   check_phantoms, check_equivocation,
+                             check_case_sets,    check_digests, check_seq_gaps, check_hlc};
 
 }  // namespace
 

@@ -13,7 +13,8 @@ void print_faults(std::ostream& out, const FaultCounts& counts, const char* inde
   }
 }
 
-void print_map(std::ostream& out, const char* title, const std::map<std::string, std::uint64_t>& m) {
+void print_map(std::ostream& out, const char* title,
+               const std::map<std::string, std::uint64_t>& m) {
   out << title << ":";
   if (m.empty()) out << " none";
   for (const auto& [k, v] : m) out << " " << k << "=" << v;
@@ -37,6 +38,7 @@ std::string hex64(std::uint64_t v) {
 void BatchTotals::add(const RunResult& r) {
   if (seeds++ == 0) first_seed = r.seed;
   last_seed = r.seed;
+  trace.mix_u64(r.trace_hash);
   for (std::size_t k = 0; k < kFaultKinds; ++k) faults[k] += r.faults[k];
   convergence_ms_sum += r.convergence_ms;
   events += r.events_total;
@@ -51,12 +53,14 @@ void print_run(std::ostream& out, const RunResult& r, const SimOptions& o, doubl
       << (r.ok() ? "ok" : "FAILED") << ", trace " << hex64(r.trace_hash) << "\n";
   out << "profile (ppm):";
   for (std::size_t k = 0; k < kFaultKinds; ++k) {
-    if (r.profile.ppm[k]) out << " " << fault_kind_name(static_cast<FaultKind>(k)) << "=" << r.profile.ppm[k];
+    if (r.profile.ppm[k])
+      out << " " << fault_kind_name(static_cast<FaultKind>(k)) << "=" << r.profile.ppm[k];
   }
   out << "\nlimits: batch_events_max=" << r.limits.batch_events_max
       << " batch_bytes_max=" << r.limits.batch_bytes_max
-      << " window=" << r.limits.window_batches_max << " resend_timeout_ms="
-      << r.limits.resend_timeout_ms << " heartbeat_ms=" << r.limits.heartbeat_interval_ms
+      << " window=" << r.limits.window_batches_max
+      << " resend_timeout_ms=" << r.limits.resend_timeout_ms
+      << " heartbeat_ms=" << r.limits.heartbeat_interval_ms
       << " peer_timeout_ms=" << r.limits.peer_timeout_ms << "\n";
   out << "faults injected:\n";
   print_faults(out, r.faults, "  ");
@@ -66,9 +70,9 @@ void print_run(std::ostream& out, const RunResult& r, const SimOptions& o, doubl
   print_map(out, "acknowledged by kind", r.clerks.acked_by_kind);
   for (const auto& why : r.clerks.refusals) out << "  refused: " << why << "\n";
   out << "district holds " << r.events_total << " events in " << r.cases_total << " cases ("
-      << r.conflicts << " conflicts decided by the fold); "
-      << r.frames_delivered << " frames delivered, " << r.frames_lost
-      << " lost to partitions or dead nodes; " << r.restarts << " restarts\n";
+      << r.conflicts << " conflicts decided by the fold); " << r.frames_delivered
+      << " frames delivered, " << r.frames_lost << " lost to partitions or dead nodes; "
+      << r.restarts << " restarts\n";
   print_map(out, "rejects", r.rejects);
   print_map(out, "alerts", r.alerts);
   out << (r.converged ? "converged " + ms_as_s(r.convergence_ms) + " after healing"
@@ -79,15 +83,18 @@ void print_run(std::ostream& out, const RunResult& r, const SimOptions& o, doubl
 void print_batch(std::ostream& out, const BatchTotals& t) {
   out << "seeds run: " << t.seeds;
   if (t.seeds) out << " (" << t.first_seed << " .. " << t.last_seed << ")";
+  out << ", batch trace " << hex64(t.trace.value());
   out << "\nfaults injected by kind:\n";
   print_faults(out, t.faults, "  ");
-  out << "slowest convergence: " << ms_as_s(t.slowest_convergence_ms) << " (seed "
-      << t.slowest_seed << ")";
+  out << "slowest convergence: " << ms_as_s(t.slowest_convergence_ms) << " (seed " << t.slowest_seed
+      << ")";
   if (t.seeds) out << ", mean " << ms_as_s(t.convergence_ms_sum / t.seeds);
   out << "\nwall time " << t.wall_s << " s";
-  if (t.wall_s > 0) out << ", " << static_cast<double>(t.seeds) * 60.0 / t.wall_s << " seeds/minute";
+  if (t.wall_s > 0)
+    out << ", " << static_cast<double>(t.seeds) * 60.0 / t.wall_s << " seeds/minute";
   out << "; cpu time " << t.cpu_s << " s";
-  if (t.cpu_s > 0) out << ", " << static_cast<double>(t.seeds) * 60.0 / t.cpu_s << " seeds/cpu-minute";
+  if (t.cpu_s > 0)
+    out << ", " << static_cast<double>(t.seeds) * 60.0 / t.cpu_s << " seeds/cpu-minute";
   out << "\n";
 }
 

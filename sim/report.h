@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/sim_options.h"
+#include "sim/trace_hash.h"
 
 namespace casesync::sim {
 
@@ -22,6 +23,7 @@ struct BatchTotals {
   std::uint64_t events = 0;
   double wall_s = 0;
   double cpu_s = 0;  // the machine may be shared: CPU time says what one core does
+  TraceHash trace;   // over every seed's trace hash: one value says the whole batch replayed
 
   void add(const RunResult& r);
 };

@@ -11,7 +11,8 @@ constexpr std::uint64_t kPhaseSecondsMax = 3600;
 bool seconds(std::string_view v, std::uint64_t* ms) {
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || end != v.data() + v.size() || n == 0 || n > kPhaseSecondsMax) return false;
+  if (ec != std::errc() || end != v.data() + v.size() || n == 0 || n > kPhaseSecondsMax)
+    return false;
   *ms = n * 1000;
   return true;
 }
@@ -43,7 +44,8 @@ bool parse_run_option(std::string_view arg, SimOptions* options, std::string* re
     o.rush = false;
   } else {
     const auto eq = arg.find('=');
-    if (eq == std::string_view::npos || !apply(arg.substr(0, eq), arg.substr(eq + 1), &o)) return false;
+    if (eq == std::string_view::npos || !apply(arg.substr(0, eq), arg.substr(eq + 1), &o))
+      return false;
   }
   *options = o;
   if (!replay_args->empty()) *replay_args += " ";

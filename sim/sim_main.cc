@@ -2,8 +2,8 @@
 // summary; `--seeds=N [--first=S]` runs a batch and stops at the first failure, printing the line
 // that reproduces it. Exit status: 0 all invariants held, 1 an invariant failed, 2 bad usage.
 #include <chrono>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -86,8 +86,9 @@ int replay_one(const District& district, Args& a) {
 
 int run_batch(const District& district, Args& a) {
   // Without --first every batch explores new seeds; the first one is printed, so it replays.
-  const std::uint64_t first = a.first.value_or(static_cast<std::uint64_t>(
-      std::chrono::system_clock::now().time_since_epoch().count()) % 1'000'000'000'000ull);
+  const std::uint64_t first = a.first.value_or(
+      static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) %
+      1'000'000'000'000ull);
   std::cout << "seeds " << first << " .. " << first + a.seeds - 1 << ", topology "
             << topology_name(a.options.topology) << std::endl;
   const auto t0 = std::chrono::steady_clock::now();

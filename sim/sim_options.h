@@ -21,9 +21,9 @@ struct SimOptions {
   std::uint64_t fault_phase_ms = 60'000;  // virtual time with faults and clerks at work
   std::uint64_t heal_bound_ms = 120'000;  // after healing, convergence must come within this
   FaultMask faults = all_faults();
-  bool reopen = true;                     // the district reopens closed cases now and then
-  bool rush = true;                       // now and then every holder of a case acts at once
-  std::ostream* log = nullptr;            // when set, the run's timeline is written here
+  bool reopen = true;           // the district reopens closed cases now and then
+  bool rush = true;             // now and then every holder of a case acts at once
+  std::ostream* log = nullptr;  // when set, the run's timeline is written here
 };
 
 struct RunResult {
@@ -39,9 +39,9 @@ struct RunResult {
   ClerkStats clerks;
   std::uint64_t events_total = 0;  // distinct events at the district at the end
   std::uint64_t cases_total = 0;
-  std::uint64_t conflicts = 0;     // conflict records the fold made, over the district's cases
+  std::uint64_t conflicts = 0;  // conflict records the fold made, over the district's cases
   std::uint64_t frames_delivered = 0;
-  std::uint64_t frames_lost = 0;   // to a dead node or over a partitioned link
+  std::uint64_t frames_lost = 0;  // to a dead node or over a partitioned link
   std::uint64_t restarts = 0;
   std::map<std::string, std::uint64_t> rejects;  // summed over nodes, by reason
   std::map<std::string, std::uint64_t> alerts;   // summed over nodes, by kind

@@ -25,20 +25,21 @@ namespace {
 // Core bugs the simulator found that are not fixed yet (docs/SIMULATOR.md, "Findings"). While a
 // flag is false its regression test is skipped (run it with `sim_test --no-skip`) and the fresh
 // seeds leave out what triggers it. Set the flag to true together with the fix.
-constexpr bool kFixedF1StaleHello = false;       // stale Hello rewinds the send position: abort
-constexpr bool kFixedF2RefusedEventAcked = false;  // an event failing verification is acked: lost
-constexpr bool kFixedF3FrameIntegrity = false;   // a flipped bit in a position or ack: lost
-constexpr bool kFixedF4BackwardClock = false;    // now_ms stepping back: spurious link-down
-constexpr bool kFixedF5ReopenPath = true;        // reopen leaves the holder off the path (5616c76)
-constexpr bool kFixedF6ExponentialFold = false;  // nested own-past re-folds: a seed never ends
+constexpr bool kFixedF1StaleHello = true;         // stale Hello rewinds the send position (af91d9e)
+constexpr bool kFixedF2RefusedEventAcked = true;  // a refused event was acked and lost (af91d9e)
+constexpr bool kFixedF3FrameIntegrity = false;    // a flipped bit in a position or ack: lost
+constexpr bool kFixedF4BackwardClock = false;     // now_ms stepping back: spurious link-down
+constexpr bool kFixedF5ReopenPath = true;         // reopen leaves the holder off the path (5616c76)
+constexpr bool kFixedF6ExponentialFold = false;   // nested own-past re-folds: a seed never ends
+constexpr bool kFixedF7StaleHelloRewind = false;  // a stale Hello is taken for a restore: stall
 
 // The run options that keep the open bugs out, as casesync_sim arguments.
 std::string open_bug_args() {
   std::string off;
   auto exclude = [&](const char* kind) { off += (off.empty() ? "-" : ",-") + std::string(kind); };
-  // A delayed or reordered Hello can arrive after later acks (fresh seed 20261125003 did it with
-  // reorder alone). Duplicates arrive in order, right after the original, so they stay in.
-  if (!kFixedF1StaleHello) {
+  // A delayed or reordered Hello can arrive after later batches and acks (fresh seed 20261125003
+  // did it with reorder alone). Duplicates arrive in order, right after the original: they stay.
+  if (!kFixedF1StaleHello || !kFixedF7StaleHelloRewind) {
     exclude("delay");
     exclude("reorder");
   }
@@ -111,16 +112,27 @@ TEST_CASE("fixed seeds") {
   }
 }
 
-// F1 (core, sync/peer_link.cc PeerLink::on_hello): a Hello from s13 with applied_pos 0 arrived,
-// delayed, after acks through 3; on_hello set next_send_pos to 1 although positions 1..3 were
-// trimmed, and SyncNode::pump_link aborted on "outbox positions are contiguous".
-TEST_CASE("F1: a Hello delayed behind later acks does not rewind the feed" *
+// F1 (core, sync/peer_link.cc PeerLink::on_hello; fixed in af91d9e): a Hello reordered behind
+// later acks set next_send_pos below the trimmed outbox, and SyncNode::pump_link aborted on
+// "outbox positions are contiguous" (at 4955441; first seen as seed 1 --faults=delay).
+TEST_CASE("F1: a Hello reordered behind later acks does not rewind the feed" *
           doctest::skip(!kFixedF1StaleHello)) {
+  CHECK(run(20261125003, "--faults=-delay,-bit_flip_event,-bit_flip --no-reopen").ok());
+}
+
+// F7 (core, SyncNode::recover_from_restore, since 646cb83): a delayed Hello from s04 carries an
+// outbox_last_pos older than what the district already applied; the district takes it for a
+// restored peer, rewinds its applied position, buffers every later batch ahead of a gap the
+// sender never refills (it resumes after its own acked position), and the link stalls for good:
+// s04's whole subtree never reaches the district again.
+TEST_CASE("F7: a delayed Hello is not taken for a restore from backup" *
+          doctest::skip(!kFixedF7StaleHelloRewind)) {
   CHECK(run(1, "--faults=delay").ok());
 }
 
-// F2 (core, SyncNode::apply_batch): an event whose signature failed was skipped, the batch's last
-// position acknowledged anyway, and the event never resent: s08-c03:1 never reached s05.
+// F2 (core, SyncNode::apply_batch; fixed in af91d9e): an event whose signature failed was
+// skipped, the batch's last position acknowledged anyway, and the event never resent: s08-c03:1
+// never reached s05.
 TEST_CASE("F2: an event that fails verification is not acknowledged" *
           doctest::skip(!kFixedF2RefusedEventAcked)) {
   CHECK(run(1, "--faults=bit_flip_event").ok());
@@ -137,7 +149,8 @@ TEST_CASE("F3: a bit flipped anywhere in a frame is refused, not believed" *
 // F4 (core, sync/peer_link.cc timers): `now_ms - last_*` underflows when now_ms steps back, so a
 // node whose clock is set back declares every link down at once (17 peer_down alerts here, with
 // no network fault at all) and resends every batch in flight.
-TEST_CASE("F4: a clock stepped back declares no link down" * doctest::skip(!kFixedF4BackwardClock)) {
+TEST_CASE("F4: a clock stepped back declares no link down" *
+          doctest::skip(!kFixedF4BackwardClock)) {
   const RunResult r = run(6, "--faults=clock_jump_back");
   CHECK(r.faults[static_cast<std::size_t>(FaultKind::kClockJumpBack)] > 0);
   CHECK(r.alerts.count("peer_down") == 0);
@@ -229,8 +242,8 @@ std::uint64_t first_seed_of_today() {
   const std::time_t now = std::time(nullptr);
   std::tm utc{};
   gmtime_r(&now, &utc);
-  const auto day = static_cast<std::uint64_t>((utc.tm_year + 1900) * 10000 + (utc.tm_mon + 1) * 100 +
-                                              utc.tm_mday);
+  const auto day = static_cast<std::uint64_t>((utc.tm_year + 1900) * 10000 +
+                                              (utc.tm_mon + 1) * 100 + utc.tm_mday);
   return day * 1000;
 }
 

@@ -8,7 +8,7 @@ namespace casesync::sim {
 
 namespace {
 
-constexpr std::uint64_t kTickIntervalMs = 50;  // as the daemon (daemon/node_runtime.cc)
+constexpr std::uint64_t kTickIntervalMs = 50;    // as the daemon (daemon/node_runtime.cc)
 constexpr std::uint64_t kLimitSampleTicks = 10;  // window checks every 10th tick of a node
 constexpr std::uint64_t kClerkGapMsMin = 20;
 constexpr std::uint64_t kClerkGapMsMax = 200;
@@ -131,7 +131,8 @@ void Simulator::rush() {
   const std::string case_id = (*rows)[rng_.below(rows->size())].case_id;
   for (auto& n : nodes_) {
     if (!n->running() || n->silent || n->store().case_events(case_id)->empty()) continue;
-    with_node(n->index(), [&](SimNode& node) { clerks_.act_on(node, case_id, now_, &ledger_, &trace_); });
+    with_node(n->index(),
+              [&](SimNode& node) { clerks_.act_on(node, case_id, now_, &ledger_, &trace_); });
   }
 }
 

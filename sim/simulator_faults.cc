@@ -38,12 +38,14 @@ void Simulator::draw_clocks() {
   for (auto& n : nodes_) {
     std::int64_t offset = 0;
     std::int32_t drift = 0;
-    if (profile_.on(FaultKind::kClockOffset) && fault_rng_.chance(profile_.odds(FaultKind::kClockOffset))) {
+    if (profile_.on(FaultKind::kClockOffset) &&
+        fault_rng_.chance(profile_.odds(FaultKind::kClockOffset))) {
       offset = signed_draw(fault_rng_, kClockOffsetMsMax);
       counts_[static_cast<std::size_t>(FaultKind::kClockOffset)]++;
       log_fault(FaultKind::kClockOffset, n->id() + " by " + std::to_string(offset) + " ms", 0);
     }
-    if (profile_.on(FaultKind::kClockDrift) && fault_rng_.chance(profile_.odds(FaultKind::kClockDrift))) {
+    if (profile_.on(FaultKind::kClockDrift) &&
+        fault_rng_.chance(profile_.odds(FaultKind::kClockDrift))) {
       drift = static_cast<std::int32_t>(signed_draw(fault_rng_, kClockDriftPpmMax));
       counts_[static_cast<std::size_t>(FaultKind::kClockDrift)]++;
       log_fault(FaultKind::kClockDrift, n->id() + " by " + std::to_string(drift) + " ppm", 0);
@@ -56,7 +58,9 @@ void Simulator::fault_tick() {
   if (phase_ != Phase::kFaults) return;
   auto roll = [&](FaultKind k) { return profile_.on(k) && fault_rng_.chance(profile_.odds(k)); };
   auto any_node = [&] { return static_cast<std::size_t>(fault_rng_.below(district_.size())); };
-  auto any_child = [&] { return static_cast<std::size_t>(fault_rng_.range(1, district_.size() - 1)); };
+  auto any_child = [&] {
+    return static_cast<std::size_t>(fault_rng_.range(1, district_.size() - 1));
+  };
   if (roll(FaultKind::kPartitionLink) && district_.size() > 1) {
     counts_[static_cast<std::size_t>(FaultKind::kPartitionLink)]++;
     partition(any_child(), fault_rng_.range(1000, 15'000), FaultKind::kPartitionLink);
@@ -83,7 +87,8 @@ void Simulator::fault_tick() {
     const auto ms = fault_rng_.range(100, kJumpForwardMsMax);
     nodes_[i]->clock().step(static_cast<std::int64_t>(ms));
     counts_[static_cast<std::size_t>(FaultKind::kClockJumpForward)]++;
-    log_fault(FaultKind::kClockJumpForward, nodes_[i]->id() + " by " + std::to_string(ms) + " ms", 0);
+    log_fault(FaultKind::kClockJumpForward, nodes_[i]->id() + " by " + std::to_string(ms) + " ms",
+              0);
   }
   agenda_.at(now_ + kFaultTickMs, [this] { fault_tick(); });
 }
@@ -93,8 +98,9 @@ void Simulator::partition(std::size_t child, std::uint64_t duration_ms, FaultKin
   const bool cut = fault_rng_.chance(500'000);
   (cut ? l.cuts : l.blackholes)++;
   refresh_transport(child);
-  log_fault(kind, district_.id(child) + "<->" + district_.id(district_.parent(child)) +
-                      (cut ? " (cut)" : " (black hole)"),
+  log_fault(kind,
+            district_.id(child) + "<->" + district_.id(district_.parent(child)) +
+                (cut ? " (cut)" : " (black hole)"),
             duration_ms);
   agenda_.at(now_ + duration_ms, [this, child, cut] {
     if (phase_ != Phase::kFaults) return;

@@ -72,9 +72,11 @@ World Simulator::snapshot() {
   for (const std::string& u : clerks.unexpected) w.observations.push_back({"author_error", "", u});
   if (clerks.refused) {
     // The clerk chose each action from its node's own folded view; the rules checked the same view.
-    w.observations.push_back({"rules_vs_view", "", std::to_string(clerks.refused) +
-                                                      " actions legal by the station's own view "
-                                                      "were refused; first: " + clerks.refusals[0]});
+    w.observations.push_back({"rules_vs_view", "",
+                              std::to_string(clerks.refused) +
+                                  " actions legal by the station's own view "
+                                  "were refused; first: " +
+                                  clerks.refusals[0]});
   }
   for (auto& n : nodes_) {
     NodeSnapshot s;
@@ -106,9 +108,9 @@ std::vector<Violation> Simulator::final_violations(const World& w) {
   std::vector<Violation> out = check_world(w);
   std::string why;
   if (!quiescent(&why)) {
-    out.push_back({"no_convergence", "", "",
-                   "not quiet " + std::to_string(options_.heal_bound_ms) +
-                       " ms after healing: " + why});
+    out.push_back(
+        {"no_convergence", "", "",
+         "not quiet " + std::to_string(options_.heal_bound_ms) + " ms after healing: " + why});
   } else if (out.empty()) {
     out.push_back({"no_convergence", "", "", "quiet, but converged only at the bound"});
   }

@@ -26,8 +26,9 @@ void Simulator::drain(std::size_t i) {
   for (auto& a : n.core().take_alerts()) n.count_alert(a.kind);
   for (auto& s : n.core().take_sends()) {
     if (s.frame.size() > limits::kFrameBytesMax) {
-      observations_.push_back({"limit", n.id(), "a frame of " + std::to_string(s.frame.size()) +
-                                                    " bytes to " + s.peer});
+      observations_.push_back(
+          {"limit", n.id(),
+           "a frame of " + std::to_string(s.frame.size()) + " bytes to " + s.peer});
     }
     const std::size_t to = district_.index_of(s.peer);
     if (!net_.passable(i, to)) frames_lost_++;  // sent into a cut, a black hole or a dead peer
@@ -66,7 +67,8 @@ void Simulator::refresh_transport(std::size_t child) {
     // which may or may not happen before the peer timeout.
     with_node(child, [&](SimNode& n) { n.core().on_link_down(district_.id(parent), n.now(now_)); });
     if (fault_rng_.chance(500'000)) {
-      with_node(parent, [&](SimNode& n) { n.core().on_link_down(district_.id(child), n.now(now_)); });
+      with_node(parent,
+                [&](SimNode& n) { n.core().on_link_down(district_.id(child), n.now(now_)); });
     }
     return;
   }

@@ -22,8 +22,8 @@ VirtualNetwork::VirtualNetwork(const District* district, Rng rng, FaultProfile p
   links_.resize(district->size());
   for (std::size_t i = 1; i < district->size(); ++i) {
     const bool street = district->role(i) == Role::kStreet;
-    links_[i].latency_ms =
-        static_cast<std::uint32_t>(rng_.range(1, street ? kStreetLatencyMsMax : kCommunityLatencyMsMax));
+    links_[i].latency_ms = static_cast<std::uint32_t>(
+        rng_.range(1, street ? kStreetLatencyMsMax : kCommunityLatencyMsMax));
   }
 }
 
@@ -47,7 +47,8 @@ std::uint64_t VirtualNetwork::arrival_ms(SimLink& l, bool upward, std::uint64_t 
   const std::uint64_t jitter = rng_.below(l.latency_ms / 5 + 1);
   std::uint64_t at = now_ms + l.latency_ms + jitter;
   *reordered = false;
-  if (faults_on_ && profile_.on(FaultKind::kDelay) && rng_.chance(profile_.odds(FaultKind::kDelay))) {
+  if (faults_on_ && profile_.on(FaultKind::kDelay) &&
+      rng_.chance(profile_.odds(FaultKind::kDelay))) {
     count(FaultKind::kDelay);
     *reordered = true;
     return at + rng_.range(kDelayMsMin, kDelayMsMax);
@@ -80,7 +81,8 @@ bool VirtualNetwork::flip_event_bit(Delivery* d) {
   const std::uint64_t bytes = e.signed_bytes.size() + e.signature.size();
   const std::uint64_t bit = rng_.below(bytes * 8);
   std::string& target = bit / 8 < e.signed_bytes.size() ? e.signed_bytes : e.signature;
-  const std::size_t at = bit / 8 < e.signed_bytes.size() ? bit / 8 : bit / 8 - e.signed_bytes.size();
+  const std::size_t at =
+      bit / 8 < e.signed_bytes.size() ? bit / 8 : bit / 8 - e.signed_bytes.size();
   target[at] = static_cast<char>(target[at] ^ (1 << (bit % 8)));
   d->frame = encode_message(*batch);
   d->flipped_bit = static_cast<std::int64_t>(bit);

@@ -19,7 +19,7 @@ struct SimLink {
   std::uint32_t latency_ms = 0;
   std::uint32_t cuts = 0;        // partitions in force that the transport reports
   std::uint32_t blackholes = 0;  // partitions in force that lose frames silently
-  bool transport_up = false;  // both ends running, not cut, handshake done
+  bool transport_up = false;     // both ends running, not cut, handshake done
   std::uint64_t generation = 0;  // bumps on every transport change; stale notices are ignored
   std::uint64_t last_at_ms[2] = {0, 0};  // last in-order delivery, [0] upward, [1] downward
 };

@@ -20,8 +20,8 @@ struct NodeSnapshot {
   bool running = true;
   std::vector<EventRecord> events;  // everything it stores, in its local order
   NodeTotals totals;
-  std::uint64_t last_seq = 0;       // the highest seq it ever authored (its durable counter)
-  SyncNode* core = nullptr;         // null when not running or in hand-built worlds
+  std::uint64_t last_seq = 0;  // the highest seq it ever authored (its durable counter)
+  SyncNode* core = nullptr;    // null when not running or in hand-built worlds
 };
 
 // Something a run observed while it went (not at the end): a frame over the limit, a window

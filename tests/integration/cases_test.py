@@ -98,7 +98,9 @@ class Cases(unittest.TestCase):
         cid = self.cli_json("s02-c01", "case", "create", "--matter", "QY-001", "--applicant",
                             "Zhao Lei")["id"]
         self.cli("s02-c01", "case", "forward", cid, "--to", "district")
-        poll_until("case at the district", lambda: cid in self.tb.case_ids("district"), 20)
+        # The forward may land a batch after the creation: wait for the hop itself.
+        poll_until("the forwarded case at the district", lambda: cid in self.tb.case_ids("district")
+                   and self.tb.get("district", f"/api/cases/{cid}")["hops"], 20)
         self.cli("district", "case", "accept", cid)
         self.settle()
         self.tb.stop("s02")  # the community and the district can no longer see each other
