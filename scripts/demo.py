@@ -202,6 +202,10 @@ def main():
         want[trip] = expected_holders(parent, "s03-c01", ["s03", "district"])
         ok = print_holdings(tb, want)
         ok &= print_trace(tb, trip) and stalls_ok
+        log("")
+        log(f"== District health (casesyncctl health); live page: {tb.api('district')}/ ==")
+        health = harness.ctl("--api", tb.api("district"), "health", check=False)
+        log(health.stdout.rstrip() or health.stderr.rstrip())
         log(f"\nresult: {'every node holds exactly what it should' if ok else 'MISMATCH'} "
             f"({time.monotonic() - started:.1f}s)")
         if args.once:
