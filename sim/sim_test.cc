@@ -120,11 +120,11 @@ TEST_CASE("F1: a Hello reordered behind later acks does not rewind the feed" *
   CHECK(run(20261125003, "--faults=-delay,-bit_flip_event,-bit_flip --no-reopen").ok());
 }
 
-// F7 (core, SyncNode::recover_from_restore, since 646cb83): a delayed Hello from s04 carries an
-// outbox_last_pos older than what the district already applied; the district takes it for a
-// restored peer, rewinds its applied position, buffers every later batch ahead of a gap the
-// sender never refills (it resumes after its own acked position), and the link stalls for good:
-// s04's whole subtree never reaches the district again.
+// F7 (core, SyncNode::recover_from_restore, since 646cb83): a Hello from s04 delayed since before
+// its first batch arrives at the district with outbox_last_pos 0 after position 1 was applied;
+// the district takes it for a restored peer ("feed rewound from 1 to 0"), rewinds, and buffers
+// every later batch ahead of a gap s04 never refills (since af91d9e it resumes after its own
+// acknowledged position). s04 does the same to the district's feed: the link stalls for good.
 TEST_CASE("F7: a delayed Hello is not taken for a restore from backup" *
           doctest::skip(!kFixedF7StaleHelloRewind)) {
   CHECK(run(1, "--faults=delay").ok());

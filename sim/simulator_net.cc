@@ -23,7 +23,14 @@ void Simulator::with_node(std::size_t i, const std::function<void(SimNode&)>& ca
 void Simulator::drain(std::size_t i) {
   SimNode& n = *nodes_[i];
   if (!n.running()) return;
-  for (auto& a : n.core().take_alerts()) n.count_alert(a.kind);
+  for (auto& a : n.core().take_alerts()) {
+    n.count_alert(a.kind);
+    // Link-up notices are routine; everything else belongs in a replay's timeline.
+    if (options_.log && a.kind != AlertKind::kPeerUp) {
+      *options_.log << "[" << now_ << " ms] alert " << alert_kind_name(a.kind) << " at " << n.id()
+                    << (a.peer.empty() ? "" : " from " + a.peer) << ": " << a.detail << "\n";
+    }
+  }
   for (auto& s : n.core().take_sends()) {
     if (s.frame.size() > limits::kFrameBytesMax) {
       observations_.push_back(
