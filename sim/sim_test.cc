@@ -30,7 +30,7 @@ constexpr bool kFixedF2RefusedEventAcked = true;  // a refused event was acked a
 constexpr bool kFixedF3FrameIntegrity = false;    // a flipped bit in a position or ack: lost
 constexpr bool kFixedF4BackwardClock = false;     // now_ms stepping back: spurious link-down
 constexpr bool kFixedF5ReopenPath = true;         // reopen leaves the holder off the path (5616c76)
-constexpr bool kFixedF6ExponentialFold = false;   // nested own-past re-folds: a seed never ends
+constexpr bool kFixedF6ExponentialFold = true;    // nested own-past re-folds: a seed never ends
 constexpr bool kFixedF7StaleHelloRewind = false;  // a stale Hello is taken for a restore: stall
 
 // The run options that keep the open bugs out, as casesync_sim arguments.

@@ -104,6 +104,7 @@ void CaseFolder::apply(const OrderedEvent& e) {
 }
 
 Verdict CaseFolder::verdict_in_own_past(std::size_t idx, const OrderedEvent& e) const {
+  if (auto it = own_past_->find(e.record.hash); it != own_past_->end()) return it->second;
   std::set<std::size_t> past;
   std::vector<std::size_t> todo{idx};
   while (!todo.empty()) {
@@ -117,8 +118,11 @@ Verdict CaseFolder::verdict_in_own_past(std::size_t idx, const OrderedEvent& e) 
     }
   }
   CaseFolder sub(roster_);
+  sub.own_past_ = own_past_;
   for (std::size_t i : past) sub.apply(applied_[i]);  // ascending index = canonical order
-  return check_event(e.event, sub.state(), *roster_);
+  Verdict v = check_event(e.event, sub.state(), *roster_);
+  own_past_->emplace(e.record.hash, v);
+  return v;
 }
 
 // Allowed in its author's view, refused at its place in the order: a concurrent event got there

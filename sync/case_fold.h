@@ -33,6 +33,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -48,7 +49,8 @@ namespace casesync {
 class CaseFolder {
  public:
   // "*roster" must remain live while this folder is in use.
-  explicit CaseFolder(const Roster* roster) : roster_(roster) {}
+  explicit CaseFolder(const Roster* roster)
+      : roster_(roster), own_past_(std::make_shared<std::map<Hash32, Verdict>>()) {}
 
   // REQUIRES: `e` comes after every event applied so far in canonical order.
   void apply(const OrderedEvent& e);
@@ -87,6 +89,9 @@ class CaseFolder {
   std::vector<OrderedEvent> applied_;  // every event seen, for judging one by its own past
   std::set<Hash32> heads_;
   std::set<Hash32> referenced_;
+  // An event's verdict in its own past depends on the event alone: computed once and shared
+  // with the sub-folds, so judging stays polynomial however many events are concurrent.
+  std::shared_ptr<std::map<Hash32, Verdict>> own_past_;
   CaseStatus status_before_supplement_ = CaseStatus::kReceived;
 };
 
