@@ -77,13 +77,13 @@ Result<std::optional<CaseState>> CaseCache::causal_state(const Event& event) {
     parents_of[r.hash] = ev.parents;
   }
   std::set<Hash32> past;
-  std::vector<Hash32> todo(event.parents.begin(), event.parents.end());
-  while (!todo.empty()) {
-    Hash32 h = todo.back();
-    todo.pop_back();
+  std::vector<Hash32> pending(event.parents.begin(), event.parents.end());
+  while (!pending.empty()) {
+    Hash32 h = pending.back();
+    pending.pop_back();
     if (!by_hash.count(h)) return std::optional<CaseState>();
     if (!past.insert(h).second) continue;
-    for (const auto& p : parents_of[h]) todo.push_back(p);
+    for (const auto& p : parents_of[h]) pending.push_back(p);
   }
   std::vector<EventRecord> ancestors;
   for (const auto& h : past) ancestors.push_back(*by_hash[h]);

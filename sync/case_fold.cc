@@ -106,15 +106,15 @@ void CaseFolder::apply(const OrderedEvent& e) {
 Verdict CaseFolder::verdict_in_own_past(std::size_t idx, const OrderedEvent& e) const {
   if (auto it = own_past_->find(e.record.hash); it != own_past_->end()) return it->second;
   std::set<std::size_t> past;
-  std::vector<std::size_t> todo{idx};
-  while (!todo.empty()) {
-    std::size_t i = todo.back();
-    todo.pop_back();
+  std::vector<std::size_t> pending{idx};
+  while (!pending.empty()) {
+    std::size_t i = pending.back();
+    pending.pop_back();
     for (const auto& p : events_[i].parents) {
       auto it = index_of_.find(p);
       // A parent not held here: the past is incomplete, so give the author the benefit.
       if (it == index_of_.end()) return Verdict::allow();
-      if (it->second != idx && past.insert(it->second).second) todo.push_back(it->second);
+      if (it->second != idx && past.insert(it->second).second) pending.push_back(it->second);
     }
   }
   CaseFolder sub(roster_);
