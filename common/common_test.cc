@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include "common/bytes.h"
+#include "common/crc32c.h"
+#include "common/elapsed.h"
 #include "common/roster.h"
 #include "common/status.h"
 
@@ -52,4 +54,20 @@ TEST_CASE("roster tree queries") {
   CHECK(r.child_toward("d", "c1").value() == "s1");
   CHECK_FALSE(r.child_toward("s2", "c1").has_value());
   CHECK(r.children_of("d") == std::vector<std::string>{"s1", "s2"});
+}
+
+TEST_CASE("crc32c matches the published check value and sees one flipped bit") {
+  CHECK(crc32c("123456789") == 0xE3069283u);  // RFC 3720 / iSCSI check value
+  CHECK(crc32c("") == 0u);
+  CHECK(crc32c("4567", crc32c("123")) == crc32c("1234567"));
+  std::string frame = "casesync frame body";
+  const std::uint32_t before = crc32c(frame);
+  frame[3] = static_cast<char>(frame[3] ^ 0x10);
+  CHECK(crc32c(frame) != before);
+}
+
+TEST_CASE("elapsed_ms never wraps when a clock steps back") {
+  CHECK(elapsed_ms(1000, 400) == 600);
+  CHECK(elapsed_ms(400, 1000) == 0);
+  CHECK(elapsed_ms(5, 5) == 0);
 }

@@ -14,6 +14,9 @@ struct SyncLimits {
   std::uint32_t resend_timeout_ms = 3000;      // unacknowledged batch resent after (100..600000)
   std::uint32_t heartbeat_interval_ms = 1000;  // protocol heartbeat (100..60000)
   std::uint32_t peer_timeout_ms = 5000;        // link considered down after silence (300..600000)
+  // Acknowledged outbox entries kept per peer (0..100000000), so a peer restored from a backup
+  // gets what it lost resent from the outbox; beyond them it gets a full re-send (slower).
+  std::uint32_t outbox_retain_events = 100000;
 };
 
 }  // namespace casesync

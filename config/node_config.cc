@@ -54,6 +54,7 @@ constexpr LimitSpec kLimits[] = {
     {"resend_timeout_ms", &SyncLimits::resend_timeout_ms, 100, 600000},
     {"heartbeat_interval_ms", &SyncLimits::heartbeat_interval_ms, 100, 60000},
     {"peer_timeout_ms", &SyncLimits::peer_timeout_ms, 300, 600000},
+    {"outbox_retain_events", &SyncLimits::outbox_retain_events, 0, 100000000},
 };
 
 template <typename Spec, std::size_t N>

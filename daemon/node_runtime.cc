@@ -81,7 +81,12 @@ Status NodeRuntime::open_parts() {
       [root](const RosterMsg& m) {
         return open_roster(root, SignedRoster{m.version, m.text, m.signature}, "roster from a peer");
       });
-  if (std::filesystem::exists(config_.data_dir + "/RESTORED")) core_->await_parent_sequence();
+  if (std::filesystem::exists(config_.data_dir + "/RESTORED")) {
+    // `casesyncctl restore` left this: peers re-send what the backup lacks (docs/INSTALL.md).
+    RETURN_IF_ERROR(core_->restored_from_backup());
+    log_warning("restored from a backup: restore epoch " + std::to_string(core_->restore_epoch()) +
+               "; local writes wait for the parent to confirm this node's last sequence number");
+  }
   RETURN_IF_ERROR(core_->start(started_at_ms_));
   ASSIGN_OR_RETURN(WorkCalendar calendar, calendar_for(config_.supervision.calendar));
   stalls_ = std::make_unique<StallMonitor>(core_.get(), store_.get(), &matters_,

@@ -40,6 +40,9 @@ class CrashPointStore final : public Store {
   Status trim_outbox(const std::string& peer, std::uint64_t through_pos) override {
     return memory_.trim_outbox(peer, through_pos);
   }
+  Status reset_outbox(const std::string& peer, std::uint64_t next_pos) override {
+    return memory_.reset_outbox(peer, next_pos);
+  }
   Result<OutboxStats> outbox_stats(const std::string& peer, std::uint64_t acked_pos) override {
     return memory_.outbox_stats(peer, acked_pos);
   }

@@ -179,6 +179,31 @@ Status MemoryStore::trim_outbox(const std::string& peer, std::uint64_t through_p
   return Status::ok();
 }
 
+std::unique_ptr<MemoryStore> MemoryStore::backup() const {
+  assert(!in_transaction_ && "back up between transactions");
+  auto copy = std::make_unique<MemoryStore>();
+  copy->events_ = events_;
+  copy->by_key_ = by_key_;
+  copy->by_case_ = by_case_;
+  copy->peers_ = peers_;
+  copy->meta_ = meta_;
+  copy->audience_ = audience_;
+  return copy;
+}
+
+Status MemoryStore::reset_outbox(const std::string& peer, std::uint64_t next_pos) {
+  require_transaction();
+  Peer& entry = peer_for_write(peer);
+  on_rollback([this, peer, outbox = entry.outbox, old_next = entry.next_pos] {
+    Peer& undone = peers_.at(peer);
+    undone.outbox = outbox;
+    undone.next_pos = old_next;
+  });
+  entry.outbox.clear();
+  entry.next_pos = next_pos;
+  return Status::ok();
+}
+
 Result<OutboxStats> MemoryStore::outbox_stats(const std::string& peer, std::uint64_t acked_pos) {
   OutboxStats stats;
   const auto entry = peers_.find(peer);
@@ -190,6 +215,7 @@ Result<OutboxStats> MemoryStore::outbox_stats(const std::string& peer, std::uint
     stats.oldest_pending_hlc = find(first_pending->second.first, first_pending->second.second)->hlc;
   }
   stats.last_pos = entry->second.next_pos - 1;
+  if (!outbox.empty()) stats.first_pos = outbox.begin()->first;
   return stats;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <map>
 #include <set>
 #include <utility>
@@ -26,6 +27,9 @@ class MemoryStore final : public Store {
   // While set, commit() fails with kDiskFull and leaves the transaction open for the caller to
   // roll back, as SQLite may on SQLITE_FULL.
   void set_fail_commits(bool fail);
+  // A copy of what is committed, as an online backup would take it (tests of restore).
+  // REQUIRES: no transaction is open.
+  std::unique_ptr<MemoryStore> backup() const;
 
   Status begin() override;
   Status commit() override;
@@ -39,6 +43,7 @@ class MemoryStore final : public Store {
                                               std::size_t max_items,
                                               std::size_t max_bytes) override;
   Status trim_outbox(const std::string& peer, std::uint64_t through_pos) override;
+  Status reset_outbox(const std::string& peer, std::uint64_t next_pos) override;
   Result<OutboxStats> outbox_stats(const std::string& peer, std::uint64_t acked_pos) override;
 
   Result<PeerCheckpoint> load_checkpoint(const std::string& peer) override;

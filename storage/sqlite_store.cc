@@ -61,6 +61,11 @@ CREATE TABLE audience (
   PRIMARY KEY (case_id, node)
 ) WITHOUT ROWID;
 )sql",
+    // v2: the restore epoch last seen from each peer, so a delayed Hello from before a peer's
+    // restore is not mistaken for a new restore.
+    R"sql(
+ALTER TABLE peers ADD COLUMN peer_epoch INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion,
               "kSchemaVersion must equal the number of migrations");
@@ -81,6 +86,8 @@ enum class Sql : std::size_t {
   kInsertOutbox,
   kReadOutbox,
   kTrimOutbox,
+  kClearOutbox,
+  kSetNextPos,
   kOutboxStats,
   kLoadCheckpoint,
   kSaveCheckpoint,
@@ -127,16 +134,21 @@ constexpr SqlText kSql[] = {
                        " FROM outbox o JOIN events e ON e.origin = o.origin AND e.seq = o.seq"
                        " WHERE o.peer = ? AND o.pos > ? ORDER BY o.pos LIMIT ?"},
     {Sql::kTrimOutbox, "DELETE FROM outbox WHERE peer = ? AND pos <= ?"},
+    {Sql::kClearOutbox, "DELETE FROM outbox WHERE peer = ?"},
+    {Sql::kSetNextPos,
+     "INSERT INTO peers (peer, next_pos) VALUES (?1, ?2) "
+     "ON CONFLICT (peer) DO UPDATE SET next_pos = excluded.next_pos"},
     {Sql::kOutboxStats,
      "SELECT (SELECT COUNT(*) FROM outbox WHERE peer = ?1 AND pos > ?2),"
      " COALESCE((SELECT e.hlc FROM outbox o JOIN events e ON e.origin = o.origin AND e.seq = o.seq"
      "           WHERE o.peer = ?1 AND o.pos > ?2 ORDER BY o.pos LIMIT 1), 0),"
-     " COALESCE((SELECT next_pos - 1 FROM peers WHERE peer = ?1), 0)"},
-    {Sql::kLoadCheckpoint, "SELECT sent_acked_pos, recv_applied_pos FROM peers WHERE peer = ?"},
+     " COALESCE((SELECT next_pos - 1 FROM peers WHERE peer = ?1), 0),"
+     " COALESCE((SELECT MIN(pos) FROM outbox WHERE peer = ?1), 0)"},
+    {Sql::kLoadCheckpoint, "SELECT sent_acked_pos, recv_applied_pos, peer_epoch FROM peers WHERE peer = ?"},
     {Sql::kSaveCheckpoint,
-     "INSERT INTO peers (peer, sent_acked_pos, recv_applied_pos) VALUES (?, ?, ?) "
+     "INSERT INTO peers (peer, sent_acked_pos, recv_applied_pos, peer_epoch) VALUES (?, ?, ?, ?) "
      "ON CONFLICT (peer) DO UPDATE SET sent_acked_pos = excluded.sent_acked_pos, "
-     "recv_applied_pos = excluded.recv_applied_pos"},
+     "recv_applied_pos = excluded.recv_applied_pos, peer_epoch = excluded.peer_epoch"},
     {Sql::kGetMeta, "SELECT value FROM meta WHERE key = ?"},
     {Sql::kPutMeta,
      "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -595,12 +607,23 @@ Status SqliteStore::trim_outbox(const std::string& peer, std::uint64_t through_p
   return finish(q, "trimming an outbox");
 }
 
+Status SqliteStore::reset_outbox(const std::string& peer, std::uint64_t next_pos) {
+  RETURN_IF_ERROR(require_transaction("resetting an outbox"));
+  Query clear(stmts_->get(Sql::kClearOutbox));
+  clear.bind_text(peer);
+  RETURN_IF_ERROR(finish(clear, "resetting an outbox"));
+  Query set(stmts_->get(Sql::kSetNextPos));
+  set.bind_text(peer).bind_int(to_sql(next_pos));
+  return finish(set, "resetting an outbox");
+}
+
 Result<OutboxStats> SqliteStore::outbox_stats(const std::string& peer, std::uint64_t acked_pos) {
   Query q(stmts_->get(Sql::kOutboxStats));
   q.bind_text(peer).bind_int(to_sql_bound(acked_pos));
   const int rc = q.step();
   if (rc != SQLITE_ROW) return fail(rc, "reading outbox statistics");
-  return OutboxStats{from_sql(q.int_at(0)), from_sql(q.int_at(1)), from_sql(q.int_at(2))};
+  return OutboxStats{from_sql(q.int_at(0)), from_sql(q.int_at(1)), from_sql(q.int_at(2)),
+                     from_sql(q.int_at(3))};
 }
 
 // --- checkpoints, metadata, audiences ---
@@ -611,13 +634,14 @@ Result<PeerCheckpoint> SqliteStore::load_checkpoint(const std::string& peer) {
   const int rc = q.step();
   if (rc == SQLITE_DONE) return PeerCheckpoint{};  // a new peer starts from the beginning
   if (rc != SQLITE_ROW) return fail(rc, "loading a checkpoint");
-  return PeerCheckpoint{from_sql(q.int_at(0)), from_sql(q.int_at(1))};
+  return PeerCheckpoint{from_sql(q.int_at(0)), from_sql(q.int_at(1)), from_sql(q.int_at(2))};
 }
 
 Status SqliteStore::save_checkpoint(const std::string& peer, const PeerCheckpoint& cp) {
   RETURN_IF_ERROR(require_transaction("saving a checkpoint"));
   Query q(stmts_->get(Sql::kSaveCheckpoint));
-  q.bind_text(peer).bind_int(to_sql(cp.sent_acked_pos)).bind_int(to_sql(cp.recv_applied_pos));
+  q.bind_text(peer).bind_int(to_sql(cp.sent_acked_pos)).bind_int(to_sql(cp.recv_applied_pos))
+      .bind_int(to_sql(cp.peer_epoch));
   return finish(q, "saving a checkpoint");
 }
 

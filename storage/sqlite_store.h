@@ -21,7 +21,7 @@ namespace casesync {
 class SqliteStore final : public Store {
  public:
   // The schema version this code writes; open() migrates older files up to it.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating if absent) the database at `path`, switches it to WAL, and migrates the schema
   // in one transaction. Refuses, with kInvalidArgument, a file written by a newer schema.
@@ -55,6 +55,7 @@ class SqliteStore final : public Store {
                                               std::size_t max_items,
                                               std::size_t max_bytes) override;
   Status trim_outbox(const std::string& peer, std::uint64_t through_pos) override;
+  Status reset_outbox(const std::string& peer, std::uint64_t next_pos) override;
   Result<OutboxStats> outbox_stats(const std::string& peer, std::uint64_t acked_pos) override;
 
   Result<PeerCheckpoint> load_checkpoint(const std::string& peer) override;

@@ -43,6 +43,7 @@ struct OutboxItem {
 struct PeerCheckpoint {
   std::uint64_t sent_acked_pos = 0;    // our outbox for the peer is acknowledged through here
   std::uint64_t recv_applied_pos = 0;  // we durably applied the peer's feed through here
+  std::uint64_t peer_epoch = 0;        // the peer's restore epoch we last saw (HelloMsg::epoch)
 };
 
 struct CaseRow {
@@ -56,6 +57,8 @@ struct OutboxStats {
   std::uint64_t pending = 0;           // entries after the acknowledged position
   std::uint64_t oldest_pending_hlc = 0;  // hlc of the oldest pending event, 0 when none
   std::uint64_t last_pos = 0;          // highest position ever enqueued
+  std::uint64_t first_pos = 0;         // lowest position still held (acked ones are kept for a
+                                       // while to resend to a peer restored from a backup); 0: none
 };
 
 struct StoreStats {
@@ -88,6 +91,10 @@ class Store {
                                                       std::size_t max_bytes) = 0;
   // Forgets entries with pos <= through_pos (acknowledged by the peer). Inside a transaction.
   virtual Status trim_outbox(const std::string& peer, std::uint64_t through_pos) = 0;
+  // Empties the peer's outbox and makes the next enqueue take position `next_pos`: for a peer
+  // restored from a backup older than what the outbox still holds, whose feed is then rebuilt
+  // from its own applied position. Inside a transaction.
+  virtual Status reset_outbox(const std::string& peer, std::uint64_t next_pos) = 0;
   virtual Result<OutboxStats> outbox_stats(const std::string& peer,
                                            std::uint64_t acked_pos) = 0;
 

@@ -2,6 +2,7 @@
 
 #include <cereal/types/vector.hpp>
 
+#include "common/crc32c.h"
 #include "sync/limits.h"
 #include "sync/wire_archive.h"
 
@@ -9,7 +10,7 @@ namespace casesync {
 
 template <class Archive>
 void serialize(Archive& ar, HelloMsg& m) { ar(m.node_id, m.applied_pos, m.hlc, m.wall_ms, m.is_reply, m.roster_version,
-     m.outbox_last_pos, m.your_last_seq, m.your_last_hash); }
+     m.epoch, m.outbox_last_pos, m.own_last_seq, m.your_last_seq, m.your_last_hash); }
 template <class Archive>
 void serialize(Archive& ar, WireEvent& m) { ar(m.origin, m.signed_bytes, m.signature); }
 template <class Archive>
@@ -27,7 +28,24 @@ namespace {
 
 constexpr char kMagic0 = 'C';
 constexpr char kMagic1 = 'S';
-constexpr std::size_t kHeaderBytes = 4;
+// "CS", protocol version, message type, then CRC-32C (little endian) of those four bytes and
+// the body.
+constexpr std::size_t kPrefixBytes = 4;
+constexpr std::size_t kHeaderBytes = kPrefixBytes + 4;
+
+std::uint32_t frame_checksum(std::string_view prefix, std::string_view body) {
+  return crc32c(body, crc32c(prefix));
+}
+
+void put_u32le(std::string* out, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) (*out)[at + i] = static_cast<char>((v >> (8 * i)) & 0xFFu);
+}
+
+std::uint32_t get_u32le(std::string_view in) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  return v;
+}
 
 MessageType type_of(const Message& m) {
   return static_cast<MessageType>(m.index() + 1);
@@ -77,14 +95,23 @@ const char* message_type_name(MessageType type) {
 }
 
 std::string encode_message(const Message& message) {
+  std::string body;
+  wire::WireOutputArchive ar(&body);
+  std::visit([&](const auto& m) { ar(const_cast<std::remove_cvref_t<decltype(m)>&>(m)); },
+             message);
+  return seal_frame(type_of(message), body);
+}
+
+std::string seal_frame(MessageType type, std::string_view body) {
   std::string out;
+  out.reserve(kHeaderBytes + body.size());
   out.push_back(kMagic0);
   out.push_back(kMagic1);
   out.push_back(static_cast<char>(kProtocolVersion));
-  out.push_back(static_cast<char>(type_of(message)));
-  wire::WireOutputArchive ar(&out);
-  std::visit([&](const auto& m) { ar(const_cast<std::remove_cvref_t<decltype(m)>&>(m)); },
-             message);
+  out.push_back(static_cast<char>(type));
+  out.append(4, '\0');
+  put_u32le(&out, kPrefixBytes, frame_checksum(std::string_view(out).substr(0, kPrefixBytes), body));
+  out.append(body);
   return out;
 }
 
@@ -102,7 +129,11 @@ Result<Message> decode_message(std::string_view frame) {
                          "protocol version " + std::to_string(static_cast<std::uint8_t>(frame[2])) +
                              " (this node speaks " + std::to_string(kProtocolVersion) + ")");
   }
+  if (frame.size() < kHeaderBytes) return Status::error(Code::kCorruption, "truncated frame header");
   std::string_view body = frame.substr(kHeaderBytes);
+  if (get_u32le(frame.substr(kPrefixBytes)) != frame_checksum(frame.substr(0, kPrefixBytes), body)) {
+    return Status::error(Code::kCorruption, "frame checksum mismatch (damaged in transit)");
+  }
   try {
     switch (static_cast<MessageType>(frame[3])) {
       case MessageType::kHello: return decode_body<HelloMsg>(body);

@@ -42,11 +42,17 @@ struct HelloMsg {
   std::uint64_t wall_ms = 0;
   std::uint8_t is_reply = 0;  // a Hello that is not a reply asks the peer for one
   std::uint64_t roster_version = 0;  // the sender's roster; an older one gets the newer pushed
-  // Restores from backup: the last position the sender ever enqueued for the receiver (a
-  // receiver that applied further rewinds, harmlessly, since apply is idempotent), and the last
-  // event of the receiver's own origin the sender holds (so a restored node never signs a
-  // sequence number twice).
+  // Restores from backup (docs/ARCHITECTURE.md, "Restore"). `epoch` counts the sender's
+  // restores: a receiver that sees it grow knows the sender lost what it had after its backup,
+  // and a Hello with an older epoch is a delayed one from before the restore (ignored), not a new
+  // restore. `outbox_last_pos` is the last position the sender ever enqueued for the receiver
+  // (after a restore the receiver applies from there again: positions beyond are reused);
+  // `own_last_seq` the sender's own last sequence number (a restored child gets its later events
+  // back from its parent); `your_last_seq`/`your_last_hash` the receiver's last event the sender
+  // holds (so a restored node never signs a sequence number twice).
+  std::uint64_t epoch = 0;
   std::uint64_t outbox_last_pos = 0;
+  std::uint64_t own_last_seq = 0;
   std::uint64_t your_last_seq = 0;
   std::string your_last_hash;
 };
@@ -93,6 +99,8 @@ struct RosterMsg {
 using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg, HealthMsg, RosterMsg>;
 
 std::string encode_message(const Message& message);
+// Frames an already encoded body: header and checksum. For tools that build hostile bodies.
+std::string seal_frame(MessageType type, std::string_view body);
 // Refuses frames over limits::kFrameBytesMax, bad magic, unknown version or type, trailing bytes,
 // batches over limits::kBatchEventsMax, and any field past its named limit.
 Result<Message> decode_message(std::string_view frame);

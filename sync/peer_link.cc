@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "common/elapsed.h"
+
 namespace casesync {
 
 const char* link_state_name(LinkState state) {
@@ -19,15 +21,14 @@ PeerLink::PeerLink(std::string peer, const SyncLimits& limits, PeerCheckpoint ch
 }
 
 void PeerLink::on_hello(std::uint64_t peer_applied_pos, std::uint64_t now_ms) {
-  // The peer's word is durable truth about what it applied; our own record may lag behind it
-  // (a lost ack) but never lead it, except after a restore — then we resend, which is harmless.
+  // The peer's word is durable truth about what it applied (SyncNode bounds it by what our
+  // outbox ever held); our own record may lag behind it (a lost ack). A Hello saying less than
+  // we know was acknowledged is a delayed one: a restored peer is rewound by rewind_sent() first.
   if (peer_applied_pos > checkpoint_.sent_acked_pos) {
     checkpoint_.sent_acked_pos = peer_applied_pos;
     ack_dirty_ = true;
   }
-  // Behind our own acknowledged position the peer lost data (restored from a backup): what we
-  // trimmed cannot be resent from the outbox, so continue after it (SyncNode raises an alert).
-  next_send_pos_ = std::max(peer_applied_pos, checkpoint_.sent_acked_pos) + 1;
+  next_send_pos_ = checkpoint_.sent_acked_pos + 1;
   in_flight_.clear();
   state_ = LinkState::kUp;
   last_heard_ms_ = now_ms;
@@ -37,7 +38,7 @@ void PeerLink::on_sent(std::uint64_t /*bytes*/, std::uint64_t now_ms) { last_sen
 
 bool PeerLink::check_timeout(std::uint64_t now_ms) {
   if (state_ != LinkState::kUp) return false;
-  if (now_ms - last_heard_ms_ <= limits_.peer_timeout_ms) return false;
+  if (elapsed_ms(now_ms, last_heard_ms_) <= limits_.peer_timeout_ms) return false;
   set_down();
   return true;
 }
@@ -49,12 +50,12 @@ void PeerLink::set_down() {
 }
 
 bool PeerLink::heartbeat_due(std::uint64_t now_ms) const {
-  return state_ == LinkState::kUp && now_ms - last_sent_ms_ >= limits_.heartbeat_interval_ms;
+  return state_ == LinkState::kUp && elapsed_ms(now_ms, last_sent_ms_) >= limits_.heartbeat_interval_ms;
 }
 
 bool PeerLink::hello_due(std::uint64_t now_ms) const {
   return state_ == LinkState::kDown &&
-         (last_hello_ms_ == 0 || now_ms - last_hello_ms_ >= limits_.heartbeat_interval_ms);
+         (last_hello_ms_ == 0 || elapsed_ms(now_ms, last_hello_ms_) >= limits_.heartbeat_interval_ms);
 }
 
 bool PeerLink::window_open() const {
@@ -70,7 +71,8 @@ void PeerLink::on_batch_sent(std::uint64_t first, std::uint64_t last, std::uint6
   last_sent_ms_ = now_ms;
 }
 
-bool PeerLink::on_ack(std::uint64_t applied_pos, std::uint64_t now_ms) {
+PeerLink::AckResult PeerLink::on_ack(std::uint64_t applied_pos, std::uint64_t now_ms) {
+  if (applied_pos > highest_sent_pos()) return AckResult::kBeyondSent;
   if (applied_pos <= checkpoint_.sent_acked_pos) {
     // A duplicate ack while batches are out means the peer saw a later batch but not the next
     // one it needs: resend that one now rather than wait for its timer.
@@ -80,7 +82,7 @@ bool PeerLink::on_ack(std::uint64_t applied_pos, std::uint64_t now_ms) {
       in_flight_.front().fast_resent = true;
       in_flight_.front().sent_ms = 0;  // due now
     }
-    return false;
+    return AckResult::kNoChange;
   }
   checkpoint_.sent_acked_pos = applied_pos;
   ack_dirty_ = true;
@@ -92,15 +94,21 @@ bool PeerLink::on_ack(std::uint64_t applied_pos, std::uint64_t now_ms) {
     }
     in_flight_.pop_front();
   }
-  if (next_send_pos_ <= applied_pos) next_send_pos_ = applied_pos + 1;
-  return true;
+  return AckResult::kAdvanced;
+}
+
+void PeerLink::rewind_sent(std::uint64_t pos) {
+  checkpoint_.sent_acked_pos = pos;
+  next_send_pos_ = pos + 1;
+  in_flight_.clear();
+  ack_dirty_ = true;
 }
 
 std::deque<InFlightBatch*> PeerLink::due_resends(std::uint64_t now_ms) {
   std::deque<InFlightBatch*> out;
   if (state_ != LinkState::kUp) return out;
   for (auto& b : in_flight_) {
-    if (b.sent_ms == 0 || now_ms - b.sent_ms >= limits_.resend_timeout_ms) out.push_back(&b);
+    if (b.sent_ms == 0 || elapsed_ms(now_ms, b.sent_ms) >= limits_.resend_timeout_ms) out.push_back(&b);
   }
   return out;
 }

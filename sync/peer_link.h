@@ -64,8 +64,12 @@ class PeerLink {
   void on_batch_sent(std::uint64_t first, std::uint64_t last, std::uint64_t bytes,
                      std::uint64_t now_ms);
   // Cumulative ack. Returns true when it advanced; a duplicate ack with batches in flight marks
-  // the first one for a fast resend.
-  bool on_ack(std::uint64_t applied_pos, std::uint64_t now_ms);
+  // the first one for a fast resend. An ack beyond what was sent on this link (a damaged or
+  // forged frame, or a peer that has not yet seen our restore) is refused: kBeyondSent.
+  enum class AckResult { kAdvanced, kNoChange, kBeyondSent };
+  AckResult on_ack(std::uint64_t applied_pos, std::uint64_t now_ms);
+  // The highest position sent on this link (or acknowledged before it came up).
+  std::uint64_t highest_sent_pos() const { return next_send_pos_ - 1; }
   // Batches whose resend is due now (timer expired or fast resend), oldest first.
   std::deque<InFlightBatch*> due_resends(std::uint64_t now_ms);
   void on_resent(InFlightBatch* batch, std::uint64_t now_ms);
@@ -78,11 +82,15 @@ class PeerLink {
   // The buffered batch that now continues the feed, if any (removed from the buffer).
   bool take_next_buffered(BatchMsg* out);
   void on_applied(std::uint64_t last_pos) { checkpoint_.recv_applied_pos = last_pos; }
-  // The peer's outbox ends before what we applied: it was restored from an older backup.
+  // --- a peer restored from a backup (SyncNode::rejoin_restored_peer) ---
+  // Its feed restarts after `pos` (positions beyond are reused for new events).
   void rewind_applied(std::uint64_t pos) {
     checkpoint_.recv_applied_pos = pos;
     ahead_.clear();
   }
+  // It holds our feed only through `pos`: what we sent after it is sent again.
+  void rewind_sent(std::uint64_t pos);
+  void set_peer_epoch(std::uint64_t epoch) { checkpoint_.peer_epoch = epoch; }
 
   // --- status ---
   std::uint64_t in_flight_count() const { return in_flight_.size(); }

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <set>
 
+#include "common/elapsed.h"
 #include "sync/case_kinds.h"
 #include "sync/health_report.h"
 #include "sync/case_rules.h"
@@ -16,6 +17,7 @@ namespace {
 constexpr const char* kMetaNextSeq = "next_seq";
 constexpr const char* kMetaHlc = "hlc";
 constexpr const char* kMetaLastHash = "last_hash";
+constexpr const char* kMetaRestoreEpoch = "restore_epoch";
 }  // namespace
 
 const char* alert_kind_name(AlertKind kind) {
@@ -62,13 +64,30 @@ Status SyncNode::load_identity_state() {
   ASSIGN_OR_RETURN(auto seq, store_->get_meta(kMetaNextSeq));
   ASSIGN_OR_RETURN(auto hlc, store_->get_meta(kMetaHlc));
   ASSIGN_OR_RETURN(auto last, store_->get_meta(kMetaLastHash));
+  ASSIGN_OR_RETURN(auto epoch, store_->get_meta(kMetaRestoreEpoch));
   if (seq) next_seq_ = std::stoull(*seq);
+  if (epoch) epoch_ = std::stoull(*epoch);
   if (hlc) clock_ = HybridClock(std::stoull(*hlc));
   if (last) {
     auto h = hash_from_hex(*last);
     if (!h) return Status::error(Code::kCorruption, "meta.last_hash is not a hash");
     last_hash_ = *h;
   }
+  return Status::ok();
+}
+
+Status SyncNode::restored_from_backup() {
+  ASSIGN_OR_RETURN(auto stored, store_->get_meta(kMetaRestoreEpoch));
+  const std::uint64_t epoch = (stored ? std::stoull(*stored) : 0) + 1;
+  RETURN_IF_ERROR(store_->begin());
+  Status st = store_->put_meta(kMetaRestoreEpoch, std::to_string(epoch));
+  if (st.is_ok()) st = store_->commit();
+  if (!st.is_ok()) {
+    store_->rollback();
+    return st;
+  }
+  epoch_ = epoch;
+  awaiting_parent_seq_ = !parent_.empty();
   return Status::ok();
 }
 
@@ -256,9 +275,9 @@ void SyncNode::on_frame(const std::string& peer, std::string_view frame, std::ui
   }
   if (l->state() == LinkState::kDown) send_hello(*l, /*is_reply=*/false, now_ms);
   if (auto* ack = std::get_if<AckMsg>(&m)) {
-    l->on_ack(ack->applied_pos, now_ms);
+    take_ack(*l, ack->applied_pos, now_ms);
   } else if (auto* hb = std::get_if<HeartbeatMsg>(&m)) {
-    l->on_ack(hb->applied_pos, now_ms);
+    take_ack(*l, hb->applied_pos, now_ms);
     clock_offsets_ms_[peer] =
         static_cast<std::int64_t>(hb->wall_ms) - static_cast<std::int64_t>(now_ms);
   } else if (auto* batch = std::get_if<BatchMsg>(&m)) {
@@ -279,10 +298,25 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
                        "hello names node " + m.node_id + " on the link of " + l.peer()});
     return;
   }
+  const std::uint64_t known_epoch = l.checkpoint().peer_epoch;
+  if (m.epoch < known_epoch) {
+    // Sent before the peer's restore and delayed until after it: what it says is no longer true.
+    counters_.reject(l.peer(), "stale_hello");
+    return;
+  }
   bool was_down = l.state() == LinkState::kDown;
-  recover_from_restore(l, m);
-  if (l.peer() == parent_) awaiting_parent_seq_ = false;
-  l.on_hello(m.applied_pos, now_ms);
+  if (m.epoch > known_epoch) rejoin_restored_peer(l, m);
+  if (l.peer() == parent_) {
+    adopt_sequence_from_parent(m);
+    awaiting_parent_seq_ = false;
+  }
+  // Never past what our outbox ever held: a peer that has not yet seen our own restore still
+  // counts positions of the feed we had before it.
+  std::uint64_t outbox_last = l.highest_sent_pos();
+  if (auto os = store_->outbox_stats(l.peer(), l.checkpoint().sent_acked_pos); os.is_ok()) {
+    outbox_last = std::max(outbox_last, os->last_pos);
+  }
+  l.on_hello(std::min(m.applied_pos, outbox_last), now_ms);
   peer_roster_version_[l.peer()] = m.roster_version;
   clock_offsets_ms_[l.peer()] =
       static_cast<std::int64_t>(m.wall_ms) - static_cast<std::int64_t>(now_ms);
@@ -374,6 +408,12 @@ Result<bool> SyncNode::authorize_remote(const std::string& peer, const EventReco
 
 Status SyncNode::sign_delivery_receipts(const std::vector<Event>& forwards, std::uint64_t now_ms) {
   for (const auto& f : forwards) {
+    // Already signed (a restored node gets its own receipts back before the forwards).
+    ASSIGN_OR_RETURN(CaseState state, cases_.current_state(f.case_id));
+    if (const Hop* hop = state.find_hop(f.origin + ":" + std::to_string(f.seq));
+        hop && hop->stage != HopStage::kForwarded) {
+      continue;
+    }
     EventDraft d{f.case_id, std::string(kinds::kDelivered), {}};
     d.body[std::string(kinds::kHop)] = f.origin + ":" + std::to_string(f.seq);
     d.body[std::string(kinds::kForwardHash)] = to_hex(crypto::hash(encode_event(f)));
@@ -474,25 +514,109 @@ std::optional<EventRecord> SyncNode::last_event_of(const std::string& origin) {
   return r.is_ok() ? *r : std::nullopt;
 }
 
-void SyncNode::recover_from_restore(PeerLink& l, const HelloMsg& m) {
-  if (m.outbox_last_pos < l.checkpoint().recv_applied_pos) {
-    // Positions beyond its outbox will be reused for new events: apply from there again.
-    alerts_.push_back({AlertKind::kBadInput, l.peer(),
-                       "peer's feed rewound from " + std::to_string(l.checkpoint().recv_applied_pos) +
-                           " to " + std::to_string(m.outbox_last_pos) + " (restored from a backup?)"});
-    l.rewind_applied(m.outbox_last_pos);
-    if (store_->begin().is_ok()) {
-      Status st = store_->save_checkpoint(l.peer(), l.checkpoint());
-      if (st.is_ok()) st = store_->commit();
-      if (!st.is_ok()) store_->rollback();
+void SyncNode::take_ack(PeerLink& l, std::uint64_t applied_pos, std::uint64_t now_ms) {
+  if (l.on_ack(applied_pos, now_ms) == PeerLink::AckResult::kBeyondSent) {
+    counters_.reject(l.peer(), "ack_beyond_sent");
+  }
+}
+
+// The peer was restored from a backup (its Hello carries a newer restore epoch): it lost what it
+// received and wrote after that backup. Everything it lost is still held by its neighbours, so
+// each side re-sends it: nothing is lost and, since apply is idempotent, nothing is duplicated.
+void SyncNode::rejoin_restored_peer(PeerLink& l, const HelloMsg& m) {
+  const std::string peer = l.peer();
+  const PeerCheckpoint before = l.checkpoint();
+  Status st = store_->begin();
+  if (!st.is_ok()) return;  // the Hello is answered again on the next attempt
+  // Its feed to us: positions after its restored outbox will be reused for new events.
+  if (m.outbox_last_pos < before.recv_applied_pos) l.rewind_applied(m.outbox_last_pos);
+  // Our feed to it is rebuilt from what it still holds: first its own events written after its
+  // backup (only a parent holds them, since they travel up), so that it has its receipts back
+  // before the forwards they answer and signs none twice; then what we had sent it after its
+  // backup, from the outbox we keep, or everything it should hold when the backup is older.
+  auto os = store_->outbox_stats(peer, before.sent_acked_pos);
+  if (!os.is_ok()) st = os.status();
+  const std::uint64_t held = st.is_ok() ? std::min(m.applied_pos, os->last_pos) : 0;
+  const bool retained = st.is_ok() && (os->last_pos == held ||
+                                       (os->first_pos != 0 && os->first_pos <= held + 1));
+  std::vector<std::pair<std::string, std::uint64_t>> resend;  // (origin, seq) in feed order
+  for (std::uint64_t after = held; st.is_ok() && retained;) {
+    auto page = store_->read_outbox(peer, after, 4096, SIZE_MAX);
+    if (!page.is_ok()) st = page.status();
+    if (!st.is_ok() || page->empty()) break;
+    for (const auto& it : *page) resend.emplace_back(it.event.origin, it.event.seq);
+    after = page->back().pos;
+  }
+  if (st.is_ok()) st = store_->reset_outbox(peer, held + 1);
+  std::uint64_t own_returned = 0;
+  if (st.is_ok() && std::find(children_.begin(), children_.end(), peer) != children_.end()) {
+    if (auto last = last_event_of(peer); last && last->seq > m.own_last_seq) {
+      for (std::uint64_t seq = m.own_last_seq + 1; st.is_ok() && seq <= last->seq; ++seq) {
+        st = store_->enqueue(peer, peer, seq).status();
+        own_returned++;
+      }
     }
   }
+  if (st.is_ok() && !retained) st = enqueue_full_resend(peer);
+  for (std::size_t i = 0; st.is_ok() && i < resend.size(); ++i) {
+    st = store_->enqueue(peer, resend[i].first, resend[i].second).status();
+  }
+  l.rewind_sent(held);
+  l.set_peer_epoch(m.epoch);
+  if (st.is_ok()) st = store_->save_checkpoint(peer, l.checkpoint());
+  if (st.is_ok()) st = store_->commit();
+  if (!st.is_ok()) {
+    store_->rollback();
+    // Forget the rewinds too, so the next Hello (same epoch, still newer) starts over.
+    l = PeerLink(peer, limits_, before);
+    commit_failed(st, "re-syncing restored peer " + peer);
+    return;
+  }
+  std::string what = "peer " + peer + " was restored from a backup (restore epoch " +
+                     std::to_string(m.epoch) + "): its feed resumes after position " +
+                     std::to_string(l.checkpoint().recv_applied_pos) + "; ours is re-sent from " +
+                     std::to_string(held + 1) +
+                     (retained ? "" : " in full (its backup is older than our retained outbox)");
+  if (own_returned) what += ", its own " + std::to_string(own_returned) + " later events first";
+  alerts_.push_back({AlertKind::kPeerUp, peer, what});
+}
+
+// Every event the peer should hold from us, enqueued again (a full re-send to a restored peer).
+Status SyncNode::enqueue_full_resend(const std::string& peer) {
+  if (peer == parent_) {
+    // Upward: every event written in our subtree.
+    std::uint64_t after = 0;
+    while (true) {
+      ASSIGN_OR_RETURN(auto page, store_->events_after(after, 4096));
+      if (page.empty()) return Status::ok();
+      for (const auto& r : page) {
+        if (roster_.in_subtree(r.origin, self_)) {
+          RETURN_IF_ERROR(store_->enqueue(peer, r.origin, r.seq).status());
+        }
+        after = r.local_seq;
+      }
+    }
+  }
+  // Downward: every case whose audience reaches into the child's subtree, whole.
+  ASSIGN_OR_RETURN(auto cases, store_->list_cases(SIZE_MAX));
+  for (const auto& c : cases) {
+    ASSIGN_OR_RETURN(auto audience, store_->case_audience(c.case_id));
+    bool reaches = std::any_of(audience.begin(), audience.end(),
+                               [&](const std::string& n) { return roster_.in_subtree(n, peer); });
+    if (!reaches) continue;
+    ASSIGN_OR_RETURN(auto records, store_->case_events(c.case_id));
+    for (const auto& r : records) RETURN_IF_ERROR(store_->enqueue(peer, r.origin, r.seq).status());
+  }
+  return Status::ok();
+}
+
+void SyncNode::adopt_sequence_from_parent(const HelloMsg& m) {
   // Only the parent holds this node's own events (they all travel up), and only it is asked: a
   // child claiming a higher sequence must not be able to move ours.
-  if (l.peer() == parent_ && m.your_last_seq >= next_seq_ && m.your_last_hash.size() == 32 &&
+  if (m.your_last_seq >= next_seq_ && m.your_last_hash.size() == 32 &&
       m.your_last_seq < (1ull << 62)) {
     // We signed these before a restore lost them: never sign those numbers again.
-    alerts_.push_back({AlertKind::kPeerUp, l.peer(),
+    alerts_.push_back({AlertKind::kPeerUp, parent_,
                        "resuming at seq " + std::to_string(m.your_last_seq + 1) +
                            " (this node's later events were lost locally, e.g. restored from a backup)"});
     next_seq_ = m.your_last_seq + 1;
@@ -615,7 +739,7 @@ HealthReport SyncNode::own_health(std::uint64_t now_ms) {
 }
 
 void SyncNode::maybe_report_health(std::uint64_t now_ms) {
-  if (last_health_ms_ != 0 && now_ms - last_health_ms_ < health_interval_ms_) return;
+  if (last_health_ms_ != 0 && elapsed_ms(now_ms, last_health_ms_) < health_interval_ms_) return;
   last_health_ms_ = now_ms;
   HealthReport r = own_health(now_ms);
   book_.record(r, now_ms);
@@ -673,6 +797,8 @@ void SyncNode::send(const std::string& peer, const Message& m, std::uint64_t now
 void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
   HelloMsg h{self_, l.checkpoint().recv_applied_pos, clock_.last(), now_ms,
              static_cast<std::uint8_t>(is_reply ? 1 : 0), roster_.version};
+  h.epoch = epoch_;
+  h.own_last_seq = next_seq_ - 1;
   if (auto os = store_->outbox_stats(l.peer(), l.checkpoint().sent_acked_pos); os.is_ok()) {
     h.outbox_last_pos = os->last_pos;
   }
@@ -732,7 +858,11 @@ void SyncNode::persist_acks() {
     if (!l->ack_dirty()) continue;
     Status st = store_->begin();
     if (st.is_ok()) st = store_->save_checkpoint(peer, l->checkpoint());
-    if (st.is_ok()) st = store_->trim_outbox(peer, l->checkpoint().sent_acked_pos);
+    // Acknowledged entries stay a while, to re-send to the peer if it is restored from a backup.
+    const std::uint64_t acked = l->checkpoint().sent_acked_pos;
+    if (st.is_ok() && acked > limits_.outbox_retain_events) {
+      st = store_->trim_outbox(peer, acked - limits_.outbox_retain_events);
+    }
     if (st.is_ok()) st = store_->commit();
     if (!st.is_ok()) {
       store_->rollback();

@@ -111,9 +111,12 @@ class SyncNode {
   std::optional<RosterMsg> take_roster_update();
   std::uint64_t roster_version() const { return roster_.version; }
 
-  // After a restore from backup the local sequence may be behind what this node already signed:
-  // refuse local writes until the parent's Hello says where it really stands.
-  void await_parent_sequence() { awaiting_parent_seq_ = !parent_.empty(); }
+  // Called once at startup after `casesyncctl restore` (before start()'s first Hello): starts a
+  // new restore epoch, so peers re-send what this node lost, and — since the local sequence may
+  // be behind what this node already signed — refuses local writes until the parent's Hello
+  // says where it really stands.
+  Status restored_from_backup();
+  std::uint64_t restore_epoch() const { return epoch_; }
   bool awaiting_parent_sequence() const { return awaiting_parent_seq_; }
 
   // --- health reports (sync/health_report.h) ---
@@ -168,7 +171,10 @@ class SyncNode {
   void handle_health(PeerLink& link, const HealthMsg& m, std::uint64_t now_ms);
   void handle_roster(PeerLink& link, const RosterMsg& m, std::uint64_t now_ms);
   std::optional<EventRecord> last_event_of(const std::string& origin);
-  void recover_from_restore(PeerLink& link, const HelloMsg& m);
+  void take_ack(PeerLink& link, std::uint64_t applied_pos, std::uint64_t now_ms);
+  void rejoin_restored_peer(PeerLink& link, const HelloMsg& m);
+  Status enqueue_full_resend(const std::string& peer);
+  void adopt_sequence_from_parent(const HelloMsg& m);
   void adopt_roster(Roster roster);
   void push_roster(std::uint64_t now_ms);
 
@@ -200,6 +206,7 @@ class SyncNode {
   bool started_ = false;
   bool disk_trouble_ = false;
   bool awaiting_parent_seq_ = false;
+  std::uint64_t epoch_ = 0;  // restores of this node's database so far (HelloMsg::epoch)
 
   NodeCounters counters_;
   std::vector<SendEffect> sends_;

@@ -32,7 +32,8 @@ struct TestNode {
 class Net {
  public:
   // spec: {id, parent}
-  explicit Net(std::vector<std::pair<std::string, std::string>> spec, SyncLimits limits = {}) {
+  explicit Net(std::vector<std::pair<std::string, std::string>> spec, SyncLimits limits = {})
+      : limits_(limits) {
     REQUIRE(crypto::init().is_ok());
     for (auto& [id, parent] : spec) {
       auto& n = nodes_[id];
@@ -54,6 +55,16 @@ class Net {
   }
 
   SyncNode& operator[](const std::string& id) { return *nodes_.at(id).node; }
+  // Replaces the node's database with `backup` as `casesyncctl restore` does, and restarts it.
+  void restore(const std::string& id, std::unique_ptr<MemoryStore> backup) {
+    TestNode& n = nodes_.at(id);
+    n.node.reset();
+    n.store = std::move(backup);
+    n.node = std::make_unique<SyncNode>(id, roster_, limits_, n.store.get(), &n.keys.secret);
+    REQUIRE(n.node->restored_from_backup().is_ok());
+    REQUIRE(n.node->start(now).is_ok());
+    if (!n.node->parent().empty()) n.node->on_link_up(n.node->parent(), now);
+  }
   const crypto::SecretKey& secret(const std::string& id) { return nodes_.at(id).keys.secret; }
   MemoryStore& store(const std::string& id) { return *nodes_.at(id).store; }
 
@@ -110,6 +121,7 @@ class Net {
       n.node->take_alerts();
     }
   }
+  SyncLimits limits_;
   Roster roster_;
   std::map<std::string, TestNode> nodes_;
   std::deque<std::tuple<std::string, std::string, std::string>> queue_;
@@ -301,6 +313,69 @@ TEST_CASE("resume after reconnect resends nothing that was acknowledged") {
   // 30 lost in the outage, 30 after the resume: never the first 100 again.
   CHECK(net["s1"].counters().peers.at("d").events_out - out_before <= 60);
   CHECK(net["d"].counters().events_duplicate == 0);
+}
+
+// Restore from an older backup (docs/ARCHITECTURE.md, "Restore"): every neighbour re-sends what
+// the restored node lost — from its retained outbox, or in full when the backup is older than
+// that — the parent returns the node's own later events, and the node never signs a sequence
+// number twice.
+TEST_CASE("a node restored from an older backup gets back all it lost and never equivocates") {
+  for (std::uint32_t retain : {100000u, 0u}) {
+    CAPTURE(retain);
+    SyncLimits limits;
+    limits.outbox_retain_events = retain;
+    Net net({{"d", ""}, {"s1", "d"}, {"c1", "s1"}}, limits);
+    net.flush();
+    for (int i = 0; i < 5; ++i) REQUIRE(net.create("c1", "a" + std::to_string(i)).is_ok());
+    REQUIRE(net.create("s1", "a").is_ok());
+    net.flush();
+    auto backup = net.store("s1").backup();
+    // After the backup: s1 writes, its child writes through it, the district writes down to it.
+    for (int i = 0; i < 5; ++i) REQUIRE(net.create("s1", "b" + std::to_string(i)).is_ok());
+    for (int i = 0; i < 5; ++i) REQUIRE(net.create("c1", "b" + std::to_string(i)).is_ok());
+    REQUIRE(net.create("d", "x").is_ok());
+    REQUIRE(net.write("d", "d-x", kForwardKind, {{"to", "s1"}}).is_ok());  // s1 signs a receipt
+    net.flush();
+    net.tick(1000);
+    const std::uint64_t held_before = net.events_at("s1");
+    REQUIRE(held_before == 19);
+
+    net.restore("s1", std::move(backup));
+    REQUIRE(net.events_at("s1") < held_before);
+    CHECK_FALSE(net.write("s1", "s1-a", "note", {{"text", "too early"}}).is_ok());
+    for (int i = 0; i < 5; ++i) net.tick(1000);
+    CHECK(net.events_at("s1") == held_before);
+    CHECK(net.cases_at("s1") == net.cases_at("d"));
+    // The next write takes a fresh sequence number: the district stores it, no equivocation.
+    auto after = net.write("s1", "s1-a", "note", {{"text", "after the restore"}});
+    REQUIRE(after.is_ok());
+    CHECK(after->seq == 8);
+    net.tick(1000);
+    CHECK(net.events_at("d") == held_before + 1);
+    CHECK(net["d"].counters().equivocations == 0);
+    CHECK(net["s1"].counters().equivocations == 0);
+    CHECK(net["c1"].counters().equivocations == 0);
+  }
+}
+
+TEST_CASE("a parent restored from an older backup gets its children's events again") {
+  Net net({{"d", ""}, {"s1", "d"}});
+  net.flush();
+  for (int i = 0; i < 5; ++i) REQUIRE(net.create("s1", "a" + std::to_string(i)).is_ok());
+  net.flush();
+  auto backup = net.store("d").backup();
+  for (int i = 0; i < 5; ++i) REQUIRE(net.create("s1", "b" + std::to_string(i)).is_ok());
+  net.flush();
+  net.tick(1000);
+  REQUIRE(net.events_at("d") == 10);
+  net.restore("d", std::move(backup));
+  REQUIRE(net.events_at("d") == 5);
+  for (int i = 0; i < 5; ++i) net.tick(1000);
+  CHECK(net.events_at("d") == 10);
+  REQUIRE(net.create("s1", "c").is_ok());
+  net.tick(1000);
+  CHECK(net.events_at("d") == 11);
+  CHECK(net["d"].counters().equivocations == 0);
 }
 
 TEST_CASE("a case reaches its street and district, not a sibling; a forward reaches its target") {

@@ -406,10 +406,10 @@ int attack_frame(Session& s, const Options& o) {
     frame.resize(frame.size() / 2);
   } else {
     // "CS", version, Hello, then the node_id's 64-bit length: 2^40, with nothing behind it.
-    frame = std::string("CS") + static_cast<char>(kProtocolVersion) +
-            static_cast<char>(MessageType::kHello);
+    // The checksum is valid, so the bounded archive, not the checksum, has to refuse it.
     const std::uint64_t huge = 1ull << 40;
-    frame.append(reinterpret_cast<const char*>(&huge), sizeof(huge));
+    frame = seal_frame(MessageType::kHello,
+                       std::string_view(reinterpret_cast<const char*>(&huge), sizeof(huge)));
   }
   s.send(frame);
   // No answer comes to a malformed frame; a Heartbeat behind it proves the target read past it.
