@@ -67,6 +67,7 @@ Result<std::optional<CaseState>> CaseCache::causal_state(const Event& event) {
     if (!e->folder) RETURN_IF_ERROR(rebuild_folder(event.case_id, e));
     return std::optional<CaseState>(e->folder->state());
   }
+  if (e->branch && e->branch->heads == parents) return std::optional<CaseState>(e->branch->folder->finish());
   // Walk the ancestry through what is stored; any missing ancestor makes the past incomplete.
   ASSIGN_OR_RETURN(auto records, store_->case_events(event.case_id));
   std::map<Hash32, const EventRecord*> by_hash;
@@ -88,7 +89,11 @@ Result<std::optional<CaseState>> CaseCache::causal_state(const Event& event) {
   std::vector<EventRecord> ancestors;
   for (const auto& h : past) ancestors.push_back(*by_hash[h]);
   ASSIGN_OR_RETURN(auto ordered, canonical_order(ancestors));
-  return std::optional<CaseState>(fold_case(ordered, *roster_));
+  Branch branch{parents, std::make_unique<CaseFolder>(roster_)};
+  for (const auto& o : ordered) branch.folder->apply(o);
+  CaseState folded = branch.folder->finish();
+  e->branch = std::move(branch);
+  return std::optional<CaseState>(std::move(folded));
 }
 
 void CaseCache::on_stored(const EventRecord& record, const Event& event) {
@@ -108,6 +113,11 @@ void CaseCache::on_stored(const EventRecord& record, const Event& event) {
     e.folder->apply({record, event});
   } else {
     e.folder.reset();
+  }
+  // The same reasoning for the side branch: a child of all its heads continues its fold.
+  if (e.branch && parents == e.branch->heads) {
+    e.branch->folder->apply({record, event});
+    e.branch->heads = {record.hash};
   }
 }
 

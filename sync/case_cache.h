@@ -40,10 +40,18 @@ class CaseCache {
   void clear();
 
  private:
+  // A causal past other than the whole case, kept so that a run of events on one side branch
+  // (a node catching up on a chain written while it had moved on, e.g. after a restore) is
+  // judged incrementally instead of re-folding the branch's whole past for every event.
+  struct Branch {
+    std::set<Hash32> heads;
+    std::unique_ptr<CaseFolder> folder;
+  };
   struct Entry {
     std::set<Hash32> heads;
     std::set<Hash32> referenced;
     std::unique_ptr<CaseFolder> folder;  // null: rebuild on demand
+    std::optional<Branch> branch;
   };
   Result<Entry*> entry(const std::string& case_id);
   Status rebuild_folder(const std::string& case_id, Entry* e);

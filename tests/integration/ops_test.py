@@ -205,8 +205,6 @@ class BackupRestoreTest(unittest.TestCase):
     def counters(self, node):
         return self.tb.get(node, "/api/status")["counters"]
 
-    @unittest.skip("flaky in a clean clone (restored node's post-restore write sometimes never "
-                   "reaches the district within 180 s); restore re-sync is open work, see issue 9")
     def test_backup_during_sync_restores_and_converges(self):
         tb, street = self.tb, "s01"
         config = tb.nodes[street]["config"]
@@ -242,11 +240,12 @@ class BackupRestoreTest(unittest.TestCase):
         poll_until("a write accepted after the restore", write_after_restore, 60, 0.2)
         top = max(s for _, s in written)
 
-        # Known limitation (docs/INSTALL.md): events the restored node lost locally stay at its
-        # parent and are not sent back down; what the district holds is complete.
+        # The district re-sends what s01 lost (its own later events first): both hold the same
+        # s01 events, the write after the restore included.
         def converged():
+            here = set(event_keys(tb, street, street))
             there = set(event_keys(tb, "district", street))
-            return there >= written and any(s > top for _, s in there)
+            return here == there and there >= written and any(s > top for _, s in there)
         try:
             poll_until("s01 and the district hold the same s01 events", converged, 180, 0.5)
         except AssertionError as e:
