@@ -27,11 +27,11 @@ namespace {
 // seeds leave out what triggers it. Set the flag to true together with the fix.
 constexpr bool kFixedF1StaleHello = true;         // stale Hello rewinds the send position (af91d9e)
 constexpr bool kFixedF2RefusedEventAcked = true;  // a refused event was acked and lost (af91d9e)
-constexpr bool kFixedF3FrameIntegrity = false;    // a flipped bit in a position or ack: lost
-constexpr bool kFixedF4BackwardClock = false;     // now_ms stepping back: spurious link-down
+constexpr bool kFixedF3FrameIntegrity = true;    // a flipped bit in a position or ack: lost
+constexpr bool kFixedF4BackwardClock = true;     // now_ms stepping back: spurious link-down
 constexpr bool kFixedF5ReopenPath = true;         // reopen leaves the holder off the path (5616c76)
 constexpr bool kFixedF6ExponentialFold = true;    // nested own-past re-folds: a seed never ends
-constexpr bool kFixedF7StaleHelloRewind = false;  // a stale Hello is taken for a restore: stall
+constexpr bool kFixedF7StaleHelloRewind = true;  // a stale Hello is taken for a restore: stall
 
 // The run options that keep the open bugs out, as casesync_sim arguments.
 std::string open_bug_args() {
