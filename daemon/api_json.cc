@@ -76,7 +76,8 @@ json counters_json(const NodeCounters& c) {
   for (const auto& [p, pc] : c.peers) {
     peers[p] = {{"events_in", pc.events_in},   {"events_out", pc.events_out},
                 {"bytes_in", pc.bytes_in},     {"bytes_out", pc.bytes_out},
-                {"batches_resent", pc.batches_resent}, {"rejects", pc.rejects}};
+                {"batches_resent", pc.batches_resent}, {"bytes_resent", pc.bytes_resent},
+                {"rejects", pc.rejects}};
   }
   return {{"events_authored", c.events_authored}, {"events_applied", c.events_applied},
           {"events_duplicate", c.events_duplicate}, {"equivocations", c.equivocations},

@@ -461,7 +461,9 @@ void counter_metrics(const NodeCounters& c, MetricsText& m) {
       {"casesync_peer_sent_bytes_total", "Frame bytes sent to each peer.",
        &PeerCounters::bytes_out},
       {"casesync_peer_batches_resent_total", "Batches resent to each peer after a timeout.",
-       &PeerCounters::batches_resent}};
+       &PeerCounters::batches_resent},
+      {"casesync_peer_resent_bytes_total", "Frame bytes of batches resent to each peer.",
+       &PeerCounters::bytes_resent}};
   for (const auto& f : kPeer) {
     m.family(f.name, "counter", f.help);
     for (const auto& [peer, pc] : c.peers) m.add({{"peer", peer}}, pc.*(f.field));

@@ -847,8 +847,11 @@ void SyncNode::resend_due(PeerLink& l, std::uint64_t now_ms) {
       m.events.push_back({it.event.origin, std::move(it.event.signed_bytes),
                           std::move(it.event.signature)});
     }
-    counters_.peers[l.peer()].batches_resent++;
+    PeerCounters& pc = counters_.peers[l.peer()];
+    const std::uint64_t out_before = pc.bytes_out;
+    pc.batches_resent++;
     send(l.peer(), m, now_ms);
+    pc.bytes_resent += pc.bytes_out - out_before;
     l.on_resent(b, now_ms);
   }
 }
