@@ -36,9 +36,12 @@ enum class ConnectionEnd {
 };
 inline constexpr std::size_t kConnectionEndCount = 6;
 inline constexpr ConnectionEnd kConnectionEnds[kConnectionEndCount] = {
-    ConnectionEnd::kNotZmtp,           ConnectionEnd::kProtocolError,
-    ConnectionEnd::kAuthRefused,       ConnectionEnd::kHandshakeIncomplete,
-    ConnectionEnd::kNoFrameAfterHandshake, ConnectionEnd::kClosedAfterFrames};
+    ConnectionEnd::kNotZmtp,
+    ConnectionEnd::kProtocolError,
+    ConnectionEnd::kAuthRefused,
+    ConnectionEnd::kHandshakeIncomplete,
+    ConnectionEnd::kNoFrameAfterHandshake,
+    ConnectionEnd::kClosedAfterFrames};
 // snake_case, as in status JSON and metric labels.
 const char* connection_end_name(ConnectionEnd end);
 

@@ -19,8 +19,8 @@ TEST_CASE("raw garbage: accepted and disconnected with no handshake event") {
 
 TEST_CASE("failed handshakes: the failure event comes right before its disconnect") {
   const std::pair<HandshakeFailure, ConnectionEnd> cases[] = {
-      {HandshakeFailure::kProtocol, ConnectionEnd::kProtocolError},    // plain ZeroMQ vs CURVE
-      {HandshakeFailure::kAuth, ConnectionEnd::kAuthRefused},          // ZAP said 400
+      {HandshakeFailure::kProtocol, ConnectionEnd::kProtocolError},         // plain ZeroMQ vs CURVE
+      {HandshakeFailure::kAuth, ConnectionEnd::kAuthRefused},               // ZAP said 400
       {HandshakeFailure::kNoDetail, ConnectionEnd::kHandshakeIncomplete}};  // closed mid-way
   for (const auto& [failure, end] : cases) {
     ConnectionLedger l;

@@ -67,8 +67,8 @@ class PeerPenalty {
   struct Record {
     std::deque<std::uint64_t> recent_ms;  // times of refused inputs within the window
     std::optional<Ban> ban;
-    std::uint32_t offences = 0;           // bans since last forgiven
-    std::uint64_t last_trouble_ms = 0;    // last refused input, or the end of the last ban
+    std::uint32_t offences = 0;         // bans since last forgiven
+    std::uint64_t last_trouble_ms = 0;  // last refused input, or the end of the last ban
     std::uint64_t bans = 0;
   };
   std::uint64_t ban_length_ms(std::uint32_t offence);

@@ -24,8 +24,8 @@ PenaltyConfig config() {
 
 // The shortest a ban of this doubling step may be after jitter.
 std::uint64_t floor_of(std::uint64_t step_ms) {
-  return step_ms - static_cast<std::uint64_t>(static_cast<double>(step_ms) *
-                                              PeerPenalty::kJitterFraction);
+  return step_ms -
+         static_cast<std::uint64_t>(static_cast<double>(step_ms) * PeerPenalty::kJitterFraction);
 }
 
 // Refused inputs one per ms from `at` until a ban; returns it (fails the test when none comes).
