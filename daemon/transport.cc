@@ -255,6 +255,8 @@ void Transport::drain_router(const Handlers& h) {
       cut_connection(fd);  // it got back in before its cut took effect
       continue;
     }
+    // Before the checks below: a refusal there may ban the sender, which cuts this connection.
+    if (fd >= 0 && !user.empty()) peer_fd_[user] = fd;
     if (parts.size() != 1) {
       counters_.frames_with_bad_envelope++;
       if (!user.empty()) h.on_refused(user);
@@ -266,7 +268,6 @@ void Transport::drain_router(const Handlers& h) {
       if (!user.empty()) h.on_refused(user);
       continue;
     }
-    if (fd >= 0) peer_fd_[user] = fd;
     h.on_frame(user, parts[0].to_string());
   }
 }
