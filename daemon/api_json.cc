@@ -85,4 +85,28 @@ json counters_json(const NodeCounters& c) {
           {"peers", peers}};
 }
 
+json transport_json(const Transport& transport) {
+  json out = json::object();
+  for (const auto& f : kTransportCounterFields) out[f.key] = transport.counters().*(f.field);
+  json ended = json::object();
+  for (ConnectionEnd e : kConnectionEnds) ended[connection_end_name(e)] = transport.connections().count(e);
+  out["connections_ended"] = std::move(ended);
+  return out;
+}
+
+json penalty_json(const PeerPenalty& penalty, std::uint64_t now_ms) {
+  json banned = json::array();
+  for (const auto& [peer, ban] : penalty.bans_in_force()) {
+    banned.push_back({{"peer", peer},
+                      {"since", format_time_ms(ban.since_ms)},
+                      {"until", format_time_ms(ban.until_ms)},
+                      {"remaining_ms", ban.until_ms - std::min(now_ms, ban.until_ms)},
+                      {"offence", ban.offence},
+                      {"rejects", ban.rejects}});
+  }
+  return {{"bans", penalty.bans_total()},
+          {"bans_by_peer", penalty.bans_by_peer()},
+          {"banned", std::move(banned)}};
+}
+
 }  // namespace casesync

@@ -5,11 +5,15 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <random>
 
 #include "config/calendar_file.h"
+#include "common/duration.h"
 #include "config/roster_file.h"
 #include "daemon/log.h"
 
@@ -105,6 +109,8 @@ Status NodeRuntime::open_parts() {
   crypto::wipe(topt.curve_secret);
   transport_->set_allowed_clients(allowed_curve_clients());
   RETURN_IF_ERROR(transport_->start());
+  // The seed only spreads ban lengths; nothing depends on reproducing it.
+  penalty_ = std::make_unique<PeerPenalty>(config_.penalty, std::random_device{}());
   signal_fd_ = open_signalfd();
   if (signal_fd_ < 0) return Status::error(Code::kInternal, "signalfd failed");
   return Status::ok();
@@ -221,6 +227,41 @@ void NodeRuntime::reload_config() {
   config_.log_level = fresh->log_level;
 }
 
+std::uint64_t NodeRuntime::refused_from(const std::string& peer) const {
+  const auto& peers = core_->counters().peers;
+  auto it = peers.find(peer);
+  if (it == peers.end()) return 0;
+  std::uint64_t n = 0;
+  for (const auto& [reason, count] : it->second.rejects) {
+    if (counts_against_peer(reason)) n += count;
+  }
+  return n;
+}
+
+void NodeRuntime::penalize(const std::string& peer, std::uint64_t refused, std::uint64_t now_ms) {
+  const auto count = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(refused, std::numeric_limits<std::uint32_t>::max()));
+  auto ban = penalty_->on_rejected(peer, count, now_ms);
+  if (!ban) return;
+  transport_->ban(peer);
+  core_->on_link_down(peer, now_ms);
+  const PenaltyConfig& pc = config_.penalty;
+  log_warning("peer=" + peer + " banned for " + format_duration_ms(ban->until_ms - ban->since_ms) +
+              " (ban " + std::to_string(ban->offence) + " in a row): " +
+              std::to_string(ban->rejects) + " refused inputs within " +
+              format_duration_ms(pc.window_ms) + " (penalty.rejects_max " +
+              std::to_string(pc.rejects_max) +
+              "); its connection is cut and its frames and key refused until then. "
+              "`casesyncctl status` lists the reasons under rejected input");
+}
+
+void NodeRuntime::lift_expired_bans(std::uint64_t now_ms) {
+  for (const auto& peer : penalty_->take_expired(now_ms)) {
+    transport_->lift_ban(peer);
+    log_info("peer=" + peer + " ban ended; it may connect again");
+  }
+}
+
 void NodeRuntime::deliver_effects() {
   for (auto& s : core_->take_sends()) {
     if (transport_->send(s.peer, s.frame) == SendOutcome::kPeerGone) {
@@ -250,10 +291,15 @@ int NodeRuntime::run() {
   std::uint64_t last_tick = 0, last_watchdog = 0;
   Transport::Handlers handlers{
       [&](const std::string& peer, std::string frame) {
-        core_->on_frame(peer, frame, clock_.now_ms());
+        const std::uint64_t now = clock_.now_ms();
+        const std::uint64_t refused_before = refused_from(peer);
+        core_->on_frame(peer, frame, now);
+        const std::uint64_t refused = refused_from(peer) - refused_before;
+        if (refused > 0) penalize(peer, refused, now);
       },
       [&](const std::string& peer) { core_->on_link_up(peer, clock_.now_ms()); },
-      [&](const std::string& peer) { core_->on_link_down(peer, clock_.now_ms()); }};
+      [&](const std::string& peer) { core_->on_link_down(peer, clock_.now_ms()); },
+      [&](const std::string& peer) { penalize(peer, 1, clock_.now_ms()); }};
   while (!stopping_) {
     std::vector<zmq::pollitem_t> items;
     transport_->add_poll_items(&items);
@@ -273,6 +319,8 @@ int NodeRuntime::run() {
     if (items[signal_index + 1].revents & ZMQ_POLLIN) tasks_.run_pending();
     const std::uint64_t now = clock_.now_ms();
     if (now - last_tick >= kTickIntervalMs) {
+      lift_expired_bans(now);
+      transport_->tick(now);
       core_->on_tick(now);
       stalls_->tick(now);
       last_tick = now;

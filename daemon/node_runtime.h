@@ -17,6 +17,7 @@
 #include "config/signed_roster.h"
 #include "crypto/crypto.h"
 #include "daemon/clock.h"
+#include "daemon/peer_penalty.h"
 #include "daemon/stall_monitor.h"
 #include "daemon/task_queue.h"
 #include "daemon/transport.h"
@@ -42,6 +43,7 @@ class NodeRuntime {
   const MattersCatalogue& matters() const { return matters_; }
   StallMonitor& stalls() { return *stalls_; }
   const Transport& transport() const { return *transport_; }
+  const PeerPenalty& penalty() const { return *penalty_; }
   std::uint64_t now_ms() const { return clock_.now_ms(); }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
   // A new case id: this node's id and its next sequence number, unique in the district.
@@ -66,6 +68,10 @@ class NodeRuntime {
   Result<SignedRoster> load_roster_for_start();
   void apply_roster_update();
   std::map<std::string, std::string> allowed_curve_clients() const;
+  // Refused inputs from `peer` that count against it (daemon/peer_penalty.h), so far.
+  std::uint64_t refused_from(const std::string& peer) const;
+  void penalize(const std::string& peer, std::uint64_t refused, std::uint64_t now_ms);
+  void lift_expired_bans(std::uint64_t now_ms);
 
   NodeConfig config_;
   DaemonClock clock_;
@@ -77,6 +83,7 @@ class NodeRuntime {
   std::unique_ptr<StallMonitor> stalls_;
   zmq::context_t context_{1};
   std::unique_ptr<Transport> transport_;
+  std::unique_ptr<PeerPenalty> penalty_;
   TaskQueue tasks_;
   void publish_changes();
   int signal_fd_ = -1;
