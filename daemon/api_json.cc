@@ -66,6 +66,15 @@ json links_json(const std::vector<LinkStatus>& links, std::uint64_t now_ms) {
                                                               : static_cast<std::int64_t>(
                                                                     now_ms - l.last_heard_ms)},
                    {"rtt_ms", l.srtt_ms},
+                   {"min_rtt_ms", l.min_rtt_ms},
+                   {"rto_ms", l.rto_ms},
+                   {"in_flight_bytes", l.in_flight_bytes},
+                   {"window_bytes", l.window_bytes},
+                   {"batch_bytes", l.batch_bytes},
+                   {"throughput_bps", l.delivery_rate_bps},
+                   {"last_success_ms_ago", l.last_ack_ms == 0 ? -1
+                                                              : static_cast<std::int64_t>(
+                                                                    now_ms - std::min(now_ms, l.last_ack_ms))},
                    {"clock_offset_ms", l.clock_offset_ms}});
   }
   return out;

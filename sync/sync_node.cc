@@ -4,6 +4,7 @@
 #include <cassert>
 #include <set>
 
+#include "common/crc32c.h"
 #include "common/elapsed.h"
 #include "sync/case_kinds.h"
 #include "sync/health_report.h"
@@ -43,6 +44,7 @@ SyncNode::SyncNode(std::string self, Roster roster, SyncLimits limits, Store* st
   assert(me && "the node must be in its own roster (checked when the config is loaded)");
   parent_ = me->parent;
   children_ = roster_.children_of(self_);
+  jitter_state_ = 0x9E3779B97F4A7C15ull ^ crc32c(self_);
 }
 
 Status SyncNode::start(std::uint64_t now_ms) {
@@ -806,7 +808,7 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
     h.your_last_seq = last->seq;
     h.your_last_hash = std::string(as_view(last->hash));
   }
-  l.on_hello_sent(now_ms);
+  l.on_hello_sent(now_ms, next_jitter());
   send(l.peer(), h, now_ms);
 }
 
@@ -814,10 +816,18 @@ void SyncNode::pump(std::uint64_t now_ms) {
   for (auto& [peer, l] : links_) pump_link(*l, now_ms);
 }
 
+std::uint32_t SyncNode::next_jitter() {
+  // xorshift64: deterministic per node (the simulator replays it), different between nodes.
+  jitter_state_ ^= jitter_state_ << 13;
+  jitter_state_ ^= jitter_state_ >> 7;
+  jitter_state_ ^= jitter_state_ << 17;
+  return static_cast<std::uint32_t>(jitter_state_ % 1000);
+}
+
 void SyncNode::pump_link(PeerLink& l, std::uint64_t now_ms) {
   while (l.window_open()) {
     auto items = store_->read_outbox(l.peer(), l.next_send_pos() - 1, limits_.batch_events_max,
-                                     limits_.batch_bytes_max);
+                                     l.batch_bytes_target());
     if (!items.is_ok() || items->empty()) return;
     assert(items->front().pos == l.next_send_pos() && "outbox positions are contiguous");
     BatchMsg b;
@@ -829,8 +839,17 @@ void SyncNode::pump_link(PeerLink& l, std::uint64_t now_ms) {
                           std::move(it.event.signature)});
     }
     const std::uint64_t last = b.last_pos();
-    counters_.peers[l.peer()].events_out += b.events.size();
+    // Positions sent before (the link broke, the peer was restored) go again: count them.
+    std::uint64_t again = 0;
+    for (std::uint64_t pos = b.first_pos; pos <= last && l.sent_before(pos); ++pos) again++;
+    PeerCounters& pc = counters_.peers[l.peer()];
+    pc.events_out += b.events.size();
+    const std::uint64_t out_before = pc.bytes_out;
     send(l.peer(), b, now_ms);
+    if (again) {
+      pc.batches_resent++;
+      pc.bytes_resent += (pc.bytes_out - out_before) * again / b.events.size();
+    }
     l.on_batch_sent(b.first_pos, last, bytes, now_ms);
   }
 }
@@ -890,6 +909,13 @@ std::vector<LinkStatus> SyncNode::links() {
     s.in_flight_batches = l->in_flight_count();
     s.last_heard_ms = l->last_heard_ms();
     s.srtt_ms = l->srtt_ms();
+    s.min_rtt_ms = l->min_rtt_ms();
+    s.rto_ms = l->rto_ms();
+    s.in_flight_bytes = l->in_flight_bytes();
+    s.window_bytes = l->window_bytes();
+    s.batch_bytes = l->batch_bytes_target();
+    s.delivery_rate_bps = l->delivery_rate_bps();
+    s.last_ack_ms = l->last_ack_ms();
     if (auto it = clock_offsets_ms_.find(peer); it != clock_offsets_ms_.end()) {
       s.clock_offset_ms = it->second;
     }

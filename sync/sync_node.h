@@ -63,6 +63,13 @@ struct LinkStatus {
   std::uint64_t backlog_oldest_hlc = 0;
   std::uint64_t last_heard_ms = 0;
   std::uint64_t srtt_ms = 0;
+  std::uint64_t min_rtt_ms = 0;
+  std::uint64_t rto_ms = 0;                // current resend timer
+  std::uint64_t in_flight_bytes = 0;
+  std::uint64_t window_bytes = 0;          // adaptive: how much may be in flight
+  std::uint64_t batch_bytes = 0;           // adaptive: the next batch's size
+  std::uint64_t delivery_rate_bps = 0;     // measured throughput toward the peer (bytes/s)
+  std::uint64_t last_ack_ms = 0;           // last time the peer acknowledged new events
   std::int64_t clock_offset_ms = 0;        // peer wall clock minus ours, from its heartbeats
 };
 
@@ -164,6 +171,7 @@ class SyncNode {
   void send(const std::string& peer, const Message& m, std::uint64_t now_ms);
   void send_hello(PeerLink& link, bool is_reply, std::uint64_t now_ms);
   void pump(std::uint64_t now_ms);
+  std::uint32_t next_jitter();
   void pump_link(PeerLink& link, std::uint64_t now_ms);
   void resend_due(PeerLink& link, std::uint64_t now_ms);
   void persist_acks();
@@ -207,6 +215,7 @@ class SyncNode {
   bool disk_trouble_ = false;
   bool awaiting_parent_seq_ = false;
   std::uint64_t epoch_ = 0;  // restores of this node's database so far (HelloMsg::epoch)
+  std::uint64_t jitter_state_ = 1;  // retry jitter, seeded from the node id
 
   NodeCounters counters_;
   std::vector<SendEffect> sends_;
