@@ -154,7 +154,7 @@ TEST_CASE("unknown keys and unknown tables are refused, listing the allowed keys
   check_error(base_with({{13, "batch_event_max = 512"}}),
               ":13: sync.batch_event_max: unknown key (allowed: batch_events_max, "
               "batch_bytes_max, window_batches_max, resend_timeout_ms, heartbeat_interval_ms, "
-              "peer_timeout_ms, outbox_retain_events)");
+              "peer_timeout_ms, outbox_retain_events, fallback_after_ms)");
 }
 
 TEST_CASE("a missing required key is named without a line") {

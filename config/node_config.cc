@@ -57,6 +57,7 @@ constexpr LimitSpec kLimits[] = {
     {"heartbeat_interval_ms", &SyncLimits::heartbeat_interval_ms, 100, 60000},
     {"peer_timeout_ms", &SyncLimits::peer_timeout_ms, 300, 600000},
     {"outbox_retain_events", &SyncLimits::outbox_retain_events, 0, 100000000},
+    {"fallback_after_ms", &SyncLimits::fallback_after_ms, 1000, 604800000},
 };
 
 template <typename Spec, std::size_t N>

@@ -52,7 +52,8 @@ json links_json(const std::vector<LinkStatus>& links, std::uint64_t now_ms) {
   json out = json::array();
   for (const auto& l : links) {
     out.push_back({{"peer", l.peer},
-                   {"direction", l.is_parent ? "parent" : "child"},
+                   {"direction", l.is_parent ? (l.is_fallback ? "fallback_parent" : "parent")
+                                             : (l.is_fallback ? "fallback_child" : "child")},
                    {"state", link_state_name(l.state)},
                    {"sent_acked_pos", l.sent_acked_pos},
                    {"recv_applied_pos", l.recv_applied_pos},

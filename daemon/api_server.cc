@@ -31,6 +31,7 @@ json status_json(NodeRuntime& rt) {
   return {{"node", rt.config().node_id},
           {"role", role_name(rt.config().role)},
           {"parent", rt.core().parent()},
+          {"current_parent", rt.core().current_parent()},
           {"children", rt.core().children()},
           {"hlc", rt.core().hlc()},
           {"time", format_time_ms(now)},

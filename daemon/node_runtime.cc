@@ -40,6 +40,7 @@ StallPolicy stall_policy(const SupervisionConfig& sc) {
 NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {}
 
 NodeRuntime::~NodeRuntime() {
+  if (fallback_transport_) fallback_transport_->close();
   if (transport_) transport_->close();
   if (signal_fd_ >= 0) close(signal_fd_);
 }
@@ -262,9 +263,56 @@ void NodeRuntime::lift_expired_bans(std::uint64_t now_ms) {
   }
 }
 
+Transport& NodeRuntime::transport_for(const std::string& peer) {
+  return fallback_transport_ && peer == fallback_peer_ ? *fallback_transport_ : *transport_;
+}
+
+void NodeRuntime::follow_current_parent() {
+  const std::string& wanted = core_->active_fallback();
+  if (wanted == fallback_peer_) return;
+  if (fallback_transport_) {
+    fallback_transport_->close();
+    fallback_transport_.reset();
+    core_->on_link_down(fallback_peer_, clock_.now_ms());
+    log_info("closed the connection to fallback parent " + fallback_peer_);
+    fallback_peer_.clear();
+  }
+  if (wanted.empty()) return;
+  const Roster& roster = core_->roster();
+  const RosterNode* me = roster.find(config_.node_id);
+  const RosterNode* node = roster.find(wanted);
+  if (!me || !node) return;
+  // node.parents lists the primary first, then the fallbacks in roster order; else the roster's
+  // endpoint for the node.
+  std::string endpoint = node->endpoint;
+  const auto& fallbacks = me->fallback_parents;
+  const auto at = std::find(fallbacks.begin(), fallbacks.end(), wanted) - fallbacks.begin();
+  if (static_cast<std::size_t>(at) + 1 < config_.parent_endpoints.size()) {
+    endpoint = config_.parent_endpoints[static_cast<std::size_t>(at) + 1];
+  }
+  if (endpoint.empty()) {
+    log_warning("fallback parent " + wanted + " has no endpoint (add it to node.parents or to the "
+                "roster's endpoint for " + wanted + "); staying on " + core_->parent());
+    return;
+  }
+  TransportOptions topt{config_.node_id, "", endpoint, wanted, config_.sync};
+  topt.curve_public = crypto::curve_public_from_sign_public(keys_.public_key);
+  topt.curve_secret = crypto::curve_secret_from_sign_secret(keys_.secret);
+  topt.parent_curve_public = crypto::curve_public_from_sign_public(node->sign_public_key);
+  auto t = std::make_unique<Transport>(&context_, topt);
+  crypto::wipe(topt.curve_secret);
+  if (Status st = t->start(); !st.is_ok()) {
+    log_warning("cannot dial fallback parent " + wanted + " at " + endpoint + ": " + st.message());
+    return;
+  }
+  fallback_transport_ = std::move(t);
+  fallback_peer_ = wanted;
+  log_info("dialling fallback parent " + wanted + " at " + endpoint);
+}
+
 void NodeRuntime::deliver_effects() {
   for (auto& s : core_->take_sends()) {
-    if (transport_->send(s.peer, s.frame) == SendOutcome::kPeerGone) {
+    if (transport_for(s.peer).send(s.peer, s.frame) == SendOutcome::kPeerGone) {
       core_->on_link_down(s.peer, clock_.now_ms());
     }
   }
@@ -303,6 +351,8 @@ int NodeRuntime::run() {
   while (!stopping_) {
     std::vector<zmq::pollitem_t> items;
     transport_->add_poll_items(&items);
+    const std::size_t fallback_index = items.size();
+    if (fallback_transport_) fallback_transport_->add_poll_items(&items);
     const std::size_t signal_index = items.size();
     items.push_back({nullptr, signal_fd_, ZMQ_POLLIN, 0});
     items.push_back({nullptr, tasks_.fd(), ZMQ_POLLIN, 0});
@@ -315,13 +365,16 @@ int NodeRuntime::run() {
       }
     }
     transport_->handle(items, 0, handlers);
+    if (fallback_transport_) fallback_transport_->handle(items, fallback_index, handlers);
     if (items[signal_index].revents & ZMQ_POLLIN) stopping_ = handle_signals();
     if (items[signal_index + 1].revents & ZMQ_POLLIN) tasks_.run_pending();
     const std::uint64_t now = clock_.now_ms();
     if (now - last_tick >= kTickIntervalMs) {
       lift_expired_bans(now);
       transport_->tick(now);
+      if (fallback_transport_) fallback_transport_->tick(now);
       core_->on_tick(now);
+      follow_current_parent();
       stalls_->tick(now);
       last_tick = now;
     }

@@ -64,6 +64,9 @@ class NodeRuntime {
   int open_signalfd();
   bool handle_signals();
   void deliver_effects();
+  // Opens or closes the fallback parent's connection to follow core_->active_fallback().
+  void follow_current_parent();
+  Transport& transport_for(const std::string& peer);
   void reload_config();
   Result<SignedRoster> load_roster_for_start();
   void apply_roster_update();
@@ -83,6 +86,9 @@ class NodeRuntime {
   std::unique_ptr<StallMonitor> stalls_;
   zmq::context_t context_{1};
   std::unique_ptr<Transport> transport_;
+  // A DEALER to the fallback parent, open only while the core syncs through it.
+  std::unique_ptr<Transport> fallback_transport_;
+  std::string fallback_peer_;
   std::unique_ptr<PeerPenalty> penalty_;
   TaskQueue tasks_;
   void publish_changes();

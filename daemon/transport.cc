@@ -106,7 +106,8 @@ Status Transport::start() {
       dealer_->set(zmq::sockopt::immediate, 1);  // queue nothing on a connection not yet up
       dealer_->set(zmq::sockopt::reconnect_ivl, kReconnectIntervalMs);
       dealer_->set(zmq::sockopt::reconnect_ivl_max, kReconnectIntervalMaxMs);
-      std::string monitor_addr = "inproc://monitor-" + options_.self_id;
+      // One per upstream: a node dialling its fallback parent too has two DEALERs.
+      std::string monitor_addr = "inproc://monitor-" + options_.self_id + "-" + options_.parent_id;
       if (zmq_socket_monitor(dealer_->handle(), monitor_addr.c_str(), kDealerMonitorEvents) != 0) {
         return Status::error(Code::kInternal, "zmq_socket_monitor failed");
       }

@@ -55,6 +55,7 @@ struct EventDraft {
 struct LinkStatus {
   std::string peer;
   bool is_parent = false;
+  bool is_fallback = false;                // a fallback parent, or a child that uses us as one
   LinkState state = LinkState::kDown;
   std::uint64_t sent_acked_pos = 0;
   std::uint64_t recv_applied_pos = 0;
@@ -138,6 +139,10 @@ class SyncNode {
   // --- views ---
   const std::string& self() const { return self_; }
   const std::string& parent() const { return parent_; }
+  // The parent this node syncs through now: the primary, or a fallback while the primary has
+  // been unreachable for sync.fallback_after_ms. The edge dials the fallback while it is active.
+  const std::string& current_parent() const { return active_fallback_.empty() ? parent_ : active_fallback_; }
+  const std::string& active_fallback() const { return active_fallback_; }
   const std::vector<std::string>& children() const { return children_; }
   const Roster& roster() const { return roster_; }
   const NodeCounters& counters() const { return counters_; }
@@ -184,6 +189,9 @@ class SyncNode {
   Status enqueue_full_resend(const std::string& peer);
   void adopt_sequence_from_parent(const HelloMsg& m);
   void adopt_roster(Roster roster);
+  void update_fallback(std::uint64_t now_ms);
+  Status activate_fallback(const std::string& fallback, std::uint64_t now_ms);
+  bool is_fallback_child(const std::string& peer) const;
   void push_roster(std::uint64_t now_ms);
 
   std::string self_;
@@ -193,6 +201,10 @@ class SyncNode {
   const crypto::SecretKey* secret_;
   std::string parent_;
   std::vector<std::string> children_;
+  std::vector<std::string> fallbacks_;          // our roster entry's fallback_parents, in order
+  std::vector<std::string> fallback_children_;  // nodes whose fallback_parents name us
+  std::string active_fallback_;                 // empty: syncing through the primary
+  std::uint64_t primary_down_since_ms_ = 0;
   std::map<std::string, std::unique_ptr<PeerLink>> links_;
   std::map<std::string, std::int64_t> clock_offsets_ms_;
   CaseCache cases_;

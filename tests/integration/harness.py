@@ -75,7 +75,7 @@ def http(method, url, body=None, timeout=60):
 class Testbed:
     """A loopback district under `directory`, started with casesyncctl testbed."""
 
-    def __init__(self, directory, streets, communities, base_port, sets=()):
+    def __init__(self, directory, streets, communities, base_port, sets=(), init_args=()):
         self.dir = directory
         if os.path.exists(os.path.join(directory, "testbed.json")):
             ctl("testbed", "down", directory, check=False)
@@ -84,7 +84,7 @@ class Testbed:
                 "--communities", str(communities), "--base-port", str(base_port)]
         for s in sets:
             args += ["--set", s]
-        ctl(*args)
+        ctl(*args, *init_args)
         self.nodes = {n["id"]: n for n in ctl_json("testbed", "list", directory)}
 
     def up(self):
@@ -127,6 +127,19 @@ class Testbed:
             return ""
         with open(p, errors="replace") as f:
             return "".join(f.readlines()[-lines:])
+
+
+def event_keys(tb, node, origin=None):
+    """Every (origin, seq) in the node's changes feed, in feed order (duplicates kept)."""
+    keys, after = [], 0
+    while True:
+        page = tb.get(node, f"/api/events?after={after}&limit=100000")
+        for e in page["events"]:
+            if origin is None or e["origin"] == origin:
+                keys.append((e["origin"], e["seq"]))
+        if not page["events"]:
+            return keys
+        after = page["next"]
 
 
 def expected_holders(roster_parent, case_origin, forward_targets):
