@@ -88,11 +88,21 @@ Status SyncNode::load_identity_state() {
   return Status::ok();
 }
 
-Status SyncNode::restored_from_backup() {
+Status SyncNode::restored_from_backup(std::uint64_t now_ms) {
+  // The epoch must differ from every earlier one even when an old backup is restored twice (its
+  // stored epoch is then the same both times): the restore's wall-clock time makes it so.
   ASSIGN_OR_RETURN(auto stored, store_->get_meta(kMetaRestoreEpoch));
-  const std::uint64_t epoch = (stored ? std::stoull(*stored) : 0) + 1;
+  const std::uint64_t epoch = std::max<std::uint64_t>((stored ? std::stoull(*stored) : 0) + 1, now_ms);
   RETURN_IF_ERROR(store_->begin());
   Status st = store_->put_meta(kMetaRestoreEpoch, std::to_string(epoch));
+  if (st.is_ok() && parent_.empty()) {
+    // The district has no parent to say where its sequence stood, and what it signed after the
+    // backup may sit at any node below, offline for days: continue in a range no earlier
+    // incarnation can have used (restore time in ms << 20; a gap, never a reuse).
+    ASSIGN_OR_RETURN(auto seq, store_->get_meta(kMetaNextSeq));
+    const std::uint64_t jumped = std::max<std::uint64_t>(seq ? std::stoull(*seq) : 1, (epoch << 20) + 1);
+    st = store_->put_meta(kMetaNextSeq, std::to_string(jumped));
+  }
   if (st.is_ok()) st = store_->commit();
   if (!st.is_ok()) {
     store_->rollback();

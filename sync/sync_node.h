@@ -124,7 +124,7 @@ class SyncNode {
   // new restore epoch, so peers re-send what this node lost, and — since the local sequence may
   // be behind what this node already signed — refuses local writes until the parent's Hello
   // says where it really stands.
-  Status restored_from_backup();
+  Status restored_from_backup(std::uint64_t now_ms);
   std::uint64_t restore_epoch() const { return epoch_; }
   bool awaiting_parent_sequence() const { return awaiting_parent_seq_; }
 

@@ -61,7 +61,7 @@ class Net {
     n.node.reset();
     n.store = std::move(backup);
     n.node = std::make_unique<SyncNode>(id, roster_, limits_, n.store.get(), &n.keys.secret);
-    REQUIRE(n.node->restored_from_backup().is_ok());
+    REQUIRE(n.node->restored_from_backup(now).is_ok());
     REQUIRE(n.node->start(now).is_ok());
     if (!n.node->parent().empty()) n.node->on_link_up(n.node->parent(), now);
   }
@@ -454,14 +454,23 @@ TEST_CASE("a parent restored from an older backup gets its children's events aga
   net.flush();
   net.tick(1000);
   REQUIRE(net.events_at("d") == 10);
+  REQUIRE(net.create("d", "own").is_ok());  // the district's own event: s1 holds it
+  net.flush();
+  REQUIRE(net.events_at("d") == 11);
   net.restore("d", std::move(backup));
   REQUIRE(net.events_at("d") == 5);
   for (int i = 0; i < 5; ++i) net.tick(1000);
   CHECK(net.events_at("d") == 10);
   REQUIRE(net.create("s1", "c").is_ok());
+  // The district has no parent to confirm its sequence: it continues in a fresh range, so its
+  // next event can never collide with the one s1 holds from before the restore.
+  auto own = net.create("d", "after");
+  REQUIRE(own.is_ok());
+  CHECK(own->seq > (std::uint64_t{1} << 20));
   net.tick(1000);
-  CHECK(net.events_at("d") == 11);
+  CHECK(net.events_at("d") == 12);
   CHECK(net["d"].counters().equivocations == 0);
+  CHECK(net["s1"].counters().equivocations == 0);
 }
 
 TEST_CASE("a case reaches its street and district, not a sibling; a forward reaches its target") {
