@@ -79,6 +79,7 @@ Status NodeRuntime::open_parts() {
   started_at_ms_ = clock_.now_ms();
   core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
                                      &keys_.secret);
+  core_->set_verifier(&verifier_);
   core_->set_health_options(config_.health.interval_ms, CASESYNC_VERSION);
   const std::string root = config_.root_public_key;
   core_->set_roster_source(

@@ -508,6 +508,50 @@ TEST_CASE("forged, unknown-origin and garbage input is refused and counted by re
   }
 }
 
+// A verifier under test control: sequential verdicts, except that it can refuse one message.
+class VetoVerifier final : public crypto::BatchVerifier {
+ public:
+  std::vector<bool> verify_all(std::string_view domain,
+                               std::span<const crypto::SignedMessage> items) override {
+    auto verdicts = sequential_.verify_all(domain, items);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (items[i].message == vetoed) verdicts[i] = false;
+    }
+    calls++;
+    items_seen += items.size();
+    return verdicts;
+  }
+  std::string vetoed;
+  std::size_t calls = 0, items_seen = 0;
+
+ private:
+  crypto::SequentialVerifier sequential_;
+};
+
+TEST_CASE("the injected verifier sees every batch, and an event it refuses is never applied") {
+  SyncLimits limits;
+  limits.resend_timeout_ms = 200;
+  Net net({{"d", ""}, {"s1", "d"}}, limits);
+  VetoVerifier verifier;
+  net["d"].set_verifier(&verifier);
+  net.flush();
+  std::vector<EventDraft> drafts;
+  for (int i = 0; i < 10; ++i) drafts.push_back(Net::created("s1-v" + std::to_string(i)));
+  auto records = net["s1"].author_batch(std::move(drafts), net.now);
+  REQUIRE(records.is_ok());
+  verifier.vetoed = (*records)[3].signed_bytes;
+  net.flush();
+  CHECK(verifier.calls == 1);
+  CHECK(verifier.items_seen == 10);
+  CHECK(net.events_at("d") == 3);  // those before the refused one, acknowledged; none after
+  CHECK(net.store("d").get_event("s1", 4).value() == std::nullopt);
+  CHECK(net["d"].counters().rejects.at("bad_signature") == 1);
+  verifier.vetoed.clear();
+  net.tick(300);  // the sender resends what was not acknowledged
+  CHECK(net.events_at("d") == 10);
+  CHECK(verifier.items_seen == 10 + 7);  // only the unapplied tail is verified again
+}
+
 TEST_CASE("a failed commit acknowledges nothing; the batch is applied once the disk recovers") {
   SyncLimits limits;
   limits.resend_timeout_ms = 200;
