@@ -9,6 +9,7 @@
 #include "sync/case_kinds.h"
 #include "sync/health_report.h"
 #include "sync/case_rules.h"
+#include "sync/frame_compression.h"
 #include "sync/limits.h"
 #include "sync/routing.h"
 
@@ -902,6 +903,8 @@ std::optional<std::uint64_t> SyncNode::in_step_at(const std::string& node) const
 void SyncNode::send(const std::string& peer, const Message& m, std::uint64_t now_ms) {
   std::string frame = encode_message(m);
   PeerCounters& pc = counters_.peers[peer];
+  pc.bytes_out_uncompressed += frame.size();
+  frame = compress_frame(std::move(frame));
   pc.bytes_out += frame.size();
   if (PeerLink* l = link(peer)) l->on_sent(frame.size(), now_ms);
   sends_.push_back({peer, std::move(frame)});
