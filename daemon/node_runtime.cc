@@ -369,6 +369,10 @@ int NodeRuntime::run() {
     if (fallback_transport_) fallback_transport_->handle(items, fallback_index, handlers);
     if (items[signal_index].revents & ZMQ_POLLIN) stopping_ = handle_signals();
     if (items[signal_index + 1].revents & ZMQ_POLLIN) tasks_.run_pending();
+    // Send what the frames and local writes produced before the timers run: a tick may commit
+    // (persisting acks costs an fsync), and a batch on its way up must not wait behind that.
+    deliver_effects();
+    publish_changes();
     const std::uint64_t now = clock_.now_ms();
     if (now - last_tick >= kTickIntervalMs) {
       lift_expired_bans(now);
