@@ -392,11 +392,12 @@ void SyncNode::handle_batch(PeerLink& l, BatchMsg batch, std::uint64_t now_ms) {
   send(l.peer(), AckMsg{l.checkpoint().recv_applied_pos}, now_ms);
 }
 
-std::vector<bool> SyncNode::verify_signatures(const BatchMsg& batch, std::size_t first) {
+std::vector<bool> SyncNode::verify_signatures(const std::vector<WireEvent>& events,
+                                              std::size_t first) {
   std::vector<crypto::SignedMessage> items;
-  items.reserve(batch.events.size() - first);
-  for (std::size_t i = first; i < batch.events.size(); ++i) {
-    const WireEvent& w = batch.events[i];
+  items.reserve(events.size() - first);
+  for (std::size_t i = first; i < events.size(); ++i) {
+    const WireEvent& w = events[i];
     const RosterNode* origin = roster_.find(w.origin);
     // An unknown origin gets no key and fails here; admit() counts it under its own reason.
     items.push_back({origin ? std::string_view(origin->sign_public_key) : std::string_view(),
@@ -496,7 +497,7 @@ Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t n
   const Hash32 hash_before = last_hash_;
   std::vector<Event> forwards_to_me;
   const std::size_t first_new = applied + 1 - batch.first_pos;
-  const std::vector<bool> verified = verify_signatures(batch, first_new);
+  const std::vector<bool> verified = verify_signatures(batch.events, first_new);
   Status st = store_->begin();
   // An event that fails verification may have been damaged on the way: apply the events before
   // it and acknowledge only those, so the sender resends it. Skipping it would lose it for good.
@@ -625,9 +626,10 @@ void SyncNode::handle_urgent(PeerLink& l, const UrgentMsg& m, std::uint64_t now_
   const std::uint64_t seq_before = next_seq_;
   const Hash32 hash_before = last_hash_;
   std::vector<Event> forwards_to_me;
+  const std::vector<bool> verified = verify_signatures(m.events, 0);
   Status st = store_->begin();
   for (std::size_t i = 0; st.is_ok() && i < m.events.size(); ++i) {
-    auto a = admit(l.peer(), m.events[i], now_ms);
+    auto a = admit(l.peer(), m.events[i], verified[i], now_ms);
     if (!a) continue;
     // Only on top of its whole past: a node must never hold an event without its ancestors, or
     // its next own event would be judged by others against a past it could not see.

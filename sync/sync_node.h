@@ -172,7 +172,7 @@ class SyncNode {
   void handle_batch(PeerLink& link, BatchMsg batch, std::uint64_t now_ms);
   Status apply_batch(PeerLink& link, const BatchMsg& batch, std::uint64_t now_ms);
   // Verdicts for batch.events[first..], from verifier_, in order.
-  std::vector<bool> verify_signatures(const BatchMsg& batch, std::size_t first);
+  std::vector<bool> verify_signatures(const std::vector<WireEvent>& events, std::size_t first);
   // `signature_ok` is the verifier's verdict on this event; nothing is decoded without it.
   std::optional<std::pair<EventRecord, Event>> admit(const std::string& peer, const WireEvent& w,
                                                      bool signature_ok, std::uint64_t now_ms);
