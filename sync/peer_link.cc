@@ -34,6 +34,7 @@ void PeerLink::on_hello(std::uint64_t peer_applied_pos, std::uint64_t now_ms) {
   state_ = LinkState::kUp;
   last_heard_ms_ = now_ms;
   hello_attempts_ = 0;
+  rto_backoff_ = 0;  // a fresh session: timeouts before it said nothing about this path
 }
 
 void PeerLink::on_sent(std::uint64_t /*bytes*/, std::uint64_t now_ms) { last_sent_ms_ = now_ms; }
@@ -50,6 +51,7 @@ void PeerLink::set_down() {
   in_flight_.clear();
   in_flight_bytes_ = 0;
   hello_attempts_ = 0;
+  rto_backoff_ = 0;
   next_send_pos_ = checkpoint_.sent_acked_pos + 1;
 }
 
@@ -126,6 +128,9 @@ void PeerLink::on_batch_sent(std::uint64_t first, std::uint64_t last, std::uint6
 
 PeerLink::AckResult PeerLink::on_ack(std::uint64_t applied_pos, std::uint64_t now_ms) {
   if (applied_pos > highest_sent_pos()) return AckResult::kBeyondSent;
+  // Any ack, a duplicate too, shows the path works: back off only while the peer is silent (a
+  // single lost batch is resent at the plain timer, not after minutes of doubling).
+  rto_backoff_ = 0;
   if (applied_pos <= checkpoint_.sent_acked_pos) {
     // A duplicate ack while batches are out means the peer saw a later batch but not the next
     // one it needs: resend that one now rather than wait for its timer.
@@ -140,7 +145,6 @@ PeerLink::AckResult PeerLink::on_ack(std::uint64_t applied_pos, std::uint64_t no
   checkpoint_.sent_acked_pos = applied_pos;
   ack_dirty_ = true;
   last_ack_ms_ = now_ms;
-  rto_backoff_ = 0;
   while (!in_flight_.empty() && in_flight_.front().last_pos <= applied_pos) {
     const InFlightBatch& b = in_flight_.front();
     in_flight_bytes_ -= std::min(in_flight_bytes_, b.bytes);

@@ -55,7 +55,7 @@ class PeerLink {
   static constexpr std::uint64_t kBatchBytesInitial = 8192;   // before the first measurement
   static constexpr std::uint64_t kHeadroomBatches = 3;        // in flight beyond one BDP
   static constexpr std::uint64_t kRateWindowMs = 10'000;      // max filter of the delivery rate
-  static constexpr std::uint64_t kRtoMaxMs = 60'000;
+  static constexpr std::uint64_t kRtoMaxMs = 30'000;
   // The child's Hello while the link is down backs off up to this, with jitter.
   static constexpr std::uint64_t kHelloBackoffMaxMs = 8'000;
 
