@@ -129,6 +129,20 @@ class Testbed:
             return "".join(f.readlines()[-lines:])
 
 
+def event_keys(tb, node, origin=None):
+    """Every (origin, seq) in the node's changes feed, in feed order (duplicates kept, so a
+    caller can count them)."""
+    keys, after = [], 0
+    while True:
+        page = tb.get(node, f"/api/events?after={after}&limit=100000")
+        for e in page["events"]:
+            if origin is None or e["origin"] == origin:
+                keys.append((e["origin"], e["seq"]))
+        if not page["events"]:
+            return keys
+        after = page["next"]
+
+
 def expected_holders(roster_parent, case_origin, forward_targets):
     """The nodes that must hold a case: its audience (origin and forward targets) and every
     ancestor of each (docs/DESIGN.md, Routing)."""
