@@ -541,6 +541,29 @@ int cmd_cases(Cli& cli) {
   return 0;
 }
 
+// Bans in force and the connections libzmq dropped by itself; silent when there are none.
+void print_penalty(const json& s) {
+  const json penalty = s.value("penalty", json::object());
+  for (const auto& b : penalty.value("banned", json::array())) {
+    std::printf("banned: %s for %llus more (ban %llu in a row, after %llu refused inputs)\n",
+                b.value("peer", "").c_str(), b.value("remaining_ms", 0ull) / 1000,
+                b.value("offence", 0ull), b.value("rejects", 0ull));
+  }
+  const json transport = s.value("transport", json::object());
+  if (penalty.value("bans", 0ull) > 0) {
+    std::printf("bans: %llu, frames dropped while banned: %llu, reconnects refused: %llu\n",
+                penalty.value("bans", 0ull), transport.value("frames_dropped_banned", 0ull),
+                transport.value("auth_denied_banned", 0ull));
+  }
+  std::string dropped;
+  const json ended = transport.value("connections_ended", json::object());
+  for (const auto& [reason, n] : ended.items()) {
+    if (reason == "closed_after_frames" || n.get<std::uint64_t>() == 0) continue;
+    dropped += (dropped.empty() ? "" : ", ") + reason + " " + std::to_string(n.get<std::uint64_t>());
+  }
+  if (!dropped.empty()) std::printf("connections dropped: %s\n", dropped.c_str());
+}
+
 int cmd_status(Cli& cli) {
   auto r = call(cli, "GET", "/api/status");
   if (!r.is_ok()) return fail(r.status());
@@ -563,6 +586,7 @@ int cmd_status(Cli& cli) {
   t.print();
   const json& rejects = s["counters"]["rejects"];
   if (!rejects.empty()) std::printf("rejected input: %s\n", rejects.dump().c_str());
+  print_penalty(s);
   return 0;
 }
 

@@ -77,12 +77,15 @@ constexpr const char* kUsage = R"(Usage: casesyncctl testbed SUBCOMMAND ...
 A district of casesyncd processes on 127.0.0.1, for trials and integration tests.
 
   init DIR --streets N --communities M [--base-port P] [--set KEY=VALUE ...]
+       [--community-fallback district]
         Write keys, one config per node and a shared roster under DIR. Nodes are district,
         s01..sNN (streets) and s01-c01.. (M communities per street). Node i, in that order,
         syncs on port P+i and serves its API on 127.0.0.1:P+1000+i (P defaults to 17000).
         --set adds or overrides a config key on every node; VALUE is written as an integer
         if all digits, a boolean if true/false, else a string:
           --set sync.batch_events_max=100 --set log.level=debug
+        --community-fallback district names the district as every community's fallback
+        parent (roster fallback_parents), used after sync.fallback_after_ms without its street.
   up DIR              start every node that is not running; wait until all answer /healthz
   down DIR            stop every node (SIGTERM, SIGKILL after 10 s)
   list DIR [--json]   show the nodes with their API URLs and pids
@@ -265,6 +268,7 @@ struct InitOptions {
   int communities = -1;
   int base_port = kBasePortDefault;
   std::vector<Override> overrides;
+  bool community_fallback_district = false;
 };
 
 Result<int> parse_count(const std::string& flag, const std::string& text, int min, int max) {
@@ -299,6 +303,12 @@ Status apply_init_flag(const std::string& flag, const std::string& value, InitOp
     ASSIGN_OR_RETURN(options.communities, parse_count(flag, value, 0, kCommunitiesPerStreetMax));
   } else if (flag == "--base-port") {
     ASSIGN_OR_RETURN(options.base_port, parse_count(flag, value, kPortMin, kPortMax));
+  } else if (flag == "--community-fallback") {
+    if (value != "district") {
+      return invalid(flag + " " + quote_text(value) + ": the only fallback parent a testbed "
+                     "offers is \"district\"");
+    }
+    options.community_fallback_district = true;
   } else {
     ASSIGN_OR_RETURN(Override override_value, parse_override(value));
     options.overrides.push_back(std::move(override_value));
@@ -307,7 +317,8 @@ Status apply_init_flag(const std::string& flag, const std::string& value, InitOp
 }
 
 Result<InitOptions> parse_init(const std::vector<std::string>& raw_args) {
-  constexpr std::string_view kFlags[] = {"--streets", "--communities", "--base-port", "--set"};
+  constexpr std::string_view kFlags[] = {"--streets", "--communities", "--base-port", "--set",
+                                         "--community-fallback"};
   std::vector<std::string> args = split_flag_values(raw_args);
   InitOptions options;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -457,7 +468,8 @@ Status write_configs(const fs::path& dir, const std::vector<PlannedNode>& plan,
   return Status::ok();
 }
 
-Result<Roster> write_keys(const fs::path& dir, const std::vector<PlannedNode>& plan) {
+Result<Roster> write_keys(const fs::path& dir, const std::vector<PlannedNode>& plan,
+                          const InitOptions& options) {
   RETURN_IF_ERROR(crypto::init());
   Roster roster;
   roster.version = 1;
@@ -471,6 +483,9 @@ Result<Roster> write_keys(const fs::path& dir, const std::vector<PlannedNode>& p
     entry.name = node.name;
     entry.role = node.role;
     if (node.parent_index >= 0) entry.parent = plan[static_cast<std::size_t>(node.parent_index)].id;
+    if (node.role == Role::kCommunity && options.community_fallback_district) {
+      entry.fallback_parents = {plan.front().id};
+    }
     entry.sign_public_key = pair.public_key;
     if (node.role != Role::kCommunity) entry.endpoint = tcp_endpoint(node.sync_port);
     entry.api = api_url(node.api_port);
@@ -621,7 +636,7 @@ Status init_testbed(const InitOptions& options) {
   crypto::KeyPair root = crypto::generate_keypair();
   RETURN_IF_ERROR(write_configs(dir, plan, options.overrides, to_hex(root.public_key)));
   RETURN_IF_ERROR(crypto::write_keypair((dir / "root.key").string(), (dir / "root.pub").string(), root));
-  ASSIGN_OR_RETURN(Roster roster, write_keys(dir, plan));
+  ASSIGN_OR_RETURN(Roster roster, write_keys(dir, plan, options));
   RETURN_IF_ERROR(write_roster(dir / kRosterName, roster, root.secret));
   RETURN_IF_ERROR(write_text_file(dir / kMattersName, std::string(sample_matters_toml())));
   // Last: its presence marks a complete testbed, and a later init refuses the directory.

@@ -17,6 +17,10 @@ struct SyncLimits {
   // Acknowledged outbox entries kept per peer (0..100000000), so a peer restored from a backup
   // gets what it lost resent from the outbox; beyond them it gets a full re-send (slower).
   std::uint32_t outbox_retain_events = 100000;
+  // A node whose roster entry names fallback parents syncs through the first of them once its
+  // primary parent has been unreachable this long (1000..604800000), and returns to the primary
+  // as soon as it answers again.
+  std::uint32_t fallback_after_ms = 120000;
 };
 
 }  // namespace casesync

@@ -150,11 +150,11 @@ TEST_CASE("unknown keys and unknown tables are refused, listing the allowed keys
   check_error(base_with({{5, "parents = [\"tcp://127.0.0.1:7000\"]\ncolour = \"red\""}}),
               ":6: node.colour: unknown key (allowed: id, role, listen, parents)");
   check_error(base_with({}, "[metrics]\nport = 9100\n"),
-              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health, trust)");
+              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health, penalty, trust)");
   check_error(base_with({{13, "batch_event_max = 512"}}),
               ":13: sync.batch_event_max: unknown key (allowed: batch_events_max, "
               "batch_bytes_max, window_batches_max, resend_timeout_ms, heartbeat_interval_ms, "
-              "peer_timeout_ms, outbox_retain_events)");
+              "peer_timeout_ms, outbox_retain_events, fallback_after_ms)");
 }
 
 TEST_CASE("a missing required key is named without a line") {
@@ -510,6 +510,37 @@ offline_after = "10s"
   CHECK(m.find("deadlines.delivery: \"30x\" is not a duration") != std::string::npos);
   CHECK(m.find("stall.warn_fraction: 2.500000 is out of range") != std::string::npos);
   CHECK(m.find("health.offline_after: must be longer than health.interval") != std::string::npos);
+}
+
+TEST_CASE("penalty keys: a limit, durations, and ban_max not below ban") {
+  auto defaults = load_node_config(write_file("casesyncd.toml", base_with({})));
+  REQUIRE(defaults.is_ok());
+  CHECK(defaults->penalty.rejects_max == 20);
+  CHECK(defaults->penalty.ban_ms == 30000);
+  auto cfg = load_node_config(write_file("casesyncd.toml", base_with({}, R"([penalty]
+rejects_max = 5
+window = "2s"
+ban = "4s"
+ban_max = "1m"
+forgive_after = "10m"
+)")));
+  REQUIRE(cfg.is_ok());
+  CHECK(cfg->penalty.rejects_max == 5);
+  CHECK(cfg->penalty.window_ms == 2000);
+  CHECK(cfg->penalty.ban_ms == 4000);
+  CHECK(cfg->penalty.ban_max_ms == 60000);
+  CHECK(cfg->penalty.forgive_after_ms == 600000);
+  const std::string m = load_error(base_with({}, R"([penalty]
+rejects_max = 0
+window = "2x"
+ban = "1h"
+ban_max = "1m"
+)"));
+  CHECK(m.find(":17: penalty.rejects_max: 0 is out of range (1..10000)") != std::string::npos);
+  CHECK(m.find(":18: penalty.window: \"2x\" is not a duration") != std::string::npos);
+  CHECK(m.find(":20: penalty.ban_max: 1m is shorter than penalty.ban (1h)") != std::string::npos);
+  check_error(base_with({}, "[penalty]\nban = \"2h\"\n"),
+              ":17: penalty.ban: 2h is longer than penalty.ban_max (1h, its default)");
 }
 
 }  // namespace casesync

@@ -14,13 +14,15 @@ namespace casesync {
 namespace {
 
 constexpr std::string_view kTopKeys[] = {"node", "paths", "api", "log", "sync", "calendar",
-                                         "deadlines", "stall", "health", "trust"};
+                                         "deadlines", "stall", "health", "penalty", "trust"};
 constexpr std::string_view kTrustKeys[] = {"root_public_key"};
 constexpr std::string_view kDeadlineKeys[] = {"delivery", "accept", "accept_district",
                                               "accept_street", "accept_community", "answer"};
 constexpr std::string_view kStallKeys[] = {"warn_fraction", "check_interval", "escalate_fraction"};
 constexpr std::string_view kHealthKeys[] = {"interval", "offline_after", "lag_events", "lag_age",
                                             "clock_skew"};
+constexpr std::string_view kPenaltyKeys[] = {"rejects_max", "window", "ban", "ban_max",
+                                             "forgive_after"};
 constexpr std::uint64_t kSecondMs = 1000;
 constexpr std::uint64_t kDayMs = 24 * 3600 * kSecondMs;
 constexpr std::string_view kNodeKeys[] = {"id", "role", "listen", "parents"};
@@ -55,6 +57,7 @@ constexpr LimitSpec kLimits[] = {
     {"heartbeat_interval_ms", &SyncLimits::heartbeat_interval_ms, 100, 60000},
     {"peer_timeout_ms", &SyncLimits::peer_timeout_ms, 300, 600000},
     {"outbox_retain_events", &SyncLimits::outbox_retain_events, 0, 100000000},
+    {"fallback_after_ms", &SyncLimits::fallback_after_ms, 1000, 604800000},
 };
 
 template <typename Spec, std::size_t N>
@@ -303,6 +306,33 @@ void read_health(TableReader h, HealthConfig& hc) {
   }
 }
 
+static_assert(PenaltyConfig{}.ban_ms <= PenaltyConfig{}.ban_max_ms,
+              "the default first ban must not exceed the default ban_max");
+
+void read_penalty(TableReader p, PenaltyConfig& pc) {
+  p.allow_only(kPenaltyKeys);
+  if (auto v = p.integer("rejects_max", Presence::kOptional)) {
+    if (*v < 1 || *v > 10000) {
+      p.error("rejects_max", std::to_string(*v) + " is out of range (1..10000)");
+    } else {
+      pc.rejects_max = static_cast<std::uint32_t>(*v);
+    }
+  }
+  if (auto v = duration(p, "window", kSecondMs, 3600 * kSecondMs)) pc.window_ms = *v;
+  if (auto v = duration(p, "ban", kSecondMs, kDayMs)) pc.ban_ms = *v;
+  if (auto v = duration(p, "ban_max", kSecondMs, 30 * kDayMs)) pc.ban_max_ms = *v;
+  if (auto v = duration(p, "forgive_after", kSecondMs, 30 * kDayMs)) pc.forgive_after_ms = *v;
+  // Doubling starts at `ban` and stops at `ban_max`; the other way round is a typo.
+  if (pc.ban_max_ms >= pc.ban_ms) return;
+  if (p.node("ban_max")) {
+    p.error("ban_max", format_duration_ms(pc.ban_max_ms) + " is shorter than " +
+                           p.full_key("ban") + " (" + format_duration_ms(pc.ban_ms) + ")");
+  } else {
+    p.error("ban", format_duration_ms(pc.ban_ms) + " is longer than " + p.full_key("ban_max") +
+                       " (" + format_duration_ms(pc.ban_max_ms) + ", its default)");
+  }
+}
+
 // Every node pins the district's root key: only rosters it signed are believed.
 void read_trust(TableReader t, NodeConfig& config) {
   t.allow_only(kTrustKeys);
@@ -336,6 +366,7 @@ Result<NodeConfig> load_node_config(const std::string& path) {
   read_sync(top.table("sync"), config.sync);
   read_supervision(top, directory_of(path), config.supervision);
   read_health(top.table("health"), config.health);
+  read_penalty(top.table("penalty"), config.penalty);
   read_trust(top.table("trust"), config);
   RETURN_IF_ERROR(errors.to_status());
   return config;

@@ -39,6 +39,20 @@ struct HealthConfig {
   std::uint64_t clock_skew_ms = 5000;      // health.clock_skew: offset to the parent above this
 };
 
+// How a peer that keeps sending input we refuse is cut off (the [penalty] table; the policy is
+// daemon/peer_penalty.h). Durations are written with units: "10s", "5m".
+struct PenaltyConfig {
+  std::uint32_t rejects_max = 20;              // penalty.rejects_max: refused inputs a peer may
+                                               // send within `window`; one more bans it (1..10000)
+  std::uint64_t window_ms = 10 * 1000;         // penalty.window (1s..1h)
+  std::uint64_t ban_ms = 30 * 1000;            // penalty.ban: the first ban (1s..1d)
+  std::uint64_t ban_max_ms = 3600 * 1000;      // penalty.ban_max: each repeat offence doubles the
+                                               // ban up to this (1s..30d, >= ban)
+  std::uint64_t forgive_after_ms = 600 * 1000; // penalty.forgive_after: this long without a
+                                               // refused input and the next ban is a first again
+                                               // (1s..30d)
+};
+
 struct NodeConfig {
   std::string source_path;                  // the file this was loaded from
   std::string node_id;                      // node.id
@@ -54,6 +68,7 @@ struct NodeConfig {
   SyncLimits sync;                          // [sync]
   SupervisionConfig supervision;            // calendar, [deadlines], [stall]
   HealthConfig health;                      // [health]
+  PenaltyConfig penalty;                    // [penalty]
   std::string root_public_key;              // trust.root_public_key: the district root, raw 32 bytes
 };
 

@@ -52,7 +52,8 @@ json links_json(const std::vector<LinkStatus>& links, std::uint64_t now_ms) {
   json out = json::array();
   for (const auto& l : links) {
     out.push_back({{"peer", l.peer},
-                   {"direction", l.is_parent ? "parent" : "child"},
+                   {"direction", l.is_parent ? (l.is_fallback ? "fallback_parent" : "parent")
+                                             : (l.is_fallback ? "fallback_child" : "child")},
                    {"state", link_state_name(l.state)},
                    {"sent_acked_pos", l.sent_acked_pos},
                    {"recv_applied_pos", l.recv_applied_pos},
@@ -66,6 +67,15 @@ json links_json(const std::vector<LinkStatus>& links, std::uint64_t now_ms) {
                                                               : static_cast<std::int64_t>(
                                                                     now_ms - l.last_heard_ms)},
                    {"rtt_ms", l.srtt_ms},
+                   {"min_rtt_ms", l.min_rtt_ms},
+                   {"rto_ms", l.rto_ms},
+                   {"in_flight_bytes", l.in_flight_bytes},
+                   {"window_bytes", l.window_bytes},
+                   {"batch_bytes", l.batch_bytes},
+                   {"throughput_bps", l.delivery_rate_bps},
+                   {"last_success_ms_ago", l.last_ack_ms == 0 ? -1
+                                                              : static_cast<std::int64_t>(
+                                                                    now_ms - std::min(now_ms, l.last_ack_ms))},
                    {"clock_offset_ms", l.clock_offset_ms}});
   }
   return out;
@@ -83,6 +93,30 @@ json counters_json(const NodeCounters& c) {
           {"events_duplicate", c.events_duplicate}, {"equivocations", c.equivocations},
           {"commit_failures", c.commit_failures},   {"rejects", c.rejects},
           {"peers", peers}};
+}
+
+json transport_json(const Transport& transport) {
+  json out = json::object();
+  for (const auto& f : kTransportCounterFields) out[f.key] = transport.counters().*(f.field);
+  json ended = json::object();
+  for (ConnectionEnd e : kConnectionEnds) ended[connection_end_name(e)] = transport.connections().count(e);
+  out["connections_ended"] = std::move(ended);
+  return out;
+}
+
+json penalty_json(const PeerPenalty& penalty, std::uint64_t now_ms) {
+  json banned = json::array();
+  for (const auto& [peer, ban] : penalty.bans_in_force()) {
+    banned.push_back({{"peer", peer},
+                      {"since", format_time_ms(ban.since_ms)},
+                      {"until", format_time_ms(ban.until_ms)},
+                      {"remaining_ms", ban.until_ms - std::min(now_ms, ban.until_ms)},
+                      {"offence", ban.offence},
+                      {"rejects", ban.rejects}});
+  }
+  return {{"bans", penalty.bans_total()},
+          {"bans_by_peer", penalty.bans_by_peer()},
+          {"banned", std::move(banned)}};
 }
 
 }  // namespace casesync

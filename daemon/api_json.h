@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/peer_penalty.h"
+#include "daemon/transport.h"
 #include "storage/store.h"
 #include "sync/case_view.h"
 #include "sync/sync_node.h"
@@ -17,5 +19,10 @@ nlohmann::json event_json(const OrderedEvent& e);
 nlohmann::json case_json(const std::string& case_id, const std::vector<OrderedEvent>& ordered);
 nlohmann::json links_json(const std::vector<LinkStatus>& links, std::uint64_t now_ms);
 nlohmann::json counters_json(const NodeCounters& counters);
+// Transport counters, with "connections_ended": {reason: count} for the listening socket.
+nlohmann::json transport_json(const Transport& transport);
+// {"bans": total, "bans_by_peer": {...}, "banned": [{"peer", "since", "until", "remaining_ms",
+//  "offence", "rejects"}]}
+nlohmann::json penalty_json(const PeerPenalty& penalty, std::uint64_t now_ms);
 
 }  // namespace casesync

@@ -28,10 +28,10 @@ json status_json(NodeRuntime& rt) {
   if (auto st = rt.store().stats(); st.is_ok()) {
     store = {{"events", st->event_count}, {"db_bytes", st->db_bytes}, {"wal_bytes", st->wal_bytes}};
   }
-  const auto& tc = rt.transport().counters();
   return {{"node", rt.config().node_id},
           {"role", role_name(rt.config().role)},
           {"parent", rt.core().parent()},
+          {"current_parent", rt.core().current_parent()},
           {"children", rt.core().children()},
           {"hlc", rt.core().hlc()},
           {"time", format_time_ms(now)},
@@ -40,12 +40,8 @@ json status_json(NodeRuntime& rt) {
           {"disk_trouble", rt.core().disk_trouble()},
           {"links", links_json(rt.core().links(), now)},
           {"counters", counters_json(rt.core().counters())},
-          {"transport", {{"frames_dropped_queue_full", tc.frames_dropped_queue_full},
-                         {"sends_peer_gone", tc.sends_peer_gone},
-                         {"frames_with_bad_envelope", tc.frames_with_bad_envelope},
-                         {"auth_denied", tc.auth_denied},
-                         {"handshake_failures", tc.handshake_failures},
-                         {"identity_mismatch", tc.identity_mismatch}}},
+          {"transport", transport_json(rt.transport())},
+          {"penalty", penalty_json(rt.penalty(), now)},
           {"roster_version", rt.core().roster_version()},
           {"store", store},
           {"api", rt.config().api_address}};

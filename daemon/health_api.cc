@@ -499,6 +499,31 @@ void link_metrics(const std::vector<LinkStatus>& links, std::uint64_t now_ms, Me
        });
 }
 
+void transport_metrics(const Transport& t, MetricsText& m) {
+  for (const auto& f : kTransportCounterFields) {
+    m.family(f.metric, "counter", f.help);
+    m.add({}, t.counters().*(f.field));
+  }
+  m.family("casesync_transport_connections_ended_total", "counter",
+           "Connections to this node's listening socket that ended, by reason (not_zmtp: raw "
+           "garbage; no_frame_after_handshake: e.g. an oversize first frame).");
+  for (ConnectionEnd e : kConnectionEnds) {
+    m.add({{"reason", connection_end_name(e)}}, t.connections().count(e));
+  }
+}
+
+void penalty_metrics(const PeerPenalty& p, std::uint64_t now_ms, MetricsText& m) {
+  const auto bans = p.bans_by_peer();
+  m.family("casesync_peer_bans_total", "counter",
+           "Times each peer was banned for sending input that was refused.");
+  for (const auto& [peer, n] : bans) m.add({{"peer", peer}}, n);
+  m.family("casesync_peer_banned", "gauge", "1 while the peer is banned (peers ever banned).");
+  for (const auto& [peer, n] : bans) {
+    const Ban* ban = p.ban_of(peer);
+    m.add({{"peer", peer}}, ban != nullptr && ban->until_ms > now_ms);
+  }
+}
+
 std::string HealthView::metrics_text(std::uint64_t now_ms) {
   MetricsText m;
   SyncNode& core = rt_->core();
@@ -523,25 +548,8 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
     m.family("casesync_store_wal_bytes", "gauge", "Size of this node's SQLite write-ahead log.");
     m.add({}, st->wal_bytes);
   }
-  const auto& tc = rt_->transport().counters();
-  m.family("casesync_transport_frames_dropped_total", "counter",
-           "Frames dropped because a peer's send queue was full (resent later).");
-  m.add({}, tc.frames_dropped_queue_full);
-  m.family("casesync_transport_sends_peer_gone_total", "counter",
-           "Sends to a peer that was not connected.");
-  m.add({}, tc.sends_peer_gone);
-  m.family("casesync_transport_bad_envelopes_total", "counter",
-           "Frames with a malformed ZeroMQ envelope.");
-  m.add({}, tc.frames_with_bad_envelope);
-  m.family("casesync_transport_auth_denied_total", "counter",
-           "CurveZMQ clients refused by the allow-list (key not rostered or revoked).");
-  m.add({}, tc.auth_denied);
-  m.family("casesync_transport_handshake_failures_total", "counter",
-           "CurveZMQ handshakes that failed on this node's listening socket.");
-  m.add({}, tc.handshake_failures);
-  m.family("casesync_transport_identity_mismatch_total", "counter",
-           "Frames whose routing id differed from the node their key belongs to (dropped).");
-  m.add({}, tc.identity_mismatch);
+  transport_metrics(rt_->transport(), m);
+  penalty_metrics(rt_->penalty(), now_ms, m);
   m.family("casesync_uptime_seconds", "gauge", "Seconds since this daemon started.");
   m.add({}, seconds(now_ms - std::min(now_ms, rt_->started_at_ms())));
   m.family("casesync_build_info", "gauge",

@@ -5,11 +5,15 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <random>
 
 #include "config/calendar_file.h"
+#include "common/duration.h"
 #include "config/roster_file.h"
 #include "daemon/log.h"
 
@@ -36,6 +40,7 @@ StallPolicy stall_policy(const SupervisionConfig& sc) {
 NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {}
 
 NodeRuntime::~NodeRuntime() {
+  if (fallback_transport_) fallback_transport_->close();
   if (transport_) transport_->close();
   if (signal_fd_ >= 0) close(signal_fd_);
 }
@@ -105,6 +110,8 @@ Status NodeRuntime::open_parts() {
   crypto::wipe(topt.curve_secret);
   transport_->set_allowed_clients(allowed_curve_clients());
   RETURN_IF_ERROR(transport_->start());
+  // The seed only spreads ban lengths; nothing depends on reproducing it.
+  penalty_ = std::make_unique<PeerPenalty>(config_.penalty, std::random_device{}());
   signal_fd_ = open_signalfd();
   if (signal_fd_ < 0) return Status::error(Code::kInternal, "signalfd failed");
   return Status::ok();
@@ -221,9 +228,91 @@ void NodeRuntime::reload_config() {
   config_.log_level = fresh->log_level;
 }
 
+std::uint64_t NodeRuntime::refused_from(const std::string& peer) const {
+  const auto& peers = core_->counters().peers;
+  auto it = peers.find(peer);
+  if (it == peers.end()) return 0;
+  std::uint64_t n = 0;
+  for (const auto& [reason, count] : it->second.rejects) {
+    if (counts_against_peer(reason)) n += count;
+  }
+  return n;
+}
+
+void NodeRuntime::penalize(const std::string& peer, std::uint64_t refused, std::uint64_t now_ms) {
+  const auto count = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(refused, std::numeric_limits<std::uint32_t>::max()));
+  auto ban = penalty_->on_rejected(peer, count, now_ms);
+  if (!ban) return;
+  transport_->ban(peer);
+  core_->on_link_down(peer, now_ms);
+  const PenaltyConfig& pc = config_.penalty;
+  log_warning("peer=" + peer + " banned for " + format_duration_ms(ban->until_ms - ban->since_ms) +
+              " (ban " + std::to_string(ban->offence) + " in a row): " +
+              std::to_string(ban->rejects) + " refused inputs within " +
+              format_duration_ms(pc.window_ms) + " (penalty.rejects_max " +
+              std::to_string(pc.rejects_max) +
+              "); its connection is cut and its frames and key refused until then. "
+              "`casesyncctl status` lists the reasons under rejected input");
+}
+
+void NodeRuntime::lift_expired_bans(std::uint64_t now_ms) {
+  for (const auto& peer : penalty_->take_expired(now_ms)) {
+    transport_->lift_ban(peer);
+    log_info("peer=" + peer + " ban ended; it may connect again");
+  }
+}
+
+Transport& NodeRuntime::transport_for(const std::string& peer) {
+  return fallback_transport_ && peer == fallback_peer_ ? *fallback_transport_ : *transport_;
+}
+
+void NodeRuntime::follow_current_parent() {
+  const std::string& wanted = core_->active_fallback();
+  if (wanted == fallback_peer_) return;
+  if (fallback_transport_) {
+    fallback_transport_->close();
+    fallback_transport_.reset();
+    core_->on_link_down(fallback_peer_, clock_.now_ms());
+    log_info("closed the connection to fallback parent " + fallback_peer_);
+    fallback_peer_.clear();
+  }
+  if (wanted.empty()) return;
+  const Roster& roster = core_->roster();
+  const RosterNode* me = roster.find(config_.node_id);
+  const RosterNode* node = roster.find(wanted);
+  if (!me || !node) return;
+  // node.parents lists the primary first, then the fallbacks in roster order; else the roster's
+  // endpoint for the node.
+  std::string endpoint = node->endpoint;
+  const auto& fallbacks = me->fallback_parents;
+  const auto at = std::find(fallbacks.begin(), fallbacks.end(), wanted) - fallbacks.begin();
+  if (static_cast<std::size_t>(at) + 1 < config_.parent_endpoints.size()) {
+    endpoint = config_.parent_endpoints[static_cast<std::size_t>(at) + 1];
+  }
+  if (endpoint.empty()) {
+    log_warning("fallback parent " + wanted + " has no endpoint (add it to node.parents or to the "
+                "roster's endpoint for " + wanted + "); staying on " + core_->parent());
+    return;
+  }
+  TransportOptions topt{config_.node_id, "", endpoint, wanted, config_.sync};
+  topt.curve_public = crypto::curve_public_from_sign_public(keys_.public_key);
+  topt.curve_secret = crypto::curve_secret_from_sign_secret(keys_.secret);
+  topt.parent_curve_public = crypto::curve_public_from_sign_public(node->sign_public_key);
+  auto t = std::make_unique<Transport>(&context_, topt);
+  crypto::wipe(topt.curve_secret);
+  if (Status st = t->start(); !st.is_ok()) {
+    log_warning("cannot dial fallback parent " + wanted + " at " + endpoint + ": " + st.message());
+    return;
+  }
+  fallback_transport_ = std::move(t);
+  fallback_peer_ = wanted;
+  log_info("dialling fallback parent " + wanted + " at " + endpoint);
+}
+
 void NodeRuntime::deliver_effects() {
   for (auto& s : core_->take_sends()) {
-    if (transport_->send(s.peer, s.frame) == SendOutcome::kPeerGone) {
+    if (transport_for(s.peer).send(s.peer, s.frame) == SendOutcome::kPeerGone) {
       core_->on_link_down(s.peer, clock_.now_ms());
     }
   }
@@ -250,13 +339,20 @@ int NodeRuntime::run() {
   std::uint64_t last_tick = 0, last_watchdog = 0;
   Transport::Handlers handlers{
       [&](const std::string& peer, std::string frame) {
-        core_->on_frame(peer, frame, clock_.now_ms());
+        const std::uint64_t now = clock_.now_ms();
+        const std::uint64_t refused_before = refused_from(peer);
+        core_->on_frame(peer, frame, now);
+        const std::uint64_t refused = refused_from(peer) - refused_before;
+        if (refused > 0) penalize(peer, refused, now);
       },
       [&](const std::string& peer) { core_->on_link_up(peer, clock_.now_ms()); },
-      [&](const std::string& peer) { core_->on_link_down(peer, clock_.now_ms()); }};
+      [&](const std::string& peer) { core_->on_link_down(peer, clock_.now_ms()); },
+      [&](const std::string& peer) { penalize(peer, 1, clock_.now_ms()); }};
   while (!stopping_) {
     std::vector<zmq::pollitem_t> items;
     transport_->add_poll_items(&items);
+    const std::size_t fallback_index = items.size();
+    if (fallback_transport_) fallback_transport_->add_poll_items(&items);
     const std::size_t signal_index = items.size();
     items.push_back({nullptr, signal_fd_, ZMQ_POLLIN, 0});
     items.push_back({nullptr, tasks_.fd(), ZMQ_POLLIN, 0});
@@ -269,11 +365,16 @@ int NodeRuntime::run() {
       }
     }
     transport_->handle(items, 0, handlers);
+    if (fallback_transport_) fallback_transport_->handle(items, fallback_index, handlers);
     if (items[signal_index].revents & ZMQ_POLLIN) stopping_ = handle_signals();
     if (items[signal_index + 1].revents & ZMQ_POLLIN) tasks_.run_pending();
     const std::uint64_t now = clock_.now_ms();
     if (now - last_tick >= kTickIntervalMs) {
+      lift_expired_bans(now);
+      transport_->tick(now);
+      if (fallback_transport_) fallback_transport_->tick(now);
       core_->on_tick(now);
+      follow_current_parent();
       stalls_->tick(now);
       last_tick = now;
     }

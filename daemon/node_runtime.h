@@ -17,6 +17,7 @@
 #include "config/signed_roster.h"
 #include "crypto/crypto.h"
 #include "daemon/clock.h"
+#include "daemon/peer_penalty.h"
 #include "daemon/stall_monitor.h"
 #include "daemon/task_queue.h"
 #include "daemon/transport.h"
@@ -42,6 +43,7 @@ class NodeRuntime {
   const MattersCatalogue& matters() const { return matters_; }
   StallMonitor& stalls() { return *stalls_; }
   const Transport& transport() const { return *transport_; }
+  const PeerPenalty& penalty() const { return *penalty_; }
   std::uint64_t now_ms() const { return clock_.now_ms(); }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
   // A new case id: this node's id and its next sequence number, unique in the district.
@@ -62,10 +64,17 @@ class NodeRuntime {
   int open_signalfd();
   bool handle_signals();
   void deliver_effects();
+  // Opens or closes the fallback parent's connection to follow core_->active_fallback().
+  void follow_current_parent();
+  Transport& transport_for(const std::string& peer);
   void reload_config();
   Result<SignedRoster> load_roster_for_start();
   void apply_roster_update();
   std::map<std::string, std::string> allowed_curve_clients() const;
+  // Refused inputs from `peer` that count against it (daemon/peer_penalty.h), so far.
+  std::uint64_t refused_from(const std::string& peer) const;
+  void penalize(const std::string& peer, std::uint64_t refused, std::uint64_t now_ms);
+  void lift_expired_bans(std::uint64_t now_ms);
 
   NodeConfig config_;
   DaemonClock clock_;
@@ -77,6 +86,10 @@ class NodeRuntime {
   std::unique_ptr<StallMonitor> stalls_;
   zmq::context_t context_{1};
   std::unique_ptr<Transport> transport_;
+  // A DEALER to the fallback parent, open only while the core syncs through it.
+  std::unique_ptr<Transport> fallback_transport_;
+  std::string fallback_peer_;
+  std::unique_ptr<PeerPenalty> penalty_;
   TaskQueue tasks_;
   void publish_changes();
   int signal_fd_ = -1;

@@ -1,7 +1,13 @@
 #include "daemon/transport.h"
 
+#include <sys/socket.h>
 #include <zmq.h>
 
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "common/duration.h"
 #include "daemon/log.h"
 #include "sync/limits.h"
 
@@ -14,6 +20,39 @@ constexpr int kHighWaterMarkFrames = 1000;
 constexpr int kReconnectIntervalMs = 100;
 constexpr int kReconnectIntervalMaxMs = 5000;
 constexpr int kMessagesPerWakeMax = 256;  // bound per socket per loop turn: no peer starves others
+// Redialling a parent that refused our handshake: first after this, doubling up to the max.
+constexpr std::uint64_t kParentRedialPauseMs = 5000;
+constexpr std::uint64_t kParentRedialPauseMaxMs = 60000;
+static_assert(kParentRedialPauseMs <= kParentRedialPauseMaxMs);
+
+constexpr int kRouterMonitorEvents = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
+                                     ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                     ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+constexpr int kDealerMonitorEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+
+struct MonitorEvent {
+  std::uint16_t id = 0;
+  std::uint32_t value = 0;  // the fd, an errno, a protocol error code or a ZAP status
+};
+
+// One event from a socket monitor pipe: [id (16 bits), value (32 bits)][endpoint].
+std::optional<MonitorEvent> read_monitor_event(zmq::socket_t& monitor) {
+  zmq::message_t event_msg;
+  if (!monitor.recv(event_msg, zmq::recv_flags::dontwait)) return std::nullopt;
+  zmq::message_t addr_msg;
+  if (event_msg.more()) (void)monitor.recv(addr_msg, zmq::recv_flags::dontwait);
+  MonitorEvent e;
+  if (event_msg.size() >= sizeof(e.id) + sizeof(e.value)) {
+    std::memcpy(&e.id, event_msg.data(), sizeof(e.id));
+    std::memcpy(&e.value, static_cast<const char*>(event_msg.data()) + sizeof(e.id),
+                sizeof(e.value));
+  }
+  return e;
+}
 }  // namespace
 
 Transport::Transport(zmq::context_t* context, TransportOptions options)
@@ -46,9 +85,7 @@ Status Transport::start() {
       router_->set(zmq::sockopt::curve_secretkey, zmq::const_buffer(options_.curve_secret.data(), options_.curve_secret.size()));
       router_->set(zmq::sockopt::zap_domain, kZapDomain);
       std::string mon = "inproc://router-monitor-" + options_.self_id;
-      if (zmq_socket_monitor(router_->handle(), mon.c_str(),
-                             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
+      if (zmq_socket_monitor(router_->handle(), mon.c_str(), kRouterMonitorEvents) != 0) {
         return Status::error(Code::kInternal, "zmq_socket_monitor on the ROUTER failed");
       }
       router_monitor_.emplace(*context_, zmq::socket_type::pair);
@@ -69,9 +106,9 @@ Status Transport::start() {
       dealer_->set(zmq::sockopt::immediate, 1);  // queue nothing on a connection not yet up
       dealer_->set(zmq::sockopt::reconnect_ivl, kReconnectIntervalMs);
       dealer_->set(zmq::sockopt::reconnect_ivl_max, kReconnectIntervalMaxMs);
-      std::string monitor_addr = "inproc://monitor-" + options_.self_id;
-      if (zmq_socket_monitor(dealer_->handle(), monitor_addr.c_str(),
-                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+      // One per upstream: a node dialling its fallback parent too has two DEALERs.
+      std::string monitor_addr = "inproc://monitor-" + options_.self_id + "-" + options_.parent_id;
+      if (zmq_socket_monitor(dealer_->handle(), monitor_addr.c_str(), kDealerMonitorEvents) != 0) {
         return Status::error(Code::kInternal, "zmq_socket_monitor failed");
       }
       monitor_.emplace(*context_, zmq::socket_type::pair);
@@ -103,11 +140,13 @@ void Transport::add_poll_items(std::vector<zmq::pollitem_t>* items) {
 
 void Transport::handle(const std::vector<zmq::pollitem_t>& items, std::size_t first,
                        const Handlers& h) {
+  // The ROUTER's monitor before the ROUTER: a connection's events are then mostly known before
+  // its frames are read, which is what the ledger's inference needs.
+  if (router_monitor_ && (items[first + 4].revents & ZMQ_POLLIN)) drain_router_monitor();
   if (router_ && (items[first].revents & ZMQ_POLLIN)) drain_router(h);
   if (dealer_ && (items[first + 1].revents & ZMQ_POLLIN)) drain_dealer(h);
   if (monitor_ && (items[first + 2].revents & ZMQ_POLLIN)) drain_monitor(h);
   if (zap_ && (items[first + 3].revents & ZMQ_POLLIN)) drain_zap();
-  if (router_monitor_ && (items[first + 4].revents & ZMQ_POLLIN)) drain_router_monitor();
 }
 
 // ZAP (RFC 27): [id, "", version, request_id, domain, address, identity, mechanism, key...].
@@ -133,9 +172,16 @@ void Transport::drain_zap() {
       auto it = allowed_clients_.find(req[8].to_string());
       if (it != allowed_clients_.end()) node = it->second;
     }
-    if (node.empty()) counters_.auth_denied++;
+    std::string text = "OK";
+    if (node.empty()) {
+      counters_.auth_denied++;
+      text = "key not in the roster or revoked";
+    } else if (banned(node)) {
+      counters_.auth_denied_banned++;
+      text = "banned for sending input that was refused; try again later";
+      node.clear();
+    }
     const std::string code = node.empty() ? "400" : "200";
-    const std::string text = node.empty() ? "key not in the roster or revoked" : "OK";
     zap_->send(req[0], zmq::send_flags::sndmore);
     zap_->send(zmq::str_buffer(""), zmq::send_flags::sndmore);
     zap_->send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
@@ -148,13 +194,39 @@ void Transport::drain_zap() {
 }
 
 void Transport::drain_router_monitor() {
-  for (;;) {
-    zmq::message_t event_msg;
-    if (!router_monitor_->recv(event_msg, zmq::recv_flags::dontwait)) return;
-    zmq::message_t addr;
-    if (event_msg.more()) (void)router_monitor_->recv(addr, zmq::recv_flags::dontwait);
-    counters_.handshake_failures++;
+  while (auto e = read_monitor_event(*router_monitor_)) {
+    const int fd = static_cast<int>(e->value);
+    switch (e->id) {
+      case ZMQ_EVENT_ACCEPTED: ledger_.accepted(fd); break;
+      case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: ledger_.handshake_succeeded(); break;
+      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        counters_.handshake_failures++;
+        ledger_.handshake_failed(HandshakeFailure::kProtocol);
+        break;
+      case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        counters_.handshake_failures++;
+        ledger_.handshake_failed(HandshakeFailure::kAuth);
+        break;
+      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        counters_.handshake_failures++;
+        ledger_.handshake_failed(HandshakeFailure::kNoDetail);
+        break;
+      case ZMQ_EVENT_DISCONNECTED: {
+        (void)ledger_.disconnected(fd);
+        std::erase_if(peer_fd_, [fd](const auto& entry) { return entry.second == fd; });
+        break;
+      }
+      default: break;
+    }
   }
+}
+
+// libzmq owns the fd; shutting it down makes its I/O thread see the connection end and drop it
+// (DISCONNECTED follows). The fd is the one the peer's latest frame came on: were that
+// connection already gone and the number reused, an innocent client would be cut once and
+// reconnect — libzmq offers no other handle on one connection of a ROUTER.
+void Transport::cut_connection(int fd) {
+  if (fd >= 0) (void)::shutdown(fd, SHUT_RDWR);
 }
 
 void Transport::drain_router(const Handlers& h) {
@@ -170,18 +242,34 @@ void Transport::drain_router(const Handlers& h) {
       more = part.more();
       parts.push_back(std::move(part));
     }
-    if (parts.size() != 1) {
+    if (parts.empty()) {
       counters_.frames_with_bad_envelope++;
       continue;
     }
-    // The routing id is chosen by the client; the authenticated node is what ZAP said. A
-    // rostered node must not speak under another node's id.
-    const char* user = parts[0].gets("User-Id");
-    if (user == nullptr || id.to_string() != user) {
-      counters_.identity_mismatch++;
+    // The routing id is chosen by the client; the authenticated node is what ZAP said.
+    const char* user_id = zmq_msg_gets(parts[0].handle(), "User-Id");
+    const std::string user = user_id ? user_id : "";
+    const int fd = zmq_msg_get(parts[0].handle(), ZMQ_SRCFD);
+    if (fd >= 0) ledger_.frame_from(fd);
+    if (banned(user)) {
+      counters_.frames_dropped_banned++;
+      cut_connection(fd);  // it got back in before its cut took effect
       continue;
     }
-    h.on_frame(id.to_string(), parts[0].to_string());
+    // Before the checks below: a refusal there may ban the sender, which cuts this connection.
+    if (fd >= 0 && !user.empty()) peer_fd_[user] = fd;
+    if (parts.size() != 1) {
+      counters_.frames_with_bad_envelope++;
+      if (!user.empty()) h.on_refused(user);
+      continue;
+    }
+    // A rostered node must not speak under another node's id.
+    if (user.empty() || id.to_string() != user) {
+      counters_.identity_mismatch++;
+      if (!user.empty()) h.on_refused(user);
+      continue;
+    }
+    h.on_frame(user, parts[0].to_string());
   }
 }
 
@@ -190,11 +278,17 @@ void Transport::drain_dealer(const Handlers& h) {
     zmq::message_t msg;
     auto got = dealer_->recv(msg, zmq::recv_flags::dontwait);
     if (!got) return;
-    if (msg.more()) {
-      // A parent sends single frames; swallow the rest of an odd multipart message.
+    const bool multipart = msg.more();
+    // A parent sends single frames; swallow the rest of an odd multipart message.
+    while (msg.more() && dealer_->recv(msg, zmq::recv_flags::dontwait)) {
+    }
+    if (banned(options_.parent_id)) {
+      counters_.frames_dropped_banned++;
+      continue;
+    }
+    if (multipart) {
       counters_.frames_with_bad_envelope++;
-      while (msg.more() && dealer_->recv(msg, zmq::recv_flags::dontwait)) {
-      }
+      h.on_refused(options_.parent_id);
       continue;
     }
     h.on_frame(options_.parent_id, msg.to_string());
@@ -202,27 +296,82 @@ void Transport::drain_dealer(const Handlers& h) {
 }
 
 void Transport::drain_monitor(const Handlers& h) {
-  for (;;) {
-    zmq::message_t event_msg;
-    if (!monitor_->recv(event_msg, zmq::recv_flags::dontwait)) return;
-    zmq::message_t addr_msg;
-    if (event_msg.more()) (void)monitor_->recv(addr_msg, zmq::recv_flags::dontwait);
-    if (event_msg.size() < sizeof(std::uint16_t)) continue;
-    std::uint16_t event = 0;
-    std::memcpy(&event, event_msg.data(), sizeof(event));
+  while (auto e = read_monitor_event(*monitor_)) {
     // Handshake, not TCP connect: only then does a send reach the parent instead of being
     // refused by ZMQ_IMMEDIATE, so the first Hello is not lost.
-    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+    if (e->id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       parent_connected_ = true;
+      parent_redial_pause_ms_ = 0;
       h.on_link_up(options_.parent_id);
-    } else if (event == ZMQ_EVENT_DISCONNECTED) {
+    } else if (e->id == ZMQ_EVENT_DISCONNECTED) {
       parent_connected_ = false;
       h.on_link_down(options_.parent_id);
+    } else if (e->id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+               e->id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+      counters_.parent_refused++;
+      parent_redial_pending_ = true;
     }
   }
 }
 
+void Transport::tick(std::uint64_t now_ms) {
+  if (!parent_redial_pending_ || !dealer_ || banned(options_.parent_id)) return;
+  if (parent_redial_at_ms_ == 0) {
+    parent_redial_pause_ms_ = parent_redial_pause_ms_ == 0
+                                  ? kParentRedialPauseMs
+                                  : std::min(parent_redial_pause_ms_ * 2, kParentRedialPauseMaxMs);
+    parent_redial_at_ms_ = now_ms + parent_redial_pause_ms_;
+    log_warning("parent " + options_.parent_id + " at " + options_.parent_endpoint +
+                " refused our handshake (our key is not in its roster, is revoked, or we are "
+                "banned there; see its log); dialling again in " +
+                format_duration_ms(parent_redial_pause_ms_));
+    return;
+  }
+  if (now_ms < parent_redial_at_ms_) return;
+  hang_up_parent();
+  dial_parent();
+}
+
+void Transport::dial_parent() {
+  parent_redial_pending_ = false;
+  parent_redial_at_ms_ = 0;
+  try {
+    dealer_->connect(options_.parent_endpoint);
+  } catch (const zmq::error_t& e) {
+    log_warning("cannot dial parent " + options_.parent_endpoint + ": " + e.what());
+  }
+}
+
+void Transport::hang_up_parent() {
+  parent_connected_ = false;
+  try {
+    dealer_->disconnect(options_.parent_endpoint);
+  } catch (const zmq::error_t&) {
+    // Not connected (ENOENT): nothing to hang up.
+  }
+}
+
+void Transport::ban(const std::string& peer) {
+  banned_.insert(peer);
+  if (dealer_ && peer == options_.parent_id) {
+    hang_up_parent();
+    parent_redial_pending_ = false;
+    parent_redial_at_ms_ = 0;
+    return;
+  }
+  if (auto it = peer_fd_.find(peer); it != peer_fd_.end()) {
+    cut_connection(it->second);
+    peer_fd_.erase(it);
+  }
+}
+
+void Transport::lift_ban(const std::string& peer) {
+  if (banned_.erase(peer) == 0) return;
+  if (dealer_ && peer == options_.parent_id) dial_parent();
+}
+
 SendOutcome Transport::send(const std::string& peer, const std::string& frame) {
+  if (banned(peer)) return SendOutcome::kPeerGone;
   try {
     if (peer == options_.parent_id && dealer_) {
       auto sent = dealer_->send(zmq::buffer(frame), zmq::send_flags::dontwait);

@@ -30,8 +30,10 @@ void PeerLink::on_hello(std::uint64_t peer_applied_pos, std::uint64_t now_ms) {
   }
   next_send_pos_ = checkpoint_.sent_acked_pos + 1;
   in_flight_.clear();
+  in_flight_bytes_ = 0;
   state_ = LinkState::kUp;
   last_heard_ms_ = now_ms;
+  hello_attempts_ = 0;
 }
 
 void PeerLink::on_sent(std::uint64_t /*bytes*/, std::uint64_t now_ms) { last_sent_ms_ = now_ms; }
@@ -46,6 +48,8 @@ bool PeerLink::check_timeout(std::uint64_t now_ms) {
 void PeerLink::set_down() {
   state_ = LinkState::kDown;
   in_flight_.clear();
+  in_flight_bytes_ = 0;
+  hello_attempts_ = 0;
   next_send_pos_ = checkpoint_.sent_acked_pos + 1;
 }
 
@@ -54,20 +58,69 @@ bool PeerLink::heartbeat_due(std::uint64_t now_ms) const {
 }
 
 bool PeerLink::hello_due(std::uint64_t now_ms) const {
-  return state_ == LinkState::kDown &&
-         (last_hello_ms_ == 0 || elapsed_ms(now_ms, last_hello_ms_) >= limits_.heartbeat_interval_ms);
+  if (state_ != LinkState::kDown) return false;
+  if (last_hello_ms_ == 0 || hello_attempts_ == 0) return true;
+  // Capped exponential backoff with jitter: 1, 2, 4, 8 heartbeat intervals (at most
+  // kHelloBackoffMaxMs), each shortened by up to a quarter so many children that lost their
+  // parent at once do not all knock again in the same instant.
+  std::uint64_t backoff = std::uint64_t{limits_.heartbeat_interval_ms}
+                          << std::min<std::uint32_t>(hello_attempts_ - 1, 3);
+  backoff = std::max<std::uint64_t>(limits_.heartbeat_interval_ms,
+                                    std::min(backoff, kHelloBackoffMaxMs));
+  const std::uint64_t wait = backoff - backoff * hello_jitter_ / 4000;
+  return elapsed_ms(now_ms, last_hello_ms_) >= wait;
+}
+
+void PeerLink::on_hello_sent(std::uint64_t now_ms, std::uint32_t jitter) {
+  last_hello_ms_ = now_ms;
+  if (state_ == LinkState::kDown) hello_attempts_++;
+  hello_jitter_ = jitter % 1000;
+}
+
+std::uint64_t PeerLink::delivery_rate_bps() const {
+  std::uint64_t best = 0;
+  for (const auto& [ms, rate] : rate_samples_) best = std::max(best, rate);
+  return best;
+}
+
+std::uint64_t PeerLink::batch_bytes_target() const {
+  const std::uint64_t rate = delivery_rate_bps();
+  const std::uint64_t target = rate == 0 ? kBatchBytesInitial : rate * kBatchAirtimeMs / 1000;
+  return std::clamp<std::uint64_t>(target, std::min<std::uint64_t>(kBatchBytesMin, limits_.batch_bytes_max),
+                                   limits_.batch_bytes_max);
+}
+
+std::uint64_t PeerLink::window_bytes() const {
+  const std::uint64_t bdp = delivery_rate_bps() * min_rtt_ms_ / 1000;
+  return bdp + kHeadroomBatches * batch_bytes_target();
+}
+
+std::uint64_t PeerLink::rto_ms() const {
+  std::uint64_t base = limits_.resend_timeout_ms;
+  if (srtt_ms_ != 0) base = std::max<std::uint64_t>(base, srtt_ms_ + 4 * rttvar_ms_);
+  const std::uint64_t backed_off = base << std::min<std::uint32_t>(rto_backoff_, 6);
+  return std::max(base, std::min(backed_off, kRtoMaxMs));
 }
 
 bool PeerLink::window_open() const {
-  return state_ == LinkState::kUp && in_flight_.size() < limits_.window_batches_max;
+  if (state_ != LinkState::kUp || in_flight_.size() >= limits_.window_batches_max) return false;
+  return in_flight_.empty() || in_flight_bytes_ < window_bytes();
 }
 
 void PeerLink::on_batch_sent(std::uint64_t first, std::uint64_t last, std::uint64_t bytes,
                              std::uint64_t now_ms) {
   assert(first == next_send_pos_ && "batches are sent in position order");
   assert(last >= first);
-  in_flight_.push_back({.first_pos = first, .last_pos = last, .sent_ms = now_ms, .bytes = bytes});
+  in_flight_.push_back({.first_pos = first,
+                        .last_pos = last,
+                        .sent_ms = now_ms,
+                        .bytes = bytes,
+                        .delivered_at_send = delivered_bytes_,
+                        .delivered_ms_at_send =
+                            in_flight_.empty() || delivered_ms_ == 0 ? now_ms : delivered_ms_});
+  in_flight_bytes_ += bytes;
   next_send_pos_ = last + 1;
+  max_sent_pos_ = std::max(max_sent_pos_, last);
   last_sent_ms_ = now_ms;
 }
 
@@ -86,13 +139,32 @@ PeerLink::AckResult PeerLink::on_ack(std::uint64_t applied_pos, std::uint64_t no
   }
   checkpoint_.sent_acked_pos = applied_pos;
   ack_dirty_ = true;
+  last_ack_ms_ = now_ms;
+  rto_backoff_ = 0;
   while (!in_flight_.empty() && in_flight_.front().last_pos <= applied_pos) {
     const InFlightBatch& b = in_flight_.front();
+    in_flight_bytes_ -= std::min(in_flight_bytes_, b.bytes);
+    delivered_bytes_ += b.bytes;
+    delivered_ms_ = now_ms;
     if (b.sends == 1 && now_ms >= b.sent_ms) {  // Karn: only unambiguous samples
-      std::uint64_t sample = now_ms - b.sent_ms;
-      srtt_ms_ = srtt_ms_ == 0 ? sample : (7 * srtt_ms_ + sample) / 8;
+      const std::uint64_t sample = now_ms - b.sent_ms;
+      if (srtt_ms_ == 0) {
+        srtt_ms_ = std::max<std::uint64_t>(sample, 1);
+        rttvar_ms_ = sample / 2;
+      } else {
+        const std::uint64_t dev = srtt_ms_ > sample ? srtt_ms_ - sample : sample - srtt_ms_;
+        rttvar_ms_ = (3 * rttvar_ms_ + dev) / 4;
+        srtt_ms_ = std::max<std::uint64_t>((7 * srtt_ms_ + sample) / 8, 1);
+      }
+      min_rtt_ms_ = min_rtt_ms_ == 0 ? std::max<std::uint64_t>(sample, 1)
+                                     : std::min(min_rtt_ms_, std::max<std::uint64_t>(sample, 1));
+      const std::uint64_t span = std::max<std::uint64_t>(1, elapsed_ms(now_ms, b.delivered_ms_at_send));
+      rate_samples_.emplace_back(now_ms, (delivered_bytes_ - b.delivered_at_send) * 1000 / span);
     }
     in_flight_.pop_front();
+  }
+  while (rate_samples_.size() > 1 && elapsed_ms(now_ms, rate_samples_.front().first) > kRateWindowMs) {
+    rate_samples_.pop_front();
   }
   return AckResult::kAdvanced;
 }
@@ -101,15 +173,24 @@ void PeerLink::rewind_sent(std::uint64_t pos) {
   checkpoint_.sent_acked_pos = pos;
   next_send_pos_ = pos + 1;
   in_flight_.clear();
+  in_flight_bytes_ = 0;
   ack_dirty_ = true;
 }
 
 std::deque<InFlightBatch*> PeerLink::due_resends(std::uint64_t now_ms) {
   std::deque<InFlightBatch*> out;
   if (state_ != LinkState::kUp) return out;
+  const std::uint64_t rto = rto_ms();
+  bool timed_out = false;
   for (auto& b : in_flight_) {
-    if (b.sent_ms == 0 || elapsed_ms(now_ms, b.sent_ms) >= limits_.resend_timeout_ms) out.push_back(&b);
+    if (b.sent_ms == 0) {
+      out.push_back(&b);
+    } else if (elapsed_ms(now_ms, b.sent_ms) >= rto) {
+      out.push_back(&b);
+      timed_out = true;
+    }
   }
+  if (timed_out) rto_backoff_++;  // the link is slower than we thought: wait longer next time
   return out;
 }
 

@@ -3,8 +3,15 @@
 // decides what may be sent, what is late and what an incoming position means.
 //
 // Outbound: our outbox for the peer is a sequence of positions. Batches are contiguous runs of
-// it; up to window_batches_max are in flight; each is resent alone when its timer expires
-// (selective repeat: a lost batch does not stall the ones behind it).
+// it; each is resent alone when its timer expires (selective repeat: a lost batch does not stall
+// the ones behind it). How much is in flight adapts to the link (docs/ARCHITECTURE.md, "Weak
+// links"): from acknowledgements the link measures the round trip (smoothed, variance, minimum)
+// and the delivery rate (bytes acknowledged per unit of time, max over a recent window), sizes a
+// batch to about kBatchAirtimeMs of the delivery rate, and keeps about one bandwidth-delay product
+// plus a few batches in flight. On a LAN that opens to window_batches_max full batches; on a
+// 64 kbit/s terminal link it keeps a few kilobytes in flight, so a reset loses little and
+// receipts are not stuck behind minutes of queued backlog. The resend timer follows the measured
+// round trip (RFC 6298), never below resend_timeout_ms, doubling on each consecutive timeout.
 // Inbound: the peer's feed is applied strictly in position order; batches that arrive ahead of
 // a gap wait in a bounded buffer.
 #pragma once
@@ -30,6 +37,9 @@ struct InFlightBatch {
   std::uint64_t bytes = 0;
   std::uint32_t sends = 1;
   bool fast_resent = false;
+  // Delivery-rate sampling: the link's delivered bytes and their time when this batch left.
+  std::uint64_t delivered_at_send = 0;
+  std::uint64_t delivered_ms_at_send = 0;
 };
 
 // What the inbound side should do with a batch that just arrived.
@@ -39,6 +49,15 @@ class PeerLink {
  public:
   // Bounds of the ahead-of-gap buffer; beyond them a batch is dropped and the sender resends.
   static constexpr std::size_t kAheadBatchesMax = 64;
+  // Flow control (see the header comment).
+  static constexpr std::uint64_t kBatchAirtimeMs = 250;       // a batch ~ this much link time
+  static constexpr std::uint64_t kBatchBytesMin = 2048;
+  static constexpr std::uint64_t kBatchBytesInitial = 8192;   // before the first measurement
+  static constexpr std::uint64_t kHeadroomBatches = 3;        // in flight beyond one BDP
+  static constexpr std::uint64_t kRateWindowMs = 10'000;      // max filter of the delivery rate
+  static constexpr std::uint64_t kRtoMaxMs = 60'000;
+  // The child's Hello while the link is down backs off up to this, with jitter.
+  static constexpr std::uint64_t kHelloBackoffMaxMs = 8'000;
 
   PeerLink(std::string peer, const SyncLimits& limits, PeerCheckpoint checkpoint);
 
@@ -56,10 +75,13 @@ class PeerLink {
   void set_down();
   bool heartbeat_due(std::uint64_t now_ms) const;
   bool hello_due(std::uint64_t now_ms) const;
-  void on_hello_sent(std::uint64_t now_ms) { last_hello_ms_ = now_ms; }
+  // `jitter` in [0, 1000): spreads the retries of many children that lost their parent at once.
+  void on_hello_sent(std::uint64_t now_ms, std::uint32_t jitter);
 
   // --- outbound ---
   bool window_open() const;
+  // Encoded bytes the next batch should carry (<= batch_bytes_max).
+  std::uint64_t batch_bytes_target() const;
   std::uint64_t next_send_pos() const { return next_send_pos_; }
   void on_batch_sent(std::uint64_t first, std::uint64_t last, std::uint64_t bytes,
                      std::uint64_t now_ms);
@@ -94,9 +116,18 @@ class PeerLink {
 
   // --- status ---
   std::uint64_t in_flight_count() const { return in_flight_.size(); }
+  std::uint64_t in_flight_bytes() const { return in_flight_bytes_; }
   std::uint64_t last_heard_ms() const { return last_heard_ms_; }
+  std::uint64_t last_ack_ms() const { return last_ack_ms_; }  // last time the peer acknowledged new data
   std::uint64_t srtt_ms() const { return srtt_ms_; }
+  std::uint64_t min_rtt_ms() const { return min_rtt_ms_; }
+  std::uint64_t rto_ms() const;
+  std::uint64_t delivery_rate_bps() const;  // bytes/s, max over the recent window; 0: unknown
+  std::uint64_t window_bytes() const;       // how much may be in flight now
   std::uint64_t resent_batches() const { return resent_batches_; }
+  // Was position `pos` sent on this link before (since this process started)? Then sending it
+  // again is a retransmission, whatever the reason (timeout, reconnect, restore).
+  bool sent_before(std::uint64_t pos) const { return pos <= max_sent_pos_; }
 
  private:
   std::string peer_;
@@ -110,6 +141,17 @@ class PeerLink {
   std::uint64_t last_sent_ms_ = 0;
   std::uint64_t last_hello_ms_ = 0;
   std::uint64_t srtt_ms_ = 0;
+  std::uint64_t rttvar_ms_ = 0;
+  std::uint64_t min_rtt_ms_ = 0;
+  std::uint32_t rto_backoff_ = 0;           // consecutive timeouts
+  std::uint64_t in_flight_bytes_ = 0;
+  std::uint64_t delivered_bytes_ = 0;       // acknowledged batch bytes since start
+  std::uint64_t delivered_ms_ = 0;
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> rate_samples_;  // (ms, bytes/s)
+  std::uint64_t last_ack_ms_ = 0;
+  std::uint64_t max_sent_pos_ = 0;
+  std::uint32_t hello_attempts_ = 0;
+  std::uint32_t hello_jitter_ = 0;
   std::uint64_t resent_batches_ = 0;
   bool ack_dirty_ = false;  // sent_acked_pos advanced since it was last persisted
 };

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <set>
 
+#include "common/crc32c.h"
 #include "common/elapsed.h"
 #include "sync/case_kinds.h"
 #include "sync/health_report.h"
@@ -43,6 +44,14 @@ SyncNode::SyncNode(std::string self, Roster roster, SyncLimits limits, Store* st
   assert(me && "the node must be in its own roster (checked when the config is loaded)");
   parent_ = me->parent;
   children_ = roster_.children_of(self_);
+  fallbacks_ = me->fallback_parents;
+  for (const auto& [id, n] : roster_.nodes()) {
+    if (n.parent != self_ &&
+        std::find(n.fallback_parents.begin(), n.fallback_parents.end(), self_) != n.fallback_parents.end()) {
+      fallback_children_.push_back(id);
+    }
+  }
+  jitter_state_ = 0x9E3779B97F4A7C15ull ^ crc32c(self_);
 }
 
 Status SyncNode::start(std::uint64_t now_ms) {
@@ -50,12 +59,15 @@ Status SyncNode::start(std::uint64_t now_ms) {
   RETURN_IF_ERROR(load_identity_state());
   std::vector<std::string> peers = children_;
   if (!parent_.empty()) peers.push_back(parent_);
+  peers.insert(peers.end(), fallbacks_.begin(), fallbacks_.end());
+  peers.insert(peers.end(), fallback_children_.begin(), fallback_children_.end());
   for (const auto& p : peers) {
     ASSIGN_OR_RETURN(PeerCheckpoint cp, store_->load_checkpoint(p));
     links_[p] = std::make_unique<PeerLink>(p, limits_, cp);
   }
   started_ = true;
   started_ms_ = now_ms;
+  primary_down_since_ms_ = now_ms;
   on_tick(now_ms);
   return Status::ok();
 }
@@ -205,9 +217,21 @@ Status SyncNode::store_and_route(const EventRecord& record, const Event& event,
     if (added) newly.push_back(n);
   }
   ASSIGN_OR_RETURN(auto audience, store_->case_audience(event.case_id));
-  RouteInput in{&roster_, self_, parent_, children_, from_peer};
+  // Children that dial us as their fallback parent get new events like our own children while
+  // that link is up (their primary gets them too; a duplicate is dropped on arrival).
+  std::vector<std::string> children = children_;
+  for (const auto& c : fallback_children_) {
+    if (PeerLink* l = link(c); l && l->state() == LinkState::kUp) children.push_back(c);
+  }
+  RouteInput in{&roster_, self_, parent_, children, from_peer};
   RouteDecision d = decide_route(in, event, audience, newly);
-  if (d.to_parent) RETURN_IF_ERROR(store_->enqueue(parent_, record.origin, record.seq).status());
+  if (d.to_parent) {
+    RETURN_IF_ERROR(store_->enqueue(parent_, record.origin, record.seq).status());
+    // While on a fallback, upward events go both ways: the primary needs them when it is back.
+    if (!active_fallback_.empty() && from_peer != active_fallback_) {
+      RETURN_IF_ERROR(store_->enqueue(active_fallback_, record.origin, record.seq).status());
+    }
+  }
   for (const auto& c : d.children) {
     RETURN_IF_ERROR(store_->enqueue(c, record.origin, record.seq).status());
   }
@@ -273,7 +297,9 @@ void SyncNode::on_frame(const std::string& peer, std::string_view frame, std::ui
     handle_hello(*l, *hello, now_ms);
     return;
   }
-  if (l->state() == LinkState::kDown) send_hello(*l, /*is_reply=*/false, now_ms);
+  const bool idle_fallback = peer != active_fallback_ &&
+                             std::find(fallbacks_.begin(), fallbacks_.end(), peer) != fallbacks_.end();
+  if (l->state() == LinkState::kDown && !idle_fallback) send_hello(*l, /*is_reply=*/false, now_ms);
   if (auto* ack = std::get_if<AckMsg>(&m)) {
     take_ack(*l, ack->applied_pos, now_ms);
   } else if (auto* hb = std::get_if<HeartbeatMsg>(&m)) {
@@ -485,15 +511,80 @@ void SyncNode::on_tick(std::uint64_t now_ms) {
                          "no message for " + std::to_string(limits_.peer_timeout_ms) + " ms"});
     }
     // Only the child opens a session: a parent cannot reach a child behind NAT.
-    if (peer == parent_ && l->hello_due(now_ms)) send_hello(*l, /*is_reply=*/false, now_ms);
+    if ((peer == parent_ || peer == active_fallback_) && l->hello_due(now_ms)) {
+      send_hello(*l, /*is_reply=*/false, now_ms);
+    }
     if (l->heartbeat_due(now_ms)) {
       send(peer, HeartbeatMsg{clock_.last(), now_ms, l->checkpoint().recv_applied_pos}, now_ms);
     }
     resend_due(*l, now_ms);
   }
+  update_fallback(now_ms);
   persist_acks();
   maybe_report_health(now_ms);
   pump(now_ms);
+}
+
+// Fallback parent (docs/ARCHITECTURE.md, "Weak links"): after the primary has been unreachable
+// for sync.fallback_after_ms, sync through the first fallback; back to the primary as soon as it
+// answers. The fallback gets everything the primary has not acknowledged, then every new upward
+// event as well (the primary still gets all of them), so nothing is missing either way and what
+// arrives twice is dropped as a duplicate.
+void SyncNode::update_fallback(std::uint64_t now_ms) {
+  if (fallbacks_.empty() || parent_.empty()) return;
+  PeerLink* primary = link(parent_);
+  if (primary && primary->state() == LinkState::kUp) {
+    primary_down_since_ms_ = 0;
+    if (!active_fallback_.empty()) {
+      const std::string was = std::exchange(active_fallback_, "");
+      if (PeerLink* f = link(was)) f->set_down();
+      alerts_.push_back({AlertKind::kPeerUp, parent_,
+                         "primary parent " + parent_ + " answers again: leaving fallback " + was});
+    }
+    return;
+  }
+  if (primary_down_since_ms_ == 0) primary_down_since_ms_ = now_ms;
+  if (!active_fallback_.empty() ||
+      elapsed_ms(now_ms, primary_down_since_ms_) < limits_.fallback_after_ms) {
+    return;
+  }
+  Status st = activate_fallback(fallbacks_.front(), now_ms);
+  if (!st.is_ok()) commit_failed(st, "switching to fallback parent " + fallbacks_.front());
+}
+
+Status SyncNode::activate_fallback(const std::string& fallback, std::uint64_t now_ms) {
+  PeerLink* primary = link(parent_);
+  const std::uint64_t acked = primary ? primary->checkpoint().sent_acked_pos : 0;
+  RETURN_IF_ERROR(store_->begin());
+  Status st = Status::ok();
+  std::uint64_t handed = 0;
+  for (std::uint64_t after = acked; st.is_ok();) {
+    auto page = store_->read_outbox(parent_, after, 4096, SIZE_MAX);
+    if (!page.is_ok()) st = page.status();
+    if (!st.is_ok() || page->empty()) break;
+    for (const auto& it : *page) {
+      if (st.is_ok()) st = store_->enqueue(fallback, it.event.origin, it.event.seq).status();
+      handed++;
+    }
+    after = page->back().pos;
+  }
+  if (st.is_ok()) st = store_->commit();
+  if (!st.is_ok()) {
+    store_->rollback();
+    return st;
+  }
+  active_fallback_ = fallback;
+  alerts_.push_back({AlertKind::kPeerDown, parent_,
+                     "primary parent " + parent_ + " unreachable for " +
+                         std::to_string(elapsed_ms(now_ms, primary_down_since_ms_) / 1000) +
+                         " s: syncing through fallback parent " + fallback + " (" +
+                         std::to_string(handed) + " events not yet acknowledged handed over)"});
+  return Status::ok();
+}
+
+bool SyncNode::is_fallback_child(const std::string& peer) const {
+  return std::find(fallback_children_.begin(), fallback_children_.end(), peer) !=
+         fallback_children_.end();
 }
 
 // The last event of `origin` held here. Events of a node's own subtree reach its parent without
@@ -743,11 +834,12 @@ void SyncNode::maybe_report_health(std::uint64_t now_ms) {
   last_health_ms_ = now_ms;
   HealthReport r = own_health(now_ms);
   book_.record(r, now_ms);
-  if (parent_.empty()) return;
-  PeerLink* p = link(parent_);
+  const std::string& to = current_parent();
+  if (to.empty()) return;
+  PeerLink* p = link(to);
   if (!p || p->state() != LinkState::kUp) return;  // the next interval will carry a fresh one
   SignedHealth signed_report = sign_health(r, *secret_);
-  send(parent_, HealthMsg{signed_report.origin, std::move(signed_report.report),
+  send(to, HealthMsg{signed_report.origin, std::move(signed_report.report),
                           std::move(signed_report.signature)},
        now_ms);
 }
@@ -766,9 +858,9 @@ void SyncNode::handle_health(PeerLink& l, const HealthMsg& m, std::uint64_t now_
     return;
   }
   if (!book_.record(std::move(report).value(), now_ms)) return;  // stale or duplicate
-  if (!parent_.empty()) {
-    PeerLink* p = link(parent_);
-    if (p && p->state() == LinkState::kUp) send(parent_, m, now_ms);
+  if (const std::string& to = current_parent(); !to.empty()) {
+    PeerLink* p = link(to);
+    if (p && p->state() == LinkState::kUp) send(to, m, now_ms);
   }
 }
 
@@ -806,7 +898,7 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
     h.your_last_seq = last->seq;
     h.your_last_hash = std::string(as_view(last->hash));
   }
-  l.on_hello_sent(now_ms);
+  l.on_hello_sent(now_ms, next_jitter());
   send(l.peer(), h, now_ms);
 }
 
@@ -814,10 +906,18 @@ void SyncNode::pump(std::uint64_t now_ms) {
   for (auto& [peer, l] : links_) pump_link(*l, now_ms);
 }
 
+std::uint32_t SyncNode::next_jitter() {
+  // xorshift64: deterministic per node (the simulator replays it), different between nodes.
+  jitter_state_ ^= jitter_state_ << 13;
+  jitter_state_ ^= jitter_state_ >> 7;
+  jitter_state_ ^= jitter_state_ << 17;
+  return static_cast<std::uint32_t>(jitter_state_ % 1000);
+}
+
 void SyncNode::pump_link(PeerLink& l, std::uint64_t now_ms) {
   while (l.window_open()) {
     auto items = store_->read_outbox(l.peer(), l.next_send_pos() - 1, limits_.batch_events_max,
-                                     limits_.batch_bytes_max);
+                                     l.batch_bytes_target());
     if (!items.is_ok() || items->empty()) return;
     assert(items->front().pos == l.next_send_pos() && "outbox positions are contiguous");
     BatchMsg b;
@@ -829,8 +929,17 @@ void SyncNode::pump_link(PeerLink& l, std::uint64_t now_ms) {
                           std::move(it.event.signature)});
     }
     const std::uint64_t last = b.last_pos();
-    counters_.peers[l.peer()].events_out += b.events.size();
+    // Positions sent before (the link broke, the peer was restored) go again: count them.
+    std::uint64_t again = 0;
+    for (std::uint64_t pos = b.first_pos; pos <= last && l.sent_before(pos); ++pos) again++;
+    PeerCounters& pc = counters_.peers[l.peer()];
+    pc.events_out += b.events.size();
+    const std::uint64_t out_before = pc.bytes_out;
     send(l.peer(), b, now_ms);
+    if (again) {
+      pc.batches_resent++;
+      pc.bytes_resent += (pc.bytes_out - out_before) * again / b.events.size();
+    }
     l.on_batch_sent(b.first_pos, last, bytes, now_ms);
   }
 }
@@ -883,13 +992,22 @@ std::vector<LinkStatus> SyncNode::links() {
   for (auto& [peer, l] : links_) {
     LinkStatus s;
     s.peer = peer;
-    s.is_parent = peer == parent_;
+    s.is_parent = peer == parent_ || peer == active_fallback_ ||
+                  std::find(fallbacks_.begin(), fallbacks_.end(), peer) != fallbacks_.end();
+    s.is_fallback = s.is_parent ? peer != parent_ : is_fallback_child(peer);
     s.state = l->state();
     s.sent_acked_pos = l->checkpoint().sent_acked_pos;
     s.recv_applied_pos = l->checkpoint().recv_applied_pos;
     s.in_flight_batches = l->in_flight_count();
     s.last_heard_ms = l->last_heard_ms();
     s.srtt_ms = l->srtt_ms();
+    s.min_rtt_ms = l->min_rtt_ms();
+    s.rto_ms = l->rto_ms();
+    s.in_flight_bytes = l->in_flight_bytes();
+    s.window_bytes = l->window_bytes();
+    s.batch_bytes = l->batch_bytes_target();
+    s.delivery_rate_bps = l->delivery_rate_bps();
+    s.last_ack_ms = l->last_ack_ms();
     if (auto it = clock_offsets_ms_.find(peer); it != clock_offsets_ms_.end()) {
       s.clock_offset_ms = it->second;
     }

@@ -55,6 +55,7 @@ struct EventDraft {
 struct LinkStatus {
   std::string peer;
   bool is_parent = false;
+  bool is_fallback = false;                // a fallback parent, or a child that uses us as one
   LinkState state = LinkState::kDown;
   std::uint64_t sent_acked_pos = 0;
   std::uint64_t recv_applied_pos = 0;
@@ -63,6 +64,13 @@ struct LinkStatus {
   std::uint64_t backlog_oldest_hlc = 0;
   std::uint64_t last_heard_ms = 0;
   std::uint64_t srtt_ms = 0;
+  std::uint64_t min_rtt_ms = 0;
+  std::uint64_t rto_ms = 0;                // current resend timer
+  std::uint64_t in_flight_bytes = 0;
+  std::uint64_t window_bytes = 0;          // adaptive: how much may be in flight
+  std::uint64_t batch_bytes = 0;           // adaptive: the next batch's size
+  std::uint64_t delivery_rate_bps = 0;     // measured throughput toward the peer (bytes/s)
+  std::uint64_t last_ack_ms = 0;           // last time the peer acknowledged new events
   std::int64_t clock_offset_ms = 0;        // peer wall clock minus ours, from its heartbeats
 };
 
@@ -131,6 +139,10 @@ class SyncNode {
   // --- views ---
   const std::string& self() const { return self_; }
   const std::string& parent() const { return parent_; }
+  // The parent this node syncs through now: the primary, or a fallback while the primary has
+  // been unreachable for sync.fallback_after_ms. The edge dials the fallback while it is active.
+  const std::string& current_parent() const { return active_fallback_.empty() ? parent_ : active_fallback_; }
+  const std::string& active_fallback() const { return active_fallback_; }
   const std::vector<std::string>& children() const { return children_; }
   const Roster& roster() const { return roster_; }
   const NodeCounters& counters() const { return counters_; }
@@ -164,6 +176,7 @@ class SyncNode {
   void send(const std::string& peer, const Message& m, std::uint64_t now_ms);
   void send_hello(PeerLink& link, bool is_reply, std::uint64_t now_ms);
   void pump(std::uint64_t now_ms);
+  std::uint32_t next_jitter();
   void pump_link(PeerLink& link, std::uint64_t now_ms);
   void resend_due(PeerLink& link, std::uint64_t now_ms);
   void persist_acks();
@@ -176,6 +189,9 @@ class SyncNode {
   Status enqueue_full_resend(const std::string& peer);
   void adopt_sequence_from_parent(const HelloMsg& m);
   void adopt_roster(Roster roster);
+  void update_fallback(std::uint64_t now_ms);
+  Status activate_fallback(const std::string& fallback, std::uint64_t now_ms);
+  bool is_fallback_child(const std::string& peer) const;
   void push_roster(std::uint64_t now_ms);
 
   std::string self_;
@@ -185,6 +201,10 @@ class SyncNode {
   const crypto::SecretKey* secret_;
   std::string parent_;
   std::vector<std::string> children_;
+  std::vector<std::string> fallbacks_;          // our roster entry's fallback_parents, in order
+  std::vector<std::string> fallback_children_;  // nodes whose fallback_parents name us
+  std::string active_fallback_;                 // empty: syncing through the primary
+  std::uint64_t primary_down_since_ms_ = 0;
   std::map<std::string, std::unique_ptr<PeerLink>> links_;
   std::map<std::string, std::int64_t> clock_offsets_ms_;
   CaseCache cases_;
@@ -207,6 +227,7 @@ class SyncNode {
   bool disk_trouble_ = false;
   bool awaiting_parent_seq_ = false;
   std::uint64_t epoch_ = 0;  // restores of this node's database so far (HelloMsg::epoch)
+  std::uint64_t jitter_state_ = 1;  // retry jitter, seeded from the node id
 
   NodeCounters counters_;
   std::vector<SendEffect> sends_;

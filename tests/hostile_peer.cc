@@ -1,10 +1,11 @@
-// casesync-hostile-peer: a test tool that plays one hostile peer against a parent of a testbed and
-// sends exactly one attack per run, so tests/integration/hostile_test.py can check that the parent
-// survives it, refuses it under the right reason and stores nothing forged.
+// casesync-hostile-peer: a test tool that plays one hostile peer against a parent of a testbed
+// (or, for parent-flood, a hostile parent against its child) and sends exactly one attack per
+// run, so tests/integration/hostile_test.py can check that the node survives it, refuses it under
+// the right reason, stores nothing forged, and cuts off a peer that keeps at it.
 //
 //   casesync-hostile-peer --testbed DIR --target NODE --attack NAME [--as CHILD] [--other NODE]
 //                         [--seq N] [--prev HEX] [--case ID --case-parent HEX]
-//                         [--applied-pos N] [--timeout-ms MS]
+//                         [--applied-pos N] [--timeout-ms MS] [--duration-ms MS]
 //
 // The peer speaks as CHILD (a rostered child of NODE whose process the caller stopped first): it
 // reads DIR/CHILD/node.key so CurveZMQ and the ZAP allow-list admit it, as a compromised node
@@ -32,10 +33,16 @@
 //   hello-seq        a Hello telling the target its own last event is seq --seq with a random
 //                    hash (the restore hint your_last_seq/your_last_hash): the target must not
 //                    take a child's word for its own chain
+//   flood            bursts of malformed frames until the target cuts the connection, then
+//                    dialling again for --duration-ms: each dial must be refused (banned)
+//   parent-flood     plays NODE itself (stopped first) to the child that dials it, answering with
+//                    malformed frames: the child must hang up, stay away for --duration-ms (its
+//                    ban of NODE) and dial again later
 //
 // Exit status: 0 the attack was delivered and the target answered as a live peer does (Ack for
-// a batch, a closed or refused connection for transport attacks); 3 skipped (nothing to attack
-// with); 1 anything else (printed); 2 bad usage.
+// a batch, a closed or refused connection for transport attacks, a cut and refused redials for
+// flood); 3 skipped (nothing to attack with); 4 the handshake as CHILD was refused; 1 anything
+// else (printed); 2 bad usage.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -49,6 +56,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <variant>
 #include <zmq.hpp>
 
@@ -58,13 +66,19 @@
 #include "sync/hlc.h"
 #include "sync/limits.h"
 #include "sync/messages.h"
+#include "tests/peer_session.h"
 
 using namespace casesync;
 
 namespace {
 
 constexpr int kExitSkipped = 3;
+constexpr int kExitRefused = 4;  // the target refused our handshake as CHILD
 constexpr long kSettleMs = 300;  // let a frame that gets no answer reach the target before close
+constexpr int kLingerMs = 2000;  // flush the attack before the socket closes
+constexpr int kFloodBurstFrames = 50;  // malformed frames per burst: enough to pass any limit
+constexpr long kFloodBurstGapMs = 10;  // between bursts, watching for the cut
+constexpr long kRedialGapMs = 50;      // between dials while banned
 
 struct Options {
   std::string testbed;
@@ -78,6 +92,7 @@ struct Options {
   std::string case_parent_hex;
   std::string case_id;  // the case `unauthorized` acts on
   long timeout_ms = 5000;
+  long duration_ms = 2000;  // flood: how long to keep dialling after the cut
 };
 
 struct Target {
@@ -85,12 +100,6 @@ struct Target {
   std::string endpoint;    // tcp://host:port
   std::string sign_public;
 };
-
-std::uint64_t wall_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
 
 bool parse(int argc, char** argv, Options* o) {
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -105,6 +114,7 @@ bool parse(int argc, char** argv, Options* o) {
     else if (k == "--case-parent") o->case_parent_hex = v;
     else if (k == "--case") o->case_id = v;
     else if (k == "--timeout-ms") o->timeout_ms = std::strtol(v.c_str(), nullptr, 10);
+    else if (k == "--duration-ms") o->duration_ms = std::strtol(v.c_str(), nullptr, 10);
     else if (k == "--prev") {
       auto h = hash_from_hex(v);
       if (!h) return false;
@@ -114,7 +124,7 @@ bool parse(int argc, char** argv, Options* o) {
     }
   }
   return argc % 2 == 1 && !o->testbed.empty() && !o->target.empty() && !o->attack.empty() &&
-         o->timeout_ms > 0 && o->seq > 0;
+         o->timeout_ms > 0 && o->duration_ms >= 0 && o->seq > 0;
 }
 
 Result<Target> load_target(const Options& o) {
@@ -209,78 +219,10 @@ Result<std::vector<WireEvent>> attack_events(const Options& o, const Target& t,
   return Status::error(Code::kInvalidArgument, "unknown attack " + a);
 }
 
-// ---------------------------------------------------------------- the ZeroMQ session
-
-class Session {
- public:
-  Session(zmq::context_t& ctx, const std::string& routing_id)
-      : dealer_(ctx, zmq::socket_type::dealer), monitor_(ctx, zmq::socket_type::pair) {
-    dealer_.set(zmq::sockopt::linger, 2000);  // flush the attack before the socket closes
-    dealer_.set(zmq::sockopt::routing_id, routing_id);
-    const std::string mon = "inproc://hostile-monitor";
-    if (zmq_socket_monitor(dealer_.handle(), mon.c_str(), ZMQ_EVENT_ALL) != 0) {
-      throw zmq::error_t();
-    }
-    monitor_.connect(mon);
-  }
-  ~Session() { zmq_socket_monitor(dealer_.handle(), nullptr, 0); }
-
-  void curve(const std::string& server_sign_public, const std::string& sign_public,
-             const crypto::SecretKey& secret) {
-    const std::string server = crypto::curve_public_from_sign_public(server_sign_public);
-    const std::string pub = crypto::curve_public_from_sign_public(sign_public);
-    const std::string sec = crypto::curve_secret_from_sign_secret(secret);
-    dealer_.set(zmq::sockopt::curve_serverkey, zmq::const_buffer(server.data(), server.size()));
-    dealer_.set(zmq::sockopt::curve_publickey, zmq::const_buffer(pub.data(), pub.size()));
-    dealer_.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(sec.data(), sec.size()));
-  }
-  void connect(const std::string& endpoint) { dealer_.connect(endpoint); }
-
-  // The first monitor event among `wanted` within the timeout, or 0.
-  std::uint16_t await_event(int wanted, long timeout_ms) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      zmq::pollitem_t item{monitor_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(50));
-      if (!(item.revents & ZMQ_POLLIN)) continue;
-      zmq::message_t event, address;
-      if (!monitor_.recv(event)) continue;
-      if (event.more()) (void)monitor_.recv(address);
-      std::uint16_t id = 0;
-      std::memcpy(&id, event.data(), sizeof(id));
-      if (id & wanted) return id;
-    }
-    return 0;
-  }
-
-  // Receives frames until `want` accepts a decoded message. False on timeout.
-  bool await_message(long timeout_ms, const std::function<bool(const Message&)>& want) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      zmq::pollitem_t item{dealer_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(50));
-      if (!(item.revents & ZMQ_POLLIN)) continue;
-      zmq::message_t frame;
-      if (!dealer_.recv(frame)) continue;
-      auto m = decode_message(frame.to_string_view());
-      if (m.is_ok() && want(*m)) return true;
-    }
-    return false;
-  }
-
-  void send(const std::string& frame) { dealer_.send(zmq::buffer(frame)); }
-
- private:
-  zmq::socket_t dealer_;
-  zmq::socket_t monitor_;
-};
-
-constexpr int kHandshakeFailed = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+// ---------------------------------------------------------------- the session
 
 // Says Hello as the child and returns the target's applied position of the child's feed.
-Result<std::uint64_t> hello(Session& s, const Options& o) {
+Result<std::uint64_t> hello(PeerSession& s, const Options& o) {
   HelloMsg h;
   h.node_id = o.as;
   h.applied_pos = o.applied_pos;
@@ -289,23 +231,13 @@ Result<std::uint64_t> hello(Session& s, const Options& o) {
     const crypto::KeyPair noise = crypto::generate_keypair();
     h.your_last_hash = noise.public_key;  // 32 bytes no event of the target hashes to
   }
-  h.wall_ms = wall_ms();
-  h.hlc = HybridClock::pack(h.wall_ms, 0);
-  s.send(encode_message(h));
-  std::uint64_t applied = 0;
-  bool got = s.await_message(o.timeout_ms, [&](const Message& m) {
-    auto* r = std::get_if<HelloMsg>(&m);
-    if (r) applied = r->applied_pos;
-    return r != nullptr;
-  });
-  if (!got) return Status::error(Code::kUnavailable, "the target never answered our Hello");
-  return applied;
+  return say_hello(s, h, o.timeout_ms);
 }
 
 // Sends a batch at `pos` and waits for the target's answer. Every batch is answered with a
 // cumulative Ack; a refused event is not acknowledged past (it might be transit damage that a
 // resend repairs), so any Ack is the answer, whatever position it names.
-Status batch_acked(Session& s, std::uint64_t pos, std::vector<WireEvent> events, long timeout_ms) {
+Status batch_acked(PeerSession& s, std::uint64_t pos, std::vector<WireEvent> events, long timeout_ms) {
   BatchMsg b;
   b.first_pos = pos;
   b.events = std::move(events);
@@ -359,37 +291,48 @@ int attack_garbage(const Target& t, long timeout_ms) {
 }
 
 int attack_unknown_curve(zmq::context_t& ctx, const Target& t, const Options& o) {
-  Session s(ctx, o.as.empty() ? "zz-stranger" : o.as);
+  PeerSession s(ctx, o.as.empty() ? "zz-stranger" : o.as, kLingerMs);
   crypto::KeyPair stranger = crypto::generate_keypair();
   s.curve(t.sign_public, stranger.public_key, stranger.secret);
   s.connect(t.endpoint);
-  std::uint16_t ev = s.await_event(kHandshakeFailed | ZMQ_EVENT_HANDSHAKE_SUCCEEDED, o.timeout_ms);
-  const bool refused = ev & kHandshakeFailed;
-  std::printf("hostile-peer: unknown-curve: %s\n",
-              refused ? "handshake refused" : ev ? "handshake ACCEPTED" : "no answer");
-  return refused ? 0 : 1;
+  const Handshake hs = s.await_handshake(o.timeout_ms);
+  std::printf("hostile-peer: unknown-curve: %s\n", hs == Handshake::kRefused    ? "handshake refused"
+                                                   : hs == Handshake::kSucceeded ? "handshake ACCEPTED"
+                                                                                 : "no answer");
+  return hs == Handshake::kRefused ? 0 : 1;
 }
 
 // Speaks as the child over CurveZMQ and runs `body` after the handshake.
 int as_child(zmq::context_t& ctx, const Target& t, const Options& o,
-             const std::function<int(Session&, const crypto::KeyPair&)>& body) {
+             const std::function<int(PeerSession&, const crypto::KeyPair&)>& body) {
   auto child = crypto::load_keypair(o.testbed + "/" + o.as + "/node.key");
   if (!child.is_ok()) {
     std::fprintf(stderr, "hostile-peer: %s\n", child.status().to_string().c_str());
     return 1;
   }
-  Session s(ctx, o.as);
+  PeerSession s(ctx, o.as, kLingerMs);
   s.curve(t.sign_public, child->public_key, child->secret);
   s.connect(t.endpoint);
-  std::uint16_t ev = s.await_event(kHandshakeFailed | ZMQ_EVENT_HANDSHAKE_SUCCEEDED, o.timeout_ms);
-  if (ev != ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-    std::fprintf(stderr, "hostile-peer: no CurveZMQ handshake as %s (event %u)\n", o.as.c_str(), ev);
-    return 1;
+  const Handshake hs = s.await_handshake(o.timeout_ms);
+  if (hs != Handshake::kSucceeded) {
+    std::fprintf(stderr, "hostile-peer: no CurveZMQ handshake as %s (%s)\n", o.as.c_str(),
+                 hs == Handshake::kRefused ? "refused" : "no answer");
+    return hs == Handshake::kRefused ? kExitRefused : 1;
   }
   return body(s, *child);
 }
 
-int attack_frame(Session& s, const Options& o) {
+// A valid Batch frame cut in half: refused as malformed_frame.
+std::string truncated_batch(const Options& o) {
+  BatchMsg b;
+  b.first_pos = 1;
+  b.events.push_back({o.as, std::string(200, 'e'), std::string(64, 's')});
+  std::string frame = encode_message(b);
+  frame.resize(frame.size() / 2);
+  return frame;
+}
+
+int attack_frame(PeerSession& s, const Options& o) {
   if (o.attack == "oversize") {
     s.send(std::string(limits::kFrameBytesMax + 1, 'x'));
     bool dropped = s.await_event(ZMQ_EVENT_DISCONNECTED, o.timeout_ms) != 0;
@@ -399,11 +342,7 @@ int attack_frame(Session& s, const Options& o) {
   }
   std::string frame;
   if (o.attack == "truncated") {
-    BatchMsg b;
-    b.first_pos = 1;
-    b.events.push_back({o.as, std::string(200, 'e'), std::string(64, 's')});
-    frame = encode_message(b);
-    frame.resize(frame.size() / 2);
+    frame = truncated_batch(o);
   } else {
     // "CS", version, Hello, then the node_id's 64-bit length: 2^40, with nothing behind it.
     // The checksum is valid, so the bounded archive, not the checksum, has to refuse it.
@@ -419,7 +358,7 @@ int attack_frame(Session& s, const Options& o) {
   return 0;
 }
 
-int attack_batch(Session& s, const Options& o, const Target& t, const crypto::KeyPair& child) {
+int attack_batch(PeerSession& s, const Options& o, const Target& t, const crypto::KeyPair& child) {
   if (o.attack == "hello-seq") {
     auto applied = hello(s, o);
     std::printf("hostile-peer: hello-seq: %s\n", applied.is_ok() ? "answered" : "no answer");
@@ -456,6 +395,109 @@ int attack_batch(Session& s, const Options& o, const Target& t, const crypto::Ke
   return 0;
 }
 
+// Bursts of malformed frames until the target cuts the connection (true) or the timeout.
+bool flood_until_cut(PeerSession& s, const Options& o, std::uint64_t* frames_sent) {
+  const std::string junk = truncated_batch(o);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (int i = 0; i < kFloodBurstFrames; ++i) *frames_sent += s.try_send(junk);
+    if (s.await_event(ZMQ_EVENT_DISCONNECTED, kFloodBurstGapMs) != 0) return true;
+  }
+  return false;
+}
+
+// flood: garbage as CHILD until cut off, then dialling again as CHILD until --duration-ms is
+// over; libzmq's own reconnect and every later dial must be refused at the handshake.
+int attack_flood(zmq::context_t& ctx, const Target& t, const Options& o,
+                 const crypto::KeyPair& child, PeerSession& first) {
+  std::uint64_t frames = 0;
+  if (!flood_until_cut(first, o, &frames)) {
+    std::printf("hostile-peer: flood: %llu malformed frames sent, connection NOT cut\n",
+                static_cast<unsigned long long>(frames));
+    return 1;
+  }
+  // libzmq redials at once by itself; that first reconnect must be refused already.
+  int refused = first.await_handshake(o.timeout_ms) == Handshake::kRefused ? 1 : 0;
+  int admitted = refused ? 0 : 1;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.duration_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    PeerSession again(ctx, o.as, /*linger_ms=*/0);
+    again.curve(t.sign_public, child.public_key, child.secret);
+    again.connect(t.endpoint);
+    const Handshake hs = again.await_handshake(o.timeout_ms);
+    refused += hs == Handshake::kRefused;
+    admitted += hs == Handshake::kSucceeded;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kRedialGapMs));  // pacing, not a wait
+  }
+  std::printf("hostile-peer: flood: cut off after %llu malformed frames; then %d dials refused, "
+              "%d admitted\n",
+              static_cast<unsigned long long>(frames), refused, admitted);
+  return refused > 0 && admitted == 0 ? 0 : 1;
+}
+
+// Reads what children sent; floods each child that spoke with malformed frames when `flood`.
+// Returns the monitor events seen meanwhile (ORed), waiting at most `wait_ms` for one.
+int serve_children(zmq::socket_t& router, zmq::socket_t& monitor, const std::string& junk,
+                   bool flood, long wait_ms) {
+  zmq::message_t id, frame;
+  while (router.recv(id, zmq::recv_flags::dontwait)) {
+    while (id.more() && router.recv(frame, zmq::recv_flags::dontwait) && frame.more()) {
+    }
+    for (int i = 0; flood && i < kFloodBurstFrames; ++i) {
+      if (!router.send(zmq::buffer(id.to_string()), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) break;
+      (void)router.send(zmq::buffer(junk), zmq::send_flags::dontwait);
+    }
+  }
+  return next_monitor_event(monitor, wait_ms);
+}
+
+// parent-flood: plays NODE itself (stopped first; its key from DIR/NODE/node.key) to the child
+// that dials it, answering with malformed frames until the child hangs up. The child must then
+// stay away for --duration-ms (it banned us) and dial again within --timeout-ms after that.
+int attack_parent_flood(zmq::context_t& ctx, const Target& t, const Options& o) {
+  auto me = crypto::load_keypair(o.testbed + "/" + o.target + "/node.key");
+  if (!me.is_ok()) {
+    std::fprintf(stderr, "hostile-peer: %s\n", me.status().to_string().c_str());
+    return 1;
+  }
+  zmq::socket_t router(ctx, zmq::socket_type::router);
+  router.set(zmq::sockopt::linger, 0);
+  router.set(zmq::sockopt::curve_server, 1);
+  const std::string secret = crypto::curve_secret_from_sign_secret(me->secret);
+  router.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(secret.data(), secret.size()));
+  const std::string mon = "inproc://hostile-parent-monitor";
+  if (zmq_socket_monitor(router.handle(), mon.c_str(),
+                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+    throw zmq::error_t();
+  }
+  zmq::socket_t monitor(ctx, zmq::socket_type::pair);
+  monitor.connect(mon);
+  router.bind(t.endpoint);
+  const std::string junk = truncated_batch(o);
+  using Clock = std::chrono::steady_clock;
+  const auto phase = [](long ms) { return Clock::now() + std::chrono::milliseconds(ms); };
+  bool joined = false, hung_up = false, back = false;
+  int early = 0;
+  for (auto end = phase(o.timeout_ms); !hung_up && Clock::now() < end;) {
+    const int ev = serve_children(router, monitor, junk, /*flood=*/true, kFloodBurstGapMs);
+    joined |= ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+    hung_up = joined && ev == ZMQ_EVENT_DISCONNECTED;
+  }
+  for (auto end = phase(o.duration_ms); hung_up && Clock::now() < end;) {
+    early += serve_children(router, monitor, junk, false, kFloodBurstGapMs) ==
+             ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+  }
+  for (auto end = phase(o.timeout_ms); hung_up && !back && Clock::now() < end;) {
+    back = serve_children(router, monitor, junk, false, kFloodBurstGapMs) ==
+           ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+  }
+  zmq_socket_monitor(router.handle(), nullptr, 0);
+  std::printf("hostile-peer: parent-flood: %s; %d dials back during --duration-ms; %s\n",
+              !joined ? "no child dialled us" : hung_up ? "the child hung up" : "the child stayed",
+              early, back ? "then it dialled again" : "it never dialled again");
+  return hung_up && early == 0 && back ? 0 : 1;
+}
+
 int run(const Options& o) {
   auto t = load_target(o);
   if (!t.is_ok()) {
@@ -465,13 +507,15 @@ int run(const Options& o) {
   if (o.attack == "garbage") return attack_garbage(*t, o.timeout_ms);
   zmq::context_t ctx(1);
   if (o.attack == "unknown-curve") return attack_unknown_curve(ctx, *t, o);
+  if (o.attack == "parent-flood") return attack_parent_flood(ctx, *t, o);
   if (o.as.empty()) {
     std::fprintf(stderr, "hostile-peer: --attack %s needs --as CHILD\n", o.attack.c_str());
     return 2;
   }
   const bool frame_attack =
       o.attack == "oversize" || o.attack == "truncated" || o.attack == "huge-length";
-  return as_child(ctx, *t, o, [&](Session& s, const crypto::KeyPair& child) {
+  return as_child(ctx, *t, o, [&](PeerSession& s, const crypto::KeyPair& child) {
+    if (o.attack == "flood") return attack_flood(ctx, *t, o, child, s);
     return frame_attack ? attack_frame(s, o) : attack_batch(s, o, *t, child);
   });
 }
@@ -484,7 +528,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: casesync-hostile-peer --testbed DIR --target NODE --attack NAME "
                  "[--as CHILD] [--other NODE] [--seq N] [--prev HEX] [--case ID --case-parent HEX] "
-                 "[--applied-pos N] [--timeout-ms MS]\n");
+                 "[--applied-pos N] [--timeout-ms MS] [--duration-ms MS]\n");
     return 2;
   }
   if (!crypto::init().is_ok()) return 1;

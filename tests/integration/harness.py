@@ -75,7 +75,7 @@ def http(method, url, body=None, timeout=60):
 class Testbed:
     """A loopback district under `directory`, started with casesyncctl testbed."""
 
-    def __init__(self, directory, streets, communities, base_port, sets=()):
+    def __init__(self, directory, streets, communities, base_port, sets=(), init_args=()):
         self.dir = directory
         if os.path.exists(os.path.join(directory, "testbed.json")):
             ctl("testbed", "down", directory, check=False)
@@ -84,7 +84,7 @@ class Testbed:
                 "--communities", str(communities), "--base-port", str(base_port)]
         for s in sets:
             args += ["--set", s]
-        ctl(*args)
+        ctl(*args, *init_args)
         self.nodes = {n["id"]: n for n in ctl_json("testbed", "list", directory)}
 
     def up(self):
@@ -130,8 +130,7 @@ class Testbed:
 
 
 def event_keys(tb, node, origin=None):
-    """Every (origin, seq) in the node's changes feed, in feed order (duplicates kept, so a
-    caller can count them)."""
+    """Every (origin, seq) in the node's changes feed, in feed order (duplicates kept)."""
     keys, after = [], 0
     while True:
         page = tb.get(node, f"/api/events?after={after}&limit=100000")

@@ -2,7 +2,9 @@
 """Proves a street survives a hostile child: one attack per test (casesync-hostile-peer speaking
 as a stopped community with its real keys, or as a stranger), and after each the street's daemon
 is alive, the attack is refused and counted under its reason, nothing forged is stored, and the
-other community's cases still reach the district."""
+other community's cases still reach the district. Then (class Banned) that a peer which keeps
+sending garbage is cut off and refused for a ban while the others' events flow, and comes back
+after it: a child against its street, and a street against its child."""
 
 import json
 import os
@@ -16,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Testbed, all_links_up, bin_dir, ctl, log, poll_until  # noqa: E402
 
 BASE_PORT = int(os.environ.get("HOSTILE_BASE_PORT", 18600))
+BAN_BASE_PORT = int(os.environ.get("HOSTILE_BAN_BASE_PORT", 18650))
 STREET, HOSTILE, HONEST = "s01", "s01-c01", "s01-c02"
 # What each rejected attack is counted as in the street's GET /api/status counters.rejects.
 REJECT_REASON = {
@@ -32,6 +35,15 @@ REJECT_REASON = {
 }
 
 
+def street_with_two_communities(prefix, base_port, sets):
+    """A district, one street and its two communities, every link up."""
+    tb = Testbed(os.path.join(tempfile.mkdtemp(prefix=prefix), "tb"), streets=1, communities=2,
+                 base_port=base_port, sets=sets)
+    tb.up()
+    poll_until("every link up", lambda: all_links_up(tb), 30)
+    return tb
+
+
 def hostile_peer():
     p = os.environ.get("CASESYNC_HOSTILE_PEER") or os.path.join(bin_dir(), "tests",
                                                                 "casesync-hostile-peer")
@@ -44,11 +56,9 @@ class Hostile(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tool = hostile_peer()
-        cls.tmp = tempfile.mkdtemp(prefix="casesync-hostile-")
-        cls.tb = Testbed(os.path.join(cls.tmp, "tb"), streets=1, communities=2,
-                         base_port=BASE_PORT)
-        cls.tb.up()
-        poll_until("every link up", lambda: all_links_up(cls.tb), 30)
+        # One attack after another must not add up to a ban here: class Banned tests that.
+        cls.tb = street_with_two_communities("casesync-hostile-", BASE_PORT,
+                                             ["penalty.rejects_max=10000"])
         cls.tb.stop(HOSTILE)  # from here on its keys are ours
         cls.honest_cases = 0
 
@@ -132,10 +142,14 @@ class Hostile(unittest.TestCase):
 
     # ------------------------------------------------------------ transport level
 
+    def ended(self, reason):
+        return self.status()["transport"]["connections_ended"][reason]
+
     def test_01_garbage_bytes_are_hung_up_on(self):
-        before = self.status()["transport"]
+        before = self.ended("not_zmtp")
         self.run_tool("garbage")  # exits 0 only when the street closed the TCP connection
-        log(f"garbage: transport counters before {before} after {self.status()['transport']}")
+        poll_until("raw garbage counted as connections_ended.not_zmtp",
+                   lambda: self.ended("not_zmtp") > before, 10)
         self.after_attack()
 
     def test_02_unknown_curve_key_is_refused_by_zap(self):
@@ -146,7 +160,10 @@ class Hostile(unittest.TestCase):
         self.after_attack()
 
     def test_03_oversize_frame_drops_the_connection(self):
+        before = self.ended("no_frame_after_handshake")
         self.run_tool("oversize")  # exits 0 only when the street dropped the connection
+        poll_until("the oversize first frame counted as connections_ended.no_frame_after_handshake",
+                   lambda: self.ended("no_frame_after_handshake") > before, 10)
         self.after_attack()
 
     def test_04_truncated_frame(self):
@@ -228,6 +245,109 @@ class Hostile(unittest.TestCase):
         cid = json.loads(r.stdout)["id"]
         poll_until(f"{cid} from {STREET} at the district",
                    lambda: cid in self.tb.case_ids("district"), 15)
+
+
+# Bans last 9..12 s (12 s less up to a quarter of jitter); each attack stays well inside that.
+BAN_SETS = ["penalty.rejects_max=5", "penalty.window=10s", "penalty.ban=12s",
+            "penalty.ban_max=1m"]
+FLOOD_MS = 4000        # how long the flooding child keeps dialling after it was cut off
+CLIENT_REDIAL_S = 15   # a refused child dials again after 5 s, then 10 s (daemon/transport.cc)
+BAN_MAX_S = 12
+
+
+class Banned(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tool = hostile_peer()
+        cls.tb = street_with_two_communities("casesync-banned-", BAN_BASE_PORT, BAN_SETS)
+        cls.cases = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tb.down()
+
+    def status(self, node):
+        return self.tb.get(node, "/api/status")
+
+    def link_up(self, node, peer):
+        return any(l["peer"] == peer and l["state"] == "up" for l in self.status(node)["links"])
+
+    def new_case(self, node):
+        Banned.cases += 1
+        return self.tb.post(node, "/api/cases", {"matter": "QY-001",
+                                                 "applicant": f"Banned {Banned.cases}"})["id"]
+
+    def case_reaches_district(self, node, timeout_s=30):
+        cid = self.new_case(node)
+        poll_until(f"{cid} from {node} at the district",
+                   lambda: cid in self.tb.case_ids("district"), timeout_s)
+        return cid
+
+    def run_tool(self, attack, *extra, timeout_s=90):
+        args = [self.tool, "--testbed", self.tb.dir, "--target", STREET, "--attack", attack,
+                *extra]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s)
+        log(f"{attack}: rc={r.returncode} {r.stdout.strip()} {r.stderr.strip()}")
+        return r
+
+    def test_1_a_child_that_keeps_sending_garbage_is_cut_off_and_refused(self):
+        self.tb.stop(HOSTILE)  # from here on its keys are ours
+        before = self.status(STREET)
+        flood = subprocess.Popen(
+            [self.tool, "--testbed", self.tb.dir, "--target", STREET, "--attack", "flood",
+             "--as", HOSTILE, "--duration-ms", str(FLOOD_MS)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            # The other community's events flow while the attacker keeps dialling.
+            self.case_reaches_district(HONEST, FLOOD_MS / 1000)
+            self.assertIsNone(flood.poll(), "the attack ended before the honest case arrived")
+            out, _ = flood.communicate(timeout=60)
+        finally:
+            if flood.poll() is None:
+                flood.kill()
+                flood.wait()
+        log(f"flood: rc={flood.returncode} {out.strip()}")
+        # 0 only when the street cut the connection and refused every dial after it.
+        self.assertEqual(flood.returncode, 0, out)
+        after = self.status(STREET)
+        log(f"{STREET} after the flood: penalty {after['penalty']} transport {after['transport']}")
+        self.assertGreater(after["penalty"]["bans"], before["penalty"]["bans"])
+        self.assertEqual([b["peer"] for b in after["penalty"]["banned"]], [HOSTILE])
+        self.assertGreater(after["transport"]["auth_denied_banned"],
+                           before["transport"]["auth_denied_banned"])
+        self.assertGreater(after["transport"]["frames_dropped_banned"],
+                           before["transport"]["frames_dropped_banned"])
+        self.assertGreaterEqual(after["counters"]["rejects"].get("malformed_frame", 0), 6)
+
+    def test_2_after_the_ban_the_child_connects_again(self):
+        banned = {b["peer"]: b for b in self.status(STREET)["penalty"]["banned"]}
+        self.assertIn(HOSTILE, banned, "needs the ban of test_1")
+        log(f"{HOSTILE} still banned for {banned[HOSTILE]['remaining_ms']} ms")
+        # The real daemon comes back while it is still banned: refused, then it dials again.
+        self.tb.start(HOSTILE)
+        poll_until(f"{HOSTILE} refused by its parent while banned",
+                   lambda: self.status(HOSTILE)["transport"]["parent_refused"] > 0, 10)
+        poll_until(f"{HOSTILE}'s link up at {STREET} after the ban",
+                   lambda: self.link_up(STREET, HOSTILE), BAN_MAX_S + CLIENT_REDIAL_S + 10)
+        self.assertEqual(self.status(STREET)["penalty"]["banned"], [])
+        self.case_reaches_district(HOSTILE)
+
+    def test_3_a_parent_that_keeps_sending_garbage_is_hung_up_on(self):
+        self.tb.stop(HOSTILE)  # one child dials the fake street: the one we watch
+        self.tb.stop(STREET)
+        r = self.run_tool("parent-flood", "--duration-ms", str(FLOOD_MS),
+                          "--timeout-ms", str((BAN_MAX_S + CLIENT_REDIAL_S) * 1000))
+        # 0 only when the child hung up on us, stayed away for FLOOD_MS, then dialled again.
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        penalty = self.status(HONEST)["penalty"]
+        log(f"{HONEST} after the parent flood: {penalty}")
+        self.assertGreaterEqual(penalty["bans_by_peer"].get(STREET, 0), 1)
+        self.tb.start(STREET)
+        self.tb.start(HOSTILE)
+        poll_until(f"{HONEST}'s link to {STREET} up again",
+                   lambda: self.link_up(HONEST, STREET), 30)
+        self.case_reaches_district(HONEST)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -18,7 +18,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Testbed, ctl, log, poll_until, tool  # noqa: E402
+from harness import Testbed, ctl, event_keys, log, poll_until, tool  # noqa: E402
 
 BASE_PORT = int(os.environ.get("OPS_BASE_PORT", 18700))
 WATCHDOG_USEC = 1_000_000
@@ -172,18 +172,6 @@ def backup_supported():
     r = ctl("--help", check=False)
     return "backup FILE" in r.stdout + r.stderr and "restore FILE" in r.stdout + r.stderr
 
-
-def event_keys(tb, node, origin=None):
-    """Every (origin, seq) in the node's changes feed, in feed order (duplicates kept)."""
-    keys, after = [], 0
-    while True:
-        page = tb.get(node, f"/api/events?after={after}&limit=100000")
-        for e in page["events"]:
-            if origin is None or e["origin"] == origin:
-                keys.append((e["origin"], e["seq"]))
-        if not page["events"]:
-            return keys
-        after = page["next"]
 
 
 @unittest.skipUnless(backup_supported(), "casesyncctl backup/restore not built yet")
