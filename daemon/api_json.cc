@@ -87,6 +87,8 @@ json counters_json(const NodeCounters& c) {
     peers[p] = {{"events_in", pc.events_in},   {"events_out", pc.events_out},
                 {"bytes_in", pc.bytes_in},     {"bytes_out", pc.bytes_out},
                 {"batches_resent", pc.batches_resent}, {"bytes_resent", pc.bytes_resent},
+                {"urgent_out", pc.urgent_out}, {"urgent_in", pc.urgent_in},
+                {"urgent_deferred", pc.urgent_deferred},
                 {"rejects", pc.rejects}};
   }
   return {{"events_authored", c.events_authored}, {"events_applied", c.events_applied},

@@ -88,7 +88,7 @@ Status NodeRuntime::open_parts() {
       });
   if (std::filesystem::exists(config_.data_dir + "/RESTORED")) {
     // `casesyncctl restore` left this: peers re-send what the backup lacks (docs/INSTALL.md).
-    RETURN_IF_ERROR(core_->restored_from_backup());
+    RETURN_IF_ERROR(core_->restored_from_backup(clock_.now_ms()));
     log_warning("restored from a backup: restore epoch " + std::to_string(core_->restore_epoch()) +
                "; local writes wait for the parent to confirm this node's last sequence number");
   }

@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
   }
   write(m, "batch", encode_message(batch));
   write(m, "ack", encode_message(AckMsg{9}));
+  write(m, "urgent", encode_message(UrgentMsg{5, batch.events}));
+  write(m, "urgent_ack", encode_message(UrgentAckMsg{5}));
   write(m, "heartbeat", encode_message(HeartbeatMsg{1ull << 40, 1764000000000ull, 9}));
   const SignedHealth h = sign_health(sample_health(), key.secret);
   write(m, "health", encode_message(HealthMsg{h.origin, h.report, h.signature}));

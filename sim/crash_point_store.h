@@ -40,6 +40,9 @@ class CrashPointStore final : public Store {
   Status trim_outbox(const std::string& peer, std::uint64_t through_pos) override {
     return memory_.trim_outbox(peer, through_pos);
   }
+  Result<std::uint64_t> last_seq(const std::string& origin) override {
+    return memory_.last_seq(origin);
+  }
   Status reset_outbox(const std::string& peer, std::uint64_t next_pos) override {
     return memory_.reset_outbox(peer, next_pos);
   }

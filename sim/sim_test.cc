@@ -165,6 +165,15 @@ TEST_CASE("F6: folding a case with many concurrent events takes polynomial time"
   CHECK(run(4, "--faults=-delay,-bit_flip_event,-bit_flip").ok());
 }
 
+// F8 (core, SyncNode::handle_urgent, found the day urgent events were added): a receipt sent
+// ahead of the feed was stored at s07-c02 before the withdrawal it descends from; the clerk's
+// next edit named the receipt as parent, so the district judged it against a past with the
+// withdrawal and refused it while s07 (missing the same ancestor) stored it: s07-c02:9 lost at
+// the district. Urgent events are now stored only on top of their whole past.
+TEST_CASE("F8: an urgent event is never stored ahead of its own past") {
+  CHECK(run(20261126019, "").ok());
+}
+
 // F5 (core, sync/case_fold.cc, reopened; fixed in 5616c76): a reopen made the district the holder
 // without putting it on the case's path, so the district's own note on the case it held was
 // refused (rules_vs_view on s13-c01-1 at 1e68ef0).

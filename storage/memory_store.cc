@@ -71,6 +71,14 @@ Result<InsertResult> MemoryStore::insert_event(const EventRecord& event) {
   return InsertResult{InsertOutcome::kInserted, local_seq, {}};
 }
 
+Result<std::uint64_t> MemoryStore::last_seq(const std::string& origin) {
+  // by_key_ sorts by (origin, seq): the entry before the first of the next origin.
+  auto it = by_key_.lower_bound({origin + '\0', 0});
+  if (it == by_key_.begin()) return std::uint64_t{0};
+  --it;
+  return it->first.first == origin ? it->first.second : 0;
+}
+
 Result<std::optional<EventRecord>> MemoryStore::get_event(const std::string& origin,
                                                           std::uint64_t seq) {
   const EventRecord* held = find(origin, seq);

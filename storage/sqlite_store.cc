@@ -77,6 +77,7 @@ enum class Sql : std::size_t {
   kRollback,
   kInsertEvent,
   kFindEvent,
+  kLastSeq,
   kGetEvent,
   kCaseEvents,
   kEventsAfter,
@@ -115,6 +116,7 @@ constexpr SqlText kSql[] = {
      "INSERT INTO events (origin, seq, hlc, case_id, kind, signed_bytes, signature, hash) "
      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin, seq) DO NOTHING"},
     {Sql::kFindEvent, "SELECT local_seq, hash FROM events WHERE origin = ? AND seq = ?"},
+    {Sql::kLastSeq, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE origin = ?"},
     {Sql::kGetEvent,
      "SELECT " CASESYNC_EVENT_COLUMNS " FROM events e WHERE e.origin = ? AND e.seq = ?"},
     {Sql::kCaseEvents,
@@ -527,6 +529,14 @@ Result<std::optional<EventRecord>> SqliteStore::get_event(const std::string& ori
   if (rc != SQLITE_ROW) return fail(rc, "reading an event");
   ASSIGN_OR_RETURN(EventRecord event, read_event(q, 0));
   return std::optional<EventRecord>(std::move(event));
+}
+
+Result<std::uint64_t> SqliteStore::last_seq(const std::string& origin) {
+  Query q(stmts_->get(Sql::kLastSeq));
+  q.bind_text(origin);
+  const int rc = q.step();
+  if (rc != SQLITE_ROW) return fail(rc, "reading an origin's last sequence number");
+  return from_sql(q.int_at(0));
 }
 
 Result<std::vector<EventRecord>> SqliteStore::case_events(const std::string& case_id) {

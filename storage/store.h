@@ -114,6 +114,9 @@ class Store {
   // --- reads ---
   virtual Result<std::optional<EventRecord>> get_event(const std::string& origin,
                                                        std::uint64_t seq) = 0;
+  // The highest seq of `origin` held here (0: none). Urgent events may arrive ahead of the rest
+  // of their origin's sequence, so this is a maximum, not the end of a gap-free run.
+  virtual Result<std::uint64_t> last_seq(const std::string& origin) = 0;
   // Every event of the case in local_seq order.
   virtual Result<std::vector<EventRecord>> case_events(const std::string& case_id) = 0;
   virtual Result<std::vector<CaseRow>> list_cases(std::size_t limit) = 0;

@@ -32,6 +32,7 @@ Result<CaseCache::Entry*> CaseCache::entry(const std::string& case_id) {
       e.referenced.insert(ev.parents.begin(), ev.parents.end());
     }
     for (const auto& r : records) {
+      e.stored.insert(r.hash);
       if (!e.referenced.count(r.hash)) e.heads.insert(r.hash);
     }
     it = entries_.emplace(case_id, std::move(e)).first;
@@ -46,6 +47,12 @@ Status CaseCache::rebuild_folder(const std::string& case_id, Entry* e) {
   e->folder = std::make_unique<CaseFolder>(roster_);
   for (const auto& o : ordered) e->folder->apply(o);
   return Status::ok();
+}
+
+Result<bool> CaseCache::holds_parents_of(const Event& event) {
+  ASSIGN_OR_RETURN(Entry * e, entry(event.case_id));
+  return std::all_of(event.parents.begin(), event.parents.end(),
+                     [&](const Hash32& p) { return e->stored.count(p) > 0; });
 }
 
 Result<std::vector<Hash32>> CaseCache::heads(const std::string& case_id) {
@@ -102,6 +109,7 @@ void CaseCache::on_stored(const EventRecord& record, const Event& event) {
   Entry& e = it->second;
   const std::set<Hash32> parents(event.parents.begin(), event.parents.end());
   const bool extends_all = parents == e.heads;
+  e.stored.insert(record.hash);
   for (const auto& p : event.parents) {
     e.referenced.insert(p);
     e.heads.erase(p);

@@ -34,6 +34,10 @@ class CaseCache {
   Result<CaseState> current_state(const std::string& case_id);
   // The state as `event`'s author saw it, or nullopt when some ancestor is not stored here.
   Result<std::optional<CaseState>> causal_state(const Event& event);
+  // Whether every parent of `event` is stored here. The feeds deliver each case in causal order,
+  // so what a node stores is closed under ancestry (which the fast path of causal_state relies
+  // on); an event sent ahead of the feed (UrgentMsg) is stored only when this holds.
+  Result<bool> holds_parents_of(const Event& event);
   // REQUIRES: called right after `record` was inserted (inside the same transaction).
   void on_stored(const EventRecord& record, const Event& event);
   // Forgets everything (after a rolled-back transaction: the cache may hold uncommitted events).
@@ -50,6 +54,7 @@ class CaseCache {
   struct Entry {
     std::set<Hash32> heads;
     std::set<Hash32> referenced;
+    std::set<Hash32> stored;
     std::unique_ptr<CaseFolder> folder;  // null: rebuild on demand
     std::optional<Branch> branch;
   };

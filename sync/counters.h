@@ -15,6 +15,9 @@ struct PeerCounters {
   std::uint64_t bytes_out = 0;
   std::uint64_t batches_resent = 0;
   std::uint64_t bytes_resent = 0;   // frame bytes of resent batches (part of bytes_out)
+  std::uint64_t urgent_out = 0;     // events sent ahead of the feed (UrgentMsg)
+  std::uint64_t urgent_in = 0;      // new events that arrived ahead of the feed
+  std::uint64_t urgent_deferred = 0;  // sent ahead but left to the feed: their past was not here
   std::map<std::string, std::uint64_t> rejects;  // reason -> count
 };
 

@@ -23,6 +23,10 @@ template <class Archive>
 void serialize(Archive& ar, HealthMsg& m) { ar(m.origin, m.report, m.signature); }
 template <class Archive>
 void serialize(Archive& ar, RosterMsg& m) { ar(m.version, m.text, m.signature); }
+template <class Archive>
+void serialize(Archive& ar, UrgentMsg& m) { ar(m.token, m.events); }
+template <class Archive>
+void serialize(Archive& ar, UrgentAckMsg& m) { ar(m.token); }
 
 namespace {
 
@@ -51,21 +55,25 @@ MessageType type_of(const Message& m) {
   return static_cast<MessageType>(m.index() + 1);
 }
 
-Status check_batch(const BatchMsg& b) {
-  if (b.events.empty()) return Status::error(Code::kCorruption, "empty batch");
-  if (b.events.size() > limits::kBatchEventsMax) {
-    return Status::error(Code::kCorruption, "batch of " + std::to_string(b.events.size()) +
+Status check_events(const std::vector<WireEvent>& events) {
+  if (events.empty()) return Status::error(Code::kCorruption, "empty batch");
+  if (events.size() > limits::kBatchEventsMax) {
+    return Status::error(Code::kCorruption, "batch of " + std::to_string(events.size()) +
                                                 " events (limit " +
                                                 std::to_string(limits::kBatchEventsMax) + ")");
   }
-  if (b.first_pos == 0) return Status::error(Code::kCorruption, "batch position 0");
-  for (const auto& e : b.events) {
+  for (const auto& e : events) {
     if (e.origin.empty() || e.origin.size() > limits::kNodeIdBytesMax ||
         e.signed_bytes.size() > limits::kEventBytesMax || e.signature.size() != 64) {
       return Status::error(Code::kCorruption, "malformed event envelope in batch");
     }
   }
   return Status::ok();
+}
+
+Status check_batch(const BatchMsg& b) {
+  if (b.first_pos == 0) return Status::error(Code::kCorruption, "batch position 0");
+  return check_events(b.events);
 }
 
 template <class Msg>
@@ -90,6 +98,8 @@ const char* message_type_name(MessageType type) {
     case MessageType::kHeartbeat: return "heartbeat";
     case MessageType::kHealth: return "health";
     case MessageType::kRoster: return "roster";
+    case MessageType::kUrgent: return "urgent";
+    case MessageType::kUrgentAck: return "urgent_ack";
   }
   return "unknown";
 }
@@ -141,6 +151,12 @@ Result<Message> decode_message(std::string_view frame) {
       case MessageType::kHeartbeat: return decode_body<HeartbeatMsg>(body);
       case MessageType::kHealth: return decode_body<HealthMsg>(body);
       case MessageType::kRoster: return decode_body<RosterMsg>(body);
+      case MessageType::kUrgentAck: return decode_body<UrgentAckMsg>(body);
+      case MessageType::kUrgent: {
+        ASSIGN_OR_RETURN(Message m, decode_body<UrgentMsg>(body));
+        RETURN_IF_ERROR(check_events(std::get<UrgentMsg>(m).events));
+        return m;
+      }
       case MessageType::kBatch: {
         ASSIGN_OR_RETURN(Message m, decode_body<BatchMsg>(body));
         RETURN_IF_ERROR(check_batch(std::get<BatchMsg>(m)));

@@ -11,6 +11,9 @@
 //   Heartbeat  liveness and clock: sender's hlc and wall clock.
 //   Health     a node's signed health report, relayed up to the district.
 //   Roster     the root-signed roster, pushed to a peer whose Hello shows an older version.
+//   Urgent     receipts, acceptances, replies, returns and forwards sent ahead of the backlog,
+//              outside the positional feed (they travel in the feed too; the copy that comes
+//              second is a duplicate). UrgentAck confirms one by its token.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,8 @@ enum class MessageType : std::uint8_t {
   kHeartbeat = 4,
   kHealth = 5,
   kRoster = 6,
+  kUrgent = 7,
+  kUrgentAck = 8,
 };
 const char* message_type_name(MessageType type);
 
@@ -95,8 +100,18 @@ struct RosterMsg {
   std::string signature;
 };
 
+struct UrgentMsg {
+  std::uint64_t token = 0;  // echoed by the UrgentAck
+  std::vector<WireEvent> events;
+};
+
+struct UrgentAckMsg {
+  std::uint64_t token = 0;
+};
+
 // The variant index + 1 is the MessageType: keep the order.
-using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg, HealthMsg, RosterMsg>;
+using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg, HealthMsg, RosterMsg,
+                             UrgentMsg, UrgentAckMsg>;
 
 std::string encode_message(const Message& message);
 // Frames an already encoded body: header and checksum. For tools that build hostile bodies.

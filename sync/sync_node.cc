@@ -88,11 +88,21 @@ Status SyncNode::load_identity_state() {
   return Status::ok();
 }
 
-Status SyncNode::restored_from_backup() {
+Status SyncNode::restored_from_backup(std::uint64_t now_ms) {
+  // The epoch must differ from every earlier one even when an old backup is restored twice (its
+  // stored epoch is then the same both times): the restore's wall-clock time makes it so.
   ASSIGN_OR_RETURN(auto stored, store_->get_meta(kMetaRestoreEpoch));
-  const std::uint64_t epoch = (stored ? std::stoull(*stored) : 0) + 1;
+  const std::uint64_t epoch = std::max<std::uint64_t>((stored ? std::stoull(*stored) : 0) + 1, now_ms);
   RETURN_IF_ERROR(store_->begin());
   Status st = store_->put_meta(kMetaRestoreEpoch, std::to_string(epoch));
+  if (st.is_ok() && parent_.empty()) {
+    // The district has no parent to say where its sequence stood, and what it signed after the
+    // backup may sit at any node below, offline for days: continue in a range no earlier
+    // incarnation can have used (restore time in ms << 20; a gap, never a reuse).
+    ASSIGN_OR_RETURN(auto seq, store_->get_meta(kMetaNextSeq));
+    const std::uint64_t jumped = std::max<std::uint64_t>(seq ? std::stoull(*seq) : 1, (epoch << 20) + 1);
+    st = store_->put_meta(kMetaNextSeq, std::to_string(jumped));
+  }
   if (st.is_ok()) st = store_->commit();
   if (!st.is_ok()) {
     store_->rollback();
@@ -227,13 +237,16 @@ Status SyncNode::store_and_route(const EventRecord& record, const Event& event,
   RouteDecision d = decide_route(in, event, audience, newly);
   if (d.to_parent) {
     RETURN_IF_ERROR(store_->enqueue(parent_, record.origin, record.seq).status());
+    queue_urgent(parent_, record);
     // While on a fallback, upward events go both ways: the primary needs them when it is back.
     if (!active_fallback_.empty() && from_peer != active_fallback_) {
       RETURN_IF_ERROR(store_->enqueue(active_fallback_, record.origin, record.seq).status());
+      queue_urgent(active_fallback_, record);
     }
   }
   for (const auto& c : d.children) {
     RETURN_IF_ERROR(store_->enqueue(c, record.origin, record.seq).status());
+    queue_urgent(c, record);
   }
   for (const auto& c : d.children_backfill) RETURN_IF_ERROR(enqueue_backfill(c, event.case_id));
   return Status::ok();
@@ -312,6 +325,10 @@ void SyncNode::on_frame(const std::string& peer, std::string_view frame, std::ui
     handle_health(*l, *health, now_ms);
   } else if (auto* roster = std::get_if<RosterMsg>(&m)) {
     handle_roster(*l, *roster, now_ms);
+  } else if (auto* urgent = std::get_if<UrgentMsg>(&m)) {
+    handle_urgent(*l, *urgent, now_ms);
+  } else if (auto* uack = std::get_if<UrgentAckMsg>(&m)) {
+    handle_urgent_ack(*l, *uack);
   }
   resend_due(*l, now_ms);
   pump(now_ms);
@@ -343,6 +360,7 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
     outbox_last = std::max(outbox_last, os->last_pos);
   }
   l.on_hello(std::min(m.applied_pos, outbox_last), now_ms);
+  rebuild_urgent(l);
   peer_roster_version_[l.peer()] = m.roster_version;
   clock_offsets_ms_[l.peer()] =
       static_cast<std::int64_t>(m.wall_ms) - static_cast<std::int64_t>(now_ms);
@@ -486,12 +504,7 @@ Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t n
   if (st.is_ok()) st = persist_identity_state();
   if (st.is_ok()) st = store_->commit();
   if (!st.is_ok()) {
-    store_->rollback();
-    cases_.clear();
-    counters_.events_applied = applied_before;
-    next_seq_ = seq_before;
-    last_hash_ = hash_before;
-    commit_failed(st, "a batch from " + l.peer());
+    undo_apply(st, applied_before, seq_before, hash_before, "a batch from " + l.peer());
     return st;
   }
   disk_trouble_ = false;
@@ -502,6 +515,128 @@ Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t n
     return Status::error(Code::kCorruption, "batch from " + l.peer() + " stopped at a bad event");
   }
   return Status::ok();
+}
+
+void SyncNode::undo_apply(const Status& st, std::uint64_t applied_before, std::uint64_t seq_before,
+                          const Hash32& hash_before, const std::string& what) {
+  store_->rollback();
+  cases_.clear();
+  counters_.events_applied = applied_before;
+  next_seq_ = seq_before;
+  last_hash_ = hash_before;
+  commit_failed(st, what);
+}
+
+// ---------------------------------------------------------------- urgent events
+
+bool SyncNode::is_urgent_kind(std::string_view kind) {
+  return kind == kinds::kForwarded || kind == kinds::kDelivered || kind == kinds::kAccepted ||
+         kind == kinds::kReplied || kind == kinds::kReturned ||
+         kind == kinds::kSupplementRequested;
+}
+
+void SyncNode::queue_urgent(const std::string& peer, const EventRecord& r) {
+  PeerLink* l = link(peer);
+  if (!l || l->state() != LinkState::kUp || !is_urgent_kind(r.kind)) return;
+  UrgentQueue& q = urgent_[peer];
+  if (q.pending.size() < kUrgentPendingMax) q.pending.emplace_back(r.origin, r.seq);
+}
+
+// A fresh session: what is urgent in the backlog goes first again (the lists are not persisted).
+void SyncNode::rebuild_urgent(PeerLink& l) {
+  UrgentQueue& q = urgent_[l.peer()];
+  q = UrgentQueue{};
+  std::uint64_t after = l.checkpoint().sent_acked_pos, scanned = 0;
+  while (scanned < kUrgentScanMax && q.pending.size() < kUrgentPendingMax) {
+    auto page = store_->read_outbox(l.peer(), after, 4096, SIZE_MAX);
+    if (!page.is_ok() || page->empty()) return;
+    for (const auto& it : *page) {
+      if (is_urgent_kind(it.event.kind) && q.pending.size() < kUrgentPendingMax) {
+        q.pending.emplace_back(it.event.origin, it.event.seq);
+      }
+    }
+    scanned += page->size();
+    after = page->back().pos;
+  }
+}
+
+void SyncNode::pump_urgent(PeerLink& l, std::uint64_t now_ms) {
+  if (l.state() != LinkState::kUp) return;
+  UrgentQueue& q = urgent_[l.peer()];
+  if (q.token != 0 && elapsed_ms(now_ms, q.sent_ms) < l.rto_ms()) return;
+  if (q.token == 0) {
+    if (q.pending.empty()) return;
+    q.token = next_urgent_token_++;
+    q.count = std::min<std::size_t>(q.pending.size(), kUrgentEventsPerMessage);
+  }
+  UrgentMsg m{q.token, {}};
+  for (std::size_t i = 0; i < q.count; ++i) {
+    auto r = store_->get_event(q.pending[i].first, q.pending[i].second);
+    if (r.is_ok() && r->has_value()) {
+      m.events.push_back({(*r)->origin, (*r)->signed_bytes, (*r)->signature});
+    }
+  }
+  if (m.events.empty()) {  // nothing readable: give up on these, the feed carries them
+    q.pending.erase(q.pending.begin(), q.pending.begin() + static_cast<std::ptrdiff_t>(q.count));
+    q.token = 0;
+    return;
+  }
+  if (q.sent_ms != 0) counters_.peers[l.peer()].batches_resent++;
+  q.sent_ms = now_ms;
+  counters_.peers[l.peer()].urgent_out += m.events.size();
+  send(l.peer(), m, now_ms);
+}
+
+void SyncNode::handle_urgent_ack(PeerLink& l, const UrgentAckMsg& m) {
+  UrgentQueue& q = urgent_[l.peer()];
+  if (m.token == 0 || m.token != q.token) return;  // a late duplicate
+  q.pending.erase(q.pending.begin(), q.pending.begin() + static_cast<std::ptrdiff_t>(q.count));
+  q.token = 0;
+  q.count = 0;
+  q.sent_ms = 0;
+}
+
+// Urgent events are applied at once, ahead of the feed. Each is checked like any other; a bad one
+// is skipped (the feed delivers or refuses it in order). A failed commit acknowledges nothing.
+void SyncNode::handle_urgent(PeerLink& l, const UrgentMsg& m, std::uint64_t now_ms) {
+  const std::uint64_t applied_before = counters_.events_applied;
+  const std::uint64_t seq_before = next_seq_;
+  const Hash32 hash_before = last_hash_;
+  std::vector<Event> forwards_to_me;
+  Status st = store_->begin();
+  for (std::size_t i = 0; st.is_ok() && i < m.events.size(); ++i) {
+    auto a = admit(l.peer(), m.events[i], now_ms);
+    if (!a) continue;
+    // Only on top of its whole past: a node must never hold an event without its ancestors, or
+    // its next own event would be judged by others against a past it could not see.
+    auto complete = cases_.holds_parents_of(a->second);
+    if (!complete.is_ok()) st = complete.status();
+    if (!st.is_ok()) continue;
+    if (!*complete) {
+      counters_.peers[l.peer()].urgent_deferred++;
+      continue;
+    }
+    auto ok = authorize_remote(l.peer(), a->first, a->second);
+    if (!ok.is_ok()) st = ok.status();
+    if (!st.is_ok() || !*ok) continue;
+    const auto before = counters_.events_applied;
+    st = store_and_route(a->first, a->second, l.peer(), &counters_.events_applied);
+    if (st.is_ok() && counters_.events_applied > before && a->second.kind == kForwardKind &&
+        a->second.field("to") == self_) {
+      forwards_to_me.push_back(a->second);
+    }
+  }
+  if (st.is_ok()) st = sign_delivery_receipts(forwards_to_me, now_ms);
+  if (st.is_ok()) st = persist_identity_state();
+  if (st.is_ok()) st = store_->commit();
+  if (!st.is_ok()) {
+    undo_apply(st, applied_before, seq_before, hash_before, "urgent events from " + l.peer());
+    return;
+  }
+  disk_trouble_ = false;
+  counters_.events_authored += next_seq_ - seq_before;
+  counters_.peers[l.peer()].urgent_in += counters_.events_applied - applied_before;
+  send(l.peer(), UrgentAckMsg{m.token}, now_ms);
 }
 
 void SyncNode::on_tick(std::uint64_t now_ms) {
@@ -587,21 +722,12 @@ bool SyncNode::is_fallback_child(const std::string& peer) const {
          fallback_children_.end();
 }
 
-// The last event of `origin` held here. Events of a node's own subtree reach its parent without
-// gaps, so a binary search over get_event finds it in O(log n) lookups.
+// The last event of `origin` held here (the highest seq: urgent events may arrive ahead of the
+// rest of their origin's sequence).
 std::optional<EventRecord> SyncNode::last_event_of(const std::string& origin) {
-  auto has = [&](std::uint64_t seq) {
-    auto r = store_->get_event(origin, seq);
-    return r.is_ok() && r->has_value();
-  };
-  if (!has(1)) return std::nullopt;
-  std::uint64_t lo = 1, hi = 2;
-  while (has(hi) && hi < (1ull << 62)) lo = hi, hi *= 2;
-  while (hi - lo > 1) {
-    std::uint64_t mid = lo + (hi - lo) / 2;
-    (has(mid) ? lo : hi) = mid;
-  }
-  auto r = store_->get_event(origin, lo);
+  auto last = store_->last_seq(origin);
+  if (!last.is_ok() || *last == 0) return std::nullopt;
+  auto r = store_->get_event(origin, *last);
   return r.is_ok() ? *r : std::nullopt;
 }
 
@@ -643,6 +769,9 @@ void SyncNode::rejoin_restored_peer(PeerLink& l, const HelloMsg& m) {
   if (st.is_ok() && std::find(children_.begin(), children_.end(), peer) != children_.end()) {
     if (auto last = last_event_of(peer); last && last->seq > m.own_last_seq) {
       for (std::uint64_t seq = m.own_last_seq + 1; st.is_ok() && seq <= last->seq; ++seq) {
+        auto stored = store_->get_event(peer, seq);  // a gap: an urgent event came ahead of it
+        if (!stored.is_ok()) st = stored.status();
+        if (!st.is_ok() || !stored->has_value()) continue;
         st = store_->enqueue(peer, peer, seq).status();
         own_returned++;
       }
@@ -903,7 +1032,10 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
 }
 
 void SyncNode::pump(std::uint64_t now_ms) {
-  for (auto& [peer, l] : links_) pump_link(*l, now_ms);
+  for (auto& [peer, l] : links_) {
+    pump_urgent(*l, now_ms);  // first, so it is ahead of the batches in the socket's queue
+    pump_link(*l, now_ms);
+  }
 }
 
 std::uint32_t SyncNode::next_jitter() {

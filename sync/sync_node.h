@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -123,7 +124,7 @@ class SyncNode {
   // new restore epoch, so peers re-send what this node lost, and — since the local sequence may
   // be behind what this node already signed — refuses local writes until the parent's Hello
   // says where it really stands.
-  Status restored_from_backup();
+  Status restored_from_backup(std::uint64_t now_ms);
   std::uint64_t restore_epoch() const { return epoch_; }
   bool awaiting_parent_sequence() const { return awaiting_parent_seq_; }
 
@@ -176,6 +177,15 @@ class SyncNode {
   void send(const std::string& peer, const Message& m, std::uint64_t now_ms);
   void send_hello(PeerLink& link, bool is_reply, std::uint64_t now_ms);
   void pump(std::uint64_t now_ms);
+  void undo_apply(const Status& st, std::uint64_t applied_before, std::uint64_t seq_before,
+                  const Hash32& hash_before, const std::string& what);
+  // Urgent events (receipts, acceptances, replies, returns, forwards): see UrgentMsg.
+  static bool is_urgent_kind(std::string_view kind);
+  void queue_urgent(const std::string& peer, const EventRecord& r);
+  void rebuild_urgent(PeerLink& link);
+  void pump_urgent(PeerLink& link, std::uint64_t now_ms);
+  void handle_urgent(PeerLink& link, const UrgentMsg& m, std::uint64_t now_ms);
+  void handle_urgent_ack(PeerLink& link, const UrgentAckMsg& m);
   std::uint32_t next_jitter();
   void pump_link(PeerLink& link, std::uint64_t now_ms);
   void resend_due(PeerLink& link, std::uint64_t now_ms);
@@ -228,6 +238,19 @@ class SyncNode {
   bool awaiting_parent_seq_ = false;
   std::uint64_t epoch_ = 0;  // restores of this node's database so far (HelloMsg::epoch)
   std::uint64_t jitter_state_ = 1;  // retry jitter, seeded from the node id
+
+  // Per peer, the urgent events not yet confirmed, oldest first; one message in flight.
+  struct UrgentQueue {
+    std::deque<std::pair<std::string, std::uint64_t>> pending;  // (origin, seq)
+    std::uint64_t token = 0;  // of the message in flight (the first `count` pending); 0: none
+    std::size_t count = 0;
+    std::uint64_t sent_ms = 0;
+  };
+  static constexpr std::size_t kUrgentPendingMax = 10'000;  // beyond: the feed alone carries them
+  static constexpr std::size_t kUrgentScanMax = 200'000;    // backlog scanned at link up
+  static constexpr std::size_t kUrgentEventsPerMessage = 64;
+  std::map<std::string, UrgentQueue> urgent_;
+  std::uint64_t next_urgent_token_ = 1;
 
   NodeCounters counters_;
   std::vector<SendEffect> sends_;

@@ -16,7 +16,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Testbed, event_keys, log, poll_until  # noqa: E402
 
-BASE_PORT = int(os.environ.get("FALLBACK_BASE_PORT", 19300))
+BASE_PORT = int(os.environ.get("FALLBACK_BASE_PORT", 24300))
 FALLBACK_AFTER_MS = 3000
 EVENTS_WHILE_STREET_DOWN = 300
 
