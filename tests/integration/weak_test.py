@@ -251,11 +251,12 @@ class WeakLinkTest(unittest.TestCase):
             f"{RESET_EVERY_S[0]}-{RESET_EVERY_S[1]} s, {hole_s:.0f} s black hole at "
             f"{hole_at:.0f} s ({at_hole_end} events at the district when it ended)",
             f"delivered: {count} of {len(written)} events at the district in {duration:.1f} s",
-            f"goodput: {count / duration:.1f} events/s, "
-            f"{(bytes_out - resent) / duration:.0f} B/s unique of {bytes_out / duration:.0f} B/s "
-            f"sent ({100 * bytes_out / duration / RATE_BYTES_PER_S:.0f} % of the "
-            f"{RATE_BYTES_PER_S} B/s cap); outside the black hole "
-            f"{bytes_out / live_s:.0f} B/s ({100 * bytes_out / live_s / RATE_BYTES_PER_S:.0f} %)",
+            f"goodput: {count / duration:.1f} events/s; sent {(bytes_out - resent) / duration:.0f} "
+            f"B/s new + {resent / duration:.0f} B/s again = {bytes_out / duration:.0f} B/s "
+            f"({100 * bytes_out / duration / RATE_BYTES_PER_S:.0f} % of the {RATE_BYTES_PER_S} "
+            f"B/s cap; {bytes_out / live_s:.0f} B/s outside the black hole); the proxy delivered "
+            f"{proxy['bytes_up'] / duration:.0f} B/s up "
+            f"({100 * proxy['bytes_up'] / duration / RATE_BYTES_PER_S:.0f} %)",
             f"retransmit: bytes_resent {resent} of bytes_out {bytes_out} = "
             f"{100 * resent_share:.1f} % (budget {100 * RESENT_BYTES_SHARE_MAX:.0f} %), "
             f"{c.get('batches_resent', 0)} batches resent; events_out {c.get('events_out', 0)} "
