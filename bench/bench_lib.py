@@ -94,7 +94,8 @@ def try_status(tb, node):
 
 
 def peer_counters(tb, node, peer):
-    return status(tb, node)["counters"]["peers"].get(peer, {"bytes_out": 0, "events_out": 0})
+    return status(tb, node)["counters"]["peers"].get(
+        peer, {"bytes_out": 0, "bytes_out_uncompressed": 0, "events_out": 0})
 
 
 def wait_links_up(tb, timeout_s=60):

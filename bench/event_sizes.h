@@ -17,6 +17,9 @@ struct NoteShape {
   std::string origin = "s01";
   std::string case_id = "s01-bench-000001";
   std::size_t text_bytes = 200;
+  // Each note a different random text (seeded by seq) instead of one repeated text: a case
+  // less favourable to compressing a batch than any real notes.
+  bool distinct_text = false;
 };
 
 Event representative_note(const NoteShape& shape, std::uint64_t seq);
@@ -26,6 +29,7 @@ struct SizeFigures {
   double encoded_bytes_avg = 0;     // signed_bytes: the encoded event the signature covers
   double wire_event_bytes_avg = 0;  // one WireEvent inside a Batch: origin, signed bytes, signature
   double batch_frame_bytes_per_event = 0;  // a full Batch frame divided by its events
+  double batch_frame_compressed_bytes_per_event = 0;  // the same, as compress_frame sends it
 };
 
 // Sizes of the representative note, and of a Batch of `batch_events` such notes.

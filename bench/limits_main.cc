@@ -2,8 +2,9 @@
 // measured in the same run, printed as one JSON object on stdout (run_bench.py reads it).
 //
 //   casesync_bench_limits --dir DIR [--seconds S] [--note-bytes N] [--batch-events N]
-//       Ed25519 sign/verify on one core, durable SQLite inserts (DIR/limits.db), ZeroMQ loopback,
-//       and the sizes of a representative note event.
+//       Ed25519 sign/verify on one core and verify on every core, durable SQLite inserts
+//       (DIR/limits.db), ZeroMQ loopback, and the sizes of a representative note event (and of
+//       notes whose texts all differ, for the compressed wire figure).
 //   casesync_bench_limits --sizes-of DB [--batch-events N]
 //       Average sizes of every event stored in a (stopped) node's database.
 #include <cstdio>
@@ -80,12 +81,14 @@ json sizes_json(const SizeFigures& s) {
   return {{"events", s.events},
           {"encoded_bytes_per_event", s.encoded_bytes_avg},
           {"wire_event_bytes", s.wire_event_bytes_avg},
-          {"batch_frame_bytes_per_event", s.batch_frame_bytes_per_event}};
+          {"batch_frame_bytes_per_event", s.batch_frame_bytes_per_event},
+          {"batch_frame_compressed_bytes_per_event", s.batch_frame_compressed_bytes_per_event}};
 }
 
 Result<json> machine_limits(const Options& o) {
   const std::chrono::milliseconds each(o.seconds * 1000);
   const NoteShape shape{.text_bytes = o.note_bytes};
+  const NoteShape distinct{.text_bytes = o.note_bytes, .distinct_text = true};
   const Event note = representative_note(shape, 50000);
   ASSIGN_OR_RETURN(CryptoLimits c, measure_crypto(encode_event(note), each));
   ASSIGN_OR_RETURN(SqliteLimits s, measure_sqlite(o.dir + "/limits.db", note, each));
@@ -94,6 +97,8 @@ Result<json> machine_limits(const Options& o) {
               {"verify_per_s", c.verify_per_s},
               {"sign_per_cpu_s", c.sign_per_cpu_s},
               {"verify_per_cpu_s", c.verify_per_cpu_s},
+              {"verify_all_cores_per_s", c.verify_all_cores_per_s},
+              {"cores", c.cores},
               {"crypto_message_bytes", c.message_bytes},
               {"sqlite_inserts_per_s", s.inserts_per_s},
               {"sqlite_events_per_transaction", kInsertsPerTransaction},
@@ -104,7 +109,8 @@ Result<json> machine_limits(const Options& o) {
               {"zmq_msgs_per_s", z.msgs_per_s},
               {"zmq_mib_per_s", z.mib_per_s},
               {"zmq_message_bytes", z.message_bytes},
-              {"representative_note", sizes_json(note_sizes(shape, o.batch_events))}};
+              {"representative_note", sizes_json(note_sizes(shape, o.batch_events))},
+              {"distinct_notes", sizes_json(note_sizes(distinct, o.batch_events))}};
 }
 
 Result<json> measure(const Options& o) {

@@ -77,9 +77,14 @@ def one_hop(work, base_port, total, limits_bin, profile_prefix=None):
         "one_hop_district_hwm_mib": district["hwm_mib"],
         "one_hop_district_slowest_status_ms": t["slowest_status_ms"],
         "wire_bytes_per_event": (after["bytes_out"] - before["bytes_out"]) / max(events_out, 1),
+        # The same frames counted before compression: what the wire would carry without it.
+        "wire_uncompressed_bytes_per_event":
+            (after["bytes_out_uncompressed"] - before["bytes_out_uncompressed"])
+            / max(events_out, 1),
         "wire_events_out": events_out,
         "encoded_bytes_per_event": sizes["encoded_bytes_per_event"],
         "wire_floor_bytes_per_event": sizes["batch_frame_bytes_per_event"],
+        "wire_floor_compressed_bytes_per_event": sizes["batch_frame_compressed_bytes_per_event"],
         "one_hop_profile": report,
     }
 

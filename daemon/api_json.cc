@@ -86,6 +86,7 @@ json counters_json(const NodeCounters& c) {
   for (const auto& [p, pc] : c.peers) {
     peers[p] = {{"events_in", pc.events_in},   {"events_out", pc.events_out},
                 {"bytes_in", pc.bytes_in},     {"bytes_out", pc.bytes_out},
+                {"bytes_out_uncompressed", pc.bytes_out_uncompressed},
                 {"batches_resent", pc.batches_resent}, {"bytes_resent", pc.bytes_resent},
                 {"urgent_out", pc.urgent_out}, {"urgent_in", pc.urgent_in},
                 {"urgent_deferred", pc.urgent_deferred},

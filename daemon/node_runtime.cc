@@ -79,6 +79,7 @@ Status NodeRuntime::open_parts() {
   started_at_ms_ = clock_.now_ms();
   core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
                                      &keys_.secret);
+  core_->set_verifier(&verifier_);
   core_->set_health_options(config_.health.interval_ms, CASESYNC_VERSION);
   const std::string root = config_.root_public_key;
   core_->set_roster_source(
@@ -368,6 +369,10 @@ int NodeRuntime::run() {
     if (fallback_transport_) fallback_transport_->handle(items, fallback_index, handlers);
     if (items[signal_index].revents & ZMQ_POLLIN) stopping_ = handle_signals();
     if (items[signal_index + 1].revents & ZMQ_POLLIN) tasks_.run_pending();
+    // Send what the frames and local writes produced before the timers run: a tick may commit
+    // (persisting acks costs an fsync), and a batch on its way up must not wait behind that.
+    deliver_effects();
+    publish_changes();
     const std::uint64_t now = clock_.now_ms();
     if (now - last_tick >= kTickIntervalMs) {
       lift_expired_bans(now);

@@ -17,6 +17,7 @@
 #include "config/signed_roster.h"
 #include "crypto/crypto.h"
 #include "daemon/clock.h"
+#include "daemon/parallel_verifier.h"
 #include "daemon/peer_penalty.h"
 #include "daemon/stall_monitor.h"
 #include "daemon/task_queue.h"
@@ -82,6 +83,7 @@ class NodeRuntime {
   crypto::KeyPair keys_;
   MattersCatalogue matters_;
   std::unique_ptr<SqliteStore> store_;
+  ParallelVerifier verifier_;  // every core; outlives core_, which uses it
   std::unique_ptr<SyncNode> core_;
   std::unique_ptr<StallMonitor> stalls_;
   zmq::context_t context_{1};

@@ -1,7 +1,7 @@
 // Writes valid seeds for the generated fuzz targets (decode_message, event, decode_health and,
-// where it exists, parse_enrollment) under DIR/<target>/, one file per message type or shape, so
-// libFuzzer starts from inputs that reach deep into each decoder rather than stopping at the magic
-// bytes.
+// where it exists, parse_enrollment) under DIR/<target>/, one file per message type or shape (and
+// a compressed batch), so libFuzzer starts from inputs that reach deep into each decoder rather
+// than stopping at the magic bytes.
 //   fuzz_make_seeds fuzz/corpus
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +13,7 @@
 #endif
 #include "crypto/crypto.h"
 #include "sync/event.h"
+#include "sync/frame_compression.h"
 #include "sync/health_report.h"
 #include "sync/messages.h"
 
@@ -83,6 +84,13 @@ int main(int argc, char** argv) {
     batch.events.push_back({r.origin, r.signed_bytes, r.signature});
   }
   write(m, "batch", encode_message(batch));
+  // The same events repeated: large enough to travel compressed (the kFrameFlagZstd path).
+  for (int i = 0; i < 3; ++i) {
+    batch.events.insert(batch.events.end(), batch.events.begin(), batch.events.begin() + 2);
+  }
+  const std::string compressed = compress_frame(encode_message(batch));
+  if ((static_cast<std::uint8_t>(compressed[3]) & kFrameFlagZstd) == 0) return 1;
+  write(m, "batch_zstd", compressed);
   write(m, "ack", encode_message(AckMsg{9}));
   write(m, "urgent", encode_message(UrgentMsg{5, batch.events}));
   write(m, "urgent_ack", encode_message(UrgentAckMsg{5}));

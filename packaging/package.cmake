@@ -72,7 +72,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.org/casesync")
 # Runtime libraries come from dpkg-shlibdeps (libzmq5, libsodium23, libsqlite3-0, libsystemd0,
-# libcpp-httplib0.11, libstdc++6...); adduser is for postinst.
+# libzstd1, libcpp-httplib0.11, libstdc++6...); adduser is for postinst.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -8,7 +8,7 @@ BUILD_PKGS=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libsqlite3-dev libcereal-dev libsodium-dev doctest-dev
   libtomlplusplus-dev libcpp-httplib-dev nlohmann-json3-dev libsystemd-dev
-  libzstd-dev   # batch compression on weak links (weak-network work)
+  libzstd-dev   # batch compression (sync/frame_compression.h)
   sqlite3       # operators inspect node databases by hand; tests use it too
   python3       # the demo and integration drivers
   curl          # integration tests poke the local API

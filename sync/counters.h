@@ -12,7 +12,8 @@ struct PeerCounters {
   std::uint64_t events_in = 0;
   std::uint64_t events_out = 0;
   std::uint64_t bytes_in = 0;
-  std::uint64_t bytes_out = 0;
+  std::uint64_t bytes_out = 0;               // frames as sent, compressed where it paid
+  std::uint64_t bytes_out_uncompressed = 0;  // the same frames before compression
   std::uint64_t batches_resent = 0;
   std::uint64_t bytes_resent = 0;   // frame bytes of resent batches (part of bytes_out)
   std::uint64_t urgent_out = 0;     // events sent ahead of the feed (UrgentMsg)

@@ -99,6 +99,10 @@ Result<Event> open_event(const EventRecord& record, std::string_view origin_publ
     return Status::error(Code::kCorruption, "bad signature on an event claiming origin " +
                                                 record.origin);
   }
+  return open_verified_event(record);
+}
+
+Result<Event> open_verified_event(const EventRecord& record) {
   ASSIGN_OR_RETURN(Event e, decode_event(record.signed_bytes));
   if (e.origin != record.origin) {
     return Status::error(Code::kUnauthorized, "event signed by " + record.origin +

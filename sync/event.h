@@ -50,6 +50,10 @@ EventRecord seal_event(const Event& event, const crypto::SecretKey& secret);
 // Verifies the record's signature with the origin's public key, then decodes, then checks that
 // the decoded fields match the record's envelope (origin, seq, case) and the hash.
 Result<Event> open_event(const EventRecord& record, std::string_view origin_public_key);
+// The rest of open_event once the signature is checked, for a caller that verified a whole batch
+// at once (crypto::BatchVerifier): decodes and checks the decoded origin against the envelope.
+// REQUIRES: record.signature over record.signed_bytes was verified with the origin's key.
+Result<Event> open_verified_event(const EventRecord& record);
 
 // Fills hash/hlc/seq/case/kind from bytes already verified (used when relaying from storage).
 Result<EventRecord> record_from_signed(std::string signed_bytes, std::string signature);

@@ -1,8 +1,11 @@
 #include "sync/messages.h"
 
+#include <cassert>
+
 #include <cereal/types/vector.hpp>
 
 #include "common/crc32c.h"
+#include "sync/frame_compression.h"
 #include "sync/limits.h"
 #include "sync/wire_archive.h"
 
@@ -36,6 +39,7 @@ constexpr char kMagic1 = 'S';
 // the body.
 constexpr std::size_t kPrefixBytes = 4;
 constexpr std::size_t kHeaderBytes = kPrefixBytes + 4;
+static_assert(kHeaderBytes == kFrameHeaderBytes);
 
 std::uint32_t frame_checksum(std::string_view prefix, std::string_view body) {
   return crc32c(body, crc32c(prefix));
@@ -112,13 +116,14 @@ std::string encode_message(const Message& message) {
   return seal_frame(type_of(message), body);
 }
 
-std::string seal_frame(MessageType type, std::string_view body) {
+std::string seal_frame(MessageType type, std::string_view body, std::uint8_t flags) {
+  assert((flags & kFrameTypeMask) == 0 && "flags live in the type byte's high nibble");
   std::string out;
   out.reserve(kHeaderBytes + body.size());
   out.push_back(kMagic0);
   out.push_back(kMagic1);
   out.push_back(static_cast<char>(kProtocolVersion));
-  out.push_back(static_cast<char>(type));
+  out.push_back(static_cast<char>(static_cast<std::uint8_t>(type) | flags));
   out.append(4, '\0');
   put_u32le(&out, kPrefixBytes, frame_checksum(std::string_view(out).substr(0, kPrefixBytes), body));
   out.append(body);
@@ -131,7 +136,7 @@ Result<Message> decode_message(std::string_view frame) {
                                                 " bytes (limit " +
                                                 std::to_string(limits::kFrameBytesMax) + ")");
   }
-  if (frame.size() < kHeaderBytes || frame[0] != kMagic0 || frame[1] != kMagic1) {
+  if (frame.size() < kFrameHeaderBytes || frame[0] != kMagic0 || frame[1] != kMagic1) {
     return Status::error(Code::kCorruption, "not a casesync frame (bad magic)");
   }
   if (static_cast<std::uint8_t>(frame[2]) != kProtocolVersion) {
@@ -144,8 +149,18 @@ Result<Message> decode_message(std::string_view frame) {
   if (get_u32le(frame.substr(kPrefixBytes)) != frame_checksum(frame.substr(0, kPrefixBytes), body)) {
     return Status::error(Code::kCorruption, "frame checksum mismatch (damaged in transit)");
   }
+  const std::uint8_t type_byte = static_cast<std::uint8_t>(frame[3]);
+  const std::uint8_t flags = type_byte & ~kFrameTypeMask;
+  if ((flags & ~kFrameFlagZstd) != 0) {
+    return Status::error(Code::kCorruption, "unknown frame flags " + std::to_string(flags));
+  }
+  std::string expanded;
+  if (flags & kFrameFlagZstd) {
+    ASSIGN_OR_RETURN(expanded, decompress_body(body));
+    body = expanded;
+  }
   try {
-    switch (static_cast<MessageType>(frame[3])) {
+    switch (static_cast<MessageType>(type_byte & kFrameTypeMask)) {
       case MessageType::kHello: return decode_body<HelloMsg>(body);
       case MessageType::kAck: return decode_body<AckMsg>(body);
       case MessageType::kHeartbeat: return decode_body<HeartbeatMsg>(body);
@@ -167,7 +182,7 @@ Result<Message> decode_message(std::string_view frame) {
     return Status::error(Code::kCorruption, std::string("message does not decode: ") + ex.what());
   }
   return Status::error(Code::kCorruption,
-                       "unknown message type " + std::to_string(static_cast<int>(frame[3])));
+                       "unknown message type " + std::to_string(type_byte & kFrameTypeMask));
 }
 
 }  // namespace casesync

@@ -1,7 +1,10 @@
 // Messages of the sync protocol between a node and one peer, and their framing.
 //
-// One ZeroMQ frame per message: magic "CS", protocol version u8, type u8, then the cereal body.
-// Unknown versions and types are refused with a reason the caller counts.
+// One ZeroMQ frame per message: magic "CS", protocol version u8, type u8, CRC-32C u32 of those
+// and the body, then the cereal body. The type byte's low nibble is the MessageType, its high
+// nibble flags: kFrameFlagZstd marks a compressed body (sync/frame_compression.h; the checksum
+// covers the body as sent). Unknown versions, types and flags are refused with a reason the
+// caller counts.
 //
 //   Hello      sent on (re)connect by both sides: who I am and how far I durably applied your
 //              feed, so the other side resumes right after it (one round trip, nothing resent
@@ -16,6 +19,7 @@
 //              second is a duplicate). UrgentAck confirms one by its token.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -27,6 +31,8 @@
 namespace casesync {
 
 constexpr std::uint8_t kProtocolVersion = 1;
+constexpr std::size_t kFrameHeaderBytes = 8;  // "CS", version, type and flags, CRC-32C
+constexpr std::uint8_t kFrameTypeMask = 0x0F;
 
 enum class MessageType : std::uint8_t {
   kHello = 1,
@@ -113,11 +119,15 @@ struct UrgentAckMsg {
 using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg, HealthMsg, RosterMsg,
                              UrgentMsg, UrgentAckMsg>;
 
+// Never compresses; SyncNode::send does (compress_frame in sync/frame_compression.h).
 std::string encode_message(const Message& message);
-// Frames an already encoded body: header and checksum. For tools that build hostile bodies.
-std::string seal_frame(MessageType type, std::string_view body);
-// Refuses frames over limits::kFrameBytesMax, bad magic, unknown version or type, trailing bytes,
-// batches over limits::kBatchEventsMax, and any field past its named limit.
+// Frames an already encoded body: header and checksum. `flags` go in the type byte's high nibble
+// (kFrameFlagZstd when `body` is compressed). For compress_frame, and tools that build hostile
+// bodies.
+std::string seal_frame(MessageType type, std::string_view body, std::uint8_t flags = 0);
+// Refuses frames over limits::kFrameBytesMax, bad magic, unknown version, type or flags, a bad
+// checksum, a compressed body that fails decompress_body, trailing bytes, batches over
+// limits::kBatchEventsMax, and any field past its named limit.
 Result<Message> decode_message(std::string_view frame);
 
 }  // namespace casesync

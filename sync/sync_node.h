@@ -20,6 +20,7 @@
 #include "common/roster.h"
 #include "common/status.h"
 #include "common/sync_limits.h"
+#include "crypto/batch_verifier.h"
 #include "crypto/crypto.h"
 #include "storage/store.h"
 #include "sync/case_cache.h"
@@ -86,6 +87,10 @@ class SyncNode {
            const crypto::SecretKey* secret);
   SyncNode(const SyncNode&) = delete;
   SyncNode& operator=(const SyncNode&) = delete;
+
+  // Verifies the signatures of each incoming batch; sequential on the caller's thread unless set.
+  // "*verifier" must remain live while this node is in use.
+  void set_verifier(crypto::BatchVerifier* verifier) { verifier_ = verifier; }
 
   // Loads the clock, sequence and checkpoints. REQUIRES: called once before anything else.
   Status start(std::uint64_t now_ms);
@@ -166,8 +171,11 @@ class SyncNode {
   void handle_hello(PeerLink& link, const HelloMsg& m, std::uint64_t now_ms);
   void handle_batch(PeerLink& link, BatchMsg batch, std::uint64_t now_ms);
   Status apply_batch(PeerLink& link, const BatchMsg& batch, std::uint64_t now_ms);
+  // Verdicts for batch.events[first..], from verifier_, in order.
+  std::vector<bool> verify_signatures(const std::vector<WireEvent>& events, std::size_t first);
+  // `signature_ok` is the verifier's verdict on this event; nothing is decoded without it.
   std::optional<std::pair<EventRecord, Event>> admit(const std::string& peer, const WireEvent& w,
-                                                     std::uint64_t now_ms);
+                                                     bool signature_ok, std::uint64_t now_ms);
   // Inside the apply transaction: the per-origin chain and the case rules in the event's
   // causal past. Returns false (counted, alerted) when the event must not be stored.
   Result<bool> authorize_remote(const std::string& peer, const EventRecord& r, const Event& e);
@@ -209,6 +217,8 @@ class SyncNode {
   SyncLimits limits_;
   Store* store_;
   const crypto::SecretKey* secret_;
+  crypto::SequentialVerifier sequential_verifier_;
+  crypto::BatchVerifier* verifier_ = &sequential_verifier_;
   std::string parent_;
   std::vector<std::string> children_;
   std::vector<std::string> fallbacks_;          // our roster entry's fallback_parents, in order

@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "storage/memory_store.h"
 #include "sync/event.h"
+#include "sync/frame_compression.h"
 #include "sync/hlc.h"
 #include "sync/messages.h"
 #include "sync/routing.h"
@@ -20,6 +21,11 @@
 using namespace casesync;
 
 namespace {
+
+// The message type of a frame, whether or not its body is compressed.
+MessageType frame_type(const std::string& frame) {
+  return static_cast<MessageType>(static_cast<std::uint8_t>(frame[3]) & kFrameTypeMask);
+}
 
 struct TestNode {
   std::string id;
@@ -77,7 +83,7 @@ class Net {
       auto [from, to, frame] = std::move(queue_.front());
       queue_.pop_front();
       if (drop && drop(from, to, frame)) continue;
-      frames_by_type[static_cast<MessageType>(frame[3])]++;
+      frames_by_type[frame_type(frame)]++;
       nodes_.at(to).node->on_frame(from, frame, now);
       delivered++;
     }
@@ -257,7 +263,7 @@ TEST_CASE("batches and window: 2000 events flow in batches with at most `window`
   // Nothing has been delivered yet: at most `window` batches were put on the wire.
   auto sends = net["s1"].take_sends();
   std::size_t batches = 0;
-  for (auto& s : sends) batches += static_cast<MessageType>(s.frame[3]) == MessageType::kBatch;
+  for (auto& s : sends) batches += frame_type(s.frame) == MessageType::kBatch;
   CHECK(batches == 3);
   for (auto& s : sends) net["d"].on_frame("s1", s.frame, net.now);
   net.flush();
@@ -351,6 +357,27 @@ TEST_CASE("flow control: a slow link is kept full with little in flight") {
   CHECK(link.batch_bytes_target() <= 4096);
 }
 
+TEST_CASE("large batches go out compressed; the counters hold both sizes") {
+  Net net({{"d", ""}, {"s1", "d"}});
+  net.flush();
+  std::vector<EventDraft> drafts;
+  for (int i = 0; i < 300; ++i) drafts.push_back(Net::created("s1-z" + std::to_string(i)));
+  REQUIRE(net["s1"].author_batch(std::move(drafts), net.now).is_ok());
+  std::size_t batches = 0, compressed = 0;
+  for (auto& s : net["s1"].take_sends()) {
+    batches += frame_type(s.frame) == MessageType::kBatch;
+    compressed += (static_cast<std::uint8_t>(s.frame[3]) & kFrameFlagZstd) != 0;
+    net["d"].on_frame("s1", s.frame, net.now);
+  }
+  CHECK(batches > 0);
+  CHECK(compressed == batches);
+  net.flush();
+  CHECK(net.events_at("d") == 300);
+  const PeerCounters& pc = net["s1"].counters().peers.at("d");
+  CHECK(pc.bytes_out < pc.bytes_out_uncompressed);
+  CHECK(net["d"].counters().peers.at("s1").bytes_in == pc.bytes_out);
+}
+
 TEST_CASE("a lost batch is resent after the timeout and the rest are not stalled") {
   SyncLimits limits;
   limits.batch_events_max = 10;
@@ -360,7 +387,7 @@ TEST_CASE("a lost batch is resent after the timeout and the rest are not stalled
   net.flush();
   bool dropped = false;
   net.drop = [&](const std::string& from, const std::string&, const std::string& frame) {
-    if (from == "s1" && !dropped && static_cast<MessageType>(frame[3]) == MessageType::kBatch) {
+    if (from == "s1" && !dropped && frame_type(frame) == MessageType::kBatch) {
       dropped = true;
       return true;
     }
@@ -558,6 +585,50 @@ TEST_CASE("forged, unknown-origin and garbage input is refused and counted by re
   for (auto& l : net["d"].links()) {
     if (l.peer == "s1") CHECK(l.recv_applied_pos == 0);  // nothing acknowledged past a bad event
   }
+}
+
+// A verifier under test control: sequential verdicts, except that it can refuse one message.
+class VetoVerifier final : public crypto::BatchVerifier {
+ public:
+  std::vector<bool> verify_all(std::string_view domain,
+                               std::span<const crypto::SignedMessage> items) override {
+    auto verdicts = sequential_.verify_all(domain, items);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (items[i].message == vetoed) verdicts[i] = false;
+    }
+    calls++;
+    items_seen += items.size();
+    return verdicts;
+  }
+  std::string vetoed;
+  std::size_t calls = 0, items_seen = 0;
+
+ private:
+  crypto::SequentialVerifier sequential_;
+};
+
+TEST_CASE("the injected verifier sees every batch, and an event it refuses is never applied") {
+  SyncLimits limits;
+  limits.resend_timeout_ms = 200;
+  Net net({{"d", ""}, {"s1", "d"}}, limits);
+  VetoVerifier verifier;
+  net["d"].set_verifier(&verifier);
+  net.flush();
+  std::vector<EventDraft> drafts;
+  for (int i = 0; i < 10; ++i) drafts.push_back(Net::created("s1-v" + std::to_string(i)));
+  auto records = net["s1"].author_batch(std::move(drafts), net.now);
+  REQUIRE(records.is_ok());
+  verifier.vetoed = (*records)[3].signed_bytes;
+  net.flush();
+  CHECK(verifier.calls == 1);
+  CHECK(verifier.items_seen == 10);
+  CHECK(net.events_at("d") == 3);  // those before the refused one, acknowledged; none after
+  CHECK(net.store("d").get_event("s1", 4).value() == std::nullopt);
+  CHECK(net["d"].counters().rejects.at("bad_signature") == 1);
+  verifier.vetoed.clear();
+  net.tick(300);  // the sender resends what was not acknowledged
+  CHECK(net.events_at("d") == 10);
+  CHECK(verifier.items_seen == 10 + 7);  // only the unapplied tail is verified again
 }
 
 TEST_CASE("a failed commit acknowledges nothing; the batch is applied once the disk recovers") {

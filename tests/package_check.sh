@@ -71,7 +71,7 @@ grep -q 'adduser --system --group' "$work/control/postinst" || fail "postinst cr
 grep -q 'purge' "$work/control/postrm" || fail "postrm has no purge branch"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for lib in libzmq5 libsodium23 libsqlite3-0 libsystemd0 adduser; do
+for lib in libzmq5 libsodium23 libsqlite3-0 libsystemd0 libzstd1 adduser; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib"
 done
 
