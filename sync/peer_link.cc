@@ -34,7 +34,6 @@ void PeerLink::on_hello(std::uint64_t peer_applied_pos, std::uint64_t now_ms) {
   state_ = LinkState::kUp;
   last_heard_ms_ = now_ms;
   hello_attempts_ = 0;
-  rto_backoff_ = 0;  // a fresh session: timeouts before it said nothing about this path
 }
 
 void PeerLink::on_sent(std::uint64_t /*bytes*/, std::uint64_t now_ms) { last_sent_ms_ = now_ms; }
@@ -51,7 +50,6 @@ void PeerLink::set_down() {
   in_flight_.clear();
   in_flight_bytes_ = 0;
   hello_attempts_ = 0;
-  rto_backoff_ = 0;
   next_send_pos_ = checkpoint_.sent_acked_pos + 1;
 }
 
@@ -93,6 +91,9 @@ std::uint64_t PeerLink::batch_bytes_target() const {
 }
 
 std::uint64_t PeerLink::window_bytes() const {
+  // Before the first measurement one batch only: on a 64 kbit/s link a full first window would
+  // outlast the resend timer, and every sample would then be discarded (Karn) for good.
+  if (delivery_rate_bps() == 0) return batch_bytes_target();
   const std::uint64_t bdp = delivery_rate_bps() * min_rtt_ms_ / 1000;
   return bdp + kHeadroomBatches * batch_bytes_target();
 }
@@ -100,7 +101,16 @@ std::uint64_t PeerLink::window_bytes() const {
 std::uint64_t PeerLink::rto_ms() const {
   std::uint64_t base = limits_.resend_timeout_ms;
   if (srtt_ms_ != 0) base = std::max<std::uint64_t>(base, srtt_ms_ + 4 * rttvar_ms_);
-  const std::uint64_t backed_off = base << std::min<std::uint32_t>(rto_backoff_, 6);
+  return base;
+}
+
+// Each batch backs off on its own: one sent n times waits rto << (n - 1) (at most kRtoMaxMs)
+// before the next try, so a batch resent too early on a slow link is not resent again and
+// again, while a batch lost on a lossy link is retried at the plain timer whatever happens to
+// the batches around it.
+std::uint64_t PeerLink::batch_timeout_ms(const InFlightBatch& b) const {
+  const std::uint64_t base = rto_ms();
+  const std::uint64_t backed_off = base << std::min<std::uint32_t>(b.sends - 1, 6);
   return std::max(base, std::min(backed_off, kRtoMaxMs));
 }
 
@@ -128,9 +138,6 @@ void PeerLink::on_batch_sent(std::uint64_t first, std::uint64_t last, std::uint6
 
 PeerLink::AckResult PeerLink::on_ack(std::uint64_t applied_pos, std::uint64_t now_ms) {
   if (applied_pos > highest_sent_pos()) return AckResult::kBeyondSent;
-  // Any ack, a duplicate too, shows the path works: back off only while the peer is silent (a
-  // single lost batch is resent at the plain timer, not after minutes of doubling).
-  rto_backoff_ = 0;
   if (applied_pos <= checkpoint_.sent_acked_pos) {
     // A duplicate ack while batches are out means the peer saw a later batch but not the next
     // one it needs: resend that one now rather than wait for its timer.
@@ -184,17 +191,9 @@ void PeerLink::rewind_sent(std::uint64_t pos) {
 std::deque<InFlightBatch*> PeerLink::due_resends(std::uint64_t now_ms) {
   std::deque<InFlightBatch*> out;
   if (state_ != LinkState::kUp) return out;
-  const std::uint64_t rto = rto_ms();
-  bool timed_out = false;
   for (auto& b : in_flight_) {
-    if (b.sent_ms == 0) {
-      out.push_back(&b);
-    } else if (elapsed_ms(now_ms, b.sent_ms) >= rto) {
-      out.push_back(&b);
-      timed_out = true;
-    }
+    if (b.sent_ms == 0 || elapsed_ms(now_ms, b.sent_ms) >= batch_timeout_ms(b)) out.push_back(&b);
   }
-  if (timed_out) rto_backoff_++;  // the link is slower than we thought: wait longer next time
   return out;
 }
 

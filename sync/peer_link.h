@@ -52,7 +52,7 @@ class PeerLink {
   // Flow control (see the header comment).
   static constexpr std::uint64_t kBatchAirtimeMs = 250;       // a batch ~ this much link time
   static constexpr std::uint64_t kBatchBytesMin = 2048;
-  static constexpr std::uint64_t kBatchBytesInitial = 8192;   // before the first measurement
+  static constexpr std::uint64_t kBatchBytesInitial = 4096;   // before the first measurement
   static constexpr std::uint64_t kHeadroomBatches = 3;        // in flight beyond one BDP
   static constexpr std::uint64_t kRateWindowMs = 10'000;      // max filter of the delivery rate
   static constexpr std::uint64_t kRtoMaxMs = 30'000;
@@ -121,7 +121,8 @@ class PeerLink {
   std::uint64_t last_ack_ms() const { return last_ack_ms_; }  // last time the peer acknowledged new data
   std::uint64_t srtt_ms() const { return srtt_ms_; }
   std::uint64_t min_rtt_ms() const { return min_rtt_ms_; }
-  std::uint64_t rto_ms() const;
+  std::uint64_t rto_ms() const;  // the resend timer of a batch sent once
+  std::uint64_t batch_timeout_ms(const InFlightBatch& b) const;
   std::uint64_t delivery_rate_bps() const;  // bytes/s, max over the recent window; 0: unknown
   std::uint64_t window_bytes() const;       // how much may be in flight now
   std::uint64_t resent_batches() const { return resent_batches_; }
@@ -143,7 +144,6 @@ class PeerLink {
   std::uint64_t srtt_ms_ = 0;
   std::uint64_t rttvar_ms_ = 0;
   std::uint64_t min_rtt_ms_ = 0;
-  std::uint32_t rto_backoff_ = 0;           // consecutive timeouts
   std::uint64_t in_flight_bytes_ = 0;
   std::uint64_t delivered_bytes_ = 0;       // acknowledged batch bytes since start
   std::uint64_t delivered_ms_ = 0;
