@@ -477,7 +477,9 @@ void link_metrics(const std::vector<LinkStatus>& links, std::uint64_t now_ms, Me
   auto each = [&](const char* name, const char* help, auto get) {
     m.family(name, "gauge", help);
     for (const auto& l : links) {
-      m.add({{"peer", l.peer}, {"direction", l.is_parent ? "parent" : "child"}}, get(l));
+      const char* direction = l.is_parent ? (l.is_fallback ? "fallback_parent" : "parent")
+                                          : (l.is_fallback ? "fallback_child" : "child");
+      m.add({{"peer", l.peer}, {"direction", direction}}, get(l));
     }
   };
   each("casesync_link_up", "1 when the link to the peer is up.",
@@ -493,6 +495,20 @@ void link_metrics(const std::vector<LinkStatus>& links, std::uint64_t now_ms, Me
        [](const LinkStatus& l) { return l.in_flight_batches; });
   each("casesync_link_rtt_seconds", "Smoothed round-trip time to the peer.",
        [](const LinkStatus& l) { return seconds(l.srtt_ms); });
+  each("casesync_link_in_flight_bytes", "Event bytes sent to the peer and not yet acknowledged.",
+       [](const LinkStatus& l) { return l.in_flight_bytes; });
+  each("casesync_link_window_bytes", "How much the link's flow control lets be in flight now.",
+       [](const LinkStatus& l) { return l.window_bytes; });
+  each("casesync_link_throughput_bytes_per_second",
+       "Measured delivery rate toward the peer (0 until measured).",
+       [](const LinkStatus& l) { return l.delivery_rate_bps; });
+  each("casesync_link_resend_timeout_seconds", "The link's resend timer for a batch sent once.",
+       [](const LinkStatus& l) { return seconds(l.rto_ms); });
+  each("casesync_link_last_success_seconds",
+       "Seconds since the peer last acknowledged new events (+Inf: never).",
+       [&](const LinkStatus& l) {
+         return l.last_ack_ms == 0 ? INFINITY : seconds(now_ms - std::min(now_ms, l.last_ack_ms));
+       });
   each("casesync_link_clock_offset_seconds", "The peer's wall clock minus ours.",
        [](const LinkStatus& l) { return static_cast<double>(l.clock_offset_ms) / 1000.0; });
   each("casesync_link_last_heard_seconds", "Seconds since the peer was last heard (+Inf: never).",
