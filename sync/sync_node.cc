@@ -569,17 +569,24 @@ void SyncNode::queue_urgent(const std::string& peer, const EventRecord& r) {
 void SyncNode::rebuild_urgent(PeerLink& l) {
   UrgentQueue& q = urgent_[l.peer()];
   q = UrgentQueue{};
-  std::uint64_t after = l.checkpoint().sent_acked_pos, scanned = 0;
-  while (scanned < kUrgentScanMax && q.pending.size() < kUrgentPendingMax) {
-    auto page = store_->read_outbox(l.peer(), after, 4096, SIZE_MAX);
-    if (!page.is_ok() || page->empty()) return;
-    for (const auto& it : *page) {
-      if (is_urgent_kind(it.event.kind) && q.pending.size() < kUrgentPendingMax) {
-        q.pending.emplace_back(it.event.origin, it.event.seq);
-      }
+  std::size_t scanned = 0;
+  // A read error leaves the list short: the feed still carries everything.
+  (void)scan_outbox(l.peer(), l.checkpoint().sent_acked_pos, [&](const OutboxItem& it) {
+    if (is_urgent_kind(it.event.kind)) q.pending.emplace_back(it.event.origin, it.event.seq);
+    return ++scanned < kUrgentScanMax && q.pending.size() < kUrgentPendingMax;
+  });
+}
+
+Status SyncNode::scan_outbox(const std::string& peer, std::uint64_t after,
+                             const std::function<bool(const OutboxItem&)>& visit) {
+  constexpr std::size_t kPageItems = 4096;
+  while (true) {
+    ASSIGN_OR_RETURN(auto page, store_->read_outbox(peer, after, kPageItems, SIZE_MAX));
+    if (page.empty()) return Status::ok();
+    for (const auto& it : page) {
+      if (!visit(it)) return Status::ok();
     }
-    scanned += page->size();
-    after = page->back().pos;
+    after = page.back().pos;
   }
 }
 
@@ -715,18 +722,14 @@ Status SyncNode::activate_fallback(const std::string& fallback, std::uint64_t no
   PeerLink* primary = link(parent_);
   const std::uint64_t acked = primary ? primary->checkpoint().sent_acked_pos : 0;
   RETURN_IF_ERROR(store_->begin());
-  Status st = Status::ok();
+  Status enqueued = Status::ok();
   std::uint64_t handed = 0;
-  for (std::uint64_t after = acked; st.is_ok();) {
-    auto page = store_->read_outbox(parent_, after, 4096, SIZE_MAX);
-    if (!page.is_ok()) st = page.status();
-    if (!st.is_ok() || page->empty()) break;
-    for (const auto& it : *page) {
-      if (st.is_ok()) st = store_->enqueue(fallback, it.event.origin, it.event.seq).status();
-      handed++;
-    }
-    after = page->back().pos;
-  }
+  Status st = scan_outbox(parent_, acked, [&](const OutboxItem& it) {
+    enqueued = store_->enqueue(fallback, it.event.origin, it.event.seq).status();
+    handed++;
+    return enqueued.is_ok();
+  });
+  if (st.is_ok()) st = enqueued;
   if (st.is_ok()) st = store_->commit();
   if (!st.is_ok()) {
     store_->rollback();
@@ -781,12 +784,11 @@ void SyncNode::rejoin_restored_peer(PeerLink& l, const HelloMsg& m) {
   const bool retained = st.is_ok() && (os->last_pos == held ||
                                        (os->first_pos != 0 && os->first_pos <= held + 1));
   std::vector<std::pair<std::string, std::uint64_t>> resend;  // (origin, seq) in feed order
-  for (std::uint64_t after = held; st.is_ok() && retained;) {
-    auto page = store_->read_outbox(peer, after, 4096, SIZE_MAX);
-    if (!page.is_ok()) st = page.status();
-    if (!st.is_ok() || page->empty()) break;
-    for (const auto& it : *page) resend.emplace_back(it.event.origin, it.event.seq);
-    after = page->back().pos;
+  if (st.is_ok() && retained) {
+    st = scan_outbox(peer, held, [&](const OutboxItem& it) {
+      resend.emplace_back(it.event.origin, it.event.seq);
+      return true;
+    });
   }
   if (st.is_ok()) st = store_->reset_outbox(peer, held + 1);
   std::uint64_t own_returned = 0;

@@ -191,6 +191,10 @@ class SyncNode {
   static bool is_urgent_kind(std::string_view kind);
   void queue_urgent(const std::string& peer, const EventRecord& r);
   void rebuild_urgent(PeerLink& link);
+  // Calls `visit` on each entry of the peer's outbox after position `after`, in order, a page at
+  // a time, until it returns false or the outbox ends.
+  Status scan_outbox(const std::string& peer, std::uint64_t after,
+                     const std::function<bool(const OutboxItem&)>& visit);
   void pump_urgent(PeerLink& link, std::uint64_t now_ms);
   void handle_urgent(PeerLink& link, const UrgentMsg& m, std::uint64_t now_ms);
   void handle_urgent_ack(PeerLink& link, const UrgentAckMsg& m);
