@@ -322,6 +322,33 @@ TEST_CASE("urgent events overtake the backlog; the feed still delivers everythin
   CHECK(net["d"].counters().peers.at("s1").urgent_in >= 1);
 }
 
+TEST_CASE("a child's Hello backs off while its parent is down, capped, with jitter") {
+  SyncLimits limits;
+  limits.heartbeat_interval_ms = 1000;
+  PeerLink link("d", limits, PeerCheckpoint{});
+  std::uint64_t now = 10'000;
+  REQUIRE(link.hello_due(now));
+  // The wait after each attempt, without jitter: one interval, then doubling up to
+  // kHelloBackoffMaxMs (8 s).
+  std::vector<std::uint64_t> waits;
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    link.on_hello_sent(now, /*jitter=*/0);
+    std::uint64_t waited = 0;
+    while (!link.hello_due(now + waited)) waited += 100;
+    waits.push_back(waited);
+    now += waited;
+  }
+  CHECK(waits == std::vector<std::uint64_t>{1000, 2000, 4000, 8000, 8000, 8000});
+  // Jitter shortens a wait by up to a quarter, never lengthens it.
+  link.on_hello_sent(now, /*jitter=*/999);
+  CHECK_FALSE(link.hello_due(now + 5900));
+  CHECK(link.hello_due(now + 6100));
+  // Up again, then down: the backoff starts over.
+  link.on_hello(0, now);
+  link.set_down();
+  CHECK(link.hello_due(now));
+}
+
 TEST_CASE("flow control: a slow link is kept full with little in flight") {
   SyncLimits limits;
   PeerLink link("d", limits, PeerCheckpoint{});
