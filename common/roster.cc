@@ -30,6 +30,15 @@ const RosterNode* Roster::find(const std::string& id) const {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
+const std::string* Roster::key_for(const std::string& id, std::uint64_t seq) const {
+  const RosterNode* n = find(id);
+  if (!n) return nullptr;
+  for (const auto& k : n->retired_keys) {
+    if (seq <= k.last_seq) return &k.sign_public_key;
+  }
+  return &n->sign_public_key;
+}
+
 std::vector<std::string> Roster::children_of(const std::string& id) const {
   std::vector<std::string> out;
   for (const auto& [nid, n] : nodes_) {

@@ -14,6 +14,13 @@ enum class Role { kDistrict, kStreet, kCommunity };
 const char* role_name(Role role);
 std::optional<Role> role_from_name(const std::string& name);
 
+// A signing key a node used before a rotation: it still verifies the events the node signed with
+// it, those with seq <= last_seq, so a rotation never invalidates history.
+struct RetiredKey {
+  std::string sign_public_key;  // Ed25519 public key, 32 raw bytes
+  std::uint64_t last_seq = 0;
+};
+
 struct RosterNode {
   std::string id;              // stable node id, e.g. "s03-c02"
   std::string name;            // display name
@@ -21,6 +28,8 @@ struct RosterNode {
   std::string parent;          // empty for the root (district)
   std::vector<std::string> fallback_parents;
   std::string sign_public_key;  // Ed25519 public key, 32 raw bytes
+  // Keys before the last rotation, oldest first, each covering seqs after the previous one's.
+  std::vector<RetiredKey> retired_keys;
   std::string endpoint;        // where this node listens for children, e.g. tcp://127.0.0.1:7000
   std::string api;             // local API URL (testbeds only; informational)
   bool revoked = false;
@@ -39,6 +48,9 @@ class Roster {
   std::vector<std::string> ancestors_of(const std::string& id) const;
   // True when `node` is `root` or lies below it.
   bool in_subtree(const std::string& node, const std::string& root) const;
+  // The key that verifies `id`'s event `seq`: a retired key whose range covers it, else the
+  // current one. nullptr when `id` is not rostered.
+  const std::string* key_for(const std::string& id, std::uint64_t seq) const;
   // The child of `self` whose subtree holds `node`, or nullopt if `node` is not below `self`.
   std::optional<std::string> child_toward(const std::string& self, const std::string& node) const;
 

@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
   write(root / "decode_health", "empty", encode_health(HealthReport{}));
 #if __has_include("config/enrollment.h")
   EnrollmentRequest req;
-  req.node = {"s01-c09", "Community 9", Role::kCommunity, "s01", {}, key.public_key, "", "", false};
+  req.node = {"s01-c09", "Community 9", Role::kCommunity, "s01", {}, key.public_key, {}, "", "", false};
   req.curve_public_key = crypto::curve_public_from_sign_public(key.public_key);
   write(root / "parse_enrollment", "community.json", render_enrollment(req));
   req.node.parent = "district";

@@ -19,8 +19,8 @@ std::string s(std::string_view v) { return std::string(v); }
 
 }  // namespace
 
-Clerks::Clerks(const District* district, Rng rng, bool reopen)
-    : district_(district), rng_(rng), reopen_(reopen), cases_created_(district->size(), 0) {}
+Clerks::Clerks(const District* district, const RosterBook* book, Rng rng, bool reopen)
+    : district_(district), book_(book), rng_(rng), reopen_(reopen), cases_created_(district->size(), 0) {}
 
 void Clerks::act(SimNode& node, std::uint64_t virtual_ms, Ledger* ledger, TraceHash* trace) {
   author(node, plan(node), virtual_ms, ledger, trace);
@@ -170,7 +170,7 @@ std::string Clerks::forward_target(std::size_t self) {
       target = rng_.below(district_->size());
       if (district_->role(target) != want) continue;
     }
-    if (target != self) return district_->id(target);
+    if (target != self && !book_->revoked(district_->id(target))) return district_->id(target);
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include "sim/ledger.h"
 #include "sim/rng.h"
+#include "sim/roster_book.h"
 #include "sim/sim_node.h"
 #include "sim/topology.h"
 #include "sim/trace_hash.h"
@@ -35,8 +36,8 @@ struct ClerkStats {
 
 class Clerks {
  public:
-  // "*district" must remain live while this workload is in use.
-  Clerks(const District* district, Rng rng, bool reopen);
+  // "*district" and "*book" must remain live while this workload is in use.
+  Clerks(const District* district, const RosterBook* book, Rng rng, bool reopen);
 
   // One action at `node`. REQUIRES: node.running(). Throws NodeCrashed when the node dies
   // inside the commit (nothing was acknowledged then).
@@ -61,6 +62,7 @@ class Clerks {
               std::uint64_t virtual_ms, Ledger* ledger);
 
   const District* district_;
+  const RosterBook* book_;  // no forward to a revoked node
   Rng rng_;
   bool reopen_;
   std::vector<std::uint64_t> cases_created_;  // per node, for unique case ids

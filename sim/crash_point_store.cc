@@ -4,10 +4,10 @@ namespace casesync::sim {
 
 Status CrashPointStore::commit() {
   if (crash_in_commits_ != 0 && --crash_in_commits_ == 0) {
-    memory_.crash();
+    memory_->crash();
     throw NodeCrashed{};
   }
-  return memory_.commit();
+  return memory_->commit();
 }
 
 }  // namespace casesync::sim

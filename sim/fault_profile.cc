@@ -29,6 +29,12 @@ constexpr std::array<KindInfo, kFaultKinds> kKinds = {{
     {FaultKind::kClockDrift, "clock_drift", 500'000},    // share of nodes drifting
     {FaultKind::kClockJumpBack, "clock_jump_back", 60'000},
     {FaultKind::kClockJumpForward, "clock_jump_forward", 60'000},
+    {FaultKind::kRevoke, "revoke", 20'000},
+    {FaultKind::kRotateKey, "rotate_key", 20'000},
+    {FaultKind::kRestoreBackup, "restore_backup", 30'000},
+    {FaultKind::kEquivocate, "equivocate", 15'000},
+    {FaultKind::kWallClockStep, "wall_clock_step", 30'000},
+    {FaultKind::kFallback, "fallback", 1'000'000},  // on or off for the seed; not an episode
 }};
 
 }  // namespace

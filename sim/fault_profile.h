@@ -31,8 +31,17 @@ enum class FaultKind : std::uint8_t {
   kClockDrift,        // a node's clock runs fast or slow
   kClockJumpBack,     // a node's clock steps backwards
   kClockJumpForward,  // a node's clock steps forwards
+  // Administration and operations (sim/simulator_admin.cc). Kept after the older kinds so a seed
+  // that draws none of them runs exactly as it did before they existed.
+  kRevoke,         // the district revokes a community, perhaps while its events are queued
+  kRotateKey,      // a node gets a new signing key in a new roster version
+  kRestoreBackup,  // a node is restored from an older backup with `casesyncctl restore`
+  kEquivocate,     // a node's database is rolled back by hand (no restore marker): it may sign
+                   // sequence numbers it already used
+  kWallClockStep,  // a node's wall clock is wrong by hours or days, then NTP steps it right
+  kFallback,       // communities switch to their fallback parent (the district) after seconds
 };
-inline constexpr std::size_t kFaultKinds = 16;
+inline constexpr std::size_t kFaultKinds = 22;
 const char* fault_kind_name(FaultKind kind);
 std::optional<FaultKind> fault_kind_from_name(std::string_view name);
 

@@ -10,6 +10,7 @@
 
 #include "sim/crash_point_store.h"
 #include "sim/node_clock.h"
+#include "sim/roster_book.h"
 #include "sim/topology.h"
 #include "sync/sync_node.h"
 
@@ -28,8 +29,8 @@ struct NodeTotals {
 
 class SimNode {
  public:
-  // "*district" must remain live while this node is in use.
-  SimNode(const District* district, std::size_t index, SyncLimits limits);
+  // "*district" and "*book" must remain live while this node is in use.
+  SimNode(const District* district, const RosterBook* book, std::size_t index, SyncLimits limits);
 
   std::size_t index() const { return index_; }
   const std::string& id() const { return district_->id(index_); }
@@ -40,13 +41,32 @@ class SimNode {
   NodeClock& clock() { return clock_; }
   std::uint64_t now(std::uint64_t virtual_ms) const { return clock_.now(virtual_ms); }
 
-  // Builds a fresh core over the store and starts it; on failure the node stays down (a crash
-  // point inside start() gives kUnavailable). REQUIRES: !running().
+  // Builds a fresh core over the store — with the roster version this node last installed and
+  // its current key, as the daemon reads its roster file and key file — and starts it; on
+  // failure the node stays down (a crash point inside start() gives kUnavailable).
+  // REQUIRES: !running() && !retired().
   Status start(std::uint64_t virtual_ms);
+  // Takes what the edge keeps of the core's effects (the daemon persists a new roster and
+  // deletes the restore marker). Called after every call into the core.
+  void note_effects();
   // The process dies: the core and everything only it held are gone; the store keeps what was
   // committed. Idempotent.
   void crash();
   std::uint32_t incarnations() const { return incarnations_; }
+
+  // The admin's operations (sim/simulator_admin.cc). The node is down for each.
+  // Its database replaced by `snapshot`; with `marker` as `casesyncctl restore` does it (the
+  // next start tells the core), without it as a file copied back by hand.
+  void restore(std::unique_ptr<MemoryStore> snapshot, bool marker);
+  // The admin copied a newer roster file to the node (a key rotation).
+  void set_roster_version(std::uint64_t version) { roster_version_ = version; }
+  std::uint64_t roster_version() const { return roster_version_; }
+  // Revoked and switched off for good: never started again.
+  void retire() {
+    crash();
+    retired_ = true;
+  }
+  bool retired() const { return retired_; }
 
   // Counters of every incarnation so far, the running one included.
   NodeTotals totals() const;
@@ -58,6 +78,7 @@ class SimNode {
   static void add(NodeTotals* into, const NodeCounters& c);
 
   const District* district_;
+  const RosterBook* book_;
   std::size_t index_;
   SyncLimits limits_;
   CrashPointStore store_;
@@ -65,6 +86,9 @@ class SimNode {
   NodeClock clock_;
   NodeTotals totals_;  // of the dead incarnations, plus alerts
   std::uint32_t incarnations_ = 0;
+  std::uint64_t roster_version_ = 1;  // the roster file's version
+  bool restore_marker_ = false;       // `casesyncctl restore` left its marker
+  bool retired_ = false;
 };
 
 }  // namespace casesync::sim

@@ -32,6 +32,18 @@ constexpr bool kFixedF4BackwardClock = true;     // now_ms stepping back: spurio
 constexpr bool kFixedF5ReopenPath = true;         // reopen leaves the holder off the path (5616c76)
 constexpr bool kFixedF6ExponentialFold = true;    // nested own-past re-folds: a seed never ends
 constexpr bool kFixedF7StaleHelloRewind = true;  // a stale Hello is taken for a restore: stall
+// Found by the admin faults of issue 22 (sim/simulator_admin.cc, the fallback topology):
+constexpr bool kFixedF9RevokedOrigin = false;     // a revoked origin's queued event jams the link
+constexpr bool kFixedF10RotatedKey = false;       // events signed before a key rotation jam
+constexpr bool kFixedF11RestoreAncestry = false;  // a restored node stores events without parents
+constexpr bool kFixedF12Equivocation = false;     // two versions of one seq: nodes never agree
+constexpr bool kFixedF13FallbackAncestry = false;  // a fallback child stores events without parents
+constexpr bool kFixedF14WallClockStep = false;   // a clock stepped forward then back: timers freeze
+
+// The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
+// after them (appended to their subtractive --faults masks).
+constexpr const char* kWithoutAdminFaults =
+    ",-revoke,-rotate_key,-restore_backup,-equivocate,-wall_clock_step,-fallback";
 
 // The run options that keep the open bugs out, as casesync_sim arguments.
 std::string open_bug_args() {
@@ -45,6 +57,12 @@ std::string open_bug_args() {
   }
   if (!kFixedF2RefusedEventAcked) exclude("bit_flip_event");
   if (!kFixedF3FrameIntegrity) exclude("bit_flip");
+  if (!kFixedF9RevokedOrigin) exclude("revoke");
+  if (!kFixedF10RotatedKey) exclude("rotate_key");
+  if (!kFixedF11RestoreAncestry) exclude("restore_backup");
+  if (!kFixedF12Equivocation) exclude("equivocate");
+  if (!kFixedF13FallbackAncestry) exclude("fallback");
+  if (!kFixedF14WallClockStep) exclude("wall_clock_step");
   std::string args = off.empty() ? "" : "--faults=" + off;
   auto add = [&](const char* arg) { args += std::string(args.empty() ? "" : " ") + arg; };
   if (!kFixedF5ReopenPath) add("--no-reopen");
@@ -117,7 +135,10 @@ TEST_CASE("fixed seeds") {
 // "outbox positions are contiguous" (at 4955441; first seen as seed 1 --faults=delay).
 TEST_CASE("F1: a Hello reordered behind later acks does not rewind the feed" *
           doctest::skip(!kFixedF1StaleHello)) {
-  CHECK(run(20261125003, "--faults=-delay,-bit_flip_event,-bit_flip --no-reopen").ok());
+  CHECK(run(20261125003,
+            std::string("--faults=-delay,-bit_flip_event,-bit_flip") + kWithoutAdminFaults +
+                " --no-reopen")
+            .ok());
 }
 
 // F7 (core, SyncNode::recover_from_restore, since 646cb83): a Hello from s04 delayed since before
@@ -162,7 +183,7 @@ TEST_CASE("F4: a clock stepped back declares no link down" *
 // 34-event case at s05 never finishes one apply_batch (the watchdog aborts the seed).
 TEST_CASE("F6: folding a case with many concurrent events takes polynomial time" *
           doctest::skip(!kFixedF6ExponentialFold)) {
-  CHECK(run(4, "--faults=-delay,-bit_flip_event,-bit_flip").ok());
+  CHECK(run(4, std::string("--faults=-delay,-bit_flip_event,-bit_flip") + kWithoutAdminFaults).ok());
 }
 
 // F8 (core, SyncNode::handle_urgent, found the day urgent events were added): a receipt sent
@@ -171,7 +192,7 @@ TEST_CASE("F6: folding a case with many concurrent events takes polynomial time"
 // withdrawal and refused it while s07 (missing the same ancestor) stored it: s07-c02:9 lost at
 // the district. Urgent events are now stored only on top of their whole past.
 TEST_CASE("F8: an urgent event is never stored ahead of its own past") {
-  CHECK(run(20261126019, "").ok());
+  CHECK(run(20261126019, std::string("--faults=") + (kWithoutAdminFaults + 1)).ok());
 }
 
 // F5 (core, sync/case_fold.cc, reopened; fixed in 5616c76): a reopen made the district the holder
@@ -179,7 +200,60 @@ TEST_CASE("F8: an urgent event is never stored ahead of its own past") {
 // refused (rules_vs_view on s13-c01-1 at 1e68ef0).
 TEST_CASE("F5: after a reopen the district may annotate the case it holds" *
           doctest::skip(!kFixedF5ReopenPath)) {
-  CHECK(run(1, "--faults=-delay,-reorder,-bit_flip_event,-bit_flip").ok());
+  CHECK(run(1, std::string("--faults=-delay,-reorder,-bit_flip_event,-bit_flip") +
+                   kWithoutAdminFaults)
+            .ok());
+}
+
+// F9 (core, SyncNode::admit ~421 / apply_batch ~509): s03-c03 is revoked while its event is
+// queued at s03; s03 stops its feed at that event, acknowledges the one before, and resends the
+// same batch forever: every later event on the link waits behind it.
+TEST_CASE("F9: a revoked origin's queued events never jam a link" *
+          doctest::skip(!kFixedF9RevokedOrigin)) {
+  CHECK(run(2, "--faults=revoke").ok());
+}
+
+// F10 (core, SyncNode::verify_signatures): events a node signed before its key was rotated fail
+// verification against its new key at every node holding the new roster: the links carrying them
+// stall (district -> s04 here) and the cases behind them never arrive.
+TEST_CASE("F10: a key rotation never invalidates what the old key signed" *
+          doctest::skip(!kFixedF10RotatedKey)) {
+  CHECK(run(14, "--faults=rotate_key").ok());
+}
+
+// F11 (core, SyncNode::rejoin_restored_peer / authorize_remote): s03, restored from an older
+// backup, gets its own later receipts and edits back from its parent before the cases they
+// belong to, and stores them without their parents (the causal past is missing, so the event
+// is given the benefit of the doubt).
+TEST_CASE("F11: a restored node never stores an event without its past" *
+          doctest::skip(!kFixedF11RestoreAncestry)) {
+  CHECK(run(11, "--faults=restore_backup").ok());
+}
+
+// F12 (core, SyncNode::store_and_route): s08-c02's database was copied back by hand and it signed
+// seq 14 and 15 again; the first version to arrive stays at each node, the other is dropped with
+// no evidence passed on, and events naming the dropped one as parent never settle.
+TEST_CASE("F12: an equivocation resolves to one version everywhere" *
+          doctest::skip(!kFixedF12Equivocation)) {
+  CHECK(run(29, "--faults=equivocate,crash").ok());
+}
+
+// F13 (core, SyncNode::activate_fallback): s09-c02 on its fallback parent gets the district's new
+// events of its case while the older ones wait in s09's outbox; the district's reply is stored
+// at s09 without the acceptance it answers, which never reaches s09 (an acknowledged write lost
+// on its route), and the fallback outbox is never drained.
+TEST_CASE("F13: a fallback child never stores an event without its past" *
+          doctest::skip(!kFixedF13FallbackAncestry)) {
+  CHECK(run(1, "--faults=fallback,partition_subtree,partition_link,crash").ok());
+}
+
+// F14 (core, PeerLink timers and SyncNode's now_ms): s08-c02's wall clock was 4.3 hours fast
+// and NTP stepped it back 4.5 s later; every timer stamped during the fast spell (the Hello
+// retry above all) reads as not yet due for 4.3 hours, so after the partition healed s08-c02
+// never said Hello again and its link stayed down.
+TEST_CASE("F14: a wall clock stepped forward and back again freezes no timer" *
+          doctest::skip(!kFixedF14WallClockStep)) {
+  CHECK(run(20261204012, "--faults=-revoke,-rotate_key,-restore_backup,-equivocate,-fallback").ok());
 }
 
 namespace {

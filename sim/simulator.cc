@@ -17,7 +17,7 @@ constexpr std::uint32_t kRushPpm = 100'000;  // one clerk action in ten is a rus
 constexpr std::size_t kRushRecentCases = 8;
 
 // One independent stream per purpose: a new draw in the network does not reshuffle the clerks.
-enum class Stream : std::uint64_t { kProfile = 1, kLimits, kNetwork, kClerks, kFaults, kSetup };
+enum class Stream : std::uint64_t { kProfile = 1, kLimits, kNetwork, kClerks, kFaults, kSetup, kAdmin };
 Rng stream(std::uint64_t seed, Stream s) {
   return Rng(seed * 0x9e3779b97f4a7c15ull + static_cast<std::uint64_t>(s));
 }
@@ -34,6 +34,8 @@ SyncLimits draw_limits(Rng rng) {
   l.resend_timeout_ms = static_cast<std::uint32_t>(rng.range(300, 3000));
   l.heartbeat_interval_ms = static_cast<std::uint32_t>(rng.range(200, 1000));
   l.peer_timeout_ms = static_cast<std::uint32_t>(rng.range(3 * l.heartbeat_interval_ms, 6000));
+  // Only matters when the seed gives communities a fallback parent (FaultKind::kFallback).
+  l.fallback_after_ms = static_cast<std::uint32_t>(rng.range(1000, 10'000));
   return l;
 }
 
@@ -49,11 +51,15 @@ Simulator::Simulator(const District& district, SimOptions options)
       options_(options),
       rng_(stream(options.seed, Stream::kSetup)),
       fault_rng_(stream(options.seed, Stream::kFaults)),
+      admin_rng_(stream(options.seed, Stream::kAdmin)),
       profile_(profile_for(options)),
       limits_(draw_limits(stream(options.seed, Stream::kLimits))),
       disk_full_episodes_(district.size(), 0),
       net_(&district, stream(options.seed, Stream::kNetwork), profile_, &counts_),
-      clerks_(&district, stream(options.seed, Stream::kClerks), options.reopen) {
+      book_(&district, profile_.on(FaultKind::kFallback)),
+      clerks_(&district, &book_, stream(options.seed, Stream::kClerks), options.reopen),
+      closure_(district.size()),
+      snapshots_(district.size()) {
   static_assert(kTickIntervalMs * kLimitSampleTicks < 1000, "limits are sampled every second");
 }
 
@@ -71,7 +77,7 @@ RunResult Simulator::run() {
 void Simulator::setup() {
   children_.resize(district_.size());
   for (std::size_t i = 0; i < district_.size(); ++i) {
-    nodes_.push_back(std::make_unique<SimNode>(&district_, i, limits_));
+    nodes_.push_back(std::make_unique<SimNode>(&district_, &book_, i, limits_));
     if (i != 0) children_[district_.parent(i)].push_back(i);
     if (i != 0) nodes_[i]->silent = rng_.chance(kSilentStationPpm);
   }
@@ -86,6 +92,7 @@ void Simulator::setup() {
   for (std::size_t i = 1; i < district_.size(); ++i) refresh_transport(i);
   agenda_.at(kClerkGapMsMin, [this] { clerk(); });
   agenda_.at(0, [this] { fault_tick(); });
+  agenda_.at(0, [this] { admin_tick(); });
   agenda_.at(options_.fault_phase_ms, [this] { heal(); });
 }
 

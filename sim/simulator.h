@@ -9,11 +9,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "sim/agenda.h"
 #include "sim/clerks.h"
 #include "sim/ledger.h"
+#include "sim/closure_watch.h"
+#include "sim/roster_book.h"
 #include "sim/sim_node.h"
 #include "sim/sim_options.h"
 #include "sim/trace_hash.h"
@@ -51,6 +54,11 @@ class Simulator {
   // link up/down to the cores as a real transport would.
   void refresh_transport(std::size_t child);
   void refresh_transports_of(std::size_t node);
+  // The same for a community's link to its fallback parent, which the child dials only while
+  // its core syncs through it (SyncNode::active_fallback).
+  void refresh_fallback(std::size_t child);
+  // Brings the transport between `child` and `parent` up (after a handshake) or down.
+  void set_transport(std::size_t child, std::size_t parent, bool want);
 
   // --- faults (simulator_faults.cc) ---
   void draw_clocks();
@@ -63,6 +71,17 @@ class Simulator {
   void restart(std::size_t node);
   void disk_full(std::size_t node, std::uint64_t duration_ms);
   void log_fault(FaultKind kind, const std::string& target, std::uint64_t duration_ms);
+
+  // --- the admin's operations (simulator_admin.cc) ---
+  void admin_tick();
+  void take_snapshot(std::size_t node);
+  void restore(std::size_t node, bool marker);
+  void revoke(std::size_t node);
+  void rotate_key(std::size_t node);
+  void wall_clock_step(std::size_t node);
+  // The node's acknowledged writes after `after_seq` that no other node holds: lost with it.
+  void write_off(std::size_t node, std::uint64_t after_seq, const std::string& why);
+  bool held_elsewhere(std::size_t node, const std::string& origin, std::uint64_t seq);
 
   // --- healing and convergence (simulator_heal.cc) ---
   void heal();
@@ -77,6 +96,7 @@ class Simulator {
   SimOptions options_;
   Rng rng_;
   Rng fault_rng_;
+  Rng admin_rng_;  // its own stream: a seed without admin faults runs as before they existed
   FaultProfile profile_;
   SyncLimits limits_;
   FaultCounts counts_{};
@@ -84,8 +104,18 @@ class Simulator {
   std::vector<std::vector<std::size_t>> children_;
   std::vector<std::uint32_t> disk_full_episodes_;
   VirtualNetwork net_;
+  RosterBook book_;
   Clerks clerks_;
   Ledger ledger_;
+  ClosureWatch closure_;
+  // The latest backup of each node, and the seq it had signed through when it was taken.
+  struct Snapshot {
+    std::unique_ptr<MemoryStore> store;
+    std::uint64_t taken_ms = 0;
+    std::uint64_t last_seq = 0;
+  };
+  std::vector<Snapshot> snapshots_;
+  std::set<std::string> equivocators_;  // nodes rolled back without a restore marker
   Agenda agenda_;
   TraceHash trace_;
   std::vector<Observation> observations_;

@@ -156,7 +156,7 @@ void Simulator::on_crashed(std::size_t i) {
 
 void Simulator::restart(std::size_t i) {
   SimNode& n = *nodes_[i];
-  if (n.running() || phase_ == Phase::kDone) return;
+  if (n.running() || n.retired() || phase_ == Phase::kDone) return;
   restarts_++;
   if (Status st = n.start(now_); !st.is_ok()) {
     if (st.code() == Code::kUnavailable) {  // died again at a crash point: try once more later

@@ -31,12 +31,16 @@ void Simulator::heal() {
 
 bool Simulator::quiescent(std::string* why) {
   for (auto& n : nodes_) {
+    if (n->retired()) continue;
     if (!n->running()) {
       *why = n->id() + " is not running";
       return false;
     }
     for (const auto& l : n->core().links()) {
       if (l.state == LinkState::kUp && l.backlog_events == 0 && l.in_flight_batches == 0) continue;
+      // A fallback link not in use, or a revoked peer's, and nothing left for it.
+      const bool idle = l.is_fallback || book_.revoked(l.peer);
+      if (idle && l.state == LinkState::kDown && l.backlog_events == 0) continue;
       *why = n->id() + " -> " + l.peer + ": link " + link_state_name(l.state) + ", " +
              std::to_string(l.backlog_events) + " events unacknowledged, " +
              std::to_string(l.in_flight_batches) + " batches in flight";
@@ -65,7 +69,8 @@ void Simulator::check_convergence() {
 
 World Simulator::snapshot() {
   World w;
-  w.roster = &district_.roster();
+  w.roster = &book_.latest();
+  w.equivocators = equivocators_;
   w.ledger = &ledger_;
   w.observations = observations_;
   const ClerkStats& clerks = clerks_.stats();
@@ -82,6 +87,7 @@ World Simulator::snapshot() {
     NodeSnapshot s;
     s.id = n->id();
     s.running = n->running();
+    s.retired = n->retired();
     s.events = n->store().events_after(0, SIZE_MAX).value();
     s.totals = n->totals();
     s.core = n->running() ? &n->core() : nullptr;

@@ -31,6 +31,8 @@ void Simulator::drain(std::size_t i) {
                     << (a.peer.empty() ? "" : " from " + a.peer) << ": " << a.detail << "\n";
     }
   }
+  n.note_effects();
+  closure_.check(i, n.id(), n.store(), &observations_);
   for (auto& s : n.core().take_sends()) {
     if (s.frame.size() > limits::kFrameBytesMax) {
       observations_.push_back(
@@ -43,6 +45,7 @@ void Simulator::drain(std::size_t i) {
       agenda_.at(d.at_ms, [this, i, to, d = std::move(d)] { deliver(i, to, d); });
     }
   }
+  refresh_fallback(i);
 }
 
 void Simulator::deliver(std::size_t from, std::size_t to, const Delivery& d) {
@@ -63,8 +66,21 @@ void Simulator::deliver(std::size_t from, std::size_t to, const Delivery& d) {
 
 void Simulator::refresh_transport(std::size_t child) {
   const std::size_t parent = district_.parent(child);
-  SimLink& l = net_.link_of_child(child);
-  const bool want = nodes_[child]->running() && nodes_[parent]->running() && l.cuts == 0;
+  const SimLink& l = net_.link_of_child(child);
+  set_transport(child, parent,
+                nodes_[child]->running() && nodes_[parent]->running() && l.cuts == 0);
+}
+
+void Simulator::refresh_fallback(std::size_t child) {
+  if (!profile_.on(FaultKind::kFallback) || district_.role(child) != Role::kCommunity) return;
+  SimNode& c = *nodes_[child];
+  const bool want = c.running() && nodes_[0]->running() &&
+                    c.core().active_fallback() == district_.id(0);
+  set_transport(child, 0, want);
+}
+
+void Simulator::set_transport(std::size_t child, std::size_t parent, bool want) {
+  SimLink& l = net_.link(child, parent);
   if (!want) {
     const bool was_up = l.transport_up;
     l.transport_up = false;
@@ -83,7 +99,7 @@ void Simulator::refresh_transport(std::size_t child) {
   const std::uint64_t generation = ++l.generation;
   const std::uint64_t handshake_ms = 2 * std::uint64_t{l.latency_ms} + 1;
   agenda_.at(now_ + handshake_ms, [this, child, parent, generation] {
-    SimLink& link = net_.link_of_child(child);
+    SimLink& link = net_.link(child, parent);
     if (link.generation != generation || phase_ == Phase::kDone) return;
     link.transport_up = true;
     with_node(child, [&](SimNode& n) { n.core().on_link_up(district_.id(parent), n.now(now_)); });
@@ -93,6 +109,11 @@ void Simulator::refresh_transport(std::size_t child) {
 void Simulator::refresh_transports_of(std::size_t i) {
   if (i != 0) refresh_transport(i);
   for (std::size_t c : children_[i]) refresh_transport(c);
+  if (i != 0) {
+    refresh_fallback(i);
+  } else {
+    for (std::size_t c = 1; c < nodes_.size(); ++c) refresh_fallback(c);
+  }
 }
 
 }  // namespace casesync::sim

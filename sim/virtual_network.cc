@@ -28,9 +28,13 @@ VirtualNetwork::VirtualNetwork(const District* district, Rng rng, FaultProfile p
 }
 
 SimLink& VirtualNetwork::link(std::size_t a, std::size_t b) {
-  const std::size_t child = district_->parent(a) == b ? a : b;
-  assert(district_->parent(child) == (child == a ? b : a) && "only neighbours share a link");
-  return links_[child];
+  if (district_->parent(a) == b) return links_[a];
+  if (district_->parent(b) == a) return links_[b];
+  auto [it, added] = fallback_links_.try_emplace(std::minmax(a, b));
+  if (added) {
+    it->second.latency_ms = static_cast<std::uint32_t>(rng_.range(1, kCommunityLatencyMsMax));
+  }
+  return it->second;
 }
 
 bool VirtualNetwork::passable(std::size_t a, std::size_t b) {
@@ -99,7 +103,8 @@ std::vector<Delivery> VirtualNetwork::send(std::size_t from, std::size_t to, std
     return out;
   }
   SimLink& l = link(from, to);
-  const bool upward = district_->parent(from) == to;
+  // Index order puts every node after its parents, fallback parents included.
+  const bool upward = from > to;
   const bool twice = faults_on_ && profile_.on(FaultKind::kDuplicate) &&
                      rng_.chance(profile_.odds(FaultKind::kDuplicate));
   const std::uint64_t digest = frame_digest(frame);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,8 @@ class VirtualNetwork {
   // "*district" and "*counts" must remain live while this network is in use.
   VirtualNetwork(const District* district, Rng rng, FaultProfile profile, FaultCounts* counts);
 
-  // The link between neighbours `a` and `b` (either order), named by its child end.
+  // The link between neighbours `a` and `b` (either order): a child and its parent, or a child
+  // and its fallback parent (made on first use, with a community's latency).
   SimLink& link(std::size_t a, std::size_t b);
   SimLink& link_of_child(std::size_t child) { return links_[child]; }
   // True when a frame between neighbours gets through right now.
@@ -64,6 +66,7 @@ class VirtualNetwork {
   FaultProfile profile_;
   FaultCounts* counts_;
   std::vector<SimLink> links_;  // by child index; [0] (the district) is unused
+  std::map<std::pair<std::size_t, std::size_t>, SimLink> fallback_links_;  // (lower, higher index)
   bool faults_on_ = true;
 };
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct NodeSnapshot {
   NodeTotals totals;
   std::uint64_t last_seq = 0;  // the highest seq it ever authored (its durable counter)
   SyncNode* core = nullptr;    // null when not running or in hand-built worlds
+  bool retired = false;        // revoked and switched off: neither checked nor expected to hold
 };
 
 // Something a run observed while it went (not at the end): a frame over the limit, a window
@@ -33,7 +35,8 @@ struct Observation {
 };
 
 struct World {
-  const Roster* roster = nullptr;
+  const Roster* roster = nullptr;  // the latest version
+  std::set<std::string> equivocators;  // rolled back without a restore marker (may equivocate)
   std::vector<NodeSnapshot> nodes;
   const Ledger* ledger = nullptr;
   std::vector<Observation> observations;
