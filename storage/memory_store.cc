@@ -71,6 +71,39 @@ Result<InsertResult> MemoryStore::insert_event(const EventRecord& event) {
   return InsertResult{InsertOutcome::kInserted, local_seq, {}};
 }
 
+Result<std::uint64_t> MemoryStore::replace_event(const EventRecord& event) {
+  require_transaction();
+  const EventKey key{event.origin, event.seq};
+  const auto found = by_key_.find(key);
+  if (found == by_key_.end()) {
+    return Status::error(Code::kNotFound, "no event " + event.origin + ":" + std::to_string(event.seq));
+  }
+  const std::uint64_t old_seq = found->second;
+  EventRecord old = events_[old_seq - 1];
+  std::vector<std::uint64_t>& old_case = by_case_[old.case_id];
+  old_case.erase(std::find(old_case.begin(), old_case.end(), old_seq));
+  if (old_case.empty()) by_case_.erase(old.case_id);
+  events_[old_seq - 1].local_seq = 0;
+  replaced_++;
+  const std::uint64_t local_seq = events_.size() + 1;
+  events_.push_back(event);
+  events_.back().local_seq = local_seq;
+  found->second = local_seq;
+  by_case_[event.case_id].push_back(local_seq);
+  on_rollback([this, key, old = std::move(old), old_seq, case_id = event.case_id] {
+    events_.pop_back();
+    std::vector<std::uint64_t>& now_case = by_case_[case_id];
+    now_case.pop_back();
+    if (now_case.empty()) by_case_.erase(case_id);
+    events_[old_seq - 1] = old;
+    replaced_--;
+    by_key_[key] = old_seq;
+    std::vector<std::uint64_t>& back = by_case_[old.case_id];
+    back.insert(std::lower_bound(back.begin(), back.end(), old_seq), old_seq);
+  });
+  return local_seq;
+}
+
 Result<std::uint64_t> MemoryStore::last_seq(const std::string& origin) {
   // by_key_ sorts by (origin, seq): the entry before the first of the next origin.
   auto it = by_key_.lower_bound({origin + '\0', 0});
@@ -116,12 +149,12 @@ Result<std::vector<EventRecord>> MemoryStore::events_after(std::uint64_t after_l
   std::vector<EventRecord> out;
   // events_[i] holds local_seq i + 1, so the first one after `after_local_seq` is at that index.
   for (std::uint64_t i = after_local_seq; i < events_.size() && out.size() < max_items; ++i) {
-    out.push_back(events_[i]);
+    if (events_[i].local_seq != 0) out.push_back(events_[i]);
   }
   return out;
 }
 
-Result<StoreStats> MemoryStore::stats() { return StoreStats{events_.size(), 0, 0}; }
+Result<StoreStats> MemoryStore::stats() { return StoreStats{events_.size() - replaced_, 0, 0}; }
 
 // --- outboxes ---
 
@@ -191,6 +224,7 @@ std::unique_ptr<MemoryStore> MemoryStore::backup() const {
   assert(!in_transaction_ && "back up between transactions");
   auto copy = std::make_unique<MemoryStore>();
   copy->events_ = events_;
+  copy->replaced_ = replaced_;
   copy->by_key_ = by_key_;
   copy->by_case_ = by_case_;
   copy->peers_ = peers_;

@@ -30,12 +30,16 @@ class MemoryStore final : public Store {
   // A copy of what is committed, as an online backup would take it (tests of restore).
   // REQUIRES: no transaction is open.
   std::unique_ptr<MemoryStore> backup() const;
+  // The highest local_seq given so far: grows with every insert and replacement (the simulator
+  // notices any change of what is stored with it).
+  std::uint64_t local_seq_high() const { return events_.size(); }
 
   Status begin() override;
   Status commit() override;
   void rollback() override;
 
   Result<InsertResult> insert_event(const EventRecord& event) override;
+  Result<std::uint64_t> replace_event(const EventRecord& event) override;
 
   Result<std::uint64_t> enqueue(const std::string& peer, const std::string& origin,
                                 std::uint64_t seq) override;
@@ -81,7 +85,8 @@ class MemoryStore final : public Store {
   Peer& peer_for_write(const std::string& peer);
   const EventRecord* find(const std::string& origin, std::uint64_t seq) const;
 
-  std::vector<EventRecord> events_;                            // events_[local_seq - 1]
+  std::vector<EventRecord> events_;  // events_[local_seq - 1]; local_seq 0 there: replaced
+  std::uint64_t replaced_ = 0;      // slots of events_ that a replace_event emptied
   std::map<EventKey, std::uint64_t> by_key_;                   // (origin, seq) -> local_seq
   std::map<std::string, std::vector<std::uint64_t>> by_case_;  // case_id -> local_seqs, ascending
   std::map<std::string, Peer> peers_;

@@ -77,6 +77,9 @@ enum class Sql : std::size_t {
   kRollback,
   kInsertEvent,
   kFindEvent,
+  kMaxLocalSeq,
+  kDeleteEvent,
+  kInsertEventAt,
   kLastSeq,
   kGetEvent,
   kCaseEvents,
@@ -116,6 +119,11 @@ constexpr SqlText kSql[] = {
      "INSERT INTO events (origin, seq, hlc, case_id, kind, signed_bytes, signature, hash) "
      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin, seq) DO NOTHING"},
     {Sql::kFindEvent, "SELECT local_seq, hash FROM events WHERE origin = ? AND seq = ?"},
+    {Sql::kMaxLocalSeq, "SELECT COALESCE(MAX(local_seq), 0) FROM events"},
+    {Sql::kDeleteEvent, "DELETE FROM events WHERE origin = ? AND seq = ?"},
+    {Sql::kInsertEventAt,
+     "INSERT INTO events (local_seq, origin, seq, hlc, case_id, kind, signed_bytes, signature, hash) "
+     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"},
     {Sql::kLastSeq, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE origin = ?"},
     {Sql::kGetEvent,
      "SELECT " CASESYNC_EVENT_COLUMNS " FROM events e WHERE e.origin = ? AND e.seq = ?"},
@@ -529,6 +537,33 @@ Result<std::optional<EventRecord>> SqliteStore::get_event(const std::string& ori
   if (rc != SQLITE_ROW) return fail(rc, "reading an event");
   ASSIGN_OR_RETURN(EventRecord event, read_event(q, 0));
   return std::optional<EventRecord>(std::move(event));
+}
+
+Result<std::uint64_t> SqliteStore::replace_event(const EventRecord& event) {
+  RETURN_IF_ERROR(require_transaction("replacing an event"));
+  std::uint64_t local_seq = 0;
+  {
+    // Taken before the delete, so the replacement never reuses the deleted row's local_seq.
+    Query q(stmts_->get(Sql::kMaxLocalSeq));
+    const int rc = q.step();
+    if (rc != SQLITE_ROW) return fail(rc, "replacing an event");
+    local_seq = from_sql(q.int_at(0)) + 1;
+  }
+  {
+    Query q(stmts_->get(Sql::kDeleteEvent));
+    q.bind_text(event.origin).bind_int(to_sql(event.seq));
+    RETURN_IF_ERROR(finish(q, "replacing an event"));
+    if (sqlite3_changes(db_) != 1) {
+      return Status::error(Code::kNotFound,
+                           "no event " + event.origin + ":" + std::to_string(event.seq) + " to replace");
+    }
+  }
+  Query q(stmts_->get(Sql::kInsertEventAt));
+  q.bind_int(to_sql(local_seq)).bind_text(event.origin).bind_int(to_sql(event.seq));
+  q.bind_int(to_sql(event.hlc)).bind_text(event.case_id).bind_text(event.kind);
+  q.bind_blob(event.signed_bytes).bind_blob(event.signature).bind_blob(as_view(event.hash));
+  RETURN_IF_ERROR(finish(q, "replacing an event"));
+  return local_seq;
 }
 
 Result<std::uint64_t> SqliteStore::last_seq(const std::string& origin) {

@@ -48,6 +48,7 @@ class SqliteStore final : public Store {
   void rollback() override;
 
   Result<InsertResult> insert_event(const EventRecord& event) override;
+  Result<std::uint64_t> replace_event(const EventRecord& event) override;
 
   Result<std::uint64_t> enqueue(const std::string& peer, const std::string& origin,
                                 std::uint64_t seq) override;

@@ -78,6 +78,10 @@ class Store {
 
   // --- events (inside a transaction) ---
   virtual Result<InsertResult> insert_event(const EventRecord& event) = 0;
+  // Replaces the held event with the same (origin, seq) by `event` (another version of it: an
+  // equivocation settled by the fixed rule), which takes the next local_seq as if newly inserted:
+  // a feed in local order then carries it after its own parents. kNotFound when none is held.
+  virtual Result<std::uint64_t> replace_event(const EventRecord& event) = 0;
 
   // --- outboxes (enqueue inside a transaction) ---
   // Appends (origin, seq) — which must be stored — at the peer's next position; returns it.
