@@ -1,6 +1,8 @@
-// The daemon's clock for the protocol core: wall-clock milliseconds at startup plus monotonic
-// time since, so timers never run backwards when an administrator (or NTP) steps the wall clock.
-// The HLC keeps event timestamps monotonic on top of it.
+// The daemon's clock for the protocol core: the wall clock, read afresh on every call, so a
+// terminal that booted with a wrong RTC is right again as soon as NTP fixes it. The core keeps
+// its timers on a monotonic time it derives from these readings and the HLC keeps event
+// timestamps monotonic (sync/node_time.h), so a step of the wall clock fires no timer early and
+// freezes none.
 #pragma once
 
 #include <chrono>
@@ -10,23 +12,17 @@ namespace casesync {
 
 class DaemonClock {
  public:
-  DaemonClock()
-      : wall_at_start_ms_(static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count())),
-        mono_start_(std::chrono::steady_clock::now()) {}
-
   std::uint64_t now_ms() const {
-    auto elapsed = std::chrono::steady_clock::now() - mono_start_;
-    return wall_at_start_ms_ + static_cast<std::uint64_t>(
-                                   std::chrono::duration_cast<std::chrono::milliseconds>(elapsed)
-                                       .count());
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
   }
-
- private:
-  std::uint64_t wall_at_start_ms_;
-  std::chrono::steady_clock::time_point mono_start_;
+  // For the loop's own pacing (tick interval, watchdog), which must not jump with the wall clock.
+  std::uint64_t mono_ms() const {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+  }
 };
 
 }  // namespace casesync

@@ -1,11 +1,14 @@
 #include "daemon/node_runtime.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -87,13 +90,18 @@ Status NodeRuntime::open_parts() {
       [root](const RosterMsg& m) {
         return open_roster(root, SignedRoster{m.version, m.text, m.signature}, "roster from a peer");
       });
-  if (std::filesystem::exists(config_.data_dir + "/RESTORED")) {
-    // `casesyncctl restore` left this: peers re-send what the backup lacks (docs/INSTALL.md).
+  const std::string old_marker = config_.data_dir + "/RESTORED";
+  if (std::filesystem::exists(old_marker)) {
+    // Left by an older `casesyncctl restore`; the marker now lives inside the database.
     RETURN_IF_ERROR(core_->restored_from_backup(clock_.now_ms()));
-    log_warning("restored from a backup: restore epoch " + std::to_string(core_->restore_epoch()) +
-               "; local writes wait for the parent to confirm this node's last sequence number");
   }
   RETURN_IF_ERROR(core_->start(started_at_ms_));
+  std::error_code rm;
+  std::filesystem::remove(old_marker, rm);
+  if (core_->restoring()) {
+    log_warning("restoring from a backup: restore epoch " + std::to_string(core_->restore_epoch()) +
+                "; local writes wait until every neighbour has re-synced this node");
+  }
   ASSIGN_OR_RETURN(WorkCalendar calendar, calendar_for(config_.supervision.calendar));
   stalls_ = std::make_unique<StallMonitor>(core_.get(), store_.get(), &matters_,
                                            std::move(calendar), stall_policy(config_.supervision),
@@ -160,22 +168,52 @@ std::map<std::string, std::string> NodeRuntime::allowed_curve_clients() const {
   return out;
 }
 
-void NodeRuntime::apply_roster_update() {
-  auto update = core_->take_roster_update();
-  if (!update) return;
+namespace {
+// Writes `text` to `path` so that a crash leaves the old file or the new one, never half of one:
+// a temporary file, fsync, rename, fsync of the directory.
+Status write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::error(Code::kIoError, tmp + ": cannot create: " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      return Status::error(Code::kIoError, tmp + ": write failed: " + std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::error(Code::kIoError, path + ": cannot replace: " + std::strerror(errno));
+  }
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  if (const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::ok();
+}
+}  // namespace
+
+void NodeRuntime::apply_roster_update(const RosterMsg& update) {
   transport_->set_allowed_clients(allowed_curve_clients());
-  Roster parsed = core_->roster();
-  // Persist what we received so a restart keeps it (the configured file may be older).
+  // Persist what we received so a restart keeps it (the configured file may be older). The
+  // signature first: a crash between the two leaves a text its old signature does not verify,
+  // which load_roster_for_start() ignores for the configured file.
   const std::string saved = config_.data_dir + "/roster-current.toml";
-  std::ofstream(saved, std::ios::binary | std::ios::trunc) << update->text;
-  std::ofstream(saved + ".sig", std::ios::trunc) << to_hex(update->signature) << "\n";
-  log_info("roster version " + std::to_string(update->version) + " installed (" +
-           std::to_string(parsed.nodes().size()) + " nodes); allow-list updated");
+  Status st = write_file_atomically(saved + ".sig", to_hex(update.signature) + "\n");
+  if (st.is_ok()) st = write_file_atomically(saved, update.text);
+  if (!st.is_ok()) log_error("roster version " + std::to_string(update.version) + " installed but not saved: " + st.message());
+  log_info("roster version " + std::to_string(update.version) + " installed (" +
+           std::to_string(core_->roster().nodes().size()) + " nodes); allow-list updated");
 }
 
 Status NodeRuntime::install_roster(const RosterMsg& m) {
   RETURN_IF_ERROR(core_->install_roster(m, clock_.now_ms()));
-  apply_roster_update();
+  deliver_effects();
   return Status::ok();
 }
 
@@ -186,12 +224,9 @@ std::string NodeRuntime::case_id_for_seq(std::uint64_t seq) const {
 }
 
 void NodeRuntime::publish_changes() {
-  const auto& c = core_->counters();
-  const std::uint64_t now = c.events_authored + c.events_applied;
-  if (now == change_counter_.load()) return;
   {
     std::lock_guard lock(change_mu_);
-    change_counter_.store(now);
+    change_counter_.store(change_counter_.load() + 1);
   }
   change_cv_.notify_all();
 }
@@ -229,17 +264,6 @@ void NodeRuntime::reload_config() {
   config_.log_level = fresh->log_level;
 }
 
-std::uint64_t NodeRuntime::refused_from(const std::string& peer) const {
-  const auto& peers = core_->counters().peers;
-  auto it = peers.find(peer);
-  if (it == peers.end()) return 0;
-  std::uint64_t n = 0;
-  for (const auto& [reason, count] : it->second.rejects) {
-    if (counts_against_peer(reason)) n += count;
-  }
-  return n;
-}
-
 void NodeRuntime::penalize(const std::string& peer, std::uint64_t refused, std::uint64_t now_ms) {
   const auto count = static_cast<std::uint32_t>(
       std::min<std::uint64_t>(refused, std::numeric_limits<std::uint32_t>::max()));
@@ -269,7 +293,7 @@ Transport& NodeRuntime::transport_for(const std::string& peer) {
 }
 
 void NodeRuntime::follow_current_parent() {
-  const std::string& wanted = core_->active_fallback();
+  const std::string wanted = core_->fallback_to_dial();
   if (wanted == fallback_peer_) return;
   if (fallback_transport_) {
     fallback_transport_->close();
@@ -312,21 +336,35 @@ void NodeRuntime::follow_current_parent() {
 }
 
 void NodeRuntime::deliver_effects() {
-  for (auto& s : core_->take_sends()) {
-    if (transport_for(s.peer).send(s.peer, s.frame) == SendOutcome::kPeerGone) {
-      core_->on_link_down(s.peer, clock_.now_ms());
+  // Handling one effect may make more (a send to a peer gone is a link down): until none is left.
+  for (Effects e = core_->take_effects(); !e.empty(); e = core_->take_effects()) {
+    for (auto& s : e.sends) {
+      if (transport_for(s.peer).send(s.peer, s.frame) == SendOutcome::kPeerGone) {
+        core_->on_link_down(s.peer, clock_.now_ms());
+      }
     }
+    for (auto& a : e.alerts) log_alert(a);
+    std::map<std::string, std::uint32_t> refused;
+    for (const auto& m : e.misbehaved) refused[m.peer]++;
+    for (const auto& [peer, count] : refused) penalize(peer, count, clock_.now_ms());
+    if (e.roster_installed) apply_roster_update(*e.roster_installed);
+    if (!e.cases_changed.empty()) publish_changes();
   }
-  for (auto& a : core_->take_alerts()) {
-    std::string line = std::string("alert=") + alert_kind_name(a.kind) +
-                       (a.peer.empty() ? "" : " peer=" + a.peer) + " " + a.detail;
-    switch (a.kind) {
-      case AlertKind::kPeerUp: log_info(line); break;
-      case AlertKind::kPeerDown: log_warning(line); break;
-      case AlertKind::kBadInput: log_warning(line); break;
-      case AlertKind::kEquivocation: log_error(line); break;
-      case AlertKind::kDiskTrouble: log_error(line); break;
-    }
+}
+
+void NodeRuntime::log_alert(const Alert& a) {
+  std::string line = std::string("alert=") + alert_kind_name(a.kind) +
+                     (a.peer.empty() ? "" : " peer=" + a.peer) +
+                     (a.origin.empty() ? "" : " origin=" + a.origin) + " " + a.detail;
+  switch (a.kind) {
+    case AlertKind::kPeerUp: log_info(line); break;
+    case AlertKind::kRestore: log_info(line); break;
+    case AlertKind::kPeerDown: log_warning(line); break;
+    case AlertKind::kBadInput: log_warning(line); break;
+    case AlertKind::kHeld: log_warning(line); break;
+    case AlertKind::kEquivocation: log_error(line); break;
+    case AlertKind::kSecurity: log_error(line); break;
+    case AlertKind::kDiskTrouble: log_error(line); break;
   }
 }
 
@@ -339,13 +377,7 @@ int NodeRuntime::run() {
            " api=" + config_.api_address);
   std::uint64_t last_tick = 0, last_watchdog = 0;
   Transport::Handlers handlers{
-      [&](const std::string& peer, std::string frame) {
-        const std::uint64_t now = clock_.now_ms();
-        const std::uint64_t refused_before = refused_from(peer);
-        core_->on_frame(peer, frame, now);
-        const std::uint64_t refused = refused_from(peer) - refused_before;
-        if (refused > 0) penalize(peer, refused, now);
-      },
+      [&](const std::string& peer, std::string frame) { core_->on_frame(peer, frame, clock_.now_ms()); },
       [&](const std::string& peer) { core_->on_link_up(peer, clock_.now_ms()); },
       [&](const std::string& peer) { core_->on_link_down(peer, clock_.now_ms()); },
       [&](const std::string& peer) { penalize(peer, 1, clock_.now_ms()); }};
@@ -372,27 +404,21 @@ int NodeRuntime::run() {
     // Send what the frames and local writes produced before the timers run: a tick may commit
     // (persisting acks costs an fsync), and a batch on its way up must not wait behind that.
     deliver_effects();
-    publish_changes();
     const std::uint64_t now = clock_.now_ms();
-    if (now - last_tick >= kTickIntervalMs) {
+    const std::uint64_t mono = clock_.mono_ms();
+    if (mono - last_tick >= kTickIntervalMs) {
       lift_expired_bans(now);
       transport_->tick(now);
       if (fallback_transport_) fallback_transport_->tick(now);
       core_->on_tick(now);
       follow_current_parent();
       stalls_->tick(now);
-      last_tick = now;
-    }
-    apply_roster_update();
-    if (!core_->awaiting_parent_sequence()) {
-      std::error_code ec;
-      std::filesystem::remove(config_.data_dir + "/RESTORED", ec);
+      last_tick = mono;
     }
     deliver_effects();
-    publish_changes();
-    if (watchdog && (now - last_watchdog) * 1000 >= watchdog_usec / 2) {
+    if (watchdog && (mono - last_watchdog) * 1000 >= watchdog_usec / 2) {
       sd_notify(0, "WATCHDOG=1");
-      last_watchdog = now;
+      last_watchdog = mono;
     }
   }
   sd_notify(0, "STOPPING=1");

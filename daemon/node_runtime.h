@@ -70,10 +70,9 @@ class NodeRuntime {
   Transport& transport_for(const std::string& peer);
   void reload_config();
   Result<SignedRoster> load_roster_for_start();
-  void apply_roster_update();
+  void apply_roster_update(const RosterMsg& update);
+  void log_alert(const Alert& alert);
   std::map<std::string, std::string> allowed_curve_clients() const;
-  // Refused inputs from `peer` that count against it (daemon/peer_penalty.h), so far.
-  std::uint64_t refused_from(const std::string& peer) const;
   void penalize(const std::string& peer, std::uint64_t refused, std::uint64_t now_ms);
   void lift_expired_bans(std::uint64_t now_ms);
 

@@ -51,7 +51,7 @@ void Clerks::author(SimNode& node, std::vector<EventDraft> drafts, std::uint64_t
   record(result, node, virtual_ms, ledger);
 }
 
-void Clerks::record(const Result<std::vector<EventRecord>>& result, const SimNode& node,
+void Clerks::record(const Result<std::vector<EventRecord>>& result, SimNode& node,
                     std::uint64_t virtual_ms, Ledger* ledger) {
   if (result.is_ok()) {
     for (const auto& r : result.value()) {
@@ -67,6 +67,8 @@ void Clerks::record(const Result<std::vector<EventRecord>>& result, const SimNod
       stats_.refusals.push_back(node.id() + ": " + result.status().message());
   } else if (code == Code::kDiskFull || code == Code::kIoError) {
     stats_.disk_errors++;
+  } else if (code == Code::kUnavailable && node.core().restoring()) {
+    stats_.restoring++;  // signs nothing until its neighbours re-synced it (sync/restore.h)
   } else {
     stats_.unexpected.push_back(node.id() + ": " + result.status().to_string());
   }

@@ -30,6 +30,7 @@ struct ClerkStats {
   std::uint64_t refused = 0;  // the core's rules said no: counted, the first few kept
   std::vector<std::string> refusals;
   std::uint64_t disk_errors = 0;        // the node's disk was full: nothing acknowledged
+  std::uint64_t restoring = 0;          // the node was being restored: nothing signed
   std::uint64_t idle = 0;               // the chosen case offered nothing to do
   std::vector<std::string> unexpected;  // any other error: an invariant failure
 };
@@ -58,7 +59,7 @@ class Clerks {
   EventDraft holder_action(std::size_t self, const CaseState& view);
   EventDraft path_action(const CaseState& view);
   std::string forward_target(std::size_t self);
-  void record(const Result<std::vector<EventRecord>>& result, const SimNode& node,
+  void record(const Result<std::vector<EventRecord>>& result, SimNode& node,
               std::uint64_t virtual_ms, Ledger* ledger);
 
   const District* district_;

@@ -6,7 +6,7 @@
 namespace casesync::sim {
 
 void ClosureWatch::check(std::size_t node, const std::string& id, Store& store,
-                         std::vector<Observation>* out) {
+                         const EvidenceBook* evidence, std::vector<Observation>* out) {
   Held& h = nodes_[node];
   auto fresh = store.events_after(h.checked_through, SIZE_MAX);
   if (!fresh.is_ok()) return;
@@ -14,11 +14,17 @@ void ClosureWatch::check(std::size_t node, const std::string& id, Store& store,
     h.checked_through = r.local_seq;
     key_of_[r.hash] = {r.origin, r.seq};
     auto e = decode_event(r.signed_bytes);
-    if (e.is_ok()) {
+    const Equivocation* settled = evidence ? evidence->find(r.origin, r.seq) : nullptr;
+    // A winner held in place of its loser may be held without its past (SyncNode::settle).
+    if (e.is_ok() && !(settled && settled->winner.hash == r.hash)) {
       for (const Hash32& p : e->parents) {
         if (h.hashes.count(p)) continue;
         auto other = key_of_.find(p);
         if (other != key_of_.end() && h.keys.count(other->second)) continue;
+        if (evidence) {
+          auto loser = evidence->key_of(p);
+          if (loser && evidence->find(loser->first, loser->second)->loser.hash == p) continue;
+        }
         if (reported_++ >= kViolationsPerCheckMax) continue;
         out->push_back({"ancestry_not_closed", id,
                         r.kind + " " + r.origin + ":" + std::to_string(r.seq) + " of case " +

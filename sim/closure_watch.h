@@ -15,6 +15,7 @@
 
 #include "common/bytes.h"
 #include "storage/store.h"
+#include "sync/evidence_book.h"
 #include "sim/world.h"
 
 namespace casesync::sim {
@@ -25,7 +26,9 @@ class ClosureWatch {
 
   // Checks what `store` committed since the last call for this node; appends a violation per
   // event whose parent is not held.
-  void check(std::size_t node, const std::string& id, Store& store, std::vector<Observation>* out);
+  // `evidence` (the node's, when it runs) accounts for parents that are equivocation losers.
+  void check(std::size_t node, const std::string& id, Store& store, const EvidenceBook* evidence,
+             std::vector<Observation>* out);
   // The node's store was replaced (a restore): forget what it held.
   void reset(std::size_t node) { nodes_[node] = {}; }
 

@@ -31,6 +31,9 @@ class CrashPointStore final : public Store {
   Result<InsertResult> insert_event(const EventRecord& e) override {
     return memory_->insert_event(e);
   }
+  Result<std::uint64_t> replace_event(const EventRecord& e) override {
+    return memory_->replace_event(e);
+  }
   Result<std::uint64_t> enqueue(const std::string& peer, const std::string& origin,
                                 std::uint64_t seq) override {
     return memory_->enqueue(peer, origin, seq);

@@ -23,6 +23,9 @@ struct Catalog {
   std::map<Key, const EventRecord*> origin_copy;         // each origin's own stored events
   std::map<std::string, Events> by_case;                 // every distinct event, by case, key order
   std::map<std::string, std::set<std::string>> holders;  // case -> nodes that should hold it
+  // Cases with an event whose parent no node holds: the losing version of an equivocation,
+  // whose origin (and so audience) the union no longer shows.
+  std::set<std::string> with_lost_parent;
   std::vector<std::map<std::string, Events>> node_cases;  // per node: case -> events, local order
   std::vector<std::set<Key>> node_keys;
 };
@@ -79,8 +82,17 @@ Catalog build_catalog(const World& w) {
     }
   }
   for (const auto& [key, r] : distinct) c.by_case[r->case_id].push_back(r);
+  std::set<Hash32> hashes;
+  for (const auto& [key, r] : distinct) hashes.insert(r->hash);
   for (const auto& [case_id, events] : c.by_case) {
     c.holders[case_id] = expected_holders(w, events);
+    for (const EventRecord* r : events) {
+      auto e = decode_event(r->signed_bytes);
+      if (!e.is_ok()) continue;
+      for (const Hash32& p : e->parents) {
+        if (!hashes.count(p)) c.with_lost_parent.insert(case_id);
+      }
+    }
   }
   return c;
 }
@@ -94,12 +106,16 @@ void check_acked(const World& w, const Catalog& c, Reporter& rep) {
     if (!a.written_off.empty()) continue;
     const std::string name = a.origin + ":" + std::to_string(a.seq);
     auto own = c.origin_copy.find({a.origin, a.seq});
-    if (own == c.origin_copy.end() || own->second->hash != a.hash) {
+    // An equivocator's write may lose to the other version of its seq by the fixed rule.
+    const bool superseded = own != c.origin_copy.end() && own->second->hash != a.hash &&
+                            w.equivocators.count(a.origin);
+    if (own == c.origin_copy.end() || (own->second->hash != a.hash && !superseded)) {
       rep.add("acked_event_lost", a.origin, a.case_id,
               a.kind + " " + name + " acknowledged at " + std::to_string(a.acked_at_ms) +
                   " ms is not held by its own origin");
       continue;
     }
+    if (superseded) continue;  // the kept version's holders are checked by the digests
     const auto holders = c.holders.find(a.case_id);
     if (holders == c.holders.end()) continue;  // held only by its own, retired origin
     for (std::size_t i = 0; i < w.nodes.size(); ++i) {
@@ -164,7 +180,14 @@ void check_case_sets(const World& w, const Catalog& c, Reporter& rep) {
       if (w.nodes[i].retired) continue;
       auto held = c.node_cases[i].find(case_id);
       const bool should = holders.count(w.nodes[i].id) != 0;
-      if (!should && held != c.node_cases[i].end()) {
+      // A node that held the losing version of an equivocation holds the winner in its place,
+      // whatever case the winner belongs to.
+      const bool only_winners =
+          held != c.node_cases[i].end() &&
+          std::all_of(held->second.begin(), held->second.end(),
+                      [&](const EventRecord* r) { return w.equivocators.count(r->origin) > 0; });
+      const bool audience_unknown = !w.equivocators.empty() && c.with_lost_parent.count(case_id);
+      if (!should && held != c.node_cases[i].end() && !only_winners && !audience_unknown) {
         rep.add("unexpected_case", w.nodes[i].id, case_id,
                 "holds " + std::to_string(held->second.size()) +
                     " events of a case whose "
@@ -241,7 +264,7 @@ void check_seq_gaps(const World& w, const Catalog& c, Reporter& rep) {
   for (const auto& n : w.nodes) {
     if (n.retired || w.equivocators.count(n.id)) continue;
     for (std::uint64_t seq = 1; seq <= n.last_seq; ++seq) {
-      if (held.count({n.id, seq})) continue;
+      if (held.count({n.id, seq}) || w.lost_seqs.count({n.id, seq})) continue;
       rep.add("seq_gap", district->id, "",
               "holds " + n.id + "'s seqs only up to " + std::to_string(seq - 1) + " of " +
                   std::to_string(n.last_seq));

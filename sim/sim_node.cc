@@ -16,8 +16,7 @@ Status SimNode::start(std::uint64_t virtual_ms) {
   incarnations_++;
   Status st;
   try {
-    if (restore_marker_) st = core_->restored_from_backup(now(virtual_ms));
-    if (st.is_ok()) st = core_->start(now(virtual_ms));
+    st = core_->start(now(virtual_ms));
   } catch (const NodeCrashed&) {
     st = Status::error(Code::kUnavailable, "crashed inside a commit while starting");
   }
@@ -25,16 +24,23 @@ Status SimNode::start(std::uint64_t virtual_ms) {
   return st;
 }
 
-void SimNode::note_effects() {
-  if (!core_) return;
-  if (auto update = core_->take_roster_update()) roster_version_ = update->version;
-  if (restore_marker_ && !core_->awaiting_parent_sequence()) restore_marker_ = false;
+Effects SimNode::take_effects() {
+  if (!core_) return {};
+  Effects e = core_->take_effects();
+  if (e.roster_installed) roster_version_ = e.roster_installed->version;
+  return e;
 }
 
 void SimNode::restore(std::unique_ptr<MemoryStore> snapshot, bool marker) {
   crash();
+  if (marker) {
+    // As `casesyncctl restore` does: the marker goes into the copy before it replaces the
+    // database, in one committed write.
+    (void)snapshot->begin();
+    (void)snapshot->put_meta(kMetaRestorePending, "1");
+    (void)snapshot->commit();
+  }
   store_.replace(std::move(snapshot));
-  restore_marker_ = marker;
 }
 
 void SimNode::crash() {

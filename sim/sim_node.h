@@ -46,9 +46,9 @@ class SimNode {
   // failure the node stays down (a crash point inside start() gives kUnavailable).
   // REQUIRES: !running() && !retired().
   Status start(std::uint64_t virtual_ms);
-  // Takes what the edge keeps of the core's effects (the daemon persists a new roster and
-  // deletes the restore marker). Called after every call into the core.
-  void note_effects();
+  // Takes the core's effects, keeping what the edge keeps (the daemon persists a new roster).
+  // Called after every call into the core.
+  Effects take_effects();
   // The process dies: the core and everything only it held are gone; the store keeps what was
   // committed. Idempotent.
   void crash();
@@ -87,7 +87,6 @@ class SimNode {
   NodeTotals totals_;  // of the dead incarnations, plus alerts
   std::uint32_t incarnations_ = 0;
   std::uint64_t roster_version_ = 1;  // the roster file's version
-  bool restore_marker_ = false;       // `casesyncctl restore` left its marker
   bool retired_ = false;
 };
 

@@ -33,12 +33,16 @@ constexpr bool kFixedF5ReopenPath = true;         // reopen leaves the holder of
 constexpr bool kFixedF6ExponentialFold = true;    // nested own-past re-folds: a seed never ends
 constexpr bool kFixedF7StaleHelloRewind = true;  // a stale Hello is taken for a restore: stall
 // Found by the admin faults of issue 22 (sim/simulator_admin.cc, the fallback topology):
-constexpr bool kFixedF9RevokedOrigin = false;     // a revoked origin's queued event jams the link
-constexpr bool kFixedF10RotatedKey = false;       // events signed before a key rotation jam
-constexpr bool kFixedF11RestoreAncestry = false;  // a restored node stores events without parents
-constexpr bool kFixedF12Equivocation = false;     // two versions of one seq: nodes never agree
-constexpr bool kFixedF13FallbackAncestry = false;  // a fallback child stores events without parents
-constexpr bool kFixedF14WallClockStep = false;   // a clock stepped forward then back: timers freeze
+constexpr bool kFixedF9RevokedOrigin = true;      // a revoked origin's queued event jams the link
+constexpr bool kFixedF10RotatedKey = true;        // events signed before a key rotation jam
+constexpr bool kFixedF11RestoreAncestry = true;   // a restored node stores events without parents
+constexpr bool kFixedF12Equivocation = true;      // two versions of one seq: nodes never agree
+// F12's fix still has open corners under every fault at once (a hand-rolled-back node whose
+// eager writes contend with its old history across cases: fresh seed 20261204050 at c3d0be0):
+// the regression seeds run, the fresh batch leaves `equivocate` out until they are closed.
+constexpr bool kFreshEquivocate = false;
+constexpr bool kFixedF13FallbackAncestry = true;   // a fallback child stores events without parents
+constexpr bool kFixedF14WallClockStep = true;    // a clock stepped forward then back: timers freeze
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -60,7 +64,7 @@ std::string open_bug_args() {
   if (!kFixedF9RevokedOrigin) exclude("revoke");
   if (!kFixedF10RotatedKey) exclude("rotate_key");
   if (!kFixedF11RestoreAncestry) exclude("restore_backup");
-  if (!kFixedF12Equivocation) exclude("equivocate");
+  if (!kFixedF12Equivocation || !kFreshEquivocate) exclude("equivocate");
   if (!kFixedF13FallbackAncestry) exclude("fallback");
   if (!kFixedF14WallClockStep) exclude("wall_clock_step");
   std::string args = off.empty() ? "" : "--faults=" + off;
@@ -211,6 +215,8 @@ TEST_CASE("F5: after a reopen the district may annotate the case it holds" *
 TEST_CASE("F9: a revoked origin's queued events never jam a link" *
           doctest::skip(!kFixedF9RevokedOrigin)) {
   CHECK(run(2, "--faults=revoke").ok());
+  // s12 kept routing new events to its revoked child s12-c01 after dropping its outbox.
+  CHECK(run(317, "--faults=revoke").ok());
 }
 
 // F10 (core, SyncNode::verify_signatures): events a node signed before its key was rotated fail
@@ -219,6 +225,9 @@ TEST_CASE("F9: a revoked origin's queued events never jam a link" *
 TEST_CASE("F10: a key rotation never invalidates what the old key signed" *
           doctest::skip(!kFixedF10RotatedKey)) {
   CHECK(run(14, "--faults=rotate_key").ok());
+  // The district's push of roster version 4 (s04-c02 rotated) to s09 was lost; s09 held the
+  // district's feed on s04-c02's new signature for good until heartbeats carried roster versions.
+  CHECK(run(369, "--faults=all").ok());
 }
 
 // F11 (core, SyncNode::rejoin_restored_peer / authorize_remote): s03, restored from an older
@@ -228,6 +237,12 @@ TEST_CASE("F10: a key rotation never invalidates what the old key signed" *
 TEST_CASE("F11: a restored node never stores an event without its past" *
           doctest::skip(!kFixedF11RestoreAncestry)) {
   CHECK(run(11, "--faults=restore_backup").ok());
+  // s09's rejoin of its child re-sent only what sat in its outbox, not the child's own events it
+  // had returned to the child in an earlier restore of the child.
+  CHECK(run(114, "--faults=restore_backup").ok());
+  // The restored district reused positions of its feed to s01 that s01 had already applied:
+  // new events at those positions were skipped (its Hello now counts from its restore point).
+  CHECK(run(143, "--faults=restore_backup").ok());
 }
 
 // F12 (core, SyncNode::store_and_route): s08-c02's database was copied back by hand and it signed
@@ -235,7 +250,10 @@ TEST_CASE("F11: a restored node never stores an event without its past" *
 // no evidence passed on, and events naming the dropped one as parent never settle.
 TEST_CASE("F12: an equivocation resolves to one version everywhere" *
           doctest::skip(!kFixedF12Equivocation)) {
-  CHECK(run(29, "--faults=equivocate,crash").ok());
+  for (std::uint64_t seed : {29, 360, 427}) {
+    CAPTURE(seed);
+    CHECK(run(seed, "--faults=equivocate,crash").ok());
+  }
 }
 
 // F13 (core, SyncNode::activate_fallback): s09-c02 on its fallback parent gets the district's new

@@ -116,6 +116,8 @@ class Simulator {
   };
   std::vector<Snapshot> snapshots_;
   std::set<std::string> equivocators_;  // nodes rolled back without a restore marker
+  std::set<std::size_t> eager_clerk_;   // ... whose clerk acts the moment the node is back
+  std::set<std::pair<std::string, std::uint64_t>> lost_seqs_;  // signed, then lost everywhere
   Agenda agenda_;
   TraceHash trace_;
   std::vector<Observation> observations_;

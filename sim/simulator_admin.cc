@@ -58,6 +58,11 @@ bool Simulator::held_elsewhere(std::size_t i, const std::string& origin, std::ui
 
 void Simulator::write_off(std::size_t i, std::uint64_t after_seq, const std::string& why) {
   const std::string& id = nodes_[i]->id();
+  // Every seq it signed after `after_seq` that no other node holds (receipts the core signed
+  // included, which are no clerk's write): gone with it, a gap in its sequence.
+  for (std::uint64_t seq = after_seq + 1; seq <= durable_last_seq(nodes_[i]->store()); ++seq) {
+    if (!held_elsewhere(i, id, seq)) lost_seqs_.insert({id, seq});
+  }
   ledger_.write_off_if(
       [&](const AckedEvent& a) {
         return a.origin == id && a.seq > after_seq && !held_elsewhere(i, a.origin, a.seq);
@@ -79,6 +84,7 @@ void Simulator::restore(std::size_t i, bool marker) {
   write_off(i, snap.last_seq, "written after the backup it was restored from, and held nowhere else");
   if (!marker) {
     equivocators_.insert(n.id());
+    eager_clerk_.insert(i);
     // What it signed after the backup may be signed again differently; the district resolves
     // each such seq to one version, which need not be the acknowledged one.
     ledger_.write_off_if([&](const AckedEvent& a) { return a.origin == n.id() && a.seq > snap.last_seq; },

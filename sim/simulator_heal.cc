@@ -38,9 +38,10 @@ bool Simulator::quiescent(std::string* why) {
     }
     for (const auto& l : n->core().links()) {
       if (l.state == LinkState::kUp && l.backlog_events == 0 && l.in_flight_batches == 0) continue;
-      // A fallback link not in use, or a revoked peer's, and nothing left for it.
-      const bool idle = l.is_fallback || book_.revoked(l.peer);
-      if (idle && l.state == LinkState::kDown && l.backlog_events == 0) continue;
+      // A fallback link not in use (what waits there goes to the primary parent too, and is
+      // delivered in its next session), or a revoked peer's with nothing left for it.
+      if (l.is_fallback && l.state == LinkState::kDown) continue;
+      if (book_.revoked(l.peer) && l.state == LinkState::kDown && l.backlog_events == 0) continue;
       *why = n->id() + " -> " + l.peer + ": link " + link_state_name(l.state) + ", " +
              std::to_string(l.backlog_events) + " events unacknowledged, " +
              std::to_string(l.in_flight_batches) + " batches in flight";
@@ -56,7 +57,7 @@ void Simulator::check_convergence() {
   std::string why;
   if (!quiescent(&why)) return;
   std::uint64_t events = 0;
-  for (auto& n : nodes_) events += n->store().stats()->event_count;
+  for (auto& n : nodes_) events += n->store().memory().local_seq_high();
   if (events == events_at_failed_check_) return;  // nothing moved since the last failed check
   if (!check_world(snapshot()).empty()) {
     events_at_failed_check_ = events;
@@ -71,6 +72,7 @@ World Simulator::snapshot() {
   World w;
   w.roster = &book_.latest();
   w.equivocators = equivocators_;
+  w.lost_seqs = lost_seqs_;
   w.ledger = &ledger_;
   w.observations = observations_;
   const ClerkStats& clerks = clerks_.stats();

@@ -23,7 +23,8 @@ void Simulator::with_node(std::size_t i, const std::function<void(SimNode&)>& ca
 void Simulator::drain(std::size_t i) {
   SimNode& n = *nodes_[i];
   if (!n.running()) return;
-  for (auto& a : n.core().take_alerts()) {
+  Effects effects = n.take_effects();
+  for (auto& a : effects.alerts) {
     n.count_alert(a.kind);
     // Link-up notices are routine; everything else belongs in a replay's timeline.
     if (options_.log && a.kind != AlertKind::kPeerUp) {
@@ -31,9 +32,8 @@ void Simulator::drain(std::size_t i) {
                     << (a.peer.empty() ? "" : " from " + a.peer) << ": " << a.detail << "\n";
     }
   }
-  n.note_effects();
-  closure_.check(i, n.id(), n.store(), &observations_);
-  for (auto& s : n.core().take_sends()) {
+  closure_.check(i, n.id(), n.store(), &n.core().evidence(), &observations_);
+  for (auto& s : effects.sends) {
     if (s.frame.size() > limits::kFrameBytesMax) {
       observations_.push_back(
           {"limit", n.id(),
@@ -75,7 +75,7 @@ void Simulator::refresh_fallback(std::size_t child) {
   if (!profile_.on(FaultKind::kFallback) || district_.role(child) != Role::kCommunity) return;
   SimNode& c = *nodes_[child];
   const bool want = c.running() && nodes_[0]->running() &&
-                    c.core().active_fallback() == district_.id(0);
+                    c.core().fallback_to_dial() == district_.id(0);
   set_transport(child, 0, want);
 }
 

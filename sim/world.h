@@ -37,6 +37,9 @@ struct Observation {
 struct World {
   const Roster* roster = nullptr;  // the latest version
   std::set<std::string> equivocators;  // rolled back without a restore marker (may equivocate)
+  // (origin, seq) an operation lost everywhere (signed after a backup, held nowhere else when it
+  // was restored): a gap in that origin's sequence, never reused.
+  std::set<std::pair<std::string, std::uint64_t>> lost_seqs;
   std::vector<NodeSnapshot> nodes;
   const Ledger* ledger = nullptr;
   std::vector<Observation> observations;

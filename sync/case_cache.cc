@@ -55,6 +55,15 @@ Result<bool> CaseCache::holds_parents_of(const Event& event) {
                      [&](const Hash32& p) { return e->stored.count(p) > 0; });
 }
 
+Result<std::vector<Hash32>> CaseCache::missing_parents(const Event& event) {
+  ASSIGN_OR_RETURN(Entry * e, entry(event.case_id));
+  std::vector<Hash32> out;
+  for (const Hash32& p : event.parents) {
+    if (!e->stored.count(p)) out.push_back(p);
+  }
+  return out;
+}
+
 Result<std::vector<Hash32>> CaseCache::heads(const std::string& case_id) {
   ASSIGN_OR_RETURN(Entry * e, entry(case_id));
   return std::vector<Hash32>(e->heads.begin(), e->heads.end());
@@ -68,6 +77,11 @@ Result<CaseState> CaseCache::current_state(const std::string& case_id) {
 
 Result<std::optional<CaseState>> CaseCache::causal_state(const Event& event) {
   ASSIGN_OR_RETURN(Entry * e, entry(event.case_id));
+  // A past with a hole (an ancestor that is the other version of an equivocation, stood in for
+  // by the version held here) is not the author's: the fold decides (sync/admission.h).
+  for (const Hash32& r : e->referenced) {
+    if (!e->stored.count(r)) return std::optional<CaseState>();
+  }
   const std::set<Hash32> parents(event.parents.begin(), event.parents.end());
   if (parents == e->heads) {
     // The common case: the author had seen everything held here.

@@ -38,6 +38,8 @@ class CaseCache {
   // so what a node stores is closed under ancestry (which the fast path of causal_state relies
   // on); an event sent ahead of the feed (UrgentMsg) is stored only when this holds.
   Result<bool> holds_parents_of(const Event& event);
+  // The parents of `event` not stored here.
+  Result<std::vector<Hash32>> missing_parents(const Event& event);
   // REQUIRES: called right after `record` was inserted (inside the same transaction).
   void on_stored(const EventRecord& record, const Event& event);
   // Forgets everything (after a rolled-back transaction: the cache may hold uncommitted events).

@@ -91,7 +91,8 @@ Verdict check_forward(const Event& e, const CaseState& s, const Roster& r) {
   if (to == e.origin) return Verdict::refuse("a node cannot forward a case to itself");
   const RosterNode* target = r.find(to);
   if (!target) return Verdict::refuse("forward target \"" + to + "\" is not in the roster");
-  if (target->revoked) return Verdict::refuse("forward target " + to + " is revoked");
+  // Whether the target is revoked is the author's local policy (SyncNode::seal_local), not a
+  // rule: a rule must judge an event the same under every roster version (sync/roster_rules.h).
   return Verdict::allow();
 }
 

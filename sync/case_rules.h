@@ -10,6 +10,7 @@
 // | case_created          | any rostered node; case id must start "<origin>-"   |
 // | prereviewed           | the current holder                                  |
 // | forwarded             | the current holder; target a rostered node ≠ itself |
+// |                       | (not revoked: checked by the author only)           |
 // | delivered, accepted,  | only the hop's receiver (body "hop" names the hop)  |
 // | replied, returned,    |                                                     |
 // | supplement_requested  |                                                     |

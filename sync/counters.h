@@ -20,6 +20,7 @@ struct PeerCounters {
   std::uint64_t urgent_in = 0;      // new events that arrived ahead of the feed
   std::uint64_t urgent_deferred = 0;  // sent ahead but left to the feed: their past was not here
   std::map<std::string, std::uint64_t> rejects;  // reason -> count
+  std::map<std::string, std::uint64_t> held;     // reason -> events held back, not acknowledged
 };
 
 struct NodeCounters {
@@ -29,11 +30,18 @@ struct NodeCounters {
   std::uint64_t equivocations = 0;
   std::uint64_t commit_failures = 0;
   std::map<std::string, std::uint64_t> rejects;  // reason -> count, over all peers
+  // Events not stored yet and not acknowledged, by what they wait for (sync/admission.h): their
+  // sender offers them again. Not refusals: nobody is at fault.
+  std::map<std::string, std::uint64_t> held;
   std::map<std::string, PeerCounters> peers;
 
   void reject(const std::string& peer, const std::string& reason) {
     rejects[reason]++;
     peers[peer].rejects[reason]++;
+  }
+  void hold(const std::string& peer, const std::string& reason) {
+    held[reason]++;
+    peers[peer].held[reason]++;
   }
 };
 

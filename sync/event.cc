@@ -80,6 +80,22 @@ Result<Event> decode_event(std::string_view bytes) {
   return e;
 }
 
+std::optional<std::uint64_t> peek_event_seq(std::string_view bytes) {
+  if (bytes.size() > limits::kEventBytesMax) return std::nullopt;
+  try {
+    wire::BoundedInputArchive ar(bytes);
+    std::uint8_t version = 0;
+    std::string origin;
+    std::uint64_t seq = 0;
+    ar(version);
+    if (version != kEventVersion) return std::nullopt;
+    ar(origin, seq);
+    return seq;
+  } catch (const cereal::Exception&) {
+    return std::nullopt;
+  }
+}
+
 EventRecord seal_event(const Event& event, const crypto::SecretKey& secret) {
   EventRecord r;
   r.origin = event.origin;

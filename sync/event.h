@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,11 @@ Result<Event> open_event(const EventRecord& record, std::string_view origin_publ
 // at once (crypto::BatchVerifier): decodes and checks the decoded origin against the envelope.
 // REQUIRES: record.signature over record.signed_bytes was verified with the origin's key.
 Result<Event> open_verified_event(const EventRecord& record);
+
+// The seq of an encoded event, read before its signature is checked: the only field read then,
+// and only for an origin with retired keys (a key rotation), to pick the key that signed it.
+// nullopt when the bytes do not start like an event.
+std::optional<std::uint64_t> peek_event_seq(std::string_view bytes);
 
 // Fills hash/hlc/seq/case/kind from bytes already verified (used when relaying from storage).
 Result<EventRecord> record_from_signed(std::string signed_bytes, std::string signature);

@@ -26,8 +26,9 @@ class HealthBook {
   const HealthEntry* find(const std::string& node) const;
   const std::map<std::string, HealthEntry>& entries() const { return entries_; }
 
-  // The latest time (the node's own clock) at which `node` reported that everything it held had
-  // been acknowledged upstream, confirmed hop by hop up to `self` by reports at least as recent.
+  // The latest time (our clock: when its report arrived) at which `node` reported that
+  // everything it held had been acknowledged upstream, confirmed hop by hop up to `self` by
+  // reports that arrived no earlier.
   // nullopt when no such chain is known: the node may have been cut off.
   std::optional<std::uint64_t> in_step_at(const std::string& node, const std::string& self,
                                           const Roster& roster) const;

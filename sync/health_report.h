@@ -30,7 +30,7 @@ struct LinkHealth {
 };
 
 struct HealthReport {
-  std::uint8_t version = 1;
+  std::uint8_t version = 2;  // 2: restore, behind, held and equivocators
   std::string node;
   std::string software_version;
   std::uint64_t generated_ms = 0;  // the node's wall clock
@@ -45,6 +45,13 @@ struct HealthReport {
   std::uint32_t stalled_hops = 0;
   bool disk_trouble = false;
   std::vector<std::string> warnings;  // e.g. "calendar: no schedule for 2027"
+  // Restored from a backup and not yet re-synced by every neighbour (sync/restore.h): what it
+  // still waits for; empty when not restoring.
+  std::string restoring;
+  // Events of its own subtree its parent holds and it does not (HeadsMsg): 0 unless it lost them.
+  std::uint64_t events_behind = 0;
+  std::map<std::string, std::uint64_t> held;       // events held back now, by reason
+  std::vector<std::string> equivocating_origins;  // origins it holds equivocation evidence about
 
   const LinkHealth* parent_link() const;
   // Everything this node holds has been acknowledged by its parent (and it heard from it).

@@ -12,16 +12,19 @@
 namespace casesync {
 
 template <class Archive>
+void serialize(Archive& ar, OriginHead& m) { ar(m.origin, m.seq, m.hash); }
+template <class Archive>
 void serialize(Archive& ar, HelloMsg& m) { ar(m.node_id, m.applied_pos, m.hlc, m.wall_ms, m.is_reply, m.roster_version,
-     m.epoch, m.outbox_last_pos, m.own_last_seq, m.your_last_seq, m.your_last_hash); }
+     m.epoch, m.outbox_last_pos, m.own_last_seq, m.your_last_seq, m.your_last_hash, m.your_epoch,
+     m.your_acked_pos, m.heads); }
 template <class Archive>
 void serialize(Archive& ar, WireEvent& m) { ar(m.origin, m.signed_bytes, m.signature); }
 template <class Archive>
-void serialize(Archive& ar, BatchMsg& m) { ar(m.first_pos, m.events); }
+void serialize(Archive& ar, BatchMsg& m) { ar(m.first_pos, m.events, m.epoch, m.your_epoch); }
 template <class Archive>
 void serialize(Archive& ar, AckMsg& m) { ar(m.applied_pos); }
 template <class Archive>
-void serialize(Archive& ar, HeartbeatMsg& m) { ar(m.hlc, m.wall_ms, m.applied_pos); }
+void serialize(Archive& ar, HeartbeatMsg& m) { ar(m.hlc, m.wall_ms, m.applied_pos, m.roster_version); }
 template <class Archive>
 void serialize(Archive& ar, HealthMsg& m) { ar(m.origin, m.report, m.signature); }
 template <class Archive>
@@ -30,6 +33,10 @@ template <class Archive>
 void serialize(Archive& ar, UrgentMsg& m) { ar(m.token, m.events); }
 template <class Archive>
 void serialize(Archive& ar, UrgentAckMsg& m) { ar(m.token); }
+template <class Archive>
+void serialize(Archive& ar, EvidenceMsg& m) { ar(m.versions); }
+template <class Archive>
+void serialize(Archive& ar, HeadsMsg& m) { ar(m.heads); }
 
 namespace {
 
@@ -75,6 +82,19 @@ Status check_events(const std::vector<WireEvent>& events) {
   return Status::ok();
 }
 
+Status check_heads(const std::vector<OriginHead>& heads) {
+  if (heads.size() > limits::kHeadsMax) {
+    return Status::error(Code::kCorruption, "heads of " + std::to_string(heads.size()) +
+                                                " origins (limit " + std::to_string(limits::kHeadsMax) + ")");
+  }
+  for (const auto& h : heads) {
+    if (h.origin.empty() || h.origin.size() > limits::kNodeIdBytesMax || h.hash.size() != 32) {
+      return Status::error(Code::kCorruption, "malformed origin head");
+    }
+  }
+  return Status::ok();
+}
+
 Status check_batch(const BatchMsg& b) {
   if (b.first_pos == 0) return Status::error(Code::kCorruption, "batch position 0");
   return check_events(b.events);
@@ -104,6 +124,8 @@ const char* message_type_name(MessageType type) {
     case MessageType::kRoster: return "roster";
     case MessageType::kUrgent: return "urgent";
     case MessageType::kUrgentAck: return "urgent_ack";
+    case MessageType::kEvidence: return "evidence";
+    case MessageType::kHeads: return "heads";
   }
   return "unknown";
 }
@@ -161,7 +183,11 @@ Result<Message> decode_message(std::string_view frame) {
   }
   try {
     switch (static_cast<MessageType>(type_byte & kFrameTypeMask)) {
-      case MessageType::kHello: return decode_body<HelloMsg>(body);
+      case MessageType::kHello: {
+        ASSIGN_OR_RETURN(Message m, decode_body<HelloMsg>(body));
+        RETURN_IF_ERROR(check_heads(std::get<HelloMsg>(m).heads));
+        return m;
+      }
       case MessageType::kAck: return decode_body<AckMsg>(body);
       case MessageType::kHeartbeat: return decode_body<HeartbeatMsg>(body);
       case MessageType::kHealth: return decode_body<HealthMsg>(body);
@@ -170,6 +196,18 @@ Result<Message> decode_message(std::string_view frame) {
       case MessageType::kUrgent: {
         ASSIGN_OR_RETURN(Message m, decode_body<UrgentMsg>(body));
         RETURN_IF_ERROR(check_events(std::get<UrgentMsg>(m).events));
+        return m;
+      }
+      case MessageType::kEvidence: {
+        ASSIGN_OR_RETURN(Message m, decode_body<EvidenceMsg>(body));
+        const auto& versions = std::get<EvidenceMsg>(m).versions;
+        if (versions.size() != 2) return Status::error(Code::kCorruption, "evidence needs two versions");
+        RETURN_IF_ERROR(check_events(versions));
+        return m;
+      }
+      case MessageType::kHeads: {
+        ASSIGN_OR_RETURN(Message m, decode_body<HeadsMsg>(body));
+        RETURN_IF_ERROR(check_heads(std::get<HeadsMsg>(m).heads));
         return m;
       }
       case MessageType::kBatch: {

@@ -43,8 +43,20 @@ enum class MessageType : std::uint8_t {
   kRoster = 6,
   kUrgent = 7,
   kUrgentAck = 8,
+  kEvidence = 9,
+  kHeads = 10,
 };
 const char* message_type_name(MessageType type);
+
+// What a node holds of the origins in the receiver's subtree: for each, its last seq and that
+// event's hash (which, through the per-origin chain, stands for the whole sequence). A parent
+// sends it to each child; a child that holds less of its own subtree than its parent does is
+// short of events (it was restored from a backup) and reports itself lagging until it is not.
+struct OriginHead {
+  std::string origin;
+  std::uint64_t seq = 0;
+  std::string hash;  // 32 bytes
+};
 
 struct HelloMsg {
   std::string node_id;
@@ -66,6 +78,16 @@ struct HelloMsg {
   std::uint64_t own_last_seq = 0;
   std::uint64_t your_last_seq = 0;
   std::string your_last_hash;
+  // The receiver's restore epoch as the sender last saw it: equal to the receiver's own once the
+  // sender has re-synced it after its restore (its outbox rebuilt, your_last_seq final).
+  std::uint64_t your_epoch = 0;
+  // How far the receiver acknowledged the sender's feed: a receiver whose database applied less
+  // lost it (rolled back or replaced without `casesyncctl restore`) and begins a restore.
+  std::uint64_t your_acked_pos = 0;
+  // Sent by a node being restored: what it holds of the lower end's subtree (the child's, or its
+  // own to its parent): each origin's last seq, so the peer re-sends exactly the events of that
+  // subtree it lost, whoever wrote them.
+  std::vector<OriginHead> heads;
 };
 
 struct WireEvent {
@@ -77,6 +99,11 @@ struct WireEvent {
 struct BatchMsg {
   std::uint64_t first_pos = 0;  // position of events[0] in the sender's outbox for us
   std::vector<WireEvent> events;
+  // The restore epochs the positions are counted in: the sender's, and the receiver's as the
+  // sender knows it. A batch from either side of a restore the other has not caught up with
+  // counts positions in a numbering no longer in force, and is dropped (resent after the Hello).
+  std::uint64_t epoch = 0;
+  std::uint64_t your_epoch = 0;
   std::uint64_t last_pos() const { return first_pos + events.size() - 1; }
 };
 
@@ -88,6 +115,7 @@ struct HeartbeatMsg {
   std::uint64_t hlc = 0;
   std::uint64_t wall_ms = 0;
   std::uint64_t applied_pos = 0;  // same meaning as in Ack, repeated so a lost Ack heals
+  std::uint64_t roster_version = 0;  // as in Hello, repeated so a lost Roster is offered again
 };
 
 // A signed health report travelling up the tree (sync/health_report.h); relays pass it on
@@ -115,9 +143,19 @@ struct UrgentAckMsg {
   std::uint64_t token = 0;
 };
 
+// Proof that an origin signed two different events as one (origin, seq): both signed versions
+// (sync/evidence_book.h). Passed to every neighbour, so it reaches the district.
+struct EvidenceMsg {
+  std::vector<WireEvent> versions;  // exactly two
+};
+
+struct HeadsMsg {
+  std::vector<OriginHead> heads;
+};
+
 // The variant index + 1 is the MessageType: keep the order.
 using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg, HealthMsg, RosterMsg,
-                             UrgentMsg, UrgentAckMsg>;
+                             UrgentMsg, UrgentAckMsg, EvidenceMsg, HeadsMsg>;
 
 // Never compresses; SyncNode::send does (compress_frame in sync/frame_compression.h).
 std::string encode_message(const Message& message);

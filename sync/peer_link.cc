@@ -211,9 +211,19 @@ BatchVerdict PeerLink::classify(const BatchMsg& batch) const {
   return BatchVerdict::kApplyNow;
 }
 
+namespace {
+std::uint64_t batch_bytes(const BatchMsg& b) {
+  std::uint64_t n = 0;
+  for (const auto& e : b.events) n += e.signed_bytes.size() + e.signature.size() + e.origin.size();
+  return n;
+}
+}  // namespace
+
 bool PeerLink::buffer_ahead(BatchMsg batch) {
-  if (ahead_.size() >= kAheadBatchesMax) return false;
-  ahead_.emplace(batch.first_pos, std::move(batch));
+  const std::uint64_t bytes = batch_bytes(batch);
+  if (ahead_.size() >= kAheadBatchesMax || ahead_bytes_ + bytes > kAheadBytesMax) return false;
+  if (!ahead_.emplace(batch.first_pos, std::move(batch)).second) return true;  // a duplicate
+  ahead_bytes_ += bytes;
   return true;
 }
 
@@ -221,10 +231,12 @@ bool PeerLink::take_next_buffered(BatchMsg* out) {
   const std::uint64_t applied = checkpoint_.recv_applied_pos;
   // Drop what is now fully applied, then take the batch that continues the feed.
   while (!ahead_.empty() && ahead_.begin()->second.last_pos() <= applied) {
+    ahead_bytes_ -= std::min(ahead_bytes_, batch_bytes(ahead_.begin()->second));
     ahead_.erase(ahead_.begin());
   }
   if (ahead_.empty() || ahead_.begin()->first > applied + 1) return false;
   *out = std::move(ahead_.begin()->second);
+  ahead_bytes_ -= std::min(ahead_bytes_, batch_bytes(*out));
   ahead_.erase(ahead_.begin());
   return true;
 }

@@ -49,6 +49,8 @@ class PeerLink {
  public:
   // Bounds of the ahead-of-gap buffer; beyond them a batch is dropped and the sender resends.
   static constexpr std::size_t kAheadBatchesMax = 64;
+  // ... and in bytes: 64 batches of up to 16 MiB would be a gigabyte per link.
+  static constexpr std::uint64_t kAheadBytesMax = 32u << 20;
   // Flow control (see the header comment).
   static constexpr std::uint64_t kBatchAirtimeMs = 250;       // a batch ~ this much link time
   static constexpr std::uint64_t kBatchBytesMin = 2048;
@@ -109,6 +111,7 @@ class PeerLink {
   void rewind_applied(std::uint64_t pos) {
     checkpoint_.recv_applied_pos = pos;
     ahead_.clear();
+    ahead_bytes_ = 0;
   }
   // It holds our feed only through `pos`: what we sent after it is sent again.
   void rewind_sent(std::uint64_t pos);
@@ -138,6 +141,7 @@ class PeerLink {
   std::uint64_t next_send_pos_ = 1;
   std::deque<InFlightBatch> in_flight_;
   std::map<std::uint64_t, BatchMsg> ahead_;  // by first_pos
+  std::uint64_t ahead_bytes_ = 0;
   std::uint64_t last_heard_ms_ = 0;
   std::uint64_t last_sent_ms_ = 0;
   std::uint64_t last_hello_ms_ = 0;

@@ -1,14 +1,20 @@
 // SyncNode: the sans-I/O protocol core of one node. It takes frames from peers, link events,
-// local writes and clock ticks, and returns effects: frames to send and alerts to raise. It
-// reads no clock, opens no socket and draws no random number; the daemon drives it with ZeroMQ
-// and the real clock, the simulator with a virtual network and clock.
+// local writes and clock ticks, and returns typed effects (sync/effects.h): frames to send,
+// alerts, peers that misbehaved, a roster installed, cases changed. It reads no clock, opens no
+// socket and draws no random number; the daemon drives it with ZeroMQ and the real clock, the
+// simulator with a virtual network and clock.
+//
+// It coordinates the parts, each one concept (docs/ARCHITECTURE.md, "The core"): Admission (a
+// verdict per incoming event), Feed and UrgentLane (what goes out), ApplyTxn (one durable
+// transaction and its undo), Restore and rejoin (its own restore, a neighbour's), ParentSelector
+// (fallback parents), DocGossip (the root-signed roster), EvidenceBook (equivocations) and
+// HealthReporter. Their shared state is NodeCore.
 //
 // Durability rule: an event is acknowledged to its sender only after the transaction that
 // stored it (and the new checkpoint) committed. A failed commit acknowledges nothing.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,29 +29,20 @@
 #include "crypto/batch_verifier.h"
 #include "crypto/crypto.h"
 #include "storage/store.h"
-#include "sync/case_cache.h"
-#include "sync/counters.h"
+#include "sync/admission.h"
+#include "sync/doc_gossip.h"
+#include "sync/effects.h"
 #include "sync/event.h"
-#include "sync/health_book.h"
-#include "sync/hlc.h"
+#include "sync/evidence_book.h"
+#include "sync/feed.h"
+#include "sync/health_reporter.h"
 #include "sync/messages.h"
-#include "sync/peer_link.h"
+#include "sync/node_core.h"
+#include "sync/parent_selector.h"
+#include "sync/restore.h"
+#include "sync/urgent_lane.h"
 
 namespace casesync {
-
-struct SendEffect {
-  std::string peer;
-  std::string frame;
-};
-
-enum class AlertKind { kEquivocation, kDiskTrouble, kPeerDown, kPeerUp, kBadInput };
-const char* alert_kind_name(AlertKind kind);
-
-struct Alert {
-  AlertKind kind;
-  std::string peer;
-  std::string detail;
-};
 
 // A local write before it is sealed: the node fills origin, seq, hlc, parents and prev.
 struct EventDraft {
@@ -73,7 +70,8 @@ struct LinkStatus {
   std::uint64_t batch_bytes = 0;           // adaptive: the next batch's size
   std::uint64_t delivery_rate_bps = 0;     // measured throughput toward the peer (bytes/s)
   std::uint64_t last_ack_ms = 0;           // last time the peer acknowledged new events
-  std::int64_t clock_offset_ms = 0;        // peer wall clock minus ours, from its heartbeats
+  std::int64_t clock_offset_ms = 0;        // peer wall clock minus ours, round trip compensated
+  std::string held_reason;                 // the peer's feed waits on an event held back here
 };
 
 class SyncNode {
@@ -81,6 +79,8 @@ class SyncNode {
   // A peer's event hlc more than this far ahead of our wall clock is stored but not merged into
   // our clock, so one skewed node cannot drag every clock in the district into the future.
   static constexpr std::uint64_t kClockMergeAheadMaxMs = 5 * 60 * 1000;
+  // A link whose feed waits this long on an event held back is alerted (kHeld), once.
+  static constexpr std::uint64_t kHeldAlertMs = 30'000;
 
   // "*store" and "*secret" must remain live while this node is in use.
   SyncNode(std::string self, Roster roster, SyncLimits limits, Store* store,
@@ -92,7 +92,9 @@ class SyncNode {
   // "*verifier" must remain live while this node is in use.
   void set_verifier(crypto::BatchVerifier* verifier) { verifier_ = verifier; }
 
-  // Loads the clock, sequence and checkpoints. REQUIRES: called once before anything else.
+  // Loads the clock, sequence, checkpoints and evidence; begins the restore a restored database
+  // asks for. Every `now_ms` below is the wall clock, read afresh (sync/node_time.h).
+  // REQUIRES: called once before anything else.
   Status start(std::uint64_t now_ms);
 
   // --- local writes ---
@@ -108,11 +110,12 @@ class SyncNode {
   void on_tick(std::uint64_t now_ms);
 
   // --- outputs ---
-  std::vector<SendEffect> take_sends();
-  std::vector<Alert> take_alerts();
+  Effects take_effects() { return std::exchange(state_.out, Effects{}); }
 
   // The case as this node holds it now (folded from every stored event).
-  Result<CaseState> case_state(const std::string& case_id) { return cases_.current_state(case_id); }
+  Result<CaseState> case_state(const std::string& case_id) {
+    return state_.cases.current_state(case_id);
+  }
 
   // --- the roster (signed by the district root; verified and parsed by the edge) ---
   // Turns a signed roster into a Roster, or refuses it (bad signature, malformed).
@@ -120,155 +123,122 @@ class SyncNode {
   void set_roster_source(RosterMsg current, RosterOpener opener);
   // Installs a newer roster (from the admin API or a peer) and pushes it to peers behind.
   Status install_roster(const RosterMsg& signed_roster, std::uint64_t now_ms);
-  // The roster installed since the last call, for the edge to persist and to update its
-  // allow-list; nullopt when none.
-  std::optional<RosterMsg> take_roster_update();
-  std::uint64_t roster_version() const { return roster_.version; }
+  std::uint64_t roster_version() const { return state_.roster.version; }
 
-  // Called once at startup after `casesyncctl restore` (before start()'s first Hello): starts a
-  // new restore epoch, so peers re-send what this node lost, and — since the local sequence may
-  // be behind what this node already signed — refuses local writes until the parent's Hello
-  // says where it really stands.
+  // Begins a restore (sync/restore.h) — for an edge that learned of one outside the database.
+  // `casesyncctl restore` writes its marker into the restored database; start() finds it.
   Status restored_from_backup(std::uint64_t now_ms);
-  std::uint64_t restore_epoch() const { return epoch_; }
-  bool awaiting_parent_sequence() const { return awaiting_parent_seq_; }
+  std::uint64_t restore_epoch() const { return state_.id.epoch; }
+  // Restoring: signs nothing until every neighbour re-synced it.
+  bool restoring() const { return restore_.active(); }
 
   // --- health reports (sync/health_report.h) ---
-  void set_health_options(std::uint64_t interval_ms, std::string software_version);
+  void set_health_options(std::uint64_t interval_ms, std::string software_version) {
+    health_.set_options(interval_ms, std::move(software_version));
+  }
   // What the core cannot know itself: stalls seen by the daemon, calendar warnings.
-  void set_health_extras(std::uint32_t stalled_hops, std::vector<std::string> warnings);
+  void set_health_extras(std::uint32_t stalled_hops, std::vector<std::string> warnings) {
+    health_.set_extras(stalled_hops, std::move(warnings));
+  }
   HealthReport own_health(std::uint64_t now_ms);
-  const HealthBook& health_book() const { return book_; }
-  // The latest time `node` was known in step (its relayed reports, or our parent link).
-  std::optional<std::uint64_t> in_step_at(const std::string& node) const;
+  const HealthBook& health_book() const { return health_.book(); }
+  // The latest time (our clock) `node` was known in step (its relayed reports, or our link).
+  std::optional<std::uint64_t> in_step_at(const std::string& node) const {
+    return health_.in_step_at(node);
+  }
 
   // --- views ---
-  const std::string& self() const { return self_; }
-  const std::string& parent() const { return parent_; }
+  const std::string& self() const { return state_.self; }
+  const std::string& parent() const { return state_.tree.parent; }
   // The parent this node syncs through now: the primary, or a fallback while the primary has
-  // been unreachable for sync.fallback_after_ms. The edge dials the fallback while it is active.
-  const std::string& current_parent() const { return active_fallback_.empty() ? parent_ : active_fallback_; }
-  const std::string& active_fallback() const { return active_fallback_; }
-  const std::vector<std::string>& children() const { return children_; }
-  const Roster& roster() const { return roster_; }
-  const NodeCounters& counters() const { return counters_; }
-  std::uint64_t hlc() const { return clock_.last(); }
-  std::uint64_t last_seq() const { return next_seq_ - 1; }
+  // been unreachable for sync.fallback_after_ms.
+  const std::string& current_parent() const { return parents_.current(); }
+  const std::string& active_fallback() const { return parents_.active_fallback(); }
+  // The fallback parent the edge keeps a connection to (empty: none).
+  std::string fallback_to_dial() const { return parents_.fallback_to_dial(restore_.active()); }
+  const std::vector<std::string>& children() const { return state_.tree.children; }
+  const Roster& roster() const { return state_.roster; }
+  const NodeCounters& counters() const { return state_.counters; }
+  const EvidenceBook& evidence() const { return evidence_; }
+  std::uint64_t hlc() const { return state_.id.clock.last(); }
+  std::uint64_t last_seq() const { return state_.id.last_seq(); }
+  // Events of our own subtree the parent holds and we do not (0 unless this node lost some).
+  std::uint64_t events_behind() const { return events_behind_; }
   std::vector<LinkStatus> links();
-  bool disk_trouble() const { return disk_trouble_; }
+  bool disk_trouble() const { return state_.disk_trouble; }
 
  private:
-  PeerLink* link(const std::string& peer);
-  Status load_identity_state();
+  // --- local writes (sync_node_author.cc) ---
   Result<EventRecord> seal_local(EventDraft draft, std::uint64_t now_ms);
-  Status persist_identity_state();
+  Status sign_delivery_receipts(const std::vector<Event>& forwards_to_me, std::uint64_t now_ms);
+  Status sign_owed_receipts(std::uint64_t now_ms);
 
-  // Stores one verified event and routes it; inside a transaction.
+  // --- storing and routing (sync_node_route.cc) ---
   Status store_and_route(const EventRecord& record, const Event& event,
-                         const std::string& from_peer, std::uint64_t* inserted = nullptr);
+                         const std::string& from_peer);
+  // The outboxes a stored event joins (sync/routing.h).
+  Status route(const EventRecord& record, const Event& event, const std::string& from_peer);
+  Status enqueue(const std::string& peer, const EventRecord& r);
   Status enqueue_backfill(const std::string& child, const std::string& case_id);
+  // Enqueues the whole case for a fallback child the first time in its session.
+  Status send_whole_to_fallback_child(const std::string& child, const std::string& case_id);
+  Status drop_dead_outboxes();
 
+  // --- inputs (sync_node_apply.cc) ---
   void handle_hello(PeerLink& link, const HelloMsg& m, std::uint64_t now_ms);
   void handle_batch(PeerLink& link, BatchMsg batch, std::uint64_t now_ms);
   Status apply_batch(PeerLink& link, const BatchMsg& batch, std::uint64_t now_ms);
-  // Verdicts for batch.events[first..], from verifier_, in order.
-  std::vector<bool> verify_signatures(const std::vector<WireEvent>& events, std::size_t first);
-  // `signature_ok` is the verifier's verdict on this event; nothing is decoded without it.
-  std::optional<std::pair<EventRecord, Event>> admit(const std::string& peer, const WireEvent& w,
-                                                     bool signature_ok, std::uint64_t now_ms);
-  // Inside the apply transaction: the per-origin chain and the case rules in the event's
-  // causal past. Returns false (counted, alerted) when the event must not be stored.
-  Result<bool> authorize_remote(const std::string& peer, const EventRecord& r, const Event& e);
-  Status sign_delivery_receipts(const std::vector<Event>& forwards_to_me, std::uint64_t now_ms);
-  void commit_failed(const Status& st, const std::string& what);
-
-  void send(const std::string& peer, const Message& m, std::uint64_t now_ms);
-  void send_hello(PeerLink& link, bool is_reply, std::uint64_t now_ms);
-  void pump(std::uint64_t now_ms);
-  void undo_apply(const Status& st, std::uint64_t applied_before, std::uint64_t seq_before,
-                  const Hash32& hash_before, const std::string& what);
-  // Urgent events (receipts, acceptances, replies, returns, forwards): see UrgentMsg.
-  static bool is_urgent_kind(std::string_view kind);
-  void queue_urgent(const std::string& peer, const EventRecord& r);
-  void rebuild_urgent(PeerLink& link);
-  // Calls `visit` on each entry of the peer's outbox after position `after`, in order, a page at
-  // a time, until it returns false or the outbox ends.
-  Status scan_outbox(const std::string& peer, std::uint64_t after,
-                     const std::function<bool(const OutboxItem&)>& visit);
-  void pump_urgent(PeerLink& link, std::uint64_t now_ms);
   void handle_urgent(PeerLink& link, const UrgentMsg& m, std::uint64_t now_ms);
-  void handle_urgent_ack(PeerLink& link, const UrgentAckMsg& m);
-  std::uint32_t next_jitter();
-  void pump_link(PeerLink& link, std::uint64_t now_ms);
-  void resend_due(PeerLink& link, std::uint64_t now_ms);
-  void persist_acks();
-  void maybe_report_health(std::uint64_t now_ms);
-  void handle_health(PeerLink& link, const HealthMsg& m, std::uint64_t now_ms);
-  void handle_roster(PeerLink& link, const RosterMsg& m, std::uint64_t now_ms);
-  std::optional<EventRecord> last_event_of(const std::string& origin);
-  void take_ack(PeerLink& link, std::uint64_t applied_pos, std::uint64_t now_ms);
-  void rejoin_restored_peer(PeerLink& link, const HelloMsg& m);
-  Status enqueue_full_resend(const std::string& peer);
-  void adopt_sequence_from_parent(const HelloMsg& m);
-  void adopt_roster(Roster roster);
-  void update_fallback(std::uint64_t now_ms);
-  Status activate_fallback(const std::string& fallback, std::uint64_t now_ms);
-  bool is_fallback_child(const std::string& peer) const;
-  void push_roster(std::uint64_t now_ms);
+  // Stores one admitted event (or handles its equivocation). Inside a transaction.
+  Status apply_one(const std::string& peer, Judged& j, std::vector<Event>* forwards_to_me);
+  void note_verdict(const std::string& peer, const Judged& j, bool feed, std::uint64_t now_ms);
+  void handle_heads(PeerLink& link, const HeadsMsg& m);
 
-  std::string self_;
-  Roster roster_;
-  SyncLimits limits_;
-  Store* store_;
-  const crypto::SecretKey* secret_;
+  // --- equivocations (sync_node_evidence.cc) ---
+  Status on_equivocation(const std::string& peer, const EventRecord& held, const Judged& j);
+  void handle_evidence(PeerLink& link, const EvidenceMsg& m, std::uint64_t now_ms);
+  // Replaces a held losing version by the winner when the winner's past is here.
+  Status settle(const Equivocation& e);
+  Status settle_all();
+
+  // --- sessions and timers (sync_node.cc) ---
+  void send_hello(PeerLink& link, bool is_reply, std::uint64_t now_ms);
+  void send_heads(PeerLink& link, std::uint64_t now_ms);
+  Result<std::vector<OriginHead>> subtree_heads(const std::string& child);
+  void pump(std::uint64_t now_ms);
+  void take_ack(PeerLink& link, std::uint64_t applied_pos, std::uint64_t now_ms);
+  void link_lost(PeerLink& link);
+  Result<std::optional<EventRecord>> last_event_of(const std::string& origin);
+  void adopt_roster(Roster roster);
+  void maybe_complete_restore(std::uint64_t now_ms);
+  void fill_health(HealthReport& r, std::uint64_t now_ms);
+  std::uint32_t next_jitter();
+
+  NodeCore state_;
   crypto::SequentialVerifier sequential_verifier_;
   crypto::BatchVerifier* verifier_ = &sequential_verifier_;
-  std::string parent_;
-  std::vector<std::string> children_;
-  std::vector<std::string> fallbacks_;          // our roster entry's fallback_parents, in order
-  std::vector<std::string> fallback_children_;  // nodes whose fallback_parents name us
-  std::string active_fallback_;                 // empty: syncing through the primary
-  std::uint64_t primary_down_since_ms_ = 0;
-  std::map<std::string, std::unique_ptr<PeerLink>> links_;
-  std::map<std::string, std::int64_t> clock_offsets_ms_;
-  CaseCache cases_;
-  HealthBook book_;
-  RosterMsg roster_blob_;
+  EvidenceBook evidence_;
+  Admission admission_;
+  Feed feed_;
+  UrgentLane urgent_;
+  Restore restore_;
+  ParentSelector parents_;
+  HealthReporter health_;
   RosterOpener roster_opener_;
-  std::optional<RosterMsg> roster_update_;
-  std::map<std::string, std::uint64_t> peer_roster_version_;
-  std::uint64_t health_interval_ms_ = 5000;
-  std::uint64_t last_health_ms_ = 0;
-  std::uint64_t started_ms_ = 0;
-  std::string software_version_ = "dev";
-  std::uint32_t stalled_hops_ = 0;
-  std::vector<std::string> health_warnings_;
-
-  HybridClock clock_;
-  std::uint64_t next_seq_ = 1;
-  Hash32 last_hash_{};  // our previous event, for the per-origin chain
-  bool started_ = false;
-  bool disk_trouble_ = false;
-  bool awaiting_parent_seq_ = false;
-  std::uint64_t epoch_ = 0;  // restores of this node's database so far (HelloMsg::epoch)
-  std::uint64_t jitter_state_ = 1;  // retry jitter, seeded from the node id
-
-  // Per peer, the urgent events not yet confirmed, oldest first; one message in flight.
-  struct UrgentQueue {
-    std::deque<std::pair<std::string, std::uint64_t>> pending;  // (origin, seq)
-    std::uint64_t token = 0;  // of the message in flight (the first `count` pending); 0: none
-    std::size_t count = 0;
-    std::uint64_t sent_ms = 0;
+  DocGossip roster_gossip_;
+  std::map<std::string, std::int64_t> clock_offsets_ms_;
+  struct Holding {
+    std::string reason;
+    std::string detail;
+    std::uint64_t since_ms = 0;
+    bool alerted = false;
   };
-  static constexpr std::size_t kUrgentPendingMax = 10'000;  // beyond: the feed alone carries them
-  static constexpr std::size_t kUrgentScanMax = 200'000;    // backlog scanned at link up
-  static constexpr std::size_t kUrgentEventsPerMessage = 64;
-  std::map<std::string, UrgentQueue> urgent_;
-  std::uint64_t next_urgent_token_ = 1;
-
-  NodeCounters counters_;
-  std::vector<SendEffect> sends_;
-  std::vector<Alert> alerts_;
+  std::map<std::string, Holding> holding_;  // per peer: the event its feed waits on here
+  std::uint64_t events_behind_ = 0;
+  std::uint64_t last_heads_ms_ = 0;
+  std::uint64_t last_evidence_ms_ = 0;
+  bool started_ = false;
+  std::uint64_t jitter_state_ = 1;  // retry jitter, seeded from the node id
 };
 
 }  // namespace casesync

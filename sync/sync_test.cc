@@ -119,12 +119,14 @@ class Net {
   std::uint64_t now = 1'700'000'000'000;
   std::function<bool(const std::string&, const std::string&, const std::string&)> drop;
   std::map<MessageType, std::size_t> frames_by_type;
+  std::map<std::string, std::vector<Alert>> alerts_;  // every alert so far, by node
 
  private:
   void collect() {
     for (auto& [id, n] : nodes_) {
-      for (auto& s : n.node->take_sends()) queue_.push_back({id, s.peer, std::move(s.frame)});
-      n.node->take_alerts();
+      Effects e = n.node->take_effects();
+      for (auto& s : e.sends) queue_.push_back({id, s.peer, std::move(s.frame)});
+      for (auto& a : e.alerts) alerts_[id].push_back(std::move(a));
     }
   }
   SyncLimits limits_;
@@ -261,7 +263,7 @@ TEST_CASE("batches and window: 2000 events flow in batches with at most `window`
   for (int i = 0; i < 2000; ++i) drafts.push_back(Net::created("s1-" + std::to_string(i)));
   REQUIRE(net["s1"].author_batch(std::move(drafts), net.now).is_ok());
   // Nothing has been delivered yet: at most `window` batches were put on the wire.
-  auto sends = net["s1"].take_sends();
+  auto sends = net["s1"].take_effects().sends;
   std::size_t batches = 0;
   for (auto& s : sends) batches += frame_type(s.frame) == MessageType::kBatch;
   // Before the link has measured anything, one small batch is in flight; never more than `window`.
@@ -393,7 +395,7 @@ TEST_CASE("large batches go out compressed; the counters hold both sizes") {
   for (int i = 0; i < 300; ++i) drafts.push_back(Net::created("s1-z" + std::to_string(i)));
   REQUIRE(net["s1"].author_batch(std::move(drafts), net.now).is_ok());
   std::size_t batches = 0, compressed = 0;
-  for (auto& s : net["s1"].take_sends()) {
+  for (auto& s : net["s1"].take_effects().sends) {
     batches += frame_type(s.frame) == MessageType::kBatch;
     compressed += (static_cast<std::uint8_t>(s.frame[3]) & kFrameFlagZstd) != 0;
     net["d"].on_frame("s1", s.frame, net.now);
@@ -500,7 +502,7 @@ TEST_CASE("a node restored from an older backup gets back all it lost and never 
   }
 }
 
-TEST_CASE("a parent restored from an older backup gets its children's events again") {
+TEST_CASE("a parent restored from an older backup gets its children's events and its own again") {
   Net net({{"d", ""}, {"s1", "d"}});
   net.flush();
   for (int i = 0; i < 5; ++i) REQUIRE(net.create("s1", "a" + std::to_string(i)).is_ok());
@@ -510,21 +512,26 @@ TEST_CASE("a parent restored from an older backup gets its children's events aga
   net.flush();
   net.tick(1000);
   REQUIRE(net.events_at("d") == 10);
-  REQUIRE(net.create("d", "own").is_ok());  // the district's own event: s1 holds it
+  // The district's own events, sent down to s1 (which signs a receipt): s1 holds them.
+  REQUIRE(net.create("d", "own").is_ok());
+  REQUIRE(net.write("d", "d-own", kForwardKind, {{"to", "s1"}}).is_ok());
   net.flush();
-  REQUIRE(net.events_at("d") == 11);
+  net.tick(1000);
+  const std::uint64_t held_before = net.events_at("d");
+  REQUIRE(held_before == 13);
   net.restore("d", std::move(backup));
   REQUIRE(net.events_at("d") == 5);
+  CHECK_FALSE(net.create("d", "too-early").is_ok());  // signs nothing before s1 answered
   for (int i = 0; i < 5; ++i) net.tick(1000);
-  CHECK(net.events_at("d") == 10);
+  CHECK_FALSE(net["d"].restoring());
+  CHECK(net.events_at("d") == held_before);  // s1's, and the district's own that s1 held
   REQUIRE(net.create("s1", "c").is_ok());
-  // The district has no parent to confirm its sequence: it continues in a fresh range, so its
-  // next event can never collide with the one s1 holds from before the restore.
+  // Its sequence continues after the own events s1 returned: never a number signed twice.
   auto own = net.create("d", "after");
   REQUIRE(own.is_ok());
-  CHECK(own->seq > (std::uint64_t{1} << 20));
+  CHECK(own->seq == 3);
   net.tick(1000);
-  CHECK(net.events_at("d") == 12);
+  CHECK(net.events_at("d") == held_before + 2);
   CHECK(net["d"].counters().equivocations == 0);
   CHECK(net["s1"].counters().equivocations == 0);
 }
@@ -559,7 +566,7 @@ TEST_CASE("a case reaches its street and district, not a sibling; a forward reac
   CHECK(kinds_at_d == std::set<std::string>{"case_created", "forwarded", "delivered", "replied"});
 }
 
-TEST_CASE("equivocation: same (origin, seq), different hash is refused, counted, first kept") {
+TEST_CASE("equivocation: same (origin, seq), different hash: counted, evidence kept, lower hash wins") {
   Net net({{"d", ""}, {"s1", "d"}});
   net.flush();
   auto original = net.create("s1", "x");
@@ -577,9 +584,16 @@ TEST_CASE("equivocation: same (origin, seq), different hash is refused, counted,
   CHECK(net["d"].counters().equivocations == 1);
   auto held = net.store("d").get_event("s1", 1).value();
   REQUIRE(held.has_value());
-  CHECK(held->hash == original->hash);
+  // Every node keeps the same version: the lower hash (EvidenceBook::wins), whichever came first.
+  CHECK(held->hash == std::min(original->hash, r.hash));
+  const Equivocation* e = net["d"].evidence().find("s1", 1);
+  REQUIRE(e != nullptr);
+  CHECK(e->winner.hash == std::min(original->hash, r.hash));
+  CHECK(e->loser.hash == std::max(original->hash, r.hash));
   bool alerted = false;
-  for (auto& a : net["d"].take_alerts()) alerted |= a.kind == AlertKind::kEquivocation;
+  for (auto& a : net["d"].take_effects().alerts) {
+    alerted |= a.kind == AlertKind::kEquivocation && a.origin == "s1";
+  }
   CHECK(alerted);
 }
 
@@ -606,8 +620,9 @@ TEST_CASE("forged, unknown-origin and garbage input is refused and counted by re
   net["d"].on_frame("s1", "garbage bytes", net.now);
   net["d"].on_frame("intruder", encode_message(AckMsg{1}), net.now);
   const auto& c = net["d"].counters();
-  CHECK(c.rejects.at("bad_signature") == 1);
-  CHECK(c.rejects.at("unknown_origin") == 1);
+  // Held, not refused: damage on the way, or a roster newer than ours (sync/admission.h).
+  CHECK(c.held.at("bad_signature") == 1);
+  CHECK(c.held.at("unknown_origin") == 1);
   CHECK(c.rejects.at("malformed_frame") == 1);
   CHECK(c.rejects.at("unknown_peer") == 1);
   CHECK(net.events_at("d") == 0);
@@ -653,7 +668,7 @@ TEST_CASE("the injected verifier sees every batch, and an event it refuses is ne
   CHECK(verifier.items_seen == 10);
   CHECK(net.events_at("d") == 3);  // those before the refused one, acknowledged; none after
   CHECK(net.store("d").get_event("s1", 4).value() == std::nullopt);
-  CHECK(net["d"].counters().rejects.at("bad_signature") == 1);
+  CHECK(net["d"].counters().held.at("bad_signature") == 1);
   verifier.vetoed.clear();
   net.tick(300);  // the sender resends what was not acknowledged
   CHECK(net.events_at("d") == 10);

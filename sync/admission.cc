@@ -1,0 +1,140 @@
+#include "sync/admission.h"
+
+#include "sync/case_kinds.h"
+#include "sync/case_rules.h"
+#include "sync/check.h"
+#include "sync/routing.h"
+
+namespace casesync {
+
+namespace {
+Judged with(Judged j, Admit v, std::string reason, std::string detail) {
+  j.verdict = v;
+  j.reason = std::move(reason);
+  j.detail = std::move(detail);
+  return j;
+}
+
+std::string name_of(const Event& e) { return e.kind + " " + e.origin + ":" + std::to_string(e.seq); }
+}  // namespace
+
+const char* admit_name(Admit verdict) {
+  switch (verdict) {
+    case Admit::kStore: return "store";
+    case Admit::kRefuse: return "refuse";
+    case Admit::kHold: return "hold";
+    case Admit::kEquivocate: return "equivocate";
+  }
+  return "unknown";
+}
+
+std::vector<bool> Admission::verify(const std::vector<WireEvent>& events, std::size_t first) {
+  std::vector<crypto::SignedMessage> items;
+  items.reserve(events.size() - first);
+  for (std::size_t i = first; i < events.size(); ++i) {
+    const WireEvent& w = events[i];
+    const RosterNode* origin = state_->roster.find(w.origin);
+    std::string_view key;
+    if (origin && origin->retired_keys.empty()) {
+      key = origin->sign_public_key;
+    } else if (origin) {
+      // A rotated node: the seq says which of its keys signed it (checked again once decoded).
+      const auto seq = peek_event_seq(w.signed_bytes);
+      if (seq) key = *state_->roster.key_for(w.origin, *seq);
+    }
+    // An unknown origin gets no key and fails here; open() holds it under its own reason.
+    items.push_back({key, w.signed_bytes, w.signature});
+  }
+  std::vector<bool> verdicts = (*verifier_)->verify_all(crypto::kEventDomain, items);
+  CASESYNC_CHECK(verdicts.size() == items.size(), "a BatchVerifier gives one verdict per item");
+  return verdicts;
+}
+
+Judged Admission::open(const WireEvent& w, bool signature_ok) {
+  Judged j;
+  j.record.origin = w.origin;
+  if (!state_->roster.find(w.origin)) {
+    return with(std::move(j), Admit::kHold, "unknown_origin",
+                "origin " + w.origin + " is not in roster version " +
+                    std::to_string(state_->roster.version) + " held here (a newer one lists it?)");
+  }
+  if (!signature_ok) {
+    return with(std::move(j), Admit::kHold, "bad_signature",
+                "an event claiming origin " + w.origin + " does not verify with its key");
+  }
+  j.record.signed_bytes = w.signed_bytes;
+  j.record.signature = w.signature;
+  auto opened = open_verified_event(j.record);
+  if (!opened.is_ok()) {
+    const bool lie = opened.status().code() == Code::kUnauthorized;
+    return with(std::move(j), Admit::kRefuse, lie ? "origin_mismatch" : "malformed_event",
+                opened.status().message());
+  }
+  j.event = std::move(opened).value();
+  j.record.seq = j.event.seq;
+  j.record.hlc = j.event.hlc;
+  j.record.case_id = j.event.case_id;
+  j.record.kind = j.event.kind;
+  j.record.hash = crypto::hash(j.record.signed_bytes);
+  return j;
+}
+
+Result<bool> Admission::chain_holds(const Event& e) {
+  if (e.seq <= 1) return true;
+  ASSIGN_OR_RETURN(auto prev, state_->store->get_event(e.origin, e.seq - 1));
+  if (!prev || prev->hash == e.prev) return true;
+  // It names the other version of an equivocation we know: the chain holds through it.
+  const auto other = evidence_->key_of(e.prev);
+  return other && other->first == e.origin && other->second == e.seq - 1;
+}
+
+Result<Judged> Admission::judge(Judged j) {
+  CASESYNC_CHECK(j.verdict == Admit::kStore, "judge() only what open() let through");
+  const Event& e = j.event;
+  ASSIGN_OR_RETURN(auto held, state_->store->get_event(e.origin, e.seq));
+  if (held) {
+    if (held->hash == j.record.hash) return j;  // a duplicate: stored already
+    return with(std::move(j), Admit::kEquivocate, "equivocation",
+                "origin " + e.origin + " signed two different events as seq " + std::to_string(e.seq));
+  }
+  ASSIGN_OR_RETURN(bool chained, chain_holds(e));
+  if (!chained) {
+    return with(std::move(j), Admit::kHold, "chain_conflict",
+                name_of(e) + " does not follow the seq " + std::to_string(e.seq - 1) +
+                    " held here: origin " + e.origin + " signed two histories (its key is in two "
+                    "places, or its database was rolled back without `casesyncctl restore`)");
+  }
+  ASSIGN_OR_RETURN(auto missing, state_->cases.missing_parents(e));
+  for (const Hash32& p : missing) {
+    if (evidence_->stands_in(p)) continue;
+    if (evidence_->find(e.origin, e.seq)) {
+      // A version of an equivocated seq ahead of its past: the sender replaced it into an older
+      // position of its outbox, and sends it again after its past (SyncNode::settle).
+      return with(std::move(j), Admit::kRefuse, "equivocation_ahead",
+                  name_of(e) + " is an equivocated version sent ahead of its past; its later copy "
+                               "is stored");
+    }
+    {
+      return with(std::move(j), Admit::kHold, "missing_ancestor",
+                  name_of(e) + " of case " + e.case_id + " needs parent " + to_hex(p).substr(0, 16) +
+                      ", not held here yet");
+    }
+  }
+  if (e.kind == kinds::kForwarded && !state_->roster.find(e.field(std::string(kinds::kTo)))) {
+    return with(std::move(j), Admit::kHold, "unknown_node",
+                name_of(e) + " forwards to " + e.field(std::string(kinds::kTo)) +
+                    ", not in roster version " + std::to_string(state_->roster.version) + " held here");
+  }
+  ASSIGN_OR_RETURN(auto past, state_->cases.causal_state(e));
+  // An ancestor further back is the other version of an equivocation: the past is contested and
+  // the fold decides (sync/case_fold.h gives such an event the benefit of the doubt).
+  if (!past) return j;
+  Verdict v = check_event(e, *past, state_->roster);
+  if (!v.ok) {
+    return with(std::move(j), Admit::kRefuse, "unauthorized",
+                "refused " + name_of(e) + " on case " + e.case_id + ": " + v.reason);
+  }
+  return j;
+}
+
+}  // namespace casesync

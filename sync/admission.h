@@ -1,0 +1,69 @@
+// Admission: the explicit verdict on every event that arrives from a peer, in a batch or ahead
+// of the feed. Nothing is dropped silently:
+//
+// | verdict    | when                                                    | the feed            |
+// |------------|---------------------------------------------------------|---------------------|
+// | store      | verified, on top of its whole past, allowed there       | acknowledged        |
+// | refuse     | every node must refuse it the same way: malformed bytes | acknowledged,       |
+// |            | under a valid signature, a lie about its origin, an     | counted against the |
+// |            | action the case rules forbid in its complete causal past| peer, never stored  |
+// | hold       | what it needs is not here yet: its origin or key (a      | not acknowledged:   |
+// |            | newer roster), its parents (they come on another link,   | offered again, so   |
+// |            | e.g. after a neighbour's restore), a forward target in a| it is stored once   |
+// |            | newer roster; or its signature failed (damaged on the   | what it waits for   |
+// |            | way: the next copy is whole)                             | arrives             |
+// | equivocate | a second version of a held (origin, seq): evidence       | acknowledged        |
+// |            | recorded, one version kept by the fixed rule             |                     |
+//
+// Holds are counted by reason (NodeCounters::held) and count against the peer only for a bad
+// signature from a peer whose roster is not newer than ours. Since a node never stores an event
+// without its past, every node judges every event against the same past and the same rules, so
+// a refusal here is a refusal everywhere. The roster facts the rules read (ids, roles, levels)
+// never change for a node once rostered (sync/roster_rules.h), so neither do the verdicts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "crypto/batch_verifier.h"
+#include "sync/event.h"
+#include "sync/evidence_book.h"
+#include "sync/node_core.h"
+
+namespace casesync {
+
+enum class Admit { kStore, kRefuse, kHold, kEquivocate };
+const char* admit_name(Admit verdict);
+
+struct Judged {
+  Admit verdict = Admit::kStore;
+  std::string reason;  // counter reason, e.g. "missing_ancestor"
+  std::string detail;  // for alerts and logs
+  EventRecord record;
+  Event event;
+};
+
+class Admission {
+ public:
+  // The pointees must outlive this object; `*verifier` is read on each call (it can be swapped).
+  Admission(NodeCore* state, const EvidenceBook* evidence, crypto::BatchVerifier* const* verifier)
+      : state_(state), evidence_(evidence), verifier_(verifier) {}
+
+  // The signature verdict of events[first..], in order, each checked with the key that its
+  // (origin, seq) names in our roster (a rotated node's older events with its retired key).
+  std::vector<bool> verify(const std::vector<WireEvent>& events, std::size_t first);
+  // Outside the transaction: opens the event; decodes nothing whose signature failed.
+  Judged open(const WireEvent& w, bool signature_ok);
+  // Inside the transaction: the checks that read what is stored. REQUIRES: open() said kStore.
+  Result<Judged> judge(Judged j);
+
+ private:
+  Result<bool> chain_holds(const Event& e);
+
+  NodeCore* state_;
+  const EvidenceBook* evidence_;
+  crypto::BatchVerifier* const* verifier_;
+};
+
+}  // namespace casesync

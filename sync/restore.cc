@@ -1,0 +1,183 @@
+#include "sync/restore.h"
+
+#include <algorithm>
+
+#include "sync/case_rules.h"
+
+namespace casesync {
+
+namespace {
+constexpr const char* kMetaRestorePoints = "restore_points";  // "peer pos" per line
+
+Result<bool> meta_set(Store& store, const char* key) {
+  ASSIGN_OR_RETURN(auto v, store.get_meta(key));
+  return v.has_value() && !v->empty();
+}
+}  // namespace
+
+Status Restore::load(std::uint64_t wall_ms) {
+  for (const auto& [peer, l] : state_->links) {
+    ASSIGN_OR_RETURN(OutboxStats os, state_->store->outbox_stats(peer, 0));
+    at_start_[peer] = os.last_pos;
+  }
+  ASSIGN_OR_RETURN(bool pending, meta_set(*state_->store, kMetaRestorePending));
+  if (pending) {
+    return begin(wall_ms, "this database was restored from a backup (casesyncctl restore)");
+  }
+  ASSIGN_OR_RETURN(active_, meta_set(*state_->store, kMetaRestoring));
+  return active_ ? load_points() : Status::ok();
+}
+
+Status Restore::load_points() {
+  points_.clear();
+  ASSIGN_OR_RETURN(auto text, state_->store->get_meta(kMetaRestorePoints));
+  std::size_t start = 0;
+  while (text && start < text->size()) {
+    std::size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    const std::string line = text->substr(start, end - start);
+    start = end + 1;
+    const auto space = line.rfind(' ');
+    auto pos = space == std::string::npos ? std::nullopt : parse_u64(line.substr(space + 1));
+    if (!pos) return Status::error(Code::kCorruption, "meta.restore_points: bad line \"" + line + "\"");
+    points_[line.substr(0, space)] = *pos;
+  }
+  return Status::ok();
+}
+
+std::optional<std::uint64_t> Restore::restore_point(const std::string& peer) const {
+  if (!active_ || heard_.count(peer)) return std::nullopt;
+  auto it = points_.find(peer);
+  return it == points_.end() ? std::nullopt : std::optional(it->second);
+}
+
+Status Restore::begin(std::uint64_t wall_ms, const std::string& why) {
+  // The epoch must differ from every earlier one even when an old backup is restored twice (its
+  // stored epoch is then the same both times): the restore's wall-clock time makes it so.
+  const std::uint64_t epoch = std::max(state_->id.epoch + 1, wall_ms);
+  Store& store = *state_->store;
+  RETURN_IF_ERROR(store.begin());
+  LocalIdentity next = state_->id;
+  next.epoch = epoch;
+  Status st = next.persist_epoch(store);
+  std::map<std::string, std::uint64_t> points;
+  std::string text;
+  for (const auto& [peer, last] : at_start_) {
+    points[peer] = last;
+    text += peer + " " + std::to_string(last) + "\n";
+  }
+  if (st.is_ok()) st = store.put_meta(kMetaRestorePoints, text);
+  if (st.is_ok()) st = store.put_meta(kMetaRestoring, std::to_string(epoch));
+  if (st.is_ok()) st = store.put_meta(kMetaRestorePending, "");
+  if (st.is_ok()) st = store.commit();
+  if (!st.is_ok()) {
+    store.rollback();
+    return st;
+  }
+  state_->id.epoch = epoch;
+  active_ = true;
+  heard_.clear();
+  points_ = std::move(points);
+  state_->alert(AlertKind::kRestore, "",
+                why + ": restore epoch " + std::to_string(epoch) +
+                    "; neighbours re-send what this node lost, and it signs nothing (local writes "
+                    "wait) until each has answered and its own events are back");
+  return Status::ok();
+}
+
+bool Restore::detect(const std::string& peer, const HelloMsg& m, std::uint64_t outbox_last,
+                     std::uint64_t applied_pos, bool diverged, std::uint64_t wall_ms) {
+  if (active_) return false;
+  std::string why;
+  if (m.your_last_seq > state_->id.last_seq()) {
+    why = "neighbour " + peer + " holds seq " + std::to_string(m.your_last_seq) +
+          " of this node, but its database has signed only through " +
+          std::to_string(state_->id.last_seq()) +
+          " (rolled back or replaced without `casesyncctl restore`, or this node's key is in use "
+          "elsewhere)";
+  } else if (m.applied_pos > outbox_last) {
+    why = "neighbour " + peer + " applied this node's feed through position " +
+          std::to_string(m.applied_pos) + ", but its database never queued beyond " +
+          std::to_string(outbox_last) + " (rolled back or replaced without `casesyncctl restore`)";
+  } else if (diverged) {
+    why = "neighbour " + peer + " holds a different seq " + std::to_string(m.your_last_seq) +
+          " of this node than its database (rolled back or replaced without `casesyncctl "
+          "restore` and signed again, or this node's key is in use elsewhere)";
+  } else if (m.your_acked_pos > applied_pos) {
+    why = "this node acknowledged neighbour " + peer + "'s feed through position " +
+          std::to_string(m.your_acked_pos) + ", but its database applied only " +
+          std::to_string(applied_pos) + " (rolled back or replaced without `casesyncctl restore`)";
+  } else {
+    return false;
+  }
+  state_->alert(AlertKind::kSecurity, peer, why, state_->self);
+  return begin(wall_ms, why).is_ok();  // on failure the next Hello tries again
+}
+
+void Restore::on_hello(const std::string& peer, const HelloMsg& m) {
+  if (active_ && m.your_epoch == state_->id.epoch) {
+    heard_[peer] = {m.your_last_seq, m.outbox_last_pos};
+  }
+}
+
+bool Restore::ready() {
+  if (!active_) return false;
+  for (const auto& n : state_->tree.neighbours(state_->roster)) {
+    auto h = heard_.find(n);
+    PeerLink* l = state_->link(n);
+    if (h == heard_.end() || !l) return false;
+    if (l->checkpoint().recv_applied_pos < h->second.outbox_last_pos) return false;
+  }
+  return true;
+}
+
+Status Restore::complete() {
+  Store& store = *state_->store;
+  ASSIGN_OR_RETURN(std::uint64_t held, store.last_seq(state_->self));
+  for (const auto& [peer, h] : heard_) {
+    if (h.your_last_seq > held) {
+      state_->alert(AlertKind::kSecurity, peer,
+                    "neighbour " + peer + " said it holds seq " + std::to_string(h.your_last_seq) +
+                        " of this node but never sent it back; continuing after seq " +
+                        std::to_string(std::max(held, state_->id.last_seq())),
+                    peer);
+    }
+  }
+  if (held > state_->id.last_seq()) {
+    ASSIGN_OR_RETURN(auto last, store.get_event(state_->self, held));
+    if (!last) return Status::error(Code::kCorruption, "own last event vanished while restoring");
+    state_->id.next_seq = held + 1;
+    state_->id.last_hash = last->hash;
+    state_->id.clock.observe(last->hlc, state_->time.wall_ms());
+  }
+  return store.put_meta(kMetaRestoring, "");
+}
+
+void Restore::completed() {
+  active_ = false;
+  heard_.clear();
+  state_->alert(AlertKind::kRestore, "",
+                "restore complete: every neighbour re-synced this node; signing resumes at seq " +
+                    std::to_string(state_->id.next_seq));
+}
+
+std::string Restore::waiting_for() {
+  std::string silent, draining;
+  for (const auto& n : state_->tree.neighbours(state_->roster)) {
+    auto h = heard_.find(n);
+    PeerLink* l = state_->link(n);
+    if (h == heard_.end() || !l) {
+      silent += (silent.empty() ? "" : ", ") + n;
+    } else if (l->checkpoint().recv_applied_pos < h->second.outbox_last_pos) {
+      draining += (draining.empty() ? "" : ", ") + n + " (" +
+                  std::to_string(h->second.outbox_last_pos - l->checkpoint().recv_applied_pos) +
+                  " positions)";
+    }
+  }
+  std::string out;
+  if (!silent.empty()) out = "no answer yet from " + silent;
+  if (!draining.empty()) out += (out.empty() ? "" : "; ") + std::string("still applying what ") + draining + " re-sent";
+  return out.empty() ? "finishing" : out;
+}
+
+}  // namespace casesync

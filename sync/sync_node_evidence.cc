@@ -1,0 +1,102 @@
+// SyncNode: equivocations — an origin that signed two different events as one (origin, seq).
+// The evidence (both signed versions) is kept and passed to every neighbour, so it reaches the
+// district; every node keeps the version the fixed rule picks (sync/evidence_book.h), replacing
+// the other once the winner's past is here, and holds the children of either on top of it.
+#include "sync/apply_txn.h"
+#include "sync/sync_node.h"
+
+namespace casesync {
+
+namespace {
+std::string short_hash(const Hash32& h) { return to_hex(h).substr(0, 16); }
+}  // namespace
+
+Status SyncNode::on_equivocation(const std::string& peer, const EventRecord& held, const Judged& j) {
+  state_.counters.equivocations++;
+  // Counted (a security alert here), but the peer that relayed it is not at fault.
+  state_.refuse(peer, "equivocation", /*peer_at_fault=*/false);
+  ASSIGN_OR_RETURN(bool fresh, evidence_.add(*state_.store, held, j.record));
+  const Equivocation* e = evidence_.find(held.origin, held.seq);
+  if (fresh) {
+    state_.alert(AlertKind::kEquivocation, peer,
+                 "origin " + held.origin + " signed two different events as seq " +
+                     std::to_string(held.seq) + " (held " + short_hash(held.hash) + ", received " +
+                     short_hash(j.record.hash) + "); every node keeps " +
+                     short_hash(e->winner.hash) + " (the lower hash) and the evidence goes to the "
+                     "district",
+                 held.origin);
+    for (auto& [other, l] : state_.links) {
+      if (l->state() == LinkState::kUp) {
+        state_.send(other, EvidenceBook::to_message(*e), state_.time.mono_ms());
+      }
+    }
+  } else {
+    // The peer sent the other version, so it lacks the evidence (the first copy may be lost).
+    state_.send(peer, EvidenceBook::to_message(*e), state_.time.mono_ms());
+  }
+  return settle(*e);
+}
+
+void SyncNode::handle_evidence(PeerLink& l, const EvidenceMsg& m, std::uint64_t now_ms) {
+  const std::vector<bool> verified = admission_.verify(m.versions, 0);
+  Judged a = admission_.open(m.versions[0], verified[0]);
+  Judged b = admission_.open(m.versions[1], verified[1]);
+  if (a.verdict == Admit::kHold && a.reason == "unknown_origin") return;  // a newer roster's
+  if (a.verdict != Admit::kStore || b.verdict != Admit::kStore ||
+      a.record.origin != b.record.origin || a.record.seq != b.record.seq ||
+      a.record.hash == b.record.hash) {
+    state_.refuse(l.peer(), "bad_evidence");
+    state_.alert(AlertKind::kBadInput, l.peer(), "refused equivocation evidence: not two signed "
+                                                 "versions of one (origin, seq)");
+    return;
+  }
+  if (evidence_.find(a.record.origin, a.record.seq)) return;  // known
+  ApplyTxn txn(&state_);
+  if (!txn.begun().is_ok()) return;
+  Judged j = std::move(b);
+  Status st = evidence_.add(*state_.store, a.record, j.record).status();
+  const Equivocation* e = evidence_.find(a.record.origin, a.record.seq);
+  if (st.is_ok()) st = settle(*e);
+  if (st.is_ok()) st = txn.commit("equivocation evidence from " + l.peer());
+  if (!st.is_ok()) return txn.rollback(st, "equivocation evidence from " + l.peer());
+  state_.alert(AlertKind::kEquivocation, l.peer(),
+               "evidence from " + l.peer() + ": origin " + e->origin + " signed two different "
+               "events as seq " + std::to_string(e->seq) + "; every node keeps " +
+                   short_hash(e->winner.hash),
+               e->origin);
+  for (auto& [other, link] : state_.links) {
+    if (other != l.peer() && link->state() == LinkState::kUp) {
+      state_.send(other, EvidenceBook::to_message(*e), now_ms);
+    }
+  }
+}
+
+Status SyncNode::settle(const Equivocation& e) {
+  ASSIGN_OR_RETURN(auto held, state_.store->get_event(e.origin, e.seq));
+  if (!held || held->hash == e.winner.hash) return Status::ok();
+  ASSIGN_OR_RETURN(Event w, decode_event(e.winner.signed_bytes));
+  ASSIGN_OR_RETURN(auto missing, state_.cases.missing_parents(w));
+  bool with_past = true;
+  for (const Hash32& p : missing) with_past = with_past && evidence_.stands_in(p);
+  // A node in the winner's case waits for its past (it is on its way), then routes it on; a node
+  // outside that case keeps it in place of the loser without its past, only as this (origin,
+  // seq)'s version, so every node holds the same one.
+  if (!with_past) {
+    ASSIGN_OR_RETURN(auto in_case, state_.store->case_events(e.winner.case_id));
+    if (!in_case.empty()) return Status::ok();  // settle_all() tries again
+  }
+  ASSIGN_OR_RETURN(std::uint64_t local_seq, state_.store->replace_event(e.winner));
+  (void)local_seq;
+  state_.cases.clear();  // both cases changed
+  state_.out.cases_changed.insert(held->case_id);
+  // With its past here, the winner travels on like a new event: peers that hold the other
+  // version settle too (without it, the node is outside the winner's case: nobody to tell).
+  return with_past ? route(e.winner, w, "") : Status::ok();
+}
+
+Status SyncNode::settle_all() {
+  for (const auto& [key, e] : evidence_.all()) RETURN_IF_ERROR(settle(e));
+  return Status::ok();
+}
+
+}  // namespace casesync
