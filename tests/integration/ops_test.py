@@ -146,24 +146,40 @@ class NotifyAndReloadTest(unittest.TestCase):
         with open(self.config, "w") as f:
             f.write(text)
 
-    def hup_and_wait_for_log(self, pattern):
-        before = len(self.daemon.log_text())
+    def running_config(self):
+        """The reload outcome as the API reports it (`config` in /api/status); fails at once
+        if the daemon has died (a signal's default action would kill it silently)."""
+        self.assertIsNone(self.daemon.proc.poll(), f"casesyncd exited:\n{self.daemon.log_text()}")
+        return self.tb.get("district", "/api/status")["config"]
+
+    def hup_and_wait(self, counter, expected):
+        """Sends SIGHUP at once (no API call first: right after READY=1 that is the moment a
+        signal could reach a thread that has not masked it yet) and waits until /api/status
+        counts `expected` under `counter`; returns the log written since the signal."""
+        before_log = len(self.daemon.log_text())
         self.daemon.proc.send_signal(signal.SIGHUP)
-        return poll_until(f"log line /{pattern}/ after SIGHUP",
-                          lambda: re.search(pattern, self.daemon.log_text()[before:]), 15)
+        poll_until(f"config.{counter} == {expected} after SIGHUP",
+                   lambda: self.running_config()[counter] == expected, 30)
+        return self.daemon.log_text()[before_log:]
 
     def test_sighup_keeps_old_config_when_invalid_and_applies_valid(self):
-        self.notify.wait_for("READY=1", timeout_s=30)
         self.assertIn('level = "info"', self.config_text)
-        self.write_config(self.config_text.replace('level = "info"', 'level = "loud"'))
-        self.hup_and_wait_for_log(r"keeping the running config.*\n.*log\.level")
-        self.assertIsNone(self.daemon.proc.poll(), "an invalid config on SIGHUP stopped the node")
+        invalid = self.config_text.replace('level = "info"', 'level = "loud"')
+        self.notify.wait_for("READY=1", timeout_s=30)
+        self.write_config(invalid)
+        said = self.hup_and_wait("reloads_refused", 1)
+        state = self.running_config()
+        self.assertEqual((state["log_level"], state["reloads_applied"]), ("info", 0), state)
+        self.assertRegex(said, r"keeping the running config.*\n.*log\.level",
+                         "the refusal does not say which key is wrong")
         self.assertEqual(self.healthz_now(), 200)
         self.assertNotIn("node=district debug", self.daemon.log_text())
 
         self.write_config(self.config_text.replace('level = "info"', 'level = "debug"'))
-        self.hup_and_wait_for_log(r"reloaded \(log level debug")
-        self.assertIsNone(self.daemon.proc.poll())
+        said = self.hup_and_wait("reloads_applied", 1)
+        state = self.running_config()
+        self.assertEqual((state["log_level"], state["reloads_refused"]), ("debug", 1), state)
+        self.assertIn("reloaded (log level debug", said)
         self.assertEqual(self.healthz_now(), 200)
         self.assertEqual(self.daemon.stop(), 0, self.daemon.log_text())
 
