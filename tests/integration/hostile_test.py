@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -298,9 +299,14 @@ class Banned(unittest.TestCase):
              "--as", HOSTILE, "--duration-ms", str(FLOOD_MS)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
-            # The other community's events flow while the attacker keeps dialling.
-            self.case_reaches_district(HONEST, FLOOD_MS / 1000)
-            self.assertIsNone(flood.poll(), "the attack ended before the honest case arrived")
+            # The other community's events flow while the attacker keeps dialling or sits out its
+            # ban (9..12 s from the cut): the state when the case arrives, not a race with the
+            # flood's own 4 s on a busy machine.
+            self.case_reaches_district(HONEST)
+            attacking = flood.poll() is None
+            banned = [b["peer"] for b in self.status(STREET)["penalty"]["banned"]]
+            self.assertTrue(attacking or HOSTILE in banned,
+                            "the honest case arrived only after the attack and its ban were over")
             out, _ = flood.communicate(timeout=60)
         finally:
             if flood.poll() is None:
@@ -320,13 +326,22 @@ class Banned(unittest.TestCase):
         self.assertGreaterEqual(after["counters"]["rejects"].get("malformed_frame", 0), 6)
 
     def test_2_after_the_ban_the_child_connects_again(self):
+        asked = time.monotonic()  # before the ban's remaining time is read: a safe lower bound
         banned = {b["peer"]: b for b in self.status(STREET)["penalty"]["banned"]}
         self.assertIn(HOSTILE, banned, "needs the ban of test_1")
-        log(f"{HOSTILE} still banned for {banned[HOSTILE]['remaining_ms']} ms")
-        # The real daemon comes back while it is still banned: refused, then it dials again.
+        remaining_s = banned[HOSTILE]["remaining_ms"] / 1000
+        log(f"{HOSTILE} still banned for {remaining_s:.1f} s")
+        # The real daemon comes back while it is still banned: refused, then it dials again. On
+        # a busy machine its start may outlast the ban; then it must not have been let in before
+        # the ban's end either.
         self.tb.start(HOSTILE)
-        poll_until(f"{HOSTILE} refused by its parent while banned",
-                   lambda: self.status(HOSTILE)["transport"]["parent_refused"] > 0, 10)
+        poll_until(f"{HOSTILE} refused by its parent, or its link up at {STREET}",
+                   lambda: self.status(HOSTILE)["transport"]["parent_refused"] > 0
+                   or self.link_up(STREET, HOSTILE), BAN_MAX_S + CLIENT_REDIAL_S + 10)
+        if self.status(HOSTILE)["transport"]["parent_refused"] == 0:
+            log(f"{HOSTILE} started after its ban ended: no refusal to see")
+            self.assertGreaterEqual(time.monotonic() - asked, remaining_s,
+                                    f"{HOSTILE} was let in while banned")
         poll_until(f"{HOSTILE}'s link up at {STREET} after the ban",
                    lambda: self.link_up(STREET, HOSTILE), BAN_MAX_S + CLIENT_REDIAL_S + 10)
         self.assertEqual(self.status(STREET)["penalty"]["banned"], [])

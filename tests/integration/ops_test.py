@@ -22,6 +22,7 @@ from harness import Testbed, ctl, event_keys, log, poll_until, tool  # noqa: E40
 
 BASE_PORT = int(os.environ.get("OPS_BASE_PORT", 18700))
 WATCHDOG_USEC = 1_000_000
+WATCHDOG_PINGS = 7
 BATCH_EVENTS = 10_000  # the API's per-request maximum (kBatchEventsPerRequestMax)
 SYNC_EVENTS = 20_000
 
@@ -130,13 +131,18 @@ class NotifyAndReloadTest(unittest.TestCase):
         self.notify.wait_for("READY=1", timeout_s=30)
         # READY=1 promises a serving node: /healthz must answer at once, without polling.
         self.assertEqual(self.healthz_now(), 200, "READY=1 arrived before /healthz answered")
-        first = self.notify.wait_for("WATCHDOG=1", timeout_s=2)
-        last = first
-        while last - first < 2.5:
-            last = self.notify.wait_for("WATCHDOG=1", timeout_s=2)
-        # Half the interval is the contract (sd_watchdog_enabled(3)); allow for a loop at 50 ms.
-        pings = self.notify.count("WATCHDOG=1")
-        self.assertGreaterEqual(pings, 5, f"{pings} WATCHDOG=1 in {last - first:.1f}s")
+        # Half the interval is the contract (sd_watchdog_enabled(3)). Pings are timed by the
+        # daemon's loop, which a busy machine can delay now and then, so the check is on the
+        # spread of several intervals (as received here, where a late read shortens the next
+        # gap), not on each: on average not shorter than half, the median near half and not near
+        # the whole interval.
+        at = [self.notify.wait_for("WATCHDOG=1", timeout_s=30) for _ in range(WATCHDOG_PINGS)]
+        gaps = sorted(b - a for a, b in zip(at, at[1:]))
+        half_s = WATCHDOG_USEC / 2e6
+        self.assertGreaterEqual((at[-1] - at[0]) / len(gaps), 0.8 * half_s,
+                                f"pings more often than every WATCHDOG_USEC/2: {gaps}")
+        self.assertLess(gaps[len(gaps) // 2], 1.5 * half_s,
+                        f"median ping interval not at WATCHDOG_USEC/2: {gaps}")
         self.daemon.proc.send_signal(signal.SIGTERM)
         self.notify.wait_for("STOPPING=1", timeout_s=10)
         self.assertEqual(self.daemon.proc.wait(timeout=20), 0, self.daemon.log_text())
