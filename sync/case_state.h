@@ -24,6 +24,11 @@ enum class CaseStatus {
   kWithdrawn,            // 撤回 (terminal)
   kReopened,             // the district reopened a terminal case
 };
+inline constexpr CaseStatus kCaseStatuses[] = {
+    CaseStatus::kReceived,  CaseStatus::kPrereviewed,         CaseStatus::kForwarded,
+    CaseStatus::kDelivered, CaseStatus::kAccepted,            CaseStatus::kSupplementRequested,
+    CaseStatus::kAnswered,  CaseStatus::kReturned,            CaseStatus::kCompleted,
+    CaseStatus::kWithdrawn, CaseStatus::kReopened};
 const char* case_status_name(CaseStatus s);
 bool is_terminal(CaseStatus s);
 
