@@ -39,11 +39,20 @@ std::string due_text(const json& hop) {
   return due == "-" ? due : due + " (" + field_text(hop, "due_stage", "") + ")";
 }
 
+// When the case waits for the applicant: at the window, or on one of its hops.
+std::string paused_since(const json& c) {
+  std::string since = field_text(c, "paused_since", "");
+  for (const auto& h : c.value("hops", json::array())) {
+    if (since.empty()) since = field_text(h, "paused_since", "");
+  }
+  return since;
+}
+
 std::string case_due_line(const json& c) {
   std::string out = "due " + field_text(c, "due");
   const auto paused = c.value("paused_ms", 0ull);
-  if (!c.value("paused_since", json()).is_null()) {
-    out += "  (paused since " + field_text(c, "paused_since") + " for the applicant's materials)";
+  if (const std::string since = paused_since(c); !since.empty()) {
+    out += "  (paused since " + since + " for the applicant's materials)";
   } else if (paused > 0) {
     out += "  (after " + duration_text(paused) + " paused for the applicant's materials)";
   }

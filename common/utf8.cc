@@ -46,6 +46,21 @@ std::size_t utf8_error_offset(std::string_view text) {
   return text.size();
 }
 
+std::string utf8_sanitize(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = sequence_length(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 bool valid_utf8(std::string_view text) { return utf8_error_offset(text) == text.size(); }
 
 std::size_t utf8_chars(std::string_view text) {

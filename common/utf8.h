@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace casesync {
@@ -17,6 +18,10 @@ std::size_t utf8_chars(std::string_view text);
 // The first `chars` characters of `text` (all of it when shorter), never cutting a character.
 // REQUIRES: valid_utf8(text).
 std::string_view utf8_prefix(std::string_view text, std::size_t chars);
+
+// `text` with every ill-formed byte replaced by U+FFFD, for messages that quote foreign text
+// (a parser's error that cut a character in two).
+std::string utf8_sanitize(std::string_view text);
 
 // The byte offset of the first ill-formed sequence, or text.size() when there is none.
 std::size_t utf8_error_offset(std::string_view text);

@@ -43,3 +43,9 @@ TEST_CASE("a prefix never cuts a character") {
   CHECK(utf8_prefix("ab", 5) == "ab");
   CHECK(utf8_prefix("abc", 0) == "");
 }
+
+TEST_CASE("sanitizing replaces each bad byte and keeps the rest") {
+  CHECK(utf8_sanitize("ok 王") == "ok 王");
+  CHECK(utf8_sanitize("a\xE5\xBC'b") == "a\xEF\xBF\xBD\xEF\xBF\xBD'b");
+  CHECK(valid_utf8(utf8_sanitize("\xff\xfe\xc0")));
+}

@@ -3,7 +3,8 @@
 // within every limit; what the case rules decide (who may, whether the case's state allows it)
 // is checked by the same rules the peers use, in daemon/case_api.cc.
 //
-// Pure: the fuzz target feeds these functions every route's bodies and parameters.
+// Pure: the fuzz target feeds these functions every route's bodies and parameters. The case
+// writes live in api_case_commands.cc, the rest in api_commands.cc.
 #pragma once
 
 #include <cstdint>
@@ -126,6 +127,8 @@ Checked<RosterPush> parse_roster_push(const RequestView& r);
 // A case id: "<node id>-<sequence>" as this API assigns them (at most 64 bytes of a-z, 0-9,
 // '-', '_').
 std::optional<ApiError> case_id_problem(const std::string& id, const std::string& field);
+// The case id a route's path names (its first part), checked.
+std::optional<ApiError> path_case_id(const RequestView& r, std::string* out);
 std::optional<ApiError> node_id_error(const std::string& id, const std::string& field);
 // An open hop's id: "<node id>:<seq>".
 std::optional<ApiError> hop_id_problem(const std::string& id, const std::string& field);

@@ -35,6 +35,7 @@ constexpr std::uint64_t kChangesWaitMaxS = 60;    // long-poll of /api/changes
 constexpr std::size_t kJsonDepthMax = 16;         // nesting of a body (ours is 3 deep)
 constexpr std::size_t kQueryParamsMax = 32;
 constexpr std::size_t kPathBytesMax = 4096;       // a backup path
+constexpr std::size_t kMatterCodeCharsMax = 64;   // a matter code of the catalogue
 static_assert(kBulkBodyBytesMax >= kBodyBytesMax, "bulk routes take the larger bodies");
 }  // namespace api_limits
 
@@ -52,9 +53,19 @@ enum class Lines { kOne, kMany };  // kMany: newlines and tabs allowed (notes, r
 std::optional<ApiError> text_problem(std::string_view text, std::size_t chars_max, Lines lines,
                                      const std::string& field);
 
+// A number read from the request against its range: bad_value when it is none, else
+// out_of_range when outside `min..max`. `shown` is the value as the caller gave it.
+std::optional<ApiError> number_problem(std::optional<std::uint64_t> v, std::uint64_t min,
+                                       std::uint64_t max, const std::string& field,
+                                       const std::string& shown);
+
 // The body as one JSON object: UTF-8, not too deep, well-formed, an object.
 Checked<nlohmann::json> parse_json_object(std::string_view body, std::size_t bytes_max,
                                           const std::string& field = "");
+
+// The body of a write: no query parameters, a JSON object within `bytes_max`.
+Checked<nlohmann::json> post_body(const RequestView& r,
+                                  std::size_t bytes_max = api_limits::kBodyBytesMax);
 
 // Reads one JSON object key by key. Getters return nullopt when the key is absent or wrong; the
 // first problem is kept and returned by finish(), which also refuses keys nobody asked for.
