@@ -21,30 +21,15 @@ RequestView view_of(const httplib::Request& req) {
   return v;
 }
 
-void internal_error(NodeRuntime& rt, const httplib::Request& req, httplib::Response& res,
+void internal_error(ApiCounters& counters, const httplib::Request& req, httplib::Response& res,
                     const std::string& what) {
-  rt.api_counters().internal_error();
+  counters.internal_error();
   log_error("api: " + req.method + " " + req.path + " failed with an exception: " + what +
             " (answered 500; this is a bug, please report it)");
-  res.body.clear();
   reply_error(res, ApiError{500, "internal",
                             "the node failed on this request (" + what +
                                 "); it keeps running. Please report this with the node's log",
                             ""});
-}
-
-// The handler, behind the last-resort catch: nothing a request does ends the process.
-void run_guarded(NodeRuntime& rt, const ApiHandler& fn, const httplib::Request& req,
-                 httplib::Response& res) {
-  try {
-    auto who = authenticate(req);
-    if (!who.ok()) return reply_error(res, who.error());
-    fn(ApiCall{req, view_of(req), *who}, res);
-  } catch (const std::exception& e) {
-    internal_error(rt, req, res, e.what());
-  } catch (...) {
-    internal_error(rt, req, res, "an unknown exception");
-  }
 }
 
 }  // namespace
@@ -64,16 +49,29 @@ void reply_error(httplib::Response& res, const Status& status) {
   reply_error(res, api_error_from_status(status));
 }
 
+httplib::Server::Handler guarded(ApiCounters& counters, ApiHandler fn) {
+  return [&counters, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
+    try {
+      auto who = authenticate(req);
+      if (!who.ok()) return reply_error(res, who.error());
+      fn(ApiCall{req, view_of(req), *who}, res);
+    } catch (const std::exception& e) {
+      internal_error(counters, req, res, e.what());
+    } catch (...) {
+      internal_error(counters, req, res, "an unknown exception");
+    }
+  };
+}
+
 httplib::Server::Handler on_loop(NodeRuntime& rt, ApiHandler fn) {
-  return [&rt, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
-    rt.tasks().run_and_wait([&] { run_guarded(rt, fn, req, res); });
+  return [&rt, handler = guarded(rt.api_counters(), std::move(fn))](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+    rt.tasks().run_and_wait([&] { handler(req, res); });
   };
 }
 
 httplib::Server::Handler on_own_thread(NodeRuntime& rt, ApiHandler fn) {
-  return [&rt, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
-    run_guarded(rt, fn, req, res);
-  };
+  return guarded(rt.api_counters(), std::move(fn));
 }
 
 void install_error_handlers(httplib::Server& server, NodeRuntime& rt) {
@@ -93,7 +91,7 @@ void install_error_handlers(httplib::Server& server, NodeRuntime& rt) {
           what = e.what();
         } catch (...) {
         }
-        internal_error(rt, req, res, what);
+        internal_error(rt.api_counters(), req, res, what);
       });
 }
 

@@ -32,6 +32,10 @@ void reply(httplib::Response& res, int status, const nlohmann::json& body);
 void reply_error(httplib::Response& res, const ApiError& error);
 void reply_error(httplib::Response& res, const Status& status);
 
+// `fn` behind authenticate() and the last-resort catch (an exception answers a JSON 500 and
+// counts in `counters`), on the calling thread. The two below are this on a thread each.
+httplib::Server::Handler guarded(ApiCounters& counters, ApiHandler fn);
+
 // Runs `fn` on the loop thread, which alone owns the core and the store.
 httplib::Server::Handler on_loop(NodeRuntime& rt, ApiHandler fn);
 // Runs `fn` on httplib's thread (a long-poll that hands its reads to the loop itself).
