@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 #include <random>
+#include <sstream>
 
 #include "config/calendar_file.h"
 #include "common/duration.h"
@@ -249,8 +250,10 @@ bool NodeRuntime::handle_signals() {
 void NodeRuntime::reload_config() {
   auto fresh = load_node_config(config_.source_path);
   if (!fresh.is_ok()) {
-    log_error("SIGHUP: keeping the running config; the new one is invalid:\n" +
-              fresh.status().message());
+    // One log line per error (file:line each): a line break inside a log line is escaped.
+    log_error("SIGHUP: keeping the running config; the new one is invalid:");
+    std::istringstream errors(fresh.status().message());
+    for (std::string line; std::getline(errors, line);) log_error("  " + line);
     return;
   }
   if (auto level = log_level_from_name(fresh->log_level); level.is_ok()) log_set_threshold(*level);
