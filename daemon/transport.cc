@@ -70,7 +70,7 @@ void Transport::apply_common_options(zmq::socket_t& s) {
 
 std::vector<std::string> Transport::set_allowed_clients(std::map<std::string, std::string> keys) {
   std::vector<std::string> lost = zap_.set_allowed(std::move(keys));
-  for (const auto& node : lost) cut_child(node);
+  for (const auto& node : lost) counters_.connections_cut_revoked += cut_child(node);
   return lost;
 }
 
@@ -206,8 +206,10 @@ void Transport::cut_connection(int fd) {
   if (fd >= 0) (void)::shutdown(fd, SHUT_RDWR);
 }
 
-void Transport::cut_child(const std::string& node) {
-  for (int fd : children_.take(node)) cut_connection(fd);
+std::size_t Transport::cut_child(const std::string& node) {
+  const std::vector<int> fds = children_.take(node);
+  for (int fd : fds) cut_connection(fd);
+  return fds.size();
 }
 
 bool Transport::admit_child_frame(const std::string& routing_id, const std::string& user, int fd,
@@ -352,7 +354,7 @@ void Transport::ban(const std::string& peer) {
     parent_redial_at_ms_ = 0;
     return;
   }
-  cut_child(peer);
+  (void)cut_child(peer);
 }
 
 void Transport::lift_ban(const std::string& peer) {

@@ -155,7 +155,7 @@ class Transport {
   bool admit_child_frame(const std::string& routing_id, const std::string& user, int fd,
                          const Handlers& h);
   void cut_connection(int fd);
-  void cut_child(const std::string& node);
+  std::size_t cut_child(const std::string& node);  // returns how many connections it cut
   bool parent_shut_out() const { return parent_revoked_ || banned(options_.parent_id); }
   void dial_parent();
   void hang_up_parent();
