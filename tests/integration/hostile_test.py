@@ -58,6 +58,22 @@ def hostile_peer():
     return p
 
 
+def attack_while(test, args, during):
+    """Runs the tool with `args` and `during()` while it runs (the tool must outlast it); returns
+    the tool's exit code and output."""
+    attack = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        during()
+        test.assertIsNone(attack.poll(), "the attack ended before the honest traffic flowed")
+        out, _ = attack.communicate(timeout=60)
+    finally:
+        if attack.poll() is None:
+            attack.kill()
+            attack.wait()
+    log(f"{args[args.index('--attack') + 1]}: rc={attack.returncode} {out.strip()}")
+    return attack.returncode, out
+
+
 class Hostile(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -256,11 +272,8 @@ class Hostile(unittest.TestCase):
         its Hello naming HONEST is refused and counted as identity_mismatch with an alert naming
         HOSTILE, and HONEST's traffic keeps flowing both ways meanwhile."""
         mismatch = self.rejects().get("identity_mismatch", 0)
-        attack = subprocess.Popen(
-            [self.tool, "--testbed", self.tb.dir, "--target", STREET, "--attack", "id_takeover",
-             "--as", HOSTILE, "--other", HONEST, "--duration-ms", str(TAKEOVER_MS)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
+
+        def sibling_traffic_flows():
             self.assert_honest_traffic_flows()  # up: HONEST's case reaches the district
             down = self.tb.post(STREET, "/api/cases", {"matter": "QY-001",
                                                        "applicant": "Down to the sibling"})["id"]
@@ -268,15 +281,13 @@ class Hostile(unittest.TestCase):
                 HONEST)
             poll_until(f"{down} forwarded by {STREET} at {HONEST}",
                        lambda: down in self.tb.case_ids(HONEST), TAKEOVER_MS / 1000)
-            self.assertIsNone(attack.poll(), "the attack ended before the sibling's traffic flowed")
-            out, _ = attack.communicate(timeout=60)
-        finally:
-            if attack.poll() is None:
-                attack.kill()
-                attack.wait()
-        log(f"id_takeover: rc={attack.returncode} {out.strip()}")
+
+        rc, out = attack_while(self, [self.tool, "--testbed", self.tb.dir, "--target", STREET,
+                                      "--attack", "id_takeover", "--as", HOSTILE, "--other",
+                                      HONEST, "--duration-ms", str(TAKEOVER_MS)],
+                               sibling_traffic_flows)
         # 0 only when no connection got a frame before speaking and no Hello as HONEST was answered.
-        self.assertEqual(attack.returncode, 0, out)
+        self.assertEqual(rc, 0, out)
         self.assertGreater(self.rejects().get("identity_mismatch", 0), mismatch)
         alerts = self.tb.get(STREET, "/api/health")["security_alerts"]
         self.assertIn({"node": HOSTILE, "reject_reason": "identity_mismatch",
@@ -351,22 +362,13 @@ class Banned(unittest.TestCase):
     def test_1_a_child_that_keeps_sending_garbage_is_cut_off_and_refused(self):
         self.tb.stop(HOSTILE)  # from here on its keys are ours
         before = self.status(STREET)
-        flood = subprocess.Popen(
-            [self.tool, "--testbed", self.tb.dir, "--target", STREET, "--attack", "flood",
-             "--as", HOSTILE, "--duration-ms", str(FLOOD_MS)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            # The other community's events flow while the attacker keeps dialling.
-            self.case_reaches_district(HONEST, FLOOD_MS / 1000)
-            self.assertIsNone(flood.poll(), "the attack ended before the honest case arrived")
-            out, _ = flood.communicate(timeout=60)
-        finally:
-            if flood.poll() is None:
-                flood.kill()
-                flood.wait()
-        log(f"flood: rc={flood.returncode} {out.strip()}")
+        # The other community's events flow while the attacker keeps dialling.
+        rc, out = attack_while(self, [self.tool, "--testbed", self.tb.dir, "--target", STREET,
+                                      "--attack", "flood", "--as", HOSTILE, "--duration-ms",
+                                      str(FLOOD_MS)],
+                               lambda: self.case_reaches_district(HONEST, FLOOD_MS / 1000))
         # 0 only when the street cut the connection and refused every dial after it.
-        self.assertEqual(flood.returncode, 0, out)
+        self.assertEqual(rc, 0, out)
         after = self.status(STREET)
         log(f"{STREET} after the flood: penalty {after['penalty']} transport {after['transport']}")
         self.assertGreater(after["penalty"]["bans"], before["penalty"]["bans"])
