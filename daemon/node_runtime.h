@@ -74,6 +74,8 @@ class NodeRuntime {
   void reload_config();
   Result<SignedRoster> load_roster_for_start();
   void apply_roster_update();
+  void close_revoked_sessions(std::uint64_t roster_version);
+  void close_revoked_parents();
   std::map<std::string, std::string> allowed_curve_clients() const;
   // Refused inputs from `peer` that count against it (daemon/peer_penalty.h), so far.
   std::uint64_t refused_from(const std::string& peer) const;
