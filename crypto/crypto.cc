@@ -289,6 +289,19 @@ Hash32 hash(std::string_view bytes) {
   return out;
 }
 
+Hash32 keyed_hash(std::string_view key, std::string_view bytes) {
+  assert(key.size() == kMacKeyBytes && "keyed_hash takes a kMacKeyBytes key");
+  Hash32 out{};
+  crypto_generichash(out.data(), out.size(), uchars(bytes), bytes.size(), uchars(key), key.size());
+  return out;
+}
+
+std::string random_bytes(std::size_t size) {
+  std::string out(size, '\0');
+  randombytes_buf(out.data(), out.size());
+  return out;
+}
+
 std::string curve_public_from_sign_public(std::string_view sign_public_key) {
   if (sign_public_key.size() != kSignPublicKeyBytes) return {};
   std::string curve(kCurveKeyBytes, '\0');

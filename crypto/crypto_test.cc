@@ -115,6 +115,17 @@ TEST_CASE("a key pair from a seed is RFC 8032's and the same every time") {
   CHECK(keypair_from_seed(std::string(kSignSeedBytes, '\1')).public_key != pair.public_key);
 }
 
+TEST_CASE("keyed_hash is keyed BLAKE2b-256; random_bytes gives fresh bytes") {
+  REQUIRE(init().is_ok());
+  std::string key;
+  for (int i = 0; i < 32; ++i) key.push_back(static_cast<char>(i));
+  CHECK(to_hex(keyed_hash(key, "abc")) ==
+        "d63a32d3e44738d7907f964316c241adaba0abfeabc32349677578a15a203f7f");
+  CHECK(keyed_hash(key, "abc") != hash("abc"));
+  CHECK(random_bytes(kMacKeyBytes).size() == kMacKeyBytes);
+  CHECK(random_bytes(kMacKeyBytes) != random_bytes(kMacKeyBytes));
+}
+
 TEST_CASE("SecretKey moves hand over the memory and leave the source empty") {
   KeyPair pair = fresh_keypair();
   SecretKey moved(std::move(pair.secret));

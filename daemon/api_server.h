@@ -1,16 +1,15 @@
 // The local HTTP+JSON API, bound to loopback. casesyncctl, the dashboard and the existing
 // approval system all use it. Handlers run on httplib's threads and hand every touch of the
-// node to the loop thread through NodeRuntime::tasks().
+// node to the loop thread through NodeRuntime::tasks(). Every request passes authenticate() and
+// the validation layer (daemon/api_util.h, daemon/api_commands.h); the contract — routes,
+// parameters, errors {error, message, field}, limits — is docs/API.md.
 //
 //   GET  /healthz                     "ok" once the node serves (testbed readiness)
-//   GET  /api/status                  node, links, counters, store
-//   GET  /api/cases?limit=N           [{id, origin, matter, applicant, status, event_count, ...}]
-//   POST /api/cases                   {"matter", "applicant", ...fields} -> the new case
-//   GET  /api/cases/{id}              the case with its events in canonical order
-//   POST /api/cases/{id}/events       {"kind", "body": {...}} -> the new event
-//   POST /api/cases/{id}/forward      {"to": NODE} -> the forward event
+//   GET  /api/status                  node, links, counters, store, api_errors
 //   POST /api/events/batch            {"events": [{"case_id","kind","body"}]} in one transaction
 //   GET  /api/events?after=L&limit=N  the local changes feed by local_seq
+//   POST /api/backup, /api/roster     online backup; install a signed roster
+//   the case routes: daemon/case_api.h; supervision: daemon/stall_api.h; health: health_api.h
 #pragma once
 
 #include <memory>

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/api_commands.h"
 #include "daemon/api_json.h"
 #include "daemon/api_util.h"
 #include "daemon/case_json.h"
@@ -531,6 +532,16 @@ void transport_metrics(const Transport& t, MetricsText& m) {
   }
 }
 
+void api_metrics(const ApiCounters& c, MetricsText& m) {
+  m.family("casesync_api_errors_total", "counter",
+           "Local API requests that failed with an exception (answered 500; a bug to report).");
+  m.add({}, c.internal_errors());
+  m.family("casesync_api_error_responses_total", "counter",
+           "Local API answers with an error status (400 bad input, 404 unknown, 409 refused by "
+           "the case's state, 413 too large, ...), by status.");
+  for (const auto& [status, n] : c.error_responses()) m.add({{"status", std::to_string(status)}}, n);
+}
+
 void penalty_metrics(const PeerPenalty& p, std::uint64_t now_ms, MetricsText& m) {
   const auto bans = p.bans_by_peer();
   m.family("casesync_peer_bans_total", "counter",
@@ -569,6 +580,7 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
   }
   transport_metrics(rt_->transport(), m);
   penalty_metrics(rt_->penalty(), now_ms, m);
+  api_metrics(rt_->api_counters(), m);
   m.family("casesync_uptime_seconds", "gauge", "Seconds since this daemon started.");
   m.add({}, seconds(now_ms - std::min(now_ms, rt_->started_at_ms())));
   m.family("casesync_build_info", "gauge",
@@ -590,14 +602,14 @@ void serve_dashboard(const httplib::Request&, httplib::Response& res) {
 
 void register_health_routes(httplib::Server& server, NodeRuntime& rt) {
   auto view = std::make_shared<HealthView>(&rt);
-  server.Get("/api/health",
-             on_loop(rt, [&rt, view](const httplib::Request&, httplib::Response& res) {
-               reply(res, 200, view->health_json(rt.now_ms()));
-             }));
-  server.Get("/metrics", on_loop(rt, [&rt, view](const httplib::Request&, httplib::Response& res) {
-               res.set_content(view->metrics_text(rt.now_ms()),
-                               "text/plain; version=0.0.4; charset=utf-8");
-             }));
+  server.Get("/api/health", on_loop(rt, [&rt, view](const ApiCall& call, httplib::Response& res) {
+    if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
+    reply(res, 200, view->health_json(rt.now_ms()));
+  }));
+  // Prometheus adds no parameters; whatever a scraper sends is ignored here.
+  server.Get("/metrics", on_loop(rt, [&rt, view](const ApiCall&, httplib::Response& res) {
+    res.set_content(view->metrics_text(rt.now_ms()), "text/plain; version=0.0.4; charset=utf-8");
+  }));
   server.Get("/", serve_dashboard);
   server.Get("/dashboard", serve_dashboard);
 }

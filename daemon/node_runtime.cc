@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 #include <random>
+#include <sstream>
 
 #include "config/calendar_file.h"
 #include "common/duration.h"
@@ -125,8 +126,9 @@ Status NodeRuntime::open_parts() {
   }
   transport_ = std::make_unique<Transport>(&context_, topt);
   crypto::wipe(topt.curve_secret);
-  transport_->set_allowed_clients(allowed_curve_clients());
+  (void)transport_->set_allowed_clients(allowed_curve_clients());
   RETURN_IF_ERROR(transport_->start());
+  close_revoked_parents();
   // The seed only spreads ban lengths; nothing depends on reproducing it.
   penalty_ = std::make_unique<PeerPenalty>(config_.penalty, std::random_device{}());
   signal_fd_ = open_signalfd();
@@ -171,10 +173,39 @@ std::map<std::string, std::string> NodeRuntime::allowed_curve_clients() const {
   return out;
 }
 
+// A roster that revokes a peer (or changes its key) closes its sessions here and now: its
+// connections are cut and its key refused from then on, and the core learns the link is down.
+void NodeRuntime::close_revoked_sessions(std::uint64_t roster_version) {
+  const std::uint64_t now = clock_.now_ms();
+  for (const auto& child : transport_->set_allowed_clients(allowed_curve_clients())) {
+    core_->on_link_down(child, now);
+    log_warning("peer=" + child + " is revoked or has a new key in roster version " +
+                std::to_string(roster_version) +
+                ": its connections are closed and its old key is refused");
+  }
+  close_revoked_parents();
+}
+
+void NodeRuntime::close_revoked_parents() {
+  const Roster& roster = core_->roster();
+  auto revoke = [&](Transport& t, const std::string& parent) {
+    const RosterNode* node = roster.find(parent);
+    const bool revoked = node != nullptr && node->revoked;
+    if (revoked == t.parent_revoked()) return;
+    t.set_parent_revoked(revoked);
+    if (!revoked) return;
+    core_->on_link_down(parent, clock_.now_ms());
+    log_warning("parent " + parent + " is revoked in the roster: hung up, and not dialling it "
+                "again unless a newer roster reinstates it");
+  };
+  if (!core_->parent().empty()) revoke(*transport_, core_->parent());
+  if (fallback_transport_) revoke(*fallback_transport_, fallback_peer_);
+}
+
 void NodeRuntime::apply_roster_update() {
   auto update = core_->take_roster_update();
   if (!update) return;
-  transport_->set_allowed_clients(allowed_curve_clients());
+  close_revoked_sessions(update->version);
   Roster parsed = core_->roster();
   // Persist what we received so a restart keeps it (the configured file may be older).
   const std::string saved = config_.data_dir + "/roster-current.toml";
@@ -230,8 +261,10 @@ bool NodeRuntime::handle_signals() {
 void NodeRuntime::reload_config() {
   auto fresh = load_node_config(config_.source_path);
   if (!fresh.is_ok()) {
-    log_error("SIGHUP: keeping the running config; the new one is invalid:\n" +
-              fresh.status().message());
+    // One log line per error (file:line each): a line break inside a log line is escaped.
+    log_error("SIGHUP: keeping the running config; the new one is invalid:");
+    std::istringstream errors(fresh.status().message());
+    for (std::string line; std::getline(errors, line);) log_error("  " + line);
     reloads_refused_++;
     return;
   }

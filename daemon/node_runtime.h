@@ -16,6 +16,7 @@
 #include "config/node_config.h"
 #include "config/signed_roster.h"
 #include "crypto/crypto.h"
+#include "daemon/api_counters.h"
 #include "daemon/clock.h"
 #include "daemon/parallel_verifier.h"
 #include "daemon/peer_penalty.h"
@@ -45,6 +46,8 @@ class NodeRuntime {
   StallMonitor& stalls() { return *stalls_; }
   const Transport& transport() const { return *transport_; }
   const PeerPenalty& penalty() const { return *penalty_; }
+  // Written by API threads too (it is thread-safe).
+  ApiCounters& api_counters() { return api_counters_; }
   std::uint64_t now_ms() const { return clock_.now_ms(); }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
   // SIGHUPs whose config was applied / refused as invalid (the running one kept).
@@ -74,6 +77,8 @@ class NodeRuntime {
   void reload_config();
   Result<SignedRoster> load_roster_for_start();
   void apply_roster_update();
+  void close_revoked_sessions(std::uint64_t roster_version);
+  void close_revoked_parents();
   std::map<std::string, std::string> allowed_curve_clients() const;
   // Refused inputs from `peer` that count against it (daemon/peer_penalty.h), so far.
   std::uint64_t refused_from(const std::string& peer) const;
@@ -96,6 +101,7 @@ class NodeRuntime {
   std::string fallback_peer_;
   std::unique_ptr<PeerPenalty> penalty_;
   TaskQueue tasks_;
+  ApiCounters api_counters_;
   void publish_changes();
   int signal_fd_ = -1;
   std::atomic<std::uint64_t> change_counter_{0};

@@ -6,7 +6,6 @@ backup taken with `casesyncctl backup` during a 20,000-event sync, restored with
 restore`, converges with the parent with no duplicate and no equivocation."""
 
 import os
-import re
 import shutil
 import signal
 import socket
