@@ -384,7 +384,12 @@ class Banned(unittest.TestCase):
                            before["transport"]["auth_denied_banned"])
         self.assertGreater(after["transport"]["frames_dropped_banned"],
                            before["transport"]["frames_dropped_banned"])
-        self.assertGreaterEqual(after["counters"]["rejects"].get("malformed_frame", 0), 6)
+        # The ban names the refused inputs that earned it: more than rejects_max (5). Most are
+        # malformed frames; on a busy machine a dial whose own routing-id claim libzmq kept is
+        # refused as identity_mismatch too (docs/ARCHITECTURE.md, "Routing identity"), so the
+        # split between the two reasons varies.
+        self.assertGreaterEqual(after["penalty"]["banned"][0]["rejects"], 6)
+        self.assertGreaterEqual(after["counters"]["rejects"].get("malformed_frame", 0), 1)
 
     def test_2_after_the_ban_the_child_connects_again(self):
         asked = time.monotonic()  # before the ban's remaining time is read: a safe lower bound
