@@ -51,6 +51,9 @@ json status_json(NodeRuntime& rt) {
           {"penalty", penalty_json(rt.penalty(), now)},
           {"roster_version", rt.core().roster_version()},
           {"store", store},
+          {"config", {{"log_level", rt.config().log_level},
+                      {"reloads_applied", rt.reloads_applied()},
+                      {"reloads_refused", rt.reloads_refused()}}},
           {"api", rt.config().api_address},
           {"api_errors", rt.api_counters().internal_errors()},
           {"api_error_responses", api_errors_json(rt.api_counters())}};

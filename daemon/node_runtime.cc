@@ -23,6 +23,16 @@ namespace casesync {
 namespace {
 constexpr std::uint64_t kTickIntervalMs = 50;  // timers in the core are checked this often
 constexpr long kPollTimeoutMs = 50;
+
+// The signals the loop reads from its signalfd.
+sigset_t loop_signals() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  return mask;
+}
 }  // namespace
 
 StallPolicy stall_policy(const SupervisionConfig& sc) {
@@ -47,6 +57,12 @@ NodeRuntime::~NodeRuntime() {
 }
 
 Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(NodeConfig config) {
+  // Blocked before the first thread exists (the verifier pool is a member; ZeroMQ starts its I/O
+  // threads with the first socket) so every thread inherits the mask. A thread masks itself only
+  // once it first runs: on a busy machine a SIGHUP sent right after READY=1 reached a thread that
+  // had not run yet, and its default action killed the daemon (ops_test's SIGHUP flake).
+  const sigset_t mask = loop_signals();
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   std::unique_ptr<NodeRuntime> rt(new NodeRuntime(std::move(config)));
   RETURN_IF_ERROR(rt->open_parts());
   return rt;
@@ -121,14 +137,9 @@ Status NodeRuntime::open_parts() {
 }
 
 int NodeRuntime::open_signalfd() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  // Blocked in every thread (the API threads inherit the mask when started after this), so the
-  // signals arrive only through the fd the loop polls.
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  // Blocked in every thread since open(), so the signals arrive only through this fd; one that
+  // came during start-up is pending and read by the loop's first poll.
+  const sigset_t mask = loop_signals();
   return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
@@ -254,12 +265,14 @@ void NodeRuntime::reload_config() {
     log_error("SIGHUP: keeping the running config; the new one is invalid:");
     std::istringstream errors(fresh.status().message());
     for (std::string line; std::getline(errors, line);) log_error("  " + line);
+    reloads_refused_++;
     return;
   }
   if (auto level = log_level_from_name(fresh->log_level); level.is_ok()) log_set_threshold(*level);
   log_info("SIGHUP: config " + config_.source_path + " reloaded (log level " +
            fresh->log_level + "; endpoint and path changes take effect on restart)");
   config_.log_level = fresh->log_level;
+  reloads_applied_++;
 }
 
 std::uint64_t NodeRuntime::refused_from(const std::string& peer) const {

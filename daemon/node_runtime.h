@@ -50,6 +50,9 @@ class NodeRuntime {
   ApiCounters& api_counters() { return api_counters_; }
   std::uint64_t now_ms() const { return clock_.now_ms(); }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
+  // SIGHUPs whose config was applied / refused as invalid (the running one kept).
+  std::uint64_t reloads_applied() const { return reloads_applied_; }
+  std::uint64_t reloads_refused() const { return reloads_refused_; }
   // A new case id: this node's id and its next sequence number, unique in the district.
   std::string next_case_id() { return case_id_for_seq(core_->last_seq() + 1); }
   std::string case_id_for_seq(std::uint64_t seq) const;
@@ -105,6 +108,8 @@ class NodeRuntime {
   std::mutex change_mu_;
   std::condition_variable change_cv_;
   bool stopping_ = false;
+  std::uint64_t reloads_applied_ = 0;
+  std::uint64_t reloads_refused_ = 0;
 };
 
 }  // namespace casesync
