@@ -34,7 +34,7 @@ constexpr std::size_t kImportLinesMax = 10000;    // cases in one /api/import
 constexpr std::uint64_t kChangesWaitMaxS = 60;    // long-poll of /api/changes
 constexpr std::size_t kJsonDepthMax = 16;         // nesting of a body (ours is 3 deep)
 constexpr std::size_t kQueryParamsMax = 32;
-constexpr std::size_t kPathBytesMax = 4096;       // a backup path
+constexpr std::size_t kBackupNameCharsMax = 128;  // a backup's file name
 constexpr std::size_t kMatterCodeCharsMax = 64;   // a matter code of the catalogue
 static_assert(kBulkBodyBytesMax >= kBodyBytesMax, "bulk routes take the larger bodies");
 }  // namespace api_limits
