@@ -1,6 +1,7 @@
 // casesyncctl: the operator's and clerk's command line for a casesync node. Every command that
 // talks to a node is a client of that node's local API; every read command has --json.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -301,8 +302,12 @@ int cmd_restore(Cli& cli) {
   for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
   std::filesystem::copy_file(cli.args[0], db, std::filesystem::copy_options::overwrite_existing, ec);
   if (ec) return fail(cli, Status::error(Code::kIoError, db + ": " + ec.message()));
+  // The node's files are its own alone (daemon/private_files.h), whatever the backup's mode.
+  std::filesystem::permissions(db, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   // Until its parent confirms the last sequence number, the node refuses local writes.
+  const mode_t old_mask = ::umask(077);
   std::ofstream(cfg->data_dir + "/RESTORED") << cli.args[0] << "\n";
+  ::umask(old_mask);
   std::printf("%s restored from %s; start the node: it re-syncs from its peers\n", db.c_str(),
               cli.args[0].c_str());
   return 0;

@@ -272,7 +272,7 @@ void HttpFront::sweep(std::uint64_t now_ms) {
     ConnPtr c = (it++)->second;  // close() erases c
     if (now_ms < c->deadline_ms) continue;
     switch (c->state) {
-      case ConnState::kReading: close(c, &read_timeouts_); break;
+      case ConnState::kReading: read_timed_out(c); break;
       case ConnState::kIdle: close(c, &idle_closed_); break;
       case ConnState::kWriting: close(c, &write_timeouts_); break;
       case ConnState::kLingering: close(c, nullptr); break;
@@ -281,6 +281,20 @@ void HttpFront::sweep(std::uint64_t now_ms) {
     }
   }
   waiters_->expire(ChangeWaiters::Clock::now());
+}
+
+// A request begun and not finished within api.read_timeout (slowloris, or a client that
+// stalled) is told so; a connection that never sent a byte is just closed.
+void HttpFront::read_timed_out(const ConnPtr& c) {
+  ++read_timeouts_;
+  char byte = 0;
+  if (::recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != 1) return close(c, nullptr);
+  unwatch(c);
+  api_counters_->error_response(408);
+  refuse(c, 408,
+         error_body(408, "timeout",
+                    "the request did not arrive whole within " +
+                        std::to_string(limits_.read_timeout_ms / 1000) + " s (api.read_timeout)"));
 }
 
 FrontCounters HttpFront::counters() const {

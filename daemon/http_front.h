@@ -124,6 +124,7 @@ class HttpFront {
   void watch(const ConnPtr& c, std::uint32_t events);
   void unwatch(const ConnPtr& c);
   void sweep(std::uint64_t now_ms);
+  void read_timed_out(const ConnPtr& c);
   std::size_t fd_budget();
 
   ApiLimits limits_;
@@ -145,7 +146,7 @@ class HttpFront {
 
   std::atomic<std::uint64_t> open_{0}, parked_{0}, accepted_{0}, refused_node_full_{0},
       refused_client_full_{0}, refused_busy_{0}, refused_head_{0}, read_timeouts_{0},
-      write_timeouts_{0}, idle_closed_{0}, ended_{0};
+      write_timeouts_{0}, idle_closed_{0};
 };
 
 }  // namespace casesync

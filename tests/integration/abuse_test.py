@@ -9,19 +9,16 @@ and its files 0600."""
 
 import json
 import os
-import select
 import signal
-import socket
 import stat
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import unittest
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from abuse_clients import (LongPolls, SlowClients, chunked_body, connect, healthz,  # noqa: E402
+                           p99, post_raw, read_answer, sized_body, timed_get, vm_kb)
 from harness import Testbed, ctl, http, poll_until, tool  # noqa: E402
 
 # Sync ports 27600.., API ports 28600..: clear of every other test's ranges.
@@ -32,110 +29,6 @@ RSS_LIMIT_KB = 64 * 1024
 P99_LIMIT_S = 0.100
 # The street's caps, small enough to fill from a test (written into its config after init).
 CAP_TOTAL, CAP_CLIENT = 40, 20
-
-
-def host_port(url):
-    u = urllib.parse.urlparse(url)
-    return u.hostname, u.port
-
-
-def connect(url, source="127.0.0.1"):
-    s = socket.create_connection(host_port(url), timeout=10, source_address=(source, 0))
-    return s
-
-
-def read_answer(sock, timeout_s=10):
-    """(status, parsed JSON or None) of one answer on `sock`, reading until the body is whole
-    or the peer closes."""
-    sock.settimeout(timeout_s)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    if not head:
-        return None, None
-    status = int(head.split(b" ")[1])
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == b"content-length":
-            length = int(v.strip())
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    try:
-        return status, json.loads(body[:length] or b"null")
-    except ValueError:
-        return status, None
-
-
-def push_body(sock, head, total_bytes, chunk_bytes=MIB):
-    """Sends `head`, then up to `total_bytes` of body while watching for an early answer.
-    Returns (status, json, body bytes sent when the answer came)."""
-    sock.sendall(head)
-    sock.setblocking(False)
-    chunk = b"x" * chunk_bytes
-    sent = 0
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        readable, writable, _ = select.select([sock], [sock] if sent < total_bytes else [], [], 5)
-        if readable:
-            break
-        if writable:
-            try:
-                sent += sock.send(chunk[: min(chunk_bytes, total_bytes - sent)])
-            except (BrokenPipeError, ConnectionResetError):
-                break
-    sock.setblocking(True)
-    try:
-        status, body = read_answer(sock)
-    except (ConnectionResetError, socket.timeout):
-        status, body = None, None
-    return status, body, sent
-
-
-def vm_hwm_kb(pid):
-    """The daemon's peak resident memory since it started, from /proc."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise AssertionError(f"no VmHWM for pid {pid}")
-
-
-def p99(samples):
-    s = sorted(samples)
-    return s[min(len(s) - 1, int(len(s) * 0.99))]
-
-
-def timed_get(url, path):
-    """Seconds for one GET on a new connection; fails on a non-200."""
-    start = time.perf_counter()
-    status, _ = http("GET", url + path, timeout=10) if path != "/healthz" else healthz(url)
-    if status != 200:
-        raise AssertionError(f"GET {path}: {status}")
-    return time.perf_counter() - start
-
-
-def healthz(url):
-    s = connect(url)
-    try:
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        s.settimeout(10)
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        return int(data.split(b" ")[1]), data
-    finally:
-        s.close()
 
 
 class Abuse(unittest.TestCase):
@@ -150,7 +43,11 @@ class Abuse(unittest.TestCase):
         with open(street_cfg, "w") as f:
             f.write(text.replace("[api]\n", f"[api]\nmax_connections = {CAP_TOTAL}\n"
                                             f"max_connections_per_client = {CAP_CLIENT}\n"))
-        cls.tb.up()
+        try:
+            cls.tb.up()
+        except Exception:
+            cls.tb.down()  # the nodes that did start
+            raise
         cls.api = cls.tb.api("district")
         cls.pid = cls.tb.nodes["district"]["pid"]
         cls.matter = cls.tb.get("district", "/api/matters")[0]["code"]
@@ -170,28 +67,20 @@ class Abuse(unittest.TestCase):
     # ---- bodies
 
     def test_sized_gib_body_is_refused_before_it_is_read(self):
-        s = connect(self.api)
-        head = (f"POST /api/import HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {GIB}\r\n\r\n").encode()
-        status, body, sent = push_body(s, head, GIB)
-        s.close()
+        status, body, sent = sized_body(self.api, "/api/import", GIB)
         self.assertEqual(status, 413, body)
+        self.assertLess(sent, 64 * MIB, "the refusal must come before the body is read")
         self.assertEqual(body["error"], "body_too_large")
         self.assertIn("api.max_body_bytes", body["message"])
-        self.assertLess(sent, 64 * MIB, "the refusal must come before the body is read")
-        self.assertLess(vm_hwm_kb(self.pid), RSS_LIMIT_KB)
+        self.assertLess(vm_kb(self.pid), RSS_LIMIT_KB)
         self.assertEqual(healthz(self.api)[0], 200)
 
     def test_chunked_gib_body_is_refused_and_memory_stays_flat(self):
-        s = connect(self.api)
-        head = (b"POST /api/events/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n")
-        status, body, sent = push_body(s, head, GIB)
-        s.close()
+        status, body, sent = chunked_body(self.api, "/api/events/batch", GIB)
+        self.assertLess(vm_kb(self.pid), RSS_LIMIT_KB)
         self.assertEqual(status, 411, body)
         self.assertEqual(body["error"], "length_required")
         self.assertLess(sent, 128 * MIB)
-        self.assertLess(vm_hwm_kb(self.pid), RSS_LIMIT_KB)
 
     def test_body_over_the_configured_limit_is_413(self):
         line = json.dumps({"matter": self.matter, "applicant": "x" * 150}) + "\n"
@@ -229,34 +118,9 @@ class Abuse(unittest.TestCase):
     # ---- slow clients, waiters, caps
 
     def test_healthz_answers_under_slow_connections_and_waiters(self):
-        half_open = [connect(self.api) for _ in range(150)]
-        slow = [connect(self.api) for _ in range(150)]
-        stop = threading.Event()
-
-        def trickle():  # slowloris: a head that never ends, a byte at a time
-            for s in slow:
-                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-            while not stop.wait(0.5):
-                for s in slow:
-                    try:
-                        s.sendall(b"X")
-                    except OSError:
-                        pass
-
         since = self.tb.get("district", "/api/changes")["next"]
-        results = []
-
-        def wait_for_changes():
-            start = time.monotonic()
-            status, body = http("GET", self.api + f"/api/changes?since={since}&wait=30", timeout=60)
-            results.append((status, body, time.monotonic() - start))
-
-        trickler = threading.Thread(target=trickle)
-        trickler.start()
-        waiters = [threading.Thread(target=wait_for_changes) for _ in range(50)]
-        for w in waiters:
-            w.start()
-        try:
+        with SlowClients(self.api, half_open=150, slowloris=150):
+            polls = LongPolls(self.api, since, 50).start()
             poll_until("50 parked long-polls and 300 slow connections",
                        lambda: (lambda c: c["parked"] >= 50 and c["open"] >= 350)(
                            self.status()["api_connections"]), timeout_s=30)
@@ -271,24 +135,20 @@ class Abuse(unittest.TestCase):
             self.assertLess(p99(ordinary), P99_LIMIT_S)
             status, created = self.new_case()
             self.assertEqual(status, 201, created)
-            for w in waiters:
-                w.join(timeout=30)
-            self.assertEqual(len(results), 50)
-            for status, body, _ in results:
-                self.assertEqual(status, 200, body)
-                self.assertIn(created["id"], [c["case_id"] for c in body["changes"]])
-        finally:
-            stop.set()
-            trickler.join()
-            for s in half_open + slow:
-                s.close()
+            results = polls.join(timeout_s=30)
+        self.assertEqual(len(results), 50)
+        for status, body, _ in results:
+            self.assertEqual(status, 200, body)
+            self.assertIn(created["id"], [c["case_id"] for c in body["changes"]])
 
     def test_a_head_that_never_ends_is_cut_at_read_timeout(self):
         before = self.status()["api_connections"]["read_timeouts"]
         s = connect(self.api)
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and nothing more
-        s.settimeout(30)  # api.read_timeout is 10 s by default
-        self.assertEqual(s.recv(100), b"", "the node closes the connection")
+        status, body = read_answer(s, timeout_s=30)  # api.read_timeout is 10 s by default
+        self.assertEqual(status, 408, body)
+        self.assertIn("api.read_timeout", body["message"])
+        self.assertEqual(s.recv(100), b"", "then the node closes the connection")
         s.close()
         self.assertGreater(self.status()["api_connections"]["read_timeouts"], before)
 
@@ -360,19 +220,6 @@ class Abuse(unittest.TestCase):
         again = ctl("--api", self.api, "backup", target, check=False)
         self.assertEqual(again.returncode, 2, again.stderr)
         self.assertIn("exists already", again.stderr)
-
-
-def post_raw(url, path, body, headers=None):
-    s = connect(url)
-    try:
-        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        for k, v in (headers or {}).items():
-            head += f"{k}: {v}\r\n"
-        head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        status, answer, _ = push_body(s, head.encode() + body, 0)
-        return status, answer
-    finally:
-        s.close()
 
 
 class PlainStart(unittest.TestCase):
