@@ -46,14 +46,7 @@ void ChangeWaiters::changed(std::uint64_t counter) {
   {
     std::lock_guard lock(mu_);
     counter_ = counter;
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->second.seen != counter) {
-        due.push_back(std::move(it->second));
-        it = waiting_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    due = take_locked([counter](const Waiter& w) { return w.seen != counter; });
   }
   dispatch(std::move(due), false);
 }
@@ -62,16 +55,23 @@ void ChangeWaiters::expire(Clock::time_point now) {
   std::vector<Waiter> due;
   {
     std::lock_guard lock(mu_);
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->second.deadline <= now) {
-        due.push_back(std::move(it->second));
-        it = waiting_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    due = take_locked([now](const Waiter& w) { return w.deadline <= now; });
   }
   dispatch(std::move(due), true);
+}
+
+std::vector<ChangeWaiters::Waiter> ChangeWaiters::take_locked(
+    const std::function<bool(const Waiter&)>& due) {
+  std::vector<Waiter> out;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (due(it->second)) {
+      out.push_back(std::move(it->second));
+      it = waiting_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
 }
 
 void ChangeWaiters::cancel(std::uint64_t conn_id) {

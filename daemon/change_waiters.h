@@ -60,6 +60,8 @@ class ChangeWaiters {
   std::size_t size() const;
 
  private:
+  // The waiters `due` picks, taken out of the registry. REQUIRES: mu_ held.
+  std::vector<Waiter> take_locked(const std::function<bool(const Waiter&)>& due);
   void dispatch(std::vector<Waiter> due, bool timed_out);
   void run_wake(Waiter w, bool timed_out);
 

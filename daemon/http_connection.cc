@@ -2,8 +2,6 @@
 // going out, lingering and closing (the reactor's loop and accepting are in http_front.cc).
 #include "daemon/http_connection.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
@@ -23,20 +21,6 @@ namespace {
 constexpr std::uint64_t kBodyBytesPerSecondMin = 64 * 1024;
 constexpr std::uint64_t kFileChunkBytes = 1u << 20;
 }  // namespace
-
-void peer_of(const sockaddr_storage& addr, std::string* ip, int* port) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
-    inet_ntop(AF_INET, &a->sin_addr, text, sizeof(text));
-    *port = ntohs(a->sin_port);
-  } else if (addr.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
-    inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof(text));
-    *port = ntohs(a->sin6_port);
-  }
-  *ip = text;
-}
 
 // On a worker: the request through httplib, then the connection back to the reactor.
 void HttpFront::serve_one(const ConnPtr& c) {

@@ -47,7 +47,4 @@ struct HttpFront::Connection {
   std::uint64_t discarded = 0;  // while lingering
 };
 
-// "1.2.3.4" / "::1" and the port of a peer's address.
-void peer_of(const sockaddr_storage& addr, std::string* ip, int* port);
-
 }  // namespace casesync

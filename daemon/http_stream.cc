@@ -106,18 +106,21 @@ void ConnectionStream::get_local_ip_and_port(std::string& ip, int& port) const {
   socklen_t len = sizeof(addr);
   ip.clear();
   port = 0;
-  if (::getsockname(peer_.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+  if (::getsockname(peer_.fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) peer_of(addr, &ip, &port);
+}
+
+void peer_of(const sockaddr_storage& addr, std::string* ip, int* port) {
   char text[INET6_ADDRSTRLEN] = {};
   if (addr.ss_family == AF_INET) {
     const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
     inet_ntop(AF_INET, &a->sin_addr, text, sizeof(text));
-    port = ntohs(a->sin_port);
+    *port = ntohs(a->sin_port);
   } else if (addr.ss_family == AF_INET6) {
     const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
     inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof(text));
-    port = ntohs(a->sin6_port);
+    *port = ntohs(a->sin6_port);
   }
-  ip = text;
+  *ip = text;
 }
 
 }  // namespace casesync

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -67,5 +68,8 @@ class ConnectionStream final : public httplib::Stream {
 
 // Milliseconds of a monotonic clock (deadlines of the front and its streams).
 std::uint64_t steady_now_ms();
+
+// "1.2.3.4" / "::1" and the port of a socket address.
+void peer_of(const sockaddr_storage& addr, std::string* ip, int* port);
 
 }  // namespace casesync

@@ -256,7 +256,11 @@ class PlainStart(unittest.TestCase):
                     self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
         finally:
             proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             log.close()
 
 
