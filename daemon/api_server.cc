@@ -155,6 +155,8 @@ ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::stop() {
   if (front_) front_->stop();
+  // A wake still queued for the loop must not reach a front that is gone.
+  runtime_->waiters().set_sink([](std::uint64_t, std::string, bool) {});
   runtime_->set_api_front(nullptr);
 }
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from abuse_clients import (LongPolls, SlowClients, chunked_body, connect, healthz,  # noqa: E402
@@ -176,6 +177,9 @@ class Abuse(unittest.TestCase):
         conns = self.status("s01")["api_connections"]
         self.assertGreaterEqual(conns["refused_client_full"], 1)
         self.assertGreaterEqual(conns["refused_node_full"], 1)
+        with urllib.request.urlopen(street + "/metrics", timeout=10) as r:
+            metrics = r.read().decode()
+        self.assertRegex(metrics, r'casesync_api_connections_refused_total\{reason="client_full"\} [1-9]')
 
     # ---- backups
 
