@@ -20,6 +20,12 @@ def host_port(url):
     return u.hostname, u.port
 
 
+def host_header(url):
+    """The Host a browser would send for `url` (issue 14 refuses foreign ones)."""
+    host, port = host_port(url)
+    return f"{host}:{port}"
+
+
 def connect(url, source="127.0.0.1"):
     """A new TCP connection to the API at `url`, from the loopback address `source`."""
     return socket.create_connection(host_port(url), timeout=10, source_address=(source, 0))
@@ -86,7 +92,8 @@ def post_raw(url, path, body, headers=None):
     """One POST with exactly these bytes (no client-side normalising); (status, json)."""
     s = connect(url)
     try:
-        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        head = (f"POST {path} HTTP/1.1\r\nHost: {host_header(url)}\r\n"
+                f"Content-Type: application/json\r\n")
         for k, v in (headers or {}).items():
             head += f"{k}: {v}\r\n"
         head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -100,8 +107,8 @@ def sized_body(url, path, total_bytes):
     """A POST announcing `total_bytes` with Content-Length; (status, json, bytes sent)."""
     s = connect(url)
     try:
-        head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {total_bytes}\r\n\r\n").encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: {host_header(url)}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {total_bytes}\r\n\r\n").encode()
         return push_body(s, head, total_bytes)
     finally:
         s.close()
@@ -112,8 +119,8 @@ def chunked_body(url, path, total_bytes):
     bytes sent)."""
     s = connect(url)
     try:
-        head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                f"Transfer-Encoding: chunked\r\n\r\n").encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: {host_header(url)}\r\n"
+                f"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
         chunk = f"{MIB:x}\r\n".encode() + b"x" * MIB + b"\r\n"
         return push_body(s, head, total_bytes, chunk)
     finally:
@@ -142,7 +149,8 @@ def healthz(url):
     """(status, raw answer) of GET /healthz on a new connection."""
     s = connect(url)
     try:
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        s.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host_header(url)}\r\n"
+                  "Connection: close\r\n\r\n".encode())
         s.settimeout(10)
         data = b""
         while True:
@@ -176,7 +184,7 @@ class SlowClients:
         self.half_open = [connect(self.url) for _ in range(self.n_half_open)]
         self.slow = [connect(self.url) for _ in range(self.n_slow)]
         for s in self.slow:
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            s.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host_header(self.url)}\r\n".encode())
         self.thread = threading.Thread(target=self._trickle, daemon=True)
         self.thread.start()
         return self
