@@ -59,7 +59,8 @@ Commands:
   health [--json]                        every node below this one: in_step, lagging, offline,
                                          clock_skewed, security_alert, disk_trouble (exit 1 if any
                                          node is not in_step)
-  backup FILE                            online, consistent copy of the node's database
+  backup FILE                            online, consistent copy of the node's database into
+                                         FILE (new; the node keeps its copy in paths.backup_dir)
   restore FILE                           (node stopped; with --config) replace the database
   testbed init|up|down|list|start|stop|kill ...   a local loopback district (see testbed --help)
 

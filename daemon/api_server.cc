@@ -10,9 +10,11 @@
 #include "daemon/api_json.h"
 #include "daemon/api_util.h"
 #include "daemon/api_verdict.h"
+#include "daemon/backup_api.h"
 #include "daemon/case_api.h"
 #include "daemon/case_json.h"
 #include "daemon/health_api.h"
+#include "daemon/http_front.h"
 #include "daemon/stall_api.h"
 #include "daemon/node_runtime.h"
 #include "sync/routing.h"
@@ -27,6 +29,19 @@ json api_errors_json(const ApiCounters& c) {
   json by_status = json::object();
   for (const auto& [status, n] : c.error_responses()) by_status[std::to_string(status)] = n;
   return by_status;
+}
+
+json connections_json(const FrontCounters& c) {
+  return {{"open", c.open},
+          {"parked", c.parked},
+          {"accepted", c.accepted},
+          {"refused_node_full", c.refused_node_full},
+          {"refused_client_full", c.refused_client_full},
+          {"refused_busy", c.refused_busy},
+          {"refused_head", c.refused_head},
+          {"read_timeouts", c.read_timeouts},
+          {"write_timeouts", c.write_timeouts},
+          {"idle_closed", c.idle_closed}};
 }
 
 json status_json(NodeRuntime& rt) {
@@ -56,7 +71,8 @@ json status_json(NodeRuntime& rt) {
                       {"reloads_refused", rt.reloads_refused()}}},
           {"api", rt.config().api_address},
           {"api_errors", rt.api_counters().internal_errors()},
-          {"api_error_responses", api_errors_json(rt.api_counters())}};
+          {"api_error_responses", api_errors_json(rt.api_counters())},
+          {"api_connections", connections_json(rt.api_connections())}};
 }
 
 // The drafts of a batch, each checked by the case rules against the case as it stands, unless
@@ -115,16 +131,6 @@ void route_admin(httplib::Server& server, NodeRuntime& rt) {
     if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
     reply(res, 200, status_json(rt));
   }));
-  // Online backup through SQLite's backup API, consistent while syncing; the copy is
-  // integrity-checked before the answer says ok.
-  server.Post("/api/backup", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
-    auto b = parse_backup(call.request);
-    if (!b.ok()) return reply_error(res, b.error());
-    if (Status st = rt.store().backup_to(b->path); !st.is_ok()) return reply_error(res, st);
-    auto stats = rt.store().stats();
-    reply(res, 200, {{"path", b->path}, {"events", stats.is_ok() ? stats->event_count : 0},
-                     {"last_seq", rt.core().last_seq()}});
-  }));
   server.Post("/api/roster", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
     auto p = parse_roster_push(call.request);
     if (!p.ok()) return reply_error(res, p.error());
@@ -136,42 +142,58 @@ void route_admin(httplib::Server& server, NodeRuntime& rt) {
 
 }  // namespace
 
+// httplib parses and routes; the front (daemon/http_front.h) owns the connections and calls
+// process_request() for each request it hands a worker.
+class ApiServer::Routes : public httplib::Server {
+ public:
+  bool serve(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+    return process_request(stream, close_connection, connection_closed, nullptr);
+  }
+};
+
 ApiServer::ApiServer(NodeRuntime* runtime)
-    : runtime_(runtime), server_(std::make_unique<httplib::Server>()) {}
+    : runtime_(runtime), routes_(std::make_unique<Routes>()) {}
 
 ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (front_) front_->stop();
+  // A wake still queued for the loop must not reach a front that is gone.
+  runtime_->waiters().set_sink([](std::uint64_t, std::string, bool) {});
+  runtime_->set_api_front(nullptr);
 }
 
 Status ApiServer::start(const std::string& address) {
-  auto colon = address.rfind(':');
-  std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  int port = std::stoi(address.substr(colon + 1));
+  NodeRuntime& rt = *runtime_;
   routes();
-  server_->set_tcp_nodelay(true);  // otherwise a reused connection waits ~40 ms per request
-  if (!server_->bind_to_port(host, port)) {
-    return Status::error(Code::kUnavailable, "api.listen " + address +
-                                                 ": cannot bind (is another node or program "
-                                                 "using the port?)");
-  }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  front_ = std::make_unique<HttpFront>(
+      rt.config().api,
+      [this](httplib::Stream& s, bool close, bool& closed) { return routes_->serve(s, close, closed); },
+      &rt.api_counters(), &rt.waiters());
+  if (Status st = front_->listen(address); !st.is_ok()) return st;
+  rt.waiters().set_sink([front = front_.get()](std::uint64_t conn, std::string bytes, bool finished) {
+    front->send(conn, std::move(bytes), finished);
+  });
+  rt.set_api_front(front_.get());
+  front_->start();
   return Status::ok();
 }
 
 void ApiServer::routes() {
   NodeRuntime& rt = *runtime_;
-  install_error_handlers(*server_, rt);
-  // Bodies beyond the largest any route takes are refused before they are read (413).
-  server_->set_payload_max_length(api_limits::kBulkBodyBytesMax);
-  register_case_routes(*server_, rt);
-  register_stall_routes(*server_, rt);
-  register_health_routes(*server_, rt);
-  route_events(*server_, rt);
-  route_admin(*server_, rt);
+  install_error_handlers(*routes_, rt);
+  // The front refuses a larger body before reading it (413); this is the belt to those braces.
+  routes_->set_payload_max_length(rt.config().api.max_body_bytes);
+  // What httplib says in "Keep-Alive:" (the front enforces both).
+  routes_->set_keep_alive_timeout(
+      static_cast<time_t>((rt.config().api.idle_timeout_ms + 999) / 1000));
+  routes_->set_keep_alive_max_count(HttpFront::kRequestsPerConnectionMax);
+  register_case_routes(*routes_, rt);
+  register_stall_routes(*routes_, rt);
+  register_health_routes(*routes_, rt);
+  register_backup_routes(*routes_, rt);
+  route_events(*routes_, rt);
+  route_admin(*routes_, rt);
 }
 
 }  // namespace casesync

@@ -17,6 +17,7 @@
 #include "common/duration.h"
 #include "config/roster_file.h"
 #include "daemon/log.h"
+#include "daemon/private_files.h"
 
 namespace casesync {
 
@@ -48,7 +49,10 @@ StallPolicy stall_policy(const SupervisionConfig& sc) {
   return p;
 }
 
-NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {}
+NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {
+  // Wakes read the store, which the loop thread alone owns.
+  waiters_.set_executor([this](std::function<void()> wake) { tasks_.post(std::move(wake)); });
+}
 
 NodeRuntime::~NodeRuntime() {
   if (fallback_transport_) fallback_transport_->close();
@@ -86,12 +90,8 @@ Status NodeRuntime::open_parts() {
                          config_.key_file + ": this key is not the one the roster lists for " +
                              config_.node_id + " (" + config_.roster_file + ")");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(config_.data_dir, ec);
-  if (ec) {
-    return Status::error(Code::kIoError,
-                         config_.data_dir + ": cannot create the data directory: " + ec.message());
-  }
+  RETURN_IF_ERROR(make_private_dir(config_.data_dir, "data folder"));
+  tighten_private_files(config_.data_dir);
   ASSIGN_OR_RETURN(store_, SqliteStore::open(config_.data_dir + "/casesync.db"));
   started_at_ms_ = clock_.now_ms();
   core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
@@ -230,18 +230,9 @@ std::string NodeRuntime::case_id_for_seq(std::uint64_t seq) const {
 void NodeRuntime::publish_changes() {
   const auto& c = core_->counters();
   const std::uint64_t now = c.events_authored + c.events_applied;
-  if (now == change_counter_.load()) return;
-  {
-    std::lock_guard lock(change_mu_);
-    change_counter_.store(now);
-  }
-  change_cv_.notify_all();
-}
-
-void NodeRuntime::wait_for_change(std::uint64_t seen,
-                                  std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(change_mu_);
-  change_cv_.wait_until(lock, deadline, [&] { return change_counter_.load() != seen; });
+  if (now == change_counter_) return;
+  change_counter_ = now;
+  waiters_.changed(now);
 }
 
 bool NodeRuntime::handle_signals() {

@@ -17,7 +17,9 @@
 #include "config/signed_roster.h"
 #include "crypto/crypto.h"
 #include "daemon/api_counters.h"
+#include "daemon/change_waiters.h"
 #include "daemon/clock.h"
+#include "daemon/http_front.h"
 #include "daemon/parallel_verifier.h"
 #include "daemon/peer_penalty.h"
 #include "daemon/stall_monitor.h"
@@ -60,10 +62,14 @@ class NodeRuntime {
   // Installs a roster the district admin signed (POST /api/roster), then pushes it to peers.
   Status install_roster(const RosterMsg& signed_roster);
 
-  // --- for API threads: wake on new local events (the changes feed's long-poll) ---
-  std::uint64_t change_counter() const { return change_counter_.load(); }
-  // Returns when change_counter() != seen or at the deadline.
-  void wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline);
+  // --- for API threads ---
+  // Requests waiting for new events (the changes feed's long-poll); woken on the loop thread.
+  ChangeWaiters& waiters() { return waiters_; }
+  // The API front's connection counters, once the API serves (for /api/status and /metrics).
+  void set_api_front(const HttpFront* front) { api_front_ = front; }
+  FrontCounters api_connections() const {
+    return api_front_ ? api_front_->counters() : FrontCounters{};
+  }
 
  private:
   explicit NodeRuntime(NodeConfig config);
@@ -104,9 +110,9 @@ class NodeRuntime {
   ApiCounters api_counters_;
   void publish_changes();
   int signal_fd_ = -1;
-  std::atomic<std::uint64_t> change_counter_{0};
-  std::mutex change_mu_;
-  std::condition_variable change_cv_;
+  std::uint64_t change_counter_ = 0;  // events authored and applied, as last published
+  ChangeWaiters waiters_;
+  const HttpFront* api_front_ = nullptr;
   bool stopping_ = false;
   std::uint64_t reloads_applied_ = 0;
   std::uint64_t reloads_refused_ = 0;
