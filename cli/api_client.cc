@@ -1,6 +1,10 @@
 #include "cli/api_client.h"
 
 #include <httplib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "config/node_config.h"
 
@@ -61,6 +65,48 @@ Result<ApiResponse> ApiClient::post(const std::string& path, const nlohmann::jso
 Result<ApiResponse> ApiClient::post_text(const std::string& path, const std::string& text) const {
   auto c = client_for(base_url_);
   return finish(c.Post(path, text, "application/x-ndjson"), base_url_ + path);
+}
+
+Result<std::uint64_t> ApiClient::download(const std::string& path, int fd,
+                                          ApiResponse* error) const {
+  auto c = client_for(base_url_);
+  std::uint64_t written = 0;
+  std::string error_body;
+  int status = 0;
+  bool write_failed = false;
+  auto r = c.Get(
+      path,
+      [&](const httplib::Response& res) {
+        status = res.status;
+        return true;
+      },
+      [&](const char* data, size_t n) {
+        if (status >= 400) {
+          error_body.append(data, n);
+          return error_body.size() < (1u << 20);
+        }
+        for (size_t done = 0; done < n;) {
+          const ssize_t w = ::write(fd, data + done, n - done);
+          if (w < 0 && errno == EINTR) continue;
+          if (w <= 0) return !(write_failed = true);
+          done += static_cast<size_t>(w);
+        }
+        written += n;
+        return true;
+      });
+  if (write_failed) {
+    return Status::error(Code::kIoError, std::string("writing the download: ") + std::strerror(errno));
+  }
+  if (!r) return finish(r, base_url_ + path).status();
+  if (status >= 400) {
+    error->status = status;
+    try {
+      error->body = nlohmann::json::parse(error_body);
+    } catch (const nlohmann::json::exception&) {
+      error->body = error_body;
+    }
+  }
+  return written;
 }
 
 }  // namespace casesync

@@ -93,30 +93,44 @@ void print_tree(const json& h) {
 
 }  // namespace
 
+// A failure as text on stderr, or with --json as {"error", "message"} on stdout.
+int health_failure(bool as_json, const char* code, const std::string& message, int exit_code) {
+  if (as_json) {
+    std::printf("%s\n", json{{"error", code}, {"message", message}, {"field", ""}}
+                            .dump(2, ' ', false, json::error_handler_t::replace)
+                            .c_str());
+  } else {
+    std::fprintf(stderr, "casesyncctl health: %s\n", message.c_str());
+  }
+  return exit_code;
+}
+
 int cmd_health(const std::string& api_url, bool as_json) {
   httplib::Client c(api_url);
   c.set_connection_timeout(kConnectTimeoutS, 0);
   c.set_read_timeout(kReadTimeoutS, 0);
   auto r = c.Get("/api/health");
   if (!r) {
-    std::fprintf(stderr,
-                 "casesyncctl health: cannot reach the node's API at %s (%s); is casesyncd "
-                 "running? (systemctl status casesyncd)\n",
-                 api_url.c_str(), httplib::to_string(r.error()).c_str());
-    return kExitUnreachable;
+    return health_failure(as_json, "unreachable",
+                          "cannot reach the node's API at " + api_url + " (" +
+                              httplib::to_string(r.error()) +
+                              "); is casesyncd running? (systemctl status casesyncd)",
+                          kExitUnreachable);
   }
   json h;
   try {
     h = json::parse(r->body);
   } catch (const json::exception& e) {
-    std::fprintf(stderr, "casesyncctl health: %s/api/health answered %d with no JSON: %s\n",
-                 api_url.c_str(), r->status, e.what());
-    return kExitNotAllInStep;
+    return health_failure(as_json, "failed",
+                          api_url + "/api/health answered " + std::to_string(r->status) +
+                              " with no JSON: " + e.what(),
+                          kExitNotAllInStep);
   }
   if (r->status != 200 || !field(h, "nodes").is_array()) {
-    std::fprintf(stderr, "casesyncctl health: %s/api/health answered %d: %s\n", api_url.c_str(),
-                 r->status, h.dump().c_str());
-    return kExitNotAllInStep;
+    return health_failure(as_json, "failed",
+                          api_url + "/api/health answered " + std::to_string(r->status) + ": " +
+                              field(h, "message").dump(),
+                          kExitNotAllInStep);
   }
   if (as_json) {
     std::printf("%s\n", h.dump(2).c_str());

@@ -37,4 +37,25 @@ class TextTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// RFC 4180 CSV: a header line, then one line per row; a value with a comma, a quote or a line
+// break is quoted, its quotes doubled.
+inline void print_csv(const std::vector<std::string>& header,
+                      const std::vector<std::vector<std::string>>& rows, std::FILE* out = stdout) {
+  auto line = [out](const std::vector<std::string>& cells) {
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const std::string& c = cells[i];
+      std::string v = c;
+      if (c.find_first_of(",\"\r\n") != std::string::npos) {
+        v = "\"";
+        for (char ch : c) v += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        v += "\"";
+      }
+      std::fprintf(out, "%s%s", i ? "," : "", v.c_str());
+    }
+    std::fprintf(out, "\n");
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+}
+
 }  // namespace casesync

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/api_client.h"
+#include "cli/cli_common.h"
 #include "common/bytes.h"
 #include "config/enrollment.h"
 #include "config/node_config.h"
@@ -18,26 +19,19 @@ namespace casesync {
 
 namespace {
 
-std::string flag(std::vector<std::string>& a, const std::string& name, const std::string& dflt = "") {
-  for (std::size_t i = 0; i + 1 < a.size(); ++i) {
-    if (a[i] == name) {
-      std::string v = a[i + 1];
-      a.erase(a.begin() + static_cast<long>(i), a.begin() + static_cast<long>(i) + 2);
-      return v;
-    }
-  }
-  return dflt;
-}
-
 int fail(const Status& st) {
   std::fprintf(stderr, "casesyncctl: %s\n", st.message().c_str());
-  return st.code() == Code::kInvalidArgument ? 2 : 1;
+  return st.code() == Code::kInvalidArgument ? kExitUsage : kExitRefused;
 }
 
 int usage(const std::string& m) {
   std::fprintf(stderr, "casesyncctl: %s\n", m.c_str());
-  return 2;
+  return kExitUsage;
 }
+
+// The flags a trust command takes are all taken before this: anything else is a usage error.
+#define REJECT_LEFTOVER(cli, command) \
+  if (auto problem = (cli).leftover_flag(command)) return usage(*problem)
 
 // Signs and writes the roster, then gives it to the daemon when one was named.
 int publish(const std::string& path, const Roster& roster, const crypto::SecretKey& root,
@@ -56,7 +50,7 @@ int publish(const std::string& path, const Roster& roster, const crypto::SecretK
   if (!r.is_ok()) return fail(r.status());
   if (r->status >= 400) {
     return fail(Status::error(Code::kInternal, "the node refused the roster: " +
-                                                   r->body.value("error", r->body.dump())));
+                                                   r->body.value("message", r->body.dump())));
   }
   std::printf("installed at %s; it propagates to every node within one roster push\n", api_url.c_str());
   return 0;
@@ -68,8 +62,8 @@ struct Admin {
   crypto::KeyPair root;
 };
 
-Result<Admin> load_admin(std::vector<std::string>& a) {
-  std::string roster_path = flag(a, "--roster"), key = flag(a, "--root-key");
+Result<Admin> load_admin(Cli& cli) {
+  std::string roster_path = cli.flag("--roster"), key = cli.flag("--root-key");
   if (roster_path.empty() || key.empty()) {
     return Status::error(Code::kInvalidArgument, "needs --roster ROSTER.toml and --root-key ROOT.key");
   }
@@ -82,8 +76,10 @@ Result<Admin> load_admin(std::vector<std::string>& a) {
   return ad;
 }
 
-int root_init(std::vector<std::string>& a) {
-  std::string dir = flag(a, "--out", ".");
+int root_init(Cli& cli) {
+  std::string dir = cli.flag("--out");
+  REJECT_LEFTOVER(cli, "root init");
+  if (dir.empty()) dir = ".";
   if (Status st = crypto::init(); !st.is_ok()) return fail(st);
   auto pair = crypto::generate_keypair();
   std::string key = dir + "/root.key", pub = dir + "/root.pub";
@@ -96,12 +92,13 @@ int root_init(std::vector<std::string>& a) {
   return 0;
 }
 
-int roster_cmd(std::vector<std::string>& a, const std::string& api_url) {
-  std::string sub = a.empty() ? "" : a[0];
-  if (sub == "sign" && a.size() >= 2) {
-    std::string path = a[1];
-    a.erase(a.begin(), a.begin() + 2);
-    std::string key = flag(a, "--root-key");
+int roster_cmd(Cli& cli, const std::string& api_url) {
+  std::string sub = cli.args.empty() ? "" : cli.args[0];
+  if (sub == "sign" && cli.args.size() >= 2) {
+    std::string path = cli.args[1];
+    cli.args.erase(cli.args.begin(), cli.args.begin() + 2);
+    std::string key = cli.flag("--root-key");
+    REJECT_LEFTOVER(cli, "roster sign");
     if (key.empty()) return usage("roster sign ROSTER.toml --root-key ROOT.key");
     if (Status st = crypto::init(); !st.is_ok()) return fail(st);
     auto root = crypto::load_keypair(key);
@@ -110,8 +107,9 @@ int roster_cmd(std::vector<std::string>& a, const std::string& api_url) {
     if (!roster.is_ok()) return fail(roster.status());
     return publish(path, *roster, root->secret, api_url);
   }
-  if (sub == "push" && a.size() == 2) {
-    std::string path = a[1];
+  REJECT_LEFTOVER(cli, "roster " + sub);
+  if (sub == "push" && cli.args.size() == 2) {
+    std::string path = cli.args[1];
     auto text = read_text_file(path, "roster");
     auto sig = read_text_file(path + ".sig", "roster signature");
     if (!text.is_ok()) return fail(text.status());
@@ -123,17 +121,20 @@ int roster_cmd(std::vector<std::string>& a, const std::string& api_url) {
     ApiClient c(api_url);
     auto r = c.post("/api/roster", {{"version", roster->version}, {"text", *text}, {"signature", hex}});
     if (!r.is_ok()) return fail(r.status());
-    if (r->status >= 400) return fail(Status::error(Code::kInternal, r->body.value("error", r->body.dump())));
+    if (r->status >= 400) {
+      return fail(Status::error(Code::kInternal, r->body.value("message", r->body.dump())));
+    }
     std::printf("roster version %llu installed\n", static_cast<unsigned long long>(roster->version));
     return 0;
   }
   return usage("roster sign ROSTER.toml --root-key ROOT.key | roster push ROSTER.toml");
 }
 
-int enroll_request(std::vector<std::string>& a, const std::string& config) {
-  std::string id = flag(a, "--id"), role = flag(a, "--role"), key = flag(a, "--key");
-  std::string parent = flag(a, "--parent"), out = flag(a, "--out"), name = flag(a, "--name");
-  std::string endpoint = flag(a, "--endpoint");
+int enroll_request(Cli& cli, const std::string& config) {
+  std::string id = cli.flag("--id"), role = cli.flag("--role"), key = cli.flag("--key");
+  std::string parent = cli.flag("--parent"), out = cli.flag("--out"), name = cli.flag("--name");
+  std::string endpoint = cli.flag("--endpoint");
+  REJECT_LEFTOVER(cli, "enroll request");
   if (!config.empty()) {
     auto cfg = load_node_config(config);
     if (!cfg.is_ok()) return fail(cfg.status());
@@ -164,13 +165,14 @@ int enroll_request(std::vector<std::string>& a, const std::string& config) {
   return 0;
 }
 
-int enroll_approve(std::vector<std::string>& a, const std::string& api_url) {
-  auto admin = load_admin(a);
+int enroll_approve(Cli& cli, const std::string& api_url) {
+  auto admin = load_admin(cli);
   if (!admin.is_ok()) return fail(admin.status());
-  if (a.empty()) return usage("enroll approve REQUEST.json --roster ROSTER.toml --root-key ROOT.key");
-  auto text = read_text_file(a[0], "enrollment request");
+  REJECT_LEFTOVER(cli, "enroll approve");
+  if (cli.args.empty()) return usage("enroll approve REQUEST.json --roster ROSTER.toml --root-key ROOT.key");
+  auto text = read_text_file(cli.args[0], "enrollment request");
   if (!text.is_ok()) return fail(text.status());
-  auto req = parse_enrollment(*text, a[0]);
+  auto req = parse_enrollment(*text, cli.args[0]);
   if (!req.is_ok()) return fail(req.status());
   if (Status st = approve_enrollment(admin->roster, *req); !st.is_ok()) return fail(st);
   return publish(admin->roster_path, admin->roster, admin->root.secret, api_url);
@@ -178,12 +180,13 @@ int enroll_approve(std::vector<std::string>& a, const std::string& api_url) {
 
 // Marks the node revoked: its key is refused at every ZAP handler and its future events are
 // rejected once the roster has propagated; its past events stay.
-int revoke(std::vector<std::string>& a, const std::string& api_url) {
-  auto admin = load_admin(a);
+int revoke(Cli& cli, const std::string& api_url) {
+  auto admin = load_admin(cli);
   if (!admin.is_ok()) return fail(admin.status());
-  if (a.size() != 1) return usage("revoke NODE --roster ROSTER.toml --root-key ROOT.key");
-  const RosterNode* n = admin->roster.find(a[0]);
-  if (!n) return usage("node " + a[0] + " is not in the roster");
+  REJECT_LEFTOVER(cli, "revoke");
+  if (cli.args.size() != 1) return usage("revoke NODE --roster ROSTER.toml --root-key ROOT.key");
+  const RosterNode* n = admin->roster.find(cli.args[0]);
+  if (!n) return usage("node " + cli.args[0] + " is not in the roster");
   if (n->role == Role::kDistrict) return usage("the district cannot revoke itself");
   RosterNode changed = *n;
   changed.revoked = true;
@@ -197,18 +200,19 @@ int revoke(std::vector<std::string>& a, const std::string& api_url) {
 int trust_main(std::vector<std::string> args, const std::string& api_url,
                const std::string& config) {
   const std::string cmd = args.front();
-  args.erase(args.begin());
-  if (cmd == "root" && !args.empty() && args[0] == "init") {
-    args.erase(args.begin());
-    return root_init(args);
+  Cli cli;
+  cli.args.assign(args.begin() + 1, args.end());
+  if (cmd == "root" && !cli.args.empty() && cli.args[0] == "init") {
+    cli.args.erase(cli.args.begin());
+    return root_init(cli);
   }
-  if (cmd == "roster") return roster_cmd(args, api_url);
-  if (cmd == "revoke") return revoke(args, api_url);
-  if (cmd == "enroll" && !args.empty()) {
-    std::string sub = args[0];
-    args.erase(args.begin());
-    if (sub == "request") return enroll_request(args, config);
-    if (sub == "approve") return enroll_approve(args, api_url);
+  if (cmd == "roster") return roster_cmd(cli, api_url);
+  if (cmd == "revoke") return revoke(cli, api_url);
+  if (cmd == "enroll" && !cli.args.empty()) {
+    std::string sub = cli.args[0];
+    cli.args.erase(cli.args.begin());
+    if (sub == "request") return enroll_request(cli, config);
+    if (sub == "approve") return enroll_approve(cli, api_url);
   }
   return usage("root init | roster sign|push | enroll request|approve | revoke");
 }

@@ -8,6 +8,7 @@
 
 #include "common/bytes.h"
 #include "common/duration.h"
+#include "config/api_config.h"
 #include "config/toml_errors.h"
 
 namespace casesync {
@@ -26,7 +27,9 @@ constexpr std::string_view kPenaltyKeys[] = {"rejects_max", "window", "ban", "ba
 constexpr std::uint64_t kSecondMs = 1000;
 constexpr std::uint64_t kDayMs = 24 * 3600 * kSecondMs;
 constexpr std::string_view kNodeKeys[] = {"id", "role", "listen", "parents"};
-constexpr std::string_view kApiKeys[] = {"listen"};
+constexpr std::string_view kApiKeys[] = {"listen", "max_body_bytes", "read_timeout",
+                                          "write_timeout", "idle_timeout", "max_connections",
+                                          "max_connections_per_client"};
 constexpr std::string_view kLogKeys[] = {"level"};
 constexpr std::string_view kLogLevels[] = {"debug", "info", "warning", "error"};
 
@@ -41,6 +44,8 @@ constexpr PathSpec kPaths[] = {
     {"roster", &NodeConfig::roster_file, ""},
     {"matters", &NodeConfig::matters_file, "matters.toml"},
 };
+// Read after the others: its default follows data_dir (config/api_config.cc).
+constexpr std::string_view kBackupDirKey = "backup_dir";
 
 struct LimitSpec {
   std::string_view key;
@@ -66,7 +71,13 @@ constexpr std::array<std::string_view, N> keys_of(const Spec (&specs)[N]) {
   for (std::size_t i = 0; i < N; ++i) keys[i] = specs[i].key;
   return keys;
 }
-constexpr auto kPathKeys = keys_of(kPaths);
+constexpr auto kPathKeyList = keys_of(kPaths);
+constexpr auto kPathKeys = [] {
+  std::array<std::string_view, kPathKeyList.size() + 1> keys{};
+  for (std::size_t i = 0; i < kPathKeyList.size(); ++i) keys[i] = kPathKeyList[i];
+  keys.back() = kBackupDirKey;
+  return keys;
+}();
 constexpr auto kSyncKeys = keys_of(kLimits);
 
 // A file without [sync] gets the defaults, so they must pass the same checks as a written value.
@@ -148,6 +159,7 @@ void read_paths(TableReader paths, const std::filesystem::path& base_dir, NodeCo
     }
     config.*spec.field = resolve(base_dir, *value);
   }
+  read_backup_dir(paths, base_dir, config);
 }
 
 bool is_octet(std::string_view part) {
@@ -177,6 +189,7 @@ bool is_loopback_host(std::string_view host) {
 // The local API has no authentication; only processes on this machine may reach it.
 void read_api(TableReader api, NodeConfig& config) {
   api.allow_only(kApiKeys);
+  read_api_limits(api, config.api);
   auto listen = api.string("listen", Presence::kRequired);
   if (!listen) return;
   auto host_port = split_host_port(*listen);
@@ -233,22 +246,6 @@ std::filesystem::path directory_of(const std::string& path) {
   std::error_code error;
   std::filesystem::path absolute = std::filesystem::absolute(path, error);
   return (error ? std::filesystem::path(path) : absolute).parent_path();
-}
-
-// A duration key ("10s", "4h", "3d") within [min, max]; nullopt when absent or invalid (reported).
-std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std::uint64_t min,
-                                      std::uint64_t max) {
-  auto text = r.string(key, Presence::kOptional);
-  if (!text) return std::nullopt;
-  auto ms = parse_duration_ms(*text);
-  const std::string range = "(" + format_duration_ms(min) + ".." + format_duration_ms(max) + ")";
-  if (!ms) {
-    r.error(key, in_quotes(*text) + " is not a duration (write e.g. 10s, 5m, 4h, 3d) " + range);
-  } else if (*ms < min || *ms > max) {
-    r.error(key, in_quotes(*text) + " is out of range " + range);
-    return std::nullopt;
-  }
-  return ms;
 }
 
 std::optional<double> fraction(TableReader& r, std::string_view key, double min, double max) {

@@ -25,6 +25,7 @@ namespace {
 static_assert(kSignPublicKeyBytes == crypto_sign_PUBLICKEYBYTES);
 static_assert(kSignSecretKeyBytes == crypto_sign_SECRETKEYBYTES);
 static_assert(kSignatureBytes == crypto_sign_BYTES);
+static_assert(kSignSeedBytes == crypto_sign_SEEDBYTES);
 static_assert(kCurveKeyBytes == crypto_scalarmult_curve25519_BYTES);
 static_assert(std::tuple_size_v<Hash32> == crypto_generichash_BYTES);
 
@@ -253,6 +254,15 @@ KeyPair generate_keypair() {
   return pair;
 }
 
+KeyPair keypair_from_seed(std::string_view seed) {
+  assert(seed.size() == kSignSeedBytes && "an Ed25519 seed is 32 bytes");
+  KeyPair pair;
+  pair.public_key.resize(kSignPublicKeyBytes);
+  crypto_sign_seed_keypair(reinterpret_cast<unsigned char*>(pair.public_key.data()),
+                           pair.secret.data(), reinterpret_cast<const unsigned char*>(seed.data()));
+  return pair;
+}
+
 std::string sign(const SecretKey& secret, std::string_view domain, std::string_view message) {
   assert(!secret.empty() && "signing with a moved-from key");
   std::string signature(kSignatureBytes, '\0');
@@ -276,6 +286,19 @@ bool verify(std::string_view public_key, std::string_view domain, std::string_vi
 Hash32 hash(std::string_view bytes) {
   Hash32 out{};
   crypto_generichash(out.data(), out.size(), uchars(bytes), bytes.size(), nullptr, 0);
+  return out;
+}
+
+Hash32 keyed_hash(std::string_view key, std::string_view bytes) {
+  assert(key.size() == kMacKeyBytes && "keyed_hash takes a kMacKeyBytes key");
+  Hash32 out{};
+  crypto_generichash(out.data(), out.size(), uchars(bytes), bytes.size(), uchars(key), key.size());
+  return out;
+}
+
+std::string random_bytes(std::size_t size) {
+  std::string out(size, '\0');
+  randombytes_buf(out.data(), out.size());
   return out;
 }
 

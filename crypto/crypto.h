@@ -49,7 +49,13 @@ struct KeyPair {
   SecretKey secret;
 };
 
+constexpr std::size_t kSignSeedBytes = 32;
+
 KeyPair generate_keypair();
+// The key pair that `seed` (kSignSeedBytes) determines: the same seed gives the same keys in
+// every process. For reproducible tests and the simulator, whose keys are derived from a run's
+// seed; a real node's key comes from generate_keypair(). REQUIRES: seed.size() == kSignSeedBytes.
+KeyPair keypair_from_seed(std::string_view seed);
 
 // Ed25519 over domain || message.
 std::string sign(const SecretKey& secret, std::string_view domain, std::string_view message);
@@ -58,6 +64,11 @@ bool verify(std::string_view public_key, std::string_view domain, std::string_vi
 
 // BLAKE2b-256.
 Hash32 hash(std::string_view bytes);
+// Keyed BLAKE2b-256, a MAC: only the holder of `key` (kMacKeyBytes of secret) can compute it.
+constexpr std::size_t kMacKeyBytes = 32;
+Hash32 keyed_hash(std::string_view key, std::string_view bytes);
+// `size` bytes from the operating system's random source.
+std::string random_bytes(std::size_t size);
 
 // CurveZMQ keys derived from the Ed25519 identity (one identity file per node).
 std::string curve_public_from_sign_public(std::string_view sign_public_key);

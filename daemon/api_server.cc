@@ -4,11 +4,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
+#include "daemon/api_commands.h"
 #include "daemon/api_json.h"
 #include "daemon/api_util.h"
+#include "daemon/api_verdict.h"
+#include "daemon/backup_api.h"
 #include "daemon/case_api.h"
 #include "daemon/case_json.h"
 #include "daemon/health_api.h"
+#include "daemon/http_front.h"
 #include "daemon/stall_api.h"
 #include "daemon/node_runtime.h"
 #include "sync/routing.h"
@@ -19,8 +25,24 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kBatchEventsPerRequestMax = 10000;
-constexpr std::size_t kListLimitMax = 100000;
+json api_errors_json(const ApiCounters& c) {
+  json by_status = json::object();
+  for (const auto& [status, n] : c.error_responses()) by_status[std::to_string(status)] = n;
+  return by_status;
+}
+
+json connections_json(const FrontCounters& c) {
+  return {{"open", c.open},
+          {"parked", c.parked},
+          {"accepted", c.accepted},
+          {"refused_node_full", c.refused_node_full},
+          {"refused_client_full", c.refused_client_full},
+          {"refused_busy", c.refused_busy},
+          {"refused_head", c.refused_head},
+          {"read_timeouts", c.read_timeouts},
+          {"write_timeouts", c.write_timeouts},
+          {"idle_closed", c.idle_closed}};
+}
 
 json status_json(NodeRuntime& rt) {
   const std::uint64_t now = rt.now_ms();
@@ -44,98 +66,50 @@ json status_json(NodeRuntime& rt) {
           {"penalty", penalty_json(rt.penalty(), now)},
           {"roster_version", rt.core().roster_version()},
           {"store", store},
-          {"api", rt.config().api_address}};
+          {"config", {{"log_level", rt.config().log_level},
+                      {"reloads_applied", rt.reloads_applied()},
+                      {"reloads_refused", rt.reloads_refused()}}},
+          {"api", rt.config().api_address},
+          {"api_errors", rt.api_counters().internal_errors()},
+          {"api_error_responses", api_errors_json(rt.api_counters())},
+          {"api_connections", connections_json(rt.api_connections())}};
 }
 
-}  // namespace
-
-ApiServer::ApiServer(NodeRuntime* runtime)
-    : runtime_(runtime), server_(std::make_unique<httplib::Server>()) {}
-
-ApiServer::~ApiServer() { stop(); }
-
-void ApiServer::stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
-}
-
-Status ApiServer::start(const std::string& address) {
-  auto colon = address.rfind(':');
-  std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  int port = std::stoi(address.substr(colon + 1));
-  routes();
-  server_->set_tcp_nodelay(true);  // otherwise a reused connection waits ~40 ms per request
-  if (!server_->bind_to_port(host, port)) {
-    return Status::error(Code::kUnavailable, "api.listen " + address +
-                                                 ": cannot bind (is another node or program "
-                                                 "using the port?)");
-  }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  return Status::ok();
-}
-
-void ApiServer::routes() {
-  NodeRuntime& rt = *runtime_;
-  register_case_routes(*server_, rt);
-  register_stall_routes(*server_, rt);
-  register_health_routes(*server_, rt);
-  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  server_->Get("/api/status", on_loop(rt, [&rt](const httplib::Request&, httplib::Response& res) {
-    reply(res, 200, status_json(rt));
-  }));
-  // Online backup through SQLite's backup API, consistent while syncing; the copy is
-  // integrity-checked before the answer says ok.
-  server_->Post("/api/backup", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
-    auto body = parse_body(req);
-    if (!body.is_ok()) return reply_error(res, body.status());
-    std::string path = body->value("path", "");
-    if (path.empty() || path.front() != '/') {
-      return reply_error(res, Status::error(Code::kInvalidArgument, "\"path\" must be absolute"));
+// The drafts of a batch, each checked by the case rules against the case as it stands, unless
+// an earlier event of the same batch touched its case (then the core's own check, in order,
+// decides).
+Result<std::vector<EventDraft>> batch_drafts(NodeRuntime& rt, std::vector<RawEvent> events,
+                                             ApiError* refused) {
+  std::vector<EventDraft> drafts;
+  std::set<std::string> touched;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EventDraft d{std::move(events[i].case_id), std::move(events[i].kind), std::move(events[i].body)};
+    if (touched.insert(d.case_id).second) {
+      if (auto e = preflight(rt, d, "events[" + std::to_string(i) + "].")) {
+        *refused = *e;
+        return Status::error(Code::kInvalidArgument, e->message);
+      }
     }
-    if (Status st = rt.store().backup_to(path); !st.is_ok()) return reply_error(res, st);
-    auto stats = rt.store().stats();
-    reply(res, 200, {{"path", path}, {"events", stats.is_ok() ? stats->event_count : 0},
-                     {"last_seq", rt.core().last_seq()}});
+    drafts.push_back(std::move(d));
+  }
+  return drafts;
+}
+
+void route_events(httplib::Server& server, NodeRuntime& rt) {
+  server.Post("/api/events/batch", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
+    auto events = parse_event_batch(call.request);
+    if (!events.ok()) return reply_error(res, events.error());
+    ApiError refused;
+    auto drafts = batch_drafts(rt, std::move(*events), &refused);
+    if (!drafts.is_ok()) return reply_error(res, refused);
+    auto r = rt.core().author_batch(std::move(*drafts), rt.now_ms());
+    if (!r.is_ok()) return reply_error(res, r.status());
+    reply(res, 201, {{"count", r->size()}, {"last_seq", rt.core().last_seq()}});
   }));
-  server_->Post("/api/roster", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
-    auto body = parse_body(req);
-    if (!body.is_ok()) return reply_error(res, body.status());
-    auto sig = from_hex(body->value("signature", ""));
-    if (!sig) return reply_error(res, Status::error(Code::kInvalidArgument, "signature must be hex"));
-    RosterMsg m{body->value("version", 0ull), body->value("text", ""), *sig};
-    if (Status st = rt.install_roster(m); !st.is_ok()) return reply_error(res, st);
-    reply(res, 200, {{"roster_version", rt.core().roster_version()}});
-  }));
-  server_->Post("/api/events/batch",
-                on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
-                  auto body = parse_body(req);
-                  if (!body.is_ok()) return reply_error(res, body.status());
-                  const json& evs = body->value("events", json::array());
-                  if (!evs.is_array() || evs.size() > kBatchEventsPerRequestMax) {
-                    return reply_error(res, Status::error(Code::kInvalidArgument,
-                                                          "\"events\" must be a list of at most " +
-                                                              std::to_string(kBatchEventsPerRequestMax)));
-                  }
-                  std::vector<EventDraft> drafts;
-                  for (const auto& e : evs) {
-                    auto fields = string_map(e.value("body", json::object()));
-                    if (!fields.is_ok() || !e.contains("case_id") || !e.contains("kind")) {
-                      return reply_error(res, Status::error(Code::kInvalidArgument,
-                                                            "each event needs case_id, kind, body"));
-                    }
-                    drafts.push_back({e["case_id"], e["kind"], std::move(*fields)});
-                  }
-                  auto r = rt.core().author_batch(std::move(drafts), rt.now_ms());
-                  if (!r.is_ok()) return reply_error(res, r.status());
-                  reply(res, 201, {{"count", r->size()}, {"last_seq", rt.core().last_seq()}});
-                }));
-  server_->Get("/api/events", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
-    auto after = query_size(req, "after", 0, UINT64_MAX);
-    auto limit = query_size(req, "limit", 1000, kListLimitMax);
-    auto recs = rt.store().events_after(after, limit);
+  server.Get("/api/events", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
+    auto q = parse_events_feed(call.request);
+    if (!q.ok()) return reply_error(res, q.error());
+    auto recs = rt.store().events_after(q->after, q->limit);
     if (!recs.is_ok()) return reply_error(res, recs.status());
     json out = json::array();
     for (const auto& r : *recs) {
@@ -145,8 +119,81 @@ void ApiServer::routes() {
       ej["body"] = masked_body(*e, false);
       out.push_back(std::move(ej));
     }
-    reply(res, 200, {{"events", out}, {"next", recs->empty() ? after : recs->back().local_seq}});
+    reply(res, 200, {{"events", out}, {"next", recs->empty() ? q->after : recs->back().local_seq}});
   }));
+}
+
+void route_admin(httplib::Server& server, NodeRuntime& rt) {
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  server.Get("/api/status", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
+    if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
+    reply(res, 200, status_json(rt));
+  }));
+  server.Post("/api/roster", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
+    auto p = parse_roster_push(call.request);
+    if (!p.ok()) return reply_error(res, p.error());
+    RosterMsg m{p->version, p->text, p->signature};
+    if (Status st = rt.install_roster(m); !st.is_ok()) return reply_error(res, st);
+    reply(res, 200, {{"roster_version", rt.core().roster_version()}});
+  }));
+}
+
+}  // namespace
+
+// httplib parses and routes; the front (daemon/http_front.h) owns the connections and calls
+// process_request() for each request it hands a worker.
+class ApiServer::Routes : public httplib::Server {
+ public:
+  bool serve(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+    return process_request(stream, close_connection, connection_closed, nullptr);
+  }
+};
+
+ApiServer::ApiServer(NodeRuntime* runtime)
+    : runtime_(runtime), routes_(std::make_unique<Routes>()) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::stop() {
+  if (front_) front_->stop();
+  // A wake still queued for the loop must not reach a front that is gone.
+  runtime_->waiters().set_sink([](std::uint64_t, std::string, bool) {});
+  runtime_->set_api_front(nullptr);
+}
+
+Status ApiServer::start(const std::string& address) {
+  NodeRuntime& rt = *runtime_;
+  routes();
+  front_ = std::make_unique<HttpFront>(
+      rt.config().api,
+      [this](httplib::Stream& s, bool close, bool& closed) { return routes_->serve(s, close, closed); },
+      &rt.api_counters(), &rt.waiters());
+  if (Status st = front_->listen(address); !st.is_ok()) return st;
+  rt.waiters().set_sink([front = front_.get()](std::uint64_t conn, std::string bytes, bool finished) {
+    front->send(conn, std::move(bytes), finished);
+  });
+  rt.set_api_front(front_.get());
+  front_->start();
+  return Status::ok();
+}
+
+void ApiServer::routes() {
+  NodeRuntime& rt = *runtime_;
+  install_error_handlers(*routes_, rt);
+  // The front refuses a larger body before reading it (413); this is the belt to those braces.
+  routes_->set_payload_max_length(rt.config().api.max_body_bytes);
+  // What httplib says in "Keep-Alive:" (the front enforces both).
+  routes_->set_keep_alive_timeout(
+      static_cast<time_t>((rt.config().api.idle_timeout_ms + 999) / 1000));
+  routes_->set_keep_alive_max_count(HttpFront::kRequestsPerConnectionMax);
+  register_case_routes(*routes_, rt);
+  register_stall_routes(*routes_, rt);
+  register_health_routes(*routes_, rt);
+  register_backup_routes(*routes_, rt);
+  route_events(*routes_, rt);
+  route_admin(*routes_, rt);
 }
 
 }  // namespace casesync

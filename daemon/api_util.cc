@@ -1,56 +1,98 @@
 #include "daemon/api_util.h"
 
-#include <algorithm>
+#include <exception>
+
+#include "daemon/log.h"
 
 namespace casesync {
 
 using nlohmann::json;
 
+namespace {
+
+// The one place a request's caller is established (see Requester).
+Checked<Requester> authenticate(const httplib::Request&) { return Requester{}; }
+
+RequestView view_of(const httplib::Request& req) {
+  RequestView v;
+  v.body = req.body;
+  v.query = parse_query_string(req.target);
+  for (std::size_t i = 1; i < req.matches.size(); ++i) v.path.push_back(req.matches[i].str());
+  return v;
+}
+
+void internal_error(ApiCounters& counters, const httplib::Request& req, httplib::Response& res,
+                    const std::string& what) {
+  counters.internal_error();
+  log_error("api: " + req.method + " " + req.path + " failed with an exception: " + what +
+            " (answered 500; this is a bug, please report it)");
+  reply_error(res, ApiError{500, "internal",
+                            "the node failed on this request (" + what +
+                                "); it keeps running. Please report this with the node's log",
+                            ""});
+}
+
+}  // namespace
+
 void reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Text the node holds is UTF-8 (the rules refuse anything else); `replace` is the belt to
+  // those braces, so an answer can never throw.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
-void reply_error(httplib::Response& res, const Status& st) {
-  int code = 500;
-  switch (st.code()) {
-    case Code::kInvalidArgument: code = 400; break;
-    case Code::kNotFound: code = 404; break;
-    case Code::kUnauthorized: code = 403; break;
-    case Code::kPermission: code = 403; break;
-    case Code::kDiskFull: code = 507; break;
-    case Code::kUnavailable: code = 503; break;
-    default: break;
-  }
-  reply(res, code, {{"error", st.message()}, {"code", code_name(st.code())}});
+void reply_error(httplib::Response& res, const ApiError& error) {
+  reply(res, error.status, error.to_json());
 }
 
-Result<json> parse_body(const httplib::Request& req) {
-  try {
-    return json::parse(req.body.empty() ? "{}" : req.body);
-  } catch (const json::exception& e) {
-    return Status::error(Code::kInvalidArgument,
-                         std::string("request body is not JSON: ") + e.what());
-  }
+void reply_error(httplib::Response& res, const Status& status) {
+  reply_error(res, api_error_from_status(status));
 }
 
-Result<std::map<std::string, std::string>> string_map(const json& obj) {
-  if (!obj.is_object()) return Status::error(Code::kInvalidArgument, "body must be a JSON object");
-  std::map<std::string, std::string> out;
-  for (const auto& [k, v] : obj.items()) {
-    if (!v.is_null()) out[k] = v.is_string() ? v.get<std::string>() : v.dump();
-  }
-  return out;
+httplib::Server::Handler guarded(ApiCounters& counters, ApiHandler fn) {
+  return [&counters, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
+    try {
+      auto who = authenticate(req);
+      if (!who.ok()) return reply_error(res, who.error());
+      fn(ApiCall{req, view_of(req), *who}, res);
+    } catch (const std::exception& e) {
+      internal_error(counters, req, res, e.what());
+    } catch (...) {
+      internal_error(counters, req, res, "an unknown exception");
+    }
+  };
 }
 
-std::size_t query_size(const httplib::Request& req, const char* key, std::size_t dflt,
-                       std::size_t max) {
-  if (!req.has_param(key)) return dflt;
-  try {
-    return std::min<std::size_t>(std::stoull(req.get_param_value(key)), max);
-  } catch (...) {
-    return dflt;
-  }
+httplib::Server::Handler on_loop(NodeRuntime& rt, ApiHandler fn) {
+  return [&rt, handler = guarded(rt.api_counters(), std::move(fn))](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+    rt.tasks().run_and_wait([&] { handler(req, res); });
+  };
+}
+
+httplib::Server::Handler on_own_thread(NodeRuntime& rt, ApiHandler fn) {
+  return guarded(rt.api_counters(), std::move(fn));
+}
+
+void install_error_handlers(httplib::Server& server, NodeRuntime& rt) {
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [&rt](const httplib::Request&, httplib::Response& res) {
+        rt.api_counters().error_response(res.status);
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
+        reply_error(res, api_error_for_http_status(res.status));
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  server.set_exception_handler(
+      [&rt](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "an unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        internal_error(rt.api_counters(), req, res, what);
+      });
 }
 
 }  // namespace casesync

@@ -1,33 +1,51 @@
-// Small helpers shared by the API route files: JSON replies, errors mapped to HTTP statuses,
-// request parsing, and running a handler on the loop thread.
+// What every route of the local API goes through: who is asking, the request as the validation
+// layer reads it (daemon/api_request.h), the thread the handler runs on, JSON answers, and a
+// last-resort catch so that no request can stop the node.
 #pragma once
 
 #include <httplib.h>
 
-#include <map>
+#include <functional>
 #include <nlohmann/json.hpp>
-#include <string>
 
 #include "common/status.h"
+#include "daemon/api_error.h"
+#include "daemon/api_request.h"
 #include "daemon/node_runtime.h"
 
 namespace casesync {
 
-void reply(httplib::Response& res, int status, const nlohmann::json& body);
-// 400 invalid argument, 403 unauthorized, 404 not found, 507 disk full, 503 unavailable, else 500.
-void reply_error(httplib::Response& res, const Status& st);
-Result<nlohmann::json> parse_body(const httplib::Request& req);
-// A JSON object as an event body: strings kept, other values stored as their JSON text.
-Result<std::map<std::string, std::string>> string_map(const nlohmann::json& obj);
-std::size_t query_size(const httplib::Request& req, const char* key, std::size_t dflt,
-                       std::size_t max);
+// Who is asking. Today no caller is identified (the API trusts loopback). Issue 14 — bearer
+// tokens, clerk roles, Origin/Host checks, the clerk named in every event — fills this in
+// authenticate() (api_util.cc), the one place every route passes before its handler, and hands
+// it to the handlers through ApiCall.
+struct Requester {};
 
-// Wraps a handler so it runs on the loop thread, which alone owns the core and the store.
-template <class Fn>
-httplib::Server::Handler on_loop(NodeRuntime& rt, Fn fn) {
-  return [&rt, fn](const httplib::Request& req, httplib::Response& res) {
-    rt.tasks().run_and_wait([&] { fn(req, res); });
-  };
-}
+struct ApiCall {
+  const httplib::Request& http;
+  RequestView request;  // what the validation layer reads: body, query, path parts
+  Requester who;
+};
+using ApiHandler = std::function<void(const ApiCall&, httplib::Response&)>;
+
+void reply(httplib::Response& res, int status, const nlohmann::json& body);
+void reply_error(httplib::Response& res, const ApiError& error);
+void reply_error(httplib::Response& res, const Status& status);
+
+// `fn` behind authenticate() and the last-resort catch (an exception answers a JSON 500 and
+// counts in `counters`), on the calling thread. The two below are this on a thread each.
+httplib::Server::Handler guarded(ApiCounters& counters, ApiHandler fn);
+
+// Runs `fn` on the loop thread, which alone owns the core and the store.
+httplib::Server::Handler on_loop(NodeRuntime& rt, ApiHandler fn);
+// Runs `fn` on the front's worker (daemon/http_front.h) that reads the request: for handlers
+// that hand their reads to the loop themselves and may answer later or from a file through
+// Exchange::current() (the changes long-poll, a backup download).
+httplib::Server::Handler on_own_thread(NodeRuntime& rt, ApiHandler fn);
+
+// JSON bodies for the errors httplib answers by itself (404 no route, 413, 414, 400), the count
+// of every error answer, and a JSON 500 for an exception on a worker. (The front answers its own
+// refusals — 408, 411, 413, 415, 431, 503 — in the same JSON shape before httplib sees them.)
+void install_error_handlers(httplib::Server& server, NodeRuntime& rt);
 
 }  // namespace casesync

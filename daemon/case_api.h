@@ -1,12 +1,14 @@
 // The case routes of the local API: a clerk's every action on a case, the case's folded view,
 // its trace, conflicts, the matters catalogue, the changes feed for the existing approval system
-// and the bulk import of existing cases.
+// and the bulk import of existing cases. Requests are parsed by daemon/api_commands.h and judged
+// by the case rules (daemon/api_verdict.h) before anything is signed; docs/API.md is the contract.
 //
 //   GET  /api/matters
 //   POST /api/cases                       {"matter","applicant","id_number"?,"materials"?:[..],"fields"?:{..}}
-//   GET  /api/cases?limit=N               summaries, most recently active first
+//   GET  /api/cases?status=S&open=1&holder=N&applicant=T&matter=C&waiting_for_me=1&since=D&limit=N
+//                                         summaries, most recently active first, with due times
 //   GET  /api/cases/{id}[?full=1]         the folded case with events (ID number masked unless full)
-//   GET  /api/cases/{id}/trace            the hop chain, receipts, time at each node
+//   GET  /api/cases/{id}/trace            the hop chain, receipts, due times, pauses, dwell times
 //   POST /api/cases/{id}/{action}         forward|accept|reply|return|supplement|supplement_provided|
 //                                         notify|withdraw|complete|reopen|edit|note|prereview
 //   POST /api/cases/{id}/events           {"kind","body"}: any event kind (checked by the same rules)

@@ -4,6 +4,7 @@
 
 #include "daemon/api_json.h"
 #include "sync/case_kinds.h"
+#include "sync/event_content.h"
 
 namespace casesync {
 
@@ -13,23 +14,51 @@ namespace {
 
 json time_or_null(std::uint64_t ms) { return ms == 0 ? json() : json(format_time_ms(ms)); }
 
-json hop_json(const Hop& h) {
-  return {{"hop", h.id},
-          {"from", h.from},
-          {"to", h.to},
-          {"desk", h.desk},
-          {"stage", hop_stage_name(h.stage)},
-          {"forwarded_at", time_or_null(h.forwarded_ms)},
-          {"delivered_at", time_or_null(h.delivered_ms)},
-          {"accepted_at", time_or_null(h.accepted_ms)},
-          {"answered_at", time_or_null(h.answered_ms)},
-          {"outcome", h.outcome},
-          {"reason", h.reason},
-          {"due_working_days", h.due_working_days},
-          {"supplement_requests", h.supplement_requests},
-          {"paused_ms", h.paused_ms},
-          {"superseded", h.superseded},
-          {"bounce", h.bounce}};
+// The deadline fields of a hop (see CaseViewOptions).
+void add_hop_due(json& out, const Hop& h, const CaseState& s, const DeadlineInputs* in) {
+  if (!in) return;
+  const auto d = hop_deadline(h, s, *in);
+  out["due"] = d ? json(format_time_ms(d->due_ms)) : json();
+  out["due_stage"] = d                                            ? json(d->stage)
+                     : h.stage == HopStage::kSupplementRequested && !h.superseded ? json("paused")
+                                                                  : json();
+}
+
+json hop_json(const Hop& h, const CaseState& s, const DeadlineInputs* deadlines) {
+  json out = {{"hop", h.id},
+              {"from", h.from},
+              {"to", h.to},
+              {"desk", h.desk},
+              {"stage", hop_stage_name(h.stage)},
+              {"forwarded_at", time_or_null(h.forwarded_ms)},
+              {"delivered_at", time_or_null(h.delivered_ms)},
+              {"accepted_at", time_or_null(h.accepted_ms)},
+              {"answered_at", time_or_null(h.answered_ms)},
+              {"outcome", h.outcome},
+              {"reason", h.reason},
+              {"due_working_days", h.due_working_days},
+              {"supplement_requests", h.supplement_requests},
+              {"paused_ms", h.paused_ms},
+              {"paused_since", time_or_null(h.pause_started_ms)},
+              {"superseded", h.superseded},
+              {"bounce", h.bounced()}};
+  add_hop_due(out, h, s, deadlines);
+  return out;
+}
+
+json hops_json(const CaseState& s, const DeadlineInputs* deadlines) {
+  json hops = json::array();
+  for (const auto& h : s.hops) hops.push_back(hop_json(h, s, deadlines));
+  return hops;
+}
+
+// The case's own deadline fields (see CaseViewOptions).
+void add_case_due(json& out, const CaseState& s, const DeadlineInputs* in) {
+  out["paused_ms"] = total_paused_ms(s);
+  out["paused_since"] = time_or_null(s.pause_started_ms);
+  if (!in) return;
+  const auto d = case_deadline(s, *in);
+  out["due"] = d ? json(format_time_ms(d->due_ms)) : json();
 }
 
 // Time the case spent with each holder, from the applied events that moved it. The last holder
@@ -60,12 +89,15 @@ json masked_body(const Event& e, bool full) {
   json b = e.body;
   auto it = e.body.find(std::string(kinds::kIdNumber));
   if (it != e.body.end() && !full) b[std::string(kinds::kIdNumber)] = mask_id_number(it->second);
+  auto mats = e.body.find(std::string(kinds::kMaterials));
+  if (mats != e.body.end()) b[std::string(kinds::kMaterials)] = materials_list(mats->second);
   return b;
 }
 
-json case_summary_json(const CaseState& s, const MattersCatalogue* matters) {
+json case_summary_json(const CaseState& s, const MattersCatalogue* matters,
+                       const DeadlineInputs* deadlines) {
   const Matter* m = matters ? matters->find(s.matter) : nullptr;
-  return {{"id", s.id},
+  json out = {{"id", s.id},
           {"matter", s.matter},
           {"matter_name", m ? m->name : ""},
           {"applicant", s.applicant},
@@ -80,11 +112,11 @@ json case_summary_json(const CaseState& s, const MattersCatalogue* matters) {
           {"conflicts", s.conflicts.size()},
           {"received_at", time_or_null(s.received_ms)},
           {"state_hash", to_hex(s.state_hash)}};
+  add_case_due(out, s, deadlines);
+  return out;
 }
 
-json case_trace_json(const CaseState& s) {
-  json hops = json::array();
-  for (const auto& h : s.hops) hops.push_back(hop_json(h));
+json case_trace_json(const CaseState& s, const DeadlineInputs* deadlines) {
   json timeline = json::array();
   for (const auto& t : s.timeline) {
     timeline.push_back({{"time", format_time_ms(t.ms)},
@@ -93,16 +125,18 @@ json case_trace_json(const CaseState& s) {
                         {"summary", t.summary},
                         {"applied", t.applied}});
   }
-  return {{"case", s.id},
-          {"status", case_status_name(s.status)},
-          {"holder", s.holder},
-          {"state_hash", to_hex(s.state_hash)},
-          {"hops", hops},
-          {"dwell", dwell_json(s)},
-          {"bounces", s.bounces},
-          {"supplement_requests", s.supplement_requests},
-          {"repeated_supplement", s.repeated_supplement},
-          {"timeline", timeline}};
+  json out = {{"case", s.id},
+              {"status", case_status_name(s.status)},
+              {"holder", s.holder},
+              {"state_hash", to_hex(s.state_hash)},
+              {"hops", hops_json(s, deadlines)},
+              {"dwell", dwell_json(s)},
+              {"bounces", s.bounces},
+              {"supplement_requests", s.supplement_requests},
+              {"repeated_supplement", s.repeated_supplement},
+              {"timeline", timeline}};
+  add_case_due(out, s, deadlines);
+  return out;
 }
 
 json conflicts_json(const CaseState& s) {
@@ -116,7 +150,7 @@ json conflicts_json(const CaseState& s) {
 
 json case_state_json(const CaseState& s, const std::vector<OrderedEvent>& ordered,
                      const CaseViewOptions& opt) {
-  json out = case_summary_json(s, opt.matters);
+  json out = case_summary_json(s, opt.matters, opt.deadlines);
   out["id_number"] = opt.full ? s.id_number : mask_id_number(s.id_number);
   out["materials"] = s.materials;
   out["fields"] = s.fields;
@@ -126,11 +160,11 @@ json case_state_json(const CaseState& s, const std::vector<OrderedEvent>& ordere
   out["supplement_requests"] = s.supplement_requests;
   out["supplement_materials"] = s.supplement_materials;
   out["completed_at"] = time_or_null(s.completed_ms);
+  out["completed_by"] = s.completed_by;
+  out["completion_authority"] = s.completion_authority;
   out["event_count"] = ordered.size();
   out["events_digest"] = to_hex(events_digest(ordered));
-  json hops = json::array();
-  for (const auto& h : s.hops) hops.push_back(hop_json(h));
-  out["hops"] = hops;
+  out["hops"] = hops_json(s, opt.deadlines);
   out["conflicts"] = conflicts_json(s);
   out["invalid"] = s.invalid;
   if (opt.with_events) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/api_commands.h"
 #include "daemon/api_json.h"
 #include "daemon/api_util.h"
 #include "daemon/case_json.h"
@@ -531,6 +532,37 @@ void transport_metrics(const Transport& t, MetricsText& m) {
   }
 }
 
+void api_connection_metrics(const FrontCounters& c, MetricsText& m) {
+  m.family("casesync_api_connections", "gauge",
+           "Local API connections open now; state=parked: long-polls waiting for a change.");
+  m.add({{"state", "open"}}, c.open);
+  m.add({{"state", "parked"}}, c.parked);
+  m.family("casesync_api_connections_refused_total", "counter",
+           "Local API connections or requests refused before a handler ran: node_full "
+           "(api.max_connections), client_full (api.max_connections_per_client), busy (a full "
+           "queue), head (411/413/415/431/400 answered before the body was read).");
+  m.add({{"reason", "node_full"}}, c.refused_node_full);
+  m.add({{"reason", "client_full"}}, c.refused_client_full);
+  m.add({{"reason", "busy"}}, c.refused_busy);
+  m.add({{"reason", "head"}}, c.refused_head);
+  m.family("casesync_api_connections_timed_out_total", "counter",
+           "Local API connections closed by a timeout: read (api.read_timeout), write "
+           "(api.write_timeout), idle (api.idle_timeout).");
+  m.add({{"reason", "read"}}, c.read_timeouts);
+  m.add({{"reason", "write"}}, c.write_timeouts);
+  m.add({{"reason", "idle"}}, c.idle_closed);
+}
+
+void api_metrics(const ApiCounters& c, MetricsText& m) {
+  m.family("casesync_api_errors_total", "counter",
+           "Local API requests that failed with an exception (answered 500; a bug to report).");
+  m.add({}, c.internal_errors());
+  m.family("casesync_api_error_responses_total", "counter",
+           "Local API answers with an error status (400 bad input, 404 unknown, 409 refused by "
+           "the case's state, 413 too large, ...), by status.");
+  for (const auto& [status, n] : c.error_responses()) m.add({{"status", std::to_string(status)}}, n);
+}
+
 void penalty_metrics(const PeerPenalty& p, std::uint64_t now_ms, MetricsText& m) {
   const auto bans = p.bans_by_peer();
   m.family("casesync_peer_bans_total", "counter",
@@ -569,6 +601,8 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
   }
   transport_metrics(rt_->transport(), m);
   penalty_metrics(rt_->penalty(), now_ms, m);
+  api_metrics(rt_->api_counters(), m);
+  api_connection_metrics(rt_->api_connections(), m);
   m.family("casesync_uptime_seconds", "gauge", "Seconds since this daemon started.");
   m.add({}, seconds(now_ms - std::min(now_ms, rt_->started_at_ms())));
   m.family("casesync_build_info", "gauge",
@@ -590,14 +624,14 @@ void serve_dashboard(const httplib::Request&, httplib::Response& res) {
 
 void register_health_routes(httplib::Server& server, NodeRuntime& rt) {
   auto view = std::make_shared<HealthView>(&rt);
-  server.Get("/api/health",
-             on_loop(rt, [&rt, view](const httplib::Request&, httplib::Response& res) {
-               reply(res, 200, view->health_json(rt.now_ms()));
-             }));
-  server.Get("/metrics", on_loop(rt, [&rt, view](const httplib::Request&, httplib::Response& res) {
-               res.set_content(view->metrics_text(rt.now_ms()),
-                               "text/plain; version=0.0.4; charset=utf-8");
-             }));
+  server.Get("/api/health", on_loop(rt, [&rt, view](const ApiCall& call, httplib::Response& res) {
+    if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
+    reply(res, 200, view->health_json(rt.now_ms()));
+  }));
+  // Prometheus adds no parameters; whatever a scraper sends is ignored here.
+  server.Get("/metrics", on_loop(rt, [&rt, view](const ApiCall&, httplib::Response& res) {
+    res.set_content(view->metrics_text(rt.now_ms()), "text/plain; version=0.0.4; charset=utf-8");
+  }));
   server.Get("/", serve_dashboard);
   server.Get("/dashboard", serve_dashboard);
 }

@@ -40,11 +40,34 @@ void log_set_threshold(LogLevel threshold) {
   g_threshold = threshold;
 }
 
+std::string log_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool c1 = c == 0xc2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c == 0x7f || c1) {
+      const auto code = c1 ? static_cast<unsigned char>(text[++i]) : c;
+      char buf[5];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", code);
+      out += buf;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
 void log_line(LogLevel level, std::string_view message) {
   std::lock_guard lock(g_mu);
   if (static_cast<int>(level) > static_cast<int>(g_threshold)) return;
-  std::fprintf(stderr, "<%d>node=%s %.*s\n", static_cast<int>(level), g_node.c_str(),
-               static_cast<int>(message.size()), message.data());
+  const std::string text = log_escape(message);
+  std::fprintf(stderr, "<%d>node=%s %s\n", static_cast<int>(level), g_node.c_str(),
+               text.c_str());
   std::fflush(stderr);
 }
 

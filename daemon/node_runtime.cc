@@ -14,17 +14,29 @@
 #include <fstream>
 #include <limits>
 #include <random>
+#include <sstream>
 
 #include "config/calendar_file.h"
 #include "common/duration.h"
 #include "config/roster_file.h"
 #include "daemon/log.h"
+#include "daemon/private_files.h"
 
 namespace casesync {
 
 namespace {
 constexpr std::uint64_t kTickIntervalMs = 50;  // timers in the core are checked this often
 constexpr long kPollTimeoutMs = 50;
+
+// The signals the loop reads from its signalfd.
+sigset_t loop_signals() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  return mask;
+}
 }  // namespace
 
 StallPolicy stall_policy(const SupervisionConfig& sc) {
@@ -40,7 +52,10 @@ StallPolicy stall_policy(const SupervisionConfig& sc) {
   return p;
 }
 
-NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {}
+NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {
+  // Wakes read the store, which the loop thread alone owns.
+  waiters_.set_executor([this](std::function<void()> wake) { tasks_.post(std::move(wake)); });
+}
 
 NodeRuntime::~NodeRuntime() {
   if (fallback_transport_) fallback_transport_->close();
@@ -49,6 +64,12 @@ NodeRuntime::~NodeRuntime() {
 }
 
 Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(NodeConfig config) {
+  // Blocked before the first thread exists (the verifier pool is a member; ZeroMQ starts its I/O
+  // threads with the first socket) so every thread inherits the mask. A thread masks itself only
+  // once it first runs: on a busy machine a SIGHUP sent right after READY=1 reached a thread that
+  // had not run yet, and its default action killed the daemon (ops_test's SIGHUP flake).
+  const sigset_t mask = loop_signals();
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   std::unique_ptr<NodeRuntime> rt(new NodeRuntime(std::move(config)));
   RETURN_IF_ERROR(rt->open_parts());
   return rt;
@@ -72,12 +93,8 @@ Status NodeRuntime::open_parts() {
                          config_.key_file + ": this key is not the one the roster lists for " +
                              config_.node_id + " (" + config_.roster_file + ")");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(config_.data_dir, ec);
-  if (ec) {
-    return Status::error(Code::kIoError,
-                         config_.data_dir + ": cannot create the data directory: " + ec.message());
-  }
+  RETURN_IF_ERROR(make_private_dir(config_.data_dir, "data folder"));
+  tighten_private_files(config_.data_dir);
   ASSIGN_OR_RETURN(store_, SqliteStore::open(config_.data_dir + "/casesync.db"));
   started_at_ms_ = clock_.now_ms();
   core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
@@ -117,8 +134,9 @@ Status NodeRuntime::open_parts() {
   }
   transport_ = std::make_unique<Transport>(&context_, topt);
   crypto::wipe(topt.curve_secret);
-  transport_->set_allowed_clients(allowed_curve_clients());
+  (void)transport_->set_allowed_clients(allowed_curve_clients());
   RETURN_IF_ERROR(transport_->start());
+  close_revoked_parents();
   // The seed only spreads ban lengths; nothing depends on reproducing it.
   penalty_ = std::make_unique<PeerPenalty>(config_.penalty, std::random_device{}());
   signal_fd_ = open_signalfd();
@@ -127,14 +145,9 @@ Status NodeRuntime::open_parts() {
 }
 
 int NodeRuntime::open_signalfd() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  // Blocked in every thread (the API threads inherit the mask when started after this), so the
-  // signals arrive only through the fd the loop polls.
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  // Blocked in every thread since open(), so the signals arrive only through this fd; one that
+  // came during start-up is pending and read by the loop's first poll.
+  const sigset_t mask = loop_signals();
   return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
@@ -173,7 +186,7 @@ namespace {
 // a temporary file, fsync, rename, fsync of the directory.
 Status write_file_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::error(Code::kIoError, tmp + ": cannot create: " + std::strerror(errno));
   std::size_t done = 0;
   while (done < text.size()) {
@@ -198,8 +211,37 @@ Status write_file_atomically(const std::string& path, const std::string& text) {
 }
 }  // namespace
 
+// A roster that revokes a peer (or changes its key) closes its sessions here and now: its
+// connections are cut and its key refused from then on, and the core learns the link is down.
+void NodeRuntime::close_revoked_sessions(std::uint64_t roster_version) {
+  const std::uint64_t now = clock_.now_ms();
+  for (const auto& child : transport_->set_allowed_clients(allowed_curve_clients())) {
+    core_->on_link_down(child, now);
+    log_warning("peer=" + child + " is revoked or has a new key in roster version " +
+                std::to_string(roster_version) +
+                ": its connections are closed and its old key is refused");
+  }
+  close_revoked_parents();
+}
+
+void NodeRuntime::close_revoked_parents() {
+  const Roster& roster = core_->roster();
+  auto revoke = [&](Transport& t, const std::string& parent) {
+    const RosterNode* node = roster.find(parent);
+    const bool revoked = node != nullptr && node->revoked;
+    if (revoked == t.parent_revoked()) return;
+    t.set_parent_revoked(revoked);
+    if (!revoked) return;
+    core_->on_link_down(parent, clock_.now_ms());
+    log_warning("parent " + parent + " is revoked in the roster: hung up, and not dialling it "
+                "again unless a newer roster reinstates it");
+  };
+  if (!core_->parent().empty()) revoke(*transport_, core_->parent());
+  if (fallback_transport_) revoke(*fallback_transport_, fallback_peer_);
+}
+
 void NodeRuntime::apply_roster_update(const RosterMsg& update) {
-  transport_->set_allowed_clients(allowed_curve_clients());
+  close_revoked_sessions(update.version);
   // Persist what we received so a restart keeps it (the configured file may be older). The
   // signature first: a crash between the two leaves a text its old signature does not verify,
   // which load_roster_for_start() ignores for the configured file.
@@ -224,17 +266,11 @@ std::string NodeRuntime::case_id_for_seq(std::uint64_t seq) const {
 }
 
 void NodeRuntime::publish_changes() {
-  {
-    std::lock_guard lock(change_mu_);
-    change_counter_.store(change_counter_.load() + 1);
-  }
-  change_cv_.notify_all();
-}
-
-void NodeRuntime::wait_for_change(std::uint64_t seen,
-                                  std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(change_mu_);
-  change_cv_.wait_until(lock, deadline, [&] { return change_counter_.load() != seen; });
+  const auto& c = core_->counters();
+  const std::uint64_t now = c.events_authored + c.events_applied;
+  if (now == change_counter_) return;
+  change_counter_ = now;
+  waiters_.changed(now);
 }
 
 bool NodeRuntime::handle_signals() {
@@ -254,14 +290,18 @@ bool NodeRuntime::handle_signals() {
 void NodeRuntime::reload_config() {
   auto fresh = load_node_config(config_.source_path);
   if (!fresh.is_ok()) {
-    log_error("SIGHUP: keeping the running config; the new one is invalid:\n" +
-              fresh.status().message());
+    // One log line per error (file:line each): a line break inside a log line is escaped.
+    log_error("SIGHUP: keeping the running config; the new one is invalid:");
+    std::istringstream errors(fresh.status().message());
+    for (std::string line; std::getline(errors, line);) log_error("  " + line);
+    reloads_refused_++;
     return;
   }
   if (auto level = log_level_from_name(fresh->log_level); level.is_ok()) log_set_threshold(*level);
   log_info("SIGHUP: config " + config_.source_path + " reloaded (log level " +
            fresh->log_level + "; endpoint and path changes take effect on restart)");
   config_.log_level = fresh->log_level;
+  reloads_applied_++;
 }
 
 void NodeRuntime::penalize(const std::string& peer, std::uint64_t refused, std::uint64_t now_ms) {

@@ -16,7 +16,10 @@
 #include "config/node_config.h"
 #include "config/signed_roster.h"
 #include "crypto/crypto.h"
+#include "daemon/api_counters.h"
+#include "daemon/change_waiters.h"
 #include "daemon/clock.h"
+#include "daemon/http_front.h"
 #include "daemon/parallel_verifier.h"
 #include "daemon/peer_penalty.h"
 #include "daemon/stall_monitor.h"
@@ -45,8 +48,13 @@ class NodeRuntime {
   StallMonitor& stalls() { return *stalls_; }
   const Transport& transport() const { return *transport_; }
   const PeerPenalty& penalty() const { return *penalty_; }
+  // Written by API threads too (it is thread-safe).
+  ApiCounters& api_counters() { return api_counters_; }
   std::uint64_t now_ms() const { return clock_.now_ms(); }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
+  // SIGHUPs whose config was applied / refused as invalid (the running one kept).
+  std::uint64_t reloads_applied() const { return reloads_applied_; }
+  std::uint64_t reloads_refused() const { return reloads_refused_; }
   // A new case id: this node's id and its next sequence number, unique in the district.
   std::string next_case_id() { return case_id_for_seq(core_->last_seq() + 1); }
   std::string case_id_for_seq(std::uint64_t seq) const;
@@ -54,10 +62,14 @@ class NodeRuntime {
   // Installs a roster the district admin signed (POST /api/roster), then pushes it to peers.
   Status install_roster(const RosterMsg& signed_roster);
 
-  // --- for API threads: wake on new local events (the changes feed's long-poll) ---
-  std::uint64_t change_counter() const { return change_counter_.load(); }
-  // Returns when change_counter() != seen or at the deadline.
-  void wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline);
+  // --- for API threads ---
+  // Requests waiting for new events (the changes feed's long-poll); woken on the loop thread.
+  ChangeWaiters& waiters() { return waiters_; }
+  // The API front's connection counters, once the API serves (for /api/status and /metrics).
+  void set_api_front(const HttpFront* front) { api_front_ = front; }
+  FrontCounters api_connections() const {
+    return api_front_ ? api_front_->counters() : FrontCounters{};
+  }
 
  private:
   explicit NodeRuntime(NodeConfig config);
@@ -72,6 +84,8 @@ class NodeRuntime {
   Result<SignedRoster> load_roster_for_start();
   void apply_roster_update(const RosterMsg& update);
   void log_alert(const Alert& alert);
+  void close_revoked_sessions(std::uint64_t roster_version);
+  void close_revoked_parents();
   std::map<std::string, std::string> allowed_curve_clients() const;
   void penalize(const std::string& peer, std::uint64_t refused, std::uint64_t now_ms);
   void lift_expired_bans(std::uint64_t now_ms);
@@ -92,12 +106,15 @@ class NodeRuntime {
   std::string fallback_peer_;
   std::unique_ptr<PeerPenalty> penalty_;
   TaskQueue tasks_;
+  ApiCounters api_counters_;
   void publish_changes();
   int signal_fd_ = -1;
-  std::atomic<std::uint64_t> change_counter_{0};
-  std::mutex change_mu_;
-  std::condition_variable change_cv_;
+  std::uint64_t change_counter_ = 0;  // events authored and applied, as last published
+  ChangeWaiters waiters_;
+  const HttpFront* api_front_ = nullptr;
   bool stopping_ = false;
+  std::uint64_t reloads_applied_ = 0;
+  std::uint64_t reloads_refused_ = 0;
 };
 
 }  // namespace casesync

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/duration.h"
+#include "daemon/api_commands.h"
 #include "daemon/api_json.h"
 #include "daemon/api_util.h"
 #include "daemon/node_runtime.h"
@@ -24,13 +25,9 @@ struct Period {
   bool contains(std::uint64_t ms) const { return ms >= from_ms && ms < to_ms; }
 };
 
-Result<std::uint64_t> date_ms(const std::string& text, const WorkCalendar& cal, bool end) {
-  int y = 0, m = 0, d = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
-    return Status::error(Code::kInvalidArgument, "date " + text + " is not YYYY-MM-DD");
-  }
-  std::int64_t day = WorkCalendar::day_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
-  // Local midnight: the calendar's zone decides what "a day" is; `to` includes its whole day.
+// Local midnight of `d`: the calendar's zone decides what "a day" is; `to` includes its day.
+std::uint64_t date_ms(const Date& d, const WorkCalendar& cal, bool end) {
+  const std::int64_t day = WorkCalendar::day_from_civil(d.year, d.month, d.day);
   return cal.day_start_utc(day + (end ? 1 : 0));
 }
 
@@ -67,8 +64,7 @@ void count_case(const CaseState& s, const Period& p, const WorkCalendar& cal,
     }
     if (t.kind == kinds::kCompleted) {
       f.completed++;
-      std::uint64_t paused = 0;
-      for (const auto& h : s.hops) paused += h.paused_ms;
+      const std::uint64_t paused = total_paused_ms(s);
       if (limit_days && t.ms <= cal.add_working_days(s.received_ms, limit_days) + paused) {
         f.completed_on_time++;
       }
@@ -77,7 +73,10 @@ void count_case(const CaseState& s, const Period& p, const WorkCalendar& cal,
   for (const auto& h : s.hops) {
     if (h.superseded || !p.contains(h.forwarded_ms)) continue;
     NodeFigures& f = out[h.to];
+    // A bounce is counted at the node that sent the case back: the one that forwarded it back,
+    // or the receiver that returned it (退回).
     if (h.bounce) out[h.from].bounces++;
+    if (h.stage == HopStage::kReturned) f.bounces++;
     if (h.delivered_ms) f.delivery_h.push_back(static_cast<double>(cal.working_ms_between(h.forwarded_ms, h.delivered_ms)) / kHourMs);
     if (h.accepted_ms) f.accept_h.push_back(static_cast<double>(cal.working_ms_between(h.delivered_ms, h.accepted_ms)) / kHourMs);
     if (h.answered_ms && h.accepted_ms) {
@@ -104,19 +103,16 @@ json figures_json(const std::string& node, const NodeFigures& f) {
           {"stalls_by_attribution", f.stalls}};
 }
 
-void handle_stats(NodeRuntime& rt, const httplib::Request& req, httplib::Response& res) {
+void handle_stats(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) {
+  auto q = parse_stats(call.request);
+  if (!q.ok()) return reply_error(res, q.error());
+  if (!q->node.empty() && !rt.core().roster().find(q->node)) {
+    return reply_error(res, ApiError::not_found("node " + q->node + " is not in the roster", "node"));
+  }
   const WorkCalendar& cal = rt.stalls().calendar();
   Period p;
-  if (req.has_param("from")) {
-    auto v = date_ms(req.get_param_value("from"), cal, false);
-    if (!v.is_ok()) return reply_error(res, v.status());
-    p.from_ms = *v;
-  }
-  if (req.has_param("to")) {
-    auto v = date_ms(req.get_param_value("to"), cal, true);
-    if (!v.is_ok()) return reply_error(res, v.status());
-    p.to_ms = *v;
-  }
+  if (q->from) p.from_ms = date_ms(*q->from, cal, false);
+  if (q->to) p.to_ms = date_ms(*q->to, cal, true);
   auto rows = rt.store().list_cases(kStatsCasesMax);
   if (!rows.is_ok()) return reply_error(res, rows.status());
   std::map<std::string, NodeFigures> figures;
@@ -129,13 +125,11 @@ void handle_stats(NodeRuntime& rt, const httplib::Request& req, httplib::Respons
   for (const auto& st : rt.stalls().stalls()) {
     if (st.level == "overdue") figures[st.receiver].stalls[st.attribution]++;
   }
-  const std::string only = req.get_param_value("node");
   json out = json::array();
   for (const auto& [node, f] : figures) {
-    if (only.empty() || node == only) out.push_back(figures_json(node, f));
+    if (q->node.empty() || node == q->node) out.push_back(figures_json(node, f));
   }
-  reply(res, 200, {{"from", req.get_param_value("from")}, {"to", req.get_param_value("to")},
-                   {"nodes", out}});
+  reply(res, 200, {{"from", q->from_text}, {"to", q->to_text}, {"nodes", out}});
 }
 
 }  // namespace
@@ -151,20 +145,23 @@ json stall_json(const Stall& s) {
 }
 
 void register_stall_routes(httplib::Server& server, NodeRuntime& rt) {
-  server.Get("/api/stalled", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
-    rt.stalls().tick(rt.now_ms(), /*force=*/req.has_param("fresh"));
-    const std::string node = req.get_param_value("node");
-    const bool overdue_only = req.get_param_value("overdue") == "1";
+  server.Get("/api/stalled", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
+    auto q = parse_stalled(call.request);
+    if (!q.ok()) return reply_error(res, q.error());
+    if (!q->node.empty() && !rt.core().roster().find(q->node)) {
+      return reply_error(res, ApiError::not_found("node " + q->node + " is not in the roster", "node"));
+    }
+    rt.stalls().tick(rt.now_ms(), /*force=*/q->fresh);
     json out = json::array();
     for (const auto& s : rt.stalls().stalls()) {
-      if (!node.empty() && s.receiver != node && s.sender != node) continue;
-      if (overdue_only && s.level != "overdue") continue;
+      if (!q->node.empty() && s.receiver != q->node && s.sender != q->node) continue;
+      if (q->overdue && s.level != "overdue") continue;
       out.push_back(stall_json(s));
     }
     reply(res, 200, out);
   }));
-  server.Get("/api/stats", on_loop(rt, [&rt](const httplib::Request& req, httplib::Response& res) {
-    handle_stats(rt, req, res);
+  server.Get("/api/stats", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
+    handle_stats(rt, call, res);
   }));
 }
 

@@ -40,8 +40,8 @@ void StallMonitor::refresh_open_cases() {
   }
 }
 
-StallInputs StallMonitor::inputs(std::uint64_t now_ms) const {
-  StallInputs in;
+DeadlineInputs StallMonitor::deadline_inputs() const {
+  DeadlineInputs in;
   in.roster = &core_->roster();
   in.calendar = &calendar_;
   in.policy = &policy_;
@@ -49,6 +49,12 @@ StallInputs StallMonitor::inputs(std::uint64_t now_ms) const {
     const Matter* m = matters_->find(code);
     return m ? m->limit_working_days : 0u;
   };
+  return in;
+}
+
+StallInputs StallMonitor::inputs(std::uint64_t now_ms) const {
+  StallInputs in;
+  static_cast<DeadlineInputs&>(in) = deadline_inputs();
   in.in_step_at = [this](const std::string& node) { return core_->in_step_at(node); };
   in.now_ms = now_ms;
   return in;

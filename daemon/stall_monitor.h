@@ -29,6 +29,9 @@ class StallMonitor {
   std::vector<Stall> stalls_of_case(const std::string& case_id) const;
   const WorkCalendar& calendar() const { return calendar_; }
   const StallPolicy& policy() const { return policy_; }
+  // What deadlines depend on (calendar, policy, matters' limits), for the case views' due times.
+  // Valid while this monitor lives.
+  DeadlineInputs deadline_inputs() const;
   // Calendar years missing around now: a loud warning in the log and in health.
   std::vector<std::string> calendar_warnings(std::uint64_t now_ms) const;
 

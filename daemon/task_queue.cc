@@ -40,10 +40,16 @@ void TaskQueue::run_pending() {
 void TaskQueue::run_and_wait(const std::function<void()>& task) {
   std::promise<void> done;
   post([&] {
-    task();
-    done.set_value();
+    // An exception belongs to the waiting caller, never to the loop: thrown there, it would end
+    // the node.
+    try {
+      task();
+      done.set_value();
+    } catch (...) {
+      done.set_exception(std::current_exception());
+    }
   });
-  done.get_future().wait();
+  done.get_future().get();
 }
 
 }  // namespace casesync

@@ -20,7 +20,8 @@ class TaskQueue {
   void post(std::function<void()> task);
   // Runs everything posted so far. Called by the loop thread only.
   void run_pending();
-  // Runs `task` on the loop thread and waits for it. REQUIRES: not called from the loop thread.
+  // Runs `task` on the loop thread and waits for it; an exception it throws is rethrown here,
+  // on the caller's thread. REQUIRES: not called from the loop thread.
   void run_and_wait(const std::function<void()>& task);
 
  private:

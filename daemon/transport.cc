@@ -68,17 +68,30 @@ void Transport::apply_common_options(zmq::socket_t& s) {
   s.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(options_.limits.peer_timeout_ms));
 }
 
-void Transport::set_allowed_clients(std::map<std::string, std::string> keys) {
-  allowed_clients_ = std::move(keys);
+std::vector<std::string> Transport::set_allowed_clients(std::map<std::string, std::string> keys) {
+  std::vector<std::string> lost = zap_.set_allowed(std::move(keys));
+  for (const auto& node : lost) counters_.connections_cut_revoked += cut_child(node);
+  return lost;
+}
+
+void Transport::set_parent_revoked(bool revoked) {
+  if (!dealer_ || revoked == parent_revoked_) return;
+  parent_revoked_ = revoked;
+  if (revoked) {
+    if (parent_connected_) counters_.connections_cut_revoked++;
+    hang_up_parent();
+    parent_redial_pending_ = false;
+    parent_redial_at_ms_ = 0;
+  } else if (!banned(options_.parent_id)) {
+    dial_parent();
+  }
 }
 
 Status Transport::start() {
   try {
     if (!options_.listen_endpoint.empty()) {
       // The ZAP handler must be bound before the ROUTER so no handshake slips past it.
-      zap_.emplace(*context_, zmq::socket_type::router);
-      zap_->set(zmq::sockopt::linger, 0);
-      zap_->bind("inproc://zeromq.zap.01");
+      zap_.bind(context_);
       router_.emplace(*context_, zmq::socket_type::router);
       apply_common_options(*router_);
       router_->set(zmq::sockopt::curve_server, 1);
@@ -91,9 +104,11 @@ Status Transport::start() {
       router_monitor_.emplace(*context_, zmq::socket_type::pair);
       router_monitor_->connect(mon);
       router_->set(zmq::sockopt::router_mandatory, 1);
-      // A child restarted after kill -9 reconnects with the same id before the old TCP
-      // connection times out; handover lets the new connection take the id.
-      router_->set(zmq::sockopt::router_handover, 1);
+      // Routing ids are assigned per handshake (daemon/zap_handler.h), so a child restarted
+      // after kill -9 gets a fresh id beside its old connection and never needs another
+      // connection's. An id that collides can only be a claim libzmq kept: it must not take the
+      // id from the connection that holds it.
+      router_->set(zmq::sockopt::router_handover, 0);
       router_->bind(options_.listen_endpoint);
     }
     if (!options_.parent_endpoint.empty()) {
@@ -134,7 +149,8 @@ void Transport::add_poll_items(std::vector<zmq::pollitem_t>* items) {
   items->push_back(item(router_));
   items->push_back(item(dealer_));
   items->push_back(item(monitor_));
-  items->push_back(item(zap_));
+  zmq::socket_t* zap = zap_.socket();
+  items->push_back({zap ? zap->handle() : nullptr, 0, static_cast<short>(zap ? ZMQ_POLLIN : 0), 0});
   items->push_back(item(router_monitor_));
 }
 
@@ -146,51 +162,13 @@ void Transport::handle(const std::vector<zmq::pollitem_t>& items, std::size_t fi
   if (router_ && (items[first].revents & ZMQ_POLLIN)) drain_router(h);
   if (dealer_ && (items[first + 1].revents & ZMQ_POLLIN)) drain_dealer(h);
   if (monitor_ && (items[first + 2].revents & ZMQ_POLLIN)) drain_monitor(h);
-  if (zap_ && (items[first + 3].revents & ZMQ_POLLIN)) drain_zap();
+  if (zap_.socket() && (items[first + 3].revents & ZMQ_POLLIN)) drain_zap();
 }
 
-// ZAP (RFC 27): [id, "", version, request_id, domain, address, identity, mechanism, key...].
-// Only CURVE with a rostered, non-revoked key is admitted; the reply's user id is the node id,
-// which every message then carries as its "User-Id" property.
 void Transport::drain_zap() {
-  for (int i = 0; i < kMessagesPerWakeMax; ++i) {
-    std::vector<zmq::message_t> req;
-    zmq::message_t part;
-    if (!zap_->recv(part, zmq::recv_flags::dontwait)) return;
-    bool more = part.more();
-    req.push_back(std::move(part));
-    while (more) {
-      zmq::message_t p;
-      if (!zap_->recv(p, zmq::recv_flags::dontwait)) break;
-      more = p.more();
-      req.push_back(std::move(p));
-    }
-    if (req.size() < 9) continue;
-    std::string node;
-    const bool curve = req[7].to_string() == "CURVE" && req[4].to_string() == kZapDomain;
-    if (curve) {
-      auto it = allowed_clients_.find(req[8].to_string());
-      if (it != allowed_clients_.end()) node = it->second;
-    }
-    std::string text = "OK";
-    if (node.empty()) {
-      counters_.auth_denied++;
-      text = "key not in the roster or revoked";
-    } else if (banned(node)) {
-      counters_.auth_denied_banned++;
-      text = "banned for sending input that was refused; try again later";
-      node.clear();
-    }
-    const std::string code = node.empty() ? "400" : "200";
-    zap_->send(req[0], zmq::send_flags::sndmore);
-    zap_->send(zmq::str_buffer(""), zmq::send_flags::sndmore);
-    zap_->send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
-    zap_->send(req[3], zmq::send_flags::sndmore);
-    zap_->send(zmq::buffer(code), zmq::send_flags::sndmore);
-    zap_->send(zmq::buffer(text), zmq::send_flags::sndmore);
-    zap_->send(zmq::buffer(node), zmq::send_flags::sndmore);
-    zap_->send(zmq::str_buffer(""), zmq::send_flags::none);
-  }
+  zap_.drain([this](const std::string& node) { return banned(node); });
+  counters_.auth_denied = zap_.counters().denied;
+  counters_.auth_denied_banned = zap_.counters().denied_banned;
 }
 
 void Transport::drain_router_monitor() {
@@ -211,22 +189,51 @@ void Transport::drain_router_monitor() {
         counters_.handshake_failures++;
         ledger_.handshake_failed(HandshakeFailure::kNoDetail);
         break;
-      case ZMQ_EVENT_DISCONNECTED: {
+      case ZMQ_EVENT_DISCONNECTED:
         (void)ledger_.disconnected(fd);
-        std::erase_if(peer_fd_, [fd](const auto& entry) { return entry.second == fd; });
+        children_.disconnected(fd);
         break;
-      }
       default: break;
     }
   }
 }
 
 // libzmq owns the fd; shutting it down makes its I/O thread see the connection end and drop it
-// (DISCONNECTED follows). The fd is the one the peer's latest frame came on: were that
-// connection already gone and the number reused, an innocent client would be cut once and
-// reconnect — libzmq offers no other handle on one connection of a ROUTER.
+// (DISCONNECTED follows). libzmq offers no other handle on one connection of a ROUTER; an fd is
+// forgotten as soon as its DISCONNECTED is read (daemon/child_routes.h), so a number reused by
+// another client is cut only if its frames were read before that event — it then reconnects.
 void Transport::cut_connection(int fd) {
   if (fd >= 0) (void)::shutdown(fd, SHUT_RDWR);
+}
+
+std::size_t Transport::cut_child(const std::string& node) {
+  const std::vector<int> fds = children_.take(node);
+  for (int fd : fds) cut_connection(fd);
+  return fds.size();
+}
+
+bool Transport::admit_child_frame(const std::string& routing_id, const std::string& user, int fd,
+                                  const Handlers& h) {
+  if (banned(user) || (!user.empty() && !zap_.admitted(user))) {
+    counters_.frames_dropped_banned++;
+    cut_connection(fd);  // it got back in before its cut took effect, or was revoked since
+    return false;
+  }
+  // The routing id must be one the ZAP handler assigned to this connection's key; a client's
+  // own claim never is (it survives only if libzmq applied the claim after our ZAP reply).
+  const auto assigned = zap_.check(routing_id);
+  if (user.empty() || !assigned || assigned->node != user) {
+    counters_.identity_mismatch++;
+    log_warning("peer=" + (user.empty() ? std::string("-") : user) +
+                " refused a connection under routing id " + routing_id +
+                ", which this node did not assign to its key; closed it");
+    cut_connection(fd);
+    if (!user.empty()) h.on_refused(user);
+    return false;
+  }
+  // Before the envelope check: a refusal there may ban the sender, which cuts this connection.
+  children_.heard(fd, routing_id, *assigned);
+  return true;
 }
 
 void Transport::drain_router(const Handlers& h) {
@@ -246,27 +253,15 @@ void Transport::drain_router(const Handlers& h) {
       counters_.frames_with_bad_envelope++;
       continue;
     }
-    // The routing id is chosen by the client; the authenticated node is what ZAP said.
+    // The authenticated node is what ZAP said; the routing id is what ZAP assigned.
     const char* user_id = zmq_msg_gets(parts[0].handle(), "User-Id");
     const std::string user = user_id ? user_id : "";
     const int fd = zmq_msg_get(parts[0].handle(), ZMQ_SRCFD);
     if (fd >= 0) ledger_.frame_from(fd);
-    if (banned(user)) {
-      counters_.frames_dropped_banned++;
-      cut_connection(fd);  // it got back in before its cut took effect
-      continue;
-    }
-    // Before the checks below: a refusal there may ban the sender, which cuts this connection.
-    if (fd >= 0 && !user.empty()) peer_fd_[user] = fd;
+    if (!admit_child_frame(id.to_string(), user, fd, h)) continue;
     if (parts.size() != 1) {
       counters_.frames_with_bad_envelope++;
-      if (!user.empty()) h.on_refused(user);
-      continue;
-    }
-    // A rostered node must not speak under another node's id.
-    if (user.empty() || id.to_string() != user) {
-      counters_.identity_mismatch++;
-      if (!user.empty()) h.on_refused(user);
+      h.on_refused(user);
       continue;
     }
     h.on_frame(user, parts[0].to_string());
@@ -282,7 +277,7 @@ void Transport::drain_dealer(const Handlers& h) {
     // A parent sends single frames; swallow the rest of an odd multipart message.
     while (msg.more() && dealer_->recv(msg, zmq::recv_flags::dontwait)) {
     }
-    if (banned(options_.parent_id)) {
+    if (parent_shut_out()) {
       counters_.frames_dropped_banned++;
       continue;
     }
@@ -315,7 +310,7 @@ void Transport::drain_monitor(const Handlers& h) {
 }
 
 void Transport::tick(std::uint64_t now_ms) {
-  if (!parent_redial_pending_ || !dealer_ || banned(options_.parent_id)) return;
+  if (!parent_redial_pending_ || !dealer_ || parent_shut_out()) return;
   if (parent_redial_at_ms_ == 0) {
     parent_redial_pause_ms_ = parent_redial_pause_ms_ == 0
                                   ? kParentRedialPauseMs
@@ -359,21 +354,19 @@ void Transport::ban(const std::string& peer) {
     parent_redial_at_ms_ = 0;
     return;
   }
-  if (auto it = peer_fd_.find(peer); it != peer_fd_.end()) {
-    cut_connection(it->second);
-    peer_fd_.erase(it);
-  }
+  (void)cut_child(peer);
 }
 
 void Transport::lift_ban(const std::string& peer) {
   if (banned_.erase(peer) == 0) return;
-  if (dealer_ && peer == options_.parent_id) dial_parent();
+  if (dealer_ && peer == options_.parent_id && !parent_revoked_) dial_parent();
 }
 
 SendOutcome Transport::send(const std::string& peer, const std::string& frame) {
   if (banned(peer)) return SendOutcome::kPeerGone;
   try {
     if (peer == options_.parent_id && dealer_) {
+      if (parent_revoked_) return SendOutcome::kPeerGone;
       auto sent = dealer_->send(zmq::buffer(frame), zmq::send_flags::dontwait);
       if (!sent) {
         counters_.frames_dropped_queue_full++;
@@ -381,8 +374,15 @@ SendOutcome Transport::send(const std::string& peer, const std::string& frame) {
       }
       return SendOutcome::kSent;
     }
-    if (!router_) return SendOutcome::kPeerGone;
-    auto first = router_->send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    const std::string* routing_id = router_ ? children_.route(peer) : nullptr;
+    if (!routing_id) {
+      // Not connected, or connected and not heard from yet: nothing of its is sent to a
+      // connection before it has shown, in a frame, whose key it holds.
+      counters_.sends_peer_gone++;
+      return SendOutcome::kPeerGone;
+    }
+    auto first = router_->send(zmq::buffer(*routing_id),
+                               zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     if (!first) {
       counters_.frames_dropped_queue_full++;
       return SendOutcome::kQueueFull;
@@ -392,6 +392,7 @@ SendOutcome Transport::send(const std::string& peer, const std::string& frame) {
   } catch (const zmq::error_t& e) {
     if (e.num() == EHOSTUNREACH) {
       counters_.sends_peer_gone++;
+      if (peer != options_.parent_id) children_.unreachable(peer);
       return SendOutcome::kPeerGone;
     }
     log_warning(std::string("send to ") + peer + " failed: " + e.what());
@@ -413,7 +414,7 @@ void Transport::close() {
     router_->close();
   }
   if (router_monitor_) router_monitor_->close();
-  if (zap_) zap_->close();
+  zap_.close();
 }
 
 }  // namespace casesync

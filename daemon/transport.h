@@ -5,10 +5,18 @@
 // Sending never blocks: ROUTER_MANDATORY turns "peer not connected" into an error instead of a
 // silent drop, and a full queue (EAGAIN) drops the frame, which the core resends on its timer.
 //
-// Banned peers (the daemon decides, daemon/peer_penalty.h): a child's connection is cut (the fd
-// its last frame came on is shut down, which makes libzmq drop it) and ZAP refuses its key until
-// lift_ban(); a banned parent is disconnected and dialled again on lift_ban(). Frames from a
-// banned peer that were already queued are dropped before anyone decodes them, and counted.
+// Identity: a child's routing id is assigned from the key it authenticated with
+// (daemon/zap_handler.h, daemon/routing_id.h), never taken from what it claims, so a connection
+// receives only what is addressed to its own key's node, and a newer connection takes over only
+// the traffic of its own node. Every frame's routing id must be one this node assigned to the
+// frame's authenticated node (ZAP user id); anything else is refused and its connection closed.
+//
+// Banned peers (the daemon decides, daemon/peer_penalty.h): a child's connections are cut (the
+// fds its frames came on are shut down, which makes libzmq drop them) and ZAP refuses its key
+// until lift_ban(); a banned parent is disconnected and dialled again on lift_ban(). Frames from
+// a banned peer that were already queued are dropped before anyone decodes them, and counted.
+// Revoked peers (a new roster) are cut the same way, for good: a child by the allow-list, a
+// parent by set_parent_revoked().
 #pragma once
 
 #include <cstdint>
@@ -23,7 +31,9 @@
 
 #include "common/status.h"
 #include "common/sync_limits.h"
+#include "daemon/child_routes.h"
 #include "daemon/connection_ledger.h"
+#include "daemon/zap_handler.h"
 
 namespace casesync {
 
@@ -39,9 +49,6 @@ struct TransportOptions {
   std::string parent_curve_public;
 };
 
-// ZAP domain set on the ROUTER, so libzmq asks our handler about every connecting key.
-inline constexpr const char* kZapDomain = "casesync";
-
 enum class SendOutcome { kSent, kPeerGone, kQueueFull };
 
 struct TransportCounters {
@@ -51,9 +58,10 @@ struct TransportCounters {
   std::uint64_t auth_denied = 0;               // ZAP refused a key (not rostered or revoked)
   std::uint64_t auth_denied_banned = 0;        // ZAP refused a rostered key: its node is banned
   std::uint64_t handshake_failures = 0;        // handshakes that failed on our listening socket
-  std::uint64_t identity_mismatch = 0;         // routing id differs from the authenticated key's node
-  std::uint64_t frames_dropped_banned = 0;     // frames from a banned peer, dropped undecoded
+  std::uint64_t identity_mismatch = 0;         // routing id not assigned to the sender's key here
+  std::uint64_t frames_dropped_banned = 0;     // frames from a banned or revoked peer, undecoded
   std::uint64_t parent_refused = 0;            // our parent refused our handshake (auth or protocol)
+  std::uint64_t connections_cut_revoked = 0;   // closed because a new roster revoked the peer
 };
 
 // Each counter's key in GET /api/status ("transport") and its Prometheus family, in one place so
@@ -82,14 +90,18 @@ inline constexpr TransportCounterField kTransportCounterFields[] = {
      "Handshakes that failed on this node's listening socket (any reason).",
      &TransportCounters::handshake_failures},
     {"identity_mismatch", "casesync_transport_identity_mismatch_total",
-     "Frames whose routing id differed from the node their key belongs to (dropped).",
+     "Frames whose routing id was not one this node assigned to the sender's key; the "
+     "connection is closed.",
      &TransportCounters::identity_mismatch},
     {"frames_dropped_banned", "casesync_transport_frames_dropped_banned_total",
-     "Frames from a banned peer, dropped before decoding.",
+     "Frames from a banned or revoked peer, dropped before decoding.",
      &TransportCounters::frames_dropped_banned},
     {"parent_refused", "casesync_transport_parent_refused_total",
      "Handshakes our parent refused (our key unknown, revoked or banned there); redialled.",
      &TransportCounters::parent_refused},
+    {"connections_cut_revoked", "casesync_transport_connections_cut_revoked_total",
+     "Connections closed because a new roster revoked the peer or changed its key.",
+     &TransportCounters::connections_cut_revoked},
 };
 
 class Transport {
@@ -114,8 +126,12 @@ class Transport {
   void tick(std::uint64_t now_ms);
   SendOutcome send(const std::string& peer, const std::string& frame);
   // The Curve public keys allowed to connect, with the node each belongs to (rostered children
-  // that are not revoked). Replaced whole when the roster changes.
-  void set_allowed_clients(std::map<std::string, std::string> curve_key_to_node);
+  // that are not revoked). Replaced whole when the roster changes: the connections of a node
+  // whose key is no longer allowed are closed. Returns those nodes (connected or not).
+  std::vector<std::string> set_allowed_clients(std::map<std::string, std::string> curve_key_to_node);
+  // The roster revoked our parent (true): hang up and dial no more until it is false again.
+  void set_parent_revoked(bool revoked);
+  bool parent_revoked() const { return parent_revoked_; }
 
   // Cuts `peer` off until lift_ban(peer). Frames from it are dropped from here on.
   void ban(const std::string& peer);
@@ -135,7 +151,12 @@ class Transport {
   void drain_monitor(const Handlers& h);
   void drain_zap();
   void drain_router_monitor();
+  // True when the frame may go on to the core; otherwise counted and its connection cut.
+  bool admit_child_frame(const std::string& routing_id, const std::string& user, int fd,
+                         const Handlers& h);
   void cut_connection(int fd);
+  std::size_t cut_child(const std::string& node);  // returns how many connections it cut
+  bool parent_shut_out() const { return parent_revoked_ || banned(options_.parent_id); }
   void dial_parent();
   void hang_up_parent();
 
@@ -144,15 +165,13 @@ class Transport {
   std::optional<zmq::socket_t> router_;
   std::optional<zmq::socket_t> dealer_;
   std::optional<zmq::socket_t> monitor_;
-  std::optional<zmq::socket_t> zap_;             // the ZAP handler: inproc://zeromq.zap.01
+  ZapHandler zap_;
   std::optional<zmq::socket_t> router_monitor_;  // handshake failures on the ROUTER
-  std::map<std::string, std::string> allowed_clients_;
   std::set<std::string> banned_;
-  // The fd each child's latest frame came on (ZMQ_SRCFD), to cut it when the child is banned;
-  // forgotten when libzmq reports that fd disconnected.
-  std::map<std::string, int> peer_fd_;
+  ChildRoutes children_;
   ConnectionLedger ledger_;
   bool parent_connected_ = false;
+  bool parent_revoked_ = false;
   // libzmq 4.3.4 never redials after an auth or protocol failure of the handshake (the session
   // is terminated), so a child refused once — banned, or not yet in its parent's roster — would
   // stay cut off until restarted. tick() dials again after a growing pause.

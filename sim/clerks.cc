@@ -143,8 +143,14 @@ EventDraft Clerks::holder_action(std::size_t self, const CaseState& view) {
   const std::uint64_t pick = rng_.below(100);
   if (pick < 60) return {view.id, s(kinds::kForwarded), {{s(kinds::kTo), forward_target(self)}}};
   if (pick < 66) {
-    return {
+    // 办结 is the receiving office's; a district clerk completes another office's case as
+    // district admin. A street holding someone else's case does something else.
+    EventDraft done{
         view.id, s(kinds::kCompleted), {{s(kinds::kOutcome), pick % 2 ? "approved" : "denied"}}};
+    if (view.receiving_node == district_->id(self)) return done;
+    if (district_->role(self) != Role::kDistrict) return path_action(view);
+    done.body[s(kinds::kAuthority)] = s(kinds::kDistrictAdmin);
+    return done;
   }
   return path_action(view);
 }

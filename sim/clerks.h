@@ -2,6 +2,7 @@
 // few in one transaction), forwards cases it holds to the district, a street or a community
 // elsewhere, accepts and replies to hops addressed to it (now and then returns one or asks for
 // supplementary materials), edits and annotates cases on its path, and once in a while completes
+// (the receiving office its own case, a district clerk any case as district admin)
 // or withdraws a case, which the district may reopen — so every conflict rule of the fold gets
 // concurrent events to decide. A clerk
 // only acts on a case its node holds (has its case_created) and decides from that node's own view,

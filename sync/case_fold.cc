@@ -5,6 +5,7 @@
 
 #include "sync/case_kinds.h"
 #include "sync/case_rules.h"
+#include "sync/event_content.h"
 #include "sync/hlc.h"
 
 namespace casesync {
@@ -17,24 +18,25 @@ std::string name_of(const Event& e) { return e.origin + ":" + std::to_string(e.s
 
 std::string body(const Event& e, std::string_view key) { return e.field(std::string(key)); }
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 void add_to_path(CaseState& s, const std::string& node) {
   if (!node.empty() && !s.on_path(node)) s.path.push_back(node);
 }
 
-CaseStatus terminal_status_of(const Event& e) {
-  return e.kind == kWithdrawn ? CaseStatus::kWithdrawn : CaseStatus::kCompleted;
+// A completion or withdrawal closes the case; a completion says who completed it and as what.
+void close_case(CaseState& s, const Event& e, std::uint64_t ms) {
+  const bool completed = e.kind == kCompleted;
+  s.status = completed ? CaseStatus::kCompleted : CaseStatus::kWithdrawn;
+  s.outcome = completed ? body(e, kOutcome) : "";
+  s.completed_ms = completed ? ms : 0;
+  s.completed_by = completed ? e.origin : "";
+  s.completion_authority =
+      !completed ? "" : body(e, kAuthority) == kDistrictAdmin ? "district_admin" : "receiving_office";
+}
+
+std::string close_summary(const CaseState& s, const Event& e) {
+  std::string out = e.kind + (s.outcome.empty() ? "" : " " + s.outcome) + " by " + e.origin;
+  if (s.completion_authority == "district_admin") out += " (district admin)";
+  return out;
 }
 
 }  // namespace
@@ -164,13 +166,11 @@ bool CaseFolder::terminal_race_won(std::size_t idx, const Event& ev, std::size_t
   for (auto& t : state_.timeline) {
     if (t.origin + ":" + std::to_string(t.seq) == prev) t.applied = false;
   }
-  state_.status = terminal_status_of(ev);
-  state_.outcome = ev.kind == kCompleted ? body(ev, kOutcome) : "";
-  state_.completed_ms = ev.kind == kCompleted ? HybridClock::millis(ev.hlc) : 0;
+  close_case(state_, ev, HybridClock::millis(ev.hlc));
   state_.conflicts.push_back({"terminal_race", names_[idx], prev,
                               "the higher level's " + ev.kind + " wins over " + prev});
   terminal_set_by_ = idx;
-  record({EventRecord{}, ev}, true, std::string(ev.kind) + " (won terminal_race)");
+  record({EventRecord{}, ev}, true, close_summary(state_, ev) + " (won terminal_race)");
   return true;
 }
 
@@ -204,6 +204,7 @@ void CaseFolder::mutate_hop_receipt(const Event& e, std::uint64_t ms) {
   hop->stage = e.kind == kReplied ? HopStage::kAnswered : HopStage::kReturned;
   hop->outcome = e.kind == kReplied ? body(e, kOutcome) : "returned";
   hop->reason = body(e, kReason);
+  if (e.kind == kReturned) state_.bounces++;  // 退回 sends the case back: a bounce (来回跑)
   // Hops nest (community -> street -> district and back): an answer to an older hop moves the
   // case back when the answering node holds it, even though a later hop exists.
   if (current || state_.holder == e.origin) {
@@ -228,7 +229,7 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     s.matter = body(e, kMatter);
     s.applicant = body(e, kApplicant);
     s.id_number = body(e, kIdNumber);
-    s.materials = split_lines(body(e, kMaterials));
+    s.materials = materials_list(body(e, kMaterials));
     for (const auto& [k, v] : e.body) {
       if (k != kMatter && k != kApplicant && k != kIdNumber && k != kMaterials) s.fields[k] = v;
     }
@@ -260,45 +261,27 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     holder_set_by_ = idx;
   } else if (e.kind == kDelivered || e.kind == kAccepted || e.kind == kReplied ||
              e.kind == kReturned || (e.kind == kSupplementRequested && !body(e, kHop).empty())) {
-    const std::string holder_before = s.holder;
-    mutate_hop_receipt(e, ms);
-    const std::string hop = body(e, kHop);
-    if (e.kind == kAccepted) hop_accepted_by_[hop] = idx;
-    if (e.kind == kReplied || e.kind == kReturned) {
-      hop_answered_by_[hop] = idx;
-      if (s.holder != holder_before) holder_set_by_ = idx;
-    }
-    if (e.kind == kSupplementRequested) summary = note_supplement(e);
-    summary = e.kind + " hop " + hop + (summary == e.kind ? "" : ": " + summary);
+    summary = apply_receipt(idx, e, ms);
   } else if (e.kind == kSupplementRequested) {
     if (s.status != CaseStatus::kSupplementRequested) status_before_supplement_ = s.status;
     s.status = CaseStatus::kSupplementRequested;
+    if (s.pause_started_ms == 0) s.pause_started_ms = ms;  // the case's clock waits
     summary = note_supplement(e);
   } else if (e.kind == kSupplementProvided) {
-    Hop* h = const_cast<Hop*>(s.current_hop());
-    if (h && h->pause_started_ms) {
-      h->paused_ms += ms - std::min(ms, h->pause_started_ms);
-      h->pause_started_ms = 0;
-      if (h->stage == HopStage::kSupplementRequested) h->stage = HopStage::kAccepted;
-    }
-    if (s.status == CaseStatus::kSupplementRequested) {
-      // Back to where the request interrupted the case (a hop's acceptance, or the window).
-      const bool hop_waiting = h && h->stage == HopStage::kAccepted && h->answered_ms == 0;
-      s.status = hop_waiting ? CaseStatus::kAccepted : status_before_supplement_;
-    }
+    apply_supplement_provided(ms);
   } else if (e.kind == kNotified) {
     s.applicant_notified = true;
     summary = "applicant notified by " + e.origin;
   } else if (e.kind == kWithdrawn || e.kind == kCompleted) {
-    s.status = terminal_status_of(e);
-    s.outcome = e.kind == kCompleted ? body(e, kOutcome) : "";
-    if (e.kind == kCompleted) s.completed_ms = ms;
+    close_case(s, e, ms);
     terminal_set_by_ = idx;
-    summary = e.kind + (s.outcome.empty() ? "" : " " + s.outcome) + " by " + e.origin;
+    summary = close_summary(s, e);
   } else if (e.kind == kReopened) {
     s.status = CaseStatus::kReopened;
     s.holder = e.origin;
     s.completed_ms = 0;
+    s.completed_by.clear();
+    s.completion_authority.clear();
     add_to_path(s, e.origin);
     holder_set_by_ = idx;
     reopened_by_ = idx;
@@ -309,12 +292,49 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
   record(oe, true, std::move(summary));
 }
 
+// A hop's receipt or answer: the hop's stage, and the holder when the answer moves the case.
+std::string CaseFolder::apply_receipt(std::size_t idx, const Event& e, std::uint64_t ms) {
+  CaseState& s = state_;
+  const std::string holder_before = s.holder;
+  mutate_hop_receipt(e, ms);
+  const std::string hop = body(e, kHop);
+  if (e.kind == kAccepted) hop_accepted_by_[hop] = idx;
+  if (e.kind == kReplied || e.kind == kReturned) {
+    hop_answered_by_[hop] = idx;
+    if (s.holder != holder_before) holder_set_by_ = idx;
+  }
+  std::string detail;
+  if (e.kind == kSupplementRequested) detail = ": " + note_supplement(e);
+  if (e.kind == kReturned) detail = ": back to " + s.find_hop(hop)->from + " (bounce)";
+  return e.kind + " hop " + hop + detail;
+}
+
+// The applicant brought the materials: the paused clocks (the window's, the hop's) run again.
+void CaseFolder::apply_supplement_provided(std::uint64_t ms) {
+  CaseState& s = state_;
+  if (s.pause_started_ms) {
+    s.paused_ms += ms - std::min(ms, s.pause_started_ms);
+    s.pause_started_ms = 0;
+  }
+  Hop* h = const_cast<Hop*>(s.current_hop());
+  if (h && h->pause_started_ms) {
+    h->paused_ms += ms - std::min(ms, h->pause_started_ms);
+    h->pause_started_ms = 0;
+    if (h->stage == HopStage::kSupplementRequested) h->stage = HopStage::kAccepted;
+  }
+  if (s.status == CaseStatus::kSupplementRequested) {
+    // Back to where the request interrupted the case (a hop's acceptance, or the window).
+    const bool hop_waiting = h && h->stage == HopStage::kAccepted && h->answered_ms == 0;
+    s.status = hop_waiting ? CaseStatus::kAccepted : status_before_supplement_;
+  }
+}
+
 std::string CaseFolder::note_supplement(const Event& e) {
   CaseState& s = state_;
   s.supplement_requests++;
   // 一次性告知: every missing material must be listed at once; a second request is flagged.
   if (s.supplement_requests >= 2) s.repeated_supplement = true;
-  auto listed = split_lines(body(e, kMaterials));
+  auto listed = materials_list(body(e, kMaterials));
   s.supplement_materials.insert(s.supplement_materials.end(), listed.begin(), listed.end());
   std::string out = "requested " + std::to_string(listed.size()) + " material(s)";
   if (s.repeated_supplement) out += " (REPEATED request: 一次性告知 not met)";

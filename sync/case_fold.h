@@ -70,6 +70,8 @@ class CaseFolder {
   bool terminal_race_won(std::size_t index, const Event& e, std::size_t holder_of_terminal);
   void mutate(std::size_t index, const OrderedEvent& e);
   void mutate_hop_receipt(const Event& e, std::uint64_t ms);
+  std::string apply_receipt(std::size_t idx, const Event& e, std::uint64_t ms);
+  void apply_supplement_provided(std::uint64_t ms);
   void record(const OrderedEvent& e, bool applied, std::string summary);
   std::string note_supplement(const Event& e);
   std::string apply_edit(std::size_t idx, const Event& e);

@@ -76,6 +76,10 @@ Body on_hop(const std::string& hop, Body extra = {}) {
   return extra;
 }
 Body outcome(const std::string& o) { return {{str(k::kOutcome), o}}; }
+// A completion by a district admin of a case another office received.
+Body admin_outcome(const std::string& o) {
+  return {{str(k::kOutcome), o}, {str(k::kAuthority), str(k::kDistrictAdmin)}};
+}
 Body edit(const std::string& field, const std::string& value) {
   return {{str(k::kField), field}, {str(k::kValue), value}};
 }
@@ -365,14 +369,14 @@ TEST_CASE("rules: a completed case refuses actions until reopened; facts and not
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());
   const std::string f = h.add("c11", 2000, k::kForwarded, to("s1"), {c});
   const std::string a = h.add("s1", 3000, k::kAccepted, on_hop(f), {f});
-  h.add("s1", 4000, k::kCompleted, outcome("approved"), {a});
+  h.add("d", 4000, k::kCompleted, admin_outcome("approved"), {a});
   const CaseState s = h.fold();
   REQUIRE(s.status == CaseStatus::kCompleted);
 
   const std::vector<std::pair<std::pair<std::string, std::string_view>, Body>> refused = {
       {{"s1", k::kForwarded}, to("d")},
       {{"s1", k::kPrereviewed}, {}},
-      {{"s1", k::kCompleted}, outcome("denied")},
+      {{"d", k::kCompleted}, admin_outcome("denied")},
       {{"c11", k::kWithdrawn}, {}},
       {{"c11", k::kEdited}, edit("phone", "1")},
       {{"s1", k::kAccepted}, on_hop(f)},
@@ -391,6 +395,113 @@ TEST_CASE("rules: a completed case refuses actions until reopened; facts and not
   CHECK(check_event(draft("s1", k::kDelivered, on_hop(f)), s, roster()).ok);
   CHECK(check_event(draft("c11", k::kNotified), s, roster()).ok);
   CHECK(check_event(draft("c11", k::kNote, {{str(k::kNoteText), "filed"}}), s, roster()).ok);
+}
+
+// c11 received the case; it went c11 -> s1 -> d, so the district holds it with two hops open.
+TEST_CASE("rules: 办结 is the receiving office's once the case is back, or a district admin's") {
+  History h;
+  const std::string c = h.add("c11", 1000, k::kCreated, created_body());
+  const std::string f1 = h.add("c11", 2000, k::kForwarded, to("s1"), {c});
+  const std::string f2 = h.add("s1", 3000, k::kForwarded, to("d"), {f1});
+  const CaseState away = h.fold();
+  REQUIRE(away.holder == "d");
+
+  // The holder is not the receiving office: the district may not complete as itself.
+  Verdict v = check_event(draft("d", k::kCompleted, outcome("approved")), away, roster());
+  check_refused(v, {"receiving office c11", "district admin"});
+  CHECK(v.refusal == Refusal::kPermission);
+  // The receiving office, while its hop is open: the state forbids it, not its rank.
+  v = check_event(draft("c11", k::kCompleted, outcome("approved")), away, roster());
+  check_refused(v, {"c11-1", "holder is d"});
+  CHECK(v.refusal == Refusal::kState);
+  CHECK(v.blocker == Blocker::kHolder);
+  // A district admin may, whoever holds it; a street may not claim to be one.
+  CHECK(check_event(draft("d", k::kCompleted, admin_outcome("approved")), away, roster()).ok);
+  v = check_event(draft("s1", k::kCompleted, admin_outcome("approved")), away, roster());
+  check_refused(v, {"district admin", "s1"});
+  CHECK(v.refusal == Refusal::kPermission);
+  Body bogus = outcome("approved");
+  bogus[str(k::kAuthority)] = "mayor";
+  CHECK(check_event(draft("c11", k::kCompleted, bogus), away, roster()).field == str(k::kAuthority));
+
+  // Answered back down: the receiving office holds it and completes it.
+  const std::string r2 = h.add("d", 4000, k::kReplied, on_hop(f2, outcome("approved")), {f2});
+  const std::string r1 = h.add("s1", 5000, k::kReplied, on_hop(f1, outcome("approved")), {r2});
+  const CaseState back = h.fold();
+  REQUIRE(back.holder == "c11");
+  CHECK(check_event(draft("c11", k::kCompleted, outcome("approved")), back, roster()).ok);
+  check_refused(check_event(draft("s1", k::kCompleted, outcome("approved")), back, roster()),
+                {"receiving office c11"});
+
+  // Recorded as such: by whom, and under which authority.
+  History admin = h;
+  admin.add("d", 6000, k::kCompleted, admin_outcome("denied"), {r1});
+  const CaseState by_admin = admin.fold();
+  CHECK(by_admin.status == CaseStatus::kCompleted);
+  CHECK(by_admin.completed_by == "d");
+  CHECK(by_admin.completion_authority == "district_admin");
+  CHECK(by_admin.timeline.back().summary == "completed denied by d (district admin)");
+  h.add("c11", 6000, k::kCompleted, outcome("approved"), {r1});
+  const CaseState own = h.fold();
+  CHECK(own.completed_by == "c11");
+  CHECK(own.completion_authority == "receiving_office");
+  CHECK(case_state_hash(own) != case_state_hash(by_admin));
+}
+
+TEST_CASE("rules: refusals say which kind of no they are") {
+  History h;
+  const std::string c = h.add("c11", 1000, k::kCreated, created_body());
+  const std::string f = h.add("c11", 2000, k::kForwarded, to("s1"), {c});
+  const CaseState s = h.fold();
+  CHECK(check_event(draft("c11", "teleported"), s, roster()).refusal == Refusal::kNotFound);
+  CHECK(check_event(draft("c11", "teleported"), s, roster()).field == "kind");
+  CHECK(check_event(draft("c11", k::kNote), CaseState{}, roster()).refusal == Refusal::kNotFound);
+  Verdict v = check_event(draft("s1", k::kForwarded, to("zz")), s, roster());
+  CHECK(v.refusal == Refusal::kNotFound);
+  CHECK(v.field == str(k::kTo));
+  CHECK(check_event(draft("s1", k::kAccepted, on_hop("c11:9")), s, roster()).refusal ==
+        Refusal::kNotFound);
+  CHECK(check_event(draft("s2", k::kAccepted, on_hop(f)), s, roster()).refusal ==
+        Refusal::kPermission);
+  CHECK(check_event(draft("c11", k::kForwarded, to("s2")), s, roster()).refusal == Refusal::kState);
+  v = check_event(draft("s1", k::kReplied, on_hop(f, outcome("maybe"))), s, roster());
+  CHECK(v.refusal == Refusal::kMalformed);
+  CHECK(v.field == str(k::kOutcome));
+  CHECK(check_event(draft("c12", k::kNote), s, roster()).refusal == Refusal::kPermission);
+  CHECK(check_event(draft("c11", k::kCreated, created_body()), s, roster()).refusal ==
+        Refusal::kState);
+}
+
+TEST_CASE("fold: a return (退回) is a bounce, on the hop and in the case") {
+  History h;
+  const std::string c = h.add("c11", 1000, k::kCreated, created_body());
+  const std::string f = h.add("c11", 2000, k::kForwarded, to("s1"), {c});
+  const std::string r = h.add("s1", 3000, k::kReturned,
+                              on_hop(f, {{str(k::kReason), "the form is unsigned"}}), {f});
+  CaseState s = h.fold();
+  CHECK(s.bounces == 1);
+  CHECK(hop_of(s, f).bounced());
+  CHECK_FALSE(hop_of(s, f).bounce);  // not forwarded back: returned
+  CHECK(find_entry(s, r)->summary == "returned hop " + f + ": back to c11 (bounce)");
+  // Sent up again and forwarded back down: a second bounce of the other kind.
+  const std::string f2 = h.add("c11", 4000, k::kForwarded, to("s1"), {r});
+  h.add("s1", 5000, k::kForwarded, to("c11"), {f2});
+  s = h.fold();
+  CHECK(s.bounces == 2);
+}
+
+TEST_CASE("fold: a supplement request at the window pauses the case's clock") {
+  History h;
+  const std::string c = h.add("c11", 1000, k::kCreated, created_body());
+  const std::string q =
+      h.add("c11", 2000, k::kSupplementRequested, {{str(k::kMaterials), "photo"}}, {c});
+  CaseState s = h.fold();
+  CHECK(s.pause_started_ms == 2000);
+  h.add("c11", 9000, k::kSupplementProvided, {}, {q});
+  s = h.fold();
+  CHECK(s.pause_started_ms == 0);
+  CHECK(s.paused_ms == 7000);
+  CHECK(total_paused_ms(s) == 7000);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -560,10 +671,10 @@ TEST_CASE("fold: terminal_race: the district's completion beats a community with
   std::string w, done;
   SUBCASE("the withdrawal has the lower HLC") {
     w = at.h.add("c11", 4000, k::kWithdrawn, {}, {at.f2});
-    done = at.h.add("d", 4100, k::kCompleted, outcome("approved"), {at.f2});
+    done = at.h.add("d", 4100, k::kCompleted, admin_outcome("approved"), {at.f2});
   }
   SUBCASE("the completion has the lower HLC") {
-    done = at.h.add("d", 3900, k::kCompleted, outcome("approved"), {at.f2});
+    done = at.h.add("d", 3900, k::kCompleted, admin_outcome("approved"), {at.f2});
     w = at.h.add("c11", 4000, k::kWithdrawn, {}, {at.f2});
   }
   const CaseState s = at.h.fold();
@@ -579,23 +690,25 @@ TEST_CASE("fold: terminal_race: the district's completion beats a community with
 }
 
 TEST_CASE("fold: terminal_race among equal levels: the earlier HLC wins") {
+  // c12 answered c11's hop: the case is back with c11, its receiving office.
   History h;
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());
   const std::string f = h.add("c11", 2000, k::kForwarded, to("c12"), {c});
+  const std::string a = h.add("c12", 2500, k::kReplied, on_hop(f, outcome("denied")), {f});
   std::string first, second;
   CaseStatus want = CaseStatus::kCompleted;
   SUBCASE("withdrawal first") {
-    first = h.add("c11", 2900, k::kWithdrawn, {}, {f});
-    second = h.add("c12", 3000, k::kCompleted, outcome("denied"), {f});
+    first = h.add("c12", 2900, k::kWithdrawn, {}, {a});
+    second = h.add("c11", 3000, k::kCompleted, outcome("denied"), {a});
     want = CaseStatus::kWithdrawn;
   }
   SUBCASE("completion first") {
-    first = h.add("c12", 3000, k::kCompleted, outcome("denied"), {f});
-    second = h.add("c11", 3100, k::kWithdrawn, {}, {f});
+    first = h.add("c11", 3000, k::kCompleted, outcome("denied"), {a});
+    second = h.add("c12", 3100, k::kWithdrawn, {}, {a});
   }
   SUBCASE("two completions") {
-    first = h.add("c12", 3000, k::kCompleted, outcome("denied"), {f});
-    second = h.add("c12", 3100, k::kCompleted, outcome("approved"), {f});
+    first = h.add("c11", 3000, k::kCompleted, outcome("denied"), {a});
+    second = h.add("c11", 3100, k::kCompleted, outcome("approved"), {a});
   }
   const CaseState s = h.fold();
   INFO(describe(s));
@@ -612,7 +725,7 @@ TEST_CASE("fold: after_terminal: actions concurrent with a completion are kept, 
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());
   const std::string f = h.add("c11", 2000, k::kForwarded, to("s1"), {c});
   const std::string a = h.add("s1", 3000, k::kAccepted, on_hop(f), {f});
-  const std::string done = h.add("s1", 4000, k::kCompleted, outcome("approved"), {a});
+  const std::string done = h.add("d", 4000, k::kCompleted, admin_outcome("approved"), {a});
   const std::string fwd = h.add("s1", 4100, k::kForwarded, to("d"), {a});
   const std::string r = h.add("s1", 4200, k::kReplied, on_hop(f, outcome("denied")), {a});
   const std::string q = h.add("s1", 4250, k::kSupplementRequested, on_hop(f), {a});
@@ -781,17 +894,19 @@ TEST_CASE("fixed: a terminal event that wins terminal_race sets completed_ms") {
   SUBCASE("a district completion beats an earlier community withdrawal") {
     AtDistrict at;
     at.h.add("c11", 4000, k::kWithdrawn, {}, {at.f2});
-    at.h.add("d", 4100, k::kCompleted, outcome("approved"), {at.f2});
+    at.h.add("d", 4100, k::kCompleted, admin_outcome("approved"), {at.f2});
     const CaseState s = at.h.fold();
     REQUIRE(s.status == CaseStatus::kCompleted);
     CHECK(s.completed_ms == 4100);
   }
-  SUBCASE("a district withdrawal beats an earlier street completion") {
+  SUBCASE("a district withdrawal beats an earlier community completion") {
     AtDistrict at;
-    const std::string r = at.h.add("d", 4000, k::kReturned,
-                                   on_hop(at.f2, {{str(k::kReason), "wrong desk"}}), {at.f2});
-    at.h.add("s1", 5000, k::kCompleted, outcome("approved"), {r});
-    at.h.add("d", 5100, k::kWithdrawn, {}, {r});
+    const std::string r2 = at.h.add("d", 4000, k::kReturned,
+                                    on_hop(at.f2, {{str(k::kReason), "wrong desk"}}), {at.f2});
+    const std::string r1 = at.h.add("s1", 4500, k::kReturned,
+                                    on_hop(at.f1, {{str(k::kReason), "wrong desk"}}), {r2});
+    at.h.add("c11", 5000, k::kCompleted, outcome("approved"), {r1});
+    at.h.add("d", 5100, k::kWithdrawn, {}, {r1});
     const CaseState s = at.h.fold();
     INFO(describe(s));
     REQUIRE(s.status == CaseStatus::kWithdrawn);
@@ -815,7 +930,11 @@ TEST_CASE("fixed: an unauthorized terminal event cannot win terminal_race") {
     rogue = h.add("s1", 2100, k::kCompleted, outcome("denied"), {c});
   }
   SUBCASE("completion by the district without a valid outcome") {
-    rogue = h.add("d", 2100, k::kCompleted, outcome("whatever"), {c});
+    rogue = h.add("d", 2100, k::kCompleted, {{str(k::kOutcome), "whatever"},
+                                             {str(k::kAuthority), str(k::kDistrictAdmin)}}, {c});
+  }
+  SUBCASE("completion by the district, not as district admin") {
+    rogue = h.add("d", 2100, k::kCompleted, outcome("denied"), {c});
   }
   const CaseState s = h.fold();
   INFO(describe(s));
@@ -868,7 +987,7 @@ TEST_CASE("fixed: an event refused in its own causal past is invalid, not a conf
     x = at.h.add("c11", 3100, k::kPrereviewed, {}, {at.f1});  // c11 saw its own forward
   }
   SUBCASE("forward by a non-holder concurrent with a completion") {
-    at.h.add("d", 4000, k::kCompleted, outcome("approved"), {at.f2});
+    at.h.add("d", 4000, k::kCompleted, admin_outcome("approved"), {at.f2});
     x = at.h.add("c12", 4100, k::kForwarded, to("s2"), {at.f2});  // c12 never held it
   }
   const CaseState s = at.h.fold();
@@ -1051,7 +1170,12 @@ class HistoryGen {
       const HopRef hop = pick_hop(past, plausible);
       e.body[str(k::kHop)] = hop.first.empty() ? "zz:1" : hop.first;
       e.origin = !hop.second.empty() && (plausible || chance(0.3)) ? hop.second : any_node();
-    } else if (e.kind == k::kForwarded || e.kind == k::kPrereviewed || e.kind == k::kCompleted ||
+    } else if (e.kind == k::kCompleted) {
+      // The receiving office once the case is back with it, else a district admin.
+      const bool own = past.holder == past.receiving_node;
+      e.origin = !plausible ? any_node() : own ? past.holder : "d";
+      if (!own || chance(0.1)) e.body[str(k::kAuthority)] = str(k::kDistrictAdmin);
+    } else if (e.kind == k::kForwarded || e.kind == k::kPrereviewed ||
                e.kind == k::kSupplementRequested) {
       e.origin = plausible ? past.holder : any_node();
     } else if (e.kind == k::kReopened) {

@@ -45,7 +45,8 @@ Hash32 case_state_hash(const CaseState& s) {
     ar(s.exists, s.id, s.matter, s.applicant, s.id_number, s.receiving_node, s.materials, s.fields,
        static_cast<int>(s.status), s.holder, s.outcome, s.path, s.invalid, s.bounces,
        s.supplement_requests, s.repeated_supplement, s.supplement_materials,
-       s.applicant_notified, s.received_ms, s.completed_ms);
+       s.applicant_notified, s.received_ms, s.completed_ms, s.completed_by,
+       s.completion_authority, s.paused_ms, s.pause_started_ms);
     put_all(ar, s.hops);
     put_all(ar, s.timeline);
     put_all(ar, s.conflicts);

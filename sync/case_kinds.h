@@ -26,7 +26,7 @@ inline constexpr std::string_view kNote = "note";                       // a rem
 inline constexpr std::string_view kMatter = "matter";
 inline constexpr std::string_view kApplicant = "applicant";
 inline constexpr std::string_view kIdNumber = "id_number";
-inline constexpr std::string_view kMaterials = "materials";  // JSON list of names
+inline constexpr std::string_view kMaterials = "materials";  // a list: one name per line
 inline constexpr std::string_view kTo = "to";
 inline constexpr std::string_view kDesk = "desk";
 inline constexpr std::string_view kHop = "hop";              // "<origin>:<seq>" of the forward
@@ -38,5 +38,11 @@ inline constexpr std::string_view kNoteText = "note";
 inline constexpr std::string_view kField = "field";
 inline constexpr std::string_view kValue = "value";
 inline constexpr std::string_view kDueWorkingDays = "due_working_days";
+inline constexpr std::string_view kChannel = "channel";      // how the applicant was told
+inline constexpr std::string_view kLegacyId = "legacy_id";   // the case's id in an older system
+// On a completion: "district_admin" when a district admin completes a case another office
+// received; absent when the receiving office completes its own case.
+inline constexpr std::string_view kAuthority = "authority";
+inline constexpr std::string_view kDistrictAdmin = "district_admin";
 
 }  // namespace casesync::kinds

@@ -5,6 +5,8 @@
 //  - the fold (checked at the event's canonical position: a refusal caused by a concurrent event
 //    is a conflict, resolved by the rules in sync/case_fold.h).
 //
+// Every event first passes the content check of sync/event_content.h (UTF-8, length limits).
+//
 // | kind                  | who may author it                                   |
 // |-----------------------|-----------------------------------------------------|
 // | case_created          | any rostered node; case id must start "<origin>-"   |
@@ -17,8 +19,16 @@
 // | supplement_provided   | a node on the case's path                           |
 // | notified, withdrawn   | a node on the case's path                           |
 // | edited, note          | a node on the case's path                           |
-// | completed             | the current holder                                  |
+// | completed (办结)      | the receiving office (the node that created the     |
+// |                       | case) while it holds the case, i.e. no hop it sent  |
+// |                       | is still open; or a district node with body         |
+// |                       | "authority": "district_admin", whoever holds it     |
+// |                       | (recorded as such in the case)                      |
 // | reopened              | a district node, on a completed or withdrawn case   |
+//
+// A refusal says what kind of "no" it is (Refusal): the input is malformed, names something that
+// does not exist, comes from a node that may never do this, or meets a case whose state forbids
+// it now. The local API answers 400, 404, 403 and 409 from it.
 #pragma once
 
 #include <cstdint>
@@ -35,12 +45,34 @@ namespace casesync {
 // concurrent with the event) from an event that was never allowed.
 enum class Blocker { kNone, kHolder, kTerminal, kHopAccepted, kHopAnswered, kReopened };
 
+enum class Refusal {
+  kMalformed,   // a missing, ill-typed or oversized value
+  kNotFound,    // an unknown kind, hop, node or case
+  kPermission,  // this author may never do this (not the receiver, not on the path, ...)
+  kState,       // the case's state forbids it now (closed, held elsewhere, hop answered, ...)
+};
+
 struct Verdict {
   bool ok = true;
   std::string reason;  // e.g. "unauthorized: s02 is not the receiver of hop d:4 (s01 is)"
   Blocker blocker = Blocker::kNone;
+  Refusal refusal = Refusal::kMalformed;
+  std::string field;  // the body key (or "kind", "case_id") at fault, when one is
+
   static Verdict allow() { return {}; }
-  static Verdict refuse(std::string why, Blocker b = Blocker::kNone) { return {false, std::move(why), b}; }
+  static Verdict malformed(std::string why, std::string field = "") {
+    return {false, std::move(why), Blocker::kNone, Refusal::kMalformed, std::move(field)};
+  }
+  static Verdict not_found(std::string why, std::string field = "") {
+    return {false, std::move(why), Blocker::kNone, Refusal::kNotFound, std::move(field)};
+  }
+  static Verdict forbidden(std::string why) {
+    return {false, std::move(why), Blocker::kNone, Refusal::kPermission, ""};
+  }
+  // `b` names the part of the state in the way, so the fold can find a concurrent cause.
+  static Verdict blocked(std::string why, Blocker b = Blocker::kNone) {
+    return {false, std::move(why), b, Refusal::kState, ""};
+  }
 };
 
 // REQUIRES: event.case_id == state.id when state.exists.

@@ -57,6 +57,12 @@ bool CaseState::on_path(const std::string& node) const {
   return std::find(path.begin(), path.end(), node) != path.end();
 }
 
+std::uint64_t total_paused_ms(const CaseState& s) {
+  std::uint64_t paused = s.paused_ms;
+  for (const auto& h : s.hops) paused += h.paused_ms;
+  return paused;
+}
+
 std::string mask_id_number(const std::string& id) {
   constexpr std::size_t kKeepHead = 3, kKeepTail = 2;
   if (id.size() <= kKeepHead + kKeepTail) return std::string(id.size(), '*');

@@ -24,6 +24,11 @@ enum class CaseStatus {
   kWithdrawn,            // 撤回 (terminal)
   kReopened,             // the district reopened a terminal case
 };
+inline constexpr CaseStatus kCaseStatuses[] = {
+    CaseStatus::kReceived,  CaseStatus::kPrereviewed,         CaseStatus::kForwarded,
+    CaseStatus::kDelivered, CaseStatus::kAccepted,            CaseStatus::kSupplementRequested,
+    CaseStatus::kAnswered,  CaseStatus::kReturned,            CaseStatus::kCompleted,
+    CaseStatus::kWithdrawn, CaseStatus::kReopened};
 const char* case_status_name(CaseStatus s);
 bool is_terminal(CaseStatus s);
 
@@ -48,7 +53,9 @@ struct Hop {
   std::uint64_t paused_ms = 0;     // time waiting for supplementary materials (answer clock pauses)
   std::uint64_t pause_started_ms = 0;
   bool superseded = false;         // lost a conflict (concurrent forward)
-  bool bounce = false;             // sent back to a node the case came from
+  bool bounce = false;             // forwarded back to a node the case came from
+  // A return (退回) sends the case back too: both count as bounces (来回跑).
+  bool bounced() const { return bounce || stage == HopStage::kReturned; }
 };
 
 struct TimelineEntry {
@@ -80,6 +87,8 @@ struct CaseState {
   CaseStatus status = CaseStatus::kReceived;
   std::string holder;
   std::string outcome;  // of completion
+  std::string completed_by;          // the node that completed it (办结)
+  std::string completion_authority;  // "receiving_office" or "district_admin"
   std::vector<Hop> hops;
   std::vector<std::string> path;  // nodes the case has been at, first arrival order
   std::vector<TimelineEntry> timeline;
@@ -92,6 +101,10 @@ struct CaseState {
   bool applicant_notified = false;
   std::uint64_t received_ms = 0;
   std::uint64_t completed_ms = 0;
+  // Time waiting for the applicant's materials after a request at the window (no hop); hops
+  // keep their own pause (Hop::paused_ms).
+  std::uint64_t paused_ms = 0;
+  std::uint64_t pause_started_ms = 0;
   Hash32 state_hash{};
 
   const Hop* find_hop(const std::string& id) const;
@@ -99,6 +112,9 @@ struct CaseState {
   const Hop* current_hop() const;  // the latest hop that did not lose a conflict
   bool on_path(const std::string& node) const;
 };
+
+// Time the case waited for the applicant, at the window and on every hop: deadlines move by it.
+std::uint64_t total_paused_ms(const CaseState& s);
 
 // "110105199001011234" -> "110*************34": enough to tell records apart, not to misuse.
 std::string mask_id_number(const std::string& id_number);

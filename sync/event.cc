@@ -1,5 +1,7 @@
 #include "sync/event.h"
 
+#include <cstdio>
+
 #include <cereal/types/array.hpp>
 #include <cereal/types/map.hpp>
 #include <cereal/types/vector.hpp>
@@ -15,6 +17,24 @@ void write_fields(Archive& ar, const Event& e) {
   ar(e.version, e.origin, e.seq, e.hlc, e.case_id, e.parents, e.prev, e.kind, e.body);
 }
 
+// Case ids are made by nodes (<creator>-<number>, daemon/node_runtime.cc) and travel into logs,
+// alerts, URLs and file names: a peer's id with a control character could forge a log line.
+bool case_id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == ':';
+}
+
+Status check_case_id(const std::string& id) {
+  for (char c : id) {
+    if (case_id_char(c)) continue;
+    char hex[3];
+    std::snprintf(hex, sizeof(hex), "%02x", static_cast<unsigned char>(c));
+    return Status::error(Code::kCorruption, std::string("case_id has byte 0x") + hex +
+                                                " outside its character set (A-Z a-z 0-9 - _ . :)");
+  }
+  return Status::ok();
+}
+
 Status check_limits(const Event& e) {
   auto too_long = [](const char* what, std::size_t size, std::size_t max) {
     return Status::error(Code::kCorruption, std::string(what) + " is " + std::to_string(size) +
@@ -28,6 +48,7 @@ Status check_limits(const Event& e) {
     return too_long("origin", e.origin.size(), limits::kNodeIdBytesMax);
   if (e.case_id.empty() || e.case_id.size() > limits::kCaseIdBytesMax)
     return too_long("case_id", e.case_id.size(), limits::kCaseIdBytesMax);
+  RETURN_IF_ERROR(check_case_id(e.case_id));
   if (e.kind.empty() || e.kind.size() > limits::kKindBytesMax)
     return too_long("kind", e.kind.size(), limits::kKindBytesMax);
   if (e.seq == 0) return Status::error(Code::kCorruption, "seq 0 is never allocated");

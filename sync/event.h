@@ -42,7 +42,8 @@ struct Event {
 };
 
 std::string encode_event(const Event& event);
-// Decodes and checks every named limit. Does not verify: call open_event for bytes from outside.
+// Decodes and checks every named limit and the case id's character set (A-Z a-z 0-9 - _ . :).
+// Does not verify: call open_event for bytes from outside.
 Result<Event> decode_event(std::string_view bytes);
 
 // Signs and hashes; the record's fields mirror the event's.

@@ -11,7 +11,8 @@ constexpr std::size_t kNodeIdBytesMax = 64;
 constexpr std::size_t kCaseIdBytesMax = 64;
 constexpr std::size_t kKindBytesMax = 32;
 constexpr std::size_t kParentsMax = 16;           // concurrent heads a new event may merge
-constexpr std::size_t kBodyFieldsMax = 64;        // fields in one event body
+// Fields in one event body: a case's free fields plus the named keys of its creation.
+constexpr std::size_t kBodyFieldsMax = 80;
 constexpr std::size_t kBodyKeyBytesMax = 64;
 constexpr std::size_t kBodyValueBytesMax = 16 * 1024;  // a note, a list of materials
 constexpr std::size_t kEventBytesMax = 128 * 1024;     // one encoded (signed) event
@@ -24,6 +25,25 @@ constexpr std::size_t kWindowBatchesMax = 64;
 // Origins in one HeadsMsg: a subtree's nodes. A district of 13 streets and 260 communities is
 // ~280; this leaves room for a city above it (issue 18's deeper trees).
 constexpr std::size_t kHeadsMax = 8192;
+
+// What a clerk types into a case, counted in characters (Unicode code points) so that a Chinese
+// name has the room of a Latin one. One set of numbers serves the local API (a 400 naming the
+// limit) and the case rules on every event from a peer (sync/event_content.h, a pure function
+// of the event, so every node gives the same verdict).
+constexpr std::size_t kApplicantCharsMax = 200;  // the applicant's name (个人或单位名称)
+constexpr std::size_t kTextCharsMax = 4000;      // a note, a reason (退回原因, 撤回原因)
+constexpr std::size_t kFieldCharsMax = 1000;     // any other value: a free field, a desk, an id
+constexpr std::size_t kCaseFieldsMax = 64;       // free fields of a case beside its named keys
+constexpr std::size_t kMaterialsMax = 50;        // materials in one list (submitted or missing)
+constexpr std::size_t kMaterialCharsMax = 80;    // one material's name
+// A character is at most 4 bytes of UTF-8; each limit must fit the body value the wire allows.
+constexpr std::size_t kUtf8BytesPerCharMax = 4;
+static_assert(kTextCharsMax * kUtf8BytesPerCharMax <= kBodyValueBytesMax, "a note fits a value");
+static_assert(kFieldCharsMax * kUtf8BytesPerCharMax <= kBodyValueBytesMax, "a field fits");
+static_assert(kMaterialsMax * (kMaterialCharsMax * kUtf8BytesPerCharMax + 1) <= kBodyValueBytesMax,
+              "a full list of materials, one per line, fits a value");
+static_assert(kCaseFieldsMax + 16 <= kBodyFieldsMax,
+              "the free fields and the named keys of a case_created fit one body");
 
 static_assert(kBodyFieldsMax * (kBodyKeyBytesMax + kBodyValueBytesMax) < 2 * kEventBytesMax * 8,
               "body limits must keep an event near kEventBytesMax");

@@ -6,12 +6,6 @@ namespace casesync {
 
 namespace {
 
-struct Deadline {
-  std::uint64_t start_ms = 0;
-  std::uint64_t due_ms = 0;
-  bool wall_clock = false;  // delivery counts real time, the rest working time
-};
-
 std::uint64_t accept_limit(const StallPolicy& p, const Roster& r, const std::string& node) {
   const RosterNode* n = r.find(node);
   if (n) {
@@ -21,7 +15,7 @@ std::uint64_t accept_limit(const StallPolicy& p, const Roster& r, const std::str
   return p.accept_ms;
 }
 
-std::uint64_t answer_due(const Hop& h, const CaseState& s, const StallInputs& in) {
+std::uint64_t answer_due(const Hop& h, const CaseState& s, const DeadlineInputs& in) {
   const WorkCalendar& cal = *in.calendar;
   if (in.policy->answer_ms) return cal.add_working_ms(h.accepted_ms, in.policy->answer_ms) + h.paused_ms;
   std::uint32_t days = h.due_working_days ? h.due_working_days : in.matter_limit_days(s.matter);
@@ -75,53 +69,64 @@ bool judge(Stall& st, const Deadline& d, const StallInputs& in) {
 }
 
 std::optional<Stall> hop_stall(const Hop& h, const CaseState& s, const StallInputs& in) {
+  const auto d = hop_deadline(h, s, in);
+  if (!d) return std::nullopt;
   Stall st;
   st.case_id = s.id;
   st.hop = h.id;
+  st.stage = d->stage;
   st.sender = h.from;
   st.receiver = h.to;
-  Deadline d;
-  switch (h.stage) {
-    case HopStage::kForwarded:
-      st.stage = "delivery";
-      d = {h.forwarded_ms, h.forwarded_ms + in.policy->delivery_ms, true};
-      break;
-    case HopStage::kDelivered:
-      st.stage = "accept";
-      d = {h.delivered_ms, in.calendar->add_working_ms(h.delivered_ms, accept_limit(*in.policy, *in.roster, h.to)), false};
-      break;
-    case HopStage::kAccepted:
-      st.stage = "answer";
-      d = {h.accepted_ms, answer_due(h, s, in), false};
-      if (d.due_ms == 0) return std::nullopt;  // unknown matter and no override: no deadline
-      break;
-    case HopStage::kSupplementRequested:  // the answer clock is paused for the applicant
-    case HopStage::kAnswered:
-    case HopStage::kReturned:
-      return std::nullopt;
-  }
   st.alert_id = s.id + "/" + h.id + "/" + st.stage;
-  if (!judge(st, d, in)) return std::nullopt;
+  if (!judge(st, *d, in)) return std::nullopt;
   return st;
 }
 
 }  // namespace
 
+std::optional<Deadline> hop_deadline(const Hop& h, const CaseState& s, const DeadlineInputs& in) {
+  if (h.superseded) return std::nullopt;
+  switch (h.stage) {
+    case HopStage::kForwarded:
+      return Deadline{"delivery", h.forwarded_ms, h.forwarded_ms + in.policy->delivery_ms, true};
+    case HopStage::kDelivered:
+      return Deadline{"accept", h.delivered_ms,
+                      in.calendar->add_working_ms(h.delivered_ms,
+                                                  accept_limit(*in.policy, *in.roster, h.to)),
+                      false};
+    case HopStage::kAccepted: {
+      const std::uint64_t due = answer_due(h, s, in);
+      if (due == 0) return std::nullopt;  // unknown matter and no override: no deadline
+      return Deadline{"answer", h.accepted_ms, due, false};
+    }
+    case HopStage::kSupplementRequested:  // the answer clock is paused for the applicant
+    case HopStage::kAnswered:
+    case HopStage::kReturned:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<Deadline> case_deadline(const CaseState& s, const DeadlineInputs& in) {
+  if (!s.exists || is_terminal(s.status) || s.status == CaseStatus::kSupplementRequested) {
+    return std::nullopt;
+  }
+  const std::uint32_t days = in.matter_limit_days(s.matter);
+  if (days == 0) return std::nullopt;
+  return Deadline{"case", s.received_ms,
+                  in.calendar->add_working_days(s.received_ms, days) + total_paused_ms(s), false};
+}
+
 std::vector<Stall> detect_stalls(const CaseState& s, const StallInputs& in) {
   std::vector<Stall> out;
   if (!s.exists || is_terminal(s.status)) return out;
   for (const auto& h : s.hops) {
-    if (h.superseded) continue;
     if (auto st = hop_stall(h, s, in)) out.push_back(std::move(*st));
   }
-  const std::uint32_t days = in.matter_limit_days(s.matter);
-  if (days > 0 && s.status != CaseStatus::kSupplementRequested) {
-    std::uint64_t paused = 0;
-    for (const auto& h : s.hops) paused += h.paused_ms;
+  if (auto d = case_deadline(s, in)) {
     Stall st{.alert_id = s.id + "//case", .case_id = s.id, .stage = "case",
              .sender = s.receiving_node, .receiver = s.holder};
-    Deadline d{s.received_ms, in.calendar->add_working_days(s.received_ms, days) + paused, false};
-    if (judge(st, d, in)) out.push_back(std::move(st));
+    if (judge(st, *d, in)) out.push_back(std::move(st));
   }
   return out;
 }

@@ -57,16 +57,37 @@ struct Stall {
   std::string escalated_to;        // the node whose staff should act now
 };
 
-struct StallInputs {
+// What a deadline depends on: district policy (the calendar, the matters' limits) and this
+// node's stall policy. No clock: a deadline is the same whenever it is asked for.
+struct DeadlineInputs {
   const Roster* roster = nullptr;
   const WorkCalendar* calendar = nullptr;
   const StallPolicy* policy = nullptr;
   // The matter's limit in working days, or 0 when unknown.
   std::function<std::uint32_t(const std::string& matter)> matter_limit_days;
+};
+
+struct StallInputs : DeadlineInputs {
   // The latest time a node was known to be in step, or nullopt (see HealthBook::in_step_at).
   std::function<std::optional<std::uint64_t>(const std::string& node)> in_step_at;
   std::uint64_t now_ms = 0;
 };
+
+// The deadline an open hop (or the case as a whole) is waiting against.
+struct Deadline {
+  std::string stage;  // delivery | accept | answer | case
+  std::uint64_t start_ms = 0;
+  std::uint64_t due_ms = 0;
+  bool wall_clock = false;  // delivery counts real time, the rest working time
+};
+
+// The deadline of the stage the hop waits in, or nullopt when it waits for nobody at the
+// receiver: answered, returned, superseded, paused for the applicant's materials, or an answer
+// stage with no limit known (unknown matter, no override).
+std::optional<Deadline> hop_deadline(const Hop& hop, const CaseState& state, const DeadlineInputs& in);
+// The case's own deadline (received + the matter's limit, moved by every pause), or nullopt when
+// it is closed, paused for the applicant, or its matter has no known limit.
+std::optional<Deadline> case_deadline(const CaseState& state, const DeadlineInputs& in);
 
 std::vector<Stall> detect_stalls(const CaseState& state, const StallInputs& in);
 

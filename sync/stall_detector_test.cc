@@ -159,3 +159,40 @@ TEST_CASE("working-day calendar: a Friday-evening delivery is not late over the 
   REQUIRE(st);
   CHECK(st->overdue_by_ms == static_cast<std::int64_t>(30 * kMin));
 }
+
+TEST_CASE("deadlines: each open hop's stage deadline, the case's own, none while paused") {
+  Fixture f;
+  f.cal = WorkCalendar::weekdays(8 * 60);
+  f.policy.answer_ms = 0;  // the matter's limit (3 working days) or the hop's own
+  const DeadlineInputs& in = f.at(T0);
+  CaseState s = case_with_hop(HopStage::kForwarded);
+  auto d = hop_deadline(s.hops[0], s, in);
+  REQUIRE(d);
+  CHECK(d->stage == "delivery");
+  CHECK(d->due_ms == T0 + 10 * kMin);
+  s.hops[0].stage = HopStage::kDelivered;
+  CHECK(hop_deadline(s.hops[0], s, in)->stage == "accept");
+  s.hops[0].stage = HopStage::kAccepted;
+  d = hop_deadline(s.hops[0], s, in);
+  REQUIRE(d);
+  CHECK(d->stage == "answer");
+  CHECK(d->due_ms == f.cal.add_working_days(s.hops[0].accepted_ms, 3));
+  s.hops[0].due_working_days = 5;  // the forwarder's own limit wins over the matter's
+  CHECK(hop_deadline(s.hops[0], s, in)->due_ms == f.cal.add_working_days(s.hops[0].accepted_ms, 5));
+  s.hops[0].stage = HopStage::kSupplementRequested;
+  CHECK_FALSE(hop_deadline(s.hops[0], s, in));
+  s.hops[0].stage = HopStage::kReturned;
+  CHECK_FALSE(hop_deadline(s.hops[0], s, in));
+
+  // The case: received + the matter's limit, moved by every pause (window and hops).
+  auto c = case_deadline(s, in);
+  REQUIRE(c);
+  CHECK(c->due_ms == f.cal.add_working_days(T0, 3));
+  s.paused_ms = 7 * kMin;
+  s.hops[0].paused_ms = 11 * kMin;
+  CHECK(case_deadline(s, in)->due_ms == f.cal.add_working_days(T0, 3) + 18 * kMin);
+  s.status = CaseStatus::kSupplementRequested;
+  CHECK_FALSE(case_deadline(s, in));
+  s.status = CaseStatus::kCompleted;
+  CHECK_FALSE(case_deadline(s, in));
+}

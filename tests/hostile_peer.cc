@@ -38,6 +38,12 @@
 //   parent-flood     plays NODE itself (stopped first) to the child that dials it, answering with
 //                    malformed frames: the child must hang up, stay away for --duration-ms (its
 //                    ban of NODE) and dial again later
+//   id_takeover      CHILD's keys under --other's routing id, reconnecting for --duration-ms:
+//                    listens, then says Hello as --other; nothing may reach it
+//                    (tests/hostile_takeover.h)
+//   log_injection    two events signed by CHILD with a forged log line ("\n<0>node=district
+//                    FORGED") in them: one in its kind (refused as unauthorized, and logged),
+//                    one in its case_id (the decoder refuses it: malformed_event)
 //
 // Exit status: 0 the attack was delivered and the target answered as a live peer does (Ack for
 // a batch, a closed or refused connection for transport attacks, a cut and refused redials for
@@ -66,6 +72,7 @@
 #include "sync/hlc.h"
 #include "sync/limits.h"
 #include "sync/messages.h"
+#include "tests/hostile_takeover.h"
 #include "tests/peer_session.h"
 
 using namespace casesync;
@@ -197,6 +204,17 @@ Result<std::vector<WireEvent>> attack_events(const Options& o, const Target& t,
   if (a == "replay") {
     return std::vector<WireEvent>{wire(o.as, seal_event(case_created(o.as, o.seq, o.prev, "replayed"), child))};
   }
+  if (a == "log_injection") {
+    // Short enough for limits::kKindBytesMax and kCaseIdBytesMax: refused for what it holds.
+    const std::string forged = "\n<0>node=district FORGED";
+    Event in_case = case_created(o.as, o.seq, o.prev, "c");
+    in_case.case_id += forged;
+    Event in_kind = case_created(o.as, o.seq, o.prev, "k");
+    in_kind.kind = "x" + forged;
+    // The kind first: a refused event lets the batch go on, one that does not decode ends it.
+    return std::vector<WireEvent>{wire(o.as, seal_event(in_kind, child)),
+                                  wire(o.as, seal_event(in_case, child))};
+  }
   if (a == "equivocation") {
     return std::vector<WireEvent>{wire(o.as, seal_event(case_created(o.as, o.seq, o.prev, "twin"), child))};
   }
@@ -241,13 +259,14 @@ Status batch_acked(PeerSession& s, std::uint64_t pos, std::vector<WireEvent> eve
   BatchMsg b;
   b.first_pos = pos;
   b.events = std::move(events);
-  const std::uint64_t last = b.last_pos();
   s.send(encode_message(b));
-  bool acked = s.await_message(timeout_ms, [&](const Message& m) {
-    auto* a = std::get_if<AckMsg>(&m);
-    return a != nullptr && (a->applied_pos >= last || a->applied_pos < pos);
-  });
-  if (!acked) return Status::error(Code::kUnavailable, "no Ack through position " + std::to_string(last));
+  bool acked = s.await_message(timeout_ms,
+                               [](const Message& m) { return std::holds_alternative<AckMsg>(m); });
+  if (!acked) {
+    return Status::error(Code::kUnavailable,
+                         "no Ack for the batch at positions " + std::to_string(pos) + ".." +
+                             std::to_string(b.last_pos()));
+  }
   return Status::ok();
 }
 
@@ -511,6 +530,16 @@ int run(const Options& o) {
   if (o.as.empty()) {
     std::fprintf(stderr, "hostile-peer: --attack %s needs --as CHILD\n", o.attack.c_str());
     return 2;
+  }
+  if (o.attack == "id_takeover") {
+    auto keys = crypto::load_keypair(o.testbed + "/" + o.as + "/node.key");
+    if (!keys.is_ok() || o.other.empty()) {
+      std::fprintf(stderr, "hostile-peer: id_takeover needs --as CHILD (its key file) and --other: %s\n",
+                   keys.is_ok() ? "no --other" : keys.status().to_string().c_str());
+      return 2;
+    }
+    TakeoverPlan plan{t->endpoint, t->sign_public, o.as, o.other, o.timeout_ms, o.duration_ms};
+    return attack_id_takeover(ctx, plan, *keys);
   }
   const bool frame_attack =
       o.attack == "oversize" || o.attack == "truncated" || o.attack == "huge-length";

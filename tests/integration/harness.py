@@ -119,7 +119,7 @@ class Testbed:
         return out
 
     def case_ids(self, node):
-        return {c["id"] for c in self.get(node, "/api/cases?limit=100000")}
+        return {c["id"] for c in self.get(node, "/api/cases?limit=10000")}
 
     def log_tail(self, node, lines=30):
         p = os.path.join(self.dir, node, "casesyncd.log")
@@ -133,7 +133,7 @@ def event_keys(tb, node, origin=None):
     """Every (origin, seq) in the node's changes feed, in feed order (duplicates kept)."""
     keys, after = [], 0
     while True:
-        page = tb.get(node, f"/api/events?after={after}&limit=100000")
+        page = tb.get(node, f"/api/events?after={after}&limit=10000")
         for e in page["events"]:
             if origin is None or e["origin"] == origin:
                 keys.append((e["origin"], e["seq"]))

@@ -2,15 +2,18 @@
 """Proves a street survives a hostile child: one attack per test (casesync-hostile-peer speaking
 as a stopped community with its real keys, or as a stranger), and after each the street's daemon
 is alive, the attack is refused and counted under its reason, nothing forged is stored, and the
-other community's cases still reach the district. Then (class Banned) that a peer which keeps
-sending garbage is cut off and refused for a ban while the others' events flow, and comes back
-after it: a child against its street, and a street against its child."""
+other community's cases still reach the district; a forged log line stays inside one line, and
+the stopped community's keys never receive its sibling's traffic under the sibling's routing id.
+Then (class Banned) that a peer which keeps sending garbage is cut off and refused for a ban
+while the others' events flow, and comes back after it: a child against its street, and a street
+against its child."""
 
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -32,7 +35,11 @@ REJECT_REASON = {
     "other-origin": "origin_mismatch",
     "equivocation": "equivocation",
     "unauthorized": "unauthorized",
+    "log_injection": "unauthorized",
 }
+# How long id_takeover keeps reconnecting: rounds of about 3 s each; the sibling's traffic must
+# flow both ways within it.
+TAKEOVER_MS = 12000
 
 
 def street_with_two_communities(prefix, base_port, sets):
@@ -50,6 +57,24 @@ def hostile_peer():
     if not os.path.exists(p):
         raise SystemExit(f"{p} is not built (tests/CMakeLists.txt builds tests/hostile_peer.cc)")
     return p
+
+
+def attack_while(test, args, during, still_holds=None):
+    """Runs the tool with `args` and `during()` while it runs (the tool must outlast it, or
+    `still_holds()` must say that what it did, a ban say, is still in force); returns the tool's
+    exit code and output."""
+    attack = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        during()
+        if attack.poll() is not None and not (still_holds and still_holds()):
+            test.fail("the attack and its effect ended before the honest traffic flowed")
+        out, _ = attack.communicate(timeout=60)
+    finally:
+        if attack.poll() is None:
+            attack.kill()
+            attack.wait()
+    log(f"{args[args.index('--attack') + 1]}: rc={attack.returncode} {out.strip()}")
+    return attack.returncode, out
 
 
 class Hostile(unittest.TestCase):
@@ -226,9 +251,56 @@ class Hostile(unittest.TestCase):
         self.attack_rejected("unauthorized", "--seq", str(seq + 1), "--prev", head,
                              "--case", replayed[0]["case_id"], "--case-parent", replayed[0]["hash"])
 
+    def test_15_a_forged_log_line_stays_inside_one_line(self):
+        """A case id and a kind carrying "\\n<0>node=district FORGED": the decoder refuses the
+        case id; the kind is refused as unauthorized and its alert logged — as one line."""
+        seq, head = self.chain_head()
+        malformed = self.rejects().get("malformed_event", 0)
+        self.attack_rejected("log_injection", "--seq", str(seq + 1), "--prev", head)
+        poll_until("the forged case id refused by the decoder (malformed_event)",
+                   lambda: self.rejects().get("malformed_event", 0) > malformed, 10)
+        path = os.path.join(self.tb.dir, STREET, "casesyncd.log")
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+        logged = [l for l in lines if "FORGED" in l]
+        log(f"log_injection: {STREET} logged {logged}")
+        self.assertTrue(logged, f"the refused kind was not logged at {STREET}")
+        for line in lines:
+            self.assertRegex(line, r"^<[3-7]>node=s01 ", f"a line not written by {STREET}'s logger")
+        for line in logged:
+            self.assertIn("\\x0a<0>node=district FORGED", line)
+
+    def test_16_a_childs_keys_cannot_take_its_siblings_routing_id(self):
+        """HOSTILE's keys under HONEST's routing id, reconnecting all along: nothing reaches it,
+        its Hello naming HONEST is refused and counted as identity_mismatch with an alert naming
+        HOSTILE, and HONEST's traffic keeps flowing both ways meanwhile."""
+        mismatch = self.rejects().get("identity_mismatch", 0)
+
+        def sibling_traffic_flows():
+            self.assert_honest_traffic_flows()  # up: HONEST's case reaches the district
+            down = self.tb.post(STREET, "/api/cases", {"matter": "QY-001",
+                                                       "applicant": "Down to the sibling"})["id"]
+            ctl("--config", self.tb.nodes[STREET]["config"], "case", "forward", down, "--to",
+                HONEST)
+            poll_until(f"{down} forwarded by {STREET} at {HONEST}",
+                       lambda: down in self.tb.case_ids(HONEST), TAKEOVER_MS / 1000)
+
+        rc, out = attack_while(self, [self.tool, "--testbed", self.tb.dir, "--target", STREET,
+                                      "--attack", "id_takeover", "--as", HOSTILE, "--other",
+                                      HONEST, "--duration-ms", str(TAKEOVER_MS)],
+                               sibling_traffic_flows)
+        # 0 only when no connection got a frame before speaking and no Hello as HONEST was answered.
+        self.assertEqual(rc, 0, out)
+        self.assertGreater(self.rejects().get("identity_mismatch", 0), mismatch)
+        alerts = self.tb.get(STREET, "/api/health")["security_alerts"]
+        self.assertIn({"node": HOSTILE, "reject_reason": "identity_mismatch",
+                       "counted_by": STREET},
+                      [{k: a[k] for k in ("node", "reject_reason", "counted_by")} for a in alerts])
+        self.after_attack()
+
     # ------------------------------------------------------------ last: it may break the street
 
-    def test_15_hello_cannot_move_the_targets_own_chain(self):
+    def test_17_hello_cannot_move_the_targets_own_chain(self):
         """A child's Hello carries restore hints (your_last_seq/your_last_hash) for a node that
         lost its own events; a parent must not let a child rewrite its chain head: here the hint
         is 2^64-1, which would leave the street's next seq at 0, which is never allocated."""
@@ -293,22 +365,17 @@ class Banned(unittest.TestCase):
     def test_1_a_child_that_keeps_sending_garbage_is_cut_off_and_refused(self):
         self.tb.stop(HOSTILE)  # from here on its keys are ours
         before = self.status(STREET)
-        flood = subprocess.Popen(
-            [self.tool, "--testbed", self.tb.dir, "--target", STREET, "--attack", "flood",
-             "--as", HOSTILE, "--duration-ms", str(FLOOD_MS)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            # The other community's events flow while the attacker keeps dialling.
-            self.case_reaches_district(HONEST, FLOOD_MS / 1000)
-            self.assertIsNone(flood.poll(), "the attack ended before the honest case arrived")
-            out, _ = flood.communicate(timeout=60)
-        finally:
-            if flood.poll() is None:
-                flood.kill()
-                flood.wait()
-        log(f"flood: rc={flood.returncode} {out.strip()}")
+        # The other community's events flow while the attacker keeps dialling or sits out its
+        # ban (9..12 s from the cut): the state when the case arrives, not a race with the
+        # flood's own 4 s on a busy machine.
+        rc, out = attack_while(self, [self.tool, "--testbed", self.tb.dir, "--target", STREET,
+                                      "--attack", "flood", "--as", HOSTILE, "--duration-ms",
+                                      str(FLOOD_MS)],
+                               lambda: self.case_reaches_district(HONEST),
+                               still_holds=lambda: HOSTILE in [
+                                   b["peer"] for b in self.status(STREET)["penalty"]["banned"]])
         # 0 only when the street cut the connection and refused every dial after it.
-        self.assertEqual(flood.returncode, 0, out)
+        self.assertEqual(rc, 0, out)
         after = self.status(STREET)
         log(f"{STREET} after the flood: penalty {after['penalty']} transport {after['transport']}")
         self.assertGreater(after["penalty"]["bans"], before["penalty"]["bans"])
@@ -317,16 +384,30 @@ class Banned(unittest.TestCase):
                            before["transport"]["auth_denied_banned"])
         self.assertGreater(after["transport"]["frames_dropped_banned"],
                            before["transport"]["frames_dropped_banned"])
-        self.assertGreaterEqual(after["counters"]["rejects"].get("malformed_frame", 0), 6)
+        # The ban names the refused inputs that earned it: more than rejects_max (5). Most are
+        # malformed frames; on a busy machine a dial whose own routing-id claim libzmq kept is
+        # refused as identity_mismatch too (docs/ARCHITECTURE.md, "Routing identity"), so the
+        # split between the two reasons varies.
+        self.assertGreaterEqual(after["penalty"]["banned"][0]["rejects"], 6)
+        self.assertGreaterEqual(after["counters"]["rejects"].get("malformed_frame", 0), 1)
 
     def test_2_after_the_ban_the_child_connects_again(self):
+        asked = time.monotonic()  # before the ban's remaining time is read: a safe lower bound
         banned = {b["peer"]: b for b in self.status(STREET)["penalty"]["banned"]}
         self.assertIn(HOSTILE, banned, "needs the ban of test_1")
-        log(f"{HOSTILE} still banned for {banned[HOSTILE]['remaining_ms']} ms")
-        # The real daemon comes back while it is still banned: refused, then it dials again.
+        remaining_s = banned[HOSTILE]["remaining_ms"] / 1000
+        log(f"{HOSTILE} still banned for {remaining_s:.1f} s")
+        # The real daemon comes back while it is still banned: refused, then it dials again. On
+        # a busy machine its start may outlast the ban; then it must not have been let in before
+        # the ban's end either.
         self.tb.start(HOSTILE)
-        poll_until(f"{HOSTILE} refused by its parent while banned",
-                   lambda: self.status(HOSTILE)["transport"]["parent_refused"] > 0, 10)
+        poll_until(f"{HOSTILE} refused by its parent, or its link up at {STREET}",
+                   lambda: self.status(HOSTILE)["transport"]["parent_refused"] > 0
+                   or self.link_up(STREET, HOSTILE), BAN_MAX_S + CLIENT_REDIAL_S + 10)
+        if self.status(HOSTILE)["transport"]["parent_refused"] == 0:
+            log(f"{HOSTILE} started after its ban ended: no refusal to see")
+            self.assertGreaterEqual(time.monotonic() - asked, remaining_s,
+                                    f"{HOSTILE} was let in while banned")
         poll_until(f"{HOSTILE}'s link up at {STREET} after the ban",
                    lambda: self.link_up(STREET, HOSTILE), BAN_MAX_S + CLIENT_REDIAL_S + 10)
         self.assertEqual(self.status(STREET)["penalty"]["banned"], [])

@@ -2,7 +2,8 @@
 """Proves the root of trust end to end with real daemons: a roster not signed by the pinned root
 is refused at startup; a new terminal is enrolled (request -> approve at the district), the new
 roster propagates down the tree, and the terminal then syncs; a revoked terminal is refused at
-the CURVE handshake (ZAP) everywhere and its new events never arrive, while its past events stay."""
+the CURVE handshake (ZAP) everywhere and its new events never arrive, while its past events stay;
+and revoking a terminal that is connected closes its session at once, without a restart."""
 
 import json
 import os
@@ -112,6 +113,27 @@ class Trust(unittest.TestCase):
         self.assertNotIn(after, self.tb.case_ids("s01"))
         self.assertNotIn(after, self.tb.case_ids("district"))
         self.assertIn(before, self.tb.case_ids("district"))  # its past events stay
+
+    def test_3_revocation_closes_a_live_session(self):
+        child, street = "s01-c01", "s01"
+        status = lambda n: self.tb.get(n, "/api/status")  # noqa: E731
+        link_up = lambda n, p: any(l["peer"] == p and l["state"] == "up"  # noqa: E731
+                                   for l in status(n)["links"])
+        poll_until(f"{child}'s session with {street} up", lambda: link_up(child, street), 20)
+        cut_before = status(street)["transport"]["connections_cut_revoked"]
+        refused_before = status(child)["transport"]["parent_refused"]
+        version = self.roster_version(street)
+        # The terminal keeps running: nothing but the roster tells the street to hang up.
+        ctl("--config", self.tb.nodes["district"]["config"], "revoke", child,
+            "--roster", os.path.join(self.dir, "roster.toml"),
+            "--root-key", os.path.join(self.dir, "root.key"))
+        poll_until(f"the new roster at {street}", lambda: self.roster_version(street) > version, 20)
+        # The terminal saw its session end and its redial refused by the street's ZAP handler.
+        poll_until(f"{child} refused when it dials {street} again",
+                   lambda: status(child)["transport"]["parent_refused"] > refused_before, 20)
+        self.assertFalse(link_up(child, street), f"{child}'s session with {street} is still up")
+        self.assertFalse(link_up(street, child), f"{street} still counts {child}'s link as up")
+        self.assertGreater(status(street)["transport"]["connections_cut_revoked"], cut_before)
 
 
 if __name__ == "__main__":

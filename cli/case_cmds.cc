@@ -1,0 +1,297 @@
+#include "cli/case_cmds.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/table.h"
+
+namespace casesync {
+
+using nlohmann::json;
+
+namespace {
+
+std::string text_of(const json& v, const std::string& dflt = "-") {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number()) return v.dump();
+  return dflt;
+}
+
+std::string field_text(const json& obj, const char* key, const std::string& dflt = "-") {
+  auto it = obj.find(key);
+  return it == obj.end() ? dflt : text_of(*it, dflt);
+}
+
+std::string duration_text(std::uint64_t ms) {
+  char b[32];
+  if (ms < 3600000) {
+    std::snprintf(b, sizeof(b), "%llum", static_cast<unsigned long long>(ms / 60000));
+  } else {
+    std::snprintf(b, sizeof(b), "%.1fh", static_cast<double>(ms) / 3600000.0);
+  }
+  return b;
+}
+
+// "2026-12-01T08:00:00.000Z", or "paused" while the stage waits for the applicant.
+std::string due_text(const json& hop) {
+  if (field_text(hop, "due_stage", "") == "paused") return "paused";
+  const std::string due = field_text(hop, "due");
+  return due == "-" ? due : due + " (" + field_text(hop, "due_stage", "") + ")";
+}
+
+// When the case waits for the applicant: at the window, or on one of its hops.
+std::string paused_since(const json& c) {
+  std::string since = field_text(c, "paused_since", "");
+  for (const auto& h : c.value("hops", json::array())) {
+    if (since.empty()) since = field_text(h, "paused_since", "");
+  }
+  return since;
+}
+
+std::string case_due_line(const json& c) {
+  std::string out = "due " + field_text(c, "due");
+  const auto paused = c.value("paused_ms", 0ull);
+  if (const std::string since = paused_since(c); !since.empty()) {
+    out += "  (paused since " + since + " for the applicant's materials)";
+  } else if (paused > 0) {
+    out += "  (after " + duration_text(paused) + " paused for the applicant's materials)";
+  }
+  return out;
+}
+
+std::string list_text(const json& v) {
+  std::string out;
+  if (!v.is_array()) return text_of(v, "");
+  for (const auto& m : v) out += (out.empty() ? "" : "; ") + text_of(m, "");
+  return out;
+}
+
+void print_case(const json& c) {
+  std::printf("case %s  matter=%s %s\n", field_text(c, "id").c_str(), field_text(c, "matter").c_str(),
+              field_text(c, "matter_name", "").c_str());
+  std::printf("applicant %s  id_number %s  received at %s (%s)\n", field_text(c, "applicant").c_str(),
+              field_text(c, "id_number", "").c_str(), field_text(c, "receiving_node").c_str(),
+              field_text(c, "received_at").c_str());
+  std::printf("status %s  holder %s%s  bounces %d  state_hash %s\n", field_text(c, "status").c_str(),
+              field_text(c, "holder").c_str(),
+              c.value("outcome", "").empty() ? "" : ("  outcome " + c.value("outcome", "")).c_str(),
+              c.value("bounces", 0), field_text(c, "state_hash").c_str());
+  if (!c.value("completed_by", "").empty()) {
+    std::printf("completed (办结) by %s as %s\n", c.value("completed_by", "").c_str(),
+                c.value("completion_authority", "").c_str());
+  }
+  std::printf("%s\n", case_due_line(c).c_str());
+  if (c.contains("materials") && !c["materials"].empty()) {
+    std::printf("materials: %s\n", list_text(c["materials"]).c_str());
+  }
+  if (c.contains("hops") && c["hops"].is_array() && !c["hops"].empty()) {
+    TextTable hops({"HOP", "FROM", "TO", "DESK", "STAGE", "OUTCOME", "DUE"});
+    for (const auto& h : c["hops"]) {
+      hops.add({field_text(h, "hop"), field_text(h, "from"), field_text(h, "to"),
+                field_text(h, "desk", ""),
+                field_text(h, "stage") + (h.value("superseded", false) ? " (superseded)" : ""),
+                field_text(h, "outcome", ""), due_text(h)});
+    }
+    hops.print();
+  }
+  TextTable t({"TIME", "EVENT", "KIND", "DETAIL"});
+  for (const auto& e : c.value("events", json::array())) {
+    std::string detail;
+    for (const auto& [k, v] : e["body"].items()) {
+      std::string text = v.is_array() ? list_text(v) : text_of(v, v.dump());
+      for (auto& ch : text) ch = ch == '\n' ? ';' : ch;
+      detail += (detail.empty() ? "" : " ") + k + "=" + text;
+    }
+    t.add({field_text(e, "time"), field_text(e, "origin") + ":" + std::to_string(e.value("seq", 0ull)),
+           field_text(e, "kind"), detail});
+  }
+  t.print();
+  for (const auto& k : c.value("conflicts", json::array())) {
+    std::printf("conflict %s: %s won over %s (%s)\n", field_text(k, "rule").c_str(),
+                field_text(k, "winner").c_str(), field_text(k, "loser").c_str(),
+                field_text(k, "detail").c_str());
+  }
+}
+
+void print_trace(const json& t) {
+  std::printf("case %s  status=%s  holder=%s  state_hash %s\n", field_text(t, "case").c_str(),
+              field_text(t, "status").c_str(), field_text(t, "holder").c_str(),
+              field_text(t, "state_hash").c_str());
+  std::printf("%s\n", case_due_line(t).c_str());
+  TextTable hops({"HOP", "FROM", "TO", "STAGE", "FORWARDED", "DELIVERED", "ACCEPTED", "ANSWERED",
+                  "OUTCOME", "PAUSED", "DUE", "NOTE"});
+  for (const auto& h : t.value("hops", json::array())) {
+    std::string note = h.value("superseded", false) ? "superseded" : "";
+    if (h.value("bounce", false)) note += note.empty() ? "bounce" : ",bounce";
+    const auto paused = h.value("paused_ms", 0ull);
+    std::string pause = paused ? duration_text(paused) : "-";
+    if (!h.value("paused_since", json()).is_null()) pause = "since " + field_text(h, "paused_since");
+    hops.add({field_text(h, "hop"), field_text(h, "from"), field_text(h, "to"),
+              field_text(h, "stage"), field_text(h, "forwarded_at"), field_text(h, "delivered_at"),
+              field_text(h, "accepted_at"), field_text(h, "answered_at"),
+              field_text(h, "outcome", ""), pause, due_text(h), note});
+  }
+  hops.print();
+  std::printf("time at each node:");
+  for (const auto& d : t.value("dwell", json::array())) {
+    std::printf("  %s %.1fs", field_text(d, "node").c_str(),
+                static_cast<double>(d.value("ms", 0ull)) / 1000.0);
+  }
+  std::printf("\nbounces %d  supplement requests %d%s\n", t.value("bounces", 0),
+              t.value("supplement_requests", 0),
+              t.value("repeated_supplement", false) ? " (REPEATED: 一次性告知 not met)" : "");
+  for (const auto& s : t.value("stalls", json::array())) {
+    std::printf("stall: hop %s %s %s, %s, escalated to %s\n", field_text(s, "hop").c_str(),
+                field_text(s, "stage").c_str(), field_text(s, "level").c_str(),
+                field_text(s, "overdue_by_text").c_str(), field_text(s, "escalated_to").c_str());
+  }
+}
+
+struct ActionSpec {
+  const char* name;
+  const char* route;
+  std::vector<std::string> flags;
+  std::vector<std::string> required;
+};
+
+const std::vector<ActionSpec>& action_specs() {
+  static const std::vector<ActionSpec> kSpecs = {
+      {"forward", "forward", {"to", "desk", "due_working_days", "note"}, {"to"}},
+      {"accept", "accept", {"hop", "desk", "note"}, {}},
+      {"reply", "reply", {"hop", "outcome", "note"}, {"outcome"}},
+      {"return", "return", {"hop", "reason", "note"}, {"reason"}},
+      {"supplement", "supplement", {"hop", "note"}, {}},
+      {"supplied", "supplement_provided", {"note"}, {}},
+      {"notify", "notify", {"channel", "note"}, {}},
+      {"withdraw", "withdraw", {"reason", "note"}, {}},
+      {"complete", "complete", {"outcome", "note"}, {"outcome"}},
+      {"reopen", "reopen", {"reason", "note"}, {"reason"}},
+      {"edit", "edit", {"field", "value"}, {"field", "value"}},
+      {"note", "note", {"text"}, {"text"}},
+      {"prereview", "prereview", {"note"}, {}},
+  };
+  return kSpecs;
+}
+
+// One flag per JSON key; "--material X" may repeat and becomes a list. A number stays a number
+// (the node refuses text where it wants one, and says so).
+json action_body(Cli& cli, const std::vector<std::string>& flags) {
+  json body = json::object();
+  for (const auto& f : flags) {
+    std::string v = cli.flag("--" + f);
+    if (v.empty()) continue;
+    const bool digits = v.size() < 10 && std::all_of(v.begin(), v.end(), ::isdigit);
+    body[f] = f == "due_working_days" && digits ? json(std::stoul(v)) : json(v);
+  }
+  auto mats = cli.flags("--material");
+  if (!mats.empty()) body["materials"] = mats;
+  return body;
+}
+
+int case_create(Cli& cli) {
+  json body = action_body(cli, {"matter", "applicant"});
+  if (std::string id = cli.flag("--id-number"); !id.empty()) body["id_number"] = id;
+  json fields = json::object();
+  for (const auto& kv : cli.flags("--field")) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos) return usage_error(cli, "--field takes KEY=VALUE, got " + kv);
+    fields[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (auto p = cli.leftover_flag("case create")) return usage_error(cli, *p);
+  if (!body.contains("matter") || !body.contains("applicant")) {
+    return usage_error(cli, "case create needs --matter CODE and --applicant NAME");
+  }
+  if (!cli.args.empty()) return usage_error(cli, "case create takes no positional arguments");
+  if (!fields.empty()) body["fields"] = fields;
+  auto r = call(cli, "POST", "/api/cases", body);
+  if (!r.is_ok()) return fail(cli, r.status());
+  if (cli.as_json) return print_json(*r), kExitOk;
+  std::printf("%s\n", r->value("id", "").c_str());
+  return kExitOk;
+}
+
+int case_show(Cli& cli, const std::string& sub) {
+  const bool full = sub == "show" && cli.has("--full");
+  if (auto p = cli.leftover_flag("case " + sub)) return usage_error(cli, *p);
+  if (cli.args.size() != 1) return usage_error(cli, "case " + sub + " takes one case ID");
+  auto r = call(cli, "GET", "/api/cases/" + url_encode(cli.args[0]) +
+                                (sub == "trace" ? "/trace" : full ? "?full=1" : ""));
+  if (!r.is_ok()) return fail(cli, r.status());
+  if (cli.as_json) return print_json(*r), kExitOk;
+  sub == "trace" ? print_trace(*r) : print_case(*r);
+  return kExitOk;
+}
+
+int case_action(Cli& cli, const ActionSpec& spec) {
+  json body = action_body(cli, spec.flags);
+  if (std::string(spec.name) == "complete" && cli.has("--as-district-admin")) {
+    body["as"] = "district_admin";
+  }
+  if (auto p = cli.leftover_flag(std::string("case ") + spec.name)) return usage_error(cli, *p);
+  for (const auto& req : spec.required) {
+    if (!body.contains(req)) return usage_error(cli, std::string("case ") + spec.name + " needs --" + req);
+  }
+  if (cli.args.size() != 1) return usage_error(cli, std::string("case ") + spec.name + " takes one case ID");
+  auto r = call(cli, "POST", "/api/cases/" + url_encode(cli.args[0]) + "/" + spec.route, body);
+  if (!r.is_ok()) return fail(cli, r.status());
+  if (cli.as_json) return print_json(*r), kExitOk;
+  print_case(*r);
+  return kExitOk;
+}
+
+// The query of `cases`: every filter the clerk gave, checked by the node.
+std::string cases_query(Cli& cli, bool* csv) {
+  std::string q;
+  auto add = [&q](const std::string& key, const std::string& value) {
+    q += (q.empty() ? "?" : "&") + key + "=" + url_encode(value);
+  };
+  for (const auto& s : cli.flags("--status")) add("status", s);
+  if (cli.has("--open")) add("open", "1");
+  if (cli.has("--waiting-for-me")) add("waiting_for_me", "1");
+  for (const char* f : {"holder", "applicant", "matter", "since", "limit"}) {
+    if (std::string v = cli.flag(std::string("--") + f); !v.empty()) add(f, v);
+  }
+  *csv = cli.has("--csv");
+  return q;
+}
+
+}  // namespace
+
+int cmd_case(Cli& cli) {
+  if (cli.args.empty()) return usage_error(cli, "case needs a subcommand");
+  const std::string sub = cli.args[0];
+  cli.args.erase(cli.args.begin());
+  if (sub == "create") return case_create(cli);
+  if (sub == "show" || sub == "trace") return case_show(cli, sub);
+  auto spec = std::find_if(action_specs().begin(), action_specs().end(),
+                           [&](const ActionSpec& a) { return sub == a.name; });
+  if (spec == action_specs().end()) return usage_error(cli, "unknown case subcommand " + sub);
+  return case_action(cli, *spec);
+}
+
+int cmd_cases(Cli& cli) {
+  bool csv = false;
+  const std::string query = cases_query(cli, &csv);
+  if (auto p = cli.leftover_flag("cases")) return usage_error(cli, *p);
+  if (!cli.args.empty()) return usage_error(cli, "cases takes no positional arguments; filters are flags");
+  if (csv && cli.as_json) return usage_error(cli, "cases: --csv or --json, not both");
+  auto r = call(cli, "GET", "/api/cases" + query);
+  if (!r.is_ok()) return fail(cli, r.status());
+  if (cli.as_json) return print_json(*r), kExitOk;
+  const std::vector<std::string> cols = {"CASE", "MATTER", "APPLICANT", "STATUS", "HOLDER",
+                                         "RECEIVED", "DUE", "BOUNCES", "EVENTS"};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : *r) {
+    rows.push_back({field_text(c, "id"), field_text(c, "matter"), field_text(c, "applicant"),
+                    field_text(c, "status"), field_text(c, "holder"), field_text(c, "received_at"),
+                    field_text(c, "due"), std::to_string(c.value("bounces", 0)),
+                    std::to_string(c.value("event_count", 0))});
+  }
+  if (csv) return print_csv(cols, rows), kExitOk;
+  TextTable t(cols);
+  for (auto& row : rows) t.add(row);
+  t.print();
+  return kExitOk;
+}
+
+}  // namespace casesync

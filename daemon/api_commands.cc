@@ -1,0 +1,261 @@
+#include "daemon/api_commands.h"
+
+#include <algorithm>
+
+#include "common/bytes.h"
+#include "common/utf8.h"
+#include "config/toml_errors.h"
+#include "sync/case_kinds.h"
+#include "sync/case_rules.h"
+#include "sync/case_state.h"
+#include "sync/event_content.h"
+#include "sync/limits.h"
+
+namespace casesync {
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(std::string_view s) { return std::string(s); }
+std::string num(std::uint64_t n) { return std::to_string(n); }
+
+bool is_date(const std::string& text, Date* out) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  auto y = parse_decimal(std::string_view(text).substr(0, 4));
+  auto m = parse_decimal(std::string_view(text).substr(5, 2));
+  auto d = parse_decimal(std::string_view(text).substr(8, 2));
+  if (!y || !m || !d || *m < 1 || *m > 12 || *d < 1) return false;
+  static constexpr unsigned kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
+  const unsigned days = *m == 2 && !leap ? 28 : kDays[*m - 1];
+  if (*d > days) return false;
+  *out = {static_cast<int>(*y), static_cast<unsigned>(*m), static_cast<unsigned>(*d)};
+  return true;
+}
+
+std::optional<Date> read_date(QueryReader& q, const char* key, std::string* text) {
+  auto v = q.text(key, 10);
+  if (!v) return std::nullopt;
+  Date d;
+  if (!is_date(*v, &d)) {
+    q.fail(ApiError::bad("bad_value", std::string(key) + " must be a date YYYY-MM-DD, not \"" + *v +
+                                          "\"", key));
+    return std::nullopt;
+  }
+  *text = *v;
+  return d;
+}
+
+std::string read_node(QueryReader& q, const char* key) {
+  auto v = q.text(key, limits::kNodeIdBytesMax);
+  if (!v) return "";
+  if (auto e = node_id_error(*v, key)) q.fail(std::move(*e));
+  return *v;
+}
+
+}  // namespace
+
+
+// ---------------------------------------------------------------------------- formats
+
+std::optional<ApiError> path_case_id(const RequestView& r, std::string* out) {
+  if (r.path.empty()) return ApiError::bad("missing", "the case id is missing", "case_id");
+  *out = r.path[0];
+  return case_id_problem(*out, "case_id");
+}
+
+std::optional<ApiError> node_id_error(const std::string& id, const std::string& field) {
+  if (auto p = node_id_problem(id)) {
+    return ApiError::bad("bad_value", field + ": " + *p, field);
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> case_id_problem(const std::string& id, const std::string& field) {
+  const bool shape = !id.empty() && id.size() <= limits::kCaseIdBytesMax &&
+                     std::all_of(id.begin(), id.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                              c == '_';
+                     }) &&
+                     id.find('-') != std::string::npos && id.front() != '-' && id.back() != '-';
+  if (shape) return std::nullopt;
+  const bool printable = valid_utf8(id) && id.size() <= 2 * limits::kCaseIdBytesMax &&
+                         std::none_of(id.begin(), id.end(), [](char c) {
+                           return static_cast<unsigned char>(c) < 0x20;
+                         });
+  return ApiError::bad("bad_value",
+                       (printable ? "\"" + id + "\"" : std::string("the value")) +
+                           " is not a case id (like s01-c01-000001: a node id, '-', a number; at "
+                           "most " + num(limits::kCaseIdBytesMax) + " bytes of a-z, 0-9, '-', '_')",
+                       field);
+}
+
+std::optional<ApiError> hop_id_problem(const std::string& id, const std::string& field) {
+  const auto colon = id.rfind(':');
+  if (colon != std::string::npos && !node_id_problem(id.substr(0, colon)) &&
+      parse_decimal(std::string_view(id).substr(colon + 1))) {
+    return std::nullopt;
+  }
+  return ApiError::bad("bad_value",
+                       field + " must name a hop as NODE:SEQ (e.g. s01-c01:2; `case show` lists them)",
+                       field);
+}
+
+// ---------------------------------------------------------------------------- reads
+
+Checked<CaseListQuery> parse_case_list(const RequestView& r) {
+  QueryReader q(r);
+  CaseListQuery out;
+  out.limit = q.limit();
+  out.statuses = q.all("status", 32);
+  for (const auto& s : out.statuses) {
+    const bool known = std::any_of(std::begin(kCaseStatuses), std::end(kCaseStatuses),
+                                   [&](CaseStatus c) { return s == case_status_name(c); });
+    if (known) continue;
+    std::string all;
+    for (CaseStatus c : kCaseStatuses) all += (all.empty() ? "" : ", ") + str(case_status_name(c));
+    q.fail(ApiError::bad("bad_value", "status \"" + s + "\" is not a case status (" + all + ")",
+                         "status"));
+  }
+  out.open = q.flag("open");
+  out.holder = read_node(q, "holder");
+  out.applicant = q.text("applicant", limits::kApplicantCharsMax).value_or("");
+  out.matter = q.text("matter", api_limits::kMatterCodeCharsMax).value_or("");
+  out.waiting_for_me = q.flag("waiting_for_me");
+  read_date(q, "since", &out.since);  // kept as text: the route takes the calendar's midnight
+  if (auto e = q.finish()) return *e;
+  return out;
+}
+
+Checked<CaseQuery> parse_case_get(const RequestView& r) {
+  CaseQuery out;
+  if (auto e = path_case_id(r, &out.case_id)) return *e;
+  QueryReader q(r);
+  out.full = q.flag("full");
+  if (auto e = q.finish()) return *e;
+  return out;
+}
+
+Checked<CaseQuery> parse_case_trace(const RequestView& r) {
+  CaseQuery out;
+  if (auto e = path_case_id(r, &out.case_id)) return *e;
+  if (QueryReader q(r); auto e = q.finish()) return *e;
+  return out;
+}
+
+namespace {
+
+// A changes feed: a local position to read after (`position` names it), a limit, and for the
+// long-poll how long to wait for something new.
+Checked<FeedQuery> parse_feed(const RequestView& r, const char* position, bool waits) {
+  QueryReader q(r);
+  FeedQuery out;
+  out.after = q.number(position, 0, UINT64_MAX >> 1).value_or(0);
+  out.limit = q.limit();
+  if (waits) out.wait_s = q.number("wait", 0, api_limits::kChangesWaitMaxS).value_or(0);
+  if (auto e = q.finish()) return *e;
+  return out;
+}
+
+}  // namespace
+
+Checked<FeedQuery> parse_events_feed(const RequestView& r) { return parse_feed(r, "after", false); }
+
+Checked<FeedQuery> parse_changes(const RequestView& r) { return parse_feed(r, "since", true); }
+
+Checked<std::size_t> parse_conflicts(const RequestView& r) {
+  QueryReader q(r);
+  const std::size_t limit = q.limit();
+  if (auto e = q.finish()) return *e;
+  return limit;
+}
+
+Checked<StalledQuery> parse_stalled(const RequestView& r) {
+  QueryReader q(r);
+  StalledQuery out;
+  out.node = read_node(q, "node");
+  out.overdue = q.flag("overdue");
+  out.fresh = q.flag("fresh");
+  if (auto e = q.finish()) return *e;
+  return out;
+}
+
+Checked<StatsQuery> parse_stats(const RequestView& r) {
+  QueryReader q(r);
+  StatsQuery out;
+  out.from = read_date(q, "from", &out.from_text);
+  out.to = read_date(q, "to", &out.to_text);
+  out.node = read_node(q, "node");
+  if (auto e = q.finish()) return *e;
+  if (out.from && out.to && out.from_text > out.to_text) {
+    return ApiError::bad("out_of_range", "from " + out.from_text + " is after to " + out.to_text, "from");
+  }
+  return out;
+}
+
+Checked<bool> parse_no_input(const RequestView& r) {
+  if (QueryReader q(r); auto e = q.finish()) return *e;
+  return true;
+}
+
+std::optional<ApiError> backup_name_problem(const std::string& name, const std::string& field) {
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+  };
+  const bool ok = !name.empty() && name.size() <= api_limits::kBackupNameCharsMax &&
+                  name.front() != '.' && std::all_of(name.begin(), name.end(), allowed);
+  if (ok) return std::nullopt;
+  return ApiError::bad("bad_value",
+                       "a backup is named by a file name of 1.." +
+                           std::to_string(api_limits::kBackupNameCharsMax) +
+                           " characters A-Z a-z 0-9 . _ - not starting with '.'; it is written "
+                           "into the node's backup folder (paths.backup_dir), never elsewhere",
+                       field);
+}
+
+Checked<BackupRequest> parse_backup(const RequestView& r) {
+  auto obj = post_body(r);
+  if (!obj.ok()) return obj.error();
+  if (obj->contains("path")) {
+    return ApiError::bad("bad_value",
+                         "a backup goes only into the node's backup folder (paths.backup_dir): "
+                         "give \"name\", a file name, or nothing; `casesyncctl backup FILE` "
+                         "copies it to FILE",
+                         "path");
+  }
+  JsonObjectReader reader(*obj, "");
+  BackupRequest out;
+  out.name = reader.text("name", api_limits::kBackupNameCharsMax, Need::kOptional).value_or("");
+  if (auto e = reader.finish()) return *e;
+  if (obj->contains("name")) {
+    if (auto e = backup_name_problem(out.name, "name")) return *e;
+  }
+  return out;
+}
+
+Checked<BackupRequest> parse_backup_download(const RequestView& r) {
+  if (QueryReader q(r); auto e = q.finish()) return *e;
+  BackupRequest out;
+  out.name = r.path.empty() ? "" : r.path.front();
+  if (auto e = backup_name_problem(out.name, "name")) return *e;
+  return out;
+}
+
+Checked<RosterPush> parse_roster_push(const RequestView& r) {
+  auto obj = post_body(r);
+  if (!obj.ok()) return obj.error();
+  JsonObjectReader reader(*obj, "");
+  RosterPush out;
+  out.version = reader.number("version", 1, UINT64_MAX >> 1, Need::kRequired).value_or(0);
+  out.text = reader.text("text", api_limits::kBodyBytesMax, Need::kRequired, Lines::kMany).value_or("");
+  const std::string hex = reader.text("signature", 1024, Need::kRequired).value_or("");
+  if (auto e = reader.finish()) return *e;
+  auto sig = from_hex(hex);
+  if (!sig) return ApiError::bad("bad_value", "signature must be hex", "signature");
+  out.signature = std::move(*sig);
+  return out;
+}
+
+}  // namespace casesync

@@ -1,0 +1,143 @@
+// The validation layer of the local API, part 2: one parse function per route, from a request
+// (daemon/api_request.h) to a typed command or an ApiError. What passes here is well-typed and
+// within every limit; what the case rules decide (who may, whether the case's state allows it)
+// is checked by the same rules the peers use, in daemon/case_api.cc.
+//
+// Pure: the fuzz target feeds these functions every route's bodies and parameters. The case
+// writes live in api_case_commands.cc, the rest in api_commands.cc.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/api_request.h"
+
+namespace casesync {
+
+// ---- reads
+
+// GET /api/cases: the clerks' worklist filters (casesyncctl cases).
+struct CaseListQuery {
+  std::size_t limit = api_limits::kListLimitDefault;
+  std::vector<std::string> statuses;  // any of these (case_status_name); empty: all
+  bool open = false;                  // not completed or withdrawn
+  std::string holder;                 // node id
+  std::string applicant;              // a part of the applicant's name
+  std::string matter;                 // matter code
+  bool waiting_for_me = false;        // a hop addressed to this node, not accepted or answered
+  std::string since;                  // YYYY-MM-DD: received on or after (local day)
+};
+Checked<CaseListQuery> parse_case_list(const RequestView& r);
+
+// GET /api/cases/{id}[?full=1] and /api/cases/{id}/trace.
+struct CaseQuery {
+  std::string case_id;
+  bool full = false;  // the unmasked ID number
+};
+Checked<CaseQuery> parse_case_get(const RequestView& r);
+Checked<CaseQuery> parse_case_trace(const RequestView& r);
+
+struct FeedQuery {  // GET /api/events?after=L&limit=N, GET /api/changes?since=L&limit=N&wait=S
+  std::uint64_t after = 0;
+  std::size_t limit = api_limits::kListLimitDefault;
+  std::uint64_t wait_s = 0;
+};
+Checked<FeedQuery> parse_events_feed(const RequestView& r);
+Checked<FeedQuery> parse_changes(const RequestView& r);
+Checked<std::size_t> parse_conflicts(const RequestView& r);  // GET /api/conflicts?limit=N
+
+struct StalledQuery {  // GET /api/stalled?node=N&overdue=1&fresh=1
+  std::string node;
+  bool overdue = false;
+  bool fresh = false;
+};
+Checked<StalledQuery> parse_stalled(const RequestView& r);
+
+struct Date {
+  int year = 0;
+  unsigned month = 0, day = 0;
+};
+struct StatsQuery {  // GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&node=N
+  std::optional<Date> from, to;
+  std::string from_text, to_text;
+  std::string node;
+};
+Checked<StatsQuery> parse_stats(const RequestView& r);
+
+// A route that reads nothing from the request (GET /api/status, /api/matters, /api/health):
+// any parameter is refused, so a typo never looks like a filter that worked.
+Checked<bool> parse_no_input(const RequestView& r);
+
+// ---- writes
+
+// POST /api/cases, and each line of POST /api/import.
+struct NewCase {
+  std::size_t line = 0;  // of an import
+  std::string matter, applicant, id_number, legacy_id;
+  std::vector<std::string> materials;
+  std::map<std::string, std::string> fields;
+};
+Checked<NewCase> parse_new_case(const RequestView& r);
+// The lines of an import (JSON lines); errors name the line ("line 3: ...").
+Checked<std::vector<NewCase>> parse_import(const RequestView& r);
+// The case_created body of a new case.
+std::map<std::string, std::string> new_case_body(const NewCase& c);
+
+// POST /api/cases/{id}/{action}: the event a clerk's action makes. `hop` is empty when the
+// request names none (the route picks the open hop addressed to this node).
+struct CaseAction {
+  std::string case_id;
+  std::string action;  // the route's name: forward, accept, ...
+  std::string kind;    // the event kind it makes
+  std::map<std::string, std::string> body;
+  bool needs_hop = false;  // accept, reply, return: the hop is required (given or found)
+  bool wants_hop = false;  // supplement: the open hop when there is one, else the window
+};
+Checked<CaseAction> parse_case_action(const RequestView& r);
+// The request field that carries `body_key` for an action (e.g. note's "text" carries "note").
+std::string action_request_field(const std::string& action, const std::string& body_key);
+
+// POST /api/cases/{id}/events and each event of POST /api/events/batch: any kind, any body, as
+// the rules allow.
+struct RawEvent {
+  std::string case_id;
+  std::string kind;
+  std::map<std::string, std::string> body;
+};
+Checked<RawEvent> parse_case_event(const RequestView& r);
+Checked<std::vector<RawEvent>> parse_event_batch(const RequestView& r);
+
+// POST /api/backup {"name": FILE}: a file name in paths.backup_dir, never a path. Empty when the
+// request names none (the node picks one).
+struct BackupRequest {
+  std::string name;
+};
+Checked<BackupRequest> parse_backup(const RequestView& r);
+// GET /api/backups/{name}: the name in the path, checked like the one above.
+Checked<BackupRequest> parse_backup_download(const RequestView& r);
+// A backup's file name: 1..kBackupNameCharsMax of A-Z a-z 0-9 . _ -, not starting with '.'
+// (so no path separator, no "..", no hidden file).
+std::optional<ApiError> backup_name_problem(const std::string& name, const std::string& field);
+
+struct RosterPush {  // POST /api/roster
+  std::uint64_t version = 0;
+  std::string text;
+  std::string signature;  // raw bytes
+};
+Checked<RosterPush> parse_roster_push(const RequestView& r);
+
+// ---- formats
+
+// A case id: "<node id>-<sequence>" as this API assigns them (at most 64 bytes of a-z, 0-9,
+// '-', '_').
+std::optional<ApiError> case_id_problem(const std::string& id, const std::string& field);
+// The case id a route's path names (its first part), checked.
+std::optional<ApiError> path_case_id(const RequestView& r, std::string* out);
+std::optional<ApiError> node_id_error(const std::string& id, const std::string& field);
+// An open hop's id: "<node id>:<seq>".
+std::optional<ApiError> hop_id_problem(const std::string& id, const std::string& field);
+
+}  // namespace casesync

@@ -1,0 +1,295 @@
+#include "daemon/api_request.h"
+
+#include <algorithm>
+
+#include "common/utf8.h"
+
+namespace casesync {
+
+using nlohmann::json;
+
+namespace {
+
+std::string num(std::uint64_t n) { return std::to_string(n); }
+
+const char* type_name(const json& v) {
+  if (v.is_string()) return "text";
+  if (v.is_number()) return "a number";
+  if (v.is_boolean()) return "true/false";
+  if (v.is_array()) return "a list";
+  if (v.is_object()) return "an object";
+  return "null";
+}
+
+ApiError wrong_type(const std::string& field, const char* want, const json& got) {
+  return ApiError::bad("wrong_type", field + " must be " + want + ", not " + type_name(got), field);
+}
+
+bool is_control(unsigned char c, Lines lines) {
+  if (lines == Lines::kMany && (c == '\n' || c == '\r' || c == '\t')) return false;
+  return c < 0x20 || c == 0x7F;
+}
+
+// Depth of [ and { outside strings; a scan, so a hostile body never reaches a deep recursion.
+std::size_t json_depth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
+std::optional<ApiError> text_problem(std::string_view text, std::size_t chars_max, Lines lines,
+                                     const std::string& field) {
+  if (!valid_utf8(text)) {
+    return ApiError::bad("bad_utf8",
+                         field + " is not UTF-8 text (bad byte at offset " +
+                             num(utf8_error_offset(text)) + ")",
+                         field);
+  }
+  const std::size_t chars = utf8_chars(text);
+  if (chars > chars_max) {
+    return ApiError::bad("too_long",
+                         field + " has " + num(chars) + " characters; the limit is " + num(chars_max),
+                         field);
+  }
+  const auto bad = std::find_if(text.begin(), text.end(), [&](char c) {
+    return is_control(static_cast<unsigned char>(c), lines);
+  });
+  if (bad != text.end()) {
+    return ApiError::bad("bad_value",
+                         field + " contains a control character (byte " +
+                             num(static_cast<unsigned char>(*bad)) + ")" +
+                             (lines == Lines::kOne ? "; it must be one line" : ""),
+                         field);
+  }
+  return std::nullopt;
+}
+
+Checked<json> parse_json_object(std::string_view body, std::size_t bytes_max,
+                                const std::string& field) {
+  const std::string where = field.empty() ? "the request body" : field;
+  if (body.size() > bytes_max) {
+    return ApiError{413, "body_too_large",
+                    where + " is " + num(body.size()) + " bytes; the limit is " + num(bytes_max),
+                    field};
+  }
+  if (!valid_utf8(body)) {
+    return ApiError::bad("bad_utf8",
+                         where + " is not UTF-8 (bad byte at offset " +
+                             num(utf8_error_offset(body)) + ")",
+                         field);
+  }
+  if (json_depth(body) > api_limits::kJsonDepthMax) {
+    return ApiError::bad("bad_json",
+                         where + " nests deeper than " + num(api_limits::kJsonDepthMax) + " levels",
+                         field);
+  }
+  json parsed;
+  try {
+    parsed = json::parse(body.empty() ? std::string_view("{}") : body);
+  } catch (const json::exception& e) {
+    // The parser quotes the token it stopped at, perhaps half a character of it.
+    return ApiError::bad("bad_json", where + " is not JSON: " + utf8_sanitize(e.what()), field);
+  }
+  if (!parsed.is_object()) {
+    return ApiError::bad("bad_json", where + " must be a JSON object {...}, not " + type_name(parsed),
+                         field);
+  }
+  return parsed;
+}
+
+std::optional<ApiError> number_problem(std::optional<std::uint64_t> v, std::uint64_t min,
+                                       std::uint64_t max, const std::string& field,
+                                       const std::string& shown) {
+  const std::string range = num(min) + ".." + num(max);
+  if (!v) {
+    return ApiError::bad("bad_value", field + " must be a whole number " + range + ", not " + shown,
+                         field);
+  }
+  if (*v < min || *v > max) {
+    return ApiError::bad("out_of_range", field + " is " + num(*v) + "; allowed: " + range, field);
+  }
+  return std::nullopt;
+}
+
+Checked<json> post_body(const RequestView& r, std::size_t bytes_max) {
+  if (QueryReader q(r); auto e = q.finish()) return *e;  // a write takes no parameters
+  return parse_json_object(r.body, bytes_max);
+}
+
+// ---------------------------------------------------------------------------- JsonObjectReader
+
+JsonObjectReader::JsonObjectReader(const json& obj, std::string prefix)
+    : obj_(obj), prefix_(std::move(prefix)) {}
+
+void JsonObjectReader::fail(ApiError e) {
+  if (!error_) error_ = std::move(e);
+}
+
+const json* JsonObjectReader::find(const char* key, Need need) {
+  asked_.insert(key);
+  if (error_) return nullptr;
+  auto it = obj_.find(key);
+  if (it == obj_.end() || it->is_null()) {
+    if (need == Need::kRequired) fail(ApiError::bad("missing", field(key) + " is required", field(key)));
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::optional<std::string> JsonObjectReader::text(const char* key, std::size_t chars_max,
+                                                  Need need, Lines lines) {
+  const json* v = find(key, need);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
+    fail(wrong_type(field(key), "text", *v));
+    return std::nullopt;
+  }
+  const auto& s = v->get_ref<const std::string&>();
+  if (auto p = text_problem(s, chars_max, lines, field(key))) {
+    fail(std::move(*p));
+    return std::nullopt;
+  }
+  if (s.empty() && need == Need::kRequired) {
+    fail(ApiError::bad("missing", field(key) + " must not be empty", field(key)));
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::string> JsonObjectReader::choice(const char* key,
+                                                    const std::vector<std::string>& choices,
+                                                    Need need) {
+  auto v = text(key, 64, need);
+  if (!v) return std::nullopt;
+  if (std::find(choices.begin(), choices.end(), *v) != choices.end()) return v;
+  std::string allowed;
+  for (const auto& c : choices) allowed += (allowed.empty() ? "" : ", ") + c;
+  fail(ApiError::bad("bad_value", field(key) + " must be one of " + allowed + ", not \"" + *v + "\"",
+                     field(key)));
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> JsonObjectReader::number(const char* key, std::uint64_t min,
+                                                      std::uint64_t max, Need need) {
+  const json* v = find(key, need);
+  if (!v) return std::nullopt;
+  if (!v->is_number_integer()) {
+    fail(wrong_type(field(key), "a whole number", *v));
+    return std::nullopt;
+  }
+  // A negative number is out of every range here; its magnitude is shown as given.
+  std::optional<std::uint64_t> n;
+  if (v->is_number_unsigned()) n = v->get<std::uint64_t>();
+  if (!n) {
+    fail(ApiError::bad("out_of_range", field(key) + " is " + v->dump() + "; allowed: " + num(min) +
+                                           ".." + num(max), field(key)));
+    return std::nullopt;
+  }
+  if (auto p = number_problem(n, min, max, field(key), v->dump())) {
+    fail(std::move(*p));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<bool> JsonObjectReader::boolean(const char* key) {
+  const json* v = find(key, Need::kOptional);
+  if (!v) return std::nullopt;
+  if (!v->is_boolean()) {
+    fail(wrong_type(field(key), "true or false", *v));
+    return std::nullopt;
+  }
+  return v->get<bool>();
+}
+
+std::optional<std::vector<std::string>> JsonObjectReader::text_list(const char* key,
+                                                                    std::size_t items_max,
+                                                                    std::size_t chars_max,
+                                                                    Need need) {
+  const json* v = array(key, items_max, need);
+  if (!v) return std::nullopt;
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const json& item = (*v)[i];
+    const std::string at = field(key) + "[" + num(i) + "]";
+    if (!item.is_string()) {
+      fail(wrong_type(at, "text", item));
+      return std::nullopt;
+    }
+    const auto& s = item.get_ref<const std::string&>();
+    if (auto p = text_problem(s, chars_max, Lines::kOne, at)) {
+      fail(std::move(*p));
+      return std::nullopt;
+    }
+    if (s.empty()) {
+      fail(ApiError::bad("missing", at + " must not be empty", at));
+      return std::nullopt;
+    }
+    out.push_back(s);
+  }
+  if (out.empty() && need == Need::kRequired) {
+    fail(ApiError::bad("missing", field(key) + " must list at least one", field(key)));
+    return std::nullopt;
+  }
+  return out;
+}
+
+const json* JsonObjectReader::object(const char* key, Need need) {
+  const json* v = find(key, need);
+  if (v && !v->is_object()) {
+    fail(wrong_type(field(key), "an object {...}", *v));
+    return nullptr;
+  }
+  return v;
+}
+
+const json* JsonObjectReader::array(const char* key, std::size_t items_max, Need need) {
+  const json* v = find(key, need);
+  if (!v) return nullptr;
+  if (!v->is_array()) {
+    fail(wrong_type(field(key), "a list [...]", *v));
+    return nullptr;
+  }
+  if (v->size() > items_max) {
+    fail(ApiError::bad("too_many",
+                       field(key) + " has " + num(v->size()) + " items; the limit is " + num(items_max),
+                       field(key)));
+    return nullptr;
+  }
+  return v;
+}
+
+std::optional<ApiError> JsonObjectReader::finish() {
+  if (error_) return error_;
+  for (const auto& [k, v] : obj_.items()) {
+    if (asked_.count(k)) continue;
+    std::string known;
+    for (const auto& a : asked_) known += (known.empty() ? "" : ", ") + a;
+    return ApiError::bad("unknown_field",
+                         field(k) + " is not a field here" +
+                             (known.empty() ? "" : " (fields: " + known + ")"),
+                         field(k));
+  }
+  return std::nullopt;
+}
+
+}  // namespace casesync

@@ -1,0 +1,35 @@
+#include "daemon/api_verdict.h"
+
+#include "daemon/api_commands.h"
+
+namespace casesync {
+
+ApiError verdict_error(const Verdict& v, const std::string& field) {
+  switch (v.refusal) {
+    case Refusal::kMalformed: return {400, "invalid", v.reason, field};
+    case Refusal::kNotFound: return {404, "not_found", v.reason, field};
+    case Refusal::kPermission: return {403, "forbidden", v.reason, field};
+    case Refusal::kState: return {409, "conflict", v.reason, field};
+  }
+  return {400, "invalid", v.reason, field};
+}
+
+std::optional<ApiError> preflight(NodeRuntime& rt, const EventDraft& draft,
+                                  const std::string& prefix, const std::string& action) {
+  auto state = rt.core().case_state(draft.case_id);
+  if (!state.is_ok()) return api_error_from_status(state.status());
+  Event e;
+  e.origin = rt.config().node_id;
+  e.case_id = draft.case_id;
+  e.kind = draft.kind;
+  e.body = draft.body;
+  const Verdict v = check_event(e, *state, rt.core().roster());
+  if (v.ok) return std::nullopt;
+  std::string field = v.field;
+  if (!field.empty() && field != "kind" && field != "case_id") {
+    field = action.empty() ? "body." + field : action_request_field(action, field);
+  }
+  return verdict_error(v, field.empty() ? "" : prefix + field);
+}
+
+}  // namespace casesync

@@ -1,0 +1,25 @@
+// The case rules' verdict on an event this node is about to sign, as the API's answer. The
+// same function that judges every peer's event (sync/case_rules.h) judges the clerk's request
+// against the case as it stands here, so a refusal comes back as what it is: 400 malformed,
+// 404 unknown (case, hop, node, kind), 403 not this node's to do, 409 the case's state forbids
+// it now — before anything is signed.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "daemon/api_error.h"
+#include "daemon/node_runtime.h"
+#include "sync/case_rules.h"
+
+namespace casesync {
+
+// `field_of` turns the body key at fault into the request's name for it ("note" -> "text").
+ApiError verdict_error(const Verdict& verdict, const std::string& field);
+
+// nullopt: the rules allow `draft` by this node now. `prefix` goes before the field at fault
+// ("events[3]."); `action` names the request's fields for an action route ("" for raw events).
+std::optional<ApiError> preflight(NodeRuntime& rt, const EventDraft& draft,
+                                  const std::string& prefix = "", const std::string& action = "");
+
+}  // namespace casesync

@@ -1,0 +1,96 @@
+#include "sync/event_content.h"
+
+#include "common/utf8.h"
+#include "sync/case_kinds.h"
+#include "sync/limits.h"
+
+namespace casesync {
+
+namespace {
+
+using namespace kinds;
+
+std::string count_text(std::size_t n) { return std::to_string(n); }
+
+Verdict not_utf8(const std::string& what, std::string_view text, const std::string& field) {
+  return Verdict::malformed(what + " is not UTF-8 text (bad byte at offset " +
+                                count_text(utf8_error_offset(text)) + ")",
+                            field);
+}
+
+Verdict check_materials(const std::string& value) {
+  const auto names = materials_list(value);
+  if (names.size() > limits::kMaterialsMax) {
+    return Verdict::malformed("materials lists " + count_text(names.size()) +
+                                  " names; the limit is " + count_text(limits::kMaterialsMax),
+                              std::string(kMaterials));
+  }
+  for (const auto& n : names) {
+    if (utf8_chars(n) > limits::kMaterialCharsMax) {
+      return Verdict::malformed("material \"" + std::string(utf8_prefix(n, 20)) + "...\" has " +
+                                    count_text(utf8_chars(n)) + " characters; the limit is " +
+                                    count_text(limits::kMaterialCharsMax),
+                                std::string(kMaterials));
+    }
+  }
+  return Verdict::allow();
+}
+
+Verdict check_value(const std::string& key, const std::string& value) {
+  if (!valid_utf8(key)) return not_utf8("a body key", key, "");
+  if (!valid_utf8(value)) return not_utf8(key, value, key);
+  if (key == kMaterials) return check_materials(value);
+  const std::size_t chars = utf8_chars(value);
+  const std::size_t max = value_chars_max(key);
+  if (chars > max) {
+    return Verdict::malformed(key + " has " + count_text(chars) + " characters; the limit is " +
+                                  count_text(max),
+                              key);
+  }
+  return Verdict::allow();
+}
+
+}  // namespace
+
+bool is_named_case_key(std::string_view key) {
+  return key == kMatter || key == kApplicant || key == kIdNumber || key == kMaterials ||
+         key == kLegacyId;
+}
+
+std::size_t value_chars_max(std::string_view key) {
+  if (key == kApplicant) return limits::kApplicantCharsMax;
+  if (key == kNoteText || key == kReason) return limits::kTextCharsMax;
+  if (key == kMaterials) return limits::kMaterialCharsMax;
+  return limits::kFieldCharsMax;
+}
+
+std::vector<std::string> materials_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+Verdict check_event_content(const Event& e) {
+  if (!valid_utf8(e.origin)) return not_utf8("origin", e.origin, "");
+  if (!valid_utf8(e.case_id)) return not_utf8("case id", e.case_id, "");
+  if (!valid_utf8(e.kind)) return not_utf8("kind", e.kind, "");
+  std::size_t free_fields = 0;
+  for (const auto& [key, value] : e.body) {
+    if (Verdict v = check_value(key, value); !v.ok) return v;
+    free_fields += !is_named_case_key(key);
+  }
+  if (e.kind == kCreated && free_fields > limits::kCaseFieldsMax) {
+    return Verdict::malformed("a case has " + count_text(free_fields) +
+                                  " fields; the limit is " + count_text(limits::kCaseFieldsMax),
+                              "fields");
+  }
+  return Verdict::allow();
+}
+
+}  // namespace casesync
