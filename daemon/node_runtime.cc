@@ -384,12 +384,18 @@ void NodeRuntime::deliver_effects() {
       }
     }
     for (auto& a : e.alerts) log_alert(a);
-    std::map<std::string, std::uint32_t> refused;
-    for (const auto& m : e.misbehaved) refused[m.peer]++;
-    for (const auto& [peer, count] : refused) penalize(peer, count, clock_.now_ms());
-    if (e.roster_installed) apply_roster_update(*e.roster_installed);
+    penalize_all(e.misbehaved);
+    if (auto r = e.docs_installed.find("roster"); r != e.docs_installed.end()) {
+      apply_roster_update(RosterMsg{r->second.version, r->second.text, r->second.signature});
+    }
     if (!e.cases_changed.empty()) publish_changes();
   }
+}
+
+void NodeRuntime::penalize_all(const std::vector<PeerMisbehaved>& misbehaved) {
+  std::map<std::string, std::uint32_t> refused;
+  for (const auto& m : misbehaved) refused[m.peer]++;
+  for (const auto& [peer, count] : refused) penalize(peer, count, clock_.now_ms());
 }
 
 void NodeRuntime::log_alert(const Alert& a) {
@@ -399,6 +405,7 @@ void NodeRuntime::log_alert(const Alert& a) {
   switch (a.kind) {
     case AlertKind::kPeerUp: log_info(line); break;
     case AlertKind::kRestore: log_info(line); break;
+    case AlertKind::kDocument: log_info(line); break;
     case AlertKind::kPeerDown: log_warning(line); break;
     case AlertKind::kBadInput: log_warning(line); break;
     case AlertKind::kHeld: log_warning(line); break;
@@ -417,7 +424,11 @@ int NodeRuntime::run() {
            " api=" + config_.api_address);
   std::uint64_t last_tick = 0, last_watchdog = 0;
   Transport::Handlers handlers{
-      [&](const std::string& peer, std::string frame) { core_->on_frame(peer, frame, clock_.now_ms()); },
+      [&](const std::string& peer, std::string frame) {
+        core_->on_frame(peer, frame, clock_.now_ms());
+        // At once: a peer flooding refused input is banned before its queued frames are read.
+        penalize_all(core_->take_misbehaved());
+      },
       [&](const std::string& peer) { core_->on_link_up(peer, clock_.now_ms()); },
       [&](const std::string& peer) { core_->on_link_down(peer, clock_.now_ms()); },
       [&](const std::string& peer) { penalize(peer, 1, clock_.now_ms()); }};

@@ -84,6 +84,7 @@ class NodeRuntime {
   Result<SignedRoster> load_roster_for_start();
   void apply_roster_update(const RosterMsg& update);
   void log_alert(const Alert& alert);
+  void penalize_all(const std::vector<PeerMisbehaved>& misbehaved);
   void close_revoked_sessions(std::uint64_t roster_version);
   void close_revoked_parents();
   std::map<std::string, std::string> allowed_curve_clients() const;

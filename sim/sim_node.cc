@@ -27,7 +27,9 @@ Status SimNode::start(std::uint64_t virtual_ms) {
 Effects SimNode::take_effects() {
   if (!core_) return {};
   Effects e = core_->take_effects();
-  if (e.roster_installed) roster_version_ = e.roster_installed->version;
+  if (auto r = e.docs_installed.find("roster"); r != e.docs_installed.end()) {
+    roster_version_ = r->second.version;
+  }
   return e;
 }
 

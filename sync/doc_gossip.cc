@@ -13,7 +13,7 @@ Status DocGossip::install(const SignedDoc& doc, std::uint64_t now_ms) {
   }
   RETURN_IF_ERROR(kind_.install(doc));
   current_ = doc;
-  installed_ = doc;
+  state_->out.docs_installed[kind_.name] = doc;
   push(now_ms);
   return Status::ok();
 }
@@ -53,7 +53,7 @@ void DocGossip::received(const std::string& peer, const SignedDoc& doc, std::uin
     state_->alert(AlertKind::kBadInput, peer, "refused " + kind_.name + ": " + st.message());
     return;
   }
-  state_->alert(AlertKind::kPeerUp, peer,
+  state_->alert(AlertKind::kDocument, peer,
                 "installed " + kind_.name + " version " + std::to_string(doc.version));
 }
 

@@ -3,26 +3,19 @@
 // catalogue) next. A document has a kind, a version and the root's signature; a node installs
 // only a newer one that opens (the signature checks and it parses) and that the kind's own rules
 // accept, then offers it to every peer whose version is older: peers say theirs in Hello, and
-// one that sends an older document is answered with ours. What a node installed is an effect,
-// so the edge persists it.
+// one that sends an older document is answered with ours. What a node installed is an effect
+// (Effects::docs_installed, by kind name), so the edge persists it and acts on it.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <optional>
 #include <string>
 
 #include "common/status.h"
 #include "sync/node_core.h"
 
 namespace casesync {
-
-struct SignedDoc {
-  std::uint64_t version = 0;
-  std::string text;
-  std::string signature;
-};
 
 class DocGossip {
  public:
@@ -53,8 +46,6 @@ class DocGossip {
     auto it = peer_version_.find(peer);
     return it == peer_version_.end() ? 0 : it->second;
   }
-  // The document installed since the last call; nullopt when none.
-  std::optional<SignedDoc> take_installed() { return std::exchange(installed_, std::nullopt); }
 
  private:
   void push(std::uint64_t now_ms);
@@ -62,7 +53,6 @@ class DocGossip {
   NodeCore* state_;
   Kind kind_;
   SignedDoc current_;
-  std::optional<SignedDoc> installed_;
   void offer(const std::string& peer, std::uint64_t now_ms);
 
   std::map<std::string, std::uint64_t> peer_version_;

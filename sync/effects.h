@@ -5,7 +5,7 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,6 +13,14 @@
 #include "sync/messages.h"
 
 namespace casesync {
+
+// A document the district's root key signs (sync/doc_gossip.h): the roster now, the policy bundle
+// next.
+struct SignedDoc {
+  std::uint64_t version = 0;
+  std::string text;
+  std::string signature;
+};
 
 struct SendEffect {
   std::string peer;
@@ -28,6 +36,7 @@ enum class AlertKind {
   kSecurity,      // a key in two places, a chain conflict: names the origin at fault
   kRestore,       // progress of this node's restore from a backup, or a neighbour's
   kHeld,          // an event held back for a while (waiting for its past or a roster)
+  kDocument,      // a newer root-signed document (roster, policy) installed
 };
 const char* alert_kind_name(AlertKind kind);
 
@@ -51,11 +60,13 @@ struct Effects {
   std::vector<SendEffect> sends;
   std::vector<Alert> alerts;
   std::vector<PeerMisbehaved> misbehaved;
-  std::optional<RosterMsg> roster_installed;  // the newest installed since the last take
+  // Root-signed documents installed since the last take, the newest of each kind by kind name
+  // ("roster"): the edge persists them and acts on them (allow-lists, sessions to close).
+  std::map<std::string, SignedDoc> docs_installed;
   std::set<std::string> cases_changed;        // cases that gained events (local or remote)
 
   bool empty() const {
-    return sends.empty() && alerts.empty() && misbehaved.empty() && !roster_installed &&
+    return sends.empty() && alerts.empty() && misbehaved.empty() && docs_installed.empty() &&
            cases_changed.empty();
   }
 };

@@ -71,13 +71,16 @@ struct HelloMsg {
   // restore. `outbox_last_pos` is the last position the sender ever enqueued for the receiver
   // (after a restore the receiver applies from there again: positions beyond are reused);
   // `own_last_seq` the sender's own last sequence number (a restored child gets its later events
-  // back from its parent); `your_last_seq`/`your_last_hash` the receiver's last event the sender
-  // holds (so a restored node never signs a sequence number twice).
+  // back from its parent); `your_last_seq` the receiver's last event the sender holds, and that
+  // event as signed (`your_last_bytes`, `your_last_signature`): the receiver believes the claim
+  // only under its own signature, so a neighbour can neither move its sequence nor start a
+  // restore by its word alone (a restored node never signs a sequence number twice).
   std::uint64_t epoch = 0;
   std::uint64_t outbox_last_pos = 0;
   std::uint64_t own_last_seq = 0;
   std::uint64_t your_last_seq = 0;
-  std::string your_last_hash;
+  std::string your_last_bytes;
+  std::string your_last_signature;
   // The receiver's restore epoch as the sender last saw it: equal to the receiver's own once the
   // sender has re-synced it after its restore (its outbox rebuilt, your_last_seq final).
   std::uint64_t your_epoch = 0;

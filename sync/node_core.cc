@@ -21,6 +21,7 @@ const char* alert_kind_name(AlertKind kind) {
     case AlertKind::kBadInput: return "bad_input";
     case AlertKind::kSecurity: return "security";
     case AlertKind::kRestore: return "restore";
+    case AlertKind::kDocument: return "document";
     case AlertKind::kHeld: return "held";
   }
   return "unknown";

@@ -86,16 +86,18 @@ Status Restore::begin(std::uint64_t wall_ms, const std::string& why) {
 }
 
 bool Restore::detect(const std::string& peer, const HelloMsg& m, std::uint64_t outbox_last,
-                     std::uint64_t applied_pos, bool diverged, std::uint64_t wall_ms) {
+                     std::uint64_t applied_pos, bool diverged, bool trusted_positions,
+                     std::uint64_t wall_ms) {
   if (active_) return false;
   std::string why;
+  bool by_positions = false;
   if (m.your_last_seq > state_->id.last_seq()) {
     why = "neighbour " + peer + " holds seq " + std::to_string(m.your_last_seq) +
           " of this node, but its database has signed only through " +
           std::to_string(state_->id.last_seq()) +
           " (rolled back or replaced without `casesyncctl restore`, or this node's key is in use "
           "elsewhere)";
-  } else if (m.applied_pos > outbox_last) {
+  } else if ((by_positions = m.applied_pos > outbox_last)) {
     why = "neighbour " + peer + " applied this node's feed through position " +
           std::to_string(m.applied_pos) + ", but its database never queued beyond " +
           std::to_string(outbox_last) + " (rolled back or replaced without `casesyncctl restore`)";
@@ -103,11 +105,18 @@ bool Restore::detect(const std::string& peer, const HelloMsg& m, std::uint64_t o
     why = "neighbour " + peer + " holds a different seq " + std::to_string(m.your_last_seq) +
           " of this node than its database (rolled back or replaced without `casesyncctl "
           "restore` and signed again, or this node's key is in use elsewhere)";
-  } else if (m.your_acked_pos > applied_pos) {
+  } else if ((by_positions = m.your_acked_pos > applied_pos)) {
     why = "this node acknowledged neighbour " + peer + "'s feed through position " +
           std::to_string(m.your_acked_pos) + ", but its database applied only " +
           std::to_string(applied_pos) + " (rolled back or replaced without `casesyncctl restore`)";
   } else {
+    return false;
+  }
+  if (by_positions && !trusted_positions) {
+    state_->refuse(peer, "unseen_positions", /*peer_at_fault=*/false);
+    state_->alert(AlertKind::kBadInput, peer,
+                  why + "; not believed from a child: if this node's database was replaced, stop "
+                        "it and run `casesyncctl restore`");
     return false;
   }
   state_->alert(AlertKind::kSecurity, peer, why, state_->self);

@@ -42,9 +42,13 @@ class Restore {
   // restore when the Hello shows this database lost what it had: the neighbour holds a later
   // event of ours, or applied more of our feed, than it ever signed or queued. Returns true then.
   // `diverged`: our own event at the Hello's your_last_seq differs from the one the neighbour
-  // holds (and no evidence explains it yet).
+  // holds (and no evidence explains it yet). The Hello's your_last_seq must be proven (our
+  // signature on that event) or zeroed by the caller. Positions prove nothing by themselves: they
+  // begin a restore only when `trusted_positions` (the peer is a parent); a child's are counted
+  // (`unseen_positions`) and alerted, so a hostile child cannot stall this node's writes.
   bool detect(const std::string& peer, const HelloMsg& m, std::uint64_t outbox_last,
-              std::uint64_t applied_pos, bool diverged, std::uint64_t wall_ms);
+              std::uint64_t applied_pos, bool diverged, bool trusted_positions,
+              std::uint64_t wall_ms);
   // A neighbour's Hello (after SyncNode handled the rest of it).
   void on_hello(const std::string& peer, const HelloMsg& m);
   // True when every condition holds: the caller then completes it in a transaction.

@@ -191,15 +191,19 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
     outbox_last = std::max(outbox_last, os->last_pos);
   }
   const bool restoring_before = restore_.active();
+  std::optional<Hash32> claimed = proven_claim(l.peer(), m);
+  HelloMsg believed = m;  // what we take from it: its claim about our events only when proven
+  if (!claimed) believed.your_last_seq = 0;
   bool diverged = false;
-  if (m.your_last_seq != 0 && m.your_last_hash.size() == 32 &&
-      !evidence_.find(state_.self, m.your_last_seq)) {
+  if (claimed && !evidence_.find(state_.self, m.your_last_seq)) {
     auto ours = state_.store->get_event(state_.self, m.your_last_seq);
-    diverged = ours.is_ok() && ours->has_value() &&
-               std::string(as_view((*ours)->hash)) != m.your_last_hash;
+    diverged = ours.is_ok() && ours->has_value() && (*ours)->hash != *claimed;
   }
-  restore_.detect(l.peer(), m, outbox_last, l.checkpoint().recv_applied_pos, diverged,
-                  state_.time.wall_ms());
+  // Positions are nobody's signature: only a parent's count is taken as proof that this
+  // database lost what it had; a child's is capped below (it may be lying).
+  const bool trusted = l.peer() == state_.tree.parent || state_.tree.is_fallback(l.peer());
+  restore_.detect(l.peer(), believed, outbox_last, l.checkpoint().recv_applied_pos, diverged,
+                  trusted, state_.time.wall_ms());
   // A peer that has not re-synced us since our restore counts positions of the feed we had
   // before it: beyond our restore point those are reused for new events, not acknowledged.
   if (auto point = restore_.restore_point(l.peer()); point && m.your_epoch != state_.id.epoch) {
@@ -211,7 +215,7 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   clock_offsets_ms_[l.peer()] = static_cast<std::int64_t>(m.wall_ms + l.srtt_ms() / 2) -
                                 static_cast<std::int64_t>(state_.time.wall_ms());
   if (was_down) state_.alert(AlertKind::kPeerUp, l.peer(), "link up");
-  restore_.on_hello(l.peer(), m);
+  restore_.on_hello(l.peer(), believed);
   // A reply tells a restored peer we re-synced it, and a peer that has not seen our own restore
   // epoch yet about it; a restore that just began tells everyone.
   if (!m.is_reply || rejoined || m.your_epoch != state_.id.epoch) {
@@ -227,6 +231,26 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   if (state_.tree.is_child(l.peer())) send_heads(l, now_ms);
   maybe_complete_restore(now_ms);
   pump(now_ms);
+}
+
+// The Hello's claim about our own last event, believed only under our own signature: its hash
+// when it verifies, nullopt when there is no claim or it does not (refused, counted).
+std::optional<Hash32> SyncNode::proven_claim(const std::string& peer, const HelloMsg& m) {
+  if (m.your_last_seq == 0) return std::nullopt;
+  const std::string* key = state_.roster.key_for(state_.self, m.your_last_seq);
+  EventRecord r;
+  r.origin = state_.self;
+  r.signed_bytes = m.your_last_bytes;
+  r.signature = m.your_last_signature;
+  auto opened = key ? open_event(r, *key) : Result<Event>(Status::error(Code::kNotFound, "no key"));
+  if (opened.is_ok() && opened->origin == state_.self && opened->seq == m.your_last_seq) {
+    return crypto::hash(r.signed_bytes);
+  }
+  state_.refuse(peer, "unproven_hello_claim");
+  state_.alert(AlertKind::kBadInput, peer,
+               "hello claims to hold seq " + std::to_string(m.your_last_seq) + " of " +
+                   state_.self + " without that event under its signature; ignored");
+  return std::nullopt;
 }
 
 void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
@@ -251,7 +275,8 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
   }
   if (auto last = last_event_of(l.peer()); last.is_ok() && last->has_value()) {
     h.your_last_seq = (*last)->seq;
-    h.your_last_hash = std::string(as_view((*last)->hash));
+    h.your_last_bytes = (*last)->signed_bytes;
+    h.your_last_signature = (*last)->signature;
   } else if (!last.is_ok()) {
     return state_.commit_failed(last.status(), "reading " + l.peer() + "'s last event for its Hello");
   }
@@ -411,11 +436,7 @@ void SyncNode::adopt_roster(Roster roster) {
 
 Status SyncNode::install_roster(const RosterMsg& m, std::uint64_t wall_ms) {
   const std::uint64_t now_ms = state_.time.read(wall_ms);
-  RETURN_IF_ERROR(roster_gossip_.install(doc_of(m), now_ms));
-  if (auto installed = roster_gossip_.take_installed()) {
-    state_.out.roster_installed = RosterMsg{installed->version, installed->text, installed->signature};
-  }
-  return Status::ok();
+  return roster_gossip_.install(doc_of(m), now_ms);
 }
 
 // ---------------------------------------------------------------- health and status

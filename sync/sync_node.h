@@ -111,6 +111,9 @@ class SyncNode {
 
   // --- outputs ---
   Effects take_effects() { return std::exchange(state_.out, Effects{}); }
+  // Only the peers that misbehaved, for an edge that bans at once, before the other frames a
+  // flooding peer already queued are handled (the rest stays for take_effects()).
+  std::vector<PeerMisbehaved> take_misbehaved() { return std::exchange(state_.out.misbehaved, {}); }
 
   // The case as this node holds it now (folded from every stored event).
   Result<CaseState> case_state(const std::string& case_id) {
@@ -203,6 +206,7 @@ class SyncNode {
 
   // --- sessions and timers (sync_node.cc) ---
   void send_hello(PeerLink& link, bool is_reply, std::uint64_t now_ms);
+  std::optional<Hash32> proven_claim(const std::string& peer, const HelloMsg& m);
   void send_heads(PeerLink& link, std::uint64_t now_ms);
   Result<std::vector<OriginHead>> subtree_heads(const std::string& child);
   void pump(std::uint64_t now_ms);

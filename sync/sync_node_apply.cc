@@ -162,9 +162,12 @@ void SyncNode::note_verdict(const std::string& peer, const Judged& j, bool feed,
       break;
   }
   state_.counters.hold(peer, j.reason);
-  // A bad signature from a peer whose roster is not newer than ours cannot be our roster's lag.
-  if (j.reason == "bad_signature" && roster_gossip_.peer_version(peer) <= state_.roster.version) {
-    state_.out.misbehaved.push_back({peer, j.reason});
+  // A bad signature or an unknown origin from a peer whose roster is not newer than ours cannot
+  // be our roster's lag: it is also refused input, counted against the peer (and so a security
+  // finding in health, and toward a ban).
+  const bool roster_lag = roster_gossip_.peer_version(peer) > state_.roster.version;
+  if ((j.reason == "bad_signature" || j.reason == "unknown_origin") && !roster_lag) {
+    state_.refuse(peer, j.reason);
   }
   if (j.reason == "chain_conflict") {
     state_.alert(AlertKind::kSecurity, peer, j.detail, j.record.origin);

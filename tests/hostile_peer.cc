@@ -24,15 +24,15 @@
 //   flip-signature   valid event, one bit flipped in its signature  -> bad_signature
 //   unknown-key      signed by a fresh key, claiming CHILD          -> bad_signature
 //   unknown-origin   an origin the roster does not name             -> unknown_origin
-//   revoked-key      signed claiming a revoked node                 -> revoked_origin (exit 3: none)
+//   revoked-key      signed claiming a revoked node                 -> bad_signature (exit 3: none)
 //   other-origin     signed by CHILD, envelope CHILD, event --other -> origin_mismatch
 //   replay           a valid event (CHILD's real key, seq --seq) sent at the next position, the
 //                    same batch again, then the same event at a new position -> stored once
 //   equivocation     --seq again (already held) with a different body -> equivocation
 //   unauthorized     `reopened` by a community on an open case      -> unauthorized
-//   hello-seq        a Hello telling the target its own last event is seq --seq with a random
-//                    hash (the restore hint your_last_seq/your_last_hash): the target must not
-//                    take a child's word for its own chain
+//   hello-seq        a Hello telling the target its own last event is seq --seq, "signed" with
+//                    noise (the restore hint your_last_seq + that event): the target must not
+//                    take a child's word for its own chain -> unproven_hello_claim
 //   flood            bursts of malformed frames until the target cuts the connection, then
 //                    dialling again for --duration-ms: each dial must be refused (banned)
 //   parent-flood     plays NODE itself (stopped first) to the child that dials it, answering with
@@ -247,7 +247,8 @@ Result<std::uint64_t> hello(PeerSession& s, const Options& o) {
   if (o.attack == "hello-seq") {
     h.your_last_seq = o.seq;
     const crypto::KeyPair noise = crypto::generate_keypair();
-    h.your_last_hash = noise.public_key;  // 32 bytes no event of the target hashes to
+    h.your_last_bytes = noise.public_key;  // not an event of the target's, not its signature
+    h.your_last_signature = std::string(64, '\x01');
   }
   return say_hello(s, h, o.timeout_ms);
 }
