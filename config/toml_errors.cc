@@ -285,4 +285,9 @@ std::string toml_quote(std::string_view text) {
   return out + "\"";
 }
 
+std::string resolve_path(const std::filesystem::path& base_dir, const std::string& path) {
+  std::filesystem::path p(path);
+  return (p.is_absolute() ? p : base_dir / p).lexically_normal().string();
+}
+
 }  // namespace casesync
