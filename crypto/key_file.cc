@@ -73,19 +73,22 @@ Status write_synced(int fd, const std::string& path, std::string_view bytes) {
   return Status::ok();
 }
 
-// Owner-only is checked on the open descriptor, so the file checked is the file read.
-Status check_owner_only(int fd, const std::string& path) {
+// The mode is checked on the open descriptor, so the file checked is the file read.
+Status check_mode(int fd, const std::string& path, Secret secret) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return errno_status(path, "stat", errno);
   if (!S_ISREG(st.st_mode)) {
     return Status::error(Code::kInvalidArgument, path + ": not a regular file");
   }
   const unsigned mode = st.st_mode & 07777;
-  if ((mode & 077) == 0) return Status::ok();
+  const bool shared = secret == Secret::kShared;
+  if ((mode & (shared ? 007u : 077u)) == 0) return Status::ok();
   char mode_text[8];
   std::snprintf(mode_text, sizeof mode_text, "%04o", mode);
   std::string message = path + ": mode " + mode_text + " is too open; ";
-  message += "a secret key file must be readable by its owner only (chmod 600 " + path + ")";
+  message += shared ? "this secret file must not be readable by others (chmod 640 " + path + ")"
+                    : "a secret key file must be readable by its owner only (chmod 600 " + path +
+                          ")";
   return Status::error(Code::kPermission, std::move(message));
 }
 
@@ -110,6 +113,18 @@ Status create(const std::string& path, std::string_view bytes, mode_t mode, Exis
   return sync_parent_dir(path);
 }
 
+Status replace(const std::string& path, std::string_view bytes, mode_t mode) {
+  const std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());  // left by a crash; its mode might be another's
+  RETURN_IF_ERROR(create(tmp, bytes, mode, Existing::kRefuse));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return errno_status(path, "replace", err);
+  }
+  return sync_parent_dir(path);
+}
+
 Status read_line(const std::string& path, Secret secret, const char* missing_hint,
                  std::span<char> buf, std::size_t* size) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -117,7 +132,7 @@ Status read_line(const std::string& path, Secret secret, const char* missing_hin
     return Status::error(Code::kNotFound, path + ": no such file" + missing_hint);
   }
   if (fd.get() < 0) return errno_status(path, "open", errno);
-  if (secret == Secret::kYes) RETURN_IF_ERROR(check_owner_only(fd.get(), path));
+  if (secret != Secret::kNo) RETURN_IF_ERROR(check_mode(fd.get(), path, secret));
   std::size_t total = 0;
   while (total < buf.size()) {
     ssize_t n = ::read(fd.get(), buf.data() + total, buf.size() - total);

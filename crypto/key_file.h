@@ -1,7 +1,7 @@
-// Key files, internal to crypto/: one line of hex text, created durably with a given mode, and
-// read back — a secret only from a file its owner alone may read. Shared by the node's identity
-// (crypto.h) and its data key (data_key.h), so both refuse the same loose modes with the same
-// words.
+// Key files and other secret files: created durably with a given mode, and read back — a secret
+// only from a file its owner alone may read. Shared by the node's identity (crypto.h), its data
+// key (data_key.h) and the clerks' token hashes (daemon/clerk_book.h), so all refuse the same
+// loose modes with the same words.
 #pragma once
 
 #include <sys/types.h>
@@ -23,12 +23,18 @@ enum class Existing { kRefuse, kReplace };
 // half-written file is removed so it cannot block the next attempt or be mistaken for a key.
 Status create(const std::string& path, std::string_view bytes, mode_t mode, Existing existing);
 
-enum class Secret { kYes, kNo };
+// Replaces `path` atomically and durably with `bytes` (a temporary file of `mode`, synced, then
+// renamed over it, then the directory synced): a crash leaves the old file or the new one.
+Status replace(const std::string& path, std::string_view bytes, mode_t mode);
+
+// kYes: readable by its owner only (a key). kShared: by its owner and group, never others (the
+// admin token: root writes it, the daemon's group reads it). kNo: anything (a public key).
+enum class Secret { kYes, kShared, kNo };
 
 // Reads the whole file into `buf` (the file must be shorter than `buf`) and drops a trailing
-// newline; `*size` is what remains. A secret must be a regular file readable by its owner only
-// (kPermission naming the path, its mode and `chmod 600`). `missing_hint` ends the kNotFound
-// message ("; create one with ...").
+// newline; `*size` is what remains. A secret must be a regular file of the mode `secret` says
+// (kPermission naming the path, its mode and the chmod that fixes it). `missing_hint` ends the
+// kNotFound message ("; create one with ...").
 Status read_line(const std::string& path, Secret secret, const char* missing_hint,
                  std::span<char> buf, std::size_t* size);
 

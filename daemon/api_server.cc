@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <set>
 
 #include "daemon/api_commands.h"
@@ -12,6 +13,7 @@
 #include "daemon/api_verdict.h"
 #include "daemon/case_api.h"
 #include "daemon/case_json.h"
+#include "daemon/clerk_api.h"
 #include "daemon/health_api.h"
 #include "daemon/stall_api.h"
 #include "daemon/node_runtime.h"
@@ -53,20 +55,27 @@ json status_json(NodeRuntime& rt) {
           {"store", store},
           {"api", rt.config().api_address},
           {"api_errors", rt.api_counters().internal_errors()},
-          {"api_error_responses", api_errors_json(rt.api_counters())}};
+          {"api_error_responses", api_errors_json(rt.api_counters())},
+          {"api_refused", rt.api_counters().refusals()},
+          {"api_bad_token_bursts", rt.api_counters().bad_token_bursts()}};
 }
 
-// The drafts of a batch, each checked by the case rules against the case as it stands, unless
-// an earlier event of the same batch touched its case (then the core's own check, in order,
-// decides).
-Result<std::vector<EventDraft>> batch_drafts(NodeRuntime& rt, std::vector<RawEvent> events,
-                                             ApiError* refused) {
+// The drafts of a batch, each naming the clerk and within the clerk's role, and checked by the
+// case rules against the case as it stands, unless an earlier event of the same batch touched
+// its case (then the core's own check, in order, decides).
+Result<std::vector<EventDraft>> batch_drafts(NodeRuntime& rt, const Requester& who,
+                                             std::vector<RawEvent> events, ApiError* refused) {
   std::vector<EventDraft> drafts;
   std::set<std::string> touched;
   for (std::size_t i = 0; i < events.size(); ++i) {
     EventDraft d{std::move(events[i].case_id), std::move(events[i].kind), std::move(events[i].body)};
+    const std::string prefix = "events[" + std::to_string(i) + "].";
+    if (auto e = sign_as(rt, who, d, prefix)) {
+      *refused = *e;
+      return Status::error(Code::kPermission, e->message);
+    }
     if (touched.insert(d.case_id).second) {
-      if (auto e = preflight(rt, d, "events[" + std::to_string(i) + "].")) {
+      if (auto e = preflight(rt, d, prefix)) {
         *refused = *e;
         return Status::error(Code::kInvalidArgument, e->message);
       }
@@ -81,7 +90,7 @@ void route_events(httplib::Server& server, NodeRuntime& rt) {
     auto events = parse_event_batch(call.request);
     if (!events.ok()) return reply_error(res, events.error());
     ApiError refused;
-    auto drafts = batch_drafts(rt, std::move(*events), &refused);
+    auto drafts = batch_drafts(rt, call.who, std::move(*events), &refused);
     if (!drafts.is_ok()) return reply_error(res, refused);
     auto r = rt.core().author_batch(std::move(*drafts), rt.now_ms());
     if (!r.is_ok()) return reply_error(res, r.status());
@@ -96,9 +105,7 @@ void route_events(httplib::Server& server, NodeRuntime& rt) {
     for (const auto& r : *recs) {
       auto e = decode_event(r.signed_bytes);
       if (!e.is_ok()) continue;
-      json ej = event_json({r, *e});
-      ej["body"] = masked_body(*e, false);
-      out.push_back(std::move(ej));
+      out.push_back(event_json({r, *e}, masked_body(*e, false, rt.config().privacy.sensitive_fields)));
     }
     reply(res, 200, {{"events", out}, {"next", recs->empty() ? q->after : recs->back().local_seq}});
   }));
@@ -121,14 +128,14 @@ void route_admin(httplib::Server& server, NodeRuntime& rt) {
     auto stats = rt.store().stats();
     reply(res, 200, {{"path", b->path}, {"events", stats.is_ok() ? stats->event_count : 0},
                      {"last_seq", rt.core().last_seq()}});
-  }));
+  }, Access::kAdmin));
   server.Post("/api/roster", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
     auto p = parse_roster_push(call.request);
     if (!p.ok()) return reply_error(res, p.error());
     RosterMsg m{p->version, p->text, p->signature};
     if (Status st = rt.install_roster(m); !st.is_ok()) return reply_error(res, st);
     reply(res, 200, {{"roster_version", rt.core().roster_version()}});
-  }));
+  }, Access::kAdmin));
 }
 
 }  // namespace
@@ -140,35 +147,74 @@ ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::stop() {
   if (server_) server_->stop();
+  if (tls_server_) tls_server_->stop();
   if (thread_.joinable()) thread_.join();
+  if (tls_thread_.joinable()) tls_thread_.join();
 }
 
-Status ApiServer::start(const std::string& address) {
+namespace {
+
+// Binds (so a port clash is reported before READY=1) and serves on a thread of its own.
+Status serve(httplib::Server& server, const std::string& address, const char* key,
+             std::thread* thread) {
   auto colon = address.rfind(':');
   std::string host = address.substr(0, colon);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   int port = std::stoi(address.substr(colon + 1));
-  routes();
-  server_->set_tcp_nodelay(true);  // otherwise a reused connection waits ~40 ms per request
-  if (!server_->bind_to_port(host, port)) {
-    return Status::error(Code::kUnavailable, "api.listen " + address +
+  server.set_tcp_nodelay(true);  // otherwise a reused connection waits ~40 ms per request
+  if (!server.bind_to_port(host, port)) {
+    return Status::error(Code::kUnavailable, std::string(key) + " " + address +
                                                  ": cannot bind (is another node or program "
                                                  "using the port?)");
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  *thread = std::thread([&server] { server.listen_after_bind(); });
   return Status::ok();
 }
 
-void ApiServer::routes() {
+// A department system on another host reaches the API over TLS only (api.tls_listen); the
+// certificate and key must load, or the node does not start.
+Result<std::unique_ptr<httplib::SSLServer>> tls_server(const ApiAccessConfig& api) {
+  for (const std::string* f : {&api.tls_cert, &api.tls_key}) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*f, ec)) {
+      return Status::error(Code::kNotFound,
+                           (f == &api.tls_cert ? "api.tls_cert " : "api.tls_key ") + *f +
+                               ": no such file (a PEM file; api.tls_listen needs both)");
+    }
+  }
+  auto server = std::make_unique<httplib::SSLServer>(api.tls_cert.c_str(), api.tls_key.c_str());
+  if (!server->is_valid()) {
+    return Status::error(Code::kInvalidArgument,
+                         "api.tls_cert " + api.tls_cert + " / api.tls_key " + api.tls_key +
+                             ": cannot load the certificate and its key (PEM, the key "
+                             "unencrypted and matching the certificate)");
+  }
+  return server;
+}
+
+}  // namespace
+
+Status ApiServer::start() {
+  const NodeConfig& config = runtime_->config();
+  routes(*server_);
+  RETURN_IF_ERROR(serve(*server_, config.api_address, "api.listen", &thread_));
+  if (config.api.tls_listen.empty()) return Status::ok();
+  ASSIGN_OR_RETURN(tls_server_, tls_server(config.api));
+  routes(*tls_server_);
+  return serve(*tls_server_, config.api.tls_listen, "api.tls_listen", &tls_thread_);
+}
+
+void ApiServer::routes(httplib::Server& server) {
   NodeRuntime& rt = *runtime_;
-  install_error_handlers(*server_, rt);
+  install_error_handlers(server, rt);
   // Bodies beyond the largest any route takes are refused before they are read (413).
-  server_->set_payload_max_length(api_limits::kBulkBodyBytesMax);
-  register_case_routes(*server_, rt);
-  register_stall_routes(*server_, rt);
-  register_health_routes(*server_, rt);
-  route_events(*server_, rt);
-  route_admin(*server_, rt);
+  server.set_payload_max_length(api_limits::kBulkBodyBytesMax);
+  register_case_routes(server, rt);
+  register_stall_routes(server, rt);
+  register_health_routes(server, rt);
+  register_clerk_routes(server, rt);
+  route_events(server, rt);
+  route_admin(server, rt);
 }
 
 }  // namespace casesync

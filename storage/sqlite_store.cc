@@ -794,6 +794,12 @@ Status SqliteStore::read_plain_events(std::size_t max_rows, std::vector<EventRec
   return rc == SQLITE_DONE ? Status::ok() : fail(rc, "reading events to seal");
 }
 
+Result<bool> SqliteStore::holds_sealed_events() {
+  ASSIGN_OR_RETURN(const std::string any,
+                   query_text("SELECT 1 FROM events WHERE sealed = 1 LIMIT 1", "reading events"));
+  return !any.empty();
+}
+
 Status SqliteStore::check_events_open() {
   constexpr std::size_t kEventsPerRead = 1000;
   std::uint64_t after = 0;

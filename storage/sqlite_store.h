@@ -55,6 +55,8 @@ class SqliteStore final : public Store {
   // Reads every event, so that one that does not open under the store's key (another node's key,
   // an altered file) is found now: kCorruption naming it. For `casesyncctl restore`.
   Status check_events_open();
+  // True when some event is sealed (so the data key that sealed it is needed to read it).
+  Result<bool> holds_sealed_events();
 
   Status begin() override;
   Status commit() override;
