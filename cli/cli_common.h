@@ -24,6 +24,7 @@ constexpr int kExitUnreachable = 3;
 struct Cli {
   std::string config;
   std::string api;
+  std::string token_file;  // --token-file (cli/api_client.h: where else the token comes from)
   bool as_json = false;
   std::vector<std::string> args;  // the command's arguments, global options removed
   std::set<std::string> flags_known;  // every flag a take_* asked for

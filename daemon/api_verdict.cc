@@ -24,8 +24,8 @@ std::optional<ApiError> sign_as(NodeRuntime& rt, const Requester& who, EventDraf
   e.kind = draft.kind;
   e.body = draft.body;
   if (who.clerk && role_may_author(who.clerk->role, e)) return std::nullopt;
-  ApiError refused = rt.guard().forbidden_role(who, draft.kind + " (case " + draft.case_id + ")",
-                                               roles_allowed(e), rt.now_ms());
+  ApiError refused = rt.guard().forbidden_role(
+      who, "record " + draft.kind + " on case " + draft.case_id, roles_allowed(e), rt.now_ms());
   if (!prefix.empty()) refused.field = prefix + "kind";
   return refused;
 }
