@@ -233,7 +233,7 @@ class Auth(unittest.TestCase):
         for f in files:
             data = read_bytes(f)
             for secret in (ID_NUMBER, PHONE):
-                self.assertNotIn(secret.encode(), data, f"{secret} in {f}")
+                self.assertFalse(secret.encode() in data, f"{secret} is in {f}")
         # Masked everywhere, unmasked for a reviewer, and that view is recorded for the district.
         shown = json.loads(self.as_clerk("w01", COMMUNITY, "case", "show", case_id, "--json").stdout)
         self.assertNotEqual(shown["id_number"], ID_NUMBER)
