@@ -72,9 +72,10 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.org/casesync")
 # Runtime libraries come from dpkg-shlibdeps (libzmq5, libsodium23, libsqlite3-0, libsystemd0,
-# libzstd1, libcpp-httplib0.11, libstdc++6...); adduser is for postinst.
+# libzstd1, libcpp-httplib0.11, libstdc++6...); adduser is for postinst; libssl3 serves the
+# optional TLS listener (api.tls_listen) and is named so a changed httplib build cannot drop it.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libssl3")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${_pkg_dir}/debian/conffiles
