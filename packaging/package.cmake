@@ -19,6 +19,7 @@ install(FILES ${_pkg_dir}/casesyncd.toml DESTINATION /etc/casesync COMPONENT cas
 install(FILES ${PROJECT_SOURCE_DIR}/data/matters.toml ${PROJECT_SOURCE_DIR}/data/calendar.toml
         DESTINATION share/casesync COMPONENT casesync)
 install(FILES ${_pkg_dir}/copyright ${PROJECT_SOURCE_DIR}/docs/INSTALL.md
+        ${PROJECT_SOURCE_DIR}/docs/SECURITY.md
         DESTINATION ${_doc_dir} COMPONENT casesync)
 
 # Man pages and the changelog are gzipped at build time, -n so the archive is reproducible.

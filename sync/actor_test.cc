@@ -11,6 +11,7 @@
 
 #include "crypto/crypto.h"
 #include "sync/case_fold.h"
+#include "sync/case_history_for_tests.h"
 #include "sync/case_kinds.h"
 #include "sync/case_rules.h"
 #include "sync/case_view.h"
@@ -21,17 +22,9 @@ using namespace casesync;
 namespace {
 
 namespace k = casesync::kinds;
-using Body = std::map<std::string, std::string>;
+using testing::Body;
 
 std::string str(std::string_view s) { return std::string(s); }
-
-const crypto::SecretKey& secret() {
-  static const crypto::KeyPair pair = [] {
-    REQUIRE(crypto::init().is_ok());
-    return crypto::generate_keypair();
-  }();
-  return pair.secret;
-}
 
 // d (district) -> s1 (street) -> c1 (community).
 const Roster& roster() {
@@ -61,29 +54,9 @@ Event draft(const std::string& origin, std::string_view kind, Body body) {
   return e;
 }
 
-class History {
+class History : public testing::CaseHistory {
  public:
-  std::string add(const std::string& origin, std::uint64_t ms, std::string_view kind, Body body,
-                  const std::vector<std::string>& parents = {}) {
-    Event e = draft(origin, kind, std::move(body));
-    e.seq = ++seq_[origin];
-    e.hlc = HybridClock::pack(ms, 0);
-    for (const auto& p : parents) e.parents.push_back(hash_.at(p));
-    records_.push_back(seal_event(e, secret()));
-    const std::string name = origin + ":" + std::to_string(e.seq);
-    hash_[name] = records_.back().hash;
-    return name;
-  }
-  CaseState fold() const {
-    auto ordered = canonical_order(records_);
-    REQUIRE(ordered.is_ok());
-    return fold_case(ordered.value(), roster());
-  }
-
- private:
-  std::vector<EventRecord> records_;
-  std::map<std::string, std::uint64_t> seq_;
-  std::map<std::string, Hash32> hash_;
+  History() : CaseHistory(&roster(), "c1-1") {}
 };
 
 Body created() {

@@ -55,6 +55,7 @@ done <<'EOF'
 -rw-r--r-- /usr/share/doc/casesync/copyright
 -rw-r--r-- /usr/share/doc/casesync/changelog.Debian.gz
 -rw-r--r-- /usr/share/doc/casesync/INSTALL.md
+-rw-r--r-- /usr/share/doc/casesync/SECURITY.md
 EOF
 ! grep -q 'var/lib/casesync' "$work/contents" || fail "the package must not ship /var/lib/casesync"
 echo "$(wc -l <"$work/contents") entries, all expected files present"
