@@ -27,25 +27,14 @@ std::string bracketed(const std::string& host) {
   return ipv6 ? "[" + host + "]" : host;
 }
 
-// Host header -> (host, port); port 0 when absent.
-std::pair<std::string, int> split_host_header(std::string_view header) {
-  std::string h = lower(header);
-  std::size_t colon = h.rfind(':');
-  if (!h.empty() && h.front() == '[') {
-    const std::size_t close = h.find(']');
-    colon = close != std::string::npos && close + 1 < h.size() && h[close + 1] == ':' ? close + 1
-                                                                                      : std::string::npos;
-  } else if (colon != std::string::npos && h.find(':') != colon) {
-    colon = std::string::npos;  // a bare IPv6 address: not a valid Host, matched as is
-  }
-  if (colon == std::string::npos) return {h, 0};
-  int port = -1;
-  const std::string digits = h.substr(colon + 1);
-  if (!digits.empty() && digits.size() <= 5 &&
-      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    port = std::stoi(digits);
-  }
-  return {h.substr(0, colon), port};
+// The host name of a Host header, lower case, without its port ("[::1]:8100" -> "[::1]").
+std::string host_name_of(std::string_view header) {
+  const std::string h = lower(header);
+  if (!h.empty() && h.front() == '[') return h.substr(0, h.find(']') + 1);
+  const std::size_t colon = h.find(':');
+  // A second colon: a bare IPv6 address, which is no valid Host; matched as it is.
+  if (colon == std::string::npos || h.find(':', colon + 1) != std::string::npos) return h;
+  return h.substr(0, colon);
 }
 
 std::uint64_t steady_ms() {
@@ -78,14 +67,12 @@ HostRule host_rule(const std::string& listen_address, const std::vector<std::str
 
 std::optional<ApiError> check_host(std::string_view host, const HostRule& rule) {
   if (host.empty()) return std::nullopt;
-  const auto [name, port] = split_host_header(host);
-  const bool known = rule.hosts.count(name) > 0 || rule.hosts.count(lower(host)) > 0;
-  if (known && (port == 0 || port == rule.port)) return std::nullopt;
+  const std::string name = host_name_of(host);
+  if (rule.hosts.count(name) > 0 || rule.hosts.count(lower(host)) > 0) return std::nullopt;
   std::string names;
   for (const auto& h : rule.hosts) names += (names.empty() ? "" : ", ") + h;
   return ApiError{403, "bad_host",
-                  "Host \"" + std::string(host) + "\" is not this node's API (" + names + " on port " +
-                      std::to_string(rule.port) +
+                  "Host \"" + std::string(host) + "\" is not this node's API (" + names +
                       "): refused so that no web page can reach it under another name (DNS "
                       "rebinding); add a name the node is really reached by to api.allowed_hosts",
                   ""};

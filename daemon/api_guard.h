@@ -42,10 +42,10 @@ struct Requester {
 };
 
 // What one listener accepts as Host: its own address, localhost, 127.0.0.1 and [::1], and the
-// names in api.allowed_hosts. A host name matches with any port; the port, when given, must be
-// the listener's.
+// names in api.allowed_hosts, with any port: DNS rebinding needs a name of the attacker's, and
+// the port may differ through a tunnel (ssh -L 9000:127.0.0.1:8100).
 struct HostRule {
-  int port = 0;
+  int port = 0;  // the listener's, to tell which listener a request came in on
   std::set<std::string> hosts;  // lower case, IPv6 in brackets
 };
 HostRule host_rule(const std::string& listen_address, const std::vector<std::string>& extra);
