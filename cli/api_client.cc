@@ -1,6 +1,7 @@
 #include "cli/api_client.h"
 
 #include <httplib.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -82,9 +83,9 @@ Result<ApiClient> ApiClient::from_options(const std::string& api_url,
     client.token_ = env;
     client.token_note_ = "token from $CASESYNC_TOKEN";
   } else if (cfg) {
-    auto admin = read_token(cfg->api.admin_token_file);
+    auto admin = read_token(cfg->api_access.admin_token_file);
     if (admin.is_ok()) client.token_ = std::move(*admin);
-    client.token_note_ = admin.is_ok() ? "the admin token " + cfg->api.admin_token_file
+    client.token_note_ = admin.is_ok() ? "the admin token " + cfg->api_access.admin_token_file
                                        : "no token: " + admin.status().message() +
                                              "; give --token-file FILE or set CASESYNC_TOKEN";
   } else {
@@ -107,6 +108,48 @@ Result<ApiResponse> ApiClient::post(const std::string& path, const nlohmann::jso
 Result<ApiResponse> ApiClient::post_text(const std::string& path, const std::string& text) const {
   auto c = client_for(base_url_, token_);
   return finish(c.Post(path, text, "application/x-ndjson"), base_url_ + path);
+}
+
+Result<std::uint64_t> ApiClient::download(const std::string& path, int fd,
+                                          ApiResponse* error) const {
+  auto c = client_for(base_url_, token_);
+  std::uint64_t written = 0;
+  std::string error_body;
+  int status = 0;
+  bool write_failed = false;
+  auto r = c.Get(
+      path,
+      [&](const httplib::Response& res) {
+        status = res.status;
+        return true;
+      },
+      [&](const char* data, size_t n) {
+        if (status >= 400) {
+          error_body.append(data, n);
+          return error_body.size() < (1u << 20);
+        }
+        for (size_t done = 0; done < n;) {
+          const ssize_t w = ::write(fd, data + done, n - done);
+          if (w < 0 && errno == EINTR) continue;
+          if (w <= 0) return !(write_failed = true);
+          done += static_cast<size_t>(w);
+        }
+        written += n;
+        return true;
+      });
+  if (write_failed) {
+    return Status::error(Code::kIoError, std::string("writing the download: ") + std::strerror(errno));
+  }
+  if (!r) return finish(r, base_url_ + path).status();
+  if (status >= 400) {
+    error->status = status;
+    try {
+      error->body = nlohmann::json::parse(error_body);
+    } catch (const nlohmann::json::exception&) {
+      error->body = error_body;
+    }
+  }
+  return written;
 }
 
 }  // namespace casesync

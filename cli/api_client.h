@@ -28,6 +28,9 @@ class ApiClient {
   Result<ApiResponse> get(const std::string& path) const;
   Result<ApiResponse> post(const std::string& path, const nlohmann::json& body) const;
   Result<ApiResponse> post_text(const std::string& path, const std::string& text) const;
+  // GET `path` into `fd` as it arrives (never whole in memory): the bytes written, or the
+  // node's error answer (status >= 400) in `error`.
+  Result<std::uint64_t> download(const std::string& path, int fd, ApiResponse* error) const;
   const std::string& base_url() const { return base_url_; }
   const std::string& token() const { return token_; }
   // Where the token came from, or why there is none ("no token: ..."), for a 401.

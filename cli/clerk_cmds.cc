@@ -85,7 +85,7 @@ int cmd_admin_token(Cli& cli) {
   if (out.empty() && !cli.config.empty()) {
     auto cfg = load_node_config(cli.config);
     if (!cfg.is_ok()) return fail(cli, cfg.status());
-    out = cfg->api.admin_token_file;
+    out = cfg->api_access.admin_token_file;
   }
   if (out.empty()) out = kDefaultAdminToken;
   if (Status st = crypto::init(); !st.is_ok()) return fail(cli, st);

@@ -106,12 +106,8 @@ int fail(const Cli& cli, const Status& st) {
   return code;
 }
 
-namespace {
-
-// The node's answer: its JSON on success, else a Status with the node's message (the answer
-// itself kept in cli.last_error for --json).
-Result<json> answer(Cli& cli, const ApiClient& client, const std::string& what,
-                    Result<ApiResponse> response) {
+Result<json> node_answer(Cli& cli, const ApiClient& client, const std::string& what,
+                         Result<ApiResponse> response) {
   if (!response.is_ok()) return response.status();
   const ApiResponse& r = *response;
   if (r.status < 400) return r.body;
@@ -133,19 +129,17 @@ Result<json> answer(Cli& cli, const ApiClient& client, const std::string& what,
   return Status::error(code, msg);
 }
 
-}  // namespace
-
 Result<json> call(Cli& cli, const std::string& method, const std::string& path, const json& body) {
   cli.last_error = json();
   ASSIGN_OR_RETURN(ApiClient client, ApiClient::from_options(cli.api, cli.config, cli.token_file));
-  return answer(cli, client, method + " " + path,
-                method == "GET" ? client.get(path) : client.post(path, body));
+  return node_answer(cli, client, method + " " + path,
+                     method == "GET" ? client.get(path) : client.post(path, body));
 }
 
 Result<json> call_text(Cli& cli, const std::string& path, const std::string& text) {
   cli.last_error = json();
   ASSIGN_OR_RETURN(ApiClient client, ApiClient::from_options(cli.api, cli.config, cli.token_file));
-  return answer(cli, client, "POST " + path, client.post_text(path, text));
+  return node_answer(cli, client, "POST " + path, client.post_text(path, text));
 }
 
 std::string url_encode(const std::string& text) {

@@ -1,9 +1,13 @@
 // casesyncctl: the operator's and clerk's command line for a casesync node. Every command that
 // talks to a node is a client of that node's local API; every read command has --json.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <filesystem>
 #include <map>
@@ -245,14 +249,50 @@ int cmd_calendar(Cli& cli) {
   return 0;
 }
 
+// The node writes a backup into its own backup folder (paths.backup_dir; it keeps that copy)
+// and casesyncctl streams it to FILE, created here as the person running it: never over an
+// existing file, 0600.
 int cmd_backup(Cli& cli) {
   REJECT_LEFTOVER_FLAGS(cli, "backup");
   if (cli.args.size() != 1) return usage_error(cli, "backup FILE");
-  std::string path = std::filesystem::absolute(cli.args[0]).string();
-  auto r = call(cli, "POST", "/api/backup", {{"path", path}});
-  if (!r.is_ok()) return fail(cli, r.status());
-  if (cli.as_json) return print_json(*r), 0;
-  std::printf("%s: %llu events, integrity ok\n", path.c_str(), r->value("events", 0ull));
+  const std::string path = std::filesystem::absolute(cli.args[0]).string();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const bool exists = errno == EEXIST;
+    return fail(cli, Status::error(exists ? Code::kInvalidArgument : Code::kIoError,
+                                   path + (exists ? " exists already; a backup never replaces a "
+                                                    "file: give a new name"
+                                                  : ": cannot create: " + std::string(std::strerror(errno)))));
+  }
+  auto drop = [&](const Status& st) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return fail(cli, st);
+  };
+  auto made = call(cli, "POST", "/api/backup", json::object());
+  if (!made.is_ok()) return drop(made.status());
+  const std::string name = made->value("name", "");
+  auto client = ApiClient::from_options(cli.api, cli.config, cli.token_file);
+  if (!client.is_ok()) return drop(client.status());
+  ApiResponse refused;
+  auto got = client->download("/api/backups/" + name, fd, &refused);
+  if (!got.is_ok()) return drop(got.status());
+  if (refused.status >= 400) {
+    return drop(node_answer(cli, *client, "GET /api/backups/" + name, refused).status());
+  }
+  const std::uint64_t want = made->value("bytes", 0ull);
+  if (*got != want || ::fsync(fd) != 0) {
+    return drop(Status::error(Code::kIoError, path + ": the copy stopped at " + std::to_string(*got) +
+                                                  " of " + std::to_string(want) + " bytes"));
+  }
+  ::close(fd);
+  if (cli.as_json) {
+    json out = *made;
+    out["file"] = path;
+    return print_json(out), 0;
+  }
+  std::printf("%s: %llu events, integrity ok (the node keeps its copy: %s)\n", path.c_str(),
+              made->value("events", 0ull), made->value("path", "").c_str());
   return 0;
 }
 
@@ -300,8 +340,12 @@ int cmd_restore(Cli& cli) {
   for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
   std::filesystem::copy_file(cli.args[0], db, std::filesystem::copy_options::overwrite_existing, ec);
   if (ec) return fail(cli, Status::error(Code::kIoError, db + ": " + ec.message()));
+  // The node's files are its own alone (daemon/private_files.h), whatever the backup's mode.
+  std::filesystem::permissions(db, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   // Until its parent confirms the last sequence number, the node refuses local writes.
+  const mode_t old_mask = ::umask(077);
   std::ofstream(cfg->data_dir + "/RESTORED") << cli.args[0] << "\n";
+  ::umask(old_mask);
   std::printf("%s restored from %s; start the node: it re-syncs from its peers\n", db.c_str(),
               cli.args[0].c_str());
   return 0;

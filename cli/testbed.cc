@@ -726,7 +726,7 @@ Result<fs::path> find_daemon(const std::string& self_exe_dir) {
                                 const char* log) {
   ::setsid();  // its own session: a Ctrl-C in the shell that ran `up` must not reach it
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int log_fd = ::open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int log_fd = ::open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);  // names, ID numbers
   if (null_fd < 0 || log_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(log_fd, 1) < 0 ||
       ::dup2(log_fd, 2) < 0) {
     ::_exit(126);

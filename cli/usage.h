@@ -84,8 +84,10 @@ Commands:
   health [--json]                        every node below this one: in_step, lagging, offline,
                                          clock_skewed, security_alert, disk_trouble (exit 1 if any
                                          node is not in_step)
-  backup FILE                            (admin) online, consistent copy of the node's database;
-                                         its events stay sealed under the node's data key
+  backup FILE                            (admin) online, consistent copy of the node's database
+                                         into FILE (new; the node keeps its copy in
+                                         paths.backup_dir); its events stay sealed under the
+                                         node's data key
   restore FILE                           (node stopped; with --config) replace the database;
                                          needs the node's data key (paths.data_key)
   testbed init|up|down|list|start|stop|kill ...   a local loopback district (see testbed --help)

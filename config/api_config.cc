@@ -1,14 +1,35 @@
 #include "config/api_config.h"
 
+#include <string>
 #include <string_view>
-
 
 namespace casesync {
 namespace {
 
-constexpr std::string_view kApiKeys[] = {"listen",      "tls_listen",    "tls_cert",
-                                         "tls_key",     "allowed_origins", "allowed_hosts",
-                                         "admin_token"};
+constexpr std::uint64_t kSecondMs = 1000;
+constexpr std::uint64_t kBodyBytesMin = 64u << 10;
+// The validation layer's bulk limit (daemon/api_request.h, kBulkBodyBytesMax) is this bound.
+constexpr std::uint64_t kBodyBytesMax = 64u << 20;
+constexpr std::uint64_t kConnectionsMin = 16;
+constexpr std::uint64_t kConnectionsMax = 65536;
+
+std::optional<std::uint64_t> count(TableReader& r, std::string_view key, std::uint64_t min,
+                                   std::uint64_t max) {
+  auto v = r.integer(key, Presence::kOptional);
+  if (!v) return std::nullopt;
+  if (*v < 0 || static_cast<std::uint64_t>(*v) < min || static_cast<std::uint64_t>(*v) > max) {
+    r.error(key, std::to_string(*v) + " is out of range (" + std::to_string(min) + ".." +
+                     std::to_string(max) + ")");
+    return std::nullopt;
+  }
+  return static_cast<std::uint64_t>(*v);
+}
+
+constexpr std::string_view kApiKeys[] = {
+    "listen",          "tls_listen",    "tls_cert",        "tls_key",
+    "allowed_origins", "allowed_hosts", "admin_token",     "max_body_bytes",
+    "read_timeout",    "write_timeout", "idle_timeout",    "max_connections",
+    "max_connections_per_client"};
 constexpr std::string_view kPrivacyKeys[] = {"sensitive_fields"};
 // A field name is a body key (sync/limits.h: kBodyKeyBytesMax).
 constexpr std::size_t kFieldNameBytesMax = 64;
@@ -84,7 +105,7 @@ void read_tls(TableReader& api, const std::filesystem::path& base_dir, NodeConfi
                                     " (a PEM file): the API never serves plain HTTP off loopback");
       }
     }
-    config.api.tls_listen = *listen;
+    config.api_access.tls_listen = *listen;
   } else {
     for (const char* k : {"tls_cert", "tls_key"}) {
       if (api.node(k) != nullptr) api.error(k, "is used only with " + api.full_key("tls_listen"));
@@ -92,7 +113,7 @@ void read_tls(TableReader& api, const std::filesystem::path& base_dir, NodeConfi
   }
   for (auto [value, field] : {std::pair{&cert, &ApiAccessConfig::tls_cert},
                               std::pair{&key, &ApiAccessConfig::tls_key}}) {
-    if (*value && !(*value)->empty()) config.api.*field = resolve_path(base_dir, **value);
+    if (*value && !(*value)->empty()) config.api_access.*field = resolve_path(base_dir, **value);
   }
 }
 
@@ -104,7 +125,7 @@ void read_allowed(TableReader& api, NodeConfig& config) {
                      in_quotes((*origins)[i]) + *p);
       }
     }
-    config.api.allowed_origins = *origins;
+    config.api_access.allowed_origins = *origins;
   }
   if (auto hosts = api.strings("allowed_hosts", Presence::kOptional)) {
     for (std::size_t i = 0; i < hosts->size(); ++i) {
@@ -113,15 +134,57 @@ void read_allowed(TableReader& api, NodeConfig& config) {
                      in_quotes((*hosts)[i]) + " is not a host name (host or host:port)");
       }
     }
-    config.api.allowed_hosts = *hosts;
+    config.api_access.allowed_hosts = *hosts;
   }
 }
 
 }  // namespace
 
+void read_api_limits(TableReader& api, ApiLimits& limits) {
+  if (auto v = count(api, "max_body_bytes", kBodyBytesMin, kBodyBytesMax)) limits.max_body_bytes = *v;
+  if (auto v = duration(api, "read_timeout", kSecondMs, 600 * kSecondMs)) limits.read_timeout_ms = *v;
+  if (auto v = duration(api, "write_timeout", kSecondMs, 600 * kSecondMs)) limits.write_timeout_ms = *v;
+  if (auto v = duration(api, "idle_timeout", kSecondMs, 600 * kSecondMs)) limits.idle_timeout_ms = *v;
+  if (auto v = count(api, "max_connections", kConnectionsMin, kConnectionsMax)) {
+    limits.max_connections = static_cast<std::uint32_t>(*v);
+  }
+  if (auto v = count(api, "max_connections_per_client", 1, kConnectionsMax)) {
+    limits.max_connections_per_client = static_cast<std::uint32_t>(*v);
+  }
+  if (limits.max_connections_per_client <= limits.max_connections) return;
+  const char* at = api.node("max_connections_per_client") ? "max_connections_per_client"
+                                                          : "max_connections";
+  api.error(at, "max_connections_per_client (" + std::to_string(limits.max_connections_per_client) +
+                    ") must not exceed " + api.full_key("max_connections") + " (" +
+                    std::to_string(limits.max_connections) + ")");
+}
+
+void read_backup_dir(TableReader& paths, const std::filesystem::path& base_dir,
+                     NodeConfig& config) {
+  auto value = paths.string("backup_dir", Presence::kOptional);
+  if (!value) {
+    if (!config.data_dir.empty()) config.backup_dir = config.data_dir + "/backup";
+    return;
+  }
+  if (value->empty()) {
+    paths.error("backup_dir", "must not be empty (leave it out for the data folder's backup/)");
+    return;
+  }
+  std::filesystem::path p(*value);
+  config.backup_dir = (p.is_absolute() ? p : base_dir / p).lexically_normal().string();
+  while (config.backup_dir.size() > 1 && config.backup_dir.back() == '/') config.backup_dir.pop_back();
+  if (!config.data_dir.empty() && config.backup_dir == config.data_dir) {
+    paths.error("backup_dir", in_quotes(*value) +
+                                  " is the data folder itself; use a folder of its own (the "
+                                  "default is the data folder's backup/)");
+  }
+}
+
+
 // Plain HTTP only on loopback; everything but /healthz and /metrics needs a bearer token.
 void read_api(TableReader api, const std::filesystem::path& base_dir, NodeConfig& config) {
   api.allow_only(kApiKeys);
+  read_api_limits(api, config.api);
   if (auto listen = api.string("listen", Presence::kRequired)) {
     auto host_port = split_host_port(*listen);
     if (!host_port) {
@@ -137,7 +200,7 @@ void read_api(TableReader api, const std::filesystem::path& base_dir, NodeConfig
   read_allowed(api, config);
   auto token = api.string("admin_token", Presence::kOptional);
   if (token && token->empty()) api.error("admin_token", "must not be empty");
-  config.api.admin_token_file = resolve_path(base_dir, token.value_or("admin.token"));
+  config.api_access.admin_token_file = resolve_path(base_dir, token.value_or("admin.token"));
 }
 
 void read_privacy(TableReader privacy, NodeConfig& config) {

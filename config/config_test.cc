@@ -244,12 +244,12 @@ TEST_CASE("api access keys: TLS only with its certificate, origins and hosts che
                            "allowed_hosts = [\"street.example\"]\nadmin_token = \"tokens/admin\"\n"
                            "[privacy]\nsensitive_fields = [\"id_number\", \"phone\", \"bank\"]")));
   REQUIRE_MESSAGE(good.is_ok(), good.status().to_string());
-  CHECK(good->api.tls_listen == "0.0.0.0:8443");
-  CHECK(good->api.tls_cert == (temp_dir() / "api.crt").string());
-  CHECK(good->api.tls_key == "/etc/ssl/api.key");
-  CHECK(good->api.allowed_origins.size() == 2);
-  CHECK(good->api.allowed_hosts == std::vector<std::string>{"street.example"});
-  CHECK(good->api.admin_token_file == (temp_dir() / "tokens/admin").string());
+  CHECK(good->api_access.tls_listen == "0.0.0.0:8443");
+  CHECK(good->api_access.tls_cert == (temp_dir() / "api.crt").string());
+  CHECK(good->api_access.tls_key == "/etc/ssl/api.key");
+  CHECK(good->api_access.allowed_origins.size() == 2);
+  CHECK(good->api_access.allowed_hosts == std::vector<std::string>{"street.example"});
+  CHECK(good->api_access.admin_token_file == (temp_dir() / "tokens/admin").string());
   CHECK(good->privacy.sensitive_fields.size() == 3);
   std::string path;
   const std::string need = " (a PEM file): the API never serves plain HTTP off loopback";
@@ -272,7 +272,7 @@ TEST_CASE("the data key and the admin token default to files beside the key and 
       "casesyncd.toml", base_with({{8, "key_file = \"/etc/casesync/node.key\""}})));
   REQUIRE_MESSAGE(config.is_ok(), config.status().to_string());
   CHECK(config->data_key_file == "/etc/casesync/data.key");
-  CHECK(config->api.admin_token_file == (temp_dir() / "admin.token").string());
+  CHECK(config->api_access.admin_token_file == (temp_dir() / "admin.token").string());
   CHECK(config->privacy.sensitive_fields == std::vector<std::string>{"id_number", "phone"});
   auto moved = load_node_config(write_file(
       "casesyncd.toml", base_with({{9, "roster = \"roster.toml\"\ndata_key = \"keys/data.key\""}})));
@@ -590,6 +590,51 @@ ban_max = "1m"
   CHECK(m.find(":20: penalty.ban_max: 1m is shorter than penalty.ban (1h)") != std::string::npos);
   check_error(base_with({}, "[penalty]\nban = \"2h\"\n"),
               ":17: penalty.ban: 2h is longer than penalty.ban_max (1h, its default)");
+}
+
+TEST_CASE("api limits and the backup folder: defaults, ranges with FILE:LINE, relations") {
+  auto defaults = load_node_config(write_file("casesyncd.toml", base_with({})));
+  REQUIRE(defaults.is_ok());
+  CHECK(defaults->api.max_body_bytes == 8u << 20);
+  CHECK(defaults->api.read_timeout_ms == 10000);
+  CHECK(defaults->api.idle_timeout_ms == 5000);
+  CHECK(defaults->api.max_connections == 1024);
+  CHECK(defaults->api.max_connections_per_client == 512);
+  CHECK(defaults->backup_dir == defaults->data_dir + "/backup");
+
+  auto cfg = load_node_config(write_file("casesyncd.toml", base_with(
+      {{9, "roster = \"roster.toml\"\nbackup_dir = \"/srv/backups/\""},
+       {11, "listen = \"127.0.0.1:8003\"\nmax_body_bytes = 65536\nread_timeout = \"2s\"\n"
+            "write_timeout = \"1m\"\nidle_timeout = \"1s\"\nmax_connections = 16\n"
+            "max_connections_per_client = 16"}})));
+  REQUIRE(cfg.is_ok());
+  CHECK(cfg->backup_dir == "/srv/backups");
+  CHECK(cfg->api.max_body_bytes == 65536);
+  CHECK(cfg->api.read_timeout_ms == 2000);
+  CHECK(cfg->api.write_timeout_ms == 60000);
+  CHECK(cfg->api.idle_timeout_ms == 1000);
+  CHECK(cfg->api.max_connections_per_client == 16);
+
+  // Lines: 11 listen, 12.. the limits.
+  const std::string m = load_error(base_with(
+      {{11, "listen = \"127.0.0.1:8003\"\nmax_body_bytes = 1073741824\nread_timeout = \"0s\"\n"
+            "max_connections = 8"}}));
+  CHECK(m.find(":12: api.max_body_bytes: 1073741824 is out of range (65536..67108864)") !=
+        std::string::npos);
+  CHECK(m.find(":13: api.read_timeout: \"0s\" is out of range") != std::string::npos);
+  CHECK(m.find(":14: api.max_connections: 8 is out of range (16..65536)") != std::string::npos);
+  check_error(base_with({{11, "listen = \"127.0.0.1:8003\"\nmax_connections_per_client = 2000"}}),
+              ":12: api.max_connections_per_client: max_connections_per_client (2000) must not "
+              "exceed api.max_connections (1024)");
+  // A backup folder that is the data folder could hold a backup named like the live database.
+  std::string path;
+  const std::string same = load_error(
+      base_with({{9, "roster = \"roster.toml\"\nbackup_dir = \"./data/\""}}), &path);
+  CHECK(same == path + ":10: paths.backup_dir: \"./data/\" is the data folder itself; use a "
+                       "folder of its own (the default is the data folder's backup/)");
+  check_error(base_with({{9, "roster = \"roster.toml\"\nbackup_dir = \"\""}}),
+              ":10: paths.backup_dir: must not be empty (leave it out for the data folder's "
+              "backup/)");
 }
 
 }  // namespace casesync

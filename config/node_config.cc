@@ -43,6 +43,8 @@ constexpr PathSpec kPaths[] = {
     {"matters", &NodeConfig::matters_file, "matters.toml"},
     {"data_key", &NodeConfig::data_key_file, "data.key"},  // default: beside key_file
 };
+// Read after the others: its default follows data_dir (config/api_config.cc).
+constexpr std::string_view kBackupDirKey = "backup_dir";
 
 struct LimitSpec {
   std::string_view key;
@@ -68,7 +70,13 @@ constexpr std::array<std::string_view, N> keys_of(const Spec (&specs)[N]) {
   for (std::size_t i = 0; i < N; ++i) keys[i] = specs[i].key;
   return keys;
 }
-constexpr auto kPathKeys = keys_of(kPaths);
+constexpr auto kPathKeyList = keys_of(kPaths);
+constexpr auto kPathKeys = [] {
+  std::array<std::string_view, kPathKeyList.size() + 1> keys{};
+  for (std::size_t i = 0; i < kPathKeyList.size(); ++i) keys[i] = kPathKeyList[i];
+  keys.back() = kBackupDirKey;
+  return keys;
+}();
 constexpr auto kSyncKeys = keys_of(kLimits);
 
 // A file without [sync] gets the defaults, so they must pass the same checks as a written value.
@@ -148,6 +156,7 @@ void read_paths(TableReader paths, const std::filesystem::path& base_dir, NodeCo
     config.data_key_file =
         resolve_path(std::filesystem::path(config.key_file).parent_path(), "data.key");
   }
+  read_backup_dir(paths, base_dir, config);
 }
 
 void read_log(TableReader log, NodeConfig& config) {
@@ -193,22 +202,6 @@ std::filesystem::path directory_of(const std::string& path) {
   std::error_code error;
   std::filesystem::path absolute = std::filesystem::absolute(path, error);
   return (error ? std::filesystem::path(path) : absolute).parent_path();
-}
-
-// A duration key ("10s", "4h", "3d") within [min, max]; nullopt when absent or invalid (reported).
-std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std::uint64_t min,
-                                      std::uint64_t max) {
-  auto text = r.string(key, Presence::kOptional);
-  if (!text) return std::nullopt;
-  auto ms = parse_duration_ms(*text);
-  const std::string range = "(" + format_duration_ms(min) + ".." + format_duration_ms(max) + ")";
-  if (!ms) {
-    r.error(key, in_quotes(*text) + " is not a duration (write e.g. 10s, 5m, 4h, 3d) " + range);
-  } else if (*ms < min || *ms > max) {
-    r.error(key, in_quotes(*text) + " is out of range " + range);
-    return std::nullopt;
-  }
-  return ms;
 }
 
 std::optional<double> fraction(TableReader& r, std::string_view key, double min, double max) {

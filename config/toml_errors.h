@@ -95,6 +95,10 @@ class TableReader {
   TomlErrors& errors_;
 };
 
+// A duration key ("10s", "4h", "3d") within [min, max]; nullopt when absent or invalid (recorded).
+std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std::uint64_t min,
+                                      std::uint64_t max);
+
 // --- Value checks shared by both files ---
 
 // Node ids: 1..64 characters of a-z, 0-9, '-', '_' (they become file names and log fields).

@@ -22,6 +22,7 @@ namespace {
 static_assert(kSignPublicKeyBytes == crypto_sign_PUBLICKEYBYTES);
 static_assert(kSignSecretKeyBytes == crypto_sign_SECRETKEYBYTES);
 static_assert(kSignatureBytes == crypto_sign_BYTES);
+static_assert(kSignSeedBytes == crypto_sign_SEEDBYTES);
 static_assert(kCurveKeyBytes == crypto_scalarmult_curve25519_BYTES);
 static_assert(std::tuple_size_v<Hash32> == crypto_generichash_BYTES);
 
@@ -108,6 +109,15 @@ KeyPair generate_keypair() {
   KeyPair pair;
   pair.public_key.resize(kSignPublicKeyBytes);
   crypto_sign_keypair(reinterpret_cast<unsigned char*>(pair.public_key.data()), pair.secret.data());
+  return pair;
+}
+
+KeyPair keypair_from_seed(std::string_view seed) {
+  assert(seed.size() == kSignSeedBytes && "an Ed25519 seed is 32 bytes");
+  KeyPair pair;
+  pair.public_key.resize(kSignPublicKeyBytes);
+  crypto_sign_seed_keypair(reinterpret_cast<unsigned char*>(pair.public_key.data()),
+                           pair.secret.data(), reinterpret_cast<const unsigned char*>(seed.data()));
   return pair;
 }
 

@@ -66,7 +66,13 @@ struct KeyPair {
   SecretKey secret;
 };
 
+constexpr std::size_t kSignSeedBytes = 32;
+
 KeyPair generate_keypair();
+// The key pair that `seed` (kSignSeedBytes) determines: the same seed gives the same keys in
+// every process. For reproducible tests and the simulator, whose keys are derived from a run's
+// seed; a real node's key comes from generate_keypair(). REQUIRES: seed.size() == kSignSeedBytes.
+KeyPair keypair_from_seed(std::string_view seed);
 
 // Ed25519 over domain || message.
 std::string sign(const SecretKey& secret, std::string_view domain, std::string_view message);

@@ -103,6 +103,21 @@ TEST_CASE("hash is BLAKE2b-256") {
   CHECK(hash("a") != hash("b"));
 }
 
+TEST_CASE("a key pair from a seed is RFC 8032's and the same every time") {
+  REQUIRE(init().is_ok());
+  // RFC 8032 section 7.1, TEST 1: the seed, its public key and its signature of the empty message.
+  const std::string seed =
+      *from_hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  const KeyPair pair = keypair_from_seed(seed);
+  CHECK(to_hex(pair.public_key) ==
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  CHECK(to_hex(sign(pair.secret, "", "")) ==
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701"
+        "cf9b46bd25bf5f0595bbe24655141438e7a100b");
+  CHECK(keypair_from_seed(seed).public_key == pair.public_key);
+  CHECK(keypair_from_seed(std::string(kSignSeedBytes, '\1')).public_key != pair.public_key);
+}
+
 TEST_CASE("keyed_hash is keyed BLAKE2b-256; random_bytes gives fresh bytes") {
   REQUIRE(init().is_ok());
   std::string key;

@@ -205,15 +205,38 @@ Checked<bool> parse_no_input(const RequestView& r) {
   return true;
 }
 
+std::optional<ApiError> backup_name_problem(const std::string& name, const std::string& field) {
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+  };
+  const bool ok = !name.empty() && name.size() <= api_limits::kBackupNameCharsMax &&
+                  name.front() != '.' && std::all_of(name.begin(), name.end(), allowed);
+  if (ok) return std::nullopt;
+  return ApiError::bad("bad_value",
+                       "a backup is named by a file name of 1.." +
+                           std::to_string(api_limits::kBackupNameCharsMax) +
+                           " characters A-Z a-z 0-9 . _ - not starting with '.'; it is written "
+                           "into the node's backup folder (paths.backup_dir), never elsewhere",
+                       field);
+}
+
 Checked<BackupRequest> parse_backup(const RequestView& r) {
   auto obj = post_body(r);
   if (!obj.ok()) return obj.error();
+  if (obj->contains("path")) {
+    return ApiError::bad("bad_value",
+                         "a backup goes only into the node's backup folder (paths.backup_dir): "
+                         "give \"name\", a file name, or nothing; `casesyncctl backup FILE` "
+                         "copies it to FILE",
+                         "path");
+  }
   JsonObjectReader reader(*obj, "");
   BackupRequest out;
-  out.path = reader.text("path", api_limits::kPathBytesMax, Need::kRequired).value_or("");
+  out.name = reader.text("name", api_limits::kBackupNameCharsMax, Need::kOptional).value_or("");
   if (auto e = reader.finish()) return *e;
-  if (out.path.front() != '/') {
-    return ApiError::bad("bad_value", "path must be absolute (start with /)", "path");
+  if (obj->contains("name")) {
+    if (auto e = backup_name_problem(out.name, "name")) return *e;
   }
   return out;
 }
@@ -248,6 +271,14 @@ Checked<std::string> parse_clerk_disable(const RequestView& r) {
     return ApiError::not_found("no clerk \"" + id + "\" (a clerk id is a-z 0-9 - .)", "id");
   }
   return id;
+}
+
+Checked<BackupRequest> parse_backup_download(const RequestView& r) {
+  if (QueryReader q(r); auto e = q.finish()) return *e;
+  BackupRequest out;
+  out.name = r.path.empty() ? "" : r.path.front();
+  if (auto e = backup_name_problem(out.name, "name")) return *e;
+  return out;
 }
 
 Checked<RosterPush> parse_roster_push(const RequestView& r) {

@@ -111,10 +111,17 @@ struct RawEvent {
 Checked<RawEvent> parse_case_event(const RequestView& r);
 Checked<std::vector<RawEvent>> parse_event_batch(const RequestView& r);
 
-struct BackupRequest {  // POST /api/backup
-  std::string path;
+// POST /api/backup {"name": FILE}: a file name in paths.backup_dir, never a path. Empty when the
+// request names none (the node picks one).
+struct BackupRequest {
+  std::string name;
 };
 Checked<BackupRequest> parse_backup(const RequestView& r);
+// GET /api/backups/{name}: the name in the path, checked like the one above.
+Checked<BackupRequest> parse_backup_download(const RequestView& r);
+// A backup's file name: 1..kBackupNameCharsMax of A-Z a-z 0-9 . _ -, not starting with '.'
+// (so no path separator, no "..", no hidden file).
+std::optional<ApiError> backup_name_problem(const std::string& name, const std::string& field);
 
 struct NewClerk {  // POST /api/clerks
   std::string id;

@@ -110,11 +110,11 @@ std::optional<ApiError> check_content_type(std::string_view content_type, bool b
 }
 
 ApiGuard::ApiGuard(const NodeConfig& config, const ClerkBook* book, ApiCounters* counters)
-    : plain_(host_rule(config.api_address, config.api.allowed_hosts)),
-      allowed_origins_(config.api.allowed_origins),
+    : plain_(host_rule(config.api_address, config.api_access.allowed_hosts)),
+      allowed_origins_(config.api_access.allowed_origins),
       counters_(counters),
       verifier_(book, steady_ms, crypto::token_matches) {
-  if (!config.api.tls_listen.empty()) tls_ = host_rule(config.api.tls_listen, config.api.allowed_hosts);
+  if (!config.api_access.tls_listen.empty()) tls_ = host_rule(config.api_access.tls_listen, config.api_access.allowed_hosts);
 }
 
 Checked<Requester> ApiGuard::refuse(ApiRefusal reason, ApiError error, std::uint64_t now_ms) {

@@ -264,8 +264,17 @@ TEST_CASE("imports name the line at fault; admin routes check their fields") {
   CHECK(bad.message.rfind("line 2: ", 0) == 0);
   CHECK(bad.field == "line 2.matter");
   check_error(refused(parse_import(body("\n \n"))), 400, "missing", "");
-  check_error(refused(parse_backup(body(R"({"path":"relative.db"})"))), 400, "bad_value", "path",
-              "absolute");
+  check_error(refused(parse_backup(body(R"({"path":"/var/lib/x.db"})"))), 400, "bad_value", "path",
+              "backup folder");
+  for (const char* name : {"", "../x.db", "a/b.db", ".hidden", "..", "x\\y", "名.db"}) {
+    CAPTURE(name);
+    check_error(refused(parse_backup(body(json{{"name", name}}.dump()))), 400, "bad_value", "name",
+                "file name");
+  }
+  CHECK(parse_backup(body(R"({"name":"casesync-2024-05-01_1.db"})"))->name ==
+        "casesync-2024-05-01_1.db");
+  CHECK(parse_backup(body("{}"))->name.empty());
+  CHECK(!parse_backup_download(RequestView{"", {}, {"../casesync.db"}}).ok());
   check_error(refused(parse_roster_push(body(R"({"version":1,"text":"x","signature":"zz"})"))), 400,
               "bad_value", "signature", "hex");
   check_error(refused(parse_roster_push(body(R"({"version":-1,"text":"x","signature":"00"})"))), 400,

@@ -11,10 +11,12 @@
 #include "daemon/api_json.h"
 #include "daemon/api_util.h"
 #include "daemon/api_verdict.h"
+#include "daemon/backup_api.h"
 #include "daemon/case_api.h"
 #include "daemon/case_json.h"
 #include "daemon/clerk_api.h"
 #include "daemon/health_api.h"
+#include "daemon/http_front.h"
 #include "daemon/stall_api.h"
 #include "daemon/node_runtime.h"
 #include "sync/routing.h"
@@ -29,6 +31,19 @@ json api_errors_json(const ApiCounters& c) {
   json by_status = json::object();
   for (const auto& [status, n] : c.error_responses()) by_status[std::to_string(status)] = n;
   return by_status;
+}
+
+json connections_json(const FrontCounters& c) {
+  return {{"open", c.open},
+          {"parked", c.parked},
+          {"accepted", c.accepted},
+          {"refused_node_full", c.refused_node_full},
+          {"refused_client_full", c.refused_client_full},
+          {"refused_busy", c.refused_busy},
+          {"refused_head", c.refused_head},
+          {"read_timeouts", c.read_timeouts},
+          {"write_timeouts", c.write_timeouts},
+          {"idle_closed", c.idle_closed}};
 }
 
 json status_json(NodeRuntime& rt) {
@@ -53,9 +68,13 @@ json status_json(NodeRuntime& rt) {
           {"penalty", penalty_json(rt.penalty(), now)},
           {"roster_version", rt.core().roster_version()},
           {"store", store},
+          {"config", {{"log_level", rt.config().log_level},
+                      {"reloads_applied", rt.reloads_applied()},
+                      {"reloads_refused", rt.reloads_refused()}}},
           {"api", rt.config().api_address},
           {"api_errors", rt.api_counters().internal_errors()},
           {"api_error_responses", api_errors_json(rt.api_counters())},
+          {"api_connections", connections_json(rt.api_connections())},
           {"api_refused", rt.api_counters().refusals()},
           {"api_bad_token_bursts", rt.api_counters().bad_token_bursts()}};
 }
@@ -119,16 +138,6 @@ void route_admin(httplib::Server& server, NodeRuntime& rt) {
     if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
     reply(res, 200, status_json(rt));
   }));
-  // Online backup through SQLite's backup API, consistent while syncing; the copy is
-  // integrity-checked before the answer says ok.
-  server.Post("/api/backup", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
-    auto b = parse_backup(call.request);
-    if (!b.ok()) return reply_error(res, b.error());
-    if (Status st = rt.store().backup_to(b->path); !st.is_ok()) return reply_error(res, st);
-    auto stats = rt.store().stats();
-    reply(res, 200, {{"path", b->path}, {"events", stats.is_ok() ? stats->event_count : 0},
-                     {"last_seq", rt.core().last_seq()}});
-  }, Access::kAdmin));
   server.Post("/api/roster", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
     auto p = parse_roster_push(call.request);
     if (!p.ok()) return reply_error(res, p.error());
@@ -140,30 +149,40 @@ void route_admin(httplib::Server& server, NodeRuntime& rt) {
 
 }  // namespace
 
+// httplib parses and routes; the front (daemon/http_front.h) owns the connections and calls
+// process_request() for each request it hands a worker.
+class ApiServer::Routes : public httplib::Server {
+ public:
+  bool serve(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+    return process_request(stream, close_connection, connection_closed, nullptr);
+  }
+};
+
 ApiServer::ApiServer(NodeRuntime* runtime)
-    : runtime_(runtime), server_(std::make_unique<httplib::Server>()) {}
+    : runtime_(runtime), routes_(std::make_unique<Routes>()) {}
 
 ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::stop() {
-  if (server_) server_->stop();
+  if (front_) front_->stop();
   if (tls_server_) tls_server_->stop();
-  if (thread_.joinable()) thread_.join();
   if (tls_thread_.joinable()) tls_thread_.join();
+  // A wake still queued for the loop must not reach a front that is gone.
+  runtime_->waiters().set_sink([](std::uint64_t, std::string, bool) {});
+  runtime_->set_api_front(nullptr);
 }
 
 namespace {
 
-// Binds (so a port clash is reported before READY=1) and serves on a thread of its own.
-Status serve(httplib::Server& server, const std::string& address, const char* key,
-             std::thread* thread) {
+// Binds HOST:PORT and serves on a thread of its own (so a port clash is reported before READY=1).
+Status serve(httplib::Server& server, const std::string& address, std::thread* thread) {
   auto colon = address.rfind(':');
   std::string host = address.substr(0, colon);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   int port = std::stoi(address.substr(colon + 1));
   server.set_tcp_nodelay(true);  // otherwise a reused connection waits ~40 ms per request
   if (!server.bind_to_port(host, port)) {
-    return Status::error(Code::kUnavailable, std::string(key) + " " + address +
+    return Status::error(Code::kUnavailable, "api.tls_listen " + address +
                                                  ": cannot bind (is another node or program "
                                                  "using the port?)");
   }
@@ -195,23 +214,42 @@ Result<std::unique_ptr<httplib::SSLServer>> tls_server(const ApiAccessConfig& ap
 }  // namespace
 
 Status ApiServer::start() {
-  const NodeConfig& config = runtime_->config();
-  routes(*server_);
-  RETURN_IF_ERROR(serve(*server_, config.api_address, "api.listen", &thread_));
-  if (config.api.tls_listen.empty()) return Status::ok();
-  ASSIGN_OR_RETURN(tls_server_, tls_server(config.api));
+  NodeRuntime& rt = *runtime_;
+  const NodeConfig& config = rt.config();
+  routes(*routes_);
+  front_ = std::make_unique<HttpFront>(
+      config.api,
+      [this](httplib::Stream& s, bool close, bool& closed) { return routes_->serve(s, close, closed); },
+      &rt.api_counters(), &rt.waiters());
+  if (Status st = front_->listen(config.api_address); !st.is_ok()) return st;
+  rt.waiters().set_sink([front = front_.get()](std::uint64_t conn, std::string bytes, bool finished) {
+    front->send(conn, std::move(bytes), finished);
+  });
+  rt.set_api_front(front_.get());
+  front_->start();
+  if (config.api_access.tls_listen.empty()) return Status::ok();
+  // The TLS listener is httplib's own server, not behind the front: it serves the one
+  // department system on another host, bounded by httplib's thread pool and the body limit.
+  // Without the front, a long-poll there answers at once and a backup comes whole.
+  ASSIGN_OR_RETURN(tls_server_, tls_server(config.api_access));
   routes(*tls_server_);
-  return serve(*tls_server_, config.api.tls_listen, "api.tls_listen", &tls_thread_);
+  return serve(*tls_server_, config.api_access.tls_listen, &tls_thread_);
 }
 
 void ApiServer::routes(httplib::Server& server) {
   NodeRuntime& rt = *runtime_;
   install_error_handlers(server, rt);
-  // Bodies beyond the largest any route takes are refused before they are read (413).
-  server.set_payload_max_length(api_limits::kBulkBodyBytesMax);
+  // The front refuses a larger body before reading it (413); this is the belt to those braces,
+  // and the only limit for the TLS listener.
+  server.set_payload_max_length(rt.config().api.max_body_bytes);
+  // What httplib says in "Keep-Alive:" (the front enforces both).
+  server.set_keep_alive_timeout(
+      static_cast<time_t>((rt.config().api.idle_timeout_ms + 999) / 1000));
+  server.set_keep_alive_max_count(HttpFront::kRequestsPerConnectionMax);
   register_case_routes(server, rt);
   register_stall_routes(server, rt);
   register_health_routes(server, rt);
+  register_backup_routes(server, rt);
   register_clerk_routes(server, rt);
   route_events(server, rt);
   route_admin(server, rt);

@@ -37,13 +37,16 @@ httplib::Server::Handler guarded(ApiCounters& counters, Admit admit, ApiHandler 
 
 // Runs `fn` on the loop thread, which alone owns the core and the store.
 httplib::Server::Handler on_loop(NodeRuntime& rt, ApiHandler fn, Access access = Access::kClerk);
-// Runs `fn` on httplib's thread (a long-poll that hands its reads to the loop itself, a clerk's
-// token being hashed).
+// Runs `fn` on the front's worker (daemon/http_front.h) that reads the request: for handlers
+// that hand their reads to the loop themselves and may answer later or from a file through
+// Exchange::current() (the changes long-poll, a backup download), and a clerk's token being
+// hashed.
 httplib::Server::Handler on_own_thread(NodeRuntime& rt, ApiHandler fn,
                                        Access access = Access::kClerk);
 
 // JSON bodies for the errors httplib answers by itself (404 no route, 413, 414, 400), the count
-// of every error answer, and a JSON 500 for an exception on httplib's thread.
+// of every error answer, and a JSON 500 for an exception on a worker. (The front answers its own
+// refusals — 408, 411, 413, 415, 431, 503 — in the same JSON shape before httplib sees them.)
 void install_error_handlers(httplib::Server& server, NodeRuntime& rt);
 
 }  // namespace casesync

@@ -9,6 +9,7 @@
 #include "daemon/api_util.h"
 #include "daemon/api_verdict.h"
 #include "daemon/case_json.h"
+#include "daemon/http_exchange.h"
 #include "daemon/node_runtime.h"
 #include "daemon/stall_api.h"
 #include "sync/case_fold.h"
@@ -221,37 +222,63 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
   }));
 }
 
+// One page of the changes feed after `q.after`. On the loop thread.
+Result<json> changes_page(NodeRuntime& rt, const FeedQuery& q) {
+  auto recs = rt.store().events_after(q.after, q.limit);
+  if (!recs.is_ok()) return recs.status();
+  json changes = json::array();
+  for (const auto& r : *recs) {
+    changes.push_back({{"local_seq", r.local_seq}, {"case_id", r.case_id}, {"kind", r.kind},
+                       {"origin", r.origin}, {"seq", r.seq},
+                       {"time", format_time_ms(HybridClock::millis(r.hlc))}});
+  }
+  return json{{"since", q.after},
+              {"next", recs->empty() ? q.after : recs->back().local_seq},
+              {"changes", changes}};
+}
+
+// The waiter of a long-poll that found nothing (daemon/change_waiters.h): woken on the loop
+// thread by new events or its deadline, it answers once there are changes or time is up, and
+// stays parked after a change that is not for it (events before `since`).
+ChangeWaiters::WakeFn changes_wake(NodeRuntime& rt, FeedQuery q, bool keep_alive,
+                                   ChangeWaiters::Clock::time_point deadline) {
+  return [&rt, q, keep_alive, deadline](bool timed_out) {
+    ChangeWaiters::Wake w;
+    auto page = changes_page(rt, q);
+    if (!page.is_ok()) {
+      const ApiError e = api_error_from_status(page.status());
+      rt.api_counters().error_response(e.status);
+      w.bytes = http_answer(e.status, "application/json", e.to_json().dump(), keep_alive);
+      return w;
+    }
+    if ((*page)["changes"].empty() && !timed_out) {
+      w.finished = false;
+      w.next_deadline = deadline;
+      return w;
+    }
+    w.bytes = http_answer(200, "application/json", page->dump(), keep_alive);
+    return w;
+  };
+}
+
 void route_changes(httplib::Server& server, NodeRuntime& rt) {
-  // Long-poll: the handler waits on its own thread, never on the loop.
+  // Long-poll: what is there now, else the request parks as a waiter and holds no thread.
   server.Get("/api/changes", on_own_thread(rt, [&rt](const ApiCall& call, httplib::Response& res) {
     auto q = parse_changes(call.request);
     if (!q.ok()) return reply_error(res, q.error());
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::seconds(static_cast<std::int64_t>(q->wait_s));
-    for (;;) {
-      const std::uint64_t seen = rt.change_counter();
-      json changes = json::array();
-      Status st;
-      std::uint64_t next = q->after;
-      rt.tasks().run_and_wait([&] {
-        auto recs = rt.store().events_after(q->after, q->limit);
-        if (!recs.is_ok()) {
-          st = recs.status();
-          return;
-        }
-        for (const auto& r : *recs) {
-          changes.push_back({{"local_seq", r.local_seq}, {"case_id", r.case_id}, {"kind", r.kind},
-                             {"origin", r.origin}, {"seq", r.seq},
-                             {"time", format_time_ms(HybridClock::millis(r.hlc))}});
-          next = r.local_seq;
-        }
-      });
-      if (!st.is_ok()) return reply_error(res, st);
-      if (!changes.empty() || std::chrono::steady_clock::now() >= deadline) {
-        return reply(res, 200, {{"since", q->after}, {"next", next}, {"changes", changes}});
-      }
-      rt.wait_for_change(seen, deadline);
+    // Read before the page: a change while the page is read wakes the waiter at once.
+    const std::uint64_t seen = rt.waiters().counter();
+    Result<json> page = json::object();
+    rt.tasks().run_and_wait([&] { page = changes_page(rt, *q); });
+    if (!page.is_ok()) return reply_error(res, page.status());
+    Exchange* exchange = Exchange::current();
+    if (!(*page)["changes"].empty() || q->wait_s == 0 || exchange == nullptr) {
+      return reply(res, 200, *page);
     }
+    const auto deadline = ChangeWaiters::Clock::now() +
+                          std::chrono::seconds(static_cast<std::int64_t>(q->wait_s));
+    exchange->park({0, seen, deadline, changes_wake(rt, *q, exchange->keep_alive(), deadline)});
+    res.status = 200;  // a placeholder httplib writes and the front drops
   }));
 }
 

@@ -533,6 +533,27 @@ void transport_metrics(const Transport& t, MetricsText& m) {
   }
 }
 
+void api_connection_metrics(const FrontCounters& c, MetricsText& m) {
+  m.family("casesync_api_connections", "gauge",
+           "Local API connections open now; state=parked: long-polls waiting for a change.");
+  m.add({{"state", "open"}}, c.open);
+  m.add({{"state", "parked"}}, c.parked);
+  m.family("casesync_api_connections_refused_total", "counter",
+           "Local API connections or requests refused before a handler ran: node_full "
+           "(api.max_connections), client_full (api.max_connections_per_client), busy (a full "
+           "queue), head (411/413/415/431/400 answered before the body was read).");
+  m.add({{"reason", "node_full"}}, c.refused_node_full);
+  m.add({{"reason", "client_full"}}, c.refused_client_full);
+  m.add({{"reason", "busy"}}, c.refused_busy);
+  m.add({{"reason", "head"}}, c.refused_head);
+  m.family("casesync_api_connections_timed_out_total", "counter",
+           "Local API connections closed by a timeout: read (api.read_timeout), write "
+           "(api.write_timeout), idle (api.idle_timeout).");
+  m.add({{"reason", "read"}}, c.read_timeouts);
+  m.add({{"reason", "write"}}, c.write_timeouts);
+  m.add({{"reason", "idle"}}, c.idle_closed);
+}
+
 void api_metrics(const ApiCounters& c, MetricsText& m) {
   m.family("casesync_api_errors_total", "counter",
            "Local API requests that failed with an exception (answered 500; a bug to report).");
@@ -589,6 +610,7 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
   transport_metrics(rt_->transport(), m);
   penalty_metrics(rt_->penalty(), now_ms, m);
   api_metrics(rt_->api_counters(), m);
+  api_connection_metrics(rt_->api_connections(), m);
   m.family("casesync_uptime_seconds", "gauge", "Seconds since this daemon started.");
   m.add({}, seconds(now_ms - std::min(now_ms, rt_->started_at_ms())));
   m.family("casesync_build_info", "gauge",

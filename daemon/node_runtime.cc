@@ -18,12 +18,23 @@
 #include "config/roster_file.h"
 #include "daemon/data_at_rest.h"
 #include "daemon/log.h"
+#include "daemon/private_files.h"
 
 namespace casesync {
 
 namespace {
 constexpr std::uint64_t kTickIntervalMs = 50;  // timers in the core are checked this often
 constexpr long kPollTimeoutMs = 50;
+
+// The signals the loop reads from its signalfd.
+sigset_t loop_signals() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  return mask;
+}
 }  // namespace
 
 StallPolicy stall_policy(const SupervisionConfig& sc) {
@@ -39,7 +50,10 @@ StallPolicy stall_policy(const SupervisionConfig& sc) {
   return p;
 }
 
-NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {}
+NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {
+  // Wakes read the store, which the loop thread alone owns.
+  waiters_.set_executor([this](std::function<void()> wake) { tasks_.post(std::move(wake)); });
+}
 
 NodeRuntime::~NodeRuntime() {
   if (fallback_transport_) fallback_transport_->close();
@@ -48,6 +62,12 @@ NodeRuntime::~NodeRuntime() {
 }
 
 Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(NodeConfig config) {
+  // Blocked before the first thread exists (the verifier pool is a member; ZeroMQ starts its I/O
+  // threads with the first socket) so every thread inherits the mask. A thread masks itself only
+  // once it first runs: on a busy machine a SIGHUP sent right after READY=1 reached a thread that
+  // had not run yet, and its default action killed the daemon (ops_test's SIGHUP flake).
+  const sigset_t mask = loop_signals();
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   std::unique_ptr<NodeRuntime> rt(new NodeRuntime(std::move(config)));
   RETURN_IF_ERROR(rt->open_parts());
   return rt;
@@ -56,9 +76,9 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(NodeConfig config) {
 // Who may use the local API: the clerks of this node and its admin token (daemon/clerk_book.h).
 Status NodeRuntime::open_clerks() {
   ASSIGN_OR_RETURN(clerks_, ClerkBook::open(config_.data_dir + "/clerks.json",
-                                            config_.api.admin_token_file));
+                                            config_.api_access.admin_token_file));
   if (!clerks_->has_admin_token()) {
-    log_warning("no admin token at " + config_.api.admin_token_file +
+    log_warning("no admin token at " + config_.api_access.admin_token_file +
                 ": nobody can manage this node's clerks; write one with `casesyncctl admin-token "
                 "new --config " + config_.source_path + "` and reload (systemctl reload casesyncd)");
   }
@@ -84,12 +104,8 @@ Status NodeRuntime::open_parts() {
                          config_.key_file + ": this key is not the one the roster lists for " +
                              config_.node_id + " (" + config_.roster_file + ")");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(config_.data_dir, ec);
-  if (ec) {
-    return Status::error(Code::kIoError,
-                         config_.data_dir + ": cannot create the data directory: " + ec.message());
-  }
+  RETURN_IF_ERROR(make_private_dir(config_.data_dir, "data folder"));
+  tighten_private_files(config_.data_dir);
   ASSIGN_OR_RETURN(SealedStore sealed, open_sealed_store(config_));
   data_key_ = std::move(sealed.key);
   store_ = std::move(sealed.store);
@@ -138,14 +154,9 @@ Status NodeRuntime::open_parts() {
 }
 
 int NodeRuntime::open_signalfd() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  // Blocked in every thread (the API threads inherit the mask when started after this), so the
-  // signals arrive only through the fd the loop polls.
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  // Blocked in every thread since open(), so the signals arrive only through this fd; one that
+  // came during start-up is pending and read by the loop's first poll.
+  const sigset_t mask = loop_signals();
   return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
@@ -236,18 +247,9 @@ std::string NodeRuntime::case_id_for_seq(std::uint64_t seq) const {
 void NodeRuntime::publish_changes() {
   const auto& c = core_->counters();
   const std::uint64_t now = c.events_authored + c.events_applied;
-  if (now == change_counter_.load()) return;
-  {
-    std::lock_guard lock(change_mu_);
-    change_counter_.store(now);
-  }
-  change_cv_.notify_all();
-}
-
-void NodeRuntime::wait_for_change(std::uint64_t seen,
-                                  std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(change_mu_);
-  change_cv_.wait_until(lock, deadline, [&] { return change_counter_.load() != seen; });
+  if (now == change_counter_) return;
+  change_counter_ = now;
+  waiters_.changed(now);
 }
 
 bool NodeRuntime::handle_signals() {
@@ -271,6 +273,7 @@ void NodeRuntime::reload_config() {
     log_error("SIGHUP: keeping the running config; the new one is invalid:");
     std::istringstream errors(fresh.status().message());
     for (std::string line; std::getline(errors, line);) log_error("  " + line);
+    reloads_refused_++;
     return;
   }
   if (auto level = log_level_from_name(fresh->log_level); level.is_ok()) log_set_threshold(*level);
@@ -280,6 +283,7 @@ void NodeRuntime::reload_config() {
   log_info("SIGHUP: config " + config_.source_path + " reloaded (log level " +
            fresh->log_level + "; endpoint and path changes take effect on restart)");
   config_.log_level = fresh->log_level;
+  reloads_applied_++;
 }
 
 std::uint64_t NodeRuntime::refused_from(const std::string& peer) const {

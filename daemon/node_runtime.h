@@ -20,7 +20,9 @@
 #include "daemon/api_counters.h"
 #include "daemon/api_guard.h"
 #include "daemon/clerk_book.h"
+#include "daemon/change_waiters.h"
 #include "daemon/clock.h"
+#include "daemon/http_front.h"
 #include "daemon/parallel_verifier.h"
 #include "daemon/peer_penalty.h"
 #include "daemon/stall_monitor.h"
@@ -56,6 +58,9 @@ class NodeRuntime {
   ApiGuard& guard() { return *guard_; }
   std::uint64_t now_ms() const { return clock_.now_ms(); }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
+  // SIGHUPs whose config was applied / refused as invalid (the running one kept).
+  std::uint64_t reloads_applied() const { return reloads_applied_; }
+  std::uint64_t reloads_refused() const { return reloads_refused_; }
   // A new case id: this node's id and its next sequence number, unique in the district.
   std::string next_case_id() { return case_id_for_seq(core_->last_seq() + 1); }
   std::string case_id_for_seq(std::uint64_t seq) const;
@@ -63,10 +68,14 @@ class NodeRuntime {
   // Installs a roster the district admin signed (POST /api/roster), then pushes it to peers.
   Status install_roster(const RosterMsg& signed_roster);
 
-  // --- for API threads: wake on new local events (the changes feed's long-poll) ---
-  std::uint64_t change_counter() const { return change_counter_.load(); }
-  // Returns when change_counter() != seen or at the deadline.
-  void wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline);
+  // --- for API threads ---
+  // Requests waiting for new events (the changes feed's long-poll); woken on the loop thread.
+  ChangeWaiters& waiters() { return waiters_; }
+  // The API front's connection counters, once the API serves (for /api/status and /metrics).
+  void set_api_front(const HttpFront* front) { api_front_ = front; }
+  FrontCounters api_connections() const {
+    return api_front_ ? api_front_->counters() : FrontCounters{};
+  }
 
  private:
   explicit NodeRuntime(NodeConfig config);
@@ -111,10 +120,12 @@ class NodeRuntime {
   std::unique_ptr<ApiGuard> guard_;  // uses clerks_ and api_counters_
   void publish_changes();
   int signal_fd_ = -1;
-  std::atomic<std::uint64_t> change_counter_{0};
-  std::mutex change_mu_;
-  std::condition_variable change_cv_;
+  std::uint64_t change_counter_ = 0;  // events authored and applied, as last published
+  ChangeWaiters waiters_;
+  const HttpFront* api_front_ = nullptr;
   bool stopping_ = false;
+  std::uint64_t reloads_applied_ = 0;
+  std::uint64_t reloads_refused_ = 0;
 };
 
 }  // namespace casesync

@@ -24,7 +24,15 @@ struct ParallelVerifier::Job {
 ParallelVerifier::ParallelVerifier(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = std::min(threads, kThreadsMax);
+  // Signals reach the daemon only through the loop's signalfd. A thread inherits its creator's
+  // mask at creation; masking inside work() would leave a window (until the worker first runs,
+  // which on a busy machine can be long) in which a SIGHUP is delivered to it and kills the
+  // process by its default action.
+  sigset_t all, before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &before);
   for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 ParallelVerifier::~ParallelVerifier() {
@@ -63,10 +71,6 @@ std::vector<bool> ParallelVerifier::verify_all(std::string_view domain,
 }
 
 void ParallelVerifier::work() {
-  // Signals reach the daemon only through the loop's signalfd, however early the pool starts.
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   std::uint64_t seen = 0;
   for (;;) {
     std::shared_ptr<Job> job;

@@ -1,6 +1,6 @@
-// The key-independent fingerprint of a frame, for the trace hash: everything but signatures.
-// Batches are decoded and their events' signed bytes (which name no key) are mixed in; other
-// messages carry no key material and are mixed in whole.
+// The fingerprint of a frame for the trace hash: every byte as it goes on the wire, signatures,
+// event hashes and zstd output included. Keys are derived from the seed (topology.h), so these
+// bytes are the same in every process; they depend on the commit and on libzstd's version.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +8,6 @@
 
 namespace casesync::sim {
 
-// REQUIRES: `frame` is a frame as the core produced it (not corrupted by the simulator).
 std::uint64_t frame_digest(std::string_view frame);
 
 }  // namespace casesync::sim

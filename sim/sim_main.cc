@@ -72,19 +72,19 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
-int replay_one(const District& district, Args& a) {
+int replay_one(Args& a) {
   a.options.seed = *a.seed;
   if (a.timeline) a.options.log = &std::cout;
   set_abort_context(a.options.seed, a.extra, kSeedWatchdogSeconds);
   const auto t0 = std::chrono::steady_clock::now();
-  RunResult r = run_seed(district, a.options);
+  RunResult r = run_seed(a.options);
   print_run(std::cout, r, a.options, seconds_since(t0));
   if (r.ok()) return 0;
   print_failure(std::cout, r, a.extra);
   return 1;
 }
 
-int run_batch(const District& district, Args& a) {
+int run_batch(Args& a) {
   // Without --first every batch explores new seeds; the first one is printed, so it replays.
   const std::uint64_t first = a.first.value_or(
       static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) %
@@ -98,7 +98,7 @@ int run_batch(const District& district, Args& a) {
     if (a.time_box_s > 0 && seconds_since(t0) >= a.time_box_s) break;
     a.options.seed = s;
     set_abort_context(s, a.extra, kSeedWatchdogSeconds);
-    RunResult r = run_seed(district, a.options);
+    RunResult r = run_seed(a.options);
     totals.add(r);
     if (!r.ok()) {
       totals.wall_s = seconds_since(t0);
@@ -134,6 +134,5 @@ int main(int argc, char** argv) {
     return 2;
   }
   install_abort_reporter();
-  const District district(a.options.topology);
-  return a.seed ? replay_one(district, a) : run_batch(district, a);
+  return a.seed ? replay_one(a) : run_batch(a);
 }

@@ -136,7 +136,8 @@ void Simulator::rush() {
   }
 }
 
-RunResult run_seed(const District& district, const SimOptions& options) {
+RunResult run_seed(const SimOptions& options) {
+  const District district(options.topology, options.seed);
   Simulator sim(district, options);
   return sim.run();
 }

@@ -70,6 +70,8 @@ class Simulator {
   bool quiescent(std::string* why);
   World snapshot();
   void finish(RunResult* r);
+  // Every node's stored events (hash and signature, in local order) into the trace.
+  void mix_final_state(const World& w);
   std::vector<Violation> final_violations(const World& w);
   void fill_figures(const World& w, RunResult* r);
 
@@ -102,7 +104,8 @@ class Simulator {
   std::uint64_t ticks_ = 0;
 };
 
-// Runs one seed. REQUIRES: crypto::init() succeeded.
-RunResult run_seed(const District& district, const SimOptions& options);
+// Runs one seed on a district of options.topology whose keys are derived from options.seed.
+// REQUIRES: crypto::init() succeeded.
+RunResult run_seed(const SimOptions& options);
 
 }  // namespace casesync::sim

@@ -98,10 +98,22 @@ void Simulator::finish(RunResult* r) {
   r->converged = converged_;
   r->convergence_ms = converged_ ? converged_at_ms_ - heal_at_ms_ : 0;
   trace_.mix_u64(r->convergence_ms);
-  r->trace_hash = trace_.value();
   const World w = snapshot();
+  mix_final_state(w);
+  r->trace_hash = trace_.value();
   if (!converged_) r->violations = final_violations(w);
   fill_figures(w, r);
+}
+
+void Simulator::mix_final_state(const World& w) {
+  for (const auto& n : w.nodes) {
+    trace_.mix(n.id);
+    trace_.mix_u64(n.events.size());
+    for (const auto& e : n.events) {  // in the node's local order
+      trace_.mix(std::string_view(reinterpret_cast<const char*>(e.hash.data()), e.hash.size()));
+      trace_.mix(e.signature);
+    }
+  }
 }
 
 std::vector<Violation> Simulator::final_violations(const World& w) {

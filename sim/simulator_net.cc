@@ -25,6 +25,9 @@ void Simulator::drain(std::size_t i) {
   if (!n.running()) return;
   for (auto& a : n.core().take_alerts()) {
     n.count_alert(a.kind);
+    trace_.mix_u64(static_cast<std::uint64_t>(a.kind));
+    trace_.mix(a.peer);
+    trace_.mix(a.detail);
     // Link-up notices are routine; everything else belongs in a replay's timeline.
     if (options_.log && a.kind != AlertKind::kPeerUp) {
       *options_.log << "[" << now_ << " ms] alert " << alert_kind_name(a.kind) << " at " << n.id()

@@ -3,17 +3,28 @@
 #include <cassert>
 #include <charconv>
 #include <cstdio>
-#include <deque>
 
 namespace casesync::sim {
 
 namespace {
 
-// Process-wide keys by node index. A deque keeps references valid while it grows.
-const crypto::KeyPair& key_for(std::size_t index) {
-  static std::deque<crypto::KeyPair> keys;
-  while (keys.size() <= index) keys.push_back(crypto::generate_keypair());
-  return keys[index];
+// Which key of a run: the root's, or node `index`'s.
+enum class KeyRole : std::uint8_t { kNode = 1, kRoot = 2 };
+
+void append_le64(std::string* out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+// Ed25519 seed = BLAKE2b-256(tag || role || seed || index), all little-endian: the same on every
+// machine, and distinct for every (run seed, role, node).
+crypto::KeyPair derive_key(std::uint64_t key_seed, KeyRole role, std::uint64_t index) {
+  std::string material = "casesync/sim-key/v1";
+  material.push_back(static_cast<char>(role));
+  append_le64(&material, key_seed);
+  append_le64(&material, index);
+  const Hash32 h = crypto::hash(material);
+  return crypto::keypair_from_seed(
+      std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
 }
 
 std::optional<std::uint32_t> parse_count(std::string_view text, std::uint32_t max) {
@@ -44,7 +55,8 @@ std::string topology_name(const Topology& t) {
   return std::to_string(t.streets) + "x" + std::to_string(t.communities);
 }
 
-District::District(Topology topology) : topology_(topology) {
+District::District(Topology topology, std::uint64_t key_seed)
+    : topology_(topology), key_seed_(key_seed), root_key_(derive_key(key_seed, KeyRole::kRoot, 0)) {
   add_node("district", Role::kDistrict, SIZE_MAX);
   for (std::uint32_t s = 1; s <= topology.streets; ++s) {
     const std::string street = "s" + two_digits(s);
@@ -62,11 +74,12 @@ void District::add_node(const std::string& id, Role role, std::size_t parent) {
   ids_.push_back(id);
   parents_.push_back(parent);
   index_by_id_[id] = index;
+  keys_.push_back(derive_key(key_seed_, KeyRole::kNode, index));
   roster_.add({.id = id,
                .name = id,
                .role = role,
                .parent = parent == SIZE_MAX ? "" : ids_[parent],
-               .sign_public_key = key_for(index).public_key});
+               .sign_public_key = keys_.back().public_key});
 }
 
 std::size_t District::index_of(const std::string& id) const {
@@ -74,7 +87,5 @@ std::size_t District::index_of(const std::string& id) const {
   assert(it != index_by_id_.end() && "every id the simulator uses comes from this district");
   return it->second;
 }
-
-const crypto::SecretKey& District::secret(std::size_t index) const { return key_for(index).secret; }
 
 }  // namespace casesync::sim

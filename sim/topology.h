@@ -1,7 +1,7 @@
 // Topology: the simulated district — one district node, S town streets, C communities under each
-// street — with its roster and signing keys. Keys are generated once per process and reused by
-// node index across seeds and topologies: Ed25519 key generation is real cost, and no decision of
-// a run depends on key bytes (see trace_hash.h), so reuse keeps runs reproducible.
+// street — with its roster and signing keys. Every key is derived from the run's seed
+// (crypto::keypair_from_seed), so a run is a pure function of (commit, seed, options): signatures,
+// and anything the core decides from them, are the same in every process on every machine.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,7 @@ struct Topology {
   std::uint32_t streets = 13;
   std::uint32_t communities = 3;  // per street
 
-  // Bounds keep one run inside memory and time budgets; the real district is 13x3.
+  // Bounds keep one run inside memory and time budgets; the real district is 13x20.
   static constexpr std::uint32_t kStreetsMax = 64;
   static constexpr std::uint32_t kCommunitiesMax = 32;
 };
@@ -31,8 +31,8 @@ std::string topology_name(const Topology& t);
 
 class District {
  public:
-  // REQUIRES: crypto::init() succeeded.
-  explicit District(Topology topology);
+  // Keys are derived from `key_seed` (a run's seed). REQUIRES: crypto::init() succeeded.
+  District(Topology topology, std::uint64_t key_seed);
 
   const Topology& topology() const { return topology_; }
   const Roster& roster() const { return roster_; }
@@ -43,12 +43,17 @@ class District {
   // Parent's index; SIZE_MAX for the district.
   std::size_t parent(std::size_t index) const { return parents_[index]; }
   Role role(std::size_t index) const { return roster_.find(ids_[index])->role; }
-  const crypto::SecretKey& secret(std::size_t index) const;
+  const crypto::SecretKey& secret(std::size_t index) const { return keys_[index].secret; }
+  // The district root's key (it signs rosters), derived from the seed like the nodes' keys.
+  const crypto::KeyPair& root_key() const { return root_key_; }
 
  private:
   void add_node(const std::string& id, Role role, std::size_t parent);
 
   Topology topology_;
+  std::uint64_t key_seed_;
+  crypto::KeyPair root_key_;
+  std::vector<crypto::KeyPair> keys_;  // by node index
   Roster roster_;
   std::vector<std::string> ids_;
   std::vector<std::size_t> parents_;

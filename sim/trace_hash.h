@@ -1,7 +1,8 @@
-// TraceHash: a running FNV-1a 64 over every decision of a run (frames delivered, faults injected,
-// clerk actions and their outcomes). Two runs of one seed must end with the same value; a
-// difference pinpoints nondeterminism. Only key-independent data is mixed in: signing keys are
-// generated per process, so signatures differ between processes while everything else is equal.
+// TraceHash: a running FNV-1a 64 over everything a run did — every frame delivered (all its
+// bytes, signatures and event hashes included), fault episodes, clerk actions and their outcomes,
+// alerts, and at the end every node's stored events. Keys come from the seed, so two runs of one
+// seed must end with the same value in any process on any machine (same commit, same libzstd);
+// a difference pinpoints nondeterminism.
 #pragma once
 
 #include <cstdint>

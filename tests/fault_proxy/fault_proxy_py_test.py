@@ -59,7 +59,8 @@ def main():
         rtt = round_trip(c)
         assert rtt is not None and rtt >= 0.1, rtt
         proxy.set("latency_ms", 0)
-        assert round_trip(c) < 0.1
+        # The fastest of a few: a busy machine may hold any one round trip back.
+        assert min(round_trip(c) for _ in range(3)) < 0.1
         assert proxy.current_settings()["up_latency_ms"] == 0
 
         proxy.blackhole(True)

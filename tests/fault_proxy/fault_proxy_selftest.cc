@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -305,22 +306,28 @@ TEST_CASE("bytes pass unchanged and in order, jitter or not") {
   CHECK(proxy.stat("connections_accepted") == 1);
 }
 
+// Every round trip takes at least the delay; "not much more" is checked on the fastest of a few,
+// since a busy machine may hold any one of them back (scheduling adds, never subtracts).
 TEST_CASE("latency: a round trip takes the configured delay each way, not much more") {
   TestServer echo;
   ProxyProcess proxy(echo.port(), {"--latency-ms", "100"});
   Fd c = connect_to(proxy.port());
+  double fastest = 1e9;
   for (int i = 0; i < 3; ++i) {
     const double rtt = round_trip(c.get(), "ping");
     CHECK(rtt >= 0.200);
-    CHECK(rtt < 0.300);
+    fastest = std::min(fastest, rtt);
   }
+  CHECK(fastest < 0.300);
   proxy.ok("set latency_ms 30");  // at run time, on the open connection
   proxy.ok("set up_jitter_ms 20");
+  fastest = 1e9;
   for (int i = 0; i < 5; ++i) {
     const double rtt = round_trip(c.get(), "ping");
     CHECK(rtt >= 0.040);
-    CHECK(rtt < 0.150);
+    fastest = std::min(fastest, rtt);
   }
+  CHECK(fastest < 0.150);
 }
 
 TEST_CASE("rate cap: 64 KiB at 256 kbit/s takes about two seconds") {
@@ -379,12 +386,14 @@ TEST_CASE("reset: the command and the random timer both reset connections (RST)"
     CHECK(proxy.stat("connections_reset") == 2);
   }
   ProxyProcess proxy(echo.port(), {"--reset-every", "0.2-0.4", "--seed", "3"});
-  for (int i = 0; i < 2; ++i) {
+  double fastest = 1e9;  // of the connections: a busy machine may fire any one timer late
+  for (int i = 0; i < 3; ++i) {
     Fd c = connect_to(proxy.port());
     const TimePoint start = SteadyClock::now();
     CHECK(read_for(c.get(), 1, 2000ms).end == ReadResult::kReset);
-    CHECK(seconds_since(start) <= 0.5);
+    fastest = std::min(fastest, seconds_since(start));
   }
+  CHECK(fastest <= 0.5);
   CHECK(proxy.stat("connections_reset") >= 2);
 }
 

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -58,13 +59,15 @@ def hostile_peer():
     return p
 
 
-def attack_while(test, args, during):
-    """Runs the tool with `args` and `during()` while it runs (the tool must outlast it); returns
-    the tool's exit code and output."""
+def attack_while(test, args, during, still_holds=None):
+    """Runs the tool with `args` and `during()` while it runs (the tool must outlast it, or
+    `still_holds()` must say that what it did, a ban say, is still in force); returns the tool's
+    exit code and output."""
     attack = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         during()
-        test.assertIsNone(attack.poll(), "the attack ended before the honest traffic flowed")
+        if attack.poll() is not None and not (still_holds and still_holds()):
+            test.fail("the attack and its effect ended before the honest traffic flowed")
         out, _ = attack.communicate(timeout=60)
     finally:
         if attack.poll() is None:
@@ -362,11 +365,15 @@ class Banned(unittest.TestCase):
     def test_1_a_child_that_keeps_sending_garbage_is_cut_off_and_refused(self):
         self.tb.stop(HOSTILE)  # from here on its keys are ours
         before = self.status(STREET)
-        # The other community's events flow while the attacker keeps dialling.
+        # The other community's events flow while the attacker keeps dialling or sits out its
+        # ban (9..12 s from the cut): the state when the case arrives, not a race with the
+        # flood's own 4 s on a busy machine.
         rc, out = attack_while(self, [self.tool, "--testbed", self.tb.dir, "--target", STREET,
                                       "--attack", "flood", "--as", HOSTILE, "--duration-ms",
                                       str(FLOOD_MS)],
-                               lambda: self.case_reaches_district(HONEST, FLOOD_MS / 1000))
+                               lambda: self.case_reaches_district(HONEST),
+                               still_holds=lambda: HOSTILE in [
+                                   b["peer"] for b in self.status(STREET)["penalty"]["banned"]])
         # 0 only when the street cut the connection and refused every dial after it.
         self.assertEqual(rc, 0, out)
         after = self.status(STREET)
@@ -377,16 +384,30 @@ class Banned(unittest.TestCase):
                            before["transport"]["auth_denied_banned"])
         self.assertGreater(after["transport"]["frames_dropped_banned"],
                            before["transport"]["frames_dropped_banned"])
-        self.assertGreaterEqual(after["counters"]["rejects"].get("malformed_frame", 0), 6)
+        # The ban names the refused inputs that earned it: more than rejects_max (5). Most are
+        # malformed frames; on a busy machine a dial whose own routing-id claim libzmq kept is
+        # refused as identity_mismatch too (docs/ARCHITECTURE.md, "Routing identity"), so the
+        # split between the two reasons varies.
+        self.assertGreaterEqual(after["penalty"]["banned"][0]["rejects"], 6)
+        self.assertGreaterEqual(after["counters"]["rejects"].get("malformed_frame", 0), 1)
 
     def test_2_after_the_ban_the_child_connects_again(self):
+        asked = time.monotonic()  # before the ban's remaining time is read: a safe lower bound
         banned = {b["peer"]: b for b in self.status(STREET)["penalty"]["banned"]}
         self.assertIn(HOSTILE, banned, "needs the ban of test_1")
-        log(f"{HOSTILE} still banned for {banned[HOSTILE]['remaining_ms']} ms")
-        # The real daemon comes back while it is still banned: refused, then it dials again.
+        remaining_s = banned[HOSTILE]["remaining_ms"] / 1000
+        log(f"{HOSTILE} still banned for {remaining_s:.1f} s")
+        # The real daemon comes back while it is still banned: refused, then it dials again. On
+        # a busy machine its start may outlast the ban; then it must not have been let in before
+        # the ban's end either.
         self.tb.start(HOSTILE)
-        poll_until(f"{HOSTILE} refused by its parent while banned",
-                   lambda: self.status(HOSTILE)["transport"]["parent_refused"] > 0, 10)
+        poll_until(f"{HOSTILE} refused by its parent, or its link up at {STREET}",
+                   lambda: self.status(HOSTILE)["transport"]["parent_refused"] > 0
+                   or self.link_up(STREET, HOSTILE), BAN_MAX_S + CLIENT_REDIAL_S + 10)
+        if self.status(HOSTILE)["transport"]["parent_refused"] == 0:
+            log(f"{HOSTILE} started after its ban ended: no refusal to see")
+            self.assertGreaterEqual(time.monotonic() - asked, remaining_s,
+                                    f"{HOSTILE} was let in while banned")
         poll_until(f"{HOSTILE}'s link up at {STREET} after the ban",
                    lambda: self.link_up(STREET, HOSTILE), BAN_MAX_S + CLIENT_REDIAL_S + 10)
         self.assertEqual(self.status(STREET)["penalty"]["banned"], [])

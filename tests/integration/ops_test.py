@@ -6,7 +6,6 @@ backup taken with `casesyncctl backup` during a 20,000-event sync, restored with
 restore`, converges with the parent with no duplicate and no equivocation."""
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -22,6 +21,7 @@ from harness import Testbed, ctl, event_keys, log, poll_until, tool  # noqa: E40
 
 BASE_PORT = int(os.environ.get("OPS_BASE_PORT", 18700))
 WATCHDOG_USEC = 1_000_000
+WATCHDOG_PINGS = 7
 BATCH_EVENTS = 10_000  # the API's per-request maximum (kBatchEventsPerRequestMax)
 SYNC_EVENTS = 20_000
 
@@ -130,13 +130,18 @@ class NotifyAndReloadTest(unittest.TestCase):
         self.notify.wait_for("READY=1", timeout_s=30)
         # READY=1 promises a serving node: /healthz must answer at once, without polling.
         self.assertEqual(self.healthz_now(), 200, "READY=1 arrived before /healthz answered")
-        first = self.notify.wait_for("WATCHDOG=1", timeout_s=2)
-        last = first
-        while last - first < 2.5:
-            last = self.notify.wait_for("WATCHDOG=1", timeout_s=2)
-        # Half the interval is the contract (sd_watchdog_enabled(3)); allow for a loop at 50 ms.
-        pings = self.notify.count("WATCHDOG=1")
-        self.assertGreaterEqual(pings, 5, f"{pings} WATCHDOG=1 in {last - first:.1f}s")
+        # Half the interval is the contract (sd_watchdog_enabled(3)). Pings are timed by the
+        # daemon's loop, which a busy machine can delay now and then, so the check is on the
+        # spread of several intervals (as received here, where a late read shortens the next
+        # gap), not on each: on average not shorter than half, the median near half and not near
+        # the whole interval.
+        at = [self.notify.wait_for("WATCHDOG=1", timeout_s=30) for _ in range(WATCHDOG_PINGS)]
+        gaps = sorted(b - a for a, b in zip(at, at[1:]))
+        half_s = WATCHDOG_USEC / 2e6
+        self.assertGreaterEqual((at[-1] - at[0]) / len(gaps), 0.8 * half_s,
+                                f"pings more often than every WATCHDOG_USEC/2: {gaps}")
+        self.assertLess(gaps[len(gaps) // 2], 1.5 * half_s,
+                        f"median ping interval not at WATCHDOG_USEC/2: {gaps}")
         self.daemon.proc.send_signal(signal.SIGTERM)
         self.notify.wait_for("STOPPING=1", timeout_s=10)
         self.assertEqual(self.daemon.proc.wait(timeout=20), 0, self.daemon.log_text())
@@ -146,24 +151,40 @@ class NotifyAndReloadTest(unittest.TestCase):
         with open(self.config, "w") as f:
             f.write(text)
 
-    def hup_and_wait_for_log(self, pattern):
-        before = len(self.daemon.log_text())
+    def running_config(self):
+        """The reload outcome as the API reports it (`config` in /api/status); fails at once
+        if the daemon has died (a signal's default action would kill it silently)."""
+        self.assertIsNone(self.daemon.proc.poll(), f"casesyncd exited:\n{self.daemon.log_text()}")
+        return self.tb.get("district", "/api/status")["config"]
+
+    def hup_and_wait(self, counter, expected):
+        """Sends SIGHUP at once (no API call first: right after READY=1 that is the moment a
+        signal could reach a thread that has not masked it yet) and waits until /api/status
+        counts `expected` under `counter`; returns the log written since the signal."""
+        before_log = len(self.daemon.log_text())
         self.daemon.proc.send_signal(signal.SIGHUP)
-        return poll_until(f"log line /{pattern}/ after SIGHUP",
-                          lambda: re.search(pattern, self.daemon.log_text()[before:]), 15)
+        poll_until(f"config.{counter} == {expected} after SIGHUP",
+                   lambda: self.running_config()[counter] == expected, 30)
+        return self.daemon.log_text()[before_log:]
 
     def test_sighup_keeps_old_config_when_invalid_and_applies_valid(self):
-        self.notify.wait_for("READY=1", timeout_s=30)
         self.assertIn('level = "info"', self.config_text)
-        self.write_config(self.config_text.replace('level = "info"', 'level = "loud"'))
-        self.hup_and_wait_for_log(r"keeping the running config.*\n.*log\.level")
-        self.assertIsNone(self.daemon.proc.poll(), "an invalid config on SIGHUP stopped the node")
+        invalid = self.config_text.replace('level = "info"', 'level = "loud"')
+        self.notify.wait_for("READY=1", timeout_s=30)
+        self.write_config(invalid)
+        said = self.hup_and_wait("reloads_refused", 1)
+        state = self.running_config()
+        self.assertEqual((state["log_level"], state["reloads_applied"]), ("info", 0), state)
+        self.assertRegex(said, r"keeping the running config.*\n.*log\.level",
+                         "the refusal does not say which key is wrong")
         self.assertEqual(self.healthz_now(), 200)
         self.assertNotIn("node=district debug", self.daemon.log_text())
 
         self.write_config(self.config_text.replace('level = "info"', 'level = "debug"'))
-        self.hup_and_wait_for_log(r"reloaded \(log level debug")
-        self.assertIsNone(self.daemon.proc.poll())
+        said = self.hup_and_wait("reloads_applied", 1)
+        state = self.running_config()
+        self.assertEqual((state["log_level"], state["reloads_refused"]), ("debug", 1), state)
+        self.assertIn("reloaded (log level debug", said)
         self.assertEqual(self.healthz_now(), 200)
         self.assertEqual(self.daemon.stop(), 0, self.daemon.log_text())
 

@@ -8,7 +8,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -17,6 +16,7 @@ from harness import Testbed, ctl, poll_until  # noqa: E402
 BASE_PORT = int(os.environ.get("STALLS_BASE_PORT", 18300))
 ACCEPT_S = 3
 CHECK_S = 1
+HEALTH_S = 1
 
 
 class Stalls(unittest.TestCase):
@@ -26,7 +26,7 @@ class Stalls(unittest.TestCase):
         cls.tb = Testbed(os.path.join(cls.tmp, "tb"), streets=2, communities=1, base_port=BASE_PORT,
                          sets=["calendar=always", "deadlines.delivery=3s",
                                f"deadlines.accept={ACCEPT_S}s", "deadlines.answer=4s",
-                               f"stall.check_interval={CHECK_S}s", "health.interval=1s",
+                               f"stall.check_interval={CHECK_S}s", f"health.interval={HEALTH_S}s",
                                "health.offline_after=5s", "sync.peer_timeout_ms=2000"])
         cls.tb.up()
 
@@ -35,9 +35,9 @@ class Stalls(unittest.TestCase):
         cls.tb.down()
 
     def stalled(self, node, case):
-        out = json.loads(ctl("--config", self.tb.nodes[node]["config"], "stalled", "--overdue",
-                             "--json").stdout)
-        return [s for s in out if s["case"] == case]
+        """The node's overdue stalls of `case` as its last check found them (GET /api/stalled,
+        the API `casesyncctl stalled --overdue` reads)."""
+        return [s for s in self.tb.get(node, "/api/stalled?overdue=1") if s["case"] == case]
 
     def test_street_that_never_accepts_is_silent(self):
         cid = self.tb.post("district", "/api/cases", {"matter": "QY-001", "applicant": "A"})["id"]
@@ -45,14 +45,16 @@ class Stalls(unittest.TestCase):
         hop = fwd["hops"][-1]["hop"]
         poll_until("delivery receipt", lambda: self.tb.get("district", f"/api/cases/{cid}")
                    ["hops"][-1]["stage"] == "delivered", 10)
-        delivered = time.monotonic()
-        # Attribution needs a health report from after the deadline: allow one report interval
-        # (1 s) on top of one detection interval.
+        # Attribution needs a health report from after the deadline: one report interval on top
+        # of one detection interval. Measured on the district's clock: how overdue the hop was
+        # at the check whose result this poll saw — one more check if the poll came late, and a
+        # second for a busy machine delaying the daemon's loop — not how long this test took.
         got = poll_until("the accept stall at the district, attributed silent",
                          lambda: [x for x in self.stalled("district", cid)
-                                  if x["attribution"] == "silent"], ACCEPT_S + 10)
-        self.assertLessEqual(time.monotonic() - delivered, ACCEPT_S + 2 * CHECK_S + 2)
+                                  if x["attribution"] == "silent"], ACCEPT_S + 30)
         s = got[0]
+        self.assertLessEqual(s["overdue_by"], 2 * CHECK_S + HEALTH_S + 1,
+                             f"the stall was found {s['overdue_by']} s after its deadline")
         self.assertEqual((s["hop"], s["stage"], s["attribution"]), (hop, "accept", "silent"))
         self.assertGreaterEqual(s["overdue_by"], 0)
         trace = self.tb.get("district", f"/api/cases/{cid}/trace")
