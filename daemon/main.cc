@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   ApiServer api(runtime->get());
-  if (Status st = api.start(config->api_address); !st.is_ok()) {
+  if (Status st = api.start(); !st.is_ok()) {
     log_error("cannot start: " + st.message());
     return 1;
   }
