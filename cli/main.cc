@@ -29,6 +29,7 @@
 #include "config/roster_file.h"
 #include "crypto/crypto.h"
 #include "crypto/data_key.h"
+#include "crypto/key_file.h"
 #include "storage/sqlite_store.h"
 
 using namespace casesync;
@@ -321,6 +322,34 @@ Status check_backup(const std::string& path, const NodeConfig& cfg) {
   return Status::ok();
 }
 
+// Copies `from` beside `db`, syncs it and renames it over `db` (then syncs the directory): a
+// crash leaves the old database or the whole backup, never a half-copied file. The node's files
+// are its own alone (daemon/private_files.h), whatever the backup's mode.
+Status install_copy(const std::string& from, const std::string& db) {
+  const std::string tmp = db + ".restoring";
+  std::error_code ec;
+  std::filesystem::copy_file(from, tmp, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) return Status::error(Code::kIoError, tmp + ": cannot copy " + from + ": " + ec.message());
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool synced = fd >= 0 && ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!synced) {
+    std::filesystem::remove(tmp, ec);
+    return Status::error(Code::kIoError, tmp + ": cannot sync the copy: " + std::strerror(errno));
+  }
+  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
+  if (::rename(tmp.c_str(), db.c_str()) != 0) {
+    return Status::error(Code::kIoError, db + ": cannot replace: " + std::strerror(errno));
+  }
+  const int dir = ::open(std::filesystem::path(db).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return Status::ok();
+}
+
 // Offline: the node must be stopped. The backup is checked before it replaces the database;
 // after restart the node re-syncs what it lacks and resumes its sequence after the last one its
 // parent holds (never signing a number twice).
@@ -337,15 +366,14 @@ int cmd_restore(Cli& cli) {
   const std::string db = cfg->data_dir + "/casesync.db";
   std::error_code ec;
   std::filesystem::create_directories(cfg->data_dir, ec);
-  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
-  std::filesystem::copy_file(cli.args[0], db, std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) return fail(cli, Status::error(Code::kIoError, db + ": " + ec.message()));
-  // The node's files are its own alone (daemon/private_files.h), whatever the backup's mode.
-  std::filesystem::permissions(db, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
-  // Until its parent confirms the last sequence number, the node refuses local writes.
-  const mode_t old_mask = ::umask(077);
-  std::ofstream(cfg->data_dir + "/RESTORED") << cli.args[0] << "\n";
-  ::umask(old_mask);
+  // The marker goes first and durably: a crash after it leaves the old database marked as
+  // restoring (safe: the node only waits for its neighbours), never the backup in place unmarked
+  // (which could sign sequence numbers its peers already hold).
+  if (Status st = crypto::key_file::replace(cfg->data_dir + "/RESTORED", cli.args[0] + "\n", 0600);
+      !st.is_ok()) {
+    return fail(cli, st);
+  }
+  if (Status st = install_copy(cli.args[0], db); !st.is_ok()) return fail(cli, st);
   std::printf("%s restored from %s; start the node: it re-syncs from its peers\n", db.c_str(),
               cli.args[0].c_str());
   return 0;

@@ -8,7 +8,7 @@
 namespace casesync {
 
 namespace {
-Judged with(Judged j, Admit v, std::string reason, std::string detail) {
+Judged with(Judged j, AdmitVerdict v, std::string reason, std::string detail) {
   j.verdict = v;
   j.reason = std::move(reason);
   j.detail = std::move(detail);
@@ -18,12 +18,12 @@ Judged with(Judged j, Admit v, std::string reason, std::string detail) {
 std::string name_of(const Event& e) { return e.kind + " " + e.origin + ":" + std::to_string(e.seq); }
 }  // namespace
 
-const char* admit_name(Admit verdict) {
+const char* admit_name(AdmitVerdict verdict) {
   switch (verdict) {
-    case Admit::kStore: return "store";
-    case Admit::kRefuse: return "refuse";
-    case Admit::kHold: return "hold";
-    case Admit::kEquivocate: return "equivocate";
+    case AdmitVerdict::kStore: return "store";
+    case AdmitVerdict::kRefuse: return "refuse";
+    case AdmitVerdict::kHold: return "hold";
+    case AdmitVerdict::kEquivocate: return "equivocate";
   }
   return "unknown";
 }
@@ -54,12 +54,12 @@ Judged Admission::open(const WireEvent& w, bool signature_ok) {
   Judged j;
   j.record.origin = w.origin;
   if (!state_->roster.find(w.origin)) {
-    return with(std::move(j), Admit::kHold, "unknown_origin",
+    return with(std::move(j), AdmitVerdict::kHold, "unknown_origin",
                 "origin " + w.origin + " is not in roster version " +
                     std::to_string(state_->roster.version) + " held here (a newer one lists it?)");
   }
   if (!signature_ok) {
-    return with(std::move(j), Admit::kHold, "bad_signature",
+    return with(std::move(j), AdmitVerdict::kHold, "bad_signature",
                 "an event claiming origin " + w.origin + " does not verify with its key");
   }
   j.record.signed_bytes = w.signed_bytes;
@@ -67,7 +67,7 @@ Judged Admission::open(const WireEvent& w, bool signature_ok) {
   auto opened = open_verified_event(j.record);
   if (!opened.is_ok()) {
     const bool lie = opened.status().code() == Code::kUnauthorized;
-    return with(std::move(j), Admit::kRefuse, lie ? "origin_mismatch" : "malformed_event",
+    return with(std::move(j), AdmitVerdict::kRefuse, lie ? "origin_mismatch" : "malformed_event",
                 opened.status().message());
   }
   j.event = std::move(opened).value();
@@ -89,17 +89,17 @@ Result<bool> Admission::chain_holds(const Event& e) {
 }
 
 Result<Judged> Admission::judge(Judged j) {
-  CASESYNC_CHECK(j.verdict == Admit::kStore, "judge() only what open() let through");
+  CASESYNC_CHECK(j.verdict == AdmitVerdict::kStore, "judge() only what open() let through");
   const Event& e = j.event;
   ASSIGN_OR_RETURN(auto held, state_->store->get_event(e.origin, e.seq));
   if (held) {
     if (held->hash == j.record.hash) return j;  // a duplicate: stored already
-    return with(std::move(j), Admit::kEquivocate, "equivocation",
+    return with(std::move(j), AdmitVerdict::kEquivocate, "equivocation",
                 "origin " + e.origin + " signed two different events as seq " + std::to_string(e.seq));
   }
   ASSIGN_OR_RETURN(bool chained, chain_holds(e));
   if (!chained) {
-    return with(std::move(j), Admit::kHold, "chain_conflict",
+    return with(std::move(j), AdmitVerdict::kHold, "chain_conflict",
                 name_of(e) + " does not follow the seq " + std::to_string(e.seq - 1) +
                     " held here: origin " + e.origin + " signed two histories (its key is in two "
                     "places, or its database was rolled back without `casesyncctl restore`)");
@@ -110,18 +110,18 @@ Result<Judged> Admission::judge(Judged j) {
     if (evidence_->find(e.origin, e.seq)) {
       // A version of an equivocated seq ahead of its past: the sender replaced it into an older
       // position of its outbox, and sends it again after its past (SyncNode::settle).
-      return with(std::move(j), Admit::kRefuse, "equivocation_ahead",
+      return with(std::move(j), AdmitVerdict::kRefuse, "equivocation_ahead",
                   name_of(e) + " is an equivocated version sent ahead of its past; its later copy "
                                "is stored");
     }
     {
-      return with(std::move(j), Admit::kHold, "missing_ancestor",
+      return with(std::move(j), AdmitVerdict::kHold, "missing_ancestor",
                   name_of(e) + " of case " + e.case_id + " needs parent " + to_hex(p).substr(0, 16) +
                       ", not held here yet");
     }
   }
   if (e.kind == kinds::kForwarded && !state_->roster.find(e.field(std::string(kinds::kTo)))) {
-    return with(std::move(j), Admit::kHold, "unknown_node",
+    return with(std::move(j), AdmitVerdict::kHold, "unknown_node",
                 name_of(e) + " forwards to " + e.field(std::string(kinds::kTo)) +
                     ", not in roster version " + std::to_string(state_->roster.version) + " held here");
   }
@@ -131,7 +131,7 @@ Result<Judged> Admission::judge(Judged j) {
   if (!past) return j;
   Verdict v = check_event(e, *past, state_->roster);
   if (!v.ok) {
-    return with(std::move(j), Admit::kRefuse, "unauthorized",
+    return with(std::move(j), AdmitVerdict::kRefuse, "unauthorized",
                 "refused " + name_of(e) + " on case " + e.case_id + ": " + v.reason);
   }
   return j;

@@ -33,11 +33,11 @@
 
 namespace casesync {
 
-enum class Admit { kStore, kRefuse, kHold, kEquivocate };
-const char* admit_name(Admit verdict);
+enum class AdmitVerdict { kStore, kRefuse, kHold, kEquivocate };
+const char* admit_name(AdmitVerdict verdict);
 
 struct Judged {
-  Admit verdict = Admit::kStore;
+  AdmitVerdict verdict = AdmitVerdict::kStore;
   std::string reason;  // counter reason, e.g. "missing_ancestor"
   std::string detail;  // for alerts and logs
   EventRecord record;

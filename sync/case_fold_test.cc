@@ -1368,3 +1368,22 @@ TEST_CASE("property: random histories keep the fold's invariants") {
                                          << kHistories << " histories; first in " << inv->example);
   }
 }
+
+TEST_CASE("state hash: display text (timeline summary, conflict detail) is not part of it") {
+  CaseState a;
+  a.exists = true;
+  a.id = "c1-x";
+  a.timeline.push_back(TimelineEntry{});
+  a.timeline.back().kind = "note";
+  a.timeline.back().summary = "note by c1";
+  a.conflicts.push_back(ConflictRecord{});
+  a.conflicts.back().rule = "first_accept_wins";
+  a.conflicts.back().detail = "two accepts";
+  CaseState reworded = a;
+  reworded.timeline.back().summary = "备注 c1";
+  reworded.conflicts.back().detail = "两次受理";
+  CHECK(case_state_hash(a) == case_state_hash(reworded));
+  CaseState other = a;
+  other.timeline.back().kind = "edit";
+  CHECK(case_state_hash(a) != case_state_hash(other));
+}

@@ -28,15 +28,19 @@ void put(Archive& ar, const Hop& h) {
   put(ar, h.answered_by);
 }
 
+// Display text (TimelineEntry.summary, ConflictRecord.detail) stays out: it is words for people,
+// which change with a translation or a rewording between versions, and two nodes on different
+// versions holding the same events must still print the same hash. What the text says is
+// already in the hashed fields (kind, origin, seq, holder, rule, winner, loser).
 template <class Archive>
 void put(Archive& ar, const TimelineEntry& t) {
-  ar(t.ms, t.origin, t.seq, t.kind, t.summary, t.applied, t.holder_after, t.edited_field);
+  ar(t.ms, t.origin, t.seq, t.kind, t.applied, t.holder_after, t.edited_field);
   put(ar, t.actor);
 }
 
 template <class Archive>
 void put(Archive& ar, const ConflictRecord& c) {
-  ar(c.rule, c.winner, c.loser, c.detail);
+  ar(c.rule, c.winner, c.loser);
 }
 
 template <class Archive, class T>

@@ -51,7 +51,7 @@ Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t n
   for (std::uint64_t pos = applied + 1; st.is_ok() && pos <= batch.last_pos(); ++pos) {
     const std::size_t i = pos - batch.first_pos;
     Judged j = admission_.open(batch.events[i], verified[i - first_new]);
-    if (j.verdict == Admit::kStore) {
+    if (j.verdict == AdmitVerdict::kStore) {
       auto judged = admission_.judge(std::move(j));
       if (!judged.is_ok()) {
         st = judged.status();
@@ -60,7 +60,7 @@ Status SyncNode::apply_batch(PeerLink& l, const BatchMsg& batch, std::uint64_t n
       j = std::move(judged).value();
     }
     note_verdict(l.peer(), j, /*feed=*/true, now_ms);
-    if (j.verdict == Admit::kHold) {
+    if (j.verdict == AdmitVerdict::kHold) {
       held = true;
       break;
     }
@@ -98,7 +98,7 @@ void SyncNode::handle_urgent(PeerLink& l, const UrgentMsg& m, std::uint64_t now_
   Status st;
   for (std::size_t i = 0; st.is_ok() && i < m.events.size(); ++i) {
     Judged j = admission_.open(m.events[i], verified[i]);
-    if (j.verdict == Admit::kStore) {
+    if (j.verdict == AdmitVerdict::kStore) {
       auto judged = admission_.judge(std::move(j));
       if (!judged.is_ok()) {
         st = judged.status();
@@ -106,12 +106,12 @@ void SyncNode::handle_urgent(PeerLink& l, const UrgentMsg& m, std::uint64_t now_
       }
       j = std::move(judged).value();
     }
-    if (j.verdict == Admit::kHold && j.reason == "missing_ancestor") {
+    if (j.verdict == AdmitVerdict::kHold && j.reason == "missing_ancestor") {
       state_.counters.peers[l.peer()].urgent_deferred++;  // the feed brings it after its past
       continue;
     }
     note_verdict(l.peer(), j, /*feed=*/false, now_ms);
-    if (j.verdict != Admit::kHold) st = apply_one(l.peer(), j, &forwards_to_me);
+    if (j.verdict != AdmitVerdict::kHold) st = apply_one(l.peer(), j, &forwards_to_me);
   }
   if (st.is_ok()) st = sign_delivery_receipts(forwards_to_me, now_ms);
   if (st.is_ok() && !evidence_.all().empty()) st = settle_all();
@@ -123,16 +123,16 @@ void SyncNode::handle_urgent(PeerLink& l, const UrgentMsg& m, std::uint64_t now_
 
 Status SyncNode::apply_one(const std::string& peer, Judged& j, std::vector<Event>* forwards_to_me) {
   switch (j.verdict) {
-    case Admit::kHold:
+    case AdmitVerdict::kHold:
       CASESYNC_CHECK(false, "a held event is not applied");
-    case Admit::kRefuse:
+    case AdmitVerdict::kRefuse:
       return Status::ok();  // acknowledged, never stored: every node refuses it the same way
-    case Admit::kEquivocate: {
+    case AdmitVerdict::kEquivocate: {
       ASSIGN_OR_RETURN(auto held, state_.store->get_event(j.record.origin, j.record.seq));
       CASESYNC_CHECK(held.has_value(), "an equivocation is against a held event");
       return on_equivocation(peer, *held, j);
     }
-    case Admit::kStore:
+    case AdmitVerdict::kStore:
       break;
   }
   const std::uint64_t wall = state_.time.wall_ms();
@@ -150,15 +150,15 @@ Status SyncNode::apply_one(const std::string& peer, Judged& j, std::vector<Event
 
 void SyncNode::note_verdict(const std::string& peer, const Judged& j, bool feed, std::uint64_t now_ms) {
   switch (j.verdict) {
-    case Admit::kStore:
-    case Admit::kEquivocate:
+    case AdmitVerdict::kStore:
+    case AdmitVerdict::kEquivocate:
       return;
-    case Admit::kRefuse:
+    case AdmitVerdict::kRefuse:
       if (j.reason == "equivocation_ahead") return state_.counters.hold(peer, j.reason);
       state_.refuse(peer, j.reason);
       state_.alert(AlertKind::kBadInput, peer, j.detail);
       return;
-    case Admit::kHold:
+    case AdmitVerdict::kHold:
       break;
   }
   state_.counters.hold(peer, j.reason);

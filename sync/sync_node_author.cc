@@ -33,9 +33,14 @@ Result<EventRecord> SyncNode::seal_local(EventDraft draft, std::uint64_t /*now_m
   e.hlc = id.clock.now(state_.time.wall_ms());
   e.prev = id.last_hash;
   // Check our own limits before signing: a local write must never produce an event that every
-  // other node would refuse.
+  // other node would refuse. Too big or malformed is the caller's input: kInvalidArgument (400),
+  // not the kCorruption that decode_event reports for bytes off the wire.
   std::string encoded = encode_event(e);
-  RETURN_IF_ERROR(decode_event(encoded).status());
+  if (Status s = decode_event(encoded).status(); !s.is_ok()) {
+    return Status::error(Code::kInvalidArgument, "the event for case " + e.case_id +
+                                                     " is refused by this node's own limits: " +
+                                                     s.message() + "; send a smaller body");
+  }
   ASSIGN_OR_RETURN(CaseState view, state_.cases.current_state(e.case_id));
   if (Verdict v = check_event(e, view, state_.roster); !v.ok) {
     return Status::error(Code::kUnauthorized, v.reason);

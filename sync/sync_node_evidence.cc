@@ -41,8 +41,8 @@ void SyncNode::handle_evidence(PeerLink& l, const EvidenceMsg& m, std::uint64_t 
   const std::vector<bool> verified = admission_.verify(m.versions, 0);
   Judged a = admission_.open(m.versions[0], verified[0]);
   Judged b = admission_.open(m.versions[1], verified[1]);
-  if (a.verdict == Admit::kHold && a.reason == "unknown_origin") return;  // a newer roster's
-  if (a.verdict != Admit::kStore || b.verdict != Admit::kStore ||
+  if (a.verdict == AdmitVerdict::kHold && a.reason == "unknown_origin") return;  // a newer roster's
+  if (a.verdict != AdmitVerdict::kStore || b.verdict != AdmitVerdict::kStore ||
       a.record.origin != b.record.origin || a.record.seq != b.record.seq ||
       a.record.hash == b.record.hash) {
     state_.refuse(l.peer(), "bad_evidence");

@@ -691,3 +691,16 @@ TEST_CASE("a failed commit acknowledges nothing; the batch is applied once the d
   CHECK(net.events_at("d") == 5);
   CHECK_FALSE(net["d"].disk_trouble());
 }
+
+TEST_CASE("an oversized local write is the caller's error (kInvalidArgument), nothing is signed") {
+  Net net({{"d", ""}, {"s1", "d"}});
+  net.flush();
+  REQUIRE(net.create("s1", "big").is_ok());
+  auto big = net.write("s1", "s1-big", "note", {{"text", std::string(limits::kEventBytesMax, 'x')}});
+  REQUIRE_FALSE(big.is_ok());
+  CHECK(big.status().code() == Code::kInvalidArgument);
+  // The sequence was not used: the next write still succeeds and reaches the parent.
+  REQUIRE(net.write("s1", "s1-big", "note", {{"text", "small"}}).is_ok());
+  net.flush();
+  CHECK(net.cases_at("d").count("s1-big"));
+}
