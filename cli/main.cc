@@ -517,6 +517,7 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
     if (!client.is_ok()) return fail(cli, client.status());
     return cmd_health(*client, cli.as_json);
   }
+  if (cmd == "security-alert") return cmd_security_alert(cli);
   if (cmd == "stats") return cmd_stats(cli);
   if (cmd == "clerk") return cmd_clerk(cli);
   if (cmd == "admin-token") return cmd_admin_token(cli);

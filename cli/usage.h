@@ -90,6 +90,9 @@ Commands:
   health [--json]                        every node below this one: in_step, lagging, offline,
                                          clock_skewed, security_alert, disk_trouble (exit 1 if any
                                          node is not in_step)
+  security-alert clear NODE --reason TEXT  (admin) the node's security_alert is understood:
+                                         recorded (who, when, why, the counts) and logged as
+                                         alert=security_alert_cleared; new refusals raise it again
   backup FILE                            (admin) online, consistent copy of the node's database
                                          into FILE (new; the node keeps its copy in
                                          paths.backup_dir); its events stay sealed under the
