@@ -6,7 +6,8 @@ namespace casesync {
 inline constexpr const char* kUsage = R"USAGE(Usage: casesyncctl [--config FILE | --api URL] [--token-file FILE] COMMAND [ARGS] [--json]
 
 Node selection: --config FILE reads the API address from that node's config
-(default /etc/casesync/casesyncd.toml); --api URL talks to http://HOST:PORT directly.
+(default $CASESYNC_CONFIG, else /etc/casesync/casesyncd.toml); --api URL talks to
+http://HOST:PORT directly.
 Who you are: every command that talks to a node sends a clerk's token, taken from
 --token-file FILE, else $CASESYNC_TOKEN, else the node's admin token (api.admin_token
 of its config: admin.token beside it, which root can read). A clerk's token comes
