@@ -206,10 +206,13 @@ void HealthView::clear(const ApiCall& call, httplib::Response& res) {
   auto reason = in.text("reason", 4000, Need::kRequired);
   if (auto e = in.finish()) return reply_error(res, *e);
   const std::uint64_t now = rt_->now_ms();
-  std::optional<NodeRow> row;
-  for (const auto& r : rows(now)) {
-    if (r.node->id == *node) row = r;
-  }
+  auto find_row = [&]() -> std::optional<NodeRow> {
+    for (auto& r : rows(now)) {
+      if (r.node->id == *node) return r;
+    }
+    return std::nullopt;
+  };
+  std::optional<NodeRow> row = find_row();
   if (!row) {
     return reply_error(res, {404, "not_found", "node " + *node + " is not in this node's part of "
                                                    "the roster (see casesyncctl health)", "node"});
@@ -218,16 +221,14 @@ void HealthView::clear(const ApiCall& call, httplib::Response& res) {
     return reply_error(res, {409, "conflict", "node " + *node + " has no security_alert to clear",
                              "node"});
   }
-  // The baseline is what the admin cleared on top of any earlier clear: the raw counts now.
-  SecurityClear c{*node, *reason, call.who.actor().id, now, row->health.security};
-  if (const auto* before = clears_.cleared(*node)) {
-    for (auto& f : c.findings) {
-      for (const auto& b : *before) {
-        if (b.reject_reason == f.reject_reason && b.counted_here == f.counted_here) f.count += b.count;
-      }
-    }
+  // The new baseline is the raw counts now, read with the earlier clear set aside.
+  std::vector<SecurityFinding> before = clears_.take(*node);
+  std::optional<NodeRow> raw = find_row();
+  SecurityClear c{*node, *reason, call.who.actor().id, now, raw->health.security};
+  if (Status st = clears_.clear(c); !st.is_ok()) {
+    clears_.put(*node, std::move(before));
+    return reply_error(res, api_error_from_status(st, ""));
   }
-  if (Status st = clears_.clear(c); !st.is_ok()) return reply_error(res, api_error_from_status(st, ""));
   std::string counts;
   json cleared = json::array();
   for (const auto& f : row->health.security) {

@@ -44,4 +44,16 @@ const std::vector<SecurityFinding>* SecurityClears::cleared(const std::string& n
   return it == baseline_.end() ? nullptr : &it->second;
 }
 
+std::vector<SecurityFinding> SecurityClears::take(const std::string& node) {
+  auto it = baseline_.find(node);
+  if (it == baseline_.end()) return {};
+  std::vector<SecurityFinding> out = std::move(it->second);
+  baseline_.erase(it);
+  return out;
+}
+
+void SecurityClears::put(const std::string& node, std::vector<SecurityFinding> findings) {
+  if (!findings.empty()) baseline_[node] = std::move(findings);
+}
+
 }  // namespace casesync

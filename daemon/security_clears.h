@@ -33,6 +33,9 @@ class SecurityClears {
   // Appends the audit record first; the baseline moves only once it is on disk.
   Status clear(const SecurityClear& c);
   const std::vector<SecurityFinding>* cleared(const std::string& node) const;
+  // The node's baseline, removed (to read its raw counts), and put back.
+  std::vector<SecurityFinding> take(const std::string& node);
+  void put(const std::string& node, std::vector<SecurityFinding> findings);
 
  private:
   std::string journal_path_;
