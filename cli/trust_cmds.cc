@@ -42,7 +42,8 @@ int publish(const std::string& path, const Roster& roster, const crypto::SecretK
               static_cast<unsigned long long>(roster.version), roster.nodes().size());
   if (node == nullptr) {
     // Without a node, signing only wrote the files: say how to install them.
-    std::printf("not installed yet; install it on the district: casesyncctl --config DISTRICT.toml roster push %s\n",
+    std::printf("a node reads it at start (paths.roster); a running district takes it with: "
+                "casesyncctl --config DISTRICT.toml roster push %s\n",
                 path.c_str());
     return 0;
   }
