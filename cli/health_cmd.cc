@@ -18,7 +18,6 @@ using nlohmann::json;
 
 constexpr int kExitAllInStep = 0;
 constexpr int kExitNotAllInStep = 1;
-constexpr int kExitUnreachable = 3;
 
 // A member of a JSON object, or null when missing (operator[] on a const object must not miss).
 const json& field(const json& obj, const char* key) {
