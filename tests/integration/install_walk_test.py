@@ -232,7 +232,8 @@ def check_after(walk: Walk):
     backups = list((walk.machine("s01-c01") / "root" / "casesync-backups").iterdir())
     assert backups, "the purge section's copy holds the node's backups"
     # The roster `enroll approve --config` installed: pushing it again is no error.
-    r = walk.run_sh("district", "casesyncctl roster push /etc/casesync/roster.toml", "roster push again")
+    r = walk.run_sh("district", "casesyncctl --config /etc/casesync/casesyncd.toml roster push "
+                                   "/etc/casesync/roster.toml", "roster push again")
     assert "already installed" in r.stdout, r.stdout
     # No alert to clear: the command is there, says so and records nothing.
     r = subprocess.run(["casesyncctl", "security-alert", "clear", "s01-c01", "--reason", "walk"],
