@@ -201,12 +201,17 @@ const std::vector<ActionSpec>& action_specs() {
   return kSpecs;
 }
 
-// One flag per JSON key; "--material X" may repeat and becomes a list. A number stays a number
-// (the node refuses text where it wants one, and says so).
+// One flag per JSON key, spelled with dashes like every other flag (due_working_days is
+// --due-working-days; the underscore spelling of older releases is still taken); "--material X"
+// may repeat and becomes a list. A number stays a number (the node refuses text where it wants
+// one, and says so).
 json action_body(Cli& cli, const std::vector<std::string>& flags) {
   json body = json::object();
   for (const auto& f : flags) {
-    std::string v = cli.flag("--" + f);
+    std::string dashed = f;
+    std::replace(dashed.begin(), dashed.end(), '_', '-');
+    std::string v = cli.flag("--" + dashed);
+    if (v.empty() && dashed != f) v = cli.flag("--" + f);
     if (v.empty()) continue;
     const bool digits = v.size() < 10 && std::all_of(v.begin(), v.end(), ::isdigit);
     body[f] = f == "due_working_days" && digits ? json(std::stoul(v)) : json(v);

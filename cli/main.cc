@@ -413,7 +413,9 @@ int cmd_status(Cli& cli) {
   if (!rejects.empty()) std::printf("rejected input: %s\n", rejects.dump().c_str());
   print_penalty(s);
   std::string refused;
-  for (const auto& [reason, n] : s.value("api_refused", json::object()).items()) {
+  // Bound first: items() of the temporary value() returns would outlive it (it crashed here).
+  const json api_refused = s.value("api_refused", json::object());
+  for (const auto& [reason, n] : api_refused.items()) {
     if (n.get<std::uint64_t>() > 0) refused += (refused.empty() ? "" : ", ") + reason + " " + n.dump();
   }
   if (!refused.empty()) std::printf("API requests refused: %s\n", refused.c_str());
@@ -517,6 +519,7 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
     if (!client.is_ok()) return fail(cli, client.status());
     return cmd_health(*client, cli.as_json);
   }
+  if (cmd == "security-alert") return cmd_security_alert(cli);
   if (cmd == "stats") return cmd_stats(cli);
   if (cmd == "clerk") return cmd_clerk(cli);
   if (cmd == "admin-token") return cmd_admin_token(cli);

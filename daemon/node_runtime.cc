@@ -379,6 +379,7 @@ void NodeRuntime::deliver_effects() {
                        (a.peer.empty() ? "" : " peer=" + a.peer) + " " + a.detail;
     switch (a.kind) {
       case AlertKind::kPeerUp: log_info(line); break;
+      case AlertKind::kRosterInstalled: log_info(line); break;
       case AlertKind::kPeerDown: log_warning(line); break;
       case AlertKind::kBadInput: log_warning(line); break;
       case AlertKind::kEquivocation: log_error(line); break;

@@ -318,8 +318,11 @@ void Transport::tick(std::uint64_t now_ms) {
     parent_redial_at_ms_ = now_ms + parent_redial_pause_ms_;
     log_warning("parent " + options_.parent_id + " at " + options_.parent_endpoint +
                 " refused our handshake (our key is not in its roster, is revoked, or we are "
-                "banned there; see its log); dialling again in " +
-                format_duration_ms(parent_redial_pause_ms_));
+                "banned there); dialling again in " +
+                format_duration_ms(parent_redial_pause_ms_) +
+                ". A ban ends by itself (penalty.ban there, 30s by default, doubling on each "
+                "repeat up to penalty.ban_max, 1h): its log says \"banned for\" and \"ban "
+                "ended\"; a missing or revoked key needs the district (enroll approve)");
     return;
   }
   if (now_ms < parent_redial_at_ms_) return;

@@ -29,6 +29,7 @@ const char* alert_kind_name(AlertKind kind) {
     case AlertKind::kPeerDown: return "peer_down";
     case AlertKind::kPeerUp: return "peer_up";
     case AlertKind::kBadInput: return "bad_input";
+    case AlertKind::kRosterInstalled: return "roster_installed";
   }
   return "unknown";
 }
@@ -934,7 +935,7 @@ void SyncNode::handle_roster(PeerLink& l, const RosterMsg& m, std::uint64_t now_
     counters_.reject(l.peer(), "bad_roster");
     alerts_.push_back({AlertKind::kBadInput, l.peer(), "refused roster: " + st.message()});
   } else {
-    alerts_.push_back({AlertKind::kPeerUp, l.peer(),
+    alerts_.push_back({AlertKind::kRosterInstalled, l.peer(),
                        "installed roster version " + std::to_string(m.version)});
   }
 }

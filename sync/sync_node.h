@@ -38,7 +38,9 @@ struct SendEffect {
   std::string frame;
 };
 
-enum class AlertKind { kEquivocation, kDiskTrouble, kPeerDown, kPeerUp, kBadInput };
+// kRosterInstalled is its own kind (not a link change) so that grep-based alerting on
+// alert=peer_up sees link changes only.
+enum class AlertKind { kEquivocation, kDiskTrouble, kPeerDown, kPeerUp, kBadInput, kRosterInstalled };
 const char* alert_kind_name(AlertKind kind);
 
 struct Alert {
