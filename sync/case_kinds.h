@@ -22,6 +22,12 @@ inline constexpr std::string_view kReopened = "reopened";               // distr
 inline constexpr std::string_view kEdited = "edited";                   // one free field
 inline constexpr std::string_view kNote = "note";                       // a remark; changes nothing
 
+// Every kind this version understands (a webhook's `events` names some of them).
+inline constexpr std::string_view kAllKinds[] = {
+    kCreated,  kPrereviewed, kForwarded,           kDelivered,          kAccepted,
+    kReplied,  kReturned,    kSupplementRequested, kSupplementProvided, kNotified,
+    kWithdrawn, kCompleted,  kReopened,            kEdited,             kNote};
+
 // Body keys.
 inline constexpr std::string_view kMatter = "matter";
 inline constexpr std::string_view kApplicant = "applicant";
@@ -40,6 +46,11 @@ inline constexpr std::string_view kValue = "value";
 inline constexpr std::string_view kDueWorkingDays = "due_working_days";
 inline constexpr std::string_view kChannel = "channel";      // how the applicant was told
 inline constexpr std::string_view kLegacyId = "legacy_id";   // the case's id in an older system
+// A case a department system created (sync/external_ref.h): its reference there (e.g. the
+// province's unified receipt number) and the system's short name. Together they name the case:
+// its id is derived from them, so every create of one reference is an event of one case.
+inline constexpr std::string_view kExternalRef = "external_ref";
+inline constexpr std::string_view kExternalSource = "external_source";
 // On a completion: "district_admin" when a district admin completes a case another office
 // received; absent when the receiving office completes its own case.
 inline constexpr std::string_view kAuthority = "authority";
