@@ -16,6 +16,7 @@
 
 #include "cli/api_client.h"
 #include "cli/case_cmds.h"
+#include "cli/webhook_cmds.h"
 #include "cli/cli_common.h"
 #include "cli/health_cmd.h"
 #include "cli/trust_cmds.h"
@@ -374,6 +375,7 @@ int cmd_status(Cli& cli) {
   const json& rejects = s["counters"]["rejects"];
   if (!rejects.empty()) std::printf("rejected input: %s\n", rejects.dump().c_str());
   print_penalty(s);
+  print_webhooks(s.value("webhooks", json::array()));
   if (s.value("api_errors", 0ull) > 0) {
     std::printf("API requests that failed with an internal error: %llu (see the node's log)\n",
                 s.value("api_errors", 0ull));
@@ -439,6 +441,7 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
   }
   if (cmd == "case") return cmd_case(cli);
   if (cmd == "cases") return cmd_cases(cli);
+  if (cmd == "webhook") return cmd_webhook(cli);
   if (cmd == "status") return cmd_status(cli);
   if (cmd == "matters") return cmd_matters(cli);
   if (cmd == "conflicts") return cmd_conflicts(cli);

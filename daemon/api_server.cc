@@ -13,6 +13,8 @@
 #include "daemon/backup_api.h"
 #include "daemon/case_api.h"
 #include "daemon/case_json.h"
+#include "daemon/event_feed.h"
+#include "daemon/webhook_api.h"
 #include "daemon/health_api.h"
 #include "daemon/http_front.h"
 #include "daemon/stall_api.h"
@@ -41,7 +43,8 @@ json connections_json(const FrontCounters& c) {
           {"refused_head", c.refused_head},
           {"read_timeouts", c.read_timeouts},
           {"write_timeouts", c.write_timeouts},
-          {"idle_closed", c.idle_closed}};
+          {"idle_closed", c.idle_closed},
+          {"stream_overflows", c.stream_overflows}};
 }
 
 json status_json(NodeRuntime& rt) {
@@ -72,7 +75,8 @@ json status_json(NodeRuntime& rt) {
           {"api", rt.config().api_address},
           {"api_errors", rt.api_counters().internal_errors()},
           {"api_error_responses", api_errors_json(rt.api_counters())},
-          {"api_connections", connections_json(rt.api_connections())}};
+          {"api_connections", connections_json(rt.api_connections())},
+          {"webhooks", webhooks_json(rt)}};
 }
 
 // The drafts of a batch, each checked by the case rules against the case as it stands, unless
@@ -105,21 +109,6 @@ void route_events(httplib::Server& server, NodeRuntime& rt) {
     auto r = rt.core().author_batch(std::move(*drafts), rt.now_ms());
     if (!r.is_ok()) return reply_error(res, r.status());
     reply(res, 201, {{"count", r->size()}, {"last_seq", rt.core().last_seq()}});
-  }));
-  server.Get("/api/events", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
-    auto q = parse_events_feed(call.request);
-    if (!q.ok()) return reply_error(res, q.error());
-    auto recs = rt.store().events_after(q->after, q->limit);
-    if (!recs.is_ok()) return reply_error(res, recs.status());
-    json out = json::array();
-    for (const auto& r : *recs) {
-      auto e = decode_event(r.signed_bytes);
-      if (!e.is_ok()) continue;
-      json ej = event_json({r, *e});
-      ej["body"] = masked_body(*e, false);
-      out.push_back(std::move(ej));
-    }
-    reply(res, 200, {{"events", out}, {"next", recs->empty() ? q->after : recs->back().local_seq}});
   }));
 }
 
@@ -189,6 +178,8 @@ void ApiServer::routes() {
       static_cast<time_t>((rt.config().api.idle_timeout_ms + 999) / 1000));
   routes_->set_keep_alive_max_count(HttpFront::kRequestsPerConnectionMax);
   register_case_routes(*routes_, rt);
+  register_feed_routes(*routes_, rt);
+  register_webhook_routes(*routes_, rt);
   register_stall_routes(*routes_, rt);
   register_health_routes(*routes_, rt);
   register_backup_routes(*routes_, rt);

@@ -83,6 +83,38 @@ json dwell_json(const CaseState& s) {
   return out;
 }
 
+json field_or_null(const CaseState& s, std::string_view name) {
+  auto it = s.fields.find(std::string(name));
+  return it == s.fields.end() ? json() : json(it->second);
+}
+
+// The free fields, without the department system's reference (shown on its own).
+json free_fields_json(const CaseState& s) {
+  json out = json::object();
+  for (const auto& [k, v] : s.fields) {
+    if (k != kinds::kExternalRef && k != kinds::kExternalSource) out[k] = v;
+  }
+  return out;
+}
+
+// Creates of this case that lost duplicate_create (sync/case_fold.h): who else created it.
+json duplicates_json(const CaseState& s) {
+  std::string kept;
+  for (const auto& t : s.timeline) {
+    if (t.kind == kinds::kCreated && t.applied) kept = t.origin + ":" + std::to_string(t.seq);
+  }
+  json out = json::array();
+  for (const auto& t : s.timeline) {
+    if (t.kind != kinds::kCreated || t.applied || kept.empty()) continue;
+    if (t.summary.rfind("duplicate_of ", 0) != 0) continue;  // an invalid create, not a duplicate
+    out.push_back({{"event", t.origin + ":" + std::to_string(t.seq)},
+                   {"node", t.origin},
+                   {"created_at", format_time_ms(t.ms)},
+                   {"duplicate_of", kept}});
+  }
+  return out;
+}
+
 }  // namespace
 
 json masked_body(const Event& e, bool full) {
@@ -111,6 +143,8 @@ json case_summary_json(const CaseState& s, const MattersCatalogue* matters,
           {"repeated_supplement", s.repeated_supplement},
           {"conflicts", s.conflicts.size()},
           {"received_at", time_or_null(s.received_ms)},
+          {"source", field_or_null(s, kinds::kExternalSource)},
+          {"external_ref", field_or_null(s, kinds::kExternalRef)},
           {"state_hash", to_hex(s.state_hash)}};
   add_case_due(out, s, deadlines);
   return out;
@@ -153,7 +187,8 @@ json case_state_json(const CaseState& s, const std::vector<OrderedEvent>& ordere
   json out = case_summary_json(s, opt.matters, opt.deadlines);
   out["id_number"] = opt.full ? s.id_number : mask_id_number(s.id_number);
   out["materials"] = s.materials;
-  out["fields"] = s.fields;
+  out["fields"] = free_fields_json(s);
+  out["duplicates"] = duplicates_json(s);
   out["outcome"] = s.outcome;
   out["path"] = s.path;
   out["applicant_notified"] = s.applicant_notified;

@@ -18,6 +18,7 @@
 #include "config/roster_file.h"
 #include "daemon/log.h"
 #include "daemon/private_files.h"
+#include "daemon/webhooks.h"
 
 namespace casesync {
 
@@ -233,6 +234,7 @@ void NodeRuntime::publish_changes() {
   if (now == change_counter_) return;
   change_counter_ = now;
   waiters_.changed(now);
+  if (webhooks_) webhooks_->changed();
 }
 
 bool NodeRuntime::handle_signals() {
