@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path temp_file(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("casesync_webhook_test." + std::to_string(getpid()));
+  fs::path dir = fs::temp_directory_path() / ("casesync_webhook_delivery_test." + std::to_string(getpid()));
   fs::create_directories(dir);
   fs::remove(dir / name);
   return dir / name;
