@@ -110,6 +110,8 @@ TEST_CASE("a good node config loads with every value, relative paths resolved") 
   CHECK(config->sync.resend_timeout_ms == 2000);
   CHECK(config->sync.heartbeat_interval_ms == 500);
   CHECK(config->sync.peer_timeout_ms == 2500);
+  REQUIRE(config->webhooks.size() == 1);
+  CHECK(config->webhooks[0].port == 8080);
 }
 
 TEST_CASE("optional keys take their defaults; a community needs no listen endpoint") {
