@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <limits>
 #include <memory>
 
 #include "daemon/api_commands.h"
@@ -162,9 +163,9 @@ void serve_stream(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) 
     return reply_error(res, ApiError{500, "internal", "an event stream needs the API front", ""});
   }
   exchange->close_after();
-  // `seen` differs from the counter, so the first wake (the head and the backlog) runs at once.
-  const std::uint64_t seen = rt.waiters().counter() + 1;
-  exchange->park({0, seen, after_ms(feed_limits::kStreamHeartbeatMs),
+  // A `seen` the counter never reaches, so the first wake (the head and the backlog) runs at once.
+  constexpr std::uint64_t kNeverSeen = std::numeric_limits<std::uint64_t>::max();
+  exchange->park({0, kNeverSeen, after_ms(feed_limits::kStreamHeartbeatMs),
                   stream_wake(rt, std::make_shared<Stream>(Stream{q->after, false}))});
   res.status = 200;  // a placeholder httplib writes and the front drops
 }
