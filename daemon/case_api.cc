@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -15,6 +16,7 @@
 #include "daemon/stall_api.h"
 #include "sync/case_fold.h"
 #include "sync/case_kinds.h"
+#include "sync/external_ref.h"
 #include "sync/hlc.h"
 
 namespace casesync {
@@ -135,6 +137,22 @@ std::optional<ApiError> check_list_names(NodeRuntime& rt, const CaseListQuery& q
   return std::nullopt;
 }
 
+// The cases a list looks through: a department system's reference with its source names one
+// case (sync/external_ref.h), found without a scan.
+Result<std::vector<CaseRow>> candidate_rows(NodeRuntime& rt, const CaseListQuery& q) {
+  if (q.external_ref.empty() || q.source.empty()) return rt.store().list_cases(kCaseScanMax);
+  std::vector<CaseRow> out;
+  if (external_ref_problem(q.external_ref)) return out;
+  const std::string id = external_case_id(q.source, q.external_ref);
+  ASSIGN_OR_RETURN(auto events, rt.store().case_events(id));
+  if (events.empty()) return out;
+  // The same row list_cases gives: first and last by clock, whatever order the store returns.
+  const auto [lo, hi] = std::minmax_element(
+      events.begin(), events.end(), [](const auto& a, const auto& b) { return a.hlc < b.hlc; });
+  out.push_back({id, events.size(), lo->hlc, hi->hlc});
+  return out;
+}
+
 void handle_list(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) {
   auto q = parse_case_list(call.request);
   if (!q.ok()) return reply_error(res, q.error());
@@ -147,7 +165,7 @@ void handle_list(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) {
     const auto d = static_cast<unsigned>(std::stoi(q->since.substr(8, 2)));
     filter.since_ms = cal.day_start_utc(WorkCalendar::day_from_civil(y, m, d));
   }
-  auto rows = rt.store().list_cases(kCaseScanMax);
+  auto rows = candidate_rows(rt, *q);
   if (!rows.is_ok()) return reply_error(res, rows.status());
   const DeadlineInputs deadlines = rt.stalls().deadline_inputs();
   json out = json::array();
