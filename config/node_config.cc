@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::string_view kTopKeys[] = {"node", "paths", "api", "log", "sync", "calendar",
                                          "deadlines", "stall", "health", "penalty", "trust",
-                                         "webhook"};
+                                         "privacy", "webhook"};
 constexpr std::string_view kTrustKeys[] = {"root_public_key"};
 constexpr std::string_view kDeadlineKeys[] = {"delivery", "accept", "accept_district",
                                               "accept_street", "accept_community", "answer"};
@@ -29,9 +29,6 @@ constexpr std::string_view kPenaltyKeys[] = {"rejects_max", "window", "ban", "ba
 constexpr std::uint64_t kSecondMs = 1000;
 constexpr std::uint64_t kDayMs = 24 * 3600 * kSecondMs;
 constexpr std::string_view kNodeKeys[] = {"id", "role", "listen", "parents"};
-constexpr std::string_view kApiKeys[] = {"listen", "max_body_bytes", "read_timeout",
-                                          "write_timeout", "idle_timeout", "max_connections",
-                                          "max_connections_per_client"};
 constexpr std::string_view kLogKeys[] = {"level"};
 constexpr std::string_view kLogLevels[] = {"debug", "info", "warning", "error"};
 
@@ -45,6 +42,7 @@ constexpr PathSpec kPaths[] = {
     {"key_file", &NodeConfig::key_file, ""},
     {"roster", &NodeConfig::roster_file, ""},
     {"matters", &NodeConfig::matters_file, "matters.toml"},
+    {"data_key", &NodeConfig::data_key_file, "data.key"},  // default: beside key_file
 };
 // Read after the others: its default follows data_dir (config/api_config.cc).
 constexpr std::string_view kBackupDirKey = "backup_dir";
@@ -141,13 +139,6 @@ void read_node(TableReader node, NodeConfig& config) {
   if (role) check_role_links(node, *role);
 }
 
-// Relative paths follow the config file, not the daemon's working directory (systemd starts
-// it in /).
-std::string resolve(const std::filesystem::path& base_dir, const std::string& path) {
-  std::filesystem::path p(path);
-  return (p.is_absolute() ? p : base_dir / p).lexically_normal().string();
-}
-
 void read_paths(TableReader paths, const std::filesystem::path& base_dir, NodeConfig& config) {
   paths.allow_only(kPathKeys);
   for (const PathSpec& spec : kPaths) {
@@ -159,50 +150,14 @@ void read_paths(TableReader paths, const std::filesystem::path& base_dir, NodeCo
       paths.error(spec.key, "must not be empty");
       continue;
     }
-    config.*spec.field = resolve(base_dir, *value);
+    config.*spec.field = resolve_path(base_dir, *value);
+  }
+  // The data key sits beside the identity key unless the config says otherwise.
+  if (paths.node("data_key") == nullptr && !config.key_file.empty()) {
+    config.data_key_file =
+        resolve_path(std::filesystem::path(config.key_file).parent_path(), "data.key");
   }
   read_backup_dir(paths, base_dir, config);
-}
-
-bool is_octet(std::string_view part) {
-  if (part.empty() || part.size() > 3) return false;
-  int value = 0;
-  for (char c : part) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + (c - '0');
-  }
-  return value <= 255;
-}
-
-bool is_loopback_host(std::string_view host) {
-  if (host == "localhost" || host == "::1") return true;
-  // 127.0.0.0/8, written as four decimal octets.
-  std::size_t start = 0;
-  for (int octet = 0; octet < 4; ++octet) {
-    std::size_t dot = host.find('.', start);
-    std::string_view part = host.substr(start, dot == host.npos ? host.npos : dot - start);
-    if (!is_octet(part) || (octet == 0 && part != "127")) return false;
-    if (dot == host.npos) return octet == 3;
-    start = dot + 1;
-  }
-  return false;  // a fifth octet
-}
-
-// The local API has no authentication; only processes on this machine may reach it.
-void read_api(TableReader api, NodeConfig& config) {
-  api.allow_only(kApiKeys);
-  read_api_limits(api, config.api);
-  auto listen = api.string("listen", Presence::kRequired);
-  if (!listen) return;
-  auto host_port = split_host_port(*listen);
-  if (!host_port) {
-    api.error("listen", in_quotes(*listen) + " is not HOST:PORT (port 1..65535)");
-  } else if (!is_loopback_host(host_port->first)) {
-    api.error("listen",
-              in_quotes(*listen) +
-                  " is not a loopback address (allowed: 127.x.x.x, ::1, [::1], localhost)");
-  }
-  config.api_address = *listen;
 }
 
 void read_log(TableReader log, NodeConfig& config) {
@@ -269,7 +224,7 @@ std::optional<double> fraction(TableReader& r, std::string_view key, double min,
 void read_supervision(TableReader top, const std::filesystem::path& base_dir,
                       SupervisionConfig& sc) {
   if (auto cal = top.string("calendar", Presence::kOptional)) {
-    sc.calendar = (*cal == "always" || cal->empty()) ? *cal : resolve(base_dir, *cal);
+    sc.calendar = (*cal == "always" || cal->empty()) ? *cal : resolve_path(base_dir, *cal);
   }
   TableReader d = top.table("deadlines");
   d.allow_only(kDeadlineKeys);
@@ -360,7 +315,8 @@ Result<NodeConfig> load_node_config(const std::string& path) {
   top.allow_only(kTopKeys);
   read_node(top.table("node"), config);
   read_paths(top.table("paths"), directory_of(path), config);
-  read_api(top.table("api"), config);
+  read_api(top.table("api"), directory_of(path), config);
+  read_privacy(top.table("privacy"), config);
   read_log(top.table("log"), config);
   read_sync(top.table("sync"), config.sync);
   read_supervision(top, directory_of(path), config.supervision);

@@ -287,6 +287,11 @@ std::string toml_quote(std::string_view text) {
   return out + "\"";
 }
 
+std::string resolve_path(const std::filesystem::path& base_dir, const std::string& path) {
+  std::filesystem::path p(path);
+  return (p.is_absolute() ? p : base_dir / p).lexically_normal().string();
+}
+
 // A duration key ("10s", "4h", "3d") within [min, max]; nullopt when absent or invalid (reported).
 std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std::uint64_t min,
                                       std::uint64_t max) {

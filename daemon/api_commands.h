@@ -68,10 +68,11 @@ struct Date {
   int year = 0;
   unsigned month = 0, day = 0;
 };
-struct StatsQuery {  // GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&node=N
+struct StatsQuery {  // GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&node=N&by=node|clerk
   std::optional<Date> from, to;
   std::string from_text, to_text;
   std::string node;
+  bool by_clerk = false;  // rows per clerk (and node) instead of per node
 };
 Checked<StatsQuery> parse_stats(const RequestView& r);
 
@@ -138,6 +139,14 @@ std::optional<ApiError> backup_name_problem(const std::string& name, const std::
 
 // POST /api/webhooks/{name}/retry: the webhook's name (1..32 of a-z 0-9 - _), an empty object.
 Checked<std::string> parse_webhook_retry(const RequestView& r);
+struct NewClerk {  // POST /api/clerks
+  std::string id;
+  std::string name;
+  std::string role;  // sync/actor.h: window, reviewer, admin, system
+};
+Checked<NewClerk> parse_new_clerk(const RequestView& r);
+// POST /api/clerks/{id}/disable: the clerk id of the path.
+Checked<std::string> parse_clerk_disable(const RequestView& r);
 
 struct RosterPush {  // POST /api/roster
   std::uint64_t version = 0;

@@ -337,3 +337,37 @@ TEST_CASE("issue 19: a department system's reference, waiting feeds, streams, we
   check_error(refused(parse_webhook_retry(body(R"({"all":true})", {"dept"}))), 400,
               "unknown_field", "all");
 }
+
+TEST_CASE("clerks: a new clerk's id, name and role; the clerk is never named by a request") {
+  auto ok = parse_new_clerk(body(R"({"id":"w01","name":"王芳","role":"window"})"));
+  REQUIRE(ok.ok());
+  CHECK(ok->id == "w01");
+  CHECK(ok->role == "window");
+  check_error(refused(parse_new_clerk(body(R"({"id":"W_1","name":"x","role":"window"})"))), 400,
+              "bad_value", "id", "not a clerk id");
+  check_error(refused(parse_new_clerk(body(R"({"id":"admin","name":"x","role":"admin"})"))), 400,
+              "bad_value", "id", "built-in");
+  check_error(refused(parse_new_clerk(body(R"({"id":"w2","name":"x","role":"root"})"))), 400,
+              "bad_value", "role", "window");
+  check_error(refused(parse_new_clerk(body(R"({"id":"w2","role":"window"})"))), 400, "missing",
+              "name");
+  check_error(refused(parse_new_clerk(body("{\"id\":\"w2\",\"name\":\"" + repeat("王", 101) +
+                                           "\",\"role\":\"window\"}"))),
+              400, "too_long", "name");
+  CHECK(*parse_clerk_disable(body("{}", {"w01"})) == "w01");
+  check_error(refused(parse_clerk_disable(body("{}", {"W 1"}))), 404, "not_found", "id");
+  // The node names the clerk from the token; a body that tries is refused.
+  check_error(refused(parse_case_event(body(R"({"kind":"note","body":{"note":"x","actor_id":"a1"}})",
+                                            {"s01-c01-000001"}))),
+              400, "bad_value", "body.actor_id", "from the token");
+  check_error(refused(parse_new_case(body(
+                  R"({"matter":"QY-001","applicant":"a","fields":{"actor_role":"admin"}})"))),
+              400, "bad_value", "fields.actor_role");
+}
+
+TEST_CASE("stats: per node or per clerk") {
+  CHECK_FALSE(parse_stats(query("/api/stats"))->by_clerk);
+  CHECK(parse_stats(query("/api/stats?by=clerk"))->by_clerk);
+  CHECK_FALSE(parse_stats(query("/api/stats?by=node"))->by_clerk);
+  check_error(refused(parse_stats(query("/api/stats?by=desk"))), 400, "bad_value", "by", "clerk");
+}

@@ -94,13 +94,14 @@ void register_backup_routes(httplib::Server& server, NodeRuntime& rt) {
   // Paths change only on restart (NodeRuntime::reload_config), so the folder is read once here,
   // not from a worker while the loop may touch the config.
   const std::string dir = rt.config().backup_dir;
+  // The admin's: a backup is every case of the node (sealed, but whole).
   server.Post("/api/backup", on_loop(rt, [&rt, dir](const ApiCall& call, httplib::Response& res) {
     handle_backup(rt, dir, call, res);
-  }));
+  }, Access::kAdmin));
   server.Get(R"(/api/backups/([^/]+))",
              on_own_thread(rt, [dir](const ApiCall& call, httplib::Response& res) {
                handle_download(dir, call, res);
-             }));
+             }, Access::kAdmin));
 }
 
 }  // namespace casesync

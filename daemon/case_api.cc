@@ -49,7 +49,27 @@ Checked<json> case_view(NodeRuntime& rt, const std::string& id, bool full) {
   if (!ordered.ok()) return ordered.error();
   const CaseState s = fold_case(*ordered, rt.core().roster());
   const DeadlineInputs deadlines = rt.stalls().deadline_inputs();
-  return case_state_json(s, *ordered, {full, true, &rt.matters(), &deadlines});
+  return case_state_json(s, *ordered, {full, true, &rt.matters(), &deadlines,
+                                       &rt.config().privacy.sensitive_fields});
+}
+
+// The unmasked case is for reviewers and admins, and seeing it is recorded: a viewed_full event
+// naming the clerk and the fields shown, signed and replicated like any other. When it cannot be
+// recorded (the node cannot write now), the case is not shown.
+std::optional<ApiError> record_full_view(NodeRuntime& rt, const Requester& who,
+                                         const std::string& case_id) {
+  if (!who.is(ClerkRole::kReviewer) && !who.is(ClerkRole::kAdmin)) {
+    return rt.guard().forbidden_role(who, "see case " + case_id + " unmasked (full=1)",
+                                     "reviewer, admin", rt.now_ms());
+  }
+  std::string shown;
+  for (const auto& f : rt.config().privacy.sensitive_fields) shown += (shown.empty() ? "" : ",") + f;
+  EventDraft d{case_id, key(kinds::kViewedFull), {{key(kinds::kShown), shown}}};
+  if (auto e = sign_as(rt, who, d)) return e;
+  if (auto e = preflight(rt, d)) return e;
+  auto r = rt.core().author(std::move(d), rt.now_ms());
+  if (!r.is_ok()) return api_error_from_status(r.status());
+  return std::nullopt;
 }
 
 std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matter,
@@ -82,14 +102,23 @@ Result<bool> held_case(NodeRuntime& rt, const std::string& id) {
   return s->exists;
 }
 
-// Checks the draft by the rules, signs and stores it, and answers with the case.
-void author_and_show(NodeRuntime& rt, EventDraft draft, const std::string& action,
-                     httplib::Response& res) {
+// Checks a draft that already names its clerk (sign_as) by the rules, signs and stores it, and
+// answers with the case.
+void author_signed_and_show(NodeRuntime& rt, EventDraft draft, const std::string& action,
+                            httplib::Response& res) {
   if (auto e = preflight(rt, draft, "", action)) return reply_error(res, *e);
   const std::string id = draft.case_id;
   auto r = rt.core().author(std::move(draft), rt.now_ms());
   if (!r.is_ok()) return reply_error(res, r.status());
   show_case(rt, id, 201, res);
+}
+
+// Names the clerk, checks the draft by their role and the rules, signs and stores it, and
+// answers with the case.
+void author_and_show(NodeRuntime& rt, const Requester& who, EventDraft draft,
+                     const std::string& action, httplib::Response& res) {
+  if (auto e = sign_as(rt, who, draft)) return reply_error(res, *e);
+  author_signed_and_show(rt, std::move(draft), action, res);
 }
 
 // ---- GET /api/cases: the worklist filters
@@ -198,6 +227,9 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
   server.Get(R"(/api/cases/([^/]+))", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
     auto q = parse_case_get(call.request);
     if (!q.ok()) return reply_error(res, q.error());
+    if (q->full) {
+      if (auto e = record_full_view(rt, call.who, q->case_id)) return reply_error(res, *e);
+    }
     auto v = case_view(rt, q->case_id, q->full);
     if (!v.ok()) return reply_error(res, v.error());
     reply(res, 200, *v);
@@ -209,7 +241,8 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
                auto ordered = ordered_events(rt, q->case_id);
                if (!ordered.ok()) return reply_error(res, ordered.error());
                const DeadlineInputs deadlines = rt.stalls().deadline_inputs();
-               json t = case_trace_json(fold_case(*ordered, rt.core().roster()), &deadlines);
+               json t = case_trace_json(fold_case(*ordered, rt.core().roster()), &deadlines,
+                                        &rt.config().privacy.sensitive_fields);
                // Stalls depend on this node's clock, so they sit beside the trace, not in it.
                json stalls = json::array();
                for (const auto& st : rt.stalls().stalls_of_case(q->case_id)) {
@@ -250,7 +283,7 @@ void handle_action(NodeRuntime& rt, const ApiCall& call, httplib::Response& res)
                                        "hop"});
     }
   }
-  author_and_show(rt, std::move(d), a->action, res);
+  author_and_show(rt, call.who, std::move(d), a->action, res);
 }
 
 void route_writes(httplib::Server& server, NodeRuntime& rt) {
@@ -259,6 +292,10 @@ void route_writes(httplib::Server& server, NodeRuntime& rt) {
     if (!c.ok()) return reply_error(res, c.error());
     if (auto e = unknown_matter(rt, c->matter, "matter")) return reply_error(res, *e);
     const std::string external = new_case_external_id(*c);
+    EventDraft d{external.empty() ? rt.next_case_id() : external, key(kinds::kCreated),
+                 new_case_body(*c)};
+    // The role first: a clerk who may not create learns nothing of a held case either.
+    if (auto e = sign_as(rt, call.who, d)) return reply_error(res, *e);
     if (!external.empty()) {
       // Creating a department system's case again (a retry after a timeout, a second clerk)
       // finds the one this node holds: 200 with it as it stands, nothing signed.
@@ -266,14 +303,13 @@ void route_writes(httplib::Server& server, NodeRuntime& rt) {
       if (!held.is_ok()) return reply_error(res, held.status());
       if (*held) return show_case(rt, external, 200, res);
     }
-    const std::string id = external.empty() ? rt.next_case_id() : external;
-    author_and_show(rt, {id, key(kinds::kCreated), new_case_body(*c)}, "", res);
+    author_signed_and_show(rt, std::move(d), "", res);
   }));
   server.Post(R"(/api/cases/([^/]+)/events)",
               on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
                 auto e = parse_case_event(call.request);
                 if (!e.ok()) return reply_error(res, e.error());
-                author_and_show(rt, {e->case_id, e->kind, std::move(e->body)}, "", res);
+                author_and_show(rt, call.who, {e->case_id, e->kind, std::move(e->body)}, "", res);
               }));
   server.Post(R"(/api/cases/([^/]+)/([^/]+))",
               on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
@@ -296,7 +332,11 @@ void route_import(httplib::Server& server, NodeRuntime& rt) {
         return reply_error(res, *e);
       }
       std::string id = new_case_external_id(c);
-      if (!id.empty()) {
+      const bool external = !id.empty();
+      if (!external) id = rt.case_id_for_seq(next_seq);
+      EventDraft d{id, key(kinds::kCreated), new_case_body(c)};
+      if (auto e = sign_as(rt, call.who, d, line + ".")) return reply_error(res, *e);
+      if (external) {
         // A department system's case held here, or earlier in this import, is not made twice.
         auto held = held_case(rt, id);
         if (!held.is_ok()) return reply_error(res, held.status());
@@ -305,11 +345,9 @@ void route_import(httplib::Server& server, NodeRuntime& rt) {
           ids.push_back(id);
           continue;
         }
-      } else {
-        id = rt.case_id_for_seq(next_seq);
       }
       next_seq++;
-      drafts.push_back({id, key(kinds::kCreated), new_case_body(c)});
+      drafts.push_back(std::move(d));
       ids.push_back(id);
     }
     const std::size_t imported = drafts.size();

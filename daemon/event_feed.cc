@@ -39,7 +39,7 @@ Result<json> events_page(NodeRuntime& rt, const FeedQuery& q) {
   if (!recs.is_ok()) return recs.status();
   json events = json::array();
   for (const auto& r : *recs) {
-    json e = feed_event_json(r);
+    json e = feed_event_json(r, rt.config().privacy.sensitive_fields);
     if (!e.is_null()) events.push_back(std::move(e));
   }
   return json{{"events", events}, {"next", recs->empty() ? q.after : recs->back().local_seq}};
@@ -118,8 +118,8 @@ std::string stream_head() {
 }
 
 // One event: its position is the SSE id a client resumes after (Last-Event-ID).
-std::string stream_event(const EventRecord& r) {
-  json e = feed_event_json(r);
+std::string stream_event(const EventRecord& r, const std::vector<std::string>& sensitive) {
+  json e = feed_event_json(r, sensitive);
   return "id: " + std::to_string(r.local_seq) + "\nevent: " + r.kind + "\ndata: " +
          (e.is_null() ? "null" : dump(e)) + "\n\n";
 }
@@ -141,7 +141,7 @@ ChangeWaiters::WakeFn stream_wake(NodeRuntime& rt, std::shared_ptr<Stream> st) {
       return w;
     }
     for (const auto& r : *recs) {
-      w.bytes += stream_event(r);
+      w.bytes += stream_event(r, rt.config().privacy.sensitive_fields);
       st->after = r.local_seq;
     }
     if (recs->empty() && timed_out) w.bytes += ": keep-alive\n\n";
@@ -160,7 +160,12 @@ void serve_stream(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) 
   if (!q.ok()) return reply_error(res, q.error());
   Exchange* exchange = Exchange::current();
   if (exchange == nullptr) {
-    return reply_error(res, ApiError{500, "internal", "an event stream needs the API front", ""});
+    // The TLS listener is httplib's own server, without the front that holds streams.
+    return reply_error(res, ApiError{501, "not_supported",
+                                     "an event stream is served on api.listen only; over "
+                                     "api.tls_listen use GET /api/events?after=L (polling) or a "
+                                     "webhook",
+                                     ""});
   }
   exchange->close_after();
   // A `seen` the counter never reaches, so the first wake (the head and the backlog) runs at once.
@@ -172,12 +177,10 @@ void serve_stream(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) 
 
 }  // namespace
 
-json feed_event_json(const EventRecord& record) {
+json feed_event_json(const EventRecord& record, const std::vector<std::string>& sensitive) {
   auto e = decode_event(record.signed_bytes);
   if (!e.is_ok()) return nullptr;
-  json out = event_json({record, *e});
-  out["body"] = masked_body(*e, false);
-  return out;
+  return event_json({record, *e}, masked_body(*e, false, sensitive));
 }
 
 void register_feed_routes(httplib::Server& server, NodeRuntime& rt) {

@@ -16,6 +16,8 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "common/event_record.h"
 
@@ -39,9 +41,10 @@ constexpr std::uint64_t kStreamRetryMs = 2000;
 }  // namespace feed_limits
 
 // One stored event as the feeds and webhooks show it: origin, seq, hlc, time, case_id, kind,
-// body (ID number masked, materials a list), hash, parents, local_seq. Null when the stored
-// bytes do not decode (never for an event this node stored).
-nlohmann::json feed_event_json(const EventRecord& record);
+// actor, body (the values of `sensitive` fields masked, materials a list), hash, parents,
+// local_seq. Null when the stored bytes do not decode (never for an event this node stored).
+nlohmann::json feed_event_json(const EventRecord& record,
+                               const std::vector<std::string>& sensitive);
 
 void register_feed_routes(httplib::Server& server, NodeRuntime& runtime);
 

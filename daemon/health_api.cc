@@ -297,7 +297,8 @@ json HealthView::health_json(std::uint64_t now_ms) {
           {"stalls", stalls_json(rt_->stalls().stalls())},
           {"conflicts", recent_conflicts(now_ms)},
           {"security_alerts", security_json(rs, rt_->core().self())},
-          {"webhooks", webhooks_json(*rt_)}};
+          {"webhooks", webhooks_json(*rt_)},
+          {"api_refused", rt_->api_counters().refusals()}};
 }
 
 // ---------------------------------------------------------------- Prometheus text format
@@ -568,6 +569,13 @@ void api_metrics(const ApiCounters& c, MetricsText& m) {
            "Local API answers with an error status (400 bad input, 404 unknown, 409 refused by "
            "the case's state, 413 too large, ...), by status.");
   for (const auto& [status, n] : c.error_responses()) m.add({{"status", std::to_string(status)}}, n);
+  m.family("casesync_api_refused_total", "counter",
+           "Local API requests refused at the door, by reason (no_token, bad_token, "
+           "forbidden_role, bad_origin, bad_host, bad_content_type, throttled).");
+  for (const auto& [reason, n] : c.refusals()) m.add({{"reason", reason}}, n);
+  m.family("casesync_api_bad_token_bursts_total", "counter",
+           "Bursts of wrong API tokens (a security alert): 20 or more within a minute.");
+  m.add({}, c.bad_token_bursts());
 }
 
 void penalty_metrics(const PeerPenalty& p, std::uint64_t now_ms, MetricsText& m) {
@@ -640,11 +648,14 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
   return m.take();
 }
 
-void serve_dashboard(const httplib::Request&, httplib::Response& res) {
-  // Everything the page needs is in it: no other origin may be contacted.
+void serve_dashboard(httplib::Response& res) {
+  // Everything the page needs is in it: no other origin may be contacted, and no other page may
+  // frame it (a framed page could be made to act for the clerk who typed a token into it).
   res.set_header("Content-Security-Policy",
                  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                 "connect-src 'self'; img-src data:");
+                 "connect-src 'self'; img-src data:; frame-ancestors 'none'; form-action 'none'");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Referrer-Policy", "no-referrer");
   res.set_header("Cache-Control", "no-store");
   res.set_content(reinterpret_cast<const char*>(kDashboardHtml), "text/html; charset=utf-8");
 }
@@ -657,12 +668,16 @@ void register_health_routes(httplib::Server& server, NodeRuntime& rt) {
     if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
     reply(res, 200, view->health_json(rt.now_ms()));
   }));
-  // Prometheus adds no parameters; whatever a scraper sends is ignored here.
+  // Prometheus adds no parameters; whatever a scraper sends is ignored here. No token: node
+  // states and counters, no case and no person.
   server.Get("/metrics", on_loop(rt, [&rt, view](const ApiCall&, httplib::Response& res) {
     res.set_content(view->metrics_text(rt.now_ms()), "text/plain; version=0.0.4; charset=utf-8");
-  }));
-  server.Get("/", serve_dashboard);
-  server.Get("/dashboard", serve_dashboard);
+  }, Access::kPublic));
+  // The page itself holds no data: it asks for a token and reads /api/health with it.
+  auto page = on_own_thread(rt, [](const ApiCall&, httplib::Response& res) { serve_dashboard(res); },
+                            Access::kPublic);
+  server.Get("/", page);
+  server.Get("/dashboard", page);
 }
 
 }  // namespace casesync

@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   }
   (*runtime)->set_webhooks(webhooks->get());
   ApiServer api(runtime->get());
-  if (Status st = api.start(config->api_address); !st.is_ok()) {
+  if (Status st = api.start(); !st.is_ok()) {
     log_error("cannot start: " + st.message());
     return 1;
   }

@@ -16,6 +16,7 @@
 #include "config/calendar_file.h"
 #include "common/duration.h"
 #include "config/roster_file.h"
+#include "daemon/data_at_rest.h"
 #include "daemon/log.h"
 #include "daemon/private_files.h"
 #include "daemon/webhooks.h"
@@ -73,6 +74,19 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(NodeConfig config) {
   return rt;
 }
 
+// Who may use the local API: the clerks of this node and its admin token (daemon/clerk_book.h).
+Status NodeRuntime::open_clerks() {
+  ASSIGN_OR_RETURN(clerks_, ClerkBook::open(config_.data_dir + "/clerks.json",
+                                            config_.api_access.admin_token_file));
+  if (!clerks_->has_admin_token()) {
+    log_warning("no admin token at " + config_.api_access.admin_token_file +
+                ": nobody can manage this node's clerks; write one with `casesyncctl admin-token "
+                "new --config " + config_.source_path + "` and reload (systemctl reload casesyncd)");
+  }
+  guard_ = std::make_unique<ApiGuard>(config_, clerks_.get(), &api_counters_);
+  return Status::ok();
+}
+
 Status NodeRuntime::open_parts() {
   RETURN_IF_ERROR(crypto::init());
   RETURN_IF_ERROR(require_trust(config_));
@@ -93,7 +107,10 @@ Status NodeRuntime::open_parts() {
   }
   RETURN_IF_ERROR(make_private_dir(config_.data_dir, "data folder"));
   tighten_private_files(config_.data_dir);
-  ASSIGN_OR_RETURN(store_, SqliteStore::open(config_.data_dir + "/casesync.db"));
+  ASSIGN_OR_RETURN(SealedStore sealed, open_sealed_store(config_));
+  data_key_ = std::move(sealed.key);
+  store_ = std::move(sealed.store);
+  RETURN_IF_ERROR(open_clerks());
   started_at_ms_ = clock_.now_ms();
   core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
                                      &keys_.secret);
@@ -262,6 +279,9 @@ void NodeRuntime::reload_config() {
     return;
   }
   if (auto level = log_level_from_name(fresh->log_level); level.is_ok()) log_set_threshold(*level);
+  if (Status st = clerks_->reload_admin_token(); !st.is_ok()) {
+    log_error("SIGHUP: keeping the admin token in use: " + st.message());
+  }
   log_info("SIGHUP: config " + config_.source_path + " reloaded (log level " +
            fresh->log_level + "; endpoint and path changes take effect on restart)");
   config_.log_level = fresh->log_level;
@@ -420,6 +440,7 @@ int NodeRuntime::run() {
       core_->on_tick(now);
       follow_current_parent();
       stalls_->tick(now);
+      stalls_->set_extra_warnings(api_counters_.security_warnings(), now);
       last_tick = now;
     }
     apply_roster_update();

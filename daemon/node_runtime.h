@@ -16,7 +16,10 @@
 #include "config/node_config.h"
 #include "config/signed_roster.h"
 #include "crypto/crypto.h"
+#include "crypto/data_key.h"
 #include "daemon/api_counters.h"
+#include "daemon/api_guard.h"
+#include "daemon/clerk_book.h"
 #include "daemon/change_waiters.h"
 #include "daemon/clock.h"
 #include "daemon/http_front.h"
@@ -52,6 +55,9 @@ class NodeRuntime {
   const PeerPenalty& penalty() const { return *penalty_; }
   // Written by API threads too (it is thread-safe).
   ApiCounters& api_counters() { return api_counters_; }
+  // Thread-safe: the API's threads admit requests with them.
+  ClerkBook& clerks() { return *clerks_; }
+  ApiGuard& guard() { return *guard_; }
   std::uint64_t now_ms() const { return clock_.now_ms(); }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
   // SIGHUPs whose config was applied / refused as invalid (the running one kept).
@@ -80,6 +86,7 @@ class NodeRuntime {
  private:
   explicit NodeRuntime(NodeConfig config);
   Status open_parts();
+  Status open_clerks();
   int open_signalfd();
   bool handle_signals();
   void deliver_effects();
@@ -102,6 +109,7 @@ class NodeRuntime {
   std::uint64_t started_at_ms_ = 0;
   crypto::KeyPair keys_;
   MattersCatalogue matters_;
+  std::unique_ptr<crypto::DataKey> data_key_;  // outlives store_, which seals events under it
   std::unique_ptr<SqliteStore> store_;
   ParallelVerifier verifier_;  // every core; outlives core_, which uses it
   std::unique_ptr<SyncNode> core_;
@@ -114,6 +122,8 @@ class NodeRuntime {
   std::unique_ptr<PeerPenalty> penalty_;
   TaskQueue tasks_;
   ApiCounters api_counters_;
+  std::unique_ptr<ClerkBook> clerks_;
+  std::unique_ptr<ApiGuard> guard_;  // uses clerks_ and api_counters_
   void publish_changes();
   int signal_fd_ = -1;
   std::uint64_t change_counter_ = 0;  // events authored and applied, as last published

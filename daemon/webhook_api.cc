@@ -44,11 +44,12 @@ json webhooks_json(NodeRuntime& rt) {
   return out;
 }
 
+// Both routes are an admin's: the list names receivers' addresses, a retry resends data.
 void register_webhook_routes(httplib::Server& server, NodeRuntime& rt) {
   server.Get("/api/webhooks", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
     if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
     reply(res, 200, webhooks_json(rt));
-  }));
+  }, Access::kAdmin));
   server.Post(R"(/api/webhooks/([^/]+)/retry)",
               on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
                 auto name = parse_webhook_retry(call.request);
@@ -66,7 +67,7 @@ void register_webhook_routes(httplib::Server& server, NodeRuntime& rt) {
                                                "name"));
                 }
                 reply(res, 200, {{"webhook", *name}, {"dead_letters_queued", *queued}});
-              }));
+              }, Access::kAdmin));
 }
 
 }  // namespace casesync

@@ -219,7 +219,8 @@ TEST_CASE("a sender: in order, 5xx retried, 4xx a dead letter holding its case, 
     }
     return std::optional<std::vector<EventRecord>>(out);
   };
-  WebhookSender sender(hook(rx.port()), "s01", store->get(), fetch, [] { return 1; });
+  WebhookSender sender(hook(rx.port()), "s01", default_sensitive_fields(), store->get(), fetch,
+                       [] { return 1; });
   REQUIRE(sender.start().is_ok());
   REQUIRE(eventually([&] { return sender.status().delivered_through == 6; }));
   // 1, 2 (third try), 3 (once: 4xx), 4 three times; 5 and 6 held behind dead letters.
@@ -249,7 +250,7 @@ TEST_CASE("a sender keeps trying an unreachable receiver and stops promptly when
   c.max_attempts = 1000;
   std::vector<EventRecord> log = {event(1, "A", "case_created")};
   WebhookSender sender(
-      c, "s01", store->get(),
+      c, "s01", default_sensitive_fields(), store->get(),
       [&log](std::uint64_t after, std::size_t) {
         return std::optional<std::vector<EventRecord>>(after == 0 ? log : std::vector<EventRecord>{});
       },

@@ -28,10 +28,12 @@ constexpr std::size_t kErrorTextMax = 300;
 
 }  // namespace
 
-WebhookSender::WebhookSender(WebhookConfig config, std::string node_id, WebhookStore* store,
+WebhookSender::WebhookSender(WebhookConfig config, std::string node_id,
+                             std::vector<std::string> sensitive_fields, WebhookStore* store,
                              Fetch fetch, NowMs now_ms)
     : config_(std::move(config)),
       node_id_(std::move(node_id)),
+      sensitive_fields_(std::move(sensitive_fields)),
       store_(store),
       fetch_(std::move(fetch)),
       now_ms_(std::move(now_ms)),
@@ -209,7 +211,7 @@ void WebhookSender::note_trouble(const std::string& what) {
 }
 
 std::optional<WebhookSender::Sent> WebhookSender::send(const EventRecord& r) {
-  const std::string body = webhook::request_body(node_id_, config_.name, feed_event_json(r));
+  const std::string body = webhook::request_body(node_id_, config_.name, feed_event_json(r, sensitive_fields_));
   for (std::uint32_t attempt = 1;; ++attempt) {
     if (stopping()) return std::nullopt;
     Sent s = post_once(r, body);

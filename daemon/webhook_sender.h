@@ -66,7 +66,10 @@ class WebhookSender {
   static constexpr std::uint64_t kTroubleRetryMs = 1000;
 
   // "*store" must outlive the sender.
-  WebhookSender(WebhookConfig config, std::string node_id, WebhookStore* store, Fetch fetch,
+  // `sensitive_fields` are masked in every payload as in the feeds (privacy.sensitive_fields):
+  // a receiver is another host, often reached over plain HTTP.
+  WebhookSender(WebhookConfig config, std::string node_id,
+                std::vector<std::string> sensitive_fields, WebhookStore* store, Fetch fetch,
                 NowMs now_ms);
   ~WebhookSender();
   WebhookSender(const WebhookSender&) = delete;
@@ -105,6 +108,7 @@ class WebhookSender {
 
   const WebhookConfig config_;
   const std::string node_id_;
+  const std::vector<std::string> sensitive_fields_;
   WebhookStore* store_;
   Fetch fetch_;
   NowMs now_ms_;

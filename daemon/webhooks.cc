@@ -32,7 +32,7 @@ Result<std::unique_ptr<Webhooks>> Webhooks::open(NodeRuntime* rt) {
     // local_seq runs 1..event_count without gaps (events are never deleted).
     RETURN_IF_ERROR(w->store_->clamp(c.name, stats.event_count));
     w->senders_.push_back(std::make_unique<WebhookSender>(
-        c, config.node_id, w->store_.get(),
+        c, config.node_id, config.privacy.sensitive_fields, w->store_.get(),
         [raw = w.get()](std::uint64_t after, std::size_t max) { return raw->fetch(after, max); },
         [rt] { return rt->now_ms(); }));
   }

@@ -21,12 +21,14 @@ inline constexpr std::string_view kCompleted = "completed";             // åŠžç»
 inline constexpr std::string_view kReopened = "reopened";               // district only
 inline constexpr std::string_view kEdited = "edited";                   // one free field
 inline constexpr std::string_view kNote = "note";                       // a remark; changes nothing
+inline constexpr std::string_view kViewedFull = "viewed_full";  // a clerk saw the unmasked case (audit)
 
 // Every kind this version understands (a webhook's `events` names some of them).
 inline constexpr std::string_view kAllKinds[] = {
     kCreated,  kPrereviewed, kForwarded,           kDelivered,          kAccepted,
     kReplied,  kReturned,    kSupplementRequested, kSupplementProvided, kNotified,
-    kWithdrawn, kCompleted,  kReopened,            kEdited,             kNote};
+    kWithdrawn, kCompleted,  kReopened,            kEdited,             kNote,
+    kViewedFull};
 
 // Body keys.
 inline constexpr std::string_view kMatter = "matter";
@@ -55,5 +57,11 @@ inline constexpr std::string_view kExternalSource = "external_source";
 // received; absent when the receiving office completes its own case.
 inline constexpr std::string_view kAuthority = "authority";
 inline constexpr std::string_view kDistrictAdmin = "district_admin";
+// The clerk who did it (sync/actor.h), on every event the local API signs.
+inline constexpr std::string_view kActorId = "actor_id";
+inline constexpr std::string_view kActorName = "actor_name";
+inline constexpr std::string_view kActorRole = "actor_role";
+// On a viewed_full: the fields the clerk saw unmasked, comma-separated.
+inline constexpr std::string_view kShown = "shown";
 
 }  // namespace casesync::kinds

@@ -11,6 +11,7 @@
 // |                      | kMaterialCharsMax characters each                              |
 // | external_ref         | kExternalRefCharsMax characters                                |
 // | external_source      | kExternalSourceBytesMax characters                             |
+// | actor_name, actor_id | kActorNameCharsMax characters, kActorIdBytesMax (sync/actor.h)  |
 // | any other key        | kFieldCharsMax characters                                      |
 // | case_created         | at most kCaseFieldsMax free fields beside its named keys       |
 //

@@ -37,6 +37,8 @@ constexpr std::size_t kMaterialCharsMax = 80;    // one material's name
 // name (a-z 0-9 - _, like a node id): together they name one case (sync/external_ref.h).
 constexpr std::size_t kExternalRefCharsMax = 128;
 constexpr std::size_t kExternalSourceBytesMax = 32;
+constexpr std::size_t kActorIdBytesMax = 32;      // a clerk's id (sync/actor.h)
+constexpr std::size_t kActorNameCharsMax = 100;   // a clerk's name as the event names them
 // A character is at most 4 bytes of UTF-8; each limit must fit the body value the wire allows.
 constexpr std::size_t kUtf8BytesPerCharMax = 4;
 static_assert(kTextCharsMax * kUtf8BytesPerCharMax <= kBodyValueBytesMax, "a note fits a value");

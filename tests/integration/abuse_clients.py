@@ -10,7 +10,7 @@ import threading
 import time
 import urllib.parse
 
-from harness import http
+from harness import http, token_for
 
 MIB = 1 << 20
 
@@ -18,6 +18,12 @@ MIB = 1 << 20
 def host_port(url):
     u = urllib.parse.urlparse(url)
     return u.hostname, u.port
+
+
+def auth_line(url):
+    """The node's admin token as a header line, when `url` is a testbed node's (issue 14)."""
+    token = token_for(url)
+    return f"Authorization: Bearer {token}\r\n" if token else ""
 
 
 def host_header(url):
@@ -92,7 +98,7 @@ def post_raw(url, path, body, headers=None):
     """One POST with exactly these bytes (no client-side normalising); (status, json)."""
     s = connect(url)
     try:
-        head = (f"POST {path} HTTP/1.1\r\nHost: {host_header(url)}\r\n"
+        head = (f"POST {path} HTTP/1.1\r\nHost: {host_header(url)}\r\n{auth_line(url)}"
                 f"Content-Type: application/json\r\n")
         for k, v in (headers or {}).items():
             head += f"{k}: {v}\r\n"
@@ -107,7 +113,7 @@ def sized_body(url, path, total_bytes):
     """A POST announcing `total_bytes` with Content-Length; (status, json, bytes sent)."""
     s = connect(url)
     try:
-        head = (f"POST {path} HTTP/1.1\r\nHost: {host_header(url)}\r\n"
+        head = (f"POST {path} HTTP/1.1\r\nHost: {host_header(url)}\r\n{auth_line(url)}"
                 f"Content-Type: application/json\r\nContent-Length: {total_bytes}\r\n\r\n").encode()
         return push_body(s, head, total_bytes)
     finally:
@@ -119,7 +125,7 @@ def chunked_body(url, path, total_bytes):
     bytes sent)."""
     s = connect(url)
     try:
-        head = (f"POST {path} HTTP/1.1\r\nHost: {host_header(url)}\r\n"
+        head = (f"POST {path} HTTP/1.1\r\nHost: {host_header(url)}\r\n{auth_line(url)}"
                 f"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
         chunk = f"{MIB:x}\r\n".encode() + b"x" * MIB + b"\r\n"
         return push_body(s, head, total_bytes, chunk)

@@ -215,13 +215,14 @@ class Abuse(unittest.TestCase):
         status, created = self.new_case()
         self.assertEqual(status, 201, created)
         target = os.path.join(self.tmp, "cli-backup.db")
-        out = ctl("--api", self.api, "backup", target, "--json").stdout
+        token = ("--token-file", self.tb.nodes["district"]["token_file"])  # the admin's
+        out = ctl("--api", self.api, *token, "backup", target, "--json").stdout
         made = json.loads(out)
         self.assertEqual(os.path.getsize(target), made["bytes"])
         self.assertEqual(stat.S_IMODE(os.stat(target).st_mode), 0o600)
         with open(target, "rb") as f:
             self.assertEqual(f.read(16), b"SQLite format 3\x00")
-        again = ctl("--api", self.api, "backup", target, check=False)
+        again = ctl("--api", self.api, *token, "backup", target, check=False)
         self.assertEqual(again.returncode, 2, again.stderr)
         self.assertIn("exists already", again.stderr)
 
