@@ -13,8 +13,17 @@ SQLite file with three tables:
                      (GET /api/events?after=N&wait=30s), with the feed position in adapter_state
 
 Run it next to the node: `department_adapter.py --api http://127.0.0.1:8101 --db dept.db
---source gov-portal`; --once does one round and exits (cron, tests). With clerk accounts on the
-node, give the system's token with --token or CASESYNC_TOKEN (sent as Authorization: Bearer).
+--source gov-portal --token-file /etc/dept/casesync.token`; --once does one round and exits
+(cron, tests).
+
+Tokens (sent as Authorization: Bearer; every route of the node wants one). The node's admin
+makes the system a clerk of its own, `casesyncctl clerk add gov-portal --name "政务服务网"
+--role system`: its creates, and everything it signs, name that clerk; with it the adapter
+creates cases and follows the feed (--token-file, --token or CASESYNC_TOKEN). A decision is a
+person's act, which role `system` may not sign: give the deciding officer's token with
+--decision-token-file (a window clerk completes a case received here, a reviewer answers a hop
+addressed here). Without one, a decision is refused by the node and kept with its error in
+dept_decisions.
 See README.md, "Connecting a department system", and docs/API.md.
 """
 
@@ -67,9 +76,18 @@ RETRY_AFTER_S = 5        # after the node was unreachable
 
 class NodeError(Exception):
     def __init__(self, status, body):
-        super().__init__(f"{status}: {body.get('message', body) if isinstance(body, dict) else body}")
+        if isinstance(body, dict):
+            text = f"{status} {body.get('error', '')}: {body.get('message', body)}"
+        else:
+            text = f"{status}: {body}"
+        super().__init__(text)
         self.status = status
         self.body = body
+
+    def about_the_request(self):
+        """A refusal of this request (kept with its row), not of the node or the token: a 5xx,
+        401 (the token) and 429 (the node is busy checking tokens) are tried again later."""
+        return self.status < 500 and self.status not in (401, 429)
 
 
 class Node:
@@ -99,8 +117,9 @@ class Node:
 
 
 class Adapter:
-    def __init__(self, node, db, source, log=print):
+    def __init__(self, node, db, source, log=print, decider=None):
         self.node = node
+        self.decider = decider or node  # who signs decisions (see the module's note on tokens)
         self.db = db
         self.source = source
         self.log = log
@@ -123,6 +142,8 @@ class Adapter:
             try:
                 status, case = self.node.call("POST", "/api/cases", body)
             except NodeError as e:
+                if not e.about_the_request():
+                    raise
                 self.log(f"application {receipt_no}: the node refused it ({e}); fix the row")
                 continue
             # 201: created now; 200: the node already held it (a retry, or another station).
@@ -146,7 +167,7 @@ class Adapter:
                                 (time.strftime("%Y-%m-%dT%H:%M:%S"), receipt_no))
                 self.log(f"decision {outcome} on case {case_id} posted")
             except NodeError as e:
-                if e.status >= 500:
+                if not e.about_the_request():
                     raise
                 self.db.execute("UPDATE dept_decisions SET error = ? WHERE receipt_no = ?",
                                 (str(e), receipt_no))
@@ -161,11 +182,11 @@ class Adapter:
         hop = next((h for h in reversed(case["hops"]) if h["to"] == me and not h["superseded"]
                     and h["stage"] in ("forwarded", "delivered", "accepted")), None)
         if hop is None:
-            self.node.call("POST", path + "/complete", {"outcome": outcome, **extra})
+            self.decider.call("POST", path + "/complete", {"outcome": outcome, **extra})
             return
         if hop["stage"] != "accepted":
-            self.node.call("POST", path + "/accept", {"hop": hop["hop"]})
-        self.node.call("POST", path + "/reply", {"hop": hop["hop"], "outcome": outcome, **extra})
+            self.decider.call("POST", path + "/accept", {"hop": hop["hop"]})
+        self.decider.call("POST", path + "/reply", {"hop": hop["hop"], "outcome": outcome, **extra})
 
     # ---- casesync -> department
 
@@ -206,6 +227,11 @@ class Adapter:
             wait = None  # a full page: more is waiting, read it at once
 
 
+def read_token(path):
+    with open(path, encoding="utf-8") as f:
+        return f.readline().strip()
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--api", required=True, help="the node's API, e.g. http://127.0.0.1:8101")
@@ -213,11 +239,22 @@ def main(argv=None):
     p.add_argument("--source", required=True,
                    help="the department system's short name (a-z 0-9 - _), e.g. gov-portal")
     p.add_argument("--token", default=os.environ.get("CASESYNC_TOKEN", ""),
-                   help="the system's API token (default: $CASESYNC_TOKEN)")
+                   help="the system's API token, a clerk of role system (default: "
+                        "$CASESYNC_TOKEN); prefer --token-file, which other users cannot see")
+    p.add_argument("--token-file", help="a file whose first line is the system's token")
+    p.add_argument("--decision-token-file",
+                   help="a file with the token of the officer who signs decisions (window or "
+                        "reviewer); default: the system's token, which the node refuses for them")
     p.add_argument("--once", action="store_true", help="one round, then exit")
     args = p.parse_args(argv)
+    token = read_token(args.token_file) if args.token_file else args.token
+    if not token:
+        p.error("the node wants a token: --token-file FILE, --token TOKEN or CASESYNC_TOKEN")
+    decider = None
+    if args.decision_token_file:
+        decider = Node(args.api, read_token(args.decision_token_file))
     db = sqlite3.connect(args.db)
-    adapter = Adapter(Node(args.api, args.token), db, args.source)
+    adapter = Adapter(Node(args.api, token), db, args.source, decider=decider)
     if args.once:
         adapter.round(wait=None)
         return 0

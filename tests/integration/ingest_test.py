@@ -5,7 +5,9 @@ replicated, a create at the district finds it too; the same reference created at
 while their streets are down converges after healing to one case, identical at every node, the
 other create marked duplicate_of the kept one and listed in `conflicts`; and the example adapter
 (examples/department_adapter.py) creates cases from its table idempotently, mirrors the node's
-cases into it and posts its decisions back."""
+cases into it and posts its decisions back. The department system is a clerk of role `system` at
+each node (issue 14): its creates name it as the actor, and a decision it may not sign is refused
+until the deciding officer's token signs it."""
 
 import json
 import os
@@ -19,7 +21,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, Testbed, ctl, poll_until, quiescent  # noqa: E402
+from harness import ROOT, Testbed, ctl, http, poll_until, quiescent  # noqa: E402
 
 # Sync ports 30100.., API ports 31100..: clear of every other test's ranges.
 BASE_PORT = int(os.environ.get("INGEST_BASE_PORT", 30100))
@@ -27,11 +29,13 @@ SOURCE = "gov-portal"
 ADAPTER = os.path.join(ROOT, "examples", "department_adapter.py")
 
 
+# The department system's clerk (role system) at each node it talks to: API URL -> token.
+SYSTEM_TOKENS = {}
+
+
 def post(api, path, body):
-    """(status, JSON) of a POST; the API token, when the node wants one, from CASESYNC_TOKEN."""
-    headers = {"Content-Type": "application/json"}
-    if os.environ.get("CASESYNC_TOKEN"):
-        headers["Authorization"] = "Bearer " + os.environ["CASESYNC_TOKEN"]
+    """(status, JSON) of a POST as the department system's clerk at that node."""
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + SYSTEM_TOKENS[api]}
     req = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="POST",
                                  headers=headers)
     try:
@@ -52,6 +56,21 @@ class Ingest(unittest.TestCase):
         cls.tb = Testbed(os.path.join(cls.tmp, "tb"), streets=2, communities=1,
                          base_port=BASE_PORT, sets=["sync.resend_timeout_ms=500"])
         cls.tb.up()
+        for node in ("district", "s01-c01", "s02-c01"):
+            SYSTEM_TOKENS[cls.tb.api(node)] = cls.add_clerk(node, SOURCE, "system")
+        # The example adapter's system (dept-x) and the officer who signs its decisions.
+        cls.token_files = {}
+        for clerk, role in (("dept-x", "system"), ("w01", "window")):
+            path = os.path.join(cls.tmp, clerk + ".token")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(cls.add_clerk("s01-c01", clerk, role) + "\n")
+            cls.token_files[clerk] = path
+
+    @classmethod
+    def add_clerk(cls, node, clerk, role):
+        out = ctl("--config", cls.tb.nodes[node]["config"], "clerk", "add", clerk, "--name",
+                  "Clerk " + clerk, "--role", role, "--json").stdout
+        return json.loads(out)["token"]
 
     @classmethod
     def tearDownClass(cls):
@@ -63,6 +82,9 @@ class Ingest(unittest.TestCase):
     def test_concurrent_creates_at_one_node_give_one_case(self):
         ref = "3301062024000123"
         api = self.tb.api("s01-c01")
+        # The system has used its token before (the node verifies an unknown token one at a
+        # time and answers 429 to the others meanwhile: docs/SECURITY.md, "Wrong tokens").
+        self.assertEqual(http("GET", api + "/api/matters", token=SYSTEM_TOKENS[api])[0], 200)
         start = threading.Barrier(20)
         answers = [None] * 20
 
@@ -83,6 +105,10 @@ class Ingest(unittest.TestCase):
         self.assertEqual(len(listed), 1)
         self.assertEqual(listed[0]["event_count"], 1)
         self.assertEqual(listed[0]["external_ref"], ref)
+        # The create names the department system's own clerk, inside the signed event.
+        created = self.tb.get("s01-c01", f"/api/cases/{SOURCE}:{ref}")["events"][0]
+        self.assertEqual(created["actor"], {"id": SOURCE, "name": "Clerk " + SOURCE,
+                                            "role": "system"})
         # The CLI too: the same case, exit 0.
         out = ctl("--config", self.tb.nodes["s01-c01"]["config"], "case", "create", "--matter",
                   "SP-014", "--applicant", "Wang Fang", "--source", SOURCE, "--external-ref", ref)
@@ -135,8 +161,10 @@ class Ingest(unittest.TestCase):
 
     def adapter(self, db, *extra):
         env = dict(os.environ)
+        env.pop("CASESYNC_TOKEN", None)
         r = subprocess.run([sys.executable, ADAPTER, "--api", self.tb.api("s01-c01"), "--db", db,
-                            "--source", "dept-x", "--once", *extra],
+                            "--source", "dept-x", "--token-file", self.token_files["dept-x"],
+                            "--once", *extra],
                            capture_output=True, text=True, env=env, timeout=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         return r.stdout
@@ -167,12 +195,25 @@ class Ingest(unittest.TestCase):
         mirrored = dict(con.execute("SELECT case_id, status FROM casesync_cases"))
         everything = {c["id"] for c in self.tb.get("s01-c01", "/api/cases?limit=10000")}
         self.assertEqual(set(mirrored), everything)
-        # The department decides: the case is completed (办结) at the node, and mirrored back.
+        # The department decides. Signed by the system's own token, the node refuses it (a
+        # decision is an officer's act) and the adapter keeps the refusal with the decision.
         con.execute("INSERT INTO dept_decisions (receipt_no, outcome, note) "
                     "VALUES ('D-1', 'approved', '同意')")
         con.commit()
-        self.adapter(db)
-        self.assertEqual(self.tb.get("s01-c01", "/api/cases/dept-x:D-1")["status"], "completed")
+        out = self.adapter(db)
+        self.assertIn("refused", out)
+        (error,) = con.execute("SELECT error FROM dept_decisions").fetchone()
+        self.assertIn("forbidden_role", error)
+        case = self.tb.get("s01-c01", "/api/cases/dept-x:D-1")
+        self.assertNotEqual(case["status"], "completed")
+        self.assertEqual(case["events"][0]["actor"]["id"], "dept-x")
+        # With the officer's token it is completed (办结), naming the officer, and mirrored back.
+        con.execute("UPDATE dept_decisions SET error = NULL")
+        con.commit()
+        self.adapter(db, "--decision-token-file", self.token_files["w01"])
+        case = self.tb.get("s01-c01", "/api/cases/dept-x:D-1")
+        self.assertEqual(case["status"], "completed")
+        self.assertEqual(case["events"][-1]["actor"]["id"], "w01")
         self.adapter(db)
         row = con.execute("SELECT status, outcome, source, external_ref FROM casesync_cases "
                           "WHERE case_id = 'dept-x:D-1'").fetchone()
