@@ -415,7 +415,9 @@ int cmd_status(Cli& cli) {
   print_penalty(s);
   print_webhooks(s.value("webhooks", json::array()));
   std::string refused;
-  for (const auto& [reason, n] : s.value("api_refused", json::object()).items()) {
+  // Held by name: items() of the temporary value() returns would outlive it in the loop.
+  const json api_refused = s.value("api_refused", json::object());
+  for (const auto& [reason, n] : api_refused.items()) {
     if (n.get<std::uint64_t>() > 0) refused += (refused.empty() ? "" : ", ") + reason + " " + n.dump();
   }
   if (!refused.empty()) std::printf("API requests refused: %s\n", refused.c_str());

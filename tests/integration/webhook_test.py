@@ -4,7 +4,9 @@ random (500s, and hang-ups before or after taking the event) and is killed and r
 still gets every event the street stores, each at least once, exactly once after dedupe by the
 event hash, in order per case, every delivery signed; a receiver answering 4xx makes a dead letter
 at once, which holds its case's later events and shows in status, health and /metrics, and
-`casesyncctl webhook retry` resends them in order; a bad [[webhook]] is refused with FILE:LINE."""
+`casesyncctl webhook retry` resends them in order; a bad [[webhook]] is refused with FILE:LINE;
+the webhook routes are an admin's, and a webhook's secret is shown nowhere (API, CLI, log, config
+check)."""
 
 import json
 import os
@@ -15,11 +17,10 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Testbed, ctl, poll_until, quiescent  # noqa: E402
+from harness import Testbed, ctl, http, poll_until, quiescent  # noqa: E402
 
 # Sync ports 30200.., API ports 31200.., the receiver on 30290.
 BASE_PORT = int(os.environ.get("WEBHOOK_BASE_PORT", 30200))
@@ -30,13 +31,11 @@ CASES_PER_COMMUNITY = 8
 
 
 def call(api, method, path, body=None):
-    headers = {"Content-Type": "application/json"}
-    if os.environ.get("CASESYNC_TOKEN"):
-        headers["Authorization"] = "Bearer " + os.environ["CASESYNC_TOKEN"]
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(api + path, data=data, method=method, headers=headers)
-    with urllib.request.urlopen(req, timeout=60) as r:
-        return json.loads(r.read())
+    """The answer to a request with the node's admin token; an error answer fails the test."""
+    status, answer = http(method, api + path, body)
+    if status >= 400:
+        raise AssertionError(f"{method} {path}: {status} {answer}")
+    return answer
 
 
 def read_log(path, route):
@@ -216,6 +215,32 @@ class Webhooks(unittest.TestCase):
                       r.stderr)
         self.assertIn(f"{path}:{lines + 7}: webhook[3].secret: must be 16..1024 characters",
                       r.stderr)
+        self.assertNotIn('"short"', r.stderr)
+
+    def test_4_webhooks_are_an_admins_and_the_secret_is_shown_nowhere(self):
+        s01 = self.tb.api("s01")
+        out = ctl("--config", self.tb.nodes["s01"]["config"], "clerk", "add", "gov-portal",
+                  "--name", "Gov portal", "--role", "system", "--json").stdout
+        system = json.loads(out)["token"]
+        for method, path in (("GET", "/api/webhooks"), ("POST", "/api/webhooks/dept/retry")):
+            with self.subTest(path=path):
+                body = {} if method == "POST" else None
+                self.assertEqual(http(method, s01 + path, body, token=None)[0], 401)
+                status, refused = http(method, s01 + path, body, token=system)
+                self.assertEqual((status, refused["error"]), (403, "forbidden_role"))
+                self.assertIn("admin", refused["message"])
+        # The system may read the feed it follows.
+        self.assertEqual(http("GET", s01 + "/api/events?after=0&limit=1", token=system)[0], 200)
+        shown = [json.dumps(self.tb.get("s01", p)) for p in
+                 ("/api/webhooks", "/api/status", "/api/health")]
+        config = self.tb.nodes["s01"]["config"]
+        shown += [ctl("--config", config, *args).stdout for args in
+                  (("status",), ("status", "--json"), ("webhook", "list"),
+                   ("webhook", "list", "--json"), ("config", "check", config))]
+        with open(os.path.join(self.tb.dir, "s01", "casesyncd.log"), errors="replace") as f:
+            shown.append(f.read())
+        self.assertTrue(any("dept" in text for text in shown))  # the webhook is there, ...
+        self.assertFalse([text for text in shown if SECRET in text])  # ... its secret is not
 
 
 if __name__ == "__main__":
