@@ -4,7 +4,9 @@ an event is stored and answers with it at once (or empty at the deadline); the s
 Accept: text/event-stream streams every event as it is stored, events from peers included, and a
 client that reconnects with Last-Event-ID after the node was killed and restarted gets exactly
 the events after it — no gap, no repeat; a client that stops reading is cut off (counted) without
-holding the node's memory or threads."""
+holding the node's memory or threads. The feeds are behind the door (issue 14): without a token a
+long-poll or a stream is refused with 401 before it parks, a department system reads them with its
+own clerk of role `system`, and the ID number is masked in what they carry."""
 
 import http.client
 import json
@@ -18,27 +20,33 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Testbed, poll_until  # noqa: E402
+from harness import Testbed, ctl, poll_until, token_for  # noqa: E402
+from harness import http as request  # noqa: E402  (http is http.client here)
 
 # Sync ports 30300.., API ports 31300..
 BASE_PORT = int(os.environ.get("FEED_BASE_PORT", 30300))
 
 
-def auth():
-    token = os.environ.get("CASESYNC_TOKEN")
-    return {"Authorization": "Bearer " + token} if token else {}
+ID_NUMBER = "330106199001011234"
+# The department system's clerk (role system) at each node: API URL -> token.
+SYSTEM_TOKENS = {}
+
+
+def auth(api):
+    """The department system's token at that node (the node's admin token if it has none)."""
+    return {"Authorization": "Bearer " + SYSTEM_TOKENS.get(api, token_for(api))}
 
 
 class Stream:
     """An SSE client on its own thread: events as (id, kind, data) in arrival order."""
 
-    def __init__(self, api, last_event_id=None, rcvbuf=None, read=True):
+    def __init__(self, api, last_event_id=None, rcvbuf=None, read=True, headers=None):
         url = urllib.parse.urlparse(api)
         self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
         if rcvbuf:  # a small window: a client that stops reading fills it quickly
             self.conn.sock = socket.create_connection((url.hostname, url.port))
             self.conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        headers = {"Accept": "text/event-stream", **auth()}
+        headers = {"Accept": "text/event-stream", **(auth(api) if headers is None else headers)}
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
         self.conn.request("GET", "/api/events", headers=headers)
@@ -79,18 +87,30 @@ class Feed(unittest.TestCase):
         cls.tb = Testbed(os.path.join(cls.tmp, "tb"), streets=1, communities=1,
                          base_port=BASE_PORT, sets=["sync.resend_timeout_ms=500"])
         cls.tb.up()
+        for node in ("s01", "s01-c01"):
+            out = ctl("--config", cls.tb.nodes[node]["config"], "clerk", "add", "gov-portal",
+                      "--name", "Gov portal", "--role", "system", "--json").stdout
+            SYSTEM_TOKENS[cls.tb.api(node)] = json.loads(out)["token"]
 
     @classmethod
     def tearDownClass(cls):
         cls.tb.down()
 
     def create(self, node, applicant="Wang Fang"):
-        return self.tb.post(node, "/api/cases", {"matter": "SP-014", "applicant": applicant})["id"]
+        body = {"matter": "SP-014", "applicant": applicant, "id_number": ID_NUMBER}
+        return self.tb.post(node, "/api/cases", body)["id"]
+
+    def get(self, node, path):
+        """GET as the department system's clerk."""
+        api = self.tb.api(node)
+        status, body = request("GET", api + path, token=SYSTEM_TOKENS[api])
+        self.assertEqual(status, 200, body)
+        return body
 
     def stored(self, node):
         out, after = [], 0
         while True:
-            page = self.tb.get(node, f"/api/events?after={after}&limit=10000")
+            page = self.get(node, f"/api/events?after={after}&limit=10000")
             if not page["events"]:
                 return out
             out += page["events"]
@@ -102,7 +122,7 @@ class Feed(unittest.TestCase):
 
         def poll():
             t0 = time.monotonic()
-            answer["page"] = self.tb.get("s01", f"/api/events?after={last}&wait=30s")
+            answer["page"] = self.get("s01", f"/api/events?after={last}&wait=30s")
             answer["s"] = time.monotonic() - t0
 
         t = threading.Thread(target=poll)
@@ -114,9 +134,12 @@ class Feed(unittest.TestCase):
         self.assertLess(answer["s"], 25, "answered when the event came, not at the deadline")
         self.assertEqual([e["case_id"] for e in answer["page"]["events"]], [cid])
         self.assertEqual(answer["page"]["next"], last + 1)
+        created = answer["page"]["events"][0]
+        self.assertNotIn(ID_NUMBER, json.dumps(created))  # masked (privacy.sensitive_fields)
+        self.assertIn("*", created["body"]["id_number"])
         # Nothing new: empty once the wait is over.
         t0 = time.monotonic()
-        empty = self.tb.get("s01", f"/api/events?after={last + 1}&wait=1s")
+        empty = self.get("s01", f"/api/events?after={last + 1}&wait=1s")
         self.assertEqual(empty["events"], [])
         self.assertGreaterEqual(time.monotonic() - t0, 0.9)
 
@@ -167,13 +190,31 @@ class Feed(unittest.TestCase):
             url = urllib.parse.urlparse(self.tb.api(node))
             conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
             conn.request("POST", "/api/import", lines.encode(),
-                         {"Content-Type": "application/json", **auth()})
+                         {"Content-Type": "application/json", **auth(self.tb.api(node))})
             self.assertEqual(conn.getresponse().status, 201)
             conn.close()
         poll_until("the stalled stream cut off", lambda: self.tb.get(
             node, "/api/status")["api_connections"]["stream_overflows"] > before, 60)
         stalled.close()
         self.assertEqual(self.tb.get(node, "/api/status")["node"], node)  # still serving
+
+    def test_the_feeds_need_a_token(self):
+        api = self.tb.api("s01")
+        before = self.tb.get("s01", "/api/status")["api_refused"]["no_token"]
+        for path in ("/api/events?after=0&wait=30s", "/api/changes?since=0&wait=30s"):
+            with self.subTest(path=path):
+                t0 = time.monotonic()
+                status, body = request("GET", api + path, token=None)
+                self.assertEqual((status, body["error"]), (401, "no_token"))
+                self.assertLess(time.monotonic() - t0, 10, "refused before it parked")
+        for headers in ({}, {"Authorization": "Bearer csk_gov-portal_" + "0" * 48}):
+            with self.subTest(headers=list(headers)):
+                s = Stream(api, headers=headers, read=False)
+                self.assertEqual(s.response.status, 401)
+                self.assertIn(json.loads(s.response.read())["error"], ("no_token", "bad_token"))
+                s.close()
+        after = self.tb.get("s01", "/api/status")["api_refused"]["no_token"]
+        self.assertEqual(after - before, 3)
 
 
 if __name__ == "__main__":
