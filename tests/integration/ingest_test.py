@@ -113,6 +113,9 @@ class Ingest(unittest.TestCase):
         out = ctl("--config", self.tb.nodes["s01-c01"]["config"], "case", "create", "--matter",
                   "SP-014", "--applicant", "Wang Fang", "--source", SOURCE, "--external-ref", ref)
         self.assertEqual(out.stdout.strip(), f"{SOURCE}:{ref}")
+        found = json.loads(ctl("--config", self.tb.nodes["s01-c01"]["config"], "cases",
+                               "--external-ref", ref, "--json").stdout)
+        self.assertEqual([c["id"] for c in found], [f"{SOURCE}:{ref}"])
         # Once replicated, anywhere: the district holds it and finds it.
         poll_until("the case at the district", lambda: self.by_ref("district", ref), 30)
         status, case = post(self.tb.api("district"), "/api/cases", application(ref))
