@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "crypto/crypto.h"
+#include "daemon/case_json.h"
 #include "daemon/webhook_delivery.h"
 #include "daemon/webhook_sender.h"
 #include "daemon/webhook_store.h"

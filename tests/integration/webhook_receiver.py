@@ -50,7 +50,8 @@ def main():
             event = json.loads(body)["event"]
             record = {"path": self.path, "hash": event["hash"], "case": event["case_id"],
                       "local_seq": event["local_seq"], "kind": event["kind"],
-                      "header_hash": self.headers.get("X-Casesync-Event")}
+                      "header_hash": self.headers.get("X-Casesync-Event"),
+                      "id_number": event["body"].get("id_number"), "actor": event.get("actor")}
             if self.path == "/strict":
                 rejected = "REJECT" in json.dumps(event["body"], ensure_ascii=False)
                 if rejected and not os.path.exists(args.log + ".fixed"):

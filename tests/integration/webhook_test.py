@@ -6,7 +6,8 @@ event hash, in order per case, every delivery signed; a receiver answering 4xx m
 at once, which holds its case's later events and shows in status, health and /metrics, and
 `casesyncctl webhook retry` resends them in order; a bad [[webhook]] is refused with FILE:LINE;
 the webhook routes are an admin's, and a webhook's secret is shown nowhere (API, CLI, log, config
-check); a node killed and restarted resumes after its persisted cursor."""
+check); a node killed and restarted resumes after its persisted cursor; payloads name the clerk
+and mask the ID number."""
 
 import json
 import os
@@ -249,9 +250,14 @@ class Webhooks(unittest.TestCase):
         taken = len(read_log(self.log, "/strict"))
         self.tb.kill("s01")  # no goodbye: the cursor is what webhooks.db held
         self.tb.start("s01")
-        cid = call(s01, "POST", "/api/cases", {"matter": "SP-014", "applicant": "After restart"})["id"]
+        cid = call(s01, "POST", "/api/cases", {"matter": "SP-014", "applicant": "After restart",
+                                               "id_number": "330106199001011234"})["id"]
         poll_until("the new case delivered", lambda: any(
             r["case"] == cid for r in read_log(self.log, "/strict")), 60)
+        created = next(r for r in read_log(self.log, "/strict") if r["case"] == cid)
+        self.assertIn("*", created["id_number"])  # masked: a receiver is another host
+        self.assertNotIn("330106199001011234", json.dumps(created))
+        self.assertEqual(created["actor"]["role"], "admin")  # who created it, from the token
         again = [r for r in read_log(self.log, "/strict")[taken:] if r["local_seq"] <= through]
         self.assertEqual(again, [], "nothing delivered before the restart is sent again")
         self.assertGreater(self.hook("strict")["delivered_through"], through)
