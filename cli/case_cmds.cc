@@ -84,6 +84,14 @@ void print_case(const json& c) {
   if (c.contains("materials") && !c["materials"].empty()) {
     std::printf("materials: %s\n", list_text(c["materials"]).c_str());
   }
+  if (c.value("external_ref", json()).is_string()) {
+    std::printf("from %s, reference %s\n", field_text(c, "source").c_str(),
+                field_text(c, "external_ref").c_str());
+  }
+  for (const auto& d : c.value("duplicates", json::array())) {
+    std::printf("also created at %s (%s): duplicate_of %s\n", field_text(d, "node").c_str(),
+                field_text(d, "event").c_str(), field_text(d, "duplicate_of").c_str());
+  }
   if (c.contains("hops") && c["hops"].is_array() && !c["hops"].empty()) {
     TextTable hops({"HOP", "FROM", "TO", "DESK", "STAGE", "OUTCOME", "DUE"});
     for (const auto& h : c["hops"]) {
@@ -222,8 +230,10 @@ json action_body(Cli& cli, const std::vector<std::string>& flags) {
 }
 
 int case_create(Cli& cli) {
-  json body = action_body(cli, {"matter", "applicant"});
+  json body = action_body(cli, {"matter", "applicant", "source"});
   if (std::string id = cli.flag("--id-number"); !id.empty()) body["id_number"] = id;
+  // A department system's reference: creating it again finds the case (same id, exit 0).
+  if (std::string ref = cli.flag("--external-ref"); !ref.empty()) body["external_ref"] = ref;
   json fields = json::object();
   for (const auto& kv : cli.flags("--field")) {
     auto eq = kv.find('=');
@@ -281,9 +291,10 @@ std::string cases_query(Cli& cli, bool* csv) {
   for (const auto& s : cli.flags("--status")) add("status", s);
   if (cli.has("--open")) add("open", "1");
   if (cli.has("--waiting-for-me")) add("waiting_for_me", "1");
-  for (const char* f : {"holder", "applicant", "matter", "since", "limit"}) {
+  for (const char* f : {"holder", "applicant", "matter", "since", "limit", "source"}) {
     if (std::string v = cli.flag(std::string("--") + f); !v.empty()) add(f, v);
   }
+  if (std::string v = cli.flag("--external-ref"); !v.empty()) add("external_ref", v);
   *csv = cli.has("--csv");
   return q;
 }

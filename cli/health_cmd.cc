@@ -9,6 +9,7 @@
 #include "cli/api_client.h"
 #include "cli/cli_common.h"
 #include "cli/table.h"
+#include "cli/webhook_cmds.h"
 
 namespace casesync {
 
@@ -125,6 +126,7 @@ int cmd_health(const ApiClient& node, bool as_json) {
     std::printf("%s\n", h.dump(2).c_str());
   } else {
     print_tree(h);
+    print_webhooks(h.value("webhooks", json::array()));
   }
   for (const auto& n : field(h, "nodes")) {
     if (n.value("state", "") != "in_step") return kExitNotAllInStep;

@@ -16,6 +16,7 @@
 
 #include "cli/api_client.h"
 #include "cli/case_cmds.h"
+#include "cli/webhook_cmds.h"
 #include "cli/clerk_cmds.h"
 #include "cli/cli_common.h"
 #include "cli/health_cmd.h"
@@ -412,6 +413,7 @@ int cmd_status(Cli& cli) {
   const json& rejects = s["counters"]["rejects"];
   if (!rejects.empty()) std::printf("rejected input: %s\n", rejects.dump().c_str());
   print_penalty(s);
+  print_webhooks(s.value("webhooks", json::array()));
   std::string refused;
   // Bound first: items() of the temporary value() returns would outlive it (it crashed here).
   const json api_refused = s.value("api_refused", json::object());
@@ -490,6 +492,7 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
   }
   if (cmd == "case") return cmd_case(cli);
   if (cmd == "cases") return cmd_cases(cli);
+  if (cmd == "webhook") return cmd_webhook(cli);
   if (cmd == "status") return cmd_status(cli);
   if (cmd == "matters") return cmd_matters(cli);
   if (cmd == "conflicts") return cmd_conflicts(cli);

@@ -45,7 +45,10 @@ Commands:
   config check FILE                      validate a node config (and its roster)
   matters [--json]                       the matters catalogue (code, name, limit in working days)
   case create --matter CODE --applicant NAME [--id-number N] [--material NAME ...]
-              [--field KEY=VALUE ...] [--json]          receive a case (受理); prints its id
+              [--field KEY=VALUE ...] [--source SYSTEM --external-ref REF] [--json]
+                                         receive a case (受理); prints its id. With a department
+                                         system's reference, creating it again gives the same
+                                         case (no second entry, 二次录入)
   case show ID [--full] [--json]         the case, its hops with their due times, its events and
                                          who did each (WHO); --full: unmasked ID number and
                                          phone, for a reviewer or admin, recorded as an audit
@@ -70,13 +73,15 @@ Commands:
   case edit ID --field NAME --value TEXT
   case note ID --text TEXT
   cases [--status S ...] [--open] [--holder NODE] [--applicant TEXT] [--matter CODE]
-        [--waiting-for-me] [--since YYYY-MM-DD] [--limit N] [--csv|--json]
+        [--waiting-for-me] [--since YYYY-MM-DD] [--external-ref REF] [--source SYSTEM]
+        [--limit N] [--csv|--json]
                                          the cases this node holds, most recently active first
                                          (default 100, at most 10000); --status repeats (any
                                          of them); --open: not completed or withdrawn;
                                          --applicant: a part of the name; --waiting-for-me:
                                          hops addressed to this node not yet answered;
-                                         --since: received on or after that day
+                                         --since: received on or after that day;
+                                         --external-ref: a department system's reference
   conflicts [--json]                     every concurrent-change conflict and how it was resolved
   stalled [--node N] [--overdue] [--json]  late hops: stage, how late in working time, and why
                                          (silent | not_accepted | unreachable), escalated to whom
@@ -86,8 +91,10 @@ Commands:
                                          returned; "(node)": what no clerk signed)
   calendar due --from DATETIME (--working-days N | --working-hours N)   when is it due?
   import FILE.jsonl                      existing cases, one JSON object per line, all or nothing
-  status [--json]                        this node: links, backlog, counters, API requests
-                                         refused (no_token, bad_token, forbidden_role, ...)
+  status [--json]                        this node: links, backlog, counters, webhooks, API
+                                         requests refused (no_token, bad_token, forbidden_role, ...)
+  webhook list [--json]                  each [[webhook]]: state, position, dead letters
+  webhook retry NAME [--json]            resend the webhook's dead letters (oldest first)
   health [--json]                        every node below this one: in_step, lagging, offline,
                                          clock_skewed, security_alert, disk_trouble (exit 1 if any
                                          node is not in_step)

@@ -19,6 +19,8 @@
 #include "daemon/api_request.h"
 #include "daemon/api_util.h"
 #include "daemon/case_json.h"
+#include "daemon/webhook_api.h"
+#include "daemon/webhooks.h"
 #include "daemon/health_state.h"
 #include "daemon/log.h"
 #include "daemon/node_runtime.h"
@@ -348,6 +350,7 @@ json HealthView::health_json(std::uint64_t now_ms) {
           {"stalls", stalls_json(rt_->stalls().stalls())},
           {"conflicts", recent_conflicts(now_ms)},
           {"security_alerts", security_json(rs, rt_->core().self())},
+          {"webhooks", webhooks_json(*rt_)},
           {"api_refused", rt_->api_counters().refusals()}};
 }
 
@@ -605,6 +608,10 @@ void api_connection_metrics(const FrontCounters& c, MetricsText& m) {
   m.add({{"reason", "read"}}, c.read_timeouts);
   m.add({{"reason", "write"}}, c.write_timeouts);
   m.add({{"reason", "idle"}}, c.idle_closed);
+  m.family("casesync_api_streams_cut_total", "counter",
+           "Event streams (GET /api/events as text/event-stream) closed because the client read "
+           "them slower than events came; the client resumes after Last-Event-ID.");
+  m.add({}, c.stream_overflows);
 }
 
 void api_metrics(const ApiCounters& c, MetricsText& m) {
@@ -636,6 +643,27 @@ void penalty_metrics(const PeerPenalty& p, std::uint64_t now_ms, MetricsText& m)
   }
 }
 
+void webhook_metrics(const std::vector<WebhookStatus>& hooks, std::uint64_t last_local_seq,
+                     MetricsText& m) {
+  if (hooks.empty()) return;
+  m.family("casesync_webhook_delivered_total", "counter",
+           "Events each webhook delivered (2xx) since the daemon started.");
+  for (const auto& h : hooks) m.add({{"webhook", h.name}}, h.delivered);
+  m.family("casesync_webhook_failed_attempts_total", "counter",
+           "POSTs to each webhook that failed (no answer, timeout, 5xx, 4xx) since the daemon "
+           "started.");
+  for (const auto& h : hooks) m.add({{"webhook", h.name}}, h.failed_attempts);
+  m.family("casesync_webhook_dead_letters", "gauge",
+           "Events each webhook gave up on (or holds behind one of their case); `casesyncctl "
+           "webhook retry NAME` resends them.");
+  for (const auto& h : hooks) m.add({{"webhook", h.name}}, h.dead_letters);
+  m.family("casesync_webhook_backlog_events", "gauge",
+           "Events stored here that each webhook has not reached yet.");
+  for (const auto& h : hooks) {
+    m.add({{"webhook", h.name}}, last_local_seq - std::min(last_local_seq, h.delivered_through));
+  }
+}
+
 std::string HealthView::metrics_text(std::uint64_t now_ms) {
   MetricsText m;
   SyncNode& core = rt_->core();
@@ -659,6 +687,7 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
     m.add({}, st->db_bytes);
     m.family("casesync_store_wal_bytes", "gauge", "Size of this node's SQLite write-ahead log.");
     m.add({}, st->wal_bytes);
+    if (rt_->webhooks()) webhook_metrics(rt_->webhooks()->statuses(), st->event_count, m);
   }
   transport_metrics(rt_->transport(), m);
   penalty_metrics(rt_->penalty(), now_ms, m);

@@ -19,6 +19,7 @@
 #include "daemon/data_at_rest.h"
 #include "daemon/log.h"
 #include "daemon/private_files.h"
+#include "daemon/webhooks.h"
 
 namespace casesync {
 
@@ -250,6 +251,7 @@ void NodeRuntime::publish_changes() {
   if (now == change_counter_) return;
   change_counter_ = now;
   waiters_.changed(now);
+  if (webhooks_) webhooks_->changed();
 }
 
 bool NodeRuntime::handle_signals() {
