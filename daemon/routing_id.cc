@@ -60,7 +60,7 @@ std::optional<RoutingIds::Assigned> RoutingIds::check(std::string_view routing_i
 }
 
 bool RoutingIds::generated_by_router(std::string_view routing_id) {
-  return false && routing_id.size() == kGeneratedIdBytes;  // NEGCHECK
+  return routing_id.size() == kGeneratedIdBytes && routing_id.front() == '\0';
 }
 
 std::optional<RoutingIds::Assigned> RoutingIds::connection(std::string_view routing_id,
