@@ -8,7 +8,7 @@ BENCH_OUT ?= bench-out/bench.json
 BENCH_ARGS ?=
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all build demo test clean bootstrap bootstrap-test unit bench bench-weak sim fuzz package package-check
+.PHONY: all build demo test clean bootstrap bootstrap-test unit bench bench-abuse bench-weak sim fuzz package package-check
 
 all: build
 
@@ -40,6 +40,11 @@ unit: build
 # Prints a table and writes JSON to $(BENCH_OUT); BENCH_ARGS=--quick for a short smoke run.
 bench: build
 	@python3 bench/run_bench.py --bin $(BUILD_DIR) --out $(BENCH_OUT) $(BENCH_ARGS)
+
+# The local API under abuse: memory under a 1 GiB body, /healthz beside 300 slow connections and
+# 50 long-polls (docs/BENCHMARKS.md, "The API under abuse"; about 1 min).
+bench-abuse: build
+	@CASESYNC_BIN=$(BUILD_DIR) python3 bench/api_abuse.py
 
 # Goodput over a 64 kbit/s, 300 ms terminal link through the fault proxy (a benchmark; ~1 min).
 bench-weak: build

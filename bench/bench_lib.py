@@ -173,7 +173,7 @@ def request(api_url, method, path, body=None, timeout_s=10):
         conn.connect()
         conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         data = None if body is None else json.dumps(body).encode()
-        conn.request(method, path, data, {"Content-Type": "application/json"})
+        conn.request(method, path, data, harness.auth_headers(api_url))
         r = conn.getresponse()
         out = r.read()
         if r.status >= 400:

@@ -1,6 +1,13 @@
 #include "cli/api_client.h"
 
 #include <httplib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
 
 #include "config/node_config.h"
 
@@ -27,40 +34,122 @@ Result<ApiResponse> finish(const httplib::Result& r, const std::string& url) {
   return out;
 }
 
-httplib::Client client_for(const std::string& base) {
+httplib::Client client_for(const std::string& base, const std::string& token) {
   httplib::Client c(base);
   c.set_connection_timeout(kConnectTimeoutS, 0);
   c.set_read_timeout(kReadTimeoutS, 0);
+  if (!token.empty()) c.set_bearer_token_auth(token.c_str());
   return c;
 }
+
+constexpr const char* kDefaultConfig = "/etc/casesync/casesyncd.toml";
+constexpr std::size_t kTokenFileBytesMax = 4096;
+
+// The first line of a token file, or why not.
+Result<std::string> read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Status::error(Code::kInvalidArgument,
+                         path + ": cannot read the token (" + std::strerror(errno) + ")");
+  }
+  std::string line;
+  std::getline(in, line);
+  if (line.size() > kTokenFileBytesMax) line.clear();
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) return Status::error(Code::kInvalidArgument, path + ": holds no token");
+  return line;
+}
+
 }  // namespace
 
 Result<ApiClient> ApiClient::from_options(const std::string& api_url,
-                                          const std::string& config_path) {
-  if (!api_url.empty()) return ApiClient(api_url);
-  std::string path = config_path.empty() ? "/etc/casesync/casesyncd.toml" : config_path;
-  auto cfg = load_node_config(path);
-  if (!cfg.is_ok()) {
-    return Status::error(cfg.status().code(),
-                         "cannot find the node's API address (give --api URL or --config FILE):\n" +
-                             cfg.status().message());
+                                          const std::string& config_path,
+                                          const std::string& token_file) {
+  std::optional<NodeConfig> cfg;
+  if (!config_path.empty() || api_url.empty()) {
+    auto loaded = load_node_config(config_path.empty() ? kDefaultConfig : config_path);
+    if (!loaded.is_ok() && api_url.empty()) {
+      return Status::error(loaded.status().code(),
+                           "cannot find the node's API address (give --api URL or --config FILE):\n" +
+                               loaded.status().message());
+    }
+    if (loaded.is_ok()) cfg = std::move(*loaded);
   }
-  return ApiClient("http://" + cfg->api_address);
+  ApiClient client(api_url.empty() ? "http://" + cfg->api_address : api_url);
+  if (!token_file.empty()) {
+    ASSIGN_OR_RETURN(client.token_, read_token(token_file));
+    client.token_note_ = "token from --token-file " + token_file;
+  } else if (const char* env = std::getenv("CASESYNC_TOKEN"); env != nullptr && *env != '\0') {
+    client.token_ = env;
+    client.token_note_ = "token from $CASESYNC_TOKEN";
+  } else if (cfg) {
+    auto admin = read_token(cfg->api_access.admin_token_file);
+    if (admin.is_ok()) client.token_ = std::move(*admin);
+    client.token_note_ = admin.is_ok() ? "the admin token " + cfg->api_access.admin_token_file
+                                       : "no token: " + admin.status().message() +
+                                             "; give --token-file FILE or set CASESYNC_TOKEN";
+  } else {
+    client.token_note_ = "no token: give --token-file FILE or set CASESYNC_TOKEN (or --config "
+                         "FILE to use the node's admin.token)";
+  }
+  return client;
 }
 
 Result<ApiResponse> ApiClient::get(const std::string& path) const {
-  auto c = client_for(base_url_);
+  auto c = client_for(base_url_, token_);
   return finish(c.Get(path), base_url_ + path);
 }
 
 Result<ApiResponse> ApiClient::post(const std::string& path, const nlohmann::json& body) const {
-  auto c = client_for(base_url_);
+  auto c = client_for(base_url_, token_);
   return finish(c.Post(path, body.dump(), "application/json"), base_url_ + path);
 }
 
 Result<ApiResponse> ApiClient::post_text(const std::string& path, const std::string& text) const {
-  auto c = client_for(base_url_);
+  auto c = client_for(base_url_, token_);
   return finish(c.Post(path, text, "application/x-ndjson"), base_url_ + path);
+}
+
+Result<std::uint64_t> ApiClient::download(const std::string& path, int fd,
+                                          ApiResponse* error) const {
+  auto c = client_for(base_url_, token_);
+  std::uint64_t written = 0;
+  std::string error_body;
+  int status = 0;
+  bool write_failed = false;
+  auto r = c.Get(
+      path,
+      [&](const httplib::Response& res) {
+        status = res.status;
+        return true;
+      },
+      [&](const char* data, size_t n) {
+        if (status >= 400) {
+          error_body.append(data, n);
+          return error_body.size() < (1u << 20);
+        }
+        for (size_t done = 0; done < n;) {
+          const ssize_t w = ::write(fd, data + done, n - done);
+          if (w < 0 && errno == EINTR) continue;
+          if (w <= 0) return !(write_failed = true);
+          done += static_cast<size_t>(w);
+        }
+        written += n;
+        return true;
+      });
+  if (write_failed) {
+    return Status::error(Code::kIoError, std::string("writing the download: ") + std::strerror(errno));
+  }
+  if (!r) return finish(r, base_url_ + path).status();
+  if (status >= 400) {
+    error->status = status;
+    try {
+      error->body = nlohmann::json::parse(error_body);
+    } catch (const nlohmann::json::exception&) {
+      error->body = error_body;
+    }
+  }
+  return written;
 }
 
 }  // namespace casesync

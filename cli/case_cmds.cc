@@ -94,7 +94,7 @@ void print_case(const json& c) {
     }
     hops.print();
   }
-  TextTable t({"TIME", "EVENT", "KIND", "DETAIL"});
+  TextTable t({"TIME", "EVENT", "KIND", "WHO", "DETAIL"});
   for (const auto& e : c.value("events", json::array())) {
     std::string detail;
     for (const auto& [k, v] : e["body"].items()) {
@@ -103,7 +103,7 @@ void print_case(const json& c) {
       detail += (detail.empty() ? "" : " ") + k + "=" + text;
     }
     t.add({field_text(e, "time"), field_text(e, "origin") + ":" + std::to_string(e.value("seq", 0ull)),
-           field_text(e, "kind"), detail});
+           field_text(e, "kind"), field_text(e, "who"), detail});
   }
   t.print();
   for (const auto& k : c.value("conflicts", json::array())) {
@@ -111,6 +111,32 @@ void print_case(const json& c) {
                 field_text(k, "winner").c_str(), field_text(k, "loser").c_str(),
                 field_text(k, "detail").c_str());
   }
+}
+
+// The clerk of a hop's step: "w01 王芳", or "-" when no clerk signed it (before clerks existed).
+std::string clerk_text(const json& actor) {
+  if (!actor.is_object()) return "-";
+  return field_text(actor, "id") + " " + field_text(actor, "name", "");
+}
+
+// Who forwarded, signed for (签收) and answered each hop, one line per hop.
+void print_hop_clerks(const json& t) {
+  TextTable who({"HOP", "FORWARDED_BY", "ACCEPTED_BY", "ANSWERED_BY"});
+  for (const auto& h : t.value("hops", json::array())) {
+    who.add({field_text(h, "hop"), clerk_text(h.value("forwarded_by", json())),
+             clerk_text(h.value("accepted_by", json())), clerk_text(h.value("answered_by", json()))});
+  }
+  who.print();
+}
+
+void print_timeline(const json& t) {
+  TextTable tl({"TIME", "EVENT", "KIND", "WHO", "SUMMARY"});
+  for (const auto& e : t.value("timeline", json::array())) {
+    tl.add({field_text(e, "time"), field_text(e, "event"), field_text(e, "kind"),
+            field_text(e, "who"),
+            field_text(e, "summary") + (e.value("applied", true) ? "" : " (not applied)")});
+  }
+  tl.print();
 }
 
 void print_trace(const json& t) {
@@ -132,6 +158,8 @@ void print_trace(const json& t) {
               field_text(h, "outcome", ""), pause, due_text(h), note});
   }
   hops.print();
+  print_hop_clerks(t);
+  print_timeline(t);
   std::printf("time at each node:");
   for (const auto& d : t.value("dwell", json::array())) {
     std::printf("  %s %.1fs", field_text(d, "node").c_str(),

@@ -106,11 +106,8 @@ int fail(const Cli& cli, const Status& st) {
   return code;
 }
 
-namespace {
-
-// The node's answer: its JSON on success, else a Status with the node's message (the answer
-// itself kept in cli.last_error for --json).
-Result<json> answer(Cli& cli, const std::string& what, Result<ApiResponse> response) {
+Result<json> node_answer(Cli& cli, const ApiClient& client, const std::string& what,
+                         Result<ApiResponse> response) {
   if (!response.is_ok()) return response.status();
   const ApiResponse& r = *response;
   if (r.status < 400) return r.body;
@@ -125,24 +122,24 @@ Result<json> answer(Cli& cli, const std::string& what, Result<ApiResponse> respo
   std::string msg = err.value("message", "");
   const std::string field = err.value("field", "");
   if (!field.empty() && msg.find(field) == std::string::npos) msg += " (" + field + ")";
+  if (r.status == 401) msg += " [" + client.token_note() + "]";
   const Code code = r.status == 404                         ? Code::kNotFound
                     : exit_for_http(r.status) == kExitUsage ? Code::kInvalidArgument
                                                             : Code::kInternal;
   return Status::error(code, msg);
 }
 
-}  // namespace
-
 Result<json> call(Cli& cli, const std::string& method, const std::string& path, const json& body) {
   cli.last_error = json();
-  ASSIGN_OR_RETURN(ApiClient client, ApiClient::from_options(cli.api, cli.config));
-  return answer(cli, method + " " + path, method == "GET" ? client.get(path) : client.post(path, body));
+  ASSIGN_OR_RETURN(ApiClient client, ApiClient::from_options(cli.api, cli.config, cli.token_file));
+  return node_answer(cli, client, method + " " + path,
+                     method == "GET" ? client.get(path) : client.post(path, body));
 }
 
 Result<json> call_text(Cli& cli, const std::string& path, const std::string& text) {
   cli.last_error = json();
-  ASSIGN_OR_RETURN(ApiClient client, ApiClient::from_options(cli.api, cli.config));
-  return answer(cli, "POST " + path, client.post_text(path, text));
+  ASSIGN_OR_RETURN(ApiClient client, ApiClient::from_options(cli.api, cli.config, cli.token_file));
+  return node_answer(cli, client, "POST " + path, client.post_text(path, text));
 }
 
 std::string url_encode(const std::string& text) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/api_client.h"
 #include "common/status.h"
 
 namespace casesync {
@@ -24,6 +25,7 @@ constexpr int kExitUnreachable = 3;
 struct Cli {
   std::string config;
   std::string api;
+  std::string token_file;  // --token-file (cli/api_client.h: where else the token comes from)
   bool as_json = false;
   std::vector<std::string> args;  // the command's arguments, global options removed
   std::set<std::string> flags_known;  // every flag a take_* asked for
@@ -43,6 +45,11 @@ struct Cli {
 // Usage error (exit 2): the message, then the usage on stderr; JSON on stdout with --json.
 int usage_error(const Cli& cli, const std::string& message);
 // Any other failure: the exit code from the status (or the node's HTTP answer of the last call).
+// The node's answer: its JSON on success, else a Status with the node's message (the answer
+// itself kept in cli.last_error for --json; a 401 says where the token came from). `what` names
+// the request ("POST /api/backup").
+Result<nlohmann::json> node_answer(Cli& cli, const ApiClient& client, const std::string& what,
+                                   Result<ApiResponse> response);
 int fail(const Cli& cli, const Status& status);
 // Prints JSON (never throws on bad bytes).
 void print_json(const nlohmann::json& j);

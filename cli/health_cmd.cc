@@ -1,13 +1,12 @@
 #include "cli/health_cmd.h"
 
-#include <httplib.h>
-
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/api_client.h"
 #include "cli/table.h"
 
 namespace casesync {
@@ -16,8 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kConnectTimeoutS = 3;
-constexpr int kReadTimeoutS = 30;
 constexpr int kExitAllInStep = 0;
 constexpr int kExitNotAllInStep = 1;
 constexpr int kExitUnreachable = 3;
@@ -105,31 +102,23 @@ int health_failure(bool as_json, const char* code, const std::string& message, i
   return exit_code;
 }
 
-int cmd_health(const std::string& api_url, bool as_json) {
-  httplib::Client c(api_url);
-  c.set_connection_timeout(kConnectTimeoutS, 0);
-  c.set_read_timeout(kReadTimeoutS, 0);
-  auto r = c.Get("/api/health");
-  if (!r) {
-    return health_failure(as_json, "unreachable",
-                          "cannot reach the node's API at " + api_url + " (" +
-                              httplib::to_string(r.error()) +
-                              "); is casesyncd running? (systemctl status casesyncd)",
-                          kExitUnreachable);
-  }
-  json h;
-  try {
-    h = json::parse(r->body);
-  } catch (const json::exception& e) {
+int cmd_health(const ApiClient& node, bool as_json) {
+  const std::string& api_url = node.base_url();
+  auto r = node.get("/api/health");
+  if (!r.is_ok()) return health_failure(as_json, "unreachable", r.status().message(), kExitUnreachable);
+  const json& h = r->body;
+  if (!h.is_object()) {
     return health_failure(as_json, "failed",
                           api_url + "/api/health answered " + std::to_string(r->status) +
-                              " with no JSON: " + e.what(),
+                              " with no JSON",
                           kExitNotAllInStep);
   }
   if (r->status != 200 || !field(h, "nodes").is_array()) {
+    std::string why = field(h, "message").is_string() ? field(h, "message").get<std::string>()
+                                                      : field(h, "message").dump();
+    if (r->status == 401) why += " (" + node.token_note() + ")";
     return health_failure(as_json, "failed",
-                          api_url + "/api/health answered " + std::to_string(r->status) + ": " +
-                              field(h, "message").dump(),
+                          api_url + "/api/health answered " + std::to_string(r->status) + ": " + why,
                           kExitNotAllInStep);
   }
   if (as_json) {

@@ -6,7 +6,9 @@
 
 namespace casesync {
 
-// `api_url` is the node's API base URL. Returns the process exit code.
-int cmd_health(const std::string& api_url, bool as_json);
+class ApiClient;
+
+// `node` is the node's API. Returns the process exit code.
+int cmd_health(const ApiClient& node, bool as_json);
 
 }  // namespace casesync

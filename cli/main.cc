@@ -1,9 +1,13 @@
 // casesyncctl: the operator's and clerk's command line for a casesync node. Every command that
 // talks to a node is a client of that node's local API; every read command has --json.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <filesystem>
 #include <map>
@@ -12,6 +16,7 @@
 
 #include "cli/api_client.h"
 #include "cli/case_cmds.h"
+#include "cli/clerk_cmds.h"
 #include "cli/cli_common.h"
 #include "cli/health_cmd.h"
 #include "cli/trust_cmds.h"
@@ -23,6 +28,7 @@
 #include "config/calendar_file.h"
 #include "config/roster_file.h"
 #include "crypto/crypto.h"
+#include "crypto/data_key.h"
 #include "storage/sqlite_store.h"
 
 using namespace casesync;
@@ -37,8 +43,12 @@ namespace {
 int cmd_keygen(Cli& cli) {
   std::string secret = cli.flag("--secret");
   std::string pub = cli.flag("--public");
+  std::string data_key = cli.flag("--data-key");
   REJECT_LEFTOVER_FLAGS(cli, "keygen");
-  if (secret.empty()) return usage_error(cli, "keygen needs --secret FILE");
+  if (!data_key.empty() && secret.empty() && pub.empty()) return cmd_keygen_data_key(cli, data_key);
+  if (secret.empty() || !data_key.empty()) {
+    return usage_error(cli, "keygen --secret FILE [--public FILE], or keygen --data-key FILE");
+  }
   if (pub.empty()) pub = secret + ".pub";
   if (Status st = crypto::init(); !st.is_ok()) return fail(cli, st);
   auto pair = crypto::generate_keypair();
@@ -126,15 +136,19 @@ int cmd_stalled(Cli& cli) {
 int cmd_stats(Cli& cli) {
   std::string from = cli.flag("--from"), to = cli.flag("--to");
   std::string node = cli.flag("--node");
+  std::string by = cli.flag("--by");
   bool csv = cli.has("--csv");
   REJECT_LEFTOVER_FLAGS(cli, "stats");
   if (from.empty() || to.empty()) return usage_error(cli, "stats needs --from DATE --to DATE (YYYY-MM-DD)");
   if (!cli.args.empty()) return usage_error(cli, "stats takes no positional arguments");
+  if (!by.empty() && by != "node" && by != "clerk") return usage_error(cli, "--by node or --by clerk");
+  const bool by_clerk = by == "clerk";
   auto r = call(cli, "GET", "/api/stats?from=" + url_encode(from) + "&to=" + url_encode(to) +
-                                (node.empty() ? "" : "&node=" + url_encode(node)));
+                                (node.empty() ? "" : "&node=" + url_encode(node)) +
+                                (by_clerk ? "&by=clerk" : ""));
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), 0;
-  const std::vector<std::string> cols = {"node", "received", "prereviewed", "forwarded", "delivered",
+  std::vector<std::string> cols = {"node", "received", "prereviewed", "forwarded", "delivered",
                                          "accepted", "answered", "completed", "on_time_rate",
                                          "accept_median_h", "accept_p95_h", "answer_median_h",
                                          "answer_p95_h", "bounces", "repeated_supplement_requests",
@@ -151,13 +165,21 @@ int cmd_stats(Cli& cli) {
     for (const auto& [k, v] : n["stalls_by_attribution"].items()) {
       stalls += (stalls.empty() ? "" : " ") + k + "=" + std::to_string(v.get<int>());
     }
-    rows.push_back({n.value("node", ""), num(n["received"]), num(n["prereviewed"]),
+    if (by_clerk) {
+      const json& c = n["clerk"];
+      rows.push_back({c.is_object() ? c.value("id", "") + " " + c.value("name", "") : "(node)"});
+    } else {
+      rows.push_back({});
+    }
+    const std::vector<std::string> figures = {n.value("node", ""), num(n["received"]), num(n["prereviewed"]),
                     num(n["forwarded"]), num(n["delivered"]), num(n["accepted"]),
                     num(n["answered"]), num(n["completed"]), num(n["on_time_rate"]),
                     num(n["accept"]["median_working_hours"]), num(n["accept"]["p95_working_hours"]),
                     num(n["answer"]["median_working_hours"]), num(n["answer"]["p95_working_hours"]),
-                    num(n["bounces"]), num(n["repeated_supplement_requests"]), stalls});
+                    num(n["bounces"]), num(n["repeated_supplement_requests"]), stalls};
+    rows.back().insert(rows.back().end(), figures.begin(), figures.end());
   }
+  if (by_clerk) cols.insert(cols.begin(), "clerk");
   if (csv) return print_csv(cols, rows), 0;
   TextTable t(cols);
   for (auto& row : rows) t.add(row);
@@ -227,15 +249,76 @@ int cmd_calendar(Cli& cli) {
   return 0;
 }
 
+// The node writes a backup into its own backup folder (paths.backup_dir; it keeps that copy)
+// and casesyncctl streams it to FILE, created here as the person running it: never over an
+// existing file, 0600.
 int cmd_backup(Cli& cli) {
   REJECT_LEFTOVER_FLAGS(cli, "backup");
   if (cli.args.size() != 1) return usage_error(cli, "backup FILE");
-  std::string path = std::filesystem::absolute(cli.args[0]).string();
-  auto r = call(cli, "POST", "/api/backup", {{"path", path}});
-  if (!r.is_ok()) return fail(cli, r.status());
-  if (cli.as_json) return print_json(*r), 0;
-  std::printf("%s: %llu events, integrity ok\n", path.c_str(), r->value("events", 0ull));
+  const std::string path = std::filesystem::absolute(cli.args[0]).string();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const bool exists = errno == EEXIST;
+    return fail(cli, Status::error(exists ? Code::kInvalidArgument : Code::kIoError,
+                                   path + (exists ? " exists already; a backup never replaces a "
+                                                    "file: give a new name"
+                                                  : ": cannot create: " + std::string(std::strerror(errno)))));
+  }
+  auto drop = [&](const Status& st) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return fail(cli, st);
+  };
+  auto made = call(cli, "POST", "/api/backup", json::object());
+  if (!made.is_ok()) return drop(made.status());
+  const std::string name = made->value("name", "");
+  auto client = ApiClient::from_options(cli.api, cli.config, cli.token_file);
+  if (!client.is_ok()) return drop(client.status());
+  ApiResponse refused;
+  auto got = client->download("/api/backups/" + name, fd, &refused);
+  if (!got.is_ok()) return drop(got.status());
+  if (refused.status >= 400) {
+    return drop(node_answer(cli, *client, "GET /api/backups/" + name, refused).status());
+  }
+  const std::uint64_t want = made->value("bytes", 0ull);
+  if (*got != want || ::fsync(fd) != 0) {
+    return drop(Status::error(Code::kIoError, path + ": the copy stopped at " + std::to_string(*got) +
+                                                  " of " + std::to_string(want) + " bytes"));
+  }
+  ::close(fd);
+  if (cli.as_json) {
+    json out = *made;
+    out["file"] = path;
+    return print_json(out), 0;
+  }
+  std::printf("%s: %llu events, integrity ok (the node keeps its copy: %s)\n", path.c_str(),
+              made->value("events", 0ull), made->value("path", "").c_str());
   return 0;
+}
+
+// A backup's events are sealed under the data key of the node that made it: the backup is
+// useless without that key, and checked with it before it replaces anything.
+Status check_backup(const std::string& path, const NodeConfig& cfg) {
+  RETURN_IF_ERROR(crypto::init());
+  auto key = crypto::load_data_key(cfg.data_key_file);
+  if (!key.is_ok()) {
+    return Status::error(key.status().code(),
+                         key.status().message() +
+                             "\nrestore needs this node's data key (paths.data_key): the backup's "
+                             "events are sealed under it. Put back data.key from the key backup "
+                             "(docs/INSTALL.md, Keys), then restore again");
+  }
+  auto check = SqliteStore::open(path, &*key);
+  if (!check.is_ok()) return check.status().with_context(path);
+  auto ok = (*check)->pragma("integrity_check");
+  if (!ok.is_ok() || *ok != "ok") {
+    return Status::error(Code::kCorruption, path + ": integrity check failed");
+  }
+  if (Status st = (*check)->check_events_open(); !st.is_ok()) {
+    return Status::error(st.code(), st.message() + "\n(is " + cfg.data_key_file +
+                                        " the data key of the node that made this backup?)");
+  }
+  return Status::ok();
 }
 
 // Offline: the node must be stopped. The backup is checked before it replaces the database;
@@ -250,22 +333,19 @@ int cmd_restore(Cli& cli) {
     return fail(cli, Status::error(Code::kInvalidArgument,
                               "node " + cfg->node_id + " is running; stop it first (systemctl stop casesyncd)"));
   }
-  {
-    auto check = SqliteStore::open(cli.args[0]);
-    if (!check.is_ok()) return fail(cli, check.status().with_context(cli.args[0]));
-    auto ok = (*check)->pragma("integrity_check");
-    if (!ok.is_ok() || *ok != "ok") {
-      return fail(cli, Status::error(Code::kCorruption, cli.args[0] + ": integrity check failed"));
-    }
-  }
+  if (Status st = check_backup(cli.args[0], *cfg); !st.is_ok()) return fail(cli, st);
   const std::string db = cfg->data_dir + "/casesync.db";
   std::error_code ec;
   std::filesystem::create_directories(cfg->data_dir, ec);
   for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db + suffix, ec);
   std::filesystem::copy_file(cli.args[0], db, std::filesystem::copy_options::overwrite_existing, ec);
   if (ec) return fail(cli, Status::error(Code::kIoError, db + ": " + ec.message()));
+  // The node's files are its own alone (daemon/private_files.h), whatever the backup's mode.
+  std::filesystem::permissions(db, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   // Until its parent confirms the last sequence number, the node refuses local writes.
+  const mode_t old_mask = ::umask(077);
   std::ofstream(cfg->data_dir + "/RESTORED") << cli.args[0] << "\n";
+  ::umask(old_mask);
   std::printf("%s restored from %s; start the node: it re-syncs from its peers\n", db.c_str(),
               cli.args[0].c_str());
   return 0;
@@ -332,6 +412,15 @@ int cmd_status(Cli& cli) {
   const json& rejects = s["counters"]["rejects"];
   if (!rejects.empty()) std::printf("rejected input: %s\n", rejects.dump().c_str());
   print_penalty(s);
+  std::string refused;
+  for (const auto& [reason, n] : s.value("api_refused", json::object()).items()) {
+    if (n.get<std::uint64_t>() > 0) refused += (refused.empty() ? "" : ", ") + reason + " " + n.dump();
+  }
+  if (!refused.empty()) std::printf("API requests refused: %s\n", refused.c_str());
+  if (s.value("api_bad_token_bursts", 0ull) > 0) {
+    std::printf("SECURITY: %llu burst(s) of wrong API tokens (see the node's log)\n",
+                s.value("api_bad_token_bursts", 0ull));
+  }
   if (s.value("api_errors", 0ull) > 0) {
     std::printf("API requests that failed with an internal error: %llu (see the node's log)\n",
                 s.value("api_errors", 0ull));
@@ -370,6 +459,8 @@ int main(int argc, char** argv) {
       cli.config = argv[++i];
     } else if (a == "--api" && i + 1 < argc) {
       cli.api = argv[++i];
+    } else if (a == "--token-file" && i + 1 < argc) {
+      cli.token_file = argv[++i];
     } else if (a == "--json") {
       cli.as_json = true;
     } else {
@@ -405,25 +496,30 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
   if (cmd == "backup") return cmd_backup(cli);
   if (cmd == "restore") return cmd_restore(cli);
   if (cmd == "root" || cmd == "roster" || cmd == "enroll" || cmd == "revoke") {
-    std::string api = cli.api;
-    // Approve, revoke and push hand the roster to a node when one is named.
-    if (api.empty() && !cli.config.empty() && cmd != "enroll") {
-      if (auto c = ApiClient::from_options("", cli.config); c.is_ok()) api = c->base_url();
-    }
-    if (cmd == "enroll" && !cli.args.empty() && cli.args[0] == "approve" && !cli.config.empty()) {
-      if (auto c = ApiClient::from_options("", cli.config); c.is_ok()) api = c->base_url();
+    // Approve, revoke and push hand the roster to a node when one is named (enroll request
+    // reads --config as the new node's own).
+    const bool to_node = !cli.api.empty() || (!cli.config.empty() &&
+                                              (cmd != "enroll" || (!cli.args.empty() &&
+                                                                   cli.args[0] == "approve")));
+    std::optional<ApiClient> node;
+    if (to_node) {
+      auto c = ApiClient::from_options(cli.api, cli.config, cli.token_file);
+      if (!c.is_ok()) return fail(cli, c.status());
+      node = std::move(*c);
     }
     std::vector<std::string> args{cmd};
     args.insert(args.end(), cli.args.begin(), cli.args.end());
-    return trust_main(args, api, cli.config);
+    return trust_main(args, node ? &*node : nullptr, cli.config);
   }
   if (cmd == "health") {
-    auto client = ApiClient::from_options(cli.api, cli.config);
+    auto client = ApiClient::from_options(cli.api, cli.config, cli.token_file);
     REJECT_LEFTOVER_FLAGS(cli, "health");
     if (!client.is_ok()) return fail(cli, client.status());
-    return cmd_health(client->base_url(), cli.as_json);
+    return cmd_health(*client, cli.as_json);
   }
   if (cmd == "stats") return cmd_stats(cli);
+  if (cmd == "clerk") return cmd_clerk(cli);
+  if (cmd == "admin-token") return cmd_admin_token(cli);
   if (cmd == "calendar") return cmd_calendar(cli);
   if (cmd == "testbed") {
     if (cli.as_json) cli.args.push_back("--json");

@@ -27,12 +27,14 @@
 #include <thread>
 #include <utility>
 
+#include "cli/admin_token.h"
 #include "cli/table.h"
 #include "common/roster.h"
 #include "common/status.h"
 #include "config/node_config.h"
 #include "config/roster_file.h"
 #include "crypto/crypto.h"
+#include "crypto/key_file.h"
 
 namespace casesync {
 namespace {
@@ -68,6 +70,7 @@ constexpr const char* kManifestName = "testbed.json";
 constexpr const char* kRosterName = "roster.toml";
 constexpr const char* kMattersName = "matters.toml";  // the sample catalogue, shared by all nodes
 constexpr const char* kConfigName = "casesyncd.toml";
+constexpr const char* kAdminTokenName = "admin.token";  // the default api.admin_token
 constexpr const char* kPidName = "casesyncd.pid";
 constexpr const char* kLogName = "casesyncd.log";
 constexpr const char* kDaemonName = "casesyncd";
@@ -478,6 +481,11 @@ Result<Roster> write_keys(const fs::path& dir, const std::vector<PlannedNode>& p
     fs::path node_dir = dir / node.id;
     RETURN_IF_ERROR(crypto::write_keypair((node_dir / "node.key").string(),
                                           (node_dir / "node.pub").string(), pair));
+    // The node's admin token, where its config looks (api.admin_token): casesyncctl --config
+    // finds it there. The daemon writes its data key beside node.key at first start.
+    RETURN_IF_ERROR(crypto::key_file::create((node_dir / kAdminTokenName).string(),
+                                             new_admin_token(), 0600,
+                                             crypto::key_file::Existing::kRefuse));
     RosterNode entry;
     entry.id = node.id;
     entry.name = node.name;
@@ -531,7 +539,8 @@ Json node_json(const TestbedNode& node) {
               {"role", node.role},
               {"parent", node.parent},
               {"config", node.config},
-              {"api", node.api}};
+              {"api", node.api},
+              {"token_file", (fs::path(node.config).parent_path() / kAdminTokenName).string()}};
 }
 
 Status write_manifest(const fs::path& dir, const std::vector<PlannedNode>& plan) {
@@ -717,7 +726,7 @@ Result<fs::path> find_daemon(const std::string& self_exe_dir) {
                                 const char* log) {
   ::setsid();  // its own session: a Ctrl-C in the shell that ran `up` must not reach it
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int log_fd = ::open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int log_fd = ::open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);  // names, ID numbers
   if (null_fd < 0 || log_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(log_fd, 1) < 0 ||
       ::dup2(log_fd, 2) < 0) {
     ::_exit(126);

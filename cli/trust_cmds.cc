@@ -35,24 +35,23 @@ int usage(const std::string& m) {
 
 // Signs and writes the roster, then gives it to the daemon when one was named.
 int publish(const std::string& path, const Roster& roster, const crypto::SecretKey& root,
-            const std::string& api_url) {
+            const ApiClient* node) {
   auto signed_roster = write_signed_roster(path, roster, root);
   if (!signed_roster.is_ok()) return fail(signed_roster.status());
   std::printf("%s: roster version %llu signed (%zu nodes)\n", path.c_str(),
               static_cast<unsigned long long>(roster.version), roster.nodes().size());
-  if (api_url.empty()) {
+  if (node == nullptr) {
     std::printf("install it on the district: casesyncctl --config DISTRICT.toml roster push %s\n", path.c_str());
     return 0;
   }
-  ApiClient c(api_url);
-  auto r = c.post("/api/roster", {{"version", signed_roster->version}, {"text", signed_roster->text},
+  auto r = node->post("/api/roster", {{"version", signed_roster->version}, {"text", signed_roster->text},
                                   {"signature", to_hex(signed_roster->signature)}});
   if (!r.is_ok()) return fail(r.status());
   if (r->status >= 400) {
     return fail(Status::error(Code::kInternal, "the node refused the roster: " +
                                                    r->body.value("message", r->body.dump())));
   }
-  std::printf("installed at %s; it propagates to every node within one roster push\n", api_url.c_str());
+  std::printf("installed at %s; it propagates to every node within one roster push\n", node->base_url().c_str());
   return 0;
 }
 
@@ -92,7 +91,7 @@ int root_init(Cli& cli) {
   return 0;
 }
 
-int roster_cmd(Cli& cli, const std::string& api_url) {
+int roster_cmd(Cli& cli, const ApiClient* node) {
   std::string sub = cli.args.empty() ? "" : cli.args[0];
   if (sub == "sign" && cli.args.size() >= 2) {
     std::string path = cli.args[1];
@@ -105,7 +104,7 @@ int roster_cmd(Cli& cli, const std::string& api_url) {
     if (!root.is_ok()) return fail(root.status());
     auto roster = load_roster(path);
     if (!roster.is_ok()) return fail(roster.status());
-    return publish(path, *roster, root->secret, api_url);
+    return publish(path, *roster, root->secret, node);
   }
   REJECT_LEFTOVER(cli, "roster " + sub);
   if (sub == "push" && cli.args.size() == 2) {
@@ -118,8 +117,8 @@ int roster_cmd(Cli& cli, const std::string& api_url) {
     if (!roster.is_ok()) return fail(roster.status());
     std::string hex = *sig;
     while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
-    ApiClient c(api_url);
-    auto r = c.post("/api/roster", {{"version", roster->version}, {"text", *text}, {"signature", hex}});
+    if (node == nullptr) return usage("roster push needs the district: --config FILE or --api URL");
+    auto r = node->post("/api/roster", {{"version", roster->version}, {"text", *text}, {"signature", hex}});
     if (!r.is_ok()) return fail(r.status());
     if (r->status >= 400) {
       return fail(Status::error(Code::kInternal, r->body.value("message", r->body.dump())));
@@ -165,7 +164,7 @@ int enroll_request(Cli& cli, const std::string& config) {
   return 0;
 }
 
-int enroll_approve(Cli& cli, const std::string& api_url) {
+int enroll_approve(Cli& cli, const ApiClient* node) {
   auto admin = load_admin(cli);
   if (!admin.is_ok()) return fail(admin.status());
   REJECT_LEFTOVER(cli, "enroll approve");
@@ -175,12 +174,12 @@ int enroll_approve(Cli& cli, const std::string& api_url) {
   auto req = parse_enrollment(*text, cli.args[0]);
   if (!req.is_ok()) return fail(req.status());
   if (Status st = approve_enrollment(admin->roster, *req); !st.is_ok()) return fail(st);
-  return publish(admin->roster_path, admin->roster, admin->root.secret, api_url);
+  return publish(admin->roster_path, admin->roster, admin->root.secret, node);
 }
 
 // Marks the node revoked: its key is refused at every ZAP handler and its future events are
 // rejected once the roster has propagated; its past events stay.
-int revoke(Cli& cli, const std::string& api_url) {
+int revoke(Cli& cli, const ApiClient* node) {
   auto admin = load_admin(cli);
   if (!admin.is_ok()) return fail(admin.status());
   REJECT_LEFTOVER(cli, "revoke");
@@ -192,12 +191,12 @@ int revoke(Cli& cli, const std::string& api_url) {
   changed.revoked = true;
   admin->roster.add(changed);
   admin->roster.version++;
-  return publish(admin->roster_path, admin->roster, admin->root.secret, api_url);
+  return publish(admin->roster_path, admin->roster, admin->root.secret, node);
 }
 
 }  // namespace
 
-int trust_main(std::vector<std::string> args, const std::string& api_url,
+int trust_main(std::vector<std::string> args, const ApiClient* node,
                const std::string& config) {
   const std::string cmd = args.front();
   Cli cli;
@@ -206,13 +205,13 @@ int trust_main(std::vector<std::string> args, const std::string& api_url,
     cli.args.erase(cli.args.begin());
     return root_init(cli);
   }
-  if (cmd == "roster") return roster_cmd(cli, api_url);
-  if (cmd == "revoke") return revoke(cli, api_url);
+  if (cmd == "roster") return roster_cmd(cli, node);
+  if (cmd == "revoke") return revoke(cli, node);
   if (cmd == "enroll" && !cli.args.empty()) {
     std::string sub = cli.args[0];
     cli.args.erase(cli.args.begin());
     if (sub == "request") return enroll_request(cli, config);
-    if (sub == "approve") return enroll_approve(cli, api_url);
+    if (sub == "approve") return enroll_approve(cli, node);
   }
   return usage("root init | roster sign|push | enroll request|approve | revoke");
 }

@@ -9,8 +9,11 @@
 
 namespace casesync {
 
-// `args` starts at the command name; `api_url` may be empty (files only); `config` is the node
-// config given with --config (enroll request reads its id, role and key). Returns the exit code.
-int trust_main(std::vector<std::string> args, const std::string& api_url, const std::string& config);
+class ApiClient;
+
+// `args` starts at the command name; `node` is the district's API, or null (files only);
+// `config` is the node config given with --config (enroll request reads its id, role and key).
+// Returns the exit code.
+int trust_main(std::vector<std::string> args, const ApiClient* node, const std::string& config);
 
 }  // namespace casesync

@@ -150,7 +150,7 @@ TEST_CASE("unknown keys and unknown tables are refused, listing the allowed keys
   check_error(base_with({{5, "parents = [\"tcp://127.0.0.1:7000\"]\ncolour = \"red\""}}),
               ":6: node.colour: unknown key (allowed: id, role, listen, parents)");
   check_error(base_with({}, "[metrics]\nport = 9100\n"),
-              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health, penalty, trust)");
+              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health, penalty, trust, privacy)");
   check_error(base_with({{13, "batch_event_max = 512"}}),
               ":13: sync.batch_event_max: unknown key (allowed: batch_events_max, "
               "batch_bytes_max, window_batches_max, resend_timeout_ms, heartbeat_interval_ms, "
@@ -215,7 +215,7 @@ TEST_CASE("endpoints must be tcp://HOST:PORT") {
 TEST_CASE("the API listens on loopback only") {
   const std::string allowed =
       " is not a loopback address (allowed: 127.x.x.x, ::1, [::1], "
-      "localhost)";
+      "localhost); for other hosts use api.tls_listen";
   check_error(base_with({{11, "listen = \"0.0.0.0:8003\""}}),
               ":11: api.listen: \"0.0.0.0:8003\"" + allowed);
   check_error(base_with({{11, "listen = \"192.168.1.5:8003\""}}),
@@ -229,6 +229,55 @@ TEST_CASE("the API listens on loopback only") {
         write_file("api.toml", base_with({{11, "listen = \"" + std::string(good) + "\""}})));
     CHECK_MESSAGE(config.is_ok(), good, ": ", config.status().to_string());
   }
+}
+
+// The [api] table with `extra` lines after its listen (line 11), which start at line 12.
+std::string api_with(const std::string& extra) {
+  return base_with({{11, "listen = \"127.0.0.1:8003\"\n" + extra}});
+}
+
+TEST_CASE("api access keys: TLS only with its certificate, origins and hosts checked") {
+  auto good = load_node_config(write_file(
+      "tls.toml", api_with("tls_listen = \"0.0.0.0:8443\"\ntls_cert = \"api.crt\"\n"
+                           "tls_key = \"/etc/ssl/api.key\"\n"
+                           "allowed_origins = [\"https://portal.example\", \"http://10.0.0.5:8080\"]\n"
+                           "allowed_hosts = [\"street.example\"]\nadmin_token = \"tokens/admin\"\n"
+                           "[privacy]\nsensitive_fields = [\"id_number\", \"phone\", \"bank\"]")));
+  REQUIRE_MESSAGE(good.is_ok(), good.status().to_string());
+  CHECK(good->api_access.tls_listen == "0.0.0.0:8443");
+  CHECK(good->api_access.tls_cert == (temp_dir() / "api.crt").string());
+  CHECK(good->api_access.tls_key == "/etc/ssl/api.key");
+  CHECK(good->api_access.allowed_origins.size() == 2);
+  CHECK(good->api_access.allowed_hosts == std::vector<std::string>{"street.example"});
+  CHECK(good->api_access.admin_token_file == (temp_dir() / "tokens/admin").string());
+  CHECK(good->privacy.sensitive_fields.size() == 3);
+  std::string path;
+  const std::string need = " (a PEM file): the API never serves plain HTTP off loopback";
+  const std::string message = load_error(api_with("tls_listen = \"0.0.0.0:8443\""), &path);
+  CHECK(message == path + ":12: api.tls_listen: needs api.tls_cert" + need + "\n" + path +
+                       ":12: api.tls_listen: needs api.tls_key" + need);
+  check_error(api_with("tls_cert = \"api.crt\""), ":12: api.tls_cert: is used only with api.tls_listen");
+  check_error(api_with("allowed_origins = [\"evil.example\"]"),
+              ":12: api.allowed_origins[0]: \"evil.example\" is not an origin (scheme://host[:port], "
+              "e.g. \"https://portal.example\")");
+  check_error(api_with("allowed_hosts = [\"a b\"]"),
+              ":12: api.allowed_hosts[0]: \"a b\" is not a host name (host or host:port)");
+  check_error(api_with("[privacy]\nsensitive_fields = [\"\"]"),
+              ":13: privacy.sensitive_fields[0]: \"\" is not a field name (1..64 of a-z A-Z 0-9 _ "
+              "- ., e.g. \"id_number\")");
+}
+
+TEST_CASE("the data key and the admin token default to files beside the key and the config") {
+  auto config = load_node_config(write_file(
+      "casesyncd.toml", base_with({{8, "key_file = \"/etc/casesync/node.key\""}})));
+  REQUIRE_MESSAGE(config.is_ok(), config.status().to_string());
+  CHECK(config->data_key_file == "/etc/casesync/data.key");
+  CHECK(config->api_access.admin_token_file == (temp_dir() / "admin.token").string());
+  CHECK(config->privacy.sensitive_fields == std::vector<std::string>{"id_number", "phone"});
+  auto moved = load_node_config(write_file(
+      "casesyncd.toml", base_with({{9, "roster = \"roster.toml\"\ndata_key = \"keys/data.key\""}})));
+  REQUIRE_MESSAGE(moved.is_ok(), moved.status().to_string());
+  CHECK(moved->data_key_file == (temp_dir() / "keys/data.key").string());
 }
 
 TEST_CASE("the role decides listen and parents") {
@@ -541,6 +590,51 @@ ban_max = "1m"
   CHECK(m.find(":20: penalty.ban_max: 1m is shorter than penalty.ban (1h)") != std::string::npos);
   check_error(base_with({}, "[penalty]\nban = \"2h\"\n"),
               ":17: penalty.ban: 2h is longer than penalty.ban_max (1h, its default)");
+}
+
+TEST_CASE("api limits and the backup folder: defaults, ranges with FILE:LINE, relations") {
+  auto defaults = load_node_config(write_file("casesyncd.toml", base_with({})));
+  REQUIRE(defaults.is_ok());
+  CHECK(defaults->api.max_body_bytes == 8u << 20);
+  CHECK(defaults->api.read_timeout_ms == 10000);
+  CHECK(defaults->api.idle_timeout_ms == 5000);
+  CHECK(defaults->api.max_connections == 1024);
+  CHECK(defaults->api.max_connections_per_client == 512);
+  CHECK(defaults->backup_dir == defaults->data_dir + "/backup");
+
+  auto cfg = load_node_config(write_file("casesyncd.toml", base_with(
+      {{9, "roster = \"roster.toml\"\nbackup_dir = \"/srv/backups/\""},
+       {11, "listen = \"127.0.0.1:8003\"\nmax_body_bytes = 65536\nread_timeout = \"2s\"\n"
+            "write_timeout = \"1m\"\nidle_timeout = \"1s\"\nmax_connections = 16\n"
+            "max_connections_per_client = 16"}})));
+  REQUIRE(cfg.is_ok());
+  CHECK(cfg->backup_dir == "/srv/backups");
+  CHECK(cfg->api.max_body_bytes == 65536);
+  CHECK(cfg->api.read_timeout_ms == 2000);
+  CHECK(cfg->api.write_timeout_ms == 60000);
+  CHECK(cfg->api.idle_timeout_ms == 1000);
+  CHECK(cfg->api.max_connections_per_client == 16);
+
+  // Lines: 11 listen, 12.. the limits.
+  const std::string m = load_error(base_with(
+      {{11, "listen = \"127.0.0.1:8003\"\nmax_body_bytes = 1073741824\nread_timeout = \"0s\"\n"
+            "max_connections = 8"}}));
+  CHECK(m.find(":12: api.max_body_bytes: 1073741824 is out of range (65536..67108864)") !=
+        std::string::npos);
+  CHECK(m.find(":13: api.read_timeout: \"0s\" is out of range") != std::string::npos);
+  CHECK(m.find(":14: api.max_connections: 8 is out of range (16..65536)") != std::string::npos);
+  check_error(base_with({{11, "listen = \"127.0.0.1:8003\"\nmax_connections_per_client = 2000"}}),
+              ":12: api.max_connections_per_client: max_connections_per_client (2000) must not "
+              "exceed api.max_connections (1024)");
+  // A backup folder that is the data folder could hold a backup named like the live database.
+  std::string path;
+  const std::string same = load_error(
+      base_with({{9, "roster = \"roster.toml\"\nbackup_dir = \"./data/\""}}), &path);
+  CHECK(same == path + ":10: paths.backup_dir: \"./data/\" is the data folder itself; use a "
+                       "folder of its own (the default is the data folder's backup/)");
+  check_error(base_with({{9, "roster = \"roster.toml\"\nbackup_dir = \"\""}}),
+              ":10: paths.backup_dir: must not be empty (leave it out for the data folder's "
+              "backup/)");
 }
 
 }  // namespace casesync

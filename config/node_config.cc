@@ -8,13 +8,15 @@
 
 #include "common/bytes.h"
 #include "common/duration.h"
+#include "config/api_config.h"
 #include "config/toml_errors.h"
 
 namespace casesync {
 namespace {
 
 constexpr std::string_view kTopKeys[] = {"node", "paths", "api", "log", "sync", "calendar",
-                                         "deadlines", "stall", "health", "penalty", "trust"};
+                                         "deadlines", "stall", "health", "penalty", "trust",
+                                         "privacy"};
 constexpr std::string_view kTrustKeys[] = {"root_public_key"};
 constexpr std::string_view kDeadlineKeys[] = {"delivery", "accept", "accept_district",
                                               "accept_street", "accept_community", "answer"};
@@ -26,7 +28,6 @@ constexpr std::string_view kPenaltyKeys[] = {"rejects_max", "window", "ban", "ba
 constexpr std::uint64_t kSecondMs = 1000;
 constexpr std::uint64_t kDayMs = 24 * 3600 * kSecondMs;
 constexpr std::string_view kNodeKeys[] = {"id", "role", "listen", "parents"};
-constexpr std::string_view kApiKeys[] = {"listen"};
 constexpr std::string_view kLogKeys[] = {"level"};
 constexpr std::string_view kLogLevels[] = {"debug", "info", "warning", "error"};
 
@@ -40,7 +41,10 @@ constexpr PathSpec kPaths[] = {
     {"key_file", &NodeConfig::key_file, ""},
     {"roster", &NodeConfig::roster_file, ""},
     {"matters", &NodeConfig::matters_file, "matters.toml"},
+    {"data_key", &NodeConfig::data_key_file, "data.key"},  // default: beside key_file
 };
+// Read after the others: its default follows data_dir (config/api_config.cc).
+constexpr std::string_view kBackupDirKey = "backup_dir";
 
 struct LimitSpec {
   std::string_view key;
@@ -66,7 +70,13 @@ constexpr std::array<std::string_view, N> keys_of(const Spec (&specs)[N]) {
   for (std::size_t i = 0; i < N; ++i) keys[i] = specs[i].key;
   return keys;
 }
-constexpr auto kPathKeys = keys_of(kPaths);
+constexpr auto kPathKeyList = keys_of(kPaths);
+constexpr auto kPathKeys = [] {
+  std::array<std::string_view, kPathKeyList.size() + 1> keys{};
+  for (std::size_t i = 0; i < kPathKeyList.size(); ++i) keys[i] = kPathKeyList[i];
+  keys.back() = kBackupDirKey;
+  return keys;
+}();
 constexpr auto kSyncKeys = keys_of(kLimits);
 
 // A file without [sync] gets the defaults, so they must pass the same checks as a written value.
@@ -128,13 +138,6 @@ void read_node(TableReader node, NodeConfig& config) {
   if (role) check_role_links(node, *role);
 }
 
-// Relative paths follow the config file, not the daemon's working directory (systemd starts
-// it in /).
-std::string resolve(const std::filesystem::path& base_dir, const std::string& path) {
-  std::filesystem::path p(path);
-  return (p.is_absolute() ? p : base_dir / p).lexically_normal().string();
-}
-
 void read_paths(TableReader paths, const std::filesystem::path& base_dir, NodeConfig& config) {
   paths.allow_only(kPathKeys);
   for (const PathSpec& spec : kPaths) {
@@ -146,48 +149,14 @@ void read_paths(TableReader paths, const std::filesystem::path& base_dir, NodeCo
       paths.error(spec.key, "must not be empty");
       continue;
     }
-    config.*spec.field = resolve(base_dir, *value);
+    config.*spec.field = resolve_path(base_dir, *value);
   }
-}
-
-bool is_octet(std::string_view part) {
-  if (part.empty() || part.size() > 3) return false;
-  int value = 0;
-  for (char c : part) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + (c - '0');
+  // The data key sits beside the identity key unless the config says otherwise.
+  if (paths.node("data_key") == nullptr && !config.key_file.empty()) {
+    config.data_key_file =
+        resolve_path(std::filesystem::path(config.key_file).parent_path(), "data.key");
   }
-  return value <= 255;
-}
-
-bool is_loopback_host(std::string_view host) {
-  if (host == "localhost" || host == "::1") return true;
-  // 127.0.0.0/8, written as four decimal octets.
-  std::size_t start = 0;
-  for (int octet = 0; octet < 4; ++octet) {
-    std::size_t dot = host.find('.', start);
-    std::string_view part = host.substr(start, dot == host.npos ? host.npos : dot - start);
-    if (!is_octet(part) || (octet == 0 && part != "127")) return false;
-    if (dot == host.npos) return octet == 3;
-    start = dot + 1;
-  }
-  return false;  // a fifth octet
-}
-
-// The local API has no authentication; only processes on this machine may reach it.
-void read_api(TableReader api, NodeConfig& config) {
-  api.allow_only(kApiKeys);
-  auto listen = api.string("listen", Presence::kRequired);
-  if (!listen) return;
-  auto host_port = split_host_port(*listen);
-  if (!host_port) {
-    api.error("listen", in_quotes(*listen) + " is not HOST:PORT (port 1..65535)");
-  } else if (!is_loopback_host(host_port->first)) {
-    api.error("listen",
-              in_quotes(*listen) +
-                  " is not a loopback address (allowed: 127.x.x.x, ::1, [::1], localhost)");
-  }
-  config.api_address = *listen;
+  read_backup_dir(paths, base_dir, config);
 }
 
 void read_log(TableReader log, NodeConfig& config) {
@@ -235,22 +204,6 @@ std::filesystem::path directory_of(const std::string& path) {
   return (error ? std::filesystem::path(path) : absolute).parent_path();
 }
 
-// A duration key ("10s", "4h", "3d") within [min, max]; nullopt when absent or invalid (reported).
-std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std::uint64_t min,
-                                      std::uint64_t max) {
-  auto text = r.string(key, Presence::kOptional);
-  if (!text) return std::nullopt;
-  auto ms = parse_duration_ms(*text);
-  const std::string range = "(" + format_duration_ms(min) + ".." + format_duration_ms(max) + ")";
-  if (!ms) {
-    r.error(key, in_quotes(*text) + " is not a duration (write e.g. 10s, 5m, 4h, 3d) " + range);
-  } else if (*ms < min || *ms > max) {
-    r.error(key, in_quotes(*text) + " is out of range " + range);
-    return std::nullopt;
-  }
-  return ms;
-}
-
 std::optional<double> fraction(TableReader& r, std::string_view key, double min, double max) {
   const toml::node* n = r.node(key);
   if (!n) return std::nullopt;
@@ -270,7 +223,7 @@ std::optional<double> fraction(TableReader& r, std::string_view key, double min,
 void read_supervision(TableReader top, const std::filesystem::path& base_dir,
                       SupervisionConfig& sc) {
   if (auto cal = top.string("calendar", Presence::kOptional)) {
-    sc.calendar = (*cal == "always" || cal->empty()) ? *cal : resolve(base_dir, *cal);
+    sc.calendar = (*cal == "always" || cal->empty()) ? *cal : resolve_path(base_dir, *cal);
   }
   TableReader d = top.table("deadlines");
   d.allow_only(kDeadlineKeys);
@@ -361,7 +314,8 @@ Result<NodeConfig> load_node_config(const std::string& path) {
   top.allow_only(kTopKeys);
   read_node(top.table("node"), config);
   read_paths(top.table("paths"), directory_of(path), config);
-  read_api(top.table("api"), config);
+  read_api(top.table("api"), directory_of(path), config);
+  read_privacy(top.table("privacy"), config);
   read_log(top.table("log"), config);
   read_sync(top.table("sync"), config.sync);
   read_supervision(top, directory_of(path), config.supervision);

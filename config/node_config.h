@@ -53,6 +53,45 @@ struct PenaltyConfig {
                                                // (1s..30d)
 };
 
+// Who the local API lets in, beyond api.listen (the [api] table; docs/SECURITY.md). Every route
+// but /healthz and /metrics needs a clerk's bearer token whatever these say.
+struct ApiAccessConfig {
+  std::vector<std::string> allowed_origins;  // api.allowed_origins: web pages ("https://portal.example")
+                                             // that may call the API besides the node's own page
+  std::vector<std::string> allowed_hosts;    // api.allowed_hosts: Host names besides the listen
+                                             // addresses, localhost and 127.0.0.1 (host[:port])
+  std::string tls_listen;                    // api.tls_listen: "0.0.0.0:8443" for department
+                                             // systems on other hosts; "" = none
+  std::string tls_cert;                      // api.tls_cert: PEM certificate (chain)
+  std::string tls_key;                       // api.tls_key: PEM private key
+  std::string admin_token_file;              // api.admin_token: the admin's token, default
+                                             // "admin.token" beside the config (0640 root:casesync)
+};
+
+// Personal data (the [privacy] table): body fields sealed at rest, masked in every view unless a
+// reviewer or admin asks for the full case (which is recorded).
+struct PrivacyConfig {
+  std::vector<std::string> sensitive_fields = {"id_number", "phone"};  // privacy.sensitive_fields
+};
+
+// The local API under load and abuse (the [api] table beside api.listen; applied by the front,
+// daemon/http_front.h). Durations are written with units: "10s", "2m".
+struct ApiLimits {
+  std::uint64_t max_body_bytes = 8u << 20;     // api.max_body_bytes: one request's body, refused
+                                               // (413) before it is read (64 KiB..64 MiB)
+  std::uint64_t read_timeout_ms = 10 * 1000;   // api.read_timeout: a request's head must arrive
+                                               // whole within it, and no byte of its body may
+                                               // take longer (1s..10m)
+  std::uint64_t write_timeout_ms = 10 * 1000;  // api.write_timeout: an answer that does not move
+                                               // for this long is dropped (1s..10m)
+  std::uint64_t idle_timeout_ms = 5 * 1000;    // api.idle_timeout: a kept-alive connection with
+                                               // no request for this long is closed (1s..10m)
+  std::uint32_t max_connections = 1024;        // api.max_connections (16..65536)
+  std::uint32_t max_connections_per_client = 512;  // api.max_connections_per_client: from one
+                                               // address (1..max_connections); on loopback all
+                                               // local programs share 127.0.0.1
+};
+
 struct NodeConfig {
   std::string source_path;                  // the file this was loaded from
   std::string node_id;                      // node.id
@@ -63,12 +102,18 @@ struct NodeConfig {
   std::string key_file;                     // paths.key_file (Ed25519 secret, 0600)
   std::string roster_file;                  // paths.roster
   std::string matters_file;                 // paths.matters (optional; default "matters.toml")
+  std::string data_key_file;                // paths.data_key (0600; default "data.key" beside key_file)
+  std::string backup_dir;                   // paths.backup_dir: where POST /api/backup writes
+                                            // (default: the data folder's backup/)
   std::string api_address;                  // api.listen, "127.0.0.1:8000" (loopback only)
+  ApiLimits api;                            // the rest of [api]: limits
+  ApiAccessConfig api_access;               // the rest of [api]: who may come in
   std::string log_level = "info";           // log.level: debug | info | warning | error
   SyncLimits sync;                          // [sync]
   SupervisionConfig supervision;            // calendar, [deadlines], [stall]
   HealthConfig health;                      // [health]
   PenaltyConfig penalty;                    // [penalty]
+  PrivacyConfig privacy;                    // [privacy]
   std::string root_public_key;              // trust.root_public_key: the district root, raw 32 bytes
 };
 

@@ -7,6 +7,8 @@
 #include <memory>
 #include <system_error>
 
+#include "common/duration.h"
+
 namespace casesync {
 namespace {
 
@@ -283,6 +285,27 @@ std::string toml_quote(std::string_view text) {
     }
   }
   return out + "\"";
+}
+
+std::string resolve_path(const std::filesystem::path& base_dir, const std::string& path) {
+  std::filesystem::path p(path);
+  return (p.is_absolute() ? p : base_dir / p).lexically_normal().string();
+}
+
+// A duration key ("10s", "4h", "3d") within [min, max]; nullopt when absent or invalid (reported).
+std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std::uint64_t min,
+                                      std::uint64_t max) {
+  auto text = r.string(key, Presence::kOptional);
+  if (!text) return std::nullopt;
+  auto ms = parse_duration_ms(*text);
+  const std::string range = "(" + format_duration_ms(min) + ".." + format_duration_ms(max) + ")";
+  if (!ms) {
+    r.error(key, in_quotes(*text) + " is not a duration (write e.g. 10s, 5m, 4h, 3d) " + range);
+  } else if (*ms < min || *ms > max) {
+    r.error(key, in_quotes(*text) + " is out of range " + range);
+    return std::nullopt;
+  }
+  return ms;
 }
 
 }  // namespace casesync

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -94,6 +95,10 @@ class TableReader {
   TomlErrors& errors_;
 };
 
+// A duration key ("10s", "4h", "3d") within [min, max]; nullopt when absent or invalid (recorded).
+std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std::uint64_t min,
+                                      std::uint64_t max);
+
 // --- Value checks shared by both files ---
 
 // Node ids: 1..64 characters of a-z, 0-9, '-', '_' (they become file names and log fields).
@@ -106,6 +111,10 @@ std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string
 
 // ZeroMQ endpoints as written in configs and rosters: "tcp://HOST:PORT". The problem, or nullopt.
 std::optional<std::string> endpoint_problem(std::string_view text);
+
+// Relative paths follow the config file, not the daemon's working directory (systemd starts
+// it in /).
+std::string resolve_path(const std::filesystem::path& base_dir, const std::string& path);
 
 // "\"TEXT\"" for messages (no escaping; messages are for people, not parsers).
 std::string in_quotes(std::string_view text);

@@ -1,23 +1,20 @@
 #include "crypto/crypto.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cassert>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <new>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
+
+#include "crypto/key_file.h"
 
 namespace casesync::crypto {
 namespace {
@@ -61,136 +58,6 @@ auto with_signed_bytes(std::string_view domain, std::string_view message, Fn&& f
   return fn(uchars(buf), size);
 }
 
-// Owns a file descriptor so every early return closes it.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closing can report a delayed write error, so writers close explicitly and check.
-  int release_and_close() { return ::close(std::exchange(fd_, -1)); }
-
- private:
-  int fd_;
-};
-
-Status errno_status(const std::string& path, const char* action, int err) {
-  std::string message = path + ": cannot " + action + ": " + std::strerror(err);
-  switch (err) {
-    case ENOENT:
-      return Status::error(Code::kNotFound, std::move(message));
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return Status::error(Code::kPermission, std::move(message));
-    case ENOSPC:
-    case EDQUOT:
-      return Status::error(Code::kDiskFull, std::move(message));
-    default:
-      return Status::error(Code::kIoError, std::move(message));
-  }
-}
-
-Status write_all(int fd, const std::string& path, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_status(path, "write", errno);
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return Status::ok();
-}
-
-// A new file's name is only durable once its directory is synced.
-Status sync_parent_dir(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return errno_status(dir, "open directory", errno);
-  if (::fsync(fd.get()) != 0) return errno_status(dir, "sync directory", errno);
-  return Status::ok();
-}
-
-Status write_synced(int fd, const std::string& path, std::string_view bytes) {
-  RETURN_IF_ERROR(write_all(fd, path, bytes));
-  if (::fsync(fd) != 0) return errno_status(path, "sync", errno);
-  return Status::ok();
-}
-
-// Whether an existing file may be replaced: never for a secret (it is a node's identity), always
-// for a public key file (it only restates the secret that was just written).
-enum class Existing { kRefuse, kReplace };
-
-// Writes `bytes` to `path` (created with `mode`) durably. A half-written file is removed so it
-// cannot block the next attempt or be mistaken for a key.
-Status create_file(const std::string& path, std::string_view bytes, mode_t mode,
-                   Existing existing) {
-  const int flags = existing == Existing::kRefuse ? O_EXCL : O_TRUNC;
-  Fd fd(::open(path.c_str(), O_CREAT | flags | O_WRONLY | O_CLOEXEC, mode));
-  if (fd.get() < 0 && errno == EEXIST) {
-    return Status::error(Code::kInvalidArgument,
-                         path +
-                             ": already exists; refusing to overwrite a key file (move it "
-                             "away first if you really mean to replace this node's identity)");
-  }
-  if (fd.get() < 0) return errno_status(path, "create", errno);
-  Status s = write_synced(fd.get(), path, bytes);
-  if (s.is_ok() && fd.release_and_close() != 0) s = errno_status(path, "close", errno);
-  if (!s.is_ok()) {
-    ::unlink(path.c_str());
-    return s;
-  }
-  return sync_parent_dir(path);
-}
-
-Result<int> open_for_read(const std::string& path, const char* missing_hint) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) return fd;
-  if (errno == ENOENT)
-    return Status::error(Code::kNotFound, path + ": no such file" + missing_hint);
-  return errno_status(path, "open", errno);
-}
-
-// Reads the whole (small) file into `buf` and drops the trailing newline; `*size` is the rest.
-Status read_line(int fd, const std::string& path, std::array<char, kKeyFileBytesMax + 1>& buf,
-                 std::size_t* size) {
-  std::size_t total = 0;
-  while (total < buf.size()) {
-    ssize_t n = ::read(fd, buf.data() + total, buf.size() - total);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_status(path, "read", errno);
-    if (n == 0) break;
-    total += static_cast<std::size_t>(n);
-  }
-  if (total == buf.size()) {
-    return Status::error(Code::kCorruption, path + ": too long to be a key file");
-  }
-  if (total > 0 && buf[total - 1] == '\n') --total;
-  if (total > 0 && buf[total - 1] == '\r') --total;
-  *size = total;
-  return Status::ok();
-}
-
-// Owner-only is checked on the open descriptor, so the file checked is the file read.
-Status check_owner_only(int fd, const std::string& path) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return errno_status(path, "stat", errno);
-  if (!S_ISREG(st.st_mode)) {
-    return Status::error(Code::kInvalidArgument, path + ": not a regular file");
-  }
-  const unsigned mode = st.st_mode & 07777;
-  if ((mode & 077) == 0) return Status::ok();
-  char mode_text[8];
-  std::snprintf(mode_text, sizeof mode_text, "%04o", mode);
-  std::string message = path + ": mode " + mode_text + " is too open; ";
-  message += "the secret key file must be readable by its owner only (chmod 600 " + path + ")";
-  return Status::error(Code::kPermission, std::move(message));
-}
-
 // Decodes exactly kSecretHexChars of hex straight into sodium memory, so no plain copy exists.
 Status decode_secret(std::string_view hex, const std::string& path, SecretKey& secret) {
   std::size_t decoded = 0;
@@ -228,24 +95,15 @@ Status init() {
   return Status::ok();
 }
 
-SecretKey::SecretKey() {
+unsigned char* secure_alloc(std::size_t size) {
   assert(g_initialized && "crypto::init() must run first");
-  bytes_ = static_cast<unsigned char*>(sodium_malloc(kSignSecretKeyBytes));
+  auto* bytes = static_cast<unsigned char*>(sodium_malloc(size));
   // Without guarded memory there is nowhere safe to hold a secret.
-  if (bytes_ == nullptr) throw std::bad_alloc();
+  if (bytes == nullptr) throw std::bad_alloc();
+  return bytes;
 }
 
-SecretKey::~SecretKey() { sodium_free(bytes_); }
-
-SecretKey::SecretKey(SecretKey&& other) noexcept : bytes_(std::exchange(other.bytes_, nullptr)) {}
-
-SecretKey& SecretKey::operator=(SecretKey&& other) noexcept {
-  if (this != &other) {
-    sodium_free(bytes_);
-    bytes_ = std::exchange(other.bytes_, nullptr);
-  }
-  return *this;
-}
+void secure_free(unsigned char* bytes) { sodium_free(bytes); }
 
 KeyPair generate_keypair() {
   KeyPair pair;
@@ -329,21 +187,20 @@ Status write_keypair(const std::string& secret_path, const std::string& public_p
   char secret_line[kSecretHexChars + 1];  // sodium_bin2hex's NUL becomes the newline
   sodium_bin2hex(secret_line, sizeof secret_line, pair.secret.data(), kSignSecretKeyBytes);
   secret_line[kSecretHexChars] = '\n';
-  Status s = create_file(secret_path, {secret_line, sizeof secret_line}, 0600, Existing::kRefuse);
+  Status s = key_file::create(secret_path, {secret_line, sizeof secret_line}, 0600,
+                              key_file::Existing::kRefuse);
   sodium_memzero(secret_line, sizeof secret_line);
   RETURN_IF_ERROR(s);
-  return create_file(public_path, to_hex(pair.public_key) + "\n", 0644, Existing::kReplace);
+  return key_file::create(public_path, to_hex(pair.public_key) + "\n", 0644,
+                          key_file::Existing::kReplace);
 }
 
 Result<KeyPair> load_keypair(const std::string& secret_path) {
-  ASSIGN_OR_RETURN(int raw_fd,
-                   open_for_read(secret_path, "; create a key pair with `casesyncctl keygen`"));
-  Fd fd(raw_fd);
-  RETURN_IF_ERROR(check_owner_only(fd.get(), secret_path));
   std::array<char, kKeyFileBytesMax + 1> text;
   std::size_t size = 0;
   KeyPair pair;
-  Status s = read_line(fd.get(), secret_path, text, &size);
+  Status s = key_file::read_line(secret_path, key_file::Secret::kYes,
+                                 "; create a key pair with `casesyncctl keygen`", text, &size);
   if (s.is_ok()) s = decode_secret({text.data(), size}, secret_path, pair.secret);
   sodium_memzero(text.data(), text.size());
   RETURN_IF_ERROR(s);
@@ -355,11 +212,9 @@ Result<KeyPair> load_keypair(const std::string& secret_path) {
 }
 
 Result<std::string> load_public_key(const std::string& public_path) {
-  ASSIGN_OR_RETURN(int raw_fd, open_for_read(public_path, ""));
-  Fd fd(raw_fd);
   std::array<char, kKeyFileBytesMax + 1> text;
   std::size_t size = 0;
-  RETURN_IF_ERROR(read_line(fd.get(), public_path, text, &size));
+  RETURN_IF_ERROR(key_file::read_line(public_path, key_file::Secret::kNo, "", text, &size));
   std::optional<std::string> key = from_hex({text.data(), size});
   if (!key || key->size() != kSignPublicKeyBytes) {
     return Status::error(Code::kCorruption,

@@ -25,24 +25,41 @@ inline constexpr std::string_view kHealthDomain = "casesync/health/v1";
 // Must be called once before anything below; safe to call again.
 Status init();
 
-// An Ed25519 secret key in sodium_malloc'd memory (guard pages, no swap), wiped on destruction.
-// Move-only: a copy of a secret would outlive the wipe.
-class SecretKey {
+// Guarded memory for secrets (libsodium's sodium_malloc: guard pages, never swapped), wiped and
+// freed by secure_free. Aborts on exhaustion: without it there is nowhere safe to hold a secret.
+unsigned char* secure_alloc(std::size_t size);
+void secure_free(unsigned char* bytes);
+
+// N secret bytes in guarded memory, wiped on destruction. Move-only: a copy of a secret would
+// outlive the wipe.
+template <std::size_t N>
+class SecretBytes {
  public:
-  SecretKey();
-  ~SecretKey();
-  SecretKey(SecretKey&& other) noexcept;
-  SecretKey& operator=(SecretKey&& other) noexcept;
-  SecretKey(const SecretKey&) = delete;
-  SecretKey& operator=(const SecretKey&) = delete;
+  static constexpr std::size_t kSize = N;
+  SecretBytes() : bytes_(secure_alloc(N)) {}
+  ~SecretBytes() { secure_free(bytes_); }
+  SecretBytes(SecretBytes&& other) noexcept : bytes_(other.bytes_) { other.bytes_ = nullptr; }
+  SecretBytes& operator=(SecretBytes&& other) noexcept {
+    if (this != &other) {
+      secure_free(bytes_);
+      bytes_ = other.bytes_;
+      other.bytes_ = nullptr;
+    }
+    return *this;
+  }
+  SecretBytes(const SecretBytes&) = delete;
+  SecretBytes& operator=(const SecretBytes&) = delete;
 
   unsigned char* data() { return bytes_; }
   const unsigned char* data() const { return bytes_; }
   bool empty() const { return bytes_ == nullptr; }
 
  private:
-  unsigned char* bytes_ = nullptr;  // kSignSecretKeyBytes, owned
+  unsigned char* bytes_ = nullptr;  // N bytes, owned
 };
+
+// An Ed25519 secret key (libsodium's seed || public key).
+using SecretKey = SecretBytes<kSignSecretKeyBytes>;
 
 struct KeyPair {
   std::string public_key;  // kSignPublicKeyBytes raw bytes

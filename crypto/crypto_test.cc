@@ -1,6 +1,9 @@
-// Proves signatures, BLAKE2b, curve keys and key files (0600, no overwrite, no leaks) behave.
+// Proves signatures, BLAKE2b, curve keys, key files (0600, no overwrite, no leaks), the data key's
+// sealing and the token hashes behave.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "crypto/crypto.h"
+#include "crypto/data_key.h"
+#include "crypto/token_hash.h"
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
@@ -244,4 +247,69 @@ TEST_CASE("malformed key files are kCorruption and their bytes stay out of the m
   CHECK(load_public_key(path).status().code() == Code::kCorruption);
   write_text(path, std::string(64, 'z') + "\n", 0644);
   CHECK(load_public_key(path).status().code() == Code::kCorruption);
+}
+
+TEST_CASE("sealed values open with their key and associated data only") {
+  REQUIRE(init().is_ok());
+  const DataKey key = DataKey::generate();
+  const std::string plain = "id_number 110105199001011234";
+  const std::string sealed = key.seal(plain, "s01-c01/7");
+  CHECK(sealed.size() == plain.size() + kSealOverheadBytes);
+  CHECK(sealed.find("110105199001011234") == std::string::npos);
+  CHECK(key.seal(plain, "s01-c01/7") != sealed);  // a fresh nonce every time
+  auto opened = key.open(sealed, "s01-c01/7");
+  REQUIRE(opened.is_ok());
+  CHECK(*opened == plain);
+  CHECK(key.open(sealed, "s01-c01/8").status().code() == Code::kCorruption);
+  CHECK(key.open(flip_bit(sealed, sealed.size() - 1), "s01-c01/7").status().code() ==
+        Code::kCorruption);
+  CHECK(DataKey::generate().open(sealed, "s01-c01/7").status().code() == Code::kCorruption);
+  CHECK(key.open("short", "s01-c01/7").status().code() == Code::kCorruption);
+  CHECK(key.open(key.seal("", "a"), "a").value() == "");
+}
+
+TEST_CASE("fingerprints are keyed: same key same value, another key another value") {
+  REQUIRE(init().is_ok());
+  const DataKey a = DataKey::generate();
+  CHECK(a.fingerprint("event") == a.fingerprint("event"));
+  CHECK(a.fingerprint("event") != a.fingerprint("other"));
+  CHECK(a.fingerprint("event") != DataKey::generate().fingerprint("event"));
+  CHECK(a.fingerprint("event") != hash("event"));
+}
+
+TEST_CASE("a data key file round trips, is 0600, is never overwritten and must be owner-only") {
+  REQUIRE(init().is_ok());
+  TempDir dir;
+  const std::string path = dir.file("data.key");
+  const DataKey key = DataKey::generate();
+  REQUIRE(write_data_key(path, key).is_ok());
+  CHECK(file_mode(path) == 0600);
+  auto loaded = load_data_key(path);
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->open(key.seal("x", "ad"), "ad").value() == "x");
+  CHECK(loaded->fingerprint("e") == key.fingerprint("e"));
+  CHECK(write_data_key(path, DataKey::generate()).code() == Code::kInvalidArgument);
+  REQUIRE(chmod(path.c_str(), 0640) == 0);
+  auto loose = load_data_key(path);
+  CHECK(loose.status().code() == Code::kPermission);
+  CHECK(loose.status().message().find("chmod 600") != std::string::npos);
+  CHECK(load_data_key(dir.file("absent.key")).status().code() == Code::kNotFound);
+  write_text(path, "abcd\n", 0600);
+  CHECK(load_data_key(path).status().code() == Code::kCorruption);
+}
+
+TEST_CASE("token hashes are Argon2id, salted, and match their token only") {
+  REQUIRE(init().is_ok());
+  const std::string token = "csk_w01_00112233445566778899aabbccddeeff0011223344556677";
+  auto stored = hash_token(token);
+  REQUIRE(stored.is_ok());
+  CHECK(stored->rfind("$argon2id$", 0) == 0);
+  CHECK(stored->find(token) == std::string::npos);
+  CHECK(is_token_hash(*stored));
+  CHECK(*hash_token(token) != *stored);  // salted
+  CHECK(token_matches(*stored, token));
+  CHECK_FALSE(token_matches(*stored, token + "0"));
+  CHECK_FALSE(token_matches(*stored, ""));
+  CHECK_FALSE(token_matches("not a hash", token));
+  CHECK_FALSE(is_token_hash("$2b$10$bcrypt"));
 }

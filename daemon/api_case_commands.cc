@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "daemon/api_commands.h"
+#include "sync/actor.h"
 #include "sync/case_kinds.h"
 #include "sync/case_rules.h"
 #include "sync/event_content.h"
@@ -272,6 +273,11 @@ Checked<RawEvent> read_raw_event(const json& obj, const std::string& prefix, std
       if (key.empty() || key.size() > limits::kBodyKeyBytesMax) {
         r.fail(ApiError::bad("bad_value", at + ": a body key is 1.." + num(limits::kBodyKeyBytesMax) +
                                               " bytes", at));
+        break;
+      }
+      if (is_actor_key(key)) {
+        r.fail(ApiError::bad("bad_value", at + ": the clerk is named by the node from the token, "
+                                              "never by the request", at));
         break;
       }
       if (auto value = raw_value(key, v, at, r)) e.body[key] = *value;

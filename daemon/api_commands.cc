@@ -5,6 +5,7 @@
 #include "common/bytes.h"
 #include "common/utf8.h"
 #include "config/toml_errors.h"
+#include "sync/actor.h"
 #include "sync/case_kinds.h"
 #include "sync/case_rules.h"
 #include "sync/case_state.h"
@@ -187,6 +188,11 @@ Checked<StatsQuery> parse_stats(const RequestView& r) {
   out.from = read_date(q, "from", &out.from_text);
   out.to = read_date(q, "to", &out.to_text);
   out.node = read_node(q, "node");
+  const std::string by = q.text("by", 8).value_or("node");
+  if (by != "node" && by != "clerk") {
+    q.fail(ApiError::bad("bad_value", "by must be node or clerk, not \"" + by + "\"", "by"));
+  }
+  out.by_clerk = by == "clerk";
   if (auto e = q.finish()) return *e;
   if (out.from && out.to && out.from_text > out.to_text) {
     return ApiError::bad("out_of_range", "from " + out.from_text + " is after to " + out.to_text, "from");
@@ -199,16 +205,79 @@ Checked<bool> parse_no_input(const RequestView& r) {
   return true;
 }
 
+std::optional<ApiError> backup_name_problem(const std::string& name, const std::string& field) {
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+  };
+  const bool ok = !name.empty() && name.size() <= api_limits::kBackupNameCharsMax &&
+                  name.front() != '.' && std::all_of(name.begin(), name.end(), allowed);
+  if (ok) return std::nullopt;
+  return ApiError::bad("bad_value",
+                       "a backup is named by a file name of 1.." +
+                           std::to_string(api_limits::kBackupNameCharsMax) +
+                           " characters A-Z a-z 0-9 . _ - not starting with '.'; it is written "
+                           "into the node's backup folder (paths.backup_dir), never elsewhere",
+                       field);
+}
+
 Checked<BackupRequest> parse_backup(const RequestView& r) {
   auto obj = post_body(r);
   if (!obj.ok()) return obj.error();
+  if (obj->contains("path")) {
+    return ApiError::bad("bad_value",
+                         "a backup goes only into the node's backup folder (paths.backup_dir): "
+                         "give \"name\", a file name, or nothing; `casesyncctl backup FILE` "
+                         "copies it to FILE",
+                         "path");
+  }
   JsonObjectReader reader(*obj, "");
   BackupRequest out;
-  out.path = reader.text("path", api_limits::kPathBytesMax, Need::kRequired).value_or("");
+  out.name = reader.text("name", api_limits::kBackupNameCharsMax, Need::kOptional).value_or("");
   if (auto e = reader.finish()) return *e;
-  if (out.path.front() != '/') {
-    return ApiError::bad("bad_value", "path must be absolute (start with /)", "path");
+  if (obj->contains("name")) {
+    if (auto e = backup_name_problem(out.name, "name")) return *e;
   }
+  return out;
+}
+
+Checked<NewClerk> parse_new_clerk(const RequestView& r) {
+  auto obj = post_body(r);
+  if (!obj.ok()) return obj.error();
+  JsonObjectReader reader(*obj, "");
+  NewClerk out;
+  out.id = reader.text("id", limits::kActorIdBytesMax, Need::kRequired).value_or("");
+  out.name = reader.text("name", limits::kActorNameCharsMax, Need::kRequired).value_or("");
+  std::vector<std::string> roles;
+  for (ClerkRole role : kClerkRoles) roles.push_back(clerk_role_name(role));
+  out.role = reader.choice("role", roles, Need::kRequired).value_or("");
+  if (auto e = reader.finish()) return *e;
+  if (!valid_clerk_id(out.id) || out.id == "admin") {
+    return ApiError::bad("bad_value",
+                         "id \"" + out.id + "\" is not a clerk id: 1.." +
+                             std::to_string(limits::kActorIdBytesMax) +
+                             " of a-z 0-9 - . (\"admin\" is the built-in administrator)",
+                         "id");
+  }
+  return out;
+}
+
+Checked<std::string> parse_clerk_disable(const RequestView& r) {
+  auto obj = post_body(r);
+  if (!obj.ok()) return obj.error();
+  if (auto e = JsonObjectReader(*obj, "").finish()) return *e;
+  const std::string id = r.path.empty() ? "" : r.path[0];
+  if (!valid_clerk_id(id)) {
+    return ApiError::not_found("no clerk \"" + id + "\" (a clerk id is a-z 0-9 - .)", "id");
+  }
+  return id;
+}
+
+Checked<BackupRequest> parse_backup_download(const RequestView& r) {
+  if (QueryReader q(r); auto e = q.finish()) return *e;
+  BackupRequest out;
+  out.name = r.path.empty() ? "" : r.path.front();
+  if (auto e = backup_name_problem(out.name, "name")) return *e;
   return out;
 }
 

@@ -60,10 +60,11 @@ struct Date {
   int year = 0;
   unsigned month = 0, day = 0;
 };
-struct StatsQuery {  // GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&node=N
+struct StatsQuery {  // GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&node=N&by=node|clerk
   std::optional<Date> from, to;
   std::string from_text, to_text;
   std::string node;
+  bool by_clerk = false;  // rows per clerk (and node) instead of per node
 };
 Checked<StatsQuery> parse_stats(const RequestView& r);
 
@@ -110,10 +111,26 @@ struct RawEvent {
 Checked<RawEvent> parse_case_event(const RequestView& r);
 Checked<std::vector<RawEvent>> parse_event_batch(const RequestView& r);
 
-struct BackupRequest {  // POST /api/backup
-  std::string path;
+// POST /api/backup {"name": FILE}: a file name in paths.backup_dir, never a path. Empty when the
+// request names none (the node picks one).
+struct BackupRequest {
+  std::string name;
 };
 Checked<BackupRequest> parse_backup(const RequestView& r);
+// GET /api/backups/{name}: the name in the path, checked like the one above.
+Checked<BackupRequest> parse_backup_download(const RequestView& r);
+// A backup's file name: 1..kBackupNameCharsMax of A-Z a-z 0-9 . _ -, not starting with '.'
+// (so no path separator, no "..", no hidden file).
+std::optional<ApiError> backup_name_problem(const std::string& name, const std::string& field);
+
+struct NewClerk {  // POST /api/clerks
+  std::string id;
+  std::string name;
+  std::string role;  // sync/actor.h: window, reviewer, admin, system
+};
+Checked<NewClerk> parse_new_clerk(const RequestView& r);
+// POST /api/clerks/{id}/disable: the clerk id of the path.
+Checked<std::string> parse_clerk_disable(const RequestView& r);
 
 struct RosterPush {  // POST /api/roster
   std::uint64_t version = 0;

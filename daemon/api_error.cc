@@ -28,8 +28,8 @@ ApiError api_error_for_http_status(int status) {
     case 405: return {405, "not_found", "this route does not take that method", ""};
     case 413:
       return {413, "body_too_large",
-              "the request body is too large (at most 32 MiB for /api/import and "
-              "/api/events/batch, 1 MiB elsewhere)", ""};
+              "the request body is too large (at most api.max_body_bytes, 8 MiB by default, for "
+              "/api/import and /api/events/batch; 1 MiB elsewhere)", ""};
     case 414: return {414, "uri_too_long", "the request line is longer than 8 KiB", ""};
     default: break;
   }

@@ -18,14 +18,20 @@
 // | 400    | too_many        | a list or map over its count limit                             |
 // | 400    | out_of_range    | a number outside its range                                     |
 // | 400    | bad_value       | the right type, not an allowed value (format, choice)          |
+// | 400    | bad_request     | a malformed Content-Length                                     |
 // | 400    | invalid         | the case rules refuse the value (sync/case_rules.h)            |
 // | 403    | forbidden       | this node may never do this to this case                       |
 // | 404    | not_found       | no such route, case, hop, node, matter or event kind           |
+// | 408    | timeout         | the request did not arrive whole within api.read_timeout       |
 // | 409    | conflict        | the case's state forbids it now (closed, held elsewhere, ...)  |
+// | 411    | length_required | a body without Content-Length (chunked is not accepted)        |
 // | 413    | body_too_large  | the request body, or the event it makes, is over its size      |
 // | 414    | uri_too_long    | the request line is over 8 KiB                                 |
+// | 415    | unsupported_encoding | a compressed body (Content-Encoding)                      |
+// | 431    | head_too_large  | the request line and headers are over 16 KiB                   |
 // | 500    | internal        | a bug: counted in api_errors (status, /metrics)                |
 // | 503    | unavailable     | the node cannot write now (restored, waiting for its parent)   |
+// | 503    | busy            | too many connections (api.max_connections*) or queued requests |
 // | 507    | disk_full       | the disk is full: reads still work                             |
 #pragma once
 

@@ -19,33 +19,32 @@ std::string format_time_ms(std::uint64_t ms) {
   return buf;
 }
 
-json event_json(const OrderedEvent& o) {
+json actor_json(const Actor& a) {
+  if (a.empty()) return json();
+  return {{"id", a.id}, {"name", a.name}, {"role", a.role}};
+}
+
+std::string who_text(const Actor& a, const std::string& node) {
+  if (a.empty()) return node;
+  return a.name + " (" + a.id + "@" + node + ", " + a.role + ")";
+}
+
+json event_json(const OrderedEvent& o, json body) {
   json parents = json::array();
   for (const auto& p : o.event.parents) parents.push_back(to_hex(p));
+  const Actor actor = actor_of(o.event);
   return {{"origin", o.event.origin},
           {"seq", o.event.seq},
           {"hlc", o.event.hlc},
           {"time", format_time_ms(HybridClock::millis(o.event.hlc))},
           {"case_id", o.event.case_id},
           {"kind", o.event.kind},
-          {"body", o.event.body},
+          {"actor", actor_json(actor)},
+          {"who", who_text(actor, o.event.origin)},
+          {"body", std::move(body)},
           {"hash", to_hex(o.record.hash)},
           {"parents", parents},
           {"local_seq", o.record.local_seq}};
-}
-
-json case_json(const std::string& case_id, const std::vector<OrderedEvent>& ordered) {
-  json events = json::array();
-  for (const auto& o : ordered) events.push_back(event_json(o));
-  const Event& first = ordered.front().event;
-  return {{"id", case_id},
-          {"origin", first.origin},
-          {"matter", first.field("matter")},
-          {"applicant", first.field("applicant")},
-          {"status", ordered.back().event.kind},
-          {"event_count", ordered.size()},
-          {"state_hash", to_hex(events_digest(ordered))},
-          {"events", events}};
 }
 
 json links_json(const std::vector<LinkStatus>& links, std::uint64_t now_ms) {

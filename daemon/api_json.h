@@ -14,9 +14,12 @@ namespace casesync {
 
 std::string format_time_ms(std::uint64_t ms);  // "2026-11-25T19:20:07.123Z"
 
-nlohmann::json event_json(const OrderedEvent& e);
-// REQUIRES: `ordered` non-empty and in canonical order.
-nlohmann::json case_json(const std::string& case_id, const std::vector<OrderedEvent>& ordered);
+// The clerk as JSON ({"id", "name", "role"}), null for an event without one.
+nlohmann::json actor_json(const Actor& actor);
+// "王芳 (w01@s01-c01, window)", or the node id for an event without a clerk.
+std::string who_text(const Actor& actor, const std::string& node);
+// An event with `body` as the view shows it (masked: daemon/case_json.h).
+nlohmann::json event_json(const OrderedEvent& e, nlohmann::json body);
 nlohmann::json links_json(const std::vector<LinkStatus>& links, std::uint64_t now_ms);
 nlohmann::json counters_json(const NodeCounters& counters);
 // Transport counters, with "connections_ended": {reason: count} for the listening socket.

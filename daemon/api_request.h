@@ -28,13 +28,15 @@ namespace api_limits {
 constexpr std::size_t kListLimitDefault = 100;    // rows of a list when `limit` is not given
 constexpr std::size_t kListLimitMax = 10000;      // limit=1..10000 on every list
 constexpr std::size_t kBodyBytesMax = 1u << 20;   // a request body
-constexpr std::size_t kBulkBodyBytesMax = 32u << 20;  // /api/events/batch and /api/import
+// /api/events/batch and /api/import: the upper bound of api.max_body_bytes (config/api_config.cc),
+// which the front enforces before a body is read (8 MiB by default).
+constexpr std::size_t kBulkBodyBytesMax = 64u << 20;
 constexpr std::size_t kBatchEventsMax = 10000;    // events in one /api/events/batch
 constexpr std::size_t kImportLinesMax = 10000;    // cases in one /api/import
 constexpr std::uint64_t kChangesWaitMaxS = 60;    // long-poll of /api/changes
 constexpr std::size_t kJsonDepthMax = 16;         // nesting of a body (ours is 3 deep)
 constexpr std::size_t kQueryParamsMax = 32;
-constexpr std::size_t kPathBytesMax = 4096;       // a backup path
+constexpr std::size_t kBackupNameCharsMax = 128;  // a backup's file name
 constexpr std::size_t kMatterCodeCharsMax = 64;   // a matter code of the catalogue
 static_assert(kBulkBodyBytesMax >= kBodyBytesMax, "bulk routes take the larger bodies");
 }  // namespace api_limits

@@ -264,11 +264,54 @@ TEST_CASE("imports name the line at fault; admin routes check their fields") {
   CHECK(bad.message.rfind("line 2: ", 0) == 0);
   CHECK(bad.field == "line 2.matter");
   check_error(refused(parse_import(body("\n \n"))), 400, "missing", "");
-  check_error(refused(parse_backup(body(R"({"path":"relative.db"})"))), 400, "bad_value", "path",
-              "absolute");
+  check_error(refused(parse_backup(body(R"({"path":"/var/lib/x.db"})"))), 400, "bad_value", "path",
+              "backup folder");
+  for (const char* name : {"", "../x.db", "a/b.db", ".hidden", "..", "x\\y", "名.db"}) {
+    CAPTURE(name);
+    check_error(refused(parse_backup(body(json{{"name", name}}.dump()))), 400, "bad_value", "name",
+                "file name");
+  }
+  CHECK(parse_backup(body(R"({"name":"casesync-2024-05-01_1.db"})"))->name ==
+        "casesync-2024-05-01_1.db");
+  CHECK(parse_backup(body("{}"))->name.empty());
+  CHECK(!parse_backup_download(RequestView{"", {}, {"../casesync.db"}}).ok());
   check_error(refused(parse_roster_push(body(R"({"version":1,"text":"x","signature":"zz"})"))), 400,
               "bad_value", "signature", "hex");
   check_error(refused(parse_roster_push(body(R"({"version":-1,"text":"x","signature":"00"})"))), 400,
               "out_of_range", "version");
   check_error(refused(parse_new_case(RequestView{"{}", {{"x", "1"}}, {}})), 400, "unknown_field", "x");
+}
+
+TEST_CASE("clerks: a new clerk's id, name and role; the clerk is never named by a request") {
+  auto ok = parse_new_clerk(body(R"({"id":"w01","name":"王芳","role":"window"})"));
+  REQUIRE(ok.ok());
+  CHECK(ok->id == "w01");
+  CHECK(ok->role == "window");
+  check_error(refused(parse_new_clerk(body(R"({"id":"W_1","name":"x","role":"window"})"))), 400,
+              "bad_value", "id", "not a clerk id");
+  check_error(refused(parse_new_clerk(body(R"({"id":"admin","name":"x","role":"admin"})"))), 400,
+              "bad_value", "id", "built-in");
+  check_error(refused(parse_new_clerk(body(R"({"id":"w2","name":"x","role":"root"})"))), 400,
+              "bad_value", "role", "window");
+  check_error(refused(parse_new_clerk(body(R"({"id":"w2","role":"window"})"))), 400, "missing",
+              "name");
+  check_error(refused(parse_new_clerk(body("{\"id\":\"w2\",\"name\":\"" + repeat("王", 101) +
+                                           "\",\"role\":\"window\"}"))),
+              400, "too_long", "name");
+  CHECK(*parse_clerk_disable(body("{}", {"w01"})) == "w01");
+  check_error(refused(parse_clerk_disable(body("{}", {"W 1"}))), 404, "not_found", "id");
+  // The node names the clerk from the token; a body that tries is refused.
+  check_error(refused(parse_case_event(body(R"({"kind":"note","body":{"note":"x","actor_id":"a1"}})",
+                                            {"s01-c01-000001"}))),
+              400, "bad_value", "body.actor_id", "from the token");
+  check_error(refused(parse_new_case(body(
+                  R"({"matter":"QY-001","applicant":"a","fields":{"actor_role":"admin"}})"))),
+              400, "bad_value", "fields.actor_role");
+}
+
+TEST_CASE("stats: per node or per clerk") {
+  CHECK_FALSE(parse_stats(query("/api/stats"))->by_clerk);
+  CHECK(parse_stats(query("/api/stats?by=clerk"))->by_clerk);
+  CHECK_FALSE(parse_stats(query("/api/stats?by=node"))->by_clerk);
+  check_error(refused(parse_stats(query("/api/stats?by=desk"))), 400, "bad_value", "by", "clerk");
 }

@@ -4,15 +4,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <set>
 
 #include "daemon/api_commands.h"
 #include "daemon/api_json.h"
 #include "daemon/api_util.h"
 #include "daemon/api_verdict.h"
+#include "daemon/backup_api.h"
 #include "daemon/case_api.h"
 #include "daemon/case_json.h"
+#include "daemon/clerk_api.h"
 #include "daemon/health_api.h"
+#include "daemon/http_front.h"
 #include "daemon/stall_api.h"
 #include "daemon/node_runtime.h"
 #include "sync/routing.h"
@@ -27,6 +31,19 @@ json api_errors_json(const ApiCounters& c) {
   json by_status = json::object();
   for (const auto& [status, n] : c.error_responses()) by_status[std::to_string(status)] = n;
   return by_status;
+}
+
+json connections_json(const FrontCounters& c) {
+  return {{"open", c.open},
+          {"parked", c.parked},
+          {"accepted", c.accepted},
+          {"refused_node_full", c.refused_node_full},
+          {"refused_client_full", c.refused_client_full},
+          {"refused_busy", c.refused_busy},
+          {"refused_head", c.refused_head},
+          {"read_timeouts", c.read_timeouts},
+          {"write_timeouts", c.write_timeouts},
+          {"idle_closed", c.idle_closed}};
 }
 
 json status_json(NodeRuntime& rt) {
@@ -56,20 +73,28 @@ json status_json(NodeRuntime& rt) {
                       {"reloads_refused", rt.reloads_refused()}}},
           {"api", rt.config().api_address},
           {"api_errors", rt.api_counters().internal_errors()},
-          {"api_error_responses", api_errors_json(rt.api_counters())}};
+          {"api_error_responses", api_errors_json(rt.api_counters())},
+          {"api_connections", connections_json(rt.api_connections())},
+          {"api_refused", rt.api_counters().refusals()},
+          {"api_bad_token_bursts", rt.api_counters().bad_token_bursts()}};
 }
 
-// The drafts of a batch, each checked by the case rules against the case as it stands, unless
-// an earlier event of the same batch touched its case (then the core's own check, in order,
-// decides).
-Result<std::vector<EventDraft>> batch_drafts(NodeRuntime& rt, std::vector<RawEvent> events,
-                                             ApiError* refused) {
+// The drafts of a batch, each naming the clerk and within the clerk's role, and checked by the
+// case rules against the case as it stands, unless an earlier event of the same batch touched
+// its case (then the core's own check, in order, decides).
+Result<std::vector<EventDraft>> batch_drafts(NodeRuntime& rt, const Requester& who,
+                                             std::vector<RawEvent> events, ApiError* refused) {
   std::vector<EventDraft> drafts;
   std::set<std::string> touched;
   for (std::size_t i = 0; i < events.size(); ++i) {
     EventDraft d{std::move(events[i].case_id), std::move(events[i].kind), std::move(events[i].body)};
+    const std::string prefix = "events[" + std::to_string(i) + "].";
+    if (auto e = sign_as(rt, who, d, prefix)) {
+      *refused = *e;
+      return Status::error(Code::kPermission, e->message);
+    }
     if (touched.insert(d.case_id).second) {
-      if (auto e = preflight(rt, d, "events[" + std::to_string(i) + "].")) {
+      if (auto e = preflight(rt, d, prefix)) {
         *refused = *e;
         return Status::error(Code::kInvalidArgument, e->message);
       }
@@ -84,7 +109,7 @@ void route_events(httplib::Server& server, NodeRuntime& rt) {
     auto events = parse_event_batch(call.request);
     if (!events.ok()) return reply_error(res, events.error());
     ApiError refused;
-    auto drafts = batch_drafts(rt, std::move(*events), &refused);
+    auto drafts = batch_drafts(rt, call.who, std::move(*events), &refused);
     if (!drafts.is_ok()) return reply_error(res, refused);
     auto r = rt.core().author_batch(std::move(*drafts), rt.now_ms());
     if (!r.is_ok()) return reply_error(res, r.status());
@@ -99,9 +124,7 @@ void route_events(httplib::Server& server, NodeRuntime& rt) {
     for (const auto& r : *recs) {
       auto e = decode_event(r.signed_bytes);
       if (!e.is_ok()) continue;
-      json ej = event_json({r, *e});
-      ej["body"] = masked_body(*e, false);
-      out.push_back(std::move(ej));
+      out.push_back(event_json({r, *e}, masked_body(*e, false, rt.config().privacy.sensitive_fields)));
     }
     reply(res, 200, {{"events", out}, {"next", recs->empty() ? q->after : recs->back().local_seq}});
   }));
@@ -115,63 +138,121 @@ void route_admin(httplib::Server& server, NodeRuntime& rt) {
     if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
     reply(res, 200, status_json(rt));
   }));
-  // Online backup through SQLite's backup API, consistent while syncing; the copy is
-  // integrity-checked before the answer says ok.
-  server.Post("/api/backup", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
-    auto b = parse_backup(call.request);
-    if (!b.ok()) return reply_error(res, b.error());
-    if (Status st = rt.store().backup_to(b->path); !st.is_ok()) return reply_error(res, st);
-    auto stats = rt.store().stats();
-    reply(res, 200, {{"path", b->path}, {"events", stats.is_ok() ? stats->event_count : 0},
-                     {"last_seq", rt.core().last_seq()}});
-  }));
   server.Post("/api/roster", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
     auto p = parse_roster_push(call.request);
     if (!p.ok()) return reply_error(res, p.error());
     RosterMsg m{p->version, p->text, p->signature};
     if (Status st = rt.install_roster(m); !st.is_ok()) return reply_error(res, st);
     reply(res, 200, {{"roster_version", rt.core().roster_version()}});
-  }));
+  }, Access::kAdmin));
 }
 
 }  // namespace
 
+// httplib parses and routes; the front (daemon/http_front.h) owns the connections and calls
+// process_request() for each request it hands a worker.
+class ApiServer::Routes : public httplib::Server {
+ public:
+  bool serve(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+    return process_request(stream, close_connection, connection_closed, nullptr);
+  }
+};
+
 ApiServer::ApiServer(NodeRuntime* runtime)
-    : runtime_(runtime), server_(std::make_unique<httplib::Server>()) {}
+    : runtime_(runtime), routes_(std::make_unique<Routes>()) {}
 
 ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (front_) front_->stop();
+  if (tls_server_) tls_server_->stop();
+  if (tls_thread_.joinable()) tls_thread_.join();
+  // A wake still queued for the loop must not reach a front that is gone.
+  runtime_->waiters().set_sink([](std::uint64_t, std::string, bool) {});
+  runtime_->set_api_front(nullptr);
 }
 
-Status ApiServer::start(const std::string& address) {
+namespace {
+
+// Binds HOST:PORT and serves on a thread of its own (so a port clash is reported before READY=1).
+Status serve(httplib::Server& server, const std::string& address, std::thread* thread) {
   auto colon = address.rfind(':');
   std::string host = address.substr(0, colon);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   int port = std::stoi(address.substr(colon + 1));
-  routes();
-  server_->set_tcp_nodelay(true);  // otherwise a reused connection waits ~40 ms per request
-  if (!server_->bind_to_port(host, port)) {
-    return Status::error(Code::kUnavailable, "api.listen " + address +
+  server.set_tcp_nodelay(true);  // otherwise a reused connection waits ~40 ms per request
+  if (!server.bind_to_port(host, port)) {
+    return Status::error(Code::kUnavailable, "api.tls_listen " + address +
                                                  ": cannot bind (is another node or program "
                                                  "using the port?)");
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  *thread = std::thread([&server] { server.listen_after_bind(); });
   return Status::ok();
 }
 
-void ApiServer::routes() {
+// A department system on another host reaches the API over TLS only (api.tls_listen); the
+// certificate and key must load, or the node does not start.
+Result<std::unique_ptr<httplib::SSLServer>> tls_server(const ApiAccessConfig& api) {
+  for (const std::string* f : {&api.tls_cert, &api.tls_key}) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*f, ec)) {
+      return Status::error(Code::kNotFound,
+                           (f == &api.tls_cert ? "api.tls_cert " : "api.tls_key ") + *f +
+                               ": no such file (a PEM file; api.tls_listen needs both)");
+    }
+  }
+  auto server = std::make_unique<httplib::SSLServer>(api.tls_cert.c_str(), api.tls_key.c_str());
+  if (!server->is_valid()) {
+    return Status::error(Code::kInvalidArgument,
+                         "api.tls_cert " + api.tls_cert + " / api.tls_key " + api.tls_key +
+                             ": cannot load the certificate and its key (PEM, the key "
+                             "unencrypted and matching the certificate)");
+  }
+  return server;
+}
+
+}  // namespace
+
+Status ApiServer::start() {
   NodeRuntime& rt = *runtime_;
-  install_error_handlers(*server_, rt);
-  // Bodies beyond the largest any route takes are refused before they are read (413).
-  server_->set_payload_max_length(api_limits::kBulkBodyBytesMax);
-  register_case_routes(*server_, rt);
-  register_stall_routes(*server_, rt);
-  register_health_routes(*server_, rt);
-  route_events(*server_, rt);
-  route_admin(*server_, rt);
+  const NodeConfig& config = rt.config();
+  routes(*routes_);
+  front_ = std::make_unique<HttpFront>(
+      config.api,
+      [this](httplib::Stream& s, bool close, bool& closed) { return routes_->serve(s, close, closed); },
+      &rt.api_counters(), &rt.waiters());
+  if (Status st = front_->listen(config.api_address); !st.is_ok()) return st;
+  rt.waiters().set_sink([front = front_.get()](std::uint64_t conn, std::string bytes, bool finished) {
+    front->send(conn, std::move(bytes), finished);
+  });
+  rt.set_api_front(front_.get());
+  front_->start();
+  if (config.api_access.tls_listen.empty()) return Status::ok();
+  // The TLS listener is httplib's own server, not behind the front: it serves the one
+  // department system on another host, bounded by httplib's thread pool and the body limit.
+  // Without the front, a long-poll there answers at once and a backup comes whole.
+  ASSIGN_OR_RETURN(tls_server_, tls_server(config.api_access));
+  routes(*tls_server_);
+  return serve(*tls_server_, config.api_access.tls_listen, &tls_thread_);
+}
+
+void ApiServer::routes(httplib::Server& server) {
+  NodeRuntime& rt = *runtime_;
+  install_error_handlers(server, rt);
+  // The front refuses a larger body before reading it (413); this is the belt to those braces,
+  // and the only limit for the TLS listener.
+  server.set_payload_max_length(rt.config().api.max_body_bytes);
+  // What httplib says in "Keep-Alive:" (the front enforces both).
+  server.set_keep_alive_timeout(
+      static_cast<time_t>((rt.config().api.idle_timeout_ms + 999) / 1000));
+  server.set_keep_alive_max_count(HttpFront::kRequestsPerConnectionMax);
+  register_case_routes(server, rt);
+  register_stall_routes(server, rt);
+  register_health_routes(server, rt);
+  register_backup_routes(server, rt);
+  register_clerk_routes(server, rt);
+  route_events(server, rt);
+  route_admin(server, rt);
 }
 
 }  // namespace casesync

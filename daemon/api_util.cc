@@ -10,9 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-// The one place a request's caller is established (see Requester).
-Checked<Requester> authenticate(const httplib::Request&) { return Requester{}; }
-
 RequestView view_of(const httplib::Request& req) {
   RequestView v;
   v.body = req.body;
@@ -49,11 +46,29 @@ void reply_error(httplib::Response& res, const Status& status) {
   reply_error(res, api_error_from_status(status));
 }
 
-httplib::Server::Handler guarded(ApiCounters& counters, ApiHandler fn) {
-  return [&counters, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
+namespace {
+
+// A refusal at the door: 401 says which scheme would do, 429 when to come back.
+void refuse(httplib::Response& res, const ApiError& error) {
+  if (error.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"casesync\"");
+  if (error.status == 429) res.set_header("Retry-After", "1");
+  reply_error(res, error);
+}
+
+Admit door(NodeRuntime& rt, Access access) {
+  return [&rt, access](const httplib::Request& req) {
+    return rt.guard().admit(req, access, rt.now_ms());
+  };
+}
+
+}  // namespace
+
+httplib::Server::Handler guarded(ApiCounters& counters, Admit admit, ApiHandler fn) {
+  return [&counters, admit = std::move(admit), fn = std::move(fn)](const httplib::Request& req,
+                                                                   httplib::Response& res) {
     try {
-      auto who = authenticate(req);
-      if (!who.ok()) return reply_error(res, who.error());
+      auto who = admit(req);
+      if (!who.ok()) return refuse(res, who.error());
       fn(ApiCall{req, view_of(req), *who}, res);
     } catch (const std::exception& e) {
       internal_error(counters, req, res, e.what());
@@ -63,15 +78,15 @@ httplib::Server::Handler guarded(ApiCounters& counters, ApiHandler fn) {
   };
 }
 
-httplib::Server::Handler on_loop(NodeRuntime& rt, ApiHandler fn) {
-  return [&rt, handler = guarded(rt.api_counters(), std::move(fn))](const httplib::Request& req,
-                                                                    httplib::Response& res) {
-    rt.tasks().run_and_wait([&] { handler(req, res); });
-  };
+httplib::Server::Handler on_loop(NodeRuntime& rt, ApiHandler fn, Access access) {
+  return guarded(rt.api_counters(), door(rt, access),
+                 [&rt, fn = std::move(fn)](const ApiCall& call, httplib::Response& res) {
+                   rt.tasks().run_and_wait([&] { fn(call, res); });
+                 });
 }
 
-httplib::Server::Handler on_own_thread(NodeRuntime& rt, ApiHandler fn) {
-  return guarded(rt.api_counters(), std::move(fn));
+httplib::Server::Handler on_own_thread(NodeRuntime& rt, ApiHandler fn, Access access) {
+  return guarded(rt.api_counters(), door(rt, access), std::move(fn));
 }
 
 void install_error_handlers(httplib::Server& server, NodeRuntime& rt) {

@@ -1,4 +1,5 @@
-// Proves what every route of the local API goes through: the last-resort catch answers an
+// Proves what every route of the local API goes through: a refusal at the door is answered
+// before the handler runs, the last-resort catch answers an
 // exception with a JSON 500 and counts it, answers never throw on bytes that are not UTF-8, the
 // query comes from the URL only, and an exception in a task for the loop thread is rethrown to
 // the waiting caller instead of ending the loop.
@@ -27,11 +28,14 @@ httplib::Request request(const std::string& target, const std::string& body = ""
   return req;
 }
 
+// A door that admits everyone (the door itself is api_auth_test.cc's).
+Checked<Requester> open_door(const httplib::Request&) { return Requester{}; }
+
 }  // namespace
 
 TEST_CASE("an exception in a handler is a counted JSON 500, not the end of the node") {
   ApiCounters counters;
-  auto h = guarded(counters, [](const ApiCall&, httplib::Response&) {
+  auto h = guarded(counters, open_door, [](const ApiCall&, httplib::Response&) {
     throw std::out_of_range("map::at");
   });
   httplib::Response res;
@@ -42,16 +46,32 @@ TEST_CASE("an exception in a handler is a counted JSON 500, not the end of the n
   CHECK(body["message"].get<std::string>().find("map::at") != std::string::npos);
   CHECK(body.contains("field"));
   CHECK(counters.internal_errors() == 1);
-  auto odd = guarded(counters, [](const ApiCall&, httplib::Response&) { throw 42; });
+  auto odd = guarded(counters, open_door, [](const ApiCall&, httplib::Response&) { throw 42; });
   odd(request("/api/cases"), res);
   CHECK(res.status == 500);
   CHECK(counters.internal_errors() == 2);
 }
 
+TEST_CASE("a refusal at the door is the answer; the handler never runs") {
+  ApiCounters counters;
+  bool ran = false;
+  auto h = guarded(
+      counters, [](const httplib::Request&) -> Checked<Requester> {
+        return ApiError{401, "no_token", "needs a token", ""};
+      },
+      [&](const ApiCall&, httplib::Response&) { ran = true; });
+  httplib::Response res;
+  h(request("/api/cases"), res);
+  CHECK_FALSE(ran);
+  CHECK(res.status == 401);
+  CHECK(res.get_header_value("WWW-Authenticate").rfind("Bearer", 0) == 0);
+  CHECK(json::parse(res.body)["error"] == "no_token");
+}
+
 TEST_CASE("a handler sees the URL's query, the body and the path parts") {
   ApiCounters counters;
   RequestView seen;
-  auto h = guarded(counters, [&](const ApiCall& call, httplib::Response& res) {
+  auto h = guarded(counters, open_door, [&](const ApiCall& call, httplib::Response& res) {
     seen = call.request;
     seen.body = {};  // the request dies with the call
     reply(res, 200, {{"ok", true}});

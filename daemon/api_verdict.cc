@@ -1,6 +1,7 @@
 #include "daemon/api_verdict.h"
 
 #include "daemon/api_commands.h"
+#include "sync/actor.h"
 
 namespace casesync {
 
@@ -12,6 +13,21 @@ ApiError verdict_error(const Verdict& v, const std::string& field) {
     case Refusal::kState: return {409, "conflict", v.reason, field};
   }
   return {400, "invalid", v.reason, field};
+}
+
+std::optional<ApiError> sign_as(NodeRuntime& rt, const Requester& who, EventDraft& draft,
+                                const std::string& prefix) {
+  put_actor(draft.body, who.actor());
+  Event e;
+  e.origin = rt.config().node_id;
+  e.case_id = draft.case_id;
+  e.kind = draft.kind;
+  e.body = draft.body;
+  if (who.clerk && role_may_author(who.clerk->role, e)) return std::nullopt;
+  ApiError refused = rt.guard().forbidden_role(
+      who, "record " + draft.kind + " on case " + draft.case_id, roles_allowed(e), rt.now_ms());
+  if (!prefix.empty()) refused.field = prefix + "kind";
+  return refused;
 }
 
 std::optional<ApiError> preflight(NodeRuntime& rt, const EventDraft& draft,

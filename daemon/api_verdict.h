@@ -9,6 +9,7 @@
 #include <string>
 
 #include "daemon/api_error.h"
+#include "daemon/api_guard.h"
 #include "daemon/node_runtime.h"
 #include "sync/case_rules.h"
 
@@ -16,6 +17,12 @@ namespace casesync {
 
 // `field_of` turns the body key at fault into the request's name for it ("note" -> "text").
 ApiError verdict_error(const Verdict& verdict, const std::string& field);
+
+// Names the requesting clerk in `draft` (sync/actor.h: the actor travels in the signed body)
+// and checks that the clerk's role may author it: nullopt, or a counted 403 forbidden_role
+// naming the roles allowed. `prefix` goes before the field at fault ("events[3].").
+std::optional<ApiError> sign_as(NodeRuntime& rt, const Requester& who, EventDraft& draft,
+                                const std::string& prefix = "");
 
 // nullopt: the rules allow `draft` by this node now. `prefix` goes before the field at fault
 // ("events[3]."); `action` names the request's fields for an action route ("" for raw events).

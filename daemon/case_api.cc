@@ -9,6 +9,7 @@
 #include "daemon/api_util.h"
 #include "daemon/api_verdict.h"
 #include "daemon/case_json.h"
+#include "daemon/http_exchange.h"
 #include "daemon/node_runtime.h"
 #include "daemon/stall_api.h"
 #include "sync/case_fold.h"
@@ -45,7 +46,27 @@ Checked<json> case_view(NodeRuntime& rt, const std::string& id, bool full) {
   if (!ordered.ok()) return ordered.error();
   const CaseState s = fold_case(*ordered, rt.core().roster());
   const DeadlineInputs deadlines = rt.stalls().deadline_inputs();
-  return case_state_json(s, *ordered, {full, true, &rt.matters(), &deadlines});
+  return case_state_json(s, *ordered, {full, true, &rt.matters(), &deadlines,
+                                       &rt.config().privacy.sensitive_fields});
+}
+
+// The unmasked case is for reviewers and admins, and seeing it is recorded: a viewed_full event
+// naming the clerk and the fields shown, signed and replicated like any other. When it cannot be
+// recorded (the node cannot write now), the case is not shown.
+std::optional<ApiError> record_full_view(NodeRuntime& rt, const Requester& who,
+                                         const std::string& case_id) {
+  if (!who.is(ClerkRole::kReviewer) && !who.is(ClerkRole::kAdmin)) {
+    return rt.guard().forbidden_role(who, "see case " + case_id + " unmasked (full=1)",
+                                     "reviewer, admin", rt.now_ms());
+  }
+  std::string shown;
+  for (const auto& f : rt.config().privacy.sensitive_fields) shown += (shown.empty() ? "" : ",") + f;
+  EventDraft d{case_id, key(kinds::kViewedFull), {{key(kinds::kShown), shown}}};
+  if (auto e = sign_as(rt, who, d)) return e;
+  if (auto e = preflight(rt, d)) return e;
+  auto r = rt.core().author(std::move(d), rt.now_ms());
+  if (!r.is_ok()) return api_error_from_status(r.status());
+  return std::nullopt;
 }
 
 std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matter,
@@ -65,9 +86,11 @@ std::string open_hop_for_me(NodeRuntime& rt, const CaseState& s) {
   return "";
 }
 
-// Checks the draft by the rules, signs and stores it, and answers with the case.
-void author_and_show(NodeRuntime& rt, EventDraft draft, const std::string& action,
-                     httplib::Response& res) {
+// Names the clerk, checks the draft by their role and the rules, signs and stores it, and
+// answers with the case.
+void author_and_show(NodeRuntime& rt, const Requester& who, EventDraft draft,
+                     const std::string& action, httplib::Response& res) {
+  if (auto e = sign_as(rt, who, draft)) return reply_error(res, *e);
   if (auto e = preflight(rt, draft, "", action)) return reply_error(res, *e);
   const std::string id = draft.case_id;
   auto r = rt.core().author(std::move(draft), rt.now_ms());
@@ -160,6 +183,9 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
   server.Get(R"(/api/cases/([^/]+))", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
     auto q = parse_case_get(call.request);
     if (!q.ok()) return reply_error(res, q.error());
+    if (q->full) {
+      if (auto e = record_full_view(rt, call.who, q->case_id)) return reply_error(res, *e);
+    }
     auto v = case_view(rt, q->case_id, q->full);
     if (!v.ok()) return reply_error(res, v.error());
     reply(res, 200, *v);
@@ -171,7 +197,8 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
                auto ordered = ordered_events(rt, q->case_id);
                if (!ordered.ok()) return reply_error(res, ordered.error());
                const DeadlineInputs deadlines = rt.stalls().deadline_inputs();
-               json t = case_trace_json(fold_case(*ordered, rt.core().roster()), &deadlines);
+               json t = case_trace_json(fold_case(*ordered, rt.core().roster()), &deadlines,
+                                        &rt.config().privacy.sensitive_fields);
                // Stalls depend on this node's clock, so they sit beside the trace, not in it.
                json stalls = json::array();
                for (const auto& st : rt.stalls().stalls_of_case(q->case_id)) {
@@ -195,37 +222,63 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
   }));
 }
 
+// One page of the changes feed after `q.after`. On the loop thread.
+Result<json> changes_page(NodeRuntime& rt, const FeedQuery& q) {
+  auto recs = rt.store().events_after(q.after, q.limit);
+  if (!recs.is_ok()) return recs.status();
+  json changes = json::array();
+  for (const auto& r : *recs) {
+    changes.push_back({{"local_seq", r.local_seq}, {"case_id", r.case_id}, {"kind", r.kind},
+                       {"origin", r.origin}, {"seq", r.seq},
+                       {"time", format_time_ms(HybridClock::millis(r.hlc))}});
+  }
+  return json{{"since", q.after},
+              {"next", recs->empty() ? q.after : recs->back().local_seq},
+              {"changes", changes}};
+}
+
+// The waiter of a long-poll that found nothing (daemon/change_waiters.h): woken on the loop
+// thread by new events or its deadline, it answers once there are changes or time is up, and
+// stays parked after a change that is not for it (events before `since`).
+ChangeWaiters::WakeFn changes_wake(NodeRuntime& rt, FeedQuery q, bool keep_alive,
+                                   ChangeWaiters::Clock::time_point deadline) {
+  return [&rt, q, keep_alive, deadline](bool timed_out) {
+    ChangeWaiters::Wake w;
+    auto page = changes_page(rt, q);
+    if (!page.is_ok()) {
+      const ApiError e = api_error_from_status(page.status());
+      rt.api_counters().error_response(e.status);
+      w.bytes = http_answer(e.status, "application/json", e.to_json().dump(), keep_alive);
+      return w;
+    }
+    if ((*page)["changes"].empty() && !timed_out) {
+      w.finished = false;
+      w.next_deadline = deadline;
+      return w;
+    }
+    w.bytes = http_answer(200, "application/json", page->dump(), keep_alive);
+    return w;
+  };
+}
+
 void route_changes(httplib::Server& server, NodeRuntime& rt) {
-  // Long-poll: the handler waits on its own thread, never on the loop.
+  // Long-poll: what is there now, else the request parks as a waiter and holds no thread.
   server.Get("/api/changes", on_own_thread(rt, [&rt](const ApiCall& call, httplib::Response& res) {
     auto q = parse_changes(call.request);
     if (!q.ok()) return reply_error(res, q.error());
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::seconds(static_cast<std::int64_t>(q->wait_s));
-    for (;;) {
-      const std::uint64_t seen = rt.change_counter();
-      json changes = json::array();
-      Status st;
-      std::uint64_t next = q->after;
-      rt.tasks().run_and_wait([&] {
-        auto recs = rt.store().events_after(q->after, q->limit);
-        if (!recs.is_ok()) {
-          st = recs.status();
-          return;
-        }
-        for (const auto& r : *recs) {
-          changes.push_back({{"local_seq", r.local_seq}, {"case_id", r.case_id}, {"kind", r.kind},
-                             {"origin", r.origin}, {"seq", r.seq},
-                             {"time", format_time_ms(HybridClock::millis(r.hlc))}});
-          next = r.local_seq;
-        }
-      });
-      if (!st.is_ok()) return reply_error(res, st);
-      if (!changes.empty() || std::chrono::steady_clock::now() >= deadline) {
-        return reply(res, 200, {{"since", q->after}, {"next", next}, {"changes", changes}});
-      }
-      rt.wait_for_change(seen, deadline);
+    // Read before the page: a change while the page is read wakes the waiter at once.
+    const std::uint64_t seen = rt.waiters().counter();
+    Result<json> page = json::object();
+    rt.tasks().run_and_wait([&] { page = changes_page(rt, *q); });
+    if (!page.is_ok()) return reply_error(res, page.status());
+    Exchange* exchange = Exchange::current();
+    if (!(*page)["changes"].empty() || q->wait_s == 0 || exchange == nullptr) {
+      return reply(res, 200, *page);
     }
+    const auto deadline = ChangeWaiters::Clock::now() +
+                          std::chrono::seconds(static_cast<std::int64_t>(q->wait_s));
+    exchange->park({0, seen, deadline, changes_wake(rt, *q, exchange->keep_alive(), deadline)});
+    res.status = 200;  // a placeholder httplib writes and the front drops
   }));
 }
 
@@ -246,7 +299,7 @@ void handle_action(NodeRuntime& rt, const ApiCall& call, httplib::Response& res)
                                        "hop"});
     }
   }
-  author_and_show(rt, std::move(d), a->action, res);
+  author_and_show(rt, call.who, std::move(d), a->action, res);
 }
 
 void route_writes(httplib::Server& server, NodeRuntime& rt) {
@@ -254,13 +307,14 @@ void route_writes(httplib::Server& server, NodeRuntime& rt) {
     auto c = parse_new_case(call.request);
     if (!c.ok()) return reply_error(res, c.error());
     if (auto e = unknown_matter(rt, c->matter, "matter")) return reply_error(res, *e);
-    author_and_show(rt, {rt.next_case_id(), key(kinds::kCreated), new_case_body(*c)}, "", res);
+    author_and_show(rt, call.who, {rt.next_case_id(), key(kinds::kCreated), new_case_body(*c)}, "",
+                    res);
   }));
   server.Post(R"(/api/cases/([^/]+)/events)",
               on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
                 auto e = parse_case_event(call.request);
                 if (!e.ok()) return reply_error(res, e.error());
-                author_and_show(rt, {e->case_id, e->kind, std::move(e->body)}, "", res);
+                author_and_show(rt, call.who, {e->case_id, e->kind, std::move(e->body)}, "", res);
               }));
   server.Post(R"(/api/cases/([^/]+)/([^/]+))",
               on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
@@ -282,7 +336,9 @@ void route_import(httplib::Server& server, NodeRuntime& rt) {
         return reply_error(res, *e);
       }
       std::string id = rt.case_id_for_seq(next_seq++);
-      drafts.push_back({id, key(kinds::kCreated), new_case_body(c)});
+      EventDraft d{id, key(kinds::kCreated), new_case_body(c)};
+      if (auto e = sign_as(rt, call.who, d, line + ".")) return reply_error(res, *e);
+      drafts.push_back(std::move(d));
       ids.push_back(id);
     }
     auto r = rt.core().author_batch(std::move(drafts), rt.now_ms());

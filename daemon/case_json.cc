@@ -1,8 +1,11 @@
 #include "daemon/case_json.h"
 
+#include <algorithm>
 #include <map>
 
 #include "daemon/api_json.h"
+#include "common/utf8.h"
+#include "sync/actor.h"
 #include "sync/case_kinds.h"
 #include "sync/event_content.h"
 
@@ -28,6 +31,9 @@ json hop_json(const Hop& h, const CaseState& s, const DeadlineInputs* deadlines)
   json out = {{"hop", h.id},
               {"from", h.from},
               {"to", h.to},
+              {"forwarded_by", actor_json(h.forwarded_by)},
+              {"accepted_by", actor_json(h.accepted_by)},
+              {"answered_by", actor_json(h.answered_by)},
               {"desk", h.desk},
               {"stage", hop_stage_name(h.stage)},
               {"forwarded_at", time_or_null(h.forwarded_ms)},
@@ -83,12 +89,48 @@ json dwell_json(const CaseState& s) {
   return out;
 }
 
+bool is_sensitive(const std::vector<std::string>& sensitive, const std::string& key) {
+  return std::find(sensitive.begin(), sensitive.end(), key) != sensitive.end();
+}
+
+const std::vector<std::string>& fields_or_default(const std::vector<std::string>* sensitive) {
+  return sensitive ? *sensitive : default_sensitive_fields();
+}
+
+// A timeline summary with an edit's sensitive value masked ("edited phone = 138******00").
+std::string shown_summary(const TimelineEntry& t, const std::vector<std::string>& sensitive) {
+  if (t.kind != kinds::kEdited || !is_sensitive(sensitive, t.edited_field)) return t.summary;
+  const std::string head = "edited " + t.edited_field + " = ";
+  if (t.summary.rfind(head, 0) != 0) return "edited " + t.edited_field;
+  return head + masked_value(t.summary.substr(head.size()));
+}
+
 }  // namespace
 
-json masked_body(const Event& e, bool full) {
-  json b = e.body;
-  auto it = e.body.find(std::string(kinds::kIdNumber));
-  if (it != e.body.end() && !full) b[std::string(kinds::kIdNumber)] = mask_id_number(it->second);
+const std::vector<std::string>& default_sensitive_fields() {
+  static const std::vector<std::string> kDefault = {std::string(kinds::kIdNumber), "phone"};
+  return kDefault;
+}
+
+std::string masked_value(const std::string& value) {
+  const bool ascii = std::all_of(value.begin(), value.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) return mask_id_number(value);
+  // Text beyond ASCII: keep its first character only (never cut one in half).
+  const std::string_view first = utf8_prefix(value, 1);
+  return std::string(first) + std::string(utf8_chars(value) - 1, '*');
+}
+
+json masked_body(const Event& e, bool full, const std::vector<std::string>& sensitive) {
+  json b = json::object();
+  const bool sensitive_edit = e.kind == kinds::kEdited &&
+                              is_sensitive(sensitive, e.field(std::string(kinds::kField)));
+  for (const auto& [key, value] : e.body) {
+    if (is_actor_key(key)) continue;
+    const bool mask = !full && (is_sensitive(sensitive, key) ||
+                                (sensitive_edit && key == kinds::kValue));
+    b[key] = mask ? masked_value(value) : value;
+  }
   auto mats = e.body.find(std::string(kinds::kMaterials));
   if (mats != e.body.end()) b[std::string(kinds::kMaterials)] = materials_list(mats->second);
   return b;
@@ -101,7 +143,7 @@ json case_summary_json(const CaseState& s, const MattersCatalogue* matters,
           {"matter", s.matter},
           {"matter_name", m ? m->name : ""},
           {"applicant", s.applicant},
-          {"id_number", mask_id_number(s.id_number)},
+          {"id_number", masked_value(s.id_number)},
           {"receiving_node", s.receiving_node},
           {"origin", s.receiving_node},
           {"status", case_status_name(s.status)},
@@ -116,13 +158,16 @@ json case_summary_json(const CaseState& s, const MattersCatalogue* matters,
   return out;
 }
 
-json case_trace_json(const CaseState& s, const DeadlineInputs* deadlines) {
+json case_trace_json(const CaseState& s, const DeadlineInputs* deadlines,
+                     const std::vector<std::string>* sensitive) {
   json timeline = json::array();
   for (const auto& t : s.timeline) {
     timeline.push_back({{"time", format_time_ms(t.ms)},
                         {"event", t.origin + ":" + std::to_string(t.seq)},
                         {"kind", t.kind},
-                        {"summary", t.summary},
+                        {"actor", actor_json(t.actor)},
+                        {"who", who_text(t.actor, t.origin)},
+                        {"summary", shown_summary(t, fields_or_default(sensitive))},
                         {"applied", t.applied}});
   }
   json out = {{"case", s.id},
@@ -151,9 +196,14 @@ json conflicts_json(const CaseState& s) {
 json case_state_json(const CaseState& s, const std::vector<OrderedEvent>& ordered,
                      const CaseViewOptions& opt) {
   json out = case_summary_json(s, opt.matters, opt.deadlines);
-  out["id_number"] = opt.full ? s.id_number : mask_id_number(s.id_number);
+  const std::vector<std::string>& sensitive = fields_or_default(opt.sensitive);
+  out["id_number"] = opt.full ? s.id_number : masked_value(s.id_number);
   out["materials"] = s.materials;
-  out["fields"] = s.fields;
+  json fields = json::object();
+  for (const auto& [key, value] : s.fields) {
+    fields[key] = !opt.full && is_sensitive(sensitive, key) ? masked_value(value) : value;
+  }
+  out["fields"] = fields;
   out["outcome"] = s.outcome;
   out["path"] = s.path;
   out["applicant_notified"] = s.applicant_notified;
@@ -169,11 +219,7 @@ json case_state_json(const CaseState& s, const std::vector<OrderedEvent>& ordere
   out["invalid"] = s.invalid;
   if (opt.with_events) {
     json events = json::array();
-    for (const auto& o : ordered) {
-      json e = event_json(o);
-      e["body"] = masked_body(o.event, opt.full);
-      events.push_back(std::move(e));
-    }
+    for (const auto& o : ordered) events.push_back(event_json(o, masked_body(o.event, opt.full, sensitive)));
     out["events"] = events;
   }
   return out;

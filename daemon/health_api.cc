@@ -294,7 +294,8 @@ json HealthView::health_json(std::uint64_t now_ms) {
           {"nodes", nodes},
           {"stalls", stalls_json(rt_->stalls().stalls())},
           {"conflicts", recent_conflicts(now_ms)},
-          {"security_alerts", security_json(rs, rt_->core().self())}};
+          {"security_alerts", security_json(rs, rt_->core().self())},
+          {"api_refused", rt_->api_counters().refusals()}};
 }
 
 // ---------------------------------------------------------------- Prometheus text format
@@ -532,6 +533,27 @@ void transport_metrics(const Transport& t, MetricsText& m) {
   }
 }
 
+void api_connection_metrics(const FrontCounters& c, MetricsText& m) {
+  m.family("casesync_api_connections", "gauge",
+           "Local API connections open now; state=parked: long-polls waiting for a change.");
+  m.add({{"state", "open"}}, c.open);
+  m.add({{"state", "parked"}}, c.parked);
+  m.family("casesync_api_connections_refused_total", "counter",
+           "Local API connections or requests refused before a handler ran: node_full "
+           "(api.max_connections), client_full (api.max_connections_per_client), busy (a full "
+           "queue), head (411/413/415/431/400 answered before the body was read).");
+  m.add({{"reason", "node_full"}}, c.refused_node_full);
+  m.add({{"reason", "client_full"}}, c.refused_client_full);
+  m.add({{"reason", "busy"}}, c.refused_busy);
+  m.add({{"reason", "head"}}, c.refused_head);
+  m.family("casesync_api_connections_timed_out_total", "counter",
+           "Local API connections closed by a timeout: read (api.read_timeout), write "
+           "(api.write_timeout), idle (api.idle_timeout).");
+  m.add({{"reason", "read"}}, c.read_timeouts);
+  m.add({{"reason", "write"}}, c.write_timeouts);
+  m.add({{"reason", "idle"}}, c.idle_closed);
+}
+
 void api_metrics(const ApiCounters& c, MetricsText& m) {
   m.family("casesync_api_errors_total", "counter",
            "Local API requests that failed with an exception (answered 500; a bug to report).");
@@ -540,6 +562,13 @@ void api_metrics(const ApiCounters& c, MetricsText& m) {
            "Local API answers with an error status (400 bad input, 404 unknown, 409 refused by "
            "the case's state, 413 too large, ...), by status.");
   for (const auto& [status, n] : c.error_responses()) m.add({{"status", std::to_string(status)}}, n);
+  m.family("casesync_api_refused_total", "counter",
+           "Local API requests refused at the door, by reason (no_token, bad_token, "
+           "forbidden_role, bad_origin, bad_host, bad_content_type, throttled).");
+  for (const auto& [reason, n] : c.refusals()) m.add({{"reason", reason}}, n);
+  m.family("casesync_api_bad_token_bursts_total", "counter",
+           "Bursts of wrong API tokens (a security alert): 20 or more within a minute.");
+  m.add({}, c.bad_token_bursts());
 }
 
 void penalty_metrics(const PeerPenalty& p, std::uint64_t now_ms, MetricsText& m) {
@@ -581,6 +610,7 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
   transport_metrics(rt_->transport(), m);
   penalty_metrics(rt_->penalty(), now_ms, m);
   api_metrics(rt_->api_counters(), m);
+  api_connection_metrics(rt_->api_connections(), m);
   m.family("casesync_uptime_seconds", "gauge", "Seconds since this daemon started.");
   m.add({}, seconds(now_ms - std::min(now_ms, rt_->started_at_ms())));
   m.family("casesync_build_info", "gauge",
@@ -589,11 +619,14 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
   return m.take();
 }
 
-void serve_dashboard(const httplib::Request&, httplib::Response& res) {
-  // Everything the page needs is in it: no other origin may be contacted.
+void serve_dashboard(httplib::Response& res) {
+  // Everything the page needs is in it: no other origin may be contacted, and no other page may
+  // frame it (a framed page could be made to act for the clerk who typed a token into it).
   res.set_header("Content-Security-Policy",
                  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                 "connect-src 'self'; img-src data:");
+                 "connect-src 'self'; img-src data:; frame-ancestors 'none'; form-action 'none'");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Referrer-Policy", "no-referrer");
   res.set_header("Cache-Control", "no-store");
   res.set_content(reinterpret_cast<const char*>(kDashboardHtml), "text/html; charset=utf-8");
 }
@@ -606,12 +639,16 @@ void register_health_routes(httplib::Server& server, NodeRuntime& rt) {
     if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
     reply(res, 200, view->health_json(rt.now_ms()));
   }));
-  // Prometheus adds no parameters; whatever a scraper sends is ignored here.
+  // Prometheus adds no parameters; whatever a scraper sends is ignored here. No token: node
+  // states and counters, no case and no person.
   server.Get("/metrics", on_loop(rt, [&rt, view](const ApiCall&, httplib::Response& res) {
     res.set_content(view->metrics_text(rt.now_ms()), "text/plain; version=0.0.4; charset=utf-8");
-  }));
-  server.Get("/", serve_dashboard);
-  server.Get("/dashboard", serve_dashboard);
+  }, Access::kPublic));
+  // The page itself holds no data: it asks for a token and reads /api/health with it.
+  auto page = on_own_thread(rt, [](const ApiCall&, httplib::Response& res) { serve_dashboard(res); },
+                            Access::kPublic);
+  server.Get("/", page);
+  server.Get("/dashboard", page);
 }
 
 }  // namespace casesync

@@ -1,6 +1,7 @@
 #include "daemon/health_state.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
@@ -115,9 +116,29 @@ std::string findings_text(const std::vector<SecurityFinding>& fs, bool here) {
   return (here ? "refused here from it: " : "it refused: ") + list;
 }
 
+// A warning "security_alert: REASON: N ..." a node raised about something the core does not see
+// (its local API's wrong-token bursts: daemon/api_counters.h), as a finding of N.
+void add_warning_findings(const std::vector<std::string>& warnings,
+                          std::vector<SecurityFinding>* out) {
+  for (const auto& w : warnings) {
+    if (w.rfind(kSecurityWarningPrefix, 0) != 0) continue;
+    const std::string rest = w.substr(kSecurityWarningPrefix.size());
+    const std::size_t colon = rest.find(':');
+    if (colon == std::string::npos || colon == 0) continue;
+    std::uint64_t count = 0;
+    std::size_t i = colon + 1;
+    while (i < rest.size() && rest[i] == ' ') ++i;
+    for (; i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])) && count < 1000000000000000ULL; ++i) {
+      count = count * 10 + static_cast<std::uint64_t>(rest[i] - '0');
+    }
+    out->push_back({rest.substr(0, colon), std::max<std::uint64_t>(count, 1), false});
+  }
+}
+
 std::optional<Condition> security(const NodeObservation& o, NodeHealth* h) {
   if (o.report) {
     add_findings(o.report->rejects, false, &h->security);
+    add_warning_findings(o.report->warnings, &h->security);
     auto eq = o.report->counters.find("equivocations");
     auto counted = o.report->rejects.find("equivocation");
     // Every equivocation is also a reject; the counter matters for reports that lack the reject.

@@ -6,7 +6,9 @@
 // States, highest precedence first (a node shows the first that applies, the others become
 // warnings):
 //   security_alert  a forged, unauthorized or rewritten input was refused — by the node itself
-//                   (rejects in its report, equivocations) or by us from it (our peer counters).
+//                   (rejects in its report, equivocations, a warning "security_alert: REASON: N
+//                   ..." such as a burst of wrong API tokens) or by us from it (our peer
+//                   counters).
 //                   Counters live until the daemon restarts, so the alert stays until then.
 //   disk_trouble    its last commit failed (disk full, I/O error)
 //   offline         no report for offline_after, on OUR clock (HealthEntry.received_ms);
@@ -39,6 +41,9 @@ inline constexpr NodeState kNodeStates[] = {NodeState::kInStep,      NodeState::
 const char* node_state_name(NodeState state);
 // Higher wins when several states apply.
 int precedence(NodeState state);
+
+// A health report warning that starts so is a security finding (REASON: N ...).
+inline constexpr std::string_view kSecurityWarningPrefix = "security_alert: ";
 
 // Reject reasons (sync/counters.h) that mean someone forged, impersonated or rewrote something,
 // as opposed to ordinary trouble (a full buffer, an unknown peer during a roster change).

@@ -165,6 +165,22 @@ TEST_CASE("security_alert from its own rejects, from ours, and from equivocation
   CHECK(derive_health(seen(clean), thresholds(), kNow).security.size() == 1);
 }
 
+TEST_CASE("security_alert from a node's own warning: a burst of wrong API tokens") {
+  HealthReport r = report();
+  r.warnings = {"calendar: no schedule for 2027",
+                "security_alert: api_bad_tokens: 1000 wrong API tokens in 1 burst(s) of 20 or more "
+                "within 60s, the last at 2026-03-02T10:00:00.000Z"};
+  NodeHealth h = derive_health(seen(r), thresholds(), kNow);
+  CHECK(h.state == NodeState::kSecurityAlert);
+  REQUIRE(h.security.size() == 1);
+  CHECK(h.security[0].reject_reason == "api_bad_tokens");
+  CHECK(h.security[0].count == 1000);
+  CHECK_FALSE(h.security[0].counted_here);
+  CHECK(h.reason == "it refused: api_bad_tokens (1000)");
+  r.warnings = {"security_alert:no reason", "a security_alert: x: 1"};
+  CHECK(derive_health(seen(r), thresholds(), kNow).state == NodeState::kInStep);
+}
+
 TEST_CASE("precedence: security_alert > disk_trouble > offline > clock_skewed > lagging") {
   HealthReport r = report();
   r.links[0].backlog = 1000;                  // lagging

@@ -2,6 +2,7 @@
 // arguments -> config -> keys -> storage -> sockets -> API -> READY=1 -> loop -> STOPPING=1.
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstring>
@@ -42,6 +43,9 @@ void disable_core_dumps() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Whoever starts it (systemd, an admin's shell, a test bed): the database, its WAL and SHM,
+  // the roster copy, markers and backups are 0600, folders 0700 (daemon/private_files.h).
+  umask(077);
   std::string config_path;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {
@@ -96,7 +100,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   ApiServer api(runtime->get());
-  if (Status st = api.start(config->api_address); !st.is_ok()) {
+  if (Status st = api.start(); !st.is_ok()) {
     log_error("cannot start: " + st.message());
     return 1;
   }

@@ -16,7 +16,9 @@
 #include "config/calendar_file.h"
 #include "common/duration.h"
 #include "config/roster_file.h"
+#include "daemon/data_at_rest.h"
 #include "daemon/log.h"
+#include "daemon/private_files.h"
 
 namespace casesync {
 
@@ -48,7 +50,10 @@ StallPolicy stall_policy(const SupervisionConfig& sc) {
   return p;
 }
 
-NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {}
+NodeRuntime::NodeRuntime(NodeConfig config) : config_(std::move(config)) {
+  // Wakes read the store, which the loop thread alone owns.
+  waiters_.set_executor([this](std::function<void()> wake) { tasks_.post(std::move(wake)); });
+}
 
 NodeRuntime::~NodeRuntime() {
   if (fallback_transport_) fallback_transport_->close();
@@ -66,6 +71,19 @@ Result<std::unique_ptr<NodeRuntime>> NodeRuntime::open(NodeConfig config) {
   std::unique_ptr<NodeRuntime> rt(new NodeRuntime(std::move(config)));
   RETURN_IF_ERROR(rt->open_parts());
   return rt;
+}
+
+// Who may use the local API: the clerks of this node and its admin token (daemon/clerk_book.h).
+Status NodeRuntime::open_clerks() {
+  ASSIGN_OR_RETURN(clerks_, ClerkBook::open(config_.data_dir + "/clerks.json",
+                                            config_.api_access.admin_token_file));
+  if (!clerks_->has_admin_token()) {
+    log_warning("no admin token at " + config_.api_access.admin_token_file +
+                ": nobody can manage this node's clerks; write one with `casesyncctl admin-token "
+                "new --config " + config_.source_path + "` and reload (systemctl reload casesyncd)");
+  }
+  guard_ = std::make_unique<ApiGuard>(config_, clerks_.get(), &api_counters_);
+  return Status::ok();
 }
 
 Status NodeRuntime::open_parts() {
@@ -86,13 +104,12 @@ Status NodeRuntime::open_parts() {
                          config_.key_file + ": this key is not the one the roster lists for " +
                              config_.node_id + " (" + config_.roster_file + ")");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(config_.data_dir, ec);
-  if (ec) {
-    return Status::error(Code::kIoError,
-                         config_.data_dir + ": cannot create the data directory: " + ec.message());
-  }
-  ASSIGN_OR_RETURN(store_, SqliteStore::open(config_.data_dir + "/casesync.db"));
+  RETURN_IF_ERROR(make_private_dir(config_.data_dir, "data folder"));
+  tighten_private_files(config_.data_dir);
+  ASSIGN_OR_RETURN(SealedStore sealed, open_sealed_store(config_));
+  data_key_ = std::move(sealed.key);
+  store_ = std::move(sealed.store);
+  RETURN_IF_ERROR(open_clerks());
   started_at_ms_ = clock_.now_ms();
   core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
                                      &keys_.secret);
@@ -230,18 +247,9 @@ std::string NodeRuntime::case_id_for_seq(std::uint64_t seq) const {
 void NodeRuntime::publish_changes() {
   const auto& c = core_->counters();
   const std::uint64_t now = c.events_authored + c.events_applied;
-  if (now == change_counter_.load()) return;
-  {
-    std::lock_guard lock(change_mu_);
-    change_counter_.store(now);
-  }
-  change_cv_.notify_all();
-}
-
-void NodeRuntime::wait_for_change(std::uint64_t seen,
-                                  std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(change_mu_);
-  change_cv_.wait_until(lock, deadline, [&] { return change_counter_.load() != seen; });
+  if (now == change_counter_) return;
+  change_counter_ = now;
+  waiters_.changed(now);
 }
 
 bool NodeRuntime::handle_signals() {
@@ -269,6 +277,9 @@ void NodeRuntime::reload_config() {
     return;
   }
   if (auto level = log_level_from_name(fresh->log_level); level.is_ok()) log_set_threshold(*level);
+  if (Status st = clerks_->reload_admin_token(); !st.is_ok()) {
+    log_error("SIGHUP: keeping the admin token in use: " + st.message());
+  }
   log_info("SIGHUP: config " + config_.source_path + " reloaded (log level " +
            fresh->log_level + "; endpoint and path changes take effect on restart)");
   config_.log_level = fresh->log_level;
@@ -428,6 +439,7 @@ int NodeRuntime::run() {
       core_->on_tick(now);
       follow_current_parent();
       stalls_->tick(now);
+      stalls_->set_extra_warnings(api_counters_.security_warnings(), now);
       last_tick = now;
     }
     apply_roster_update();

@@ -16,8 +16,13 @@
 #include "config/node_config.h"
 #include "config/signed_roster.h"
 #include "crypto/crypto.h"
+#include "crypto/data_key.h"
 #include "daemon/api_counters.h"
+#include "daemon/api_guard.h"
+#include "daemon/clerk_book.h"
+#include "daemon/change_waiters.h"
 #include "daemon/clock.h"
+#include "daemon/http_front.h"
 #include "daemon/parallel_verifier.h"
 #include "daemon/peer_penalty.h"
 #include "daemon/stall_monitor.h"
@@ -48,6 +53,9 @@ class NodeRuntime {
   const PeerPenalty& penalty() const { return *penalty_; }
   // Written by API threads too (it is thread-safe).
   ApiCounters& api_counters() { return api_counters_; }
+  // Thread-safe: the API's threads admit requests with them.
+  ClerkBook& clerks() { return *clerks_; }
+  ApiGuard& guard() { return *guard_; }
   std::uint64_t now_ms() const { return clock_.now_ms(); }
   std::uint64_t started_at_ms() const { return started_at_ms_; }
   // SIGHUPs whose config was applied / refused as invalid (the running one kept).
@@ -60,14 +68,19 @@ class NodeRuntime {
   // Installs a roster the district admin signed (POST /api/roster), then pushes it to peers.
   Status install_roster(const RosterMsg& signed_roster);
 
-  // --- for API threads: wake on new local events (the changes feed's long-poll) ---
-  std::uint64_t change_counter() const { return change_counter_.load(); }
-  // Returns when change_counter() != seen or at the deadline.
-  void wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline);
+  // --- for API threads ---
+  // Requests waiting for new events (the changes feed's long-poll); woken on the loop thread.
+  ChangeWaiters& waiters() { return waiters_; }
+  // The API front's connection counters, once the API serves (for /api/status and /metrics).
+  void set_api_front(const HttpFront* front) { api_front_ = front; }
+  FrontCounters api_connections() const {
+    return api_front_ ? api_front_->counters() : FrontCounters{};
+  }
 
  private:
   explicit NodeRuntime(NodeConfig config);
   Status open_parts();
+  Status open_clerks();
   int open_signalfd();
   bool handle_signals();
   void deliver_effects();
@@ -90,6 +103,7 @@ class NodeRuntime {
   std::uint64_t started_at_ms_ = 0;
   crypto::KeyPair keys_;
   MattersCatalogue matters_;
+  std::unique_ptr<crypto::DataKey> data_key_;  // outlives store_, which seals events under it
   std::unique_ptr<SqliteStore> store_;
   ParallelVerifier verifier_;  // every core; outlives core_, which uses it
   std::unique_ptr<SyncNode> core_;
@@ -102,11 +116,13 @@ class NodeRuntime {
   std::unique_ptr<PeerPenalty> penalty_;
   TaskQueue tasks_;
   ApiCounters api_counters_;
+  std::unique_ptr<ClerkBook> clerks_;
+  std::unique_ptr<ApiGuard> guard_;  // uses clerks_ and api_counters_
   void publish_changes();
   int signal_fd_ = -1;
-  std::atomic<std::uint64_t> change_counter_{0};
-  std::mutex change_mu_;
-  std::condition_variable change_cv_;
+  std::uint64_t change_counter_ = 0;  // events authored and applied, as last published
+  ChangeWaiters waiters_;
+  const HttpFront* api_front_ = nullptr;
   bool stopping_ = false;
   std::uint64_t reloads_applied_ = 0;
   std::uint64_t reloads_refused_ = 0;

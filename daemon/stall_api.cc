@@ -46,14 +46,35 @@ struct NodeFigures {
   std::map<std::string, std::uint64_t> stalls;
 };
 
+// A row of the figures: a node, or with `by=clerk` a clerk at a node ("" : what no clerk signed —
+// the daemon's own receipts, events from before clerks existed, stalls).
+using RowKey = std::pair<std::string, std::string>;
+
+struct Figures {
+  bool by_clerk = false;
+  std::map<RowKey, NodeFigures> rows;
+  std::map<RowKey, Actor> actors;
+
+  NodeFigures& at(const std::string& node, const Actor& actor = {}) {
+    if (!by_clerk || actor.empty()) return rows[{node, ""}];
+    actors[{node, actor.id}] = actor;
+    return rows[{node, actor.id}];
+  }
+};
+
+const Actor& creator(const CaseState& s) {
+  static const Actor kNone;
+  return s.timeline.empty() ? kNone : s.timeline.front().actor;
+}
+
 void count_case(const CaseState& s, const Period& p, const WorkCalendar& cal,
-                std::uint32_t limit_days, std::map<std::string, NodeFigures>& out) {
+                std::uint32_t limit_days, Figures& out) {
   constexpr double kHourMs = 3600.0 * 1000.0;
-  if (p.contains(s.received_ms)) out[s.receiving_node].received++;
+  if (p.contains(s.received_ms)) out.at(s.receiving_node, creator(s)).received++;
   std::map<std::string, int> supplement_requests_by;
   for (const auto& t : s.timeline) {
     if (!t.applied || !p.contains(t.ms)) continue;
-    NodeFigures& f = out[t.origin];
+    NodeFigures& f = out.at(t.origin, t.actor);
     if (t.kind == kinds::kPrereviewed) f.prereviewed++;
     if (t.kind == kinds::kForwarded) f.forwarded++;
     if (t.kind == kinds::kDelivered) f.delivered++;
@@ -72,17 +93,16 @@ void count_case(const CaseState& s, const Period& p, const WorkCalendar& cal,
   }
   for (const auto& h : s.hops) {
     if (h.superseded || !p.contains(h.forwarded_ms)) continue;
-    NodeFigures& f = out[h.to];
-    // A bounce is counted at the node that sent the case back: the one that forwarded it back,
-    // or the receiver that returned it (退回).
-    if (h.bounce) out[h.from].bounces++;
-    if (h.stage == HopStage::kReturned) f.bounces++;
-    if (h.delivered_ms) f.delivery_h.push_back(static_cast<double>(cal.working_ms_between(h.forwarded_ms, h.delivered_ms)) / kHourMs);
-    if (h.accepted_ms) f.accept_h.push_back(static_cast<double>(cal.working_ms_between(h.delivered_ms, h.accepted_ms)) / kHourMs);
+    // A bounce is counted at the node (and clerk) that sent the case back: the one that
+    // forwarded it back, or the receiver that returned it (退回).
+    if (h.bounce) out.at(h.from, h.forwarded_by).bounces++;
+    if (h.stage == HopStage::kReturned) out.at(h.to, h.answered_by).bounces++;
+    if (h.delivered_ms) out.at(h.to).delivery_h.push_back(static_cast<double>(cal.working_ms_between(h.forwarded_ms, h.delivered_ms)) / kHourMs);
+    if (h.accepted_ms) out.at(h.to, h.accepted_by).accept_h.push_back(static_cast<double>(cal.working_ms_between(h.delivered_ms, h.accepted_ms)) / kHourMs);
     if (h.answered_ms && h.accepted_ms) {
       double worked = static_cast<double>(cal.working_ms_between(h.accepted_ms, h.answered_ms)) -
                       static_cast<double>(h.paused_ms);
-      f.answer_h.push_back(std::max(0.0, worked) / kHourMs);
+      out.at(h.to, h.answered_by).answer_h.push_back(std::max(0.0, worked) / kHourMs);
     }
   }
 }
@@ -115,7 +135,7 @@ void handle_stats(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) 
   if (q->to) p.to_ms = date_ms(*q->to, cal, true);
   auto rows = rt.store().list_cases(kStatsCasesMax);
   if (!rows.is_ok()) return reply_error(res, rows.status());
-  std::map<std::string, NodeFigures> figures;
+  Figures figures{q->by_clerk, {}, {}};
   for (const auto& row : *rows) {
     auto s = rt.core().case_state(row.case_id);
     if (!s.is_ok() || !s->exists) continue;
@@ -123,13 +143,20 @@ void handle_stats(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) 
     count_case(*s, p, cal, m ? m->limit_working_days : 0, figures);
   }
   for (const auto& st : rt.stalls().stalls()) {
-    if (st.level == "overdue") figures[st.receiver].stalls[st.attribution]++;
+    if (st.level == "overdue") figures.at(st.receiver).stalls[st.attribution]++;
   }
   json out = json::array();
-  for (const auto& [node, f] : figures) {
-    if (q->node.empty() || node == q->node) out.push_back(figures_json(node, f));
+  for (const auto& [key, f] : figures.rows) {
+    if (!q->node.empty() && key.first != q->node) continue;
+    json row = figures_json(key.first, f);
+    if (q->by_clerk) {
+      auto a = figures.actors.find(key);
+      row["clerk"] = actor_json(a == figures.actors.end() ? Actor{} : a->second);
+    }
+    out.push_back(std::move(row));
   }
-  reply(res, 200, {{"from", q->from_text}, {"to", q->to_text}, {"nodes", out}});
+  reply(res, 200, {{"from", q->from_text}, {"to", q->to_text},
+                   {"by", q->by_clerk ? "clerk" : "node"}, {"nodes", out}});
 }
 
 }  // namespace

@@ -88,10 +88,22 @@ bool StallMonitor::tick(std::uint64_t now_ms, bool force) {
     }
   }
   stalls_ = std::move(found);
+  publish_health_extras(now_ms);
+  return true;
+}
+
+void StallMonitor::set_extra_warnings(std::vector<std::string> warnings, std::uint64_t now_ms) {
+  if (warnings == extra_warnings_) return;
+  extra_warnings_ = std::move(warnings);
+  publish_health_extras(now_ms);
+}
+
+void StallMonitor::publish_health_extras(std::uint64_t now_ms) {
   std::uint32_t overdue = 0;
   for (const auto& st : stalls_) overdue += st.level == "overdue";
-  core_->set_health_extras(overdue, calendar_warnings(now_ms));
-  return true;
+  std::vector<std::string> warnings = calendar_warnings(now_ms);
+  warnings.insert(warnings.end(), extra_warnings_.begin(), extra_warnings_.end());
+  core_->set_health_extras(overdue, std::move(warnings));
 }
 
 std::vector<Stall> StallMonitor::stalls_of_case(const std::string& case_id) const {

@@ -34,8 +34,12 @@ class StallMonitor {
   DeadlineInputs deadline_inputs() const;
   // Calendar years missing around now: a loud warning in the log and in health.
   std::vector<std::string> calendar_warnings(std::uint64_t now_ms) const;
+  // Warnings from outside the stall check (the API's security alert) for the health report,
+  // sent with the next one when they changed.
+  void set_extra_warnings(std::vector<std::string> warnings, std::uint64_t now_ms);
 
  private:
+  void publish_health_extras(std::uint64_t now_ms);
   void refresh_open_cases();
   StallInputs inputs(std::uint64_t now_ms) const;
 
@@ -50,6 +54,7 @@ class StallMonitor {
   std::set<std::string> open_cases_;       // cases that may stall
   std::vector<Stall> stalls_;
   std::set<std::string> logged_;           // alert_id + level already logged
+  std::vector<std::string> extra_warnings_;
 };
 
 }  // namespace casesync

@@ -69,6 +69,8 @@ void run(const std::string& route, const RequestView& r) {
   if (route == "no_input") return check(parse_no_input(r));
   if (route == "backup") return check(parse_backup(r));
   if (route == "roster_push") return check(parse_roster_push(r));
+  if (route == "new_clerk") return check(parse_new_clerk(r));
+  if (route == "clerk_disable") return check(parse_clerk_disable(r));
   if (route == "new_case") {
     return check<NewCase>(parse_new_case(r), [&](const NewCase& c) {
       check_content(created, new_case_body(c));

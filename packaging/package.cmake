@@ -19,6 +19,7 @@ install(FILES ${_pkg_dir}/casesyncd.toml DESTINATION /etc/casesync COMPONENT cas
 install(FILES ${PROJECT_SOURCE_DIR}/data/matters.toml ${PROJECT_SOURCE_DIR}/data/calendar.toml
         DESTINATION share/casesync COMPONENT casesync)
 install(FILES ${_pkg_dir}/copyright ${PROJECT_SOURCE_DIR}/docs/INSTALL.md
+        ${PROJECT_SOURCE_DIR}/docs/SECURITY.md
         DESTINATION ${_doc_dir} COMPONENT casesync)
 
 # Man pages and the changelog are gzipped at build time, -n so the archive is reproducible.
@@ -72,9 +73,10 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.org/casesync")
 # Runtime libraries come from dpkg-shlibdeps (libzmq5, libsodium23, libsqlite3-0, libsystemd0,
-# libzstd1, libcpp-httplib0.11, libstdc++6...); adduser is for postinst.
+# libzstd1, libcpp-httplib0.11, libstdc++6...); adduser is for postinst; libssl3 serves the
+# optional TLS listener (api.tls_listen) and is named so a changed httplib build cannot drop it.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libssl3")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${_pkg_dir}/debian/conffiles

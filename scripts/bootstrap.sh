@@ -9,6 +9,8 @@ BUILD_PKGS=(
   libzmq3-dev cppzmq-dev libsqlite3-dev libcereal-dev libsodium-dev doctest-dev
   libtomlplusplus-dev libcpp-httplib-dev nlohmann-json3-dev libsystemd-dev
   libzstd-dev   # batch compression (sync/frame_compression.h)
+  libssl-dev    # the API's optional TLS listener (cpp-httplib with OpenSSL: api.tls_listen)
+  openssl       # integration tests make a self-signed certificate for it
   sqlite3       # operators inspect node databases by hand; tests use it too
   python3       # the demo and integration drivers
   curl          # integration tests poke the local API

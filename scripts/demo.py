@@ -204,15 +204,16 @@ def main():
         ok &= print_trace(tb, trip) and stalls_ok
         log("")
         log(f"== District health (casesyncctl health); live page: {tb.api('district')}/ ==")
-        health = harness.ctl("--api", tb.api("district"), "health", check=False)
+        health = harness.ctl("--api", tb.api("district"), "--token-file",
+                             tb.nodes["district"]["token_file"], "health", check=False)
         log(health.stdout.rstrip() or health.stderr.rstrip())
         log(f"\nresult: {'every node holds exactly what it should' if ok else 'MISMATCH'} "
             f"({time.monotonic() - started:.1f}s)")
         if args.once:
             return 0 if ok else 1
-        log("\nLocal APIs (try: casesyncctl --api URL status):")
+        log("\nLocal APIs (try: casesyncctl --config CONFIG status; the admin token is beside it):")
         for node, info in tb.nodes.items():
-            log(f"  {node:10} {info['api']}")
+            log(f"  {node:10} {info['api']}  {info['config']}")
         log("\nThe district keeps running; press Ctrl-C to stop it.")
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         signal.sigwait({signal.SIGINT, signal.SIGTERM})

@@ -11,6 +11,8 @@
 #include <limits>
 #include <utility>
 
+#include "storage/sealed_events.h"
+
 namespace casesync {
 namespace {
 
@@ -66,6 +68,11 @@ CREATE TABLE audience (
     R"sql(
 ALTER TABLE peers ADD COLUMN peer_epoch INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // v3: events sealed under the node's data key (storage/sealed_events.h). Rows written before
+    // stay plain (0) until a store opened with the key seals them.
+    R"sql(
+ALTER TABLE events ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion,
               "kSchemaVersion must equal the number of migrations");
@@ -97,12 +104,15 @@ enum class Sql : std::size_t {
   kCaseAudience,
   kAddAudience,
   kDbBytes,
+  kPlainEvents,
+  kSealEvent,
   kCount
 };
 
 // The columns read_event() expects, in its order.
-#define CASESYNC_EVENT_COLUMNS \
-  "e.origin, e.seq, e.hlc, e.case_id, e.kind, e.signed_bytes, e.signature, e.hash, e.local_seq"
+#define CASESYNC_EVENT_COLUMNS                                                                \
+  "e.origin, e.seq, e.hlc, e.case_id, e.kind, e.signed_bytes, e.signature, e.hash, e.local_seq, " \
+  "e.sealed"
 
 struct SqlText {
   Sql id;
@@ -113,9 +123,9 @@ constexpr SqlText kSql[] = {
     {Sql::kCommit, "COMMIT"},
     {Sql::kRollback, "ROLLBACK"},
     {Sql::kInsertEvent,
-     "INSERT INTO events (origin, seq, hlc, case_id, kind, signed_bytes, signature, hash) "
-     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin, seq) DO NOTHING"},
-    {Sql::kFindEvent, "SELECT local_seq, hash FROM events WHERE origin = ? AND seq = ?"},
+     "INSERT INTO events (origin, seq, hlc, case_id, kind, signed_bytes, signature, hash, sealed) "
+     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin, seq) DO NOTHING"},
+    {Sql::kFindEvent, "SELECT local_seq, hash, sealed FROM events WHERE origin = ? AND seq = ?"},
     {Sql::kLastSeq, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE origin = ?"},
     {Sql::kGetEvent,
      "SELECT " CASESYNC_EVENT_COLUMNS " FROM events e WHERE e.origin = ? AND e.seq = ?"},
@@ -159,6 +169,10 @@ constexpr SqlText kSql[] = {
     {Sql::kAddAudience,
      "INSERT INTO audience (case_id, node) VALUES (?, ?) ON CONFLICT DO NOTHING"},
     {Sql::kDbBytes, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"},
+    {Sql::kPlainEvents,
+     "SELECT local_seq, origin, seq, signed_bytes, hash FROM events WHERE sealed = 0 "
+     "ORDER BY local_seq LIMIT ?"},
+    {Sql::kSealEvent, "UPDATE events SET signed_bytes = ?, hash = ?, sealed = 1 WHERE local_seq = ?"},
 };
 #undef CASESYNC_EVENT_COLUMNS
 
@@ -298,7 +312,8 @@ struct SqliteStore::Statements {
 
 // --- open, close, schema ---
 
-SqliteStore::SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+SqliteStore::SqliteStore(sqlite3* db, std::string path, const crypto::DataKey* key)
+    : db_(db), path_(std::move(path)), key_(key) {}
 
 SqliteStore::~SqliteStore() {
   rollback();
@@ -306,16 +321,18 @@ SqliteStore::~SqliteStore() {
   sqlite3_close_v2(db_);
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const crypto::DataKey* key) {
   sqlite3* db = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   // The store owns the handle at once: sqlite3_open_v2 returns one even when it fails.
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, key));
   if (rc != SQLITE_OK) return store->fail(rc, "opening the database");
   RETURN_IF_ERROR(store->configure());
   RETURN_IF_ERROR(store->migrate());
   RETURN_IF_ERROR(store->prepare_statements());
+  if (key != nullptr) RETURN_IF_ERROR(store->seal_plain_events());
   return store;
 }
 
@@ -440,10 +457,13 @@ Result<EventRecord> SqliteStore::read_event(const Query& q, int first_col) const
   event.hlc = from_sql(q.int_at(first_col + 2));
   event.case_id = q.bytes_at(first_col + 3);
   event.kind = q.bytes_at(first_col + 4);
-  event.signed_bytes = q.bytes_at(first_col + 5);
   event.signature = q.bytes_at(first_col + 6);
-  ASSIGN_OR_RETURN(event.hash, hash_at(q, first_col + 7));
   event.local_seq = from_sql(q.int_at(first_col + 8));
+  RestingEvent rest{q.bytes_at(first_col + 5), {}, q.int_at(first_col + 9) != 0};
+  ASSIGN_OR_RETURN(rest.hash, hash_at(q, first_col + 7));
+  ASSIGN_OR_RETURN(OpenedEvent opened, from_rest(rest, event.origin, event.seq, key_, path_));
+  event.signed_bytes = std::move(opened.signed_bytes);
+  event.hash = opened.hash;
   return event;
 }
 
@@ -492,10 +512,11 @@ void SqliteStore::rollback() {
 Result<InsertResult> SqliteStore::insert_event(const EventRecord& event) {
   RETURN_IF_ERROR(require_transaction("storing an event"));
   {
+    const RestingEvent rest = to_rest(event, key_);
     Query q(stmts_->get(Sql::kInsertEvent));
     q.bind_text(event.origin).bind_int(to_sql(event.seq)).bind_int(to_sql(event.hlc));
-    q.bind_text(event.case_id).bind_text(event.kind).bind_blob(event.signed_bytes);
-    q.bind_blob(event.signature).bind_blob(as_view(event.hash));
+    q.bind_text(event.case_id).bind_text(event.kind).bind_blob(rest.bytes);
+    q.bind_blob(event.signature).bind_blob(as_view(rest.hash)).bind_int(rest.sealed ? 1 : 0);
     RETURN_IF_ERROR(finish(q, "storing an event"));
     if (sqlite3_changes(db_) == 1) {
       return InsertResult{InsertOutcome::kInserted, from_sql(sqlite3_last_insert_rowid(db_)), {}};
@@ -504,9 +525,16 @@ Result<InsertResult> SqliteStore::insert_event(const EventRecord& event) {
   // ON CONFLICT DO NOTHING skipped it: (origin, seq) is already held.
   ASSIGN_OR_RETURN(const std::optional<Existing> existing, find_event(event.origin, event.seq));
   assert(existing.has_value() && "a conflicting insert implies a stored (origin, seq)");
-  const InsertOutcome outcome =
-      existing->hash == event.hash ? InsertOutcome::kDuplicate : InsertOutcome::kEquivocation;
-  return InsertResult{outcome, existing->local_seq, existing->hash};
+  if (existing->hash == resting_hash(event.hash, existing->sealed, key_)) {
+    return InsertResult{InsertOutcome::kDuplicate, existing->local_seq, event.hash};
+  }
+  // Equivocation: the alert names the hash held, which a sealed row keeps only inside.
+  Hash32 held = existing->hash;
+  if (existing->sealed) {
+    ASSIGN_OR_RETURN(const std::optional<EventRecord> stored, get_event(event.origin, event.seq));
+    if (stored.has_value()) held = stored.value().hash;
+  }
+  return InsertResult{InsertOutcome::kEquivocation, existing->local_seq, held};
 }
 
 Result<std::optional<SqliteStore::Existing>> SqliteStore::find_event(const std::string& origin,
@@ -517,7 +545,7 @@ Result<std::optional<SqliteStore::Existing>> SqliteStore::find_event(const std::
   if (rc == SQLITE_DONE) return std::optional<Existing>();
   if (rc != SQLITE_ROW) return fail(rc, "looking up an event");
   ASSIGN_OR_RETURN(const Hash32 hash, hash_at(q, 1));
-  return std::optional<Existing>(Existing{from_sql(q.int_at(0)), hash});
+  return std::optional<Existing>(Existing{from_sql(q.int_at(0)), hash, q.int_at(2) != 0});
 }
 
 Result<std::optional<EventRecord>> SqliteStore::get_event(const std::string& origin,
@@ -718,6 +746,68 @@ Result<std::string> SqliteStore::pragma(const std::string& name) {
                          "pragma name '" + name + "' must be lowercase letters and '_'");
   }
   return query_text("PRAGMA " + name, "reading a pragma");
+}
+
+// Rows written before the node had a data key (or by an older release) are sealed in one
+// transaction at open. secure_delete makes SQLite zero the space the plain bytes leave, and the
+// TRUNCATE checkpoint empties the WAL that held them (docs/SECURITY.md: the disk blocks they used
+// are freed, not wiped; full-disk encryption covers those).
+Status SqliteStore::seal_plain_events() {
+  constexpr std::size_t kRowsPerRead = 1000;
+  RETURN_IF_ERROR(exec("PRAGMA secure_delete = ON", "zeroing freed space while sealing"));
+  RETURN_IF_ERROR(begin());
+  std::uint64_t sealed = 0;
+  Status st;
+  for (std::size_t n = kRowsPerRead; st.is_ok() && n == kRowsPerRead;) {
+    std::vector<EventRecord> plain;
+    st = read_plain_events(kRowsPerRead, &plain);
+    n = plain.size();
+    for (std::size_t i = 0; st.is_ok() && i < plain.size(); ++i) {
+      const RestingEvent rest = to_rest(plain[i], key_);
+      Query q(stmts_->get(Sql::kSealEvent));
+      q.bind_blob(rest.bytes).bind_blob(as_view(rest.hash)).bind_int(to_sql(plain[i].local_seq));
+      st = finish(q, "sealing an event");
+    }
+    sealed += st.is_ok() ? n : 0;
+  }
+  if (st.is_ok()) st = commit();
+  if (!st.is_ok()) rollback();
+  RETURN_IF_ERROR(exec("PRAGMA secure_delete = OFF", "sealing events"));
+  RETURN_IF_ERROR(st);
+  if (sealed == 0) return Status::ok();
+  return exec("PRAGMA wal_checkpoint(TRUNCATE)", "emptying the WAL after sealing");
+}
+
+Status SqliteStore::read_plain_events(std::size_t max_rows, std::vector<EventRecord>* out) {
+  Query q(stmts_->get(Sql::kPlainEvents));
+  q.bind_int(to_sql_bound(max_rows));
+  int rc = SQLITE_OK;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    EventRecord e;
+    e.local_seq = from_sql(q.int_at(0));
+    e.origin = q.bytes_at(1);
+    e.seq = from_sql(q.int_at(2));
+    e.signed_bytes = q.bytes_at(3);
+    ASSIGN_OR_RETURN(e.hash, hash_at(q, 4));
+    out->push_back(std::move(e));
+  }
+  return rc == SQLITE_DONE ? Status::ok() : fail(rc, "reading events to seal");
+}
+
+Result<bool> SqliteStore::holds_sealed_events() {
+  ASSIGN_OR_RETURN(const std::string any,
+                   query_text("SELECT 1 FROM events WHERE sealed = 1 LIMIT 1", "reading events"));
+  return !any.empty();
+}
+
+Status SqliteStore::check_events_open() {
+  constexpr std::size_t kEventsPerRead = 1000;
+  std::uint64_t after = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(const std::vector<EventRecord> events, events_after(after, kEventsPerRead));
+    if (events.empty()) return Status::ok();
+    after = events.back().local_seq;
+  }
 }
 
 Status SqliteStore::backup_to(const std::string& dest_path) {

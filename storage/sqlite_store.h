@@ -18,14 +18,23 @@ struct sqlite3;
 
 namespace casesync {
 
+namespace crypto {
+class DataKey;
+}
+
 class SqliteStore final : public Store {
  public:
   // The schema version this code writes; open() migrates older files up to it.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating if absent) the database at `path`, switches it to WAL, and migrates the schema
   // in one transaction. Refuses, with kInvalidArgument, a file written by a newer schema.
-  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  // With the node's data key, every event is stored sealed under it (storage/sealed_events.h),
+  // and events an older release or a keyless open left plain are sealed now; without one, events
+  // are stored plain and sealed ones cannot be read (tests and tools only).
+  // "*key" must remain live while the store is in use.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                   const crypto::DataKey* key = nullptr);
 
   // Rolls back a transaction left open, then closes the connection.
   ~SqliteStore() override;
@@ -42,6 +51,12 @@ class SqliteStore final : public Store {
   Result<std::string> pragma(const std::string& name);
 
   const std::string& path() const { return path_; }
+
+  // Reads every event, so that one that does not open under the store's key (another node's key,
+  // an altered file) is found now: kCorruption naming it. For `casesyncctl restore`.
+  Status check_events_open();
+  // True when some event is sealed (so the data key that sealed it is needed to read it).
+  Result<bool> holds_sealed_events();
 
   Status begin() override;
   Status commit() override;
@@ -82,14 +97,17 @@ class SqliteStore final : public Store {
   struct Statements;  // every prepared statement, cached for the life of the store
   struct Existing {
     std::uint64_t local_seq = 0;
-    Hash32 hash{};
+    Hash32 hash{};  // as the column holds it (a fingerprint when sealed)
+    bool sealed = false;
   };
 
-  SqliteStore(sqlite3* db, std::string path);
+  SqliteStore(sqlite3* db, std::string path, const crypto::DataKey* key);
   Status configure();
   Status migrate();
   Status migrate_in_transaction();
   Status prepare_statements();
+  Status seal_plain_events();
+  Status read_plain_events(std::size_t max_rows, std::vector<EventRecord>* out);
 
   // Runs SQL that returns no rows (schema changes, BEGIN/COMMIT during open, setting pragmas).
   Status exec(const std::string& sql, const char* what);
@@ -112,6 +130,7 @@ class SqliteStore final : public Store {
   sqlite3* db_;
   std::string path_;
   std::unique_ptr<Statements> stmts_;
+  const crypto::DataKey* key_;   // null: events stored plain
   bool in_transaction_ = false;  // between a successful begin() and commit() / rollback()
 };
 

@@ -1,5 +1,6 @@
 // Proves both Stores keep the Store contract alike (idempotent insert, equivocation, outboxes,
-// checkpoints, rollback) and that SqliteStore is durable, versioned and backed up correctly.
+// checkpoints, rollback) and that SqliteStore is durable, versioned, backed up correctly and,
+// with a data key, keeps no event's bytes in the clear in its file, WAL or backups.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "crypto/data_key.h"
 #include "storage/memory_store.h"
 #include "storage/sqlite_store.h"
 
@@ -83,7 +85,20 @@ struct SqliteFixture {
   Store& store() { return *sqlite; }
 };
 
-#define BOTH_STORES MemoryFixture, SqliteFixture
+crypto::DataKey fresh_key() {
+  REQUIRE(crypto::init().is_ok());
+  return crypto::DataKey::generate();
+}
+
+// The same store with a data key: every contract test also runs on sealed events.
+struct SealedSqliteFixture {
+  TempDir dir;
+  crypto::DataKey key = fresh_key();
+  std::unique_ptr<SqliteStore> sqlite = expect_ok(SqliteStore::open(dir.file("node.db"), &key));
+  Store& store() { return *sqlite; }
+};
+
+#define BOTH_STORES MemoryFixture, SqliteFixture, SealedSqliteFixture
 
 }  // namespace
 
@@ -495,4 +510,111 @@ TEST_CASE("MemoryStore set_fail_commits makes commit fail with kDiskFull") {
 
   store.set_fail_commits(false);
   CHECK(insert_committed(store, make_event("c01", 1, "case-1", 1)).local_seq == 1);
+}
+
+// --- events at rest under the data key ---
+
+namespace {
+
+constexpr const char* kIdNumber = "110105199001011234";
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// True when `needle` is in the database file or its WAL.
+bool on_disk(const std::string& db, const std::string& needle) {
+  return file_bytes(db).find(needle) != std::string::npos ||
+         file_bytes(db + "-wal").find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("with a data key no event's bytes reach the database, its WAL or a backup") {
+  TempDir dir;
+  const crypto::DataKey key = fresh_key();
+  const std::string db = dir.file("node.db");
+  auto store = expect_ok(SqliteStore::open(db, &key));
+  const EventRecord event = make_event("c01", 1, "case-1", 1, kIdNumber);
+  (void)insert_committed(*store, event);
+  CHECK_FALSE(on_disk(db, kIdNumber));
+  CHECK(file_bytes(db + "-wal").size() > 0);  // the insert is in the WAL, sealed
+  CHECK_FALSE(on_disk(db, std::string(as_view(event.hash))));  // nor its hash: a fingerprint
+  expect_ok(store->backup_to(dir.file("backup.db")));
+  CHECK(file_bytes(dir.file("backup.db")).find(kIdNumber) == std::string::npos);
+  const auto held = expect_ok(store->get_event("c01", 1));
+  REQUIRE(held.has_value());
+  CHECK(held->signed_bytes == event.signed_bytes);
+  CHECK(held->hash == event.hash);
+
+  // Switched off (no key), the same write lands in the clear: the check above can fail.
+  auto plain = expect_ok(SqliteStore::open(dir.file("plain.db")));
+  (void)insert_committed(*plain, event);
+  CHECK(on_disk(dir.file("plain.db"), kIdNumber));
+}
+
+TEST_CASE("a plain database opened with a data key is sealed, WAL included") {
+  TempDir dir;
+  const std::string db = dir.file("node.db");
+  {
+    auto plain = expect_ok(SqliteStore::open(db));
+    for (std::uint64_t seq = 1; seq <= 2500; ++seq) {  // more than one read of the sealing loop
+      (void)insert_committed(*plain, make_event("c01", seq, "case-1", seq, kIdNumber));
+    }
+  }
+  const crypto::DataKey key = fresh_key();
+  auto store = expect_ok(SqliteStore::open(db, &key));
+  CHECK_FALSE(on_disk(db, kIdNumber));
+  CHECK(expect_ok(store->stats()).event_count == 2500);
+  const auto held = expect_ok(store->get_event("c01", 2500));
+  REQUIRE(held.has_value());
+  CHECK(held->hash == make_event("c01", 2500, "case-1", 2500, kIdNumber).hash);
+  expect_ok(store->check_events_open());
+  // Inserting the same event again is still a duplicate, not an equivocation.
+  CHECK(insert_committed(*store, make_event("c01", 7, "case-1", 7, kIdNumber)).outcome ==
+        InsertOutcome::kDuplicate);
+}
+
+TEST_CASE("sealed events need their own key: none is refused, another does not open") {
+  TempDir dir;
+  const std::string db = dir.file("node.db");
+  const crypto::DataKey key = fresh_key();
+  {
+    auto store = expect_ok(SqliteStore::open(db, &key));
+    (void)insert_committed(*store, make_event("c01", 1, "case-1", 1, kIdNumber));
+  }
+  {
+    auto keyless = expect_ok(SqliteStore::open(db));
+    const auto read = keyless->get_event("c01", 1);
+    REQUIRE_FALSE(read.is_ok());
+    CHECK(read.status().code() == Code::kInvalidArgument);
+    CHECK(read.status().message().find("data key") != std::string::npos);
+  }
+  const crypto::DataKey other = fresh_key();
+  auto wrong = expect_ok(SqliteStore::open(db, &other));
+  const Status st = wrong->check_events_open();
+  CHECK(st.code() == Code::kCorruption);
+  CHECK(st.message().find("c01:1") != std::string::npos);
+}
+
+TEST_CASE("a sealed event copied into another row does not open there") {
+  TempDir dir;
+  const std::string db = dir.file("node.db");
+  const crypto::DataKey key = fresh_key();
+  {
+    auto store = expect_ok(SqliteStore::open(db, &key));
+    (void)insert_committed(*store, make_event("c01", 1, "case-1", 1, "one"));
+    (void)insert_committed(*store, make_event("c01", 2, "case-1", 2, "two"));
+  }
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw,
+                       "UPDATE events SET signed_bytes = (SELECT signed_bytes FROM events WHERE "
+                       "seq = 1) WHERE seq = 2",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  auto store = expect_ok(SqliteStore::open(db, &key));
+  CHECK(store->get_event("c01", 2).status().code() == Code::kCorruption);
+  CHECK(store->get_event("c01", 1).is_ok());
 }

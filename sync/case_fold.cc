@@ -186,6 +186,7 @@ void CaseFolder::mutate_hop_receipt(const Event& e, std::uint64_t ms) {
   }
   if (e.kind == kAccepted) {
     hop->accepted_ms = ms;
+    hop->accepted_by = actor_of(e);
     hop->stage = HopStage::kAccepted;
     if (current) state_.status = CaseStatus::kAccepted;
     return;
@@ -201,6 +202,7 @@ void CaseFolder::mutate_hop_receipt(const Event& e, std::uint64_t ms) {
   if (hop->pause_started_ms) hop->paused_ms += ms - std::min(ms, hop->pause_started_ms);
   hop->pause_started_ms = 0;
   hop->answered_ms = ms;
+  hop->answered_by = actor_of(e);
   hop->stage = e.kind == kReplied ? HopStage::kAnswered : HopStage::kReturned;
   hop->outcome = e.kind == kReplied ? body(e, kOutcome) : "returned";
   hop->reason = body(e, kReason);
@@ -214,8 +216,11 @@ void CaseFolder::mutate_hop_receipt(const Event& e, std::uint64_t ms) {
 }
 
 void CaseFolder::record(const OrderedEvent& e, bool applied, std::string summary) {
-  state_.timeline.push_back({HybridClock::millis(e.event.hlc), e.event.origin, e.event.seq,
-                             e.event.kind, std::move(summary), applied, state_.holder});
+  TimelineEntry t{HybridClock::millis(e.event.hlc), e.event.origin, e.event.seq, e.event.kind,
+                  std::move(summary), applied, state_.holder};
+  t.actor = actor_of(e.event);
+  if (e.event.kind == kEdited) t.edited_field = body(e.event, kField);
+  state_.timeline.push_back(std::move(t));
 }
 
 void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
@@ -231,7 +236,8 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     s.id_number = body(e, kIdNumber);
     s.materials = materials_list(body(e, kMaterials));
     for (const auto& [k, v] : e.body) {
-      if (k != kMatter && k != kApplicant && k != kIdNumber && k != kMaterials) s.fields[k] = v;
+      const bool named = k == kMatter || k == kApplicant || k == kIdNumber || k == kMaterials;
+      if (!named && !is_actor_key(k)) s.fields[k] = v;
     }
     s.receiving_node = s.holder = e.origin;
     s.status = CaseStatus::kReceived;
@@ -245,7 +251,7 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     }
   } else if (e.kind == kForwarded) {
     Hop h{.id = names_[idx], .from = e.origin, .to = body(e, kTo), .desk = body(e, kDesk),
-          .forward_hash = oe.record.hash, .forwarded_ms = ms};
+          .forward_hash = oe.record.hash, .forwarded_ms = ms, .forwarded_by = actor_of(e)};
     std::string due = body(e, kDueWorkingDays);
     if (auto days = parse_u64(due); days && *days <= 3650) h.due_working_days = static_cast<std::uint32_t>(*days);
     for (const auto& prev : s.hops) {
@@ -288,6 +294,10 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     terminal_set_by_ = SIZE_MAX;
   } else if (e.kind == kEdited) {
     summary = apply_edit(idx, e);
+  } else if (e.kind == kViewedFull) {
+    const Actor a = actor_of(e);
+    summary = "unmasked view (" + body(e, kShown) + ") by " + a.id + " (" + a.role + ") at " +
+              e.origin;
   }
   record(oe, true, std::move(summary));
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "crypto/crypto.h"
+#include "sync/case_history_for_tests.h"
 #include "sync/case_kinds.h"
 #include "sync/case_rules.h"
 #include "sync/case_view.h"
@@ -27,18 +28,11 @@ using namespace casesync;
 namespace {
 
 namespace k = casesync::kinds;
-using Body = std::map<std::string, std::string>;
+using testing::Body;
 
 std::string str(std::string_view s) { return std::string(s); }
 
-const crypto::SecretKey& test_secret() {
-  // The fold never verifies a signature, so one key signs every node's events.
-  static const crypto::KeyPair pair = [] {
-    if (!crypto::init().is_ok()) std::abort();
-    return crypto::generate_keypair();
-  }();
-  return pair.secret;
-}
+using testing::test_secret;
 
 // d (district) -> s1, s2 (streets) -> c11, c12 / c21, c22 (communities); x9 is revoked.
 const Roster& roster() {
@@ -84,40 +78,10 @@ Body edit(const std::string& field, const std::string& value) {
   return {{str(k::kField), field}, {str(k::kValue), value}};
 }
 
-// The events of one case, sealed as they are added; events are named "<origin>:<seq>" like
-// hops, conflicts and the timeline name them. Same parents = concurrent.
-class History {
+// The events of one case (sync/case_history_for_tests.h) on this file's roster.
+class History : public testing::CaseHistory {
  public:
-  explicit History(std::string case_id = "c11-1") : case_id_(std::move(case_id)) {}
-
-  // `ms` becomes the HLC's milliseconds; `parents` are names returned earlier.
-  std::string add(const std::string& origin, std::uint64_t ms, std::string_view kind,
-                  Body body = {}, const std::vector<std::string>& parents = {}) {
-    Event e;
-    e.origin = origin;
-    e.seq = ++seq_[origin];
-    e.hlc = HybridClock::pack(ms, 0);
-    e.case_id = case_id_;
-    e.kind = str(kind);
-    e.body = std::move(body);
-    for (const auto& p : parents) e.parents.push_back(hash_.at(p));
-    records_.push_back(seal_event(e, test_secret()));
-    std::string name = origin + ":" + std::to_string(e.seq);
-    hash_[name] = records_.back().hash;
-    return name;
-  }
-
-  CaseState fold() const {
-    auto ordered = canonical_order(records_);
-    REQUIRE(ordered.is_ok());
-    return fold_case(ordered.value(), roster());
-  }
-
- private:
-  std::string case_id_;
-  std::vector<EventRecord> records_;
-  std::map<std::string, std::uint64_t> seq_;
-  std::map<std::string, Hash32> hash_;
+  explicit History(std::string case_id = "c11-1") : CaseHistory(&roster(), std::move(case_id)) {}
 };
 
 // An unsealed event for check_event, which reads only origin, case, kind and body.

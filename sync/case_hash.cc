@@ -14,15 +14,24 @@ namespace casesync {
 namespace {
 
 template <class Archive>
+void put(Archive& ar, const Actor& a) {
+  ar(a.id, a.name, a.role);
+}
+
+template <class Archive>
 void put(Archive& ar, const Hop& h) {
   ar(h.id, h.from, h.to, h.desk, to_hex(h.forward_hash), static_cast<int>(h.stage), h.forwarded_ms,
      h.delivered_ms, h.accepted_ms, h.answered_ms, h.outcome, h.reason, h.due_working_days,
      h.supplement_requests, h.paused_ms, h.pause_started_ms, h.superseded, h.bounce);
+  put(ar, h.forwarded_by);
+  put(ar, h.accepted_by);
+  put(ar, h.answered_by);
 }
 
 template <class Archive>
 void put(Archive& ar, const TimelineEntry& t) {
-  ar(t.ms, t.origin, t.seq, t.kind, t.summary, t.applied, t.holder_after);
+  ar(t.ms, t.origin, t.seq, t.kind, t.summary, t.applied, t.holder_after, t.edited_field);
+  put(ar, t.actor);
 }
 
 template <class Archive>

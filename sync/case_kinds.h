@@ -21,6 +21,7 @@ inline constexpr std::string_view kCompleted = "completed";             // åŠžç»
 inline constexpr std::string_view kReopened = "reopened";               // district only
 inline constexpr std::string_view kEdited = "edited";                   // one free field
 inline constexpr std::string_view kNote = "note";                       // a remark; changes nothing
+inline constexpr std::string_view kViewedFull = "viewed_full";  // a clerk saw the unmasked case (audit)
 
 // Body keys.
 inline constexpr std::string_view kMatter = "matter";
@@ -44,5 +45,11 @@ inline constexpr std::string_view kLegacyId = "legacy_id";   // the case's id in
 // received; absent when the receiving office completes its own case.
 inline constexpr std::string_view kAuthority = "authority";
 inline constexpr std::string_view kDistrictAdmin = "district_admin";
+// The clerk who did it (sync/actor.h), on every event the local API signs.
+inline constexpr std::string_view kActorId = "actor_id";
+inline constexpr std::string_view kActorName = "actor_name";
+inline constexpr std::string_view kActorRole = "actor_role";
+// On a viewed_full: the fields the clerk saw unmasked, comma-separated.
+inline constexpr std::string_view kShown = "shown";
 
 }  // namespace casesync::kinds

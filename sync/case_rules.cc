@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "sync/actor.h"
 #include "sync/case_kinds.h"
 #include "sync/event_content.h"
 
@@ -11,18 +12,20 @@ namespace {
 
 using namespace kinds;
 
-constexpr std::array<std::string_view, 15> kKnownKinds = {
-    kCreated,  kPrereviewed, kForwarded,           kDelivered,          kAccepted,
-    kReplied,  kReturned,    kSupplementRequested, kSupplementProvided, kNotified,
-    kWithdrawn, kCompleted,  kReopened,            kEdited,             kNote};
+constexpr std::array<std::string_view, 16> kKnownKinds = {
+    kCreated,   kPrereviewed, kForwarded,           kDelivered,          kAccepted,
+    kReplied,   kReturned,    kSupplementRequested, kSupplementProvided, kNotified,
+    kWithdrawn, kCompleted,   kReopened,            kEdited,             kNote,
+    kViewedFull};
 
 constexpr std::uint64_t kDueWorkingDaysMax = 3650;
 
 std::string key(std::string_view k) { return std::string(k); }
 
-// Fields a clerk may not rewrite with `edited`: they identify the case and the applicant.
+// Fields a clerk may not rewrite with `edited`: they identify the case, the applicant and who
+// acted.
 bool protected_field(const std::string& f) {
-  return f == kMatter || f == kApplicant || f == kIdNumber || f == kMaterials;
+  return f == kMatter || f == kApplicant || f == kIdNumber || f == kMaterials || is_actor_key(f);
 }
 
 Verdict need_holder(const Event& e, const CaseState& s, const char* what) {
@@ -215,6 +218,7 @@ bool known_kind(const std::string& kind) {
 Verdict check_event(const Event& e, const CaseState& s, const Roster& r) {
   if (Verdict c = check_event_content(e); !c.ok) return c;
   if (!known_kind(e.kind)) return Verdict::not_found("unknown event kind \"" + e.kind + "\"", "kind");
+  if (Verdict a = check_actor(e); !a.ok) return a;
   if (e.kind == kCreated) return check_created(e, s, r);
   if (!s.exists) {
     return Verdict::not_found("case " + e.case_id + " is not held here (no case_created)", "case_id");
@@ -238,6 +242,7 @@ Verdict check_event(const Event& e, const CaseState& s, const Roster& r) {
     return need_not_terminal(s, e);
   }
   if (e.kind == kNotified) return need_path(e, s, "record a notification for");
+  if (e.kind == kViewedFull) return need_path(e, s, "view");
   return need_path(e, s, "annotate");  // supplement_provided, note
 }
 

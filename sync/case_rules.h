@@ -24,6 +24,12 @@
 // |                       | "authority": "district_admin", whoever holds it     |
 // |                       | (recorded as such in the case)                      |
 // | reopened              | a district node, on a completed or withdrawn case   |
+// | viewed_full           | a node on the case's path (an audit record of a     |
+// |                       | clerk seeing the unmasked case; changes nothing)    |
+//
+// Every event that names a clerk (sync/actor.h) must name a well-formed one whose role may author
+// it: a district admin's completion or a reopen needs a clerk with role admin at the district.
+// Events without a clerk (written before clerks existed) are judged by the node alone.
 //
 // A refusal says what kind of "no" it is (Refusal): the input is malformed, names something that
 // does not exist, comes from a node that may never do this, or meets a case whose state forbids

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "sync/actor.h"
 
 namespace casesync {
 
@@ -53,6 +54,11 @@ struct Hop {
   std::uint64_t paused_ms = 0;     // time waiting for supplementary materials (answer clock pauses)
   std::uint64_t pause_started_ms = 0;
   bool superseded = false;         // lost a conflict (concurrent forward)
+  // The clerks who forwarded it, signed for it (签收) and answered it; empty for events written
+  // before clerks existed (they show as the node). Delivery is the daemon's own receipt.
+  Actor forwarded_by;
+  Actor accepted_by;
+  Actor answered_by;
   bool bounce = false;             // forwarded back to a node the case came from
   // A return (退回) sends the case back too: both count as bounces (来回跑).
   bool bounced() const { return bounce || stage == HopStage::kReturned; }
@@ -66,6 +72,8 @@ struct TimelineEntry {
   std::string summary;
   bool applied = true;   // false: superseded by a conflict rule (kept, not applied)
   std::string holder_after;  // who held the case once this event was folded
+  Actor actor;               // the clerk who authored it; empty: the node itself
+  std::string edited_field;  // for an edit: the field it set (views mask sensitive values)
 };
 
 struct ConflictRecord {

@@ -1,6 +1,7 @@
 #include "sync/event_content.h"
 
 #include "common/utf8.h"
+#include "sync/actor.h"
 #include "sync/case_kinds.h"
 #include "sync/limits.h"
 
@@ -54,13 +55,15 @@ Verdict check_value(const std::string& key, const std::string& value) {
 
 bool is_named_case_key(std::string_view key) {
   return key == kMatter || key == kApplicant || key == kIdNumber || key == kMaterials ||
-         key == kLegacyId;
+         key == kLegacyId || is_actor_key(key);
 }
 
 std::size_t value_chars_max(std::string_view key) {
   if (key == kApplicant) return limits::kApplicantCharsMax;
   if (key == kNoteText || key == kReason) return limits::kTextCharsMax;
   if (key == kMaterials) return limits::kMaterialCharsMax;
+  if (key == kActorName) return limits::kActorNameCharsMax;
+  if (key == kActorId) return limits::kActorIdBytesMax;
   return limits::kFieldCharsMax;
 }
 

@@ -33,6 +33,8 @@ constexpr std::size_t kFieldCharsMax = 1000;     // any other value: a free fiel
 constexpr std::size_t kCaseFieldsMax = 64;       // free fields of a case beside its named keys
 constexpr std::size_t kMaterialsMax = 50;        // materials in one list (submitted or missing)
 constexpr std::size_t kMaterialCharsMax = 80;    // one material's name
+constexpr std::size_t kActorIdBytesMax = 32;      // a clerk's id (sync/actor.h)
+constexpr std::size_t kActorNameCharsMax = 100;   // a clerk's name as the event names them
 // A character is at most 4 bytes of UTF-8; each limit must fit the body value the wire allows.
 constexpr std::size_t kUtf8BytesPerCharMax = 4;
 static_assert(kTextCharsMax * kUtf8BytesPerCharMax <= kBodyValueBytesMax, "a note fits a value");

@@ -55,6 +55,7 @@ done <<'EOF'
 -rw-r--r-- /usr/share/doc/casesync/copyright
 -rw-r--r-- /usr/share/doc/casesync/changelog.Debian.gz
 -rw-r--r-- /usr/share/doc/casesync/INSTALL.md
+-rw-r--r-- /usr/share/doc/casesync/SECURITY.md
 EOF
 ! grep -q 'var/lib/casesync' "$work/contents" || fail "the package must not ship /var/lib/casesync"
 echo "$(wc -l <"$work/contents") entries, all expected files present"
@@ -68,10 +69,12 @@ done
 grep -qx /etc/casesync/casesyncd.toml "$work/control/conffiles" ||
   fail "/etc/casesync/casesyncd.toml is not a conffile"
 grep -q 'adduser --system --group' "$work/control/postinst" || fail "postinst creates no user"
+grep -q 'admin.token' "$work/control/postinst" || fail "postinst creates no admin token"
+grep -q 'data.key' "$work/control/postinst" || fail "postinst creates no data key"
 grep -q 'purge' "$work/control/postrm" || fail "postrm has no purge branch"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for lib in libzmq5 libsodium23 libsqlite3-0 libsystemd0 libzstd1 adduser; do
+for lib in libzmq5 libsodium23 libsqlite3-0 libsystemd0 libzstd1 libssl3 adduser; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib"
 done
 

@@ -61,10 +61,40 @@ def poll_until(what, fn, timeout_s=30.0, interval_s=0.05):
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
 
 
-def http(method, url, body=None, timeout=60):
+# Every route but /healthz and /metrics needs a clerk's token (docs/API.md). `testbed init`
+# writes each node's admin token beside its config; a Testbed registers them here by API base
+# URL, so a request to a node carries that node's admin token unless it says otherwise.
+_TOKENS = {}
+AUTO = object()
+
+
+def read_token(path):
+    with open(path) as f:
+        return f.readline().strip()
+
+
+def token_for(url):
+    """The admin token of the testbed node whose API `url` is on, or None."""
+    for base, token in _TOKENS.items():
+        if url == base or url.startswith(base + "/"):
+            return token
+    return None
+
+
+def auth_headers(url, token=AUTO, headers=None):
+    """Content-Type JSON and the node's bearer token (token=None: none; a string: that one)."""
+    out = {"Content-Type": "application/json"}
+    token = token_for(url) if token is AUTO else token
+    if token:
+        out["Authorization"] = "Bearer " + token
+    out.update(headers or {})
+    return out
+
+
+def http(method, url, body=None, timeout=60, token=AUTO, headers=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+                                 headers=auth_headers(url, token, headers))
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, json.loads(r.read() or b"null")
@@ -85,11 +115,26 @@ class Testbed:
         for s in sets:
             args += ["--set", s]
         ctl(*args, *init_args)
-        self.nodes = {n["id"]: n for n in ctl_json("testbed", "list", directory)}
+        self._list()
+
+    def _list(self):
+        self.nodes = {n["id"]: n for n in ctl_json("testbed", "list", self.dir)}
+        for n in self.nodes.values():
+            _TOKENS[n["api"]] = read_token(n["token_file"])
 
     def up(self):
         ctl("testbed", "up", self.dir)
-        self.nodes = {n["id"]: n for n in ctl_json("testbed", "list", self.dir)}
+        self._list()
+
+    def adopt(self, node, api, config):
+        """A node started outside `testbed up` (its admin token beside its config)."""
+        token_file = os.path.join(os.path.dirname(config), "admin.token")
+        self.nodes[node] = {"api": api, "config": config, "token_file": token_file}
+        _TOKENS[api] = read_token(token_file)
+
+    def token(self, node):
+        """The node's admin token (what `casesyncctl --config` uses)."""
+        return _TOKENS[self.api(node)]
 
     def down(self):
         ctl("testbed", "down", self.dir, check=False)

@@ -15,7 +15,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Testbed, ctl, poll_until, quiescent  # noqa: E402
+from harness import Testbed, auth_headers, ctl, poll_until, quiescent  # noqa: E402
 
 # Sync ports 26400.., API ports 27400..: clear of every other test's ranges.
 BASE_PORT = int(os.environ.get("INPUTS_BASE_PORT", 26400))
@@ -55,7 +55,7 @@ class Inputs(unittest.TestCase):
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
         try:
             conn.putrequest(method, path, skip_accept_encoding=True)
-            for k, v in (headers or {"Content-Type": "application/json"}).items():
+            for k, v in (headers or auth_headers(self.tb.api(node))).items():
                 conn.putheader(k, v)
             conn.putheader("Content-Length", str(len(body)))
             conn.endheaders()

@@ -68,6 +68,7 @@ class Trust(unittest.TestCase):
         node_dir = os.path.join(self.dir, NEW)
         os.makedirs(os.path.join(node_dir, "data"))
         ctl("keygen", "--secret", os.path.join(node_dir, "node.key"))
+        ctl("admin-token", "new", "--out", os.path.join(node_dir, "admin.token"))
         sibling = open(self.tb.nodes["s01-c01"]["config"]).read()
         api_port = BASE_PORT + 1000 + 90
         cfg_text = sibling.replace('id = "s01-c01"', f'id = "{NEW}"')
@@ -92,7 +93,7 @@ class Trust(unittest.TestCase):
         type(self).new_proc = subprocess.Popen([tool("casesyncd"), "--config", cfg], stdout=log,
                                                stderr=log, cwd=node_dir)
         api = f"http://127.0.0.1:{api_port}"
-        self.tb.nodes[NEW] = {"api": api, "config": cfg}
+        self.tb.adopt(NEW, api, cfg)
         poll_until("the new terminal's link up", lambda: any(
             l["state"] == "up" for l in self.tb.get(NEW, "/api/status")["links"]), 20)
         before = self.tb.post(NEW, "/api/cases", {"matter": "QY-001", "applicant": "Before"})["id"]

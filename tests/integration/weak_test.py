@@ -16,8 +16,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fault_proxy import FaultProxy  # noqa: E402
-from harness import (Testbed, all_links_up, ctl_json, event_keys, log, poll_until,  # noqa: E402
-                     quiescent)
+from harness import (Testbed, all_links_up, auth_headers, ctl_json, event_keys, log,  # noqa: E402
+                     poll_until, quiescent)
 
 BASE_PORT = int(os.environ.get("WEAK_BASE_PORT", 18900))
 # Extra `--set KEY=VALUE` for every node, space-separated, to try tunings without editing the
@@ -64,7 +64,8 @@ def import_cases(tb, node, count, tag):
     their ids."""
     lines = "".join(f'{{"matter": "QY-001", "applicant": "{tag} {i}"}}\n' for i in range(count))
     req = urllib.request.Request(tb.api(node) + "/api/import", data=lines.encode(), method="POST",
-                                 headers={"Content-Type": "application/x-ndjson"})
+                                 headers=auth_headers(tb.api(node),
+                                                      headers={"Content-Type": "application/x-ndjson"}))
     with urllib.request.urlopen(req, timeout=120) as r:
         ids = json.loads(r.read())["ids"]
     assert len(ids) == count, f"imported {len(ids)} of {count} cases at {node}"
