@@ -405,6 +405,7 @@ int NodeRuntime::run() {
         core_->on_frame(peer, frame, now);
         const std::uint64_t refused = refused_from(peer) - refused_before;
         if (refused > 0) penalize(peer, refused, now);
+        return refused == 0;
       },
       [&](const std::string& peer) { core_->on_link_up(peer, clock_.now_ms()); },
       [&](const std::string& peer) { core_->on_link_down(peer, clock_.now_ms()); },
