@@ -67,7 +67,11 @@ Result<ApiClient> ApiClient::from_options(const std::string& api_url,
                                           const std::string& token_file) {
   std::optional<NodeConfig> cfg;
   if (!config_path.empty() || api_url.empty()) {
-    auto loaded = load_node_config(config_path.empty() ? kDefaultConfig : config_path);
+    // $CASESYNC_CONFIG: a machine whose node config lives elsewhere (a second node, a scratch
+    // root) need not repeat --config on every command.
+    const char* env = std::getenv("CASESYNC_CONFIG");
+    const std::string fallback = env != nullptr && *env != '\0' ? env : kDefaultConfig;
+    auto loaded = load_node_config(config_path.empty() ? fallback : config_path);
     if (!loaded.is_ok() && api_url.empty()) {
       return Status::error(loaded.status().code(),
                            "cannot find the node's API address (give --api URL or --config FILE):\n" +

@@ -84,6 +84,14 @@ void print_case(const json& c) {
   if (c.contains("materials") && !c["materials"].empty()) {
     std::printf("materials: %s\n", list_text(c["materials"]).c_str());
   }
+  if (c.value("external_ref", json()).is_string()) {
+    std::printf("from %s, reference %s\n", field_text(c, "source").c_str(),
+                field_text(c, "external_ref").c_str());
+  }
+  for (const auto& d : c.value("duplicates", json::array())) {
+    std::printf("also created at %s (%s): duplicate_of %s\n", field_text(d, "node").c_str(),
+                field_text(d, "event").c_str(), field_text(d, "duplicate_of").c_str());
+  }
   if (c.contains("hops") && c["hops"].is_array() && !c["hops"].empty()) {
     TextTable hops({"HOP", "FROM", "TO", "DESK", "STAGE", "OUTCOME", "DUE"});
     for (const auto& h : c["hops"]) {
@@ -201,12 +209,17 @@ const std::vector<ActionSpec>& action_specs() {
   return kSpecs;
 }
 
-// One flag per JSON key; "--material X" may repeat and becomes a list. A number stays a number
-// (the node refuses text where it wants one, and says so).
+// One flag per JSON key, spelled with dashes like every other flag (due_working_days is
+// --due-working-days; the underscore spelling of older releases is still taken); "--material X"
+// may repeat and becomes a list. A number stays a number (the node refuses text where it wants
+// one, and says so).
 json action_body(Cli& cli, const std::vector<std::string>& flags) {
   json body = json::object();
   for (const auto& f : flags) {
-    std::string v = cli.flag("--" + f);
+    std::string dashed = f;
+    std::replace(dashed.begin(), dashed.end(), '_', '-');
+    std::string v = cli.flag("--" + dashed);
+    if (v.empty() && dashed != f) v = cli.flag("--" + f);
     if (v.empty()) continue;
     const bool digits = v.size() < 10 && std::all_of(v.begin(), v.end(), ::isdigit);
     body[f] = f == "due_working_days" && digits ? json(std::stoul(v)) : json(v);
@@ -217,8 +230,10 @@ json action_body(Cli& cli, const std::vector<std::string>& flags) {
 }
 
 int case_create(Cli& cli) {
-  json body = action_body(cli, {"matter", "applicant"});
+  json body = action_body(cli, {"matter", "applicant", "source"});
   if (std::string id = cli.flag("--id-number"); !id.empty()) body["id_number"] = id;
+  // A department system's reference: creating it again finds the case (same id, exit 0).
+  if (std::string ref = cli.flag("--external-ref"); !ref.empty()) body["external_ref"] = ref;
   json fields = json::object();
   for (const auto& kv : cli.flags("--field")) {
     auto eq = kv.find('=');
@@ -276,9 +291,10 @@ std::string cases_query(Cli& cli, bool* csv) {
   for (const auto& s : cli.flags("--status")) add("status", s);
   if (cli.has("--open")) add("open", "1");
   if (cli.has("--waiting-for-me")) add("waiting_for_me", "1");
-  for (const char* f : {"holder", "applicant", "matter", "since", "limit"}) {
+  for (const char* f : {"holder", "applicant", "matter", "since", "limit", "source"}) {
     if (std::string v = cli.flag(std::string("--") + f); !v.empty()) add(f, v);
   }
+  if (std::string v = cli.flag("--external-ref"); !v.empty()) add("external_ref", v);
   *csv = cli.has("--csv");
   return q;
 }

@@ -7,7 +7,9 @@
 #include <string>
 
 #include "cli/api_client.h"
+#include "cli/cli_common.h"
 #include "cli/table.h"
+#include "cli/webhook_cmds.h"
 
 namespace casesync {
 
@@ -17,7 +19,6 @@ using nlohmann::json;
 
 constexpr int kExitAllInStep = 0;
 constexpr int kExitNotAllInStep = 1;
-constexpr int kExitUnreachable = 3;
 
 // A member of a JSON object, or null when missing (operator[] on a const object must not miss).
 const json& field(const json& obj, const char* key) {
@@ -125,11 +126,31 @@ int cmd_health(const ApiClient& node, bool as_json) {
     std::printf("%s\n", h.dump(2).c_str());
   } else {
     print_tree(h);
+    print_webhooks(h.value("webhooks", json::array()));
   }
   for (const auto& n : field(h, "nodes")) {
     if (n.value("state", "") != "in_step") return kExitNotAllInStep;
   }
   return kExitAllInStep;
+}
+
+int cmd_security_alert(Cli& cli) {
+  const std::string reason = cli.flag("--reason");
+  if (auto p = cli.leftover_flag("security-alert clear")) return usage_error(cli, *p);
+  if (cli.args.size() != 2 || cli.args[0] != "clear" || reason.empty()) {
+    return usage_error(cli, "security-alert clear NODE --reason TEXT (why the alert is understood)");
+  }
+  auto r = call(cli, "POST", "/api/health/clear", {{"node", cli.args[1]}, {"reason", reason}});
+  if (!r.is_ok()) return fail(cli, r.status());
+  if (cli.as_json) return print_json(*r), kExitOk;
+  std::string counts;
+  for (const auto& f : r->value("cleared", nlohmann::json::array())) {
+    counts += (counts.empty() ? "" : ", ") + f.value("reject_reason", "") + " (" +
+              std::to_string(f.value("count", std::uint64_t{0})) + ")";
+  }
+  std::printf("security_alert of %s cleared by %s (%s); recorded. New refusals raise it again.\n",
+              r->value("node", "").c_str(), r->value("by", "").c_str(), counts.c_str());
+  return kExitOk;
 }
 
 }  // namespace casesync

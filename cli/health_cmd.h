@@ -11,4 +11,9 @@ class ApiClient;
 // `node` is the node's API. Returns the process exit code.
 int cmd_health(const ApiClient& node, bool as_json);
 
+struct Cli;
+// `casesyncctl security-alert clear NODE --reason TEXT` (admin): the node's security_alert is
+// understood; health counts only refusals after this. The node records who, when and why.
+int cmd_security_alert(Cli& cli);
+
 }  // namespace casesync

@@ -16,6 +16,7 @@
 
 #include "cli/api_client.h"
 #include "cli/case_cmds.h"
+#include "cli/webhook_cmds.h"
 #include "cli/clerk_cmds.h"
 #include "cli/cli_common.h"
 #include "cli/health_cmd.h"
@@ -440,8 +441,11 @@ int cmd_status(Cli& cli) {
   const json& rejects = s["counters"]["rejects"];
   if (!rejects.empty()) std::printf("rejected input: %s\n", rejects.dump().c_str());
   print_penalty(s);
+  print_webhooks(s.value("webhooks", json::array()));
   std::string refused;
-  for (const auto& [reason, n] : s.value("api_refused", json::object()).items()) {
+  // Bound first: items() of the temporary value() returns would outlive it (it crashed here).
+  const json api_refused = s.value("api_refused", json::object());
+  for (const auto& [reason, n] : api_refused.items()) {
     if (n.get<std::uint64_t>() > 0) refused += (refused.empty() ? "" : ", ") + reason + " " + n.dump();
   }
   if (!refused.empty()) std::printf("API requests refused: %s\n", refused.c_str());
@@ -516,6 +520,7 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
   }
   if (cmd == "case") return cmd_case(cli);
   if (cmd == "cases") return cmd_cases(cli);
+  if (cmd == "webhook") return cmd_webhook(cli);
   if (cmd == "status") return cmd_status(cli);
   if (cmd == "matters") return cmd_matters(cli);
   if (cmd == "conflicts") return cmd_conflicts(cli);
@@ -545,6 +550,7 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
     if (!client.is_ok()) return fail(cli, client.status());
     return cmd_health(*client, cli.as_json);
   }
+  if (cmd == "security-alert") return cmd_security_alert(cli);
   if (cmd == "stats") return cmd_stats(cli);
   if (cmd == "clerk") return cmd_clerk(cli);
   if (cmd == "admin-token") return cmd_admin_token(cli);

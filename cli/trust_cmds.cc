@@ -41,7 +41,10 @@ int publish(const std::string& path, const Roster& roster, const crypto::SecretK
   std::printf("%s: roster version %llu signed (%zu nodes)\n", path.c_str(),
               static_cast<unsigned long long>(roster.version), roster.nodes().size());
   if (node == nullptr) {
-    std::printf("install it on the district: casesyncctl --config DISTRICT.toml roster push %s\n", path.c_str());
+    // Without a node, signing only wrote the files: say how to install them.
+    std::printf("a node reads it at start (paths.roster); a running district takes it with: "
+                "casesyncctl --config DISTRICT.toml roster push %s\n",
+                path.c_str());
     return 0;
   }
   auto r = node->post("/api/roster", {{"version", signed_roster->version}, {"text", signed_roster->text},
@@ -51,8 +54,21 @@ int publish(const std::string& path, const Roster& roster, const crypto::SecretK
     return fail(Status::error(Code::kInternal, "the node refused the roster: " +
                                                    r->body.value("message", r->body.dump())));
   }
-  std::printf("installed at %s; it propagates to every node within one roster push\n", node->base_url().c_str());
+  std::printf("roster version %llu installed at %s; it propagates to every node (no roster push needed)\n",
+              static_cast<unsigned long long>(roster.version), node->base_url().c_str());
   return 0;
+}
+
+// A push the node refused because it already runs that version (`roster sign --config` or
+// `enroll approve` installed it) is not an error: the admin's goal is reached.
+bool already_holds(const ApiClient& node, std::uint64_t version) {
+  auto st = node.get("/api/status");
+  if (!st.is_ok() || st->status != 200) return false;
+  if (st->body.value("roster_version", std::uint64_t{0}) != version) return false;
+  std::printf("roster version %llu is already installed at %s; nothing to do (to change the roster, "
+              "raise its version and sign it again)\n",
+              static_cast<unsigned long long>(version), node.base_url().c_str());
+  return true;
 }
 
 struct Admin {
@@ -79,6 +95,16 @@ int root_init(Cli& cli) {
   std::string dir = cli.flag("--out");
   REJECT_LEFTOVER(cli, "root init");
   if (dir.empty()) dir = ".";
+  // The root key usually goes to a fresh folder on a USB key: make it (owner only) rather
+  // than send the admin back to mkdir.
+  std::error_code error;
+  if (std::filesystem::create_directories(dir, error)) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, error);
+  }
+  if (error) {
+    return fail(Status::error(Code::kIoError, dir + ": cannot create the folder: " + error.message() +
+                                                  " (choose another --out)"));
+  }
   if (Status st = crypto::init(); !st.is_ok()) return fail(st);
   auto pair = crypto::generate_keypair();
   std::string key = dir + "/root.key", pub = dir + "/root.pub";
@@ -121,6 +147,7 @@ int roster_cmd(Cli& cli, const ApiClient* node) {
     auto r = node->post("/api/roster", {{"version", roster->version}, {"text", *text}, {"signature", hex}});
     if (!r.is_ok()) return fail(r.status());
     if (r->status >= 400) {
+      if (already_holds(*node, roster->version)) return 0;
       return fail(Status::error(Code::kInternal, r->body.value("message", r->body.dump())));
     }
     std::printf("roster version %llu installed\n", static_cast<unsigned long long>(roster->version));

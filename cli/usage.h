@@ -6,7 +6,8 @@ namespace casesync {
 inline constexpr const char* kUsage = R"USAGE(Usage: casesyncctl [--config FILE | --api URL] [--token-file FILE] COMMAND [ARGS] [--json]
 
 Node selection: --config FILE reads the API address from that node's config
-(default /etc/casesync/casesyncd.toml); --api URL talks to http://HOST:PORT directly.
+(default $CASESYNC_CONFIG, else /etc/casesync/casesyncd.toml); --api URL talks to
+http://HOST:PORT directly.
 Who you are: every command that talks to a node sends a clerk's token, taken from
 --token-file FILE, else $CASESYNC_TOKEN, else the node's admin token (api.admin_token
 of its config: admin.token beside it, which root can read). A clerk's token comes
@@ -28,17 +29,26 @@ Commands:
                                          notes, edits, forwards
   clerk list [--json]                    (admin) this node's clerks
   clerk disable ID                       (admin) its token is refused from now on
-  root init [--out DIR]                  the district root key (root.key 0600, root.pub)
-  roster sign ROSTER --root-key KEY      sign a roster file (writes ROSTER.sig)
-  roster push ROSTER                     install a signed roster on the node (it propagates)
-  enroll request --parent NODE [--out FILE]      (with --config of the new node) a request file
+  root init [--out DIR]                  the district root key (root.key 0600, root.pub); makes
+                                         DIR (0700) when it does not exist
+  roster sign ROSTER --root-key KEY      sign a roster file (writes ROSTER.sig); with --config of
+                                         the district it also installs it (no push needed)
+  roster push ROSTER                     install a signed roster on the node (it propagates);
+                                         a version the node already holds is not an error
+  enroll request --parent NODE [--name TEXT] [--endpoint URL] [--out FILE]
+                                         (with --config of the new node, or --id ID --role ROLE
+                                         --key NODE.key) a request file: id, role, public key,
+                                         parent, display name, the endpoint its children dial
   enroll approve FILE --roster ROSTER --root-key KEY   add the node, sign, install (--config of
                                          the district installs it at once)
   revoke NODE --roster ROSTER --root-key KEY     refuse the node everywhere from now on
   config check FILE                      validate a node config (and its roster)
   matters [--json]                       the matters catalogue (code, name, limit in working days)
   case create --matter CODE --applicant NAME [--id-number N] [--material NAME ...]
-              [--field KEY=VALUE ...] [--json]          receive a case (受理); prints its id
+              [--field KEY=VALUE ...] [--source SYSTEM --external-ref REF] [--json]
+                                         receive a case (受理); prints its id. With a department
+                                         system's reference, creating it again gives the same
+                                         case (no second entry, 二次录入)
   case show ID [--full] [--json]         the case, its hops with their due times, its events and
                                          who did each (WHO); --full: unmasked ID number and
                                          phone, for a reviewer or admin, recorded as an audit
@@ -47,7 +57,7 @@ Commands:
                                          answered each hop, when, each open hop's due time,
                                          supplement pauses, the timeline with a WHO column, time
                                          at each node; identical at every node holding the case
-  case forward ID --to NODE [--desk NAME] [--due_working_days N]    转办/上报
+  case forward ID --to NODE [--desk NAME] [--due-working-days N]    转办/上报
   case accept ID [--hop HOP] [--desk NAME]                          签收
   case reply ID --outcome approved|denied [--note TEXT]             answer the hop
   case return ID --reason TEXT                                      退回 (counts as a bounce)
@@ -63,13 +73,15 @@ Commands:
   case edit ID --field NAME --value TEXT
   case note ID --text TEXT
   cases [--status S ...] [--open] [--holder NODE] [--applicant TEXT] [--matter CODE]
-        [--waiting-for-me] [--since YYYY-MM-DD] [--limit N] [--csv|--json]
+        [--waiting-for-me] [--since YYYY-MM-DD] [--external-ref REF] [--source SYSTEM]
+        [--limit N] [--csv|--json]
                                          the cases this node holds, most recently active first
                                          (default 100, at most 10000); --status repeats (any
                                          of them); --open: not completed or withdrawn;
                                          --applicant: a part of the name; --waiting-for-me:
                                          hops addressed to this node not yet answered;
-                                         --since: received on or after that day
+                                         --since: received on or after that day;
+                                         --external-ref: a department system's reference
   conflicts [--json]                     every concurrent-change conflict and how it was resolved
   stalled [--node N] [--overdue] [--json]  late hops: stage, how late in working time, and why
                                          (silent | not_accepted | unreachable), escalated to whom
@@ -79,11 +91,16 @@ Commands:
                                          returned; "(node)": what no clerk signed)
   calendar due --from DATETIME (--working-days N | --working-hours N)   when is it due?
   import FILE.jsonl                      existing cases, one JSON object per line, all or nothing
-  status [--json]                        this node: links, backlog, counters, API requests
-                                         refused (no_token, bad_token, forbidden_role, ...)
+  status [--json]                        this node: links, backlog, counters, webhooks, API
+                                         requests refused (no_token, bad_token, forbidden_role, ...)
+  webhook list [--json]                  each [[webhook]]: state, position, dead letters
+  webhook retry NAME [--json]            resend the webhook's dead letters (oldest first)
   health [--json]                        every node below this one: in_step, lagging, offline,
                                          clock_skewed, security_alert, disk_trouble (exit 1 if any
                                          node is not in_step)
+  security-alert clear NODE --reason TEXT  (admin) the node's security_alert is understood:
+                                         recorded (who, when, why, the counts) and logged as
+                                         alert=security_alert_cleared; new refusals raise it again
   backup FILE                            (admin) online, consistent copy of the node's database
                                          into FILE (new; the node keeps its copy in
                                          paths.backup_dir); its events stay sealed under the

@@ -13,6 +13,7 @@
 #include "common/bytes.h"
 #include "config/node_config.h"
 #include "config/roster_file.h"
+#include "config/webhook_config.h"
 
 namespace casesync {
 namespace {
@@ -109,6 +110,8 @@ TEST_CASE("a good node config loads with every value, relative paths resolved") 
   CHECK(config->sync.resend_timeout_ms == 2000);
   CHECK(config->sync.heartbeat_interval_ms == 500);
   CHECK(config->sync.peer_timeout_ms == 2500);
+  REQUIRE(config->webhooks.size() == 1);
+  CHECK(config->webhooks[0].port == 8080);
 }
 
 TEST_CASE("optional keys take their defaults; a community needs no listen endpoint") {
@@ -150,7 +153,7 @@ TEST_CASE("unknown keys and unknown tables are refused, listing the allowed keys
   check_error(base_with({{5, "parents = [\"tcp://127.0.0.1:7000\"]\ncolour = \"red\""}}),
               ":6: node.colour: unknown key (allowed: id, role, listen, parents)");
   check_error(base_with({}, "[metrics]\nport = 9100\n"),
-              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health, penalty, trust, privacy)");
+              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health, penalty, trust, privacy, webhook)");
   check_error(base_with({{13, "batch_event_max = 512"}}),
               ":13: sync.batch_event_max: unknown key (allowed: batch_events_max, "
               "batch_bytes_max, window_batches_max, resend_timeout_ms, heartbeat_interval_ms, "
@@ -635,6 +638,73 @@ TEST_CASE("api limits and the backup folder: defaults, ranges with FILE:LINE, re
   check_error(base_with({{9, "roster = \"roster.toml\"\nbackup_dir = \"\""}}),
               ":10: paths.backup_dir: must not be empty (leave it out for the data folder's "
               "backup/)");
+}
+
+TEST_CASE("webhooks: every key read, defaults, and bad ones named with FILE:LINE") {
+  auto cfg = load_node_config(write_file("casesyncd.toml", base_with({},
+      "[[webhook]]\n"                                         // 16
+      "name = \"archive\"\n"                                 // 17
+      "url = \"http://10.1.2.3:8080/hooks/casesync?x=1\"\n"  // 18
+      "secret = \"0123456789abcdef0123\"\n"                  // 19
+      "events = [\"case_created\", \"completed\"]\n"         // 20
+      "timeout = \"2s\"\nmax_attempts = 5\nbackoff = \"50ms\"\nbackoff_max = \"1s\"\n"
+      "[[webhook]]\nname = \"dept\"\nurl = \"http://[::1]/\"\n"
+      "secret = \"0123456789abcdef\"\n")));
+  REQUIRE(cfg.is_ok());
+  REQUIRE(cfg->webhooks.size() == 2);
+  const WebhookConfig& a = cfg->webhooks[0];
+  CHECK(a.name == "archive");
+  CHECK(a.scheme == "http");
+  CHECK(a.host == "10.1.2.3");
+  CHECK(a.port == 8080);
+  CHECK(a.path == "/hooks/casesync?x=1");
+  CHECK(a.events == std::vector<std::string>{"case_created", "completed"});
+  CHECK(a.timeout_ms == 2000);
+  CHECK(a.max_attempts == 5);
+  CHECK(a.backoff_ms == 50);
+  CHECK(a.backoff_max_ms == 1000);
+  const WebhookConfig& b = cfg->webhooks[1];
+  CHECK(b.host == "::1");
+  CHECK(b.port == 80);
+  CHECK(b.events.empty());  // every kind
+  CHECK(b.max_attempts == 12);
+
+  // One bad value per line, all reported at once.
+  const std::string m = load_error(base_with({},
+      "[[webhook]]\n"                                  // 16
+      "name = \"Bad Name\"\n"                          // 17
+      "url = \"ftp://example.org/x\"\n"                // 18
+      "secret = \"short\"\n"                           // 19
+      "events = [\"case_created\", \"exploded\"]\n"    // 20
+      "max_attempts = 0\n"                             // 21
+      "[[webhook]]\n"                                  // 22
+      "name = \"b\"\n"                                 // 23
+      "url = \"not a url\"\n"                          // 24
+      "[[webhook]]\n"                                  // 25
+      "name = \"b\"\n"                                 // 26
+      "url = \"https://example.org/\"\n"               // 27
+      "secret = \"0123456789abcdef\"\n"));
+  CHECK(m.find(":17: webhook[0].name: \"Bad Name\" is not a webhook name") != std::string::npos);
+  CHECK(m.find(":18: webhook[0].url: \"ftp://example.org/x\": scheme \"ftp\" is not http") !=
+        std::string::npos);
+  CHECK(m.find(":19: webhook[0].secret: must be 16..1024 characters") != std::string::npos);
+  CHECK(m.find(":20: webhook[0].events[1]: \"exploded\" is not an event kind") !=
+        std::string::npos);
+  CHECK(m.find(":21: webhook[0].max_attempts: 0 is out of range (1..1000)") != std::string::npos);
+  CHECK(m.find(":24: webhook[1].url: \"not a url\" is not a URL") != std::string::npos);
+  CHECK(m.find("webhook[1].secret: required key is missing") != std::string::npos);
+  CHECK(m.find(":26: webhook[2].name: \"b\" names another webhook already") != std::string::npos);
+#ifndef CASESYNC_HTTPS_CLIENT
+  CHECK(m.find(":27: webhook[2].url: \"https://example.org/\": this build has no TLS client") !=
+        std::string::npos);
+#endif
+  WebhookConfig parsed;
+  CHECK(parse_webhook_url("http://host:0/", parsed).has_value());
+  CHECK(parse_webhook_url("http://user:pw@host/", parsed).has_value());
+  CHECK(parse_webhook_url("http://host/a b", parsed).has_value());
+  CHECK(parse_webhook_url("http:///x", parsed).has_value());
+  CHECK_FALSE(parse_webhook_url("http://receiver.local", parsed).has_value());
+  CHECK(parsed.path == "/");
 }
 
 }  // namespace casesync

@@ -10,13 +10,14 @@
 #include "common/duration.h"
 #include "config/api_config.h"
 #include "config/toml_errors.h"
+#include "config/webhook_config.h"
 
 namespace casesync {
 namespace {
 
 constexpr std::string_view kTopKeys[] = {"node", "paths", "api", "log", "sync", "calendar",
                                          "deadlines", "stall", "health", "penalty", "trust",
-                                         "privacy"};
+                                         "privacy", "webhook"};
 constexpr std::string_view kTrustKeys[] = {"root_public_key"};
 constexpr std::string_view kDeadlineKeys[] = {"delivery", "accept", "accept_district",
                                               "accept_street", "accept_community", "answer"};
@@ -322,6 +323,7 @@ Result<NodeConfig> load_node_config(const std::string& path) {
   read_health(top.table("health"), config.health);
   read_penalty(top.table("penalty"), config.penalty);
   read_trust(top.table("trust"), config);
+  read_webhooks(root, errors, config.webhooks);
   RETURN_IF_ERROR(errors.to_status());
   return config;
 }

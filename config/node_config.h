@@ -92,6 +92,26 @@ struct ApiLimits {
                                                // local programs share 127.0.0.1
 };
 
+// A department system told of every event this node stores (a [[webhook]] table; delivered by
+// daemon/webhooks.h). Durations are written with units: "10s", "500ms".
+struct WebhookConfig {
+  std::string name;                  // webhook.name: 1..32 of a-z 0-9 - _, unique on the node
+                                     // (`casesyncctl webhook retry NAME`)
+  std::string url;                   // webhook.url: http://HOST[:PORT][/PATH] as written
+  std::string scheme;                // from url: "http" (https only in a build with TLS)
+  std::string host;                  // from url, without brackets
+  std::uint16_t port = 80;           // from url
+  std::string path = "/";            // from url, with its query
+  std::vector<std::string> events;   // webhook.events: the kinds sent; empty = every kind
+  std::string secret;                // webhook.secret: the HMAC-SHA256 key of the signature
+                                     // header (16..1024 characters)
+  std::uint64_t timeout_ms = 10 * 1000;       // webhook.timeout: one attempt (100ms..5m)
+  std::uint32_t max_attempts = 12;            // webhook.max_attempts: then a dead letter (1..1000)
+  std::uint64_t backoff_ms = 1000;            // webhook.backoff: the wait after a first failure
+                                              // (10ms..1h); it doubles each time, with jitter
+  std::uint64_t backoff_max_ms = 5 * 60 * 1000;  // webhook.backoff_max: up to this (>= backoff, ..1d)
+};
+
 struct NodeConfig {
   std::string source_path;                  // the file this was loaded from
   std::string node_id;                      // node.id
@@ -113,9 +133,13 @@ struct NodeConfig {
   SupervisionConfig supervision;            // calendar, [deadlines], [stall]
   HealthConfig health;                      // [health]
   PenaltyConfig penalty;                    // [penalty]
+  std::vector<WebhookConfig> webhooks;      // [[webhook]], at most kWebhooksMax
   PrivacyConfig privacy;                    // [privacy]
   std::string root_public_key;              // trust.root_public_key: the district root, raw 32 bytes
 };
+
+// Webhooks a node may have: one delivery thread each.
+constexpr std::size_t kWebhooksMax = 8;
 
 // Parses and validates. Relative paths in [paths] are made absolute against the file's directory.
 Result<NodeConfig> load_node_config(const std::string& path);

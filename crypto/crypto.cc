@@ -154,6 +154,17 @@ Hash32 keyed_hash(std::string_view key, std::string_view bytes) {
   return out;
 }
 
+Hash32 hmac_sha256(std::string_view key, std::string_view message) {
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, uchars(key), key.size());
+  crypto_auth_hmacsha256_update(&st, uchars(message), message.size());
+  Hash32 out{};
+  static_assert(sizeof(Hash32) == crypto_auth_hmacsha256_BYTES, "an HMAC-SHA256 is 32 bytes");
+  crypto_auth_hmacsha256_final(&st, out.data());
+  sodium_memzero(&st, sizeof(st));
+  return out;
+}
+
 std::string random_bytes(std::size_t size) {
   std::string out(size, '\0');
   randombytes_buf(out.data(), out.size());

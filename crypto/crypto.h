@@ -84,6 +84,9 @@ Hash32 hash(std::string_view bytes);
 // Keyed BLAKE2b-256, a MAC: only the holder of `key` (kMacKeyBytes of secret) can compute it.
 constexpr std::size_t kMacKeyBytes = 32;
 Hash32 keyed_hash(std::string_view key, std::string_view bytes);
+// HMAC-SHA256 (RFC 2104) of `message` under a key of any length: the signature header of a
+// webhook delivery, which receivers check with their own standard library.
+Hash32 hmac_sha256(std::string_view key, std::string_view message);
 // `size` bytes from the operating system's random source.
 std::string random_bytes(std::size_t size);
 

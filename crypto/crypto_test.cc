@@ -129,6 +129,15 @@ TEST_CASE("keyed_hash is keyed BLAKE2b-256; random_bytes gives fresh bytes") {
   CHECK(random_bytes(kMacKeyBytes) != random_bytes(kMacKeyBytes));
 }
 
+TEST_CASE("hmac_sha256 is RFC 4231's HMAC-SHA256, short and long keys") {
+  REQUIRE(init().is_ok());
+  CHECK(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  CHECK(to_hex(hmac_sha256(std::string(131, '\xaa'),
+                           "Test Using Larger Than Block-Size Key - Hash Key First")) ==
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 TEST_CASE("SecretKey moves hand over the memory and leave the source empty") {
   KeyPair pair = fresh_keypair();
   SecretKey moved(std::move(pair.secret));

@@ -8,6 +8,7 @@
 #include "sync/case_kinds.h"
 #include "sync/case_rules.h"
 #include "sync/event_content.h"
+#include "sync/external_ref.h"
 #include "sync/limits.h"
 
 namespace casesync {
@@ -88,8 +89,9 @@ std::map<std::string, std::string> read_fields(JsonObjectReader& r) {
     }
     if (key.empty() || key.size() > limits::kBodyKeyBytesMax || is_named_case_key(key)) {
       r.fail(ApiError::bad("bad_value", at + ": a field name is 1.." + num(limits::kBodyKeyBytesMax) +
-                                            " bytes and not matter, applicant, id_number, materials "
-                                            "or legacy_id (give those at the top level)", at));
+                                            " bytes and not matter, applicant, id_number, materials, "
+                                            "legacy_id, external_ref or external_source (give "
+                                            "those at the top level)", at));
       return out;
     }
     auto value = field_value(v, at, r);
@@ -97,6 +99,27 @@ std::map<std::string, std::string> read_fields(JsonObjectReader& r) {
     out[key] = *value;
   }
   return out;
+}
+
+// A department system's reference goes with the system's name, and each has its form.
+std::optional<ApiError> external_problem(const json& obj, const NewCase& c,
+                                         const JsonObjectReader& r) {
+  const bool has_source = obj.contains("source"), has_ref = obj.contains("external_ref");
+  if (has_source != has_ref) {
+    const char* missing = has_source ? "external_ref" : "source";
+    return ApiError::bad("missing",
+                         std::string(missing) + " is missing: a department system's reference "
+                         "(external_ref) and the system's short name (source) go together",
+                         r.field(missing));
+  }
+  if (!has_source) return std::nullopt;
+  if (auto p = external_source_problem(c.source)) {
+    return ApiError::bad("bad_value", *p, r.field("source"));
+  }
+  if (auto p = external_ref_problem(c.external_ref)) {
+    return ApiError::bad("bad_value", *p, r.field("external_ref"));
+  }
+  return std::nullopt;
 }
 
 Checked<NewCase> read_new_case(const json& obj, const std::string& prefix) {
@@ -108,8 +131,12 @@ Checked<NewCase> read_new_case(const json& obj, const std::string& prefix) {
   c.legacy_id = r.text("legacy_id", value_chars_max(k::kLegacyId), Need::kOptional).value_or("");
   c.materials = r.text_list("materials", limits::kMaterialsMax, limits::kMaterialCharsMax,
                             Need::kOptional).value_or(std::vector<std::string>{});
+  c.source = r.text("source", limits::kExternalSourceBytesMax, Need::kOptional).value_or("");
+  c.external_ref =
+      r.text("external_ref", limits::kExternalRefCharsMax, Need::kOptional).value_or("");
   c.fields = read_fields(r);
   if (auto e = r.finish()) return *e;
+  if (auto e = external_problem(obj, c, r)) return *e;
   if (auto e = event_size_problem(new_case_body(c), prefix.empty() ? "" : prefix)) return *e;
   return c;
 }
@@ -300,7 +327,15 @@ std::map<std::string, std::string> new_case_body(const NewCase& c) {
   if (!c.id_number.empty()) body[str(k::kIdNumber)] = c.id_number;
   if (!c.materials.empty()) body[str(k::kMaterials)] = join_lines(c.materials);
   if (!c.legacy_id.empty()) body[str(k::kLegacyId)] = c.legacy_id;
+  if (!c.external_ref.empty()) {
+    body[str(k::kExternalSource)] = c.source;
+    body[str(k::kExternalRef)] = c.external_ref;
+  }
   return body;
+}
+
+std::string new_case_external_id(const NewCase& c) {
+  return c.external_ref.empty() ? "" : external_case_id(c.source, c.external_ref);
 }
 
 Checked<NewCase> parse_new_case(const RequestView& r) {

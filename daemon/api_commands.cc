@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/bytes.h"
+#include "common/duration.h"
 #include "common/utf8.h"
 #include "config/toml_errors.h"
 #include "sync/actor.h"
@@ -10,6 +11,7 @@
 #include "sync/case_rules.h"
 #include "sync/case_state.h"
 #include "sync/event_content.h"
+#include "sync/external_ref.h"
 #include "sync/limits.h"
 
 namespace casesync {
@@ -74,12 +76,15 @@ std::optional<ApiError> node_id_error(const std::string& id, const std::string& 
 }
 
 std::optional<ApiError> case_id_problem(const std::string& id, const std::string& field) {
+  // A node's "<node>-<seq>", or a department system's "<source>:<ref>" (sync/external_ref.h).
   const bool shape = !id.empty() && id.size() <= limits::kCaseIdBytesMax &&
                      std::all_of(id.begin(), id.end(), [](char c) {
-                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                              c == '_';
+                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+                              c == ':';
                      }) &&
-                     id.find('-') != std::string::npos && id.front() != '-' && id.back() != '-';
+                     id.find_first_of("-:") != std::string::npos && id.front() != '-' &&
+                     id.front() != ':' && id.back() != '-' && id.back() != ':';
   if (shape) return std::nullopt;
   const bool printable = valid_utf8(id) && id.size() <= 2 * limits::kCaseIdBytesMax &&
                          std::none_of(id.begin(), id.end(), [](char c) {
@@ -87,8 +92,10 @@ std::optional<ApiError> case_id_problem(const std::string& id, const std::string
                          });
   return ApiError::bad("bad_value",
                        (printable ? "\"" + id + "\"" : std::string("the value")) +
-                           " is not a case id (like s01-c01-000001: a node id, '-', a number; at "
-                           "most " + num(limits::kCaseIdBytesMax) + " bytes of a-z, 0-9, '-', '_')",
+                           " is not a case id (like s01-c01-000001: a node id, '-', a number; "
+                           "or gov-portal:3301062024000123 for a department system's case; at "
+                           "most " + num(limits::kCaseIdBytesMax) +
+                           " bytes of A-Z, a-z, 0-9, '-', '_', '.', ':')",
                        field);
 }
 
@@ -125,6 +132,13 @@ Checked<CaseListQuery> parse_case_list(const RequestView& r) {
   out.matter = q.text("matter", api_limits::kMatterCodeCharsMax).value_or("");
   out.waiting_for_me = q.flag("waiting_for_me");
   read_date(q, "since", &out.since);  // kept as text: the route takes the calendar's midnight
+  out.external_ref = q.text("external_ref", limits::kExternalRefCharsMax).value_or("");
+  out.source = q.text("source", limits::kExternalSourceBytesMax).value_or("");
+  if (!out.source.empty()) {
+    if (auto p = external_source_problem(out.source)) {
+      q.fail(ApiError::bad("bad_value", *p, "source"));
+    }
+  }
   if (auto e = q.finish()) return *e;
   return out;
 }
@@ -147,23 +161,64 @@ Checked<CaseQuery> parse_case_trace(const RequestView& r) {
 
 namespace {
 
+constexpr std::uint64_t kPositionMax = UINT64_MAX >> 1;
+
+// How long a long-poll waits: whole seconds ("30") or a duration ("30s", "500ms", "1m").
+std::uint64_t read_wait_ms(QueryReader& q) {
+  auto text = q.text("wait", 16);
+  if (!text) return 0;
+  const std::uint64_t max_ms = api_limits::kChangesWaitMaxS * 1000;
+  std::optional<std::uint64_t> ms = parse_duration_ms(*text);
+  if (!ms) {
+    if (auto s = parse_decimal(*text)) ms = *s > max_ms ? max_ms + 1 : *s * 1000;
+  }
+  if (!ms || *ms > max_ms) {
+    q.fail(ApiError::bad(ms ? "out_of_range" : "bad_value",
+                         "wait must be a duration of at most " +
+                             num(api_limits::kChangesWaitMaxS) + "s (\"30s\", \"500ms\" or whole "
+                             "seconds), not \"" + *text + "\"",
+                         "wait"));
+    return 0;
+  }
+  return *ms;
+}
+
 // A changes feed: a local position to read after (`position` names it), a limit, and for the
 // long-poll how long to wait for something new.
-Checked<FeedQuery> parse_feed(const RequestView& r, const char* position, bool waits) {
+Checked<FeedQuery> parse_feed(const RequestView& r, const char* position) {
   QueryReader q(r);
   FeedQuery out;
-  out.after = q.number(position, 0, UINT64_MAX >> 1).value_or(0);
+  out.after = q.number(position, 0, kPositionMax).value_or(0);
   out.limit = q.limit();
-  if (waits) out.wait_s = q.number("wait", 0, api_limits::kChangesWaitMaxS).value_or(0);
+  out.wait_ms = read_wait_ms(q);
   if (auto e = q.finish()) return *e;
   return out;
 }
 
 }  // namespace
 
-Checked<FeedQuery> parse_events_feed(const RequestView& r) { return parse_feed(r, "after", false); }
+Checked<FeedQuery> parse_events_feed(const RequestView& r) { return parse_feed(r, "after"); }
 
-Checked<FeedQuery> parse_changes(const RequestView& r) { return parse_feed(r, "since", true); }
+Checked<FeedQuery> parse_changes(const RequestView& r) { return parse_feed(r, "since"); }
+
+Checked<FeedQuery> parse_event_stream(const RequestView& r, const std::string& last_event_id) {
+  QueryReader q(r);
+  FeedQuery out;
+  out.after = q.number("after", 0, kPositionMax).value_or(0);
+  if (auto e = q.finish()) return *e;
+  if (!last_event_id.empty()) {
+    // An SSE client resumes after the last `id:` it saw: this stream's local positions.
+    auto id = parse_decimal(last_event_id);
+    if (!id || *id > kPositionMax) {
+      return ApiError::bad("bad_value",
+                           "Last-Event-ID must be a position this feed sent (a whole number), "
+                           "not \"" + last_event_id.substr(0, 40) + "\"",
+                           "Last-Event-ID");
+    }
+    out.after = *id;
+  }
+  return out;
+}
 
 Checked<std::size_t> parse_conflicts(const RequestView& r) {
   QueryReader q(r);
@@ -279,6 +334,21 @@ Checked<BackupRequest> parse_backup_download(const RequestView& r) {
   out.name = r.path.empty() ? "" : r.path.front();
   if (auto e = backup_name_problem(out.name, "name")) return *e;
   return out;
+}
+
+Checked<std::string> parse_webhook_retry(const RequestView& r) {
+  const std::string name = r.path.empty() ? "" : r.path.front();
+  constexpr std::size_t kNameBytesMax = 32;  // config/webhook_config.cc
+  if (name.empty() || name.size() > kNameBytesMax || node_id_problem(name)) {
+    return ApiError::bad("bad_value",
+                         "a webhook is named by its [[webhook]] name: 1..32 of a-z, 0-9, '-', "
+                         "'_' (`casesyncctl status` lists them)",
+                         "name");
+  }
+  auto obj = post_body(r);
+  if (!obj.ok()) return obj.error();
+  if (JsonObjectReader reader(*obj, ""); auto e = reader.finish()) return *e;
+  return name;
 }
 
 Checked<RosterPush> parse_roster_push(const RequestView& r) {

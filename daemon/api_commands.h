@@ -29,6 +29,8 @@ struct CaseListQuery {
   std::string matter;                 // matter code
   bool waiting_for_me = false;        // a hop addressed to this node, not accepted or answered
   std::string since;                  // YYYY-MM-DD: received on or after (local day)
+  std::string external_ref;           // a department system's reference, exactly
+  std::string source;                 // the department system's short name
 };
 Checked<CaseListQuery> parse_case_list(const RequestView& r);
 
@@ -40,12 +42,18 @@ struct CaseQuery {
 Checked<CaseQuery> parse_case_get(const RequestView& r);
 Checked<CaseQuery> parse_case_trace(const RequestView& r);
 
-struct FeedQuery {  // GET /api/events?after=L&limit=N, GET /api/changes?since=L&limit=N&wait=S
+// GET /api/events?after=L&limit=N&wait=D (D: "30s", "500ms" or whole seconds), and the same
+// route as an event stream (Accept: text/event-stream, resumed after Last-Event-ID);
+// GET /api/changes?since=L&limit=N&wait=S.
+struct FeedQuery {
   std::uint64_t after = 0;
   std::size_t limit = api_limits::kListLimitDefault;
-  std::uint64_t wait_s = 0;
+  std::uint64_t wait_ms = 0;
 };
 Checked<FeedQuery> parse_events_feed(const RequestView& r);
+// The event stream: `after` from the Last-Event-ID header when given (an SSE client's resume),
+// else from ?after=; `wait` is refused (a stream waits for ever).
+Checked<FeedQuery> parse_event_stream(const RequestView& r, const std::string& last_event_id);
 Checked<FeedQuery> parse_changes(const RequestView& r);
 Checked<std::size_t> parse_conflicts(const RequestView& r);  // GET /api/conflicts?limit=N
 
@@ -78,6 +86,9 @@ Checked<bool> parse_no_input(const RequestView& r);
 struct NewCase {
   std::size_t line = 0;  // of an import
   std::string matter, applicant, id_number, legacy_id;
+  // A department system's reference and its short name (sync/external_ref.h): both or neither.
+  // With them the case's id is the reference's, and creating it again finds it.
+  std::string source, external_ref;
   std::vector<std::string> materials;
   std::map<std::string, std::string> fields;
 };
@@ -86,6 +97,9 @@ Checked<NewCase> parse_new_case(const RequestView& r);
 Checked<std::vector<NewCase>> parse_import(const RequestView& r);
 // The case_created body of a new case.
 std::map<std::string, std::string> new_case_body(const NewCase& c);
+// The id a new case with an external reference has (sync/external_ref.h); "" without one (the
+// node assigns "<node>-<seq>").
+std::string new_case_external_id(const NewCase& c);
 
 // POST /api/cases/{id}/{action}: the event a clerk's action makes. `hop` is empty when the
 // request names none (the route picks the open hop addressed to this node).
@@ -123,6 +137,8 @@ Checked<BackupRequest> parse_backup_download(const RequestView& r);
 // (so no path separator, no "..", no hidden file).
 std::optional<ApiError> backup_name_problem(const std::string& name, const std::string& field);
 
+// POST /api/webhooks/{name}/retry: the webhook's name (1..32 of a-z 0-9 - _), an empty object.
+Checked<std::string> parse_webhook_retry(const RequestView& r);
 struct NewClerk {  // POST /api/clerks
   std::string id;
   std::string name;
@@ -141,8 +157,9 @@ Checked<RosterPush> parse_roster_push(const RequestView& r);
 
 // ---- formats
 
-// A case id: "<node id>-<sequence>" as this API assigns them (at most 64 bytes of a-z, 0-9,
-// '-', '_').
+// A case id: "<node id>-<sequence>" as this API assigns them, or one derived from a department
+// system's reference ("<source>:<ref>", "<source>::<hash>"): at most 64 bytes of A-Z a-z 0-9
+// - _ . :
 std::optional<ApiError> case_id_problem(const std::string& id, const std::string& field);
 // The case id a route's path names (its first part), checked.
 std::optional<ApiError> path_case_id(const RequestView& r, std::string* out);

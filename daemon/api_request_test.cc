@@ -282,6 +282,62 @@ TEST_CASE("imports name the line at fault; admin routes check their fields") {
   check_error(refused(parse_new_case(RequestView{"{}", {{"x", "1"}}, {}})), 400, "unknown_field", "x");
 }
 
+TEST_CASE("issue 19: a department system's reference, waiting feeds, streams, webhook retry") {
+  const std::string base = R"("matter":"SP-014","applicant":"Wang")";
+  auto c = parse_new_case(body("{" + base + R"(,"source":"gov-portal","external_ref":"R/1"})"));
+  REQUIRE(c.ok());
+  CHECK(c->source == "gov-portal");
+  CHECK(new_case_external_id(*c).rfind("gov-portal::", 0) == 0);  // not plain: hashed
+  const auto created = new_case_body(*c);
+  CHECK(created.at(std::string(kinds::kExternalRef)) == "R/1");
+  CHECK(created.at(std::string(kinds::kExternalSource)) == "gov-portal");
+  CHECK(new_case_external_id(*parse_new_case(body("{" + base + "}"))).empty());
+  check_error(refused(parse_new_case(body("{" + base + R"(,"external_ref":"R1"})"))), 400,
+              "missing", "source", "go together");
+  check_error(refused(parse_new_case(body("{" + base + R"(,"source":"gov"})"))), 400, "missing",
+              "external_ref");
+  check_error(refused(parse_new_case(body("{" + base + R"(,"source":"Gov Portal","external_ref":"R1"})"))),
+              400, "bad_value", "source", "a-z");
+  check_error(refused(parse_new_case(body("{" + base + R"(,"source":"gov","external_ref":"a\nb"})"))),
+              400, "bad_value", "external_ref");
+  check_error(refused(parse_new_case(body(
+                  "{" + base + R"(,"source":"gov","external_ref":")" + repeat("x", 129) + "\"}"))),
+              400, "too_long", "external_ref");
+  check_error(refused(parse_new_case(body("{" + base + R"(,"fields":{"external_ref":"R1"}})"))),
+              400, "bad_value", "fields.external_ref", "top level");
+  // Derived ids are case ids; node-made ones still are; paths are not.
+  CHECK(parse_case_get(query("/x", {"gov-portal:3301062024000123"})).ok());
+  CHECK(parse_case_get(query("/x", {"gov-portal::0a1b2c"})).ok());
+  check_error(refused(parse_case_get(query("/x", {"gov/portal:1"}))), 400, "bad_value", "case_id");
+  // The worklist finds a reference.
+  auto list = parse_case_list(query("/api/cases?external_ref=R%2F1&source=gov-portal"));
+  REQUIRE(list.ok());
+  CHECK(list->external_ref == "R/1");
+  check_list_refusals({{"/api/cases?source=Bad!", "bad_value", "source", "a-z"}});
+  // Long-polls wait a duration or whole seconds, at most a minute.
+  CHECK(parse_events_feed(query("/api/events?after=3&wait=30s"))->wait_ms == 30000);
+  CHECK(parse_events_feed(query("/api/events?wait=500ms"))->wait_ms == 500);
+  CHECK(parse_changes(query("/api/changes?wait=60"))->wait_ms == 60000);
+  CHECK(parse_events_feed(query("/api/events"))->wait_ms == 0);
+  check_error(refused(parse_events_feed(query("/api/events?wait=2m"))), 400, "out_of_range",
+              "wait", "at most 60s");
+  check_error(refused(parse_events_feed(query("/api/events?wait=soon"))), 400, "bad_value", "wait");
+  check_error(refused(parse_events_feed(query("/api/events?wait=9999999999"))), 400,
+              "out_of_range", "wait");
+  // A stream resumes after Last-Event-ID, which wins over ?after=; it takes no wait.
+  CHECK(parse_event_stream(query("/api/events?after=4"), "")->after == 4);
+  CHECK(parse_event_stream(query("/api/events?after=4"), "17")->after == 17);
+  check_error(refused(parse_event_stream(query("/api/events"), "17x")), 400, "bad_value",
+              "Last-Event-ID");
+  check_error(refused(parse_event_stream(query("/api/events?wait=1s"), "")), 400,
+              "unknown_field", "wait");
+  // Webhook retry: a name, an empty object.
+  CHECK(*parse_webhook_retry(body("{}", {"dept"})) == "dept");
+  check_error(refused(parse_webhook_retry(body("{}", {"Dept!"}))), 400, "bad_value", "name");
+  check_error(refused(parse_webhook_retry(body(R"({"all":true})", {"dept"}))), 400,
+              "unknown_field", "all");
+}
+
 TEST_CASE("clerks: a new clerk's id, name and role; the clerk is never named by a request") {
   auto ok = parse_new_clerk(body(R"({"id":"w01","name":"王芳","role":"window"})"));
   REQUIRE(ok.ok());

@@ -14,6 +14,8 @@
 #include "daemon/backup_api.h"
 #include "daemon/case_api.h"
 #include "daemon/case_json.h"
+#include "daemon/event_feed.h"
+#include "daemon/webhook_api.h"
 #include "daemon/clerk_api.h"
 #include "daemon/health_api.h"
 #include "daemon/http_front.h"
@@ -43,7 +45,8 @@ json connections_json(const FrontCounters& c) {
           {"refused_head", c.refused_head},
           {"read_timeouts", c.read_timeouts},
           {"write_timeouts", c.write_timeouts},
-          {"idle_closed", c.idle_closed}};
+          {"idle_closed", c.idle_closed},
+          {"stream_overflows", c.stream_overflows}};
 }
 
 json status_json(NodeRuntime& rt) {
@@ -75,6 +78,7 @@ json status_json(NodeRuntime& rt) {
           {"api_errors", rt.api_counters().internal_errors()},
           {"api_error_responses", api_errors_json(rt.api_counters())},
           {"api_connections", connections_json(rt.api_connections())},
+          {"webhooks", webhooks_json(rt)},
           {"api_refused", rt.api_counters().refusals()},
           {"api_bad_token_bursts", rt.api_counters().bad_token_bursts()}};
 }
@@ -114,19 +118,6 @@ void route_events(httplib::Server& server, NodeRuntime& rt) {
     auto r = rt.core().author_batch(std::move(*drafts), rt.now_ms());
     if (!r.is_ok()) return reply_error(res, r.status());
     reply(res, 201, {{"count", r->size()}, {"last_seq", rt.core().last_seq()}});
-  }));
-  server.Get("/api/events", on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
-    auto q = parse_events_feed(call.request);
-    if (!q.ok()) return reply_error(res, q.error());
-    auto recs = rt.store().events_after(q->after, q->limit);
-    if (!recs.is_ok()) return reply_error(res, recs.status());
-    json out = json::array();
-    for (const auto& r : *recs) {
-      auto e = decode_event(r.signed_bytes);
-      if (!e.is_ok()) continue;
-      out.push_back(event_json({r, *e}, masked_body(*e, false, rt.config().privacy.sensitive_fields)));
-    }
-    reply(res, 200, {{"events", out}, {"next", recs->empty() ? q->after : recs->back().local_seq}});
   }));
 }
 
@@ -247,6 +238,8 @@ void ApiServer::routes(httplib::Server& server) {
       static_cast<time_t>((rt.config().api.idle_timeout_ms + 999) / 1000));
   server.set_keep_alive_max_count(HttpFront::kRequestsPerConnectionMax);
   register_case_routes(server, rt);
+  register_feed_routes(server, rt);
+  register_webhook_routes(server, rt);
   register_stall_routes(server, rt);
   register_health_routes(server, rt);
   register_backup_routes(server, rt);

@@ -2,7 +2,9 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "daemon/api_commands.h"
 #include "daemon/api_json.h"
@@ -14,6 +16,7 @@
 #include "daemon/stall_api.h"
 #include "sync/case_fold.h"
 #include "sync/case_kinds.h"
+#include "sync/external_ref.h"
 #include "sync/hlc.h"
 
 namespace casesync {
@@ -86,21 +89,44 @@ std::string open_hop_for_me(NodeRuntime& rt, const CaseState& s) {
   return "";
 }
 
+void show_case(NodeRuntime& rt, const std::string& id, int status, httplib::Response& res) {
+  auto view = case_view(rt, id, false);
+  if (!view.ok()) return reply_error(res, view.error());
+  reply(res, status, *view);
+}
+
+// Whether this node holds the case (its create is folded in).
+Result<bool> held_case(NodeRuntime& rt, const std::string& id) {
+  auto s = rt.core().case_state(id);
+  if (!s.is_ok()) return s.status();
+  return s->exists;
+}
+
+// Checks a draft that already names its clerk (sign_as) by the rules, signs and stores it, and
+// answers with the case.
+void author_signed_and_show(NodeRuntime& rt, EventDraft draft, const std::string& action,
+                            httplib::Response& res) {
+  if (auto e = preflight(rt, draft, "", action)) return reply_error(res, *e);
+  const std::string id = draft.case_id;
+  auto r = rt.core().author(std::move(draft), rt.now_ms());
+  if (!r.is_ok()) return reply_error(res, r.status());
+  show_case(rt, id, 201, res);
+}
+
 // Names the clerk, checks the draft by their role and the rules, signs and stores it, and
 // answers with the case.
 void author_and_show(NodeRuntime& rt, const Requester& who, EventDraft draft,
                      const std::string& action, httplib::Response& res) {
   if (auto e = sign_as(rt, who, draft)) return reply_error(res, *e);
-  if (auto e = preflight(rt, draft, "", action)) return reply_error(res, *e);
-  const std::string id = draft.case_id;
-  auto r = rt.core().author(std::move(draft), rt.now_ms());
-  if (!r.is_ok()) return reply_error(res, r.status());
-  auto view = case_view(rt, id, false);
-  if (!view.ok()) return reply_error(res, view.error());
-  reply(res, 201, *view);
+  author_signed_and_show(rt, std::move(draft), action, res);
 }
 
 // ---- GET /api/cases: the worklist filters
+
+std::string field_of(const CaseState& s, std::string_view name) {
+  auto it = s.fields.find(std::string(name));
+  return it == s.fields.end() ? "" : it->second;
+}
 
 struct ListFilter {
   const CaseListQuery& q;
@@ -126,6 +152,8 @@ struct ListFilter {
     if (!q.matter.empty() && s.matter != q.matter) return false;
     if (!q.applicant.empty() && s.applicant.find(q.applicant) == std::string::npos) return false;
     if (s.received_ms < since_ms) return false;
+    if (!q.external_ref.empty() && field_of(s, kinds::kExternalRef) != q.external_ref) return false;
+    if (!q.source.empty() && field_of(s, kinds::kExternalSource) != q.source) return false;
     return !q.waiting_for_me || waiting_here(s);
   }
 };
@@ -136,6 +164,22 @@ std::optional<ApiError> check_list_names(NodeRuntime& rt, const CaseListQuery& q
   }
   if (!q.matter.empty()) return unknown_matter(rt, q.matter, "matter");
   return std::nullopt;
+}
+
+// The cases a list looks through: a department system's reference with its source names one
+// case (sync/external_ref.h), found without a scan.
+Result<std::vector<CaseRow>> candidate_rows(NodeRuntime& rt, const CaseListQuery& q) {
+  if (q.external_ref.empty() || q.source.empty()) return rt.store().list_cases(kCaseScanMax);
+  std::vector<CaseRow> out;
+  if (external_ref_problem(q.external_ref)) return out;
+  const std::string id = external_case_id(q.source, q.external_ref);
+  ASSIGN_OR_RETURN(auto events, rt.store().case_events(id));
+  if (events.empty()) return out;
+  // The same row list_cases gives: first and last by clock, whatever order the store returns.
+  const auto [lo, hi] = std::minmax_element(
+      events.begin(), events.end(), [](const auto& a, const auto& b) { return a.hlc < b.hlc; });
+  out.push_back({id, events.size(), lo->hlc, hi->hlc});
+  return out;
 }
 
 void handle_list(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) {
@@ -150,7 +194,7 @@ void handle_list(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) {
     const auto d = static_cast<unsigned>(std::stoi(q->since.substr(8, 2)));
     filter.since_ms = cal.day_start_utc(WorkCalendar::day_from_civil(y, m, d));
   }
-  auto rows = rt.store().list_cases(kCaseScanMax);
+  auto rows = candidate_rows(rt, *q);
   if (!rows.is_ok()) return reply_error(res, rows.status());
   const DeadlineInputs deadlines = rt.stalls().deadline_inputs();
   json out = json::array();
@@ -222,66 +266,6 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
   }));
 }
 
-// One page of the changes feed after `q.after`. On the loop thread.
-Result<json> changes_page(NodeRuntime& rt, const FeedQuery& q) {
-  auto recs = rt.store().events_after(q.after, q.limit);
-  if (!recs.is_ok()) return recs.status();
-  json changes = json::array();
-  for (const auto& r : *recs) {
-    changes.push_back({{"local_seq", r.local_seq}, {"case_id", r.case_id}, {"kind", r.kind},
-                       {"origin", r.origin}, {"seq", r.seq},
-                       {"time", format_time_ms(HybridClock::millis(r.hlc))}});
-  }
-  return json{{"since", q.after},
-              {"next", recs->empty() ? q.after : recs->back().local_seq},
-              {"changes", changes}};
-}
-
-// The waiter of a long-poll that found nothing (daemon/change_waiters.h): woken on the loop
-// thread by new events or its deadline, it answers once there are changes or time is up, and
-// stays parked after a change that is not for it (events before `since`).
-ChangeWaiters::WakeFn changes_wake(NodeRuntime& rt, FeedQuery q, bool keep_alive,
-                                   ChangeWaiters::Clock::time_point deadline) {
-  return [&rt, q, keep_alive, deadline](bool timed_out) {
-    ChangeWaiters::Wake w;
-    auto page = changes_page(rt, q);
-    if (!page.is_ok()) {
-      const ApiError e = api_error_from_status(page.status());
-      rt.api_counters().error_response(e.status);
-      w.bytes = http_answer(e.status, "application/json", e.to_json().dump(), keep_alive);
-      return w;
-    }
-    if ((*page)["changes"].empty() && !timed_out) {
-      w.finished = false;
-      w.next_deadline = deadline;
-      return w;
-    }
-    w.bytes = http_answer(200, "application/json", page->dump(), keep_alive);
-    return w;
-  };
-}
-
-void route_changes(httplib::Server& server, NodeRuntime& rt) {
-  // Long-poll: what is there now, else the request parks as a waiter and holds no thread.
-  server.Get("/api/changes", on_own_thread(rt, [&rt](const ApiCall& call, httplib::Response& res) {
-    auto q = parse_changes(call.request);
-    if (!q.ok()) return reply_error(res, q.error());
-    // Read before the page: a change while the page is read wakes the waiter at once.
-    const std::uint64_t seen = rt.waiters().counter();
-    Result<json> page = json::object();
-    rt.tasks().run_and_wait([&] { page = changes_page(rt, *q); });
-    if (!page.is_ok()) return reply_error(res, page.status());
-    Exchange* exchange = Exchange::current();
-    if (!(*page)["changes"].empty() || q->wait_s == 0 || exchange == nullptr) {
-      return reply(res, 200, *page);
-    }
-    const auto deadline = ChangeWaiters::Clock::now() +
-                          std::chrono::seconds(static_cast<std::int64_t>(q->wait_s));
-    exchange->park({0, seen, deadline, changes_wake(rt, *q, exchange->keep_alive(), deadline)});
-    res.status = 200;  // a placeholder httplib writes and the front drops
-  }));
-}
-
 void handle_action(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) {
   auto a = parse_case_action(call.request);
   if (!a.ok()) return reply_error(res, a.error());
@@ -307,8 +291,19 @@ void route_writes(httplib::Server& server, NodeRuntime& rt) {
     auto c = parse_new_case(call.request);
     if (!c.ok()) return reply_error(res, c.error());
     if (auto e = unknown_matter(rt, c->matter, "matter")) return reply_error(res, *e);
-    author_and_show(rt, call.who, {rt.next_case_id(), key(kinds::kCreated), new_case_body(*c)}, "",
-                    res);
+    const std::string external = new_case_external_id(*c);
+    EventDraft d{external.empty() ? rt.next_case_id() : external, key(kinds::kCreated),
+                 new_case_body(*c)};
+    // The role first: a clerk who may not create learns nothing of a held case either.
+    if (auto e = sign_as(rt, call.who, d)) return reply_error(res, *e);
+    if (!external.empty()) {
+      // Creating a department system's case again (a retry after a timeout, a second clerk)
+      // finds the one this node holds: 200 with it as it stands, nothing signed.
+      auto held = held_case(rt, external);
+      if (!held.is_ok()) return reply_error(res, held.status());
+      if (*held) return show_case(rt, external, 200, res);
+    }
+    author_signed_and_show(rt, std::move(d), "", res);
   }));
   server.Post(R"(/api/cases/([^/]+)/events)",
               on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
@@ -327,7 +322,8 @@ void route_import(httplib::Server& server, NodeRuntime& rt) {
     auto cases = parse_import(call.request);
     if (!cases.ok()) return reply_error(res, cases.error());
     std::vector<EventDraft> drafts;
-    json ids = json::array();
+    json ids = json::array(), existing = json::array();
+    std::set<std::string> in_batch;
     std::uint64_t next_seq = rt.core().last_seq() + 1;
     for (const NewCase& c : *cases) {
       const std::string line = "line " + std::to_string(c.line);
@@ -335,15 +331,31 @@ void route_import(httplib::Server& server, NodeRuntime& rt) {
         e->message = line + ": " + e->message;
         return reply_error(res, *e);
       }
-      std::string id = rt.case_id_for_seq(next_seq++);
+      std::string id = new_case_external_id(c);
+      const bool external = !id.empty();
+      if (!external) id = rt.case_id_for_seq(next_seq);
       EventDraft d{id, key(kinds::kCreated), new_case_body(c)};
       if (auto e = sign_as(rt, call.who, d, line + ".")) return reply_error(res, *e);
+      if (external) {
+        // A department system's case held here, or earlier in this import, is not made twice.
+        auto held = held_case(rt, id);
+        if (!held.is_ok()) return reply_error(res, held.status());
+        if (*held || !in_batch.insert(id).second) {
+          existing.push_back(id);
+          ids.push_back(id);
+          continue;
+        }
+      }
+      next_seq++;
       drafts.push_back(std::move(d));
       ids.push_back(id);
     }
-    auto r = rt.core().author_batch(std::move(drafts), rt.now_ms());
-    if (!r.is_ok()) return reply_error(res, r.status());
-    reply(res, 201, {{"imported", ids.size()}, {"ids", ids}});
+    const std::size_t imported = drafts.size();
+    if (!drafts.empty()) {
+      auto r = rt.core().author_batch(std::move(drafts), rt.now_ms());
+      if (!r.is_ok()) return reply_error(res, r.status());
+    }
+    reply(res, imported ? 201 : 200, {{"imported", imported}, {"ids", ids}, {"existing", existing}});
   }));
 }
 
@@ -351,7 +363,6 @@ void route_import(httplib::Server& server, NodeRuntime& rt) {
 
 void register_case_routes(httplib::Server& server, NodeRuntime& rt) {
   route_reads(server, rt);
-  route_changes(server, rt);
   route_writes(server, rt);
   route_import(server, rt);
 }

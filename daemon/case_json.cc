@@ -89,6 +89,29 @@ json dwell_json(const CaseState& s) {
   return out;
 }
 
+json field_or_null(const CaseState& s, std::string_view name) {
+  auto it = s.fields.find(std::string(name));
+  return it == s.fields.end() ? json() : json(it->second);
+}
+
+// Creates of this case that lost duplicate_create (sync/case_fold.h): who else created it.
+json duplicates_json(const CaseState& s) {
+  std::string kept;
+  for (const auto& t : s.timeline) {
+    if (t.kind == kinds::kCreated && t.applied) kept = t.origin + ":" + std::to_string(t.seq);
+  }
+  json out = json::array();
+  for (const auto& t : s.timeline) {
+    if (t.kind != kinds::kCreated || t.applied || kept.empty()) continue;
+    if (t.summary.rfind("duplicate_of ", 0) != 0) continue;  // an invalid create, not a duplicate
+    out.push_back({{"event", t.origin + ":" + std::to_string(t.seq)},
+                   {"node", t.origin},
+                   {"created_at", format_time_ms(t.ms)},
+                   {"duplicate_of", kept}});
+  }
+  return out;
+}
+
 bool is_sensitive(const std::vector<std::string>& sensitive, const std::string& key) {
   return std::find(sensitive.begin(), sensitive.end(), key) != sensitive.end();
 }
@@ -103,6 +126,17 @@ std::string shown_summary(const TimelineEntry& t, const std::vector<std::string>
   const std::string head = "edited " + t.edited_field + " = ";
   if (t.summary.rfind(head, 0) != 0) return "edited " + t.edited_field;
   return head + masked_value(t.summary.substr(head.size()));
+}
+
+// The free fields, sensitive ones masked unless `full`, without the department system's
+// reference (shown on its own).
+json free_fields_json(const CaseState& s, const std::vector<std::string>& sensitive, bool full) {
+  json out = json::object();
+  for (const auto& [k, v] : s.fields) {
+    if (k == kinds::kExternalRef || k == kinds::kExternalSource) continue;
+    out[k] = !full && is_sensitive(sensitive, k) ? masked_value(v) : v;
+  }
+  return out;
 }
 
 }  // namespace
@@ -153,6 +187,8 @@ json case_summary_json(const CaseState& s, const MattersCatalogue* matters,
           {"repeated_supplement", s.repeated_supplement},
           {"conflicts", s.conflicts.size()},
           {"received_at", time_or_null(s.received_ms)},
+          {"source", field_or_null(s, kinds::kExternalSource)},
+          {"external_ref", field_or_null(s, kinds::kExternalRef)},
           {"state_hash", to_hex(s.state_hash)}};
   add_case_due(out, s, deadlines);
   return out;
@@ -199,11 +235,8 @@ json case_state_json(const CaseState& s, const std::vector<OrderedEvent>& ordere
   const std::vector<std::string>& sensitive = fields_or_default(opt.sensitive);
   out["id_number"] = opt.full ? s.id_number : masked_value(s.id_number);
   out["materials"] = s.materials;
-  json fields = json::object();
-  for (const auto& [key, value] : s.fields) {
-    fields[key] = !opt.full && is_sensitive(sensitive, key) ? masked_value(value) : value;
-  }
-  out["fields"] = fields;
+  out["fields"] = free_fields_json(s, sensitive, opt.full);
+  out["duplicates"] = duplicates_json(s);
   out["outcome"] = s.outcome;
   out["path"] = s.path;
   out["applicant_notified"] = s.applicant_notified;

@@ -4,13 +4,23 @@
 
 namespace casesync {
 
-void ChildRoutes::heard(int fd, const std::string& routing_id,
-                        const RoutingIds::Assigned& assigned) {
-  if (fd >= 0) connections_[fd] = Connection{assigned.node, assigned.serial};
-  auto [it, fresh] = routes_.try_emplace(assigned.node, Route{routing_id, assigned.serial});
+bool ChildRoutes::heard(int fd, const RoutingIds::Assigned& connection) {
+  if (fd < 0) return false;
+  auto [it, fresh] = connections_.try_emplace(fd, connection);
+  if (fresh) return true;
+  const bool other = it->second.serial != connection.serial;
+  it->second = connection;
+  return other;
+}
+
+void ChildRoutes::accepted(const std::string& routing_id, const RoutingIds::Assigned& connection) {
+  auto [it, fresh] =
+      routes_.try_emplace(connection.node, Route{routing_id, connection.serial});
   // An older connection speaking again (a frame still in flight from before a restart) does
   // not take the node's traffic back from the newer one.
-  if (!fresh && assigned.serial >= it->second.serial) it->second = Route{routing_id, assigned.serial};
+  if (!fresh && connection.serial >= it->second.serial) {
+    it->second = Route{routing_id, connection.serial};
+  }
 }
 
 const std::string* ChildRoutes::route(const std::string& node) const {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,10 +16,15 @@
 
 #include "daemon/api_commands.h"
 #include "daemon/api_json.h"
+#include "daemon/api_request.h"
 #include "daemon/api_util.h"
 #include "daemon/case_json.h"
+#include "daemon/webhook_api.h"
+#include "daemon/webhooks.h"
 #include "daemon/health_state.h"
+#include "daemon/log.h"
 #include "daemon/node_runtime.h"
+#include "daemon/security_clears.h"
 #include "daemon/stall_api.h"
 #include "sync/hlc.h"
 
@@ -113,11 +119,15 @@ json or_null(bool known, json value) { return known ? std::move(value) : json(nu
 // as long as the API server; used on the loop thread only (every handler goes through on_loop).
 class HealthView {
  public:
-  explicit HealthView(NodeRuntime* rt) : rt_(rt) {}
+  explicit HealthView(NodeRuntime* rt)
+      : rt_(rt),
+        clears_((std::filesystem::path(rt->config().data_dir) / "security_clears.jsonl").string()) {}
 
   std::vector<NodeRow> rows(std::uint64_t now_ms);
   json health_json(std::uint64_t now_ms);
   std::string metrics_text(std::uint64_t now_ms);
+  // POST /api/health/clear: clears `node`'s current security_alert (its findings now).
+  void clear(const ApiCall& call, httplib::Response& res);
 
  private:
   // What every row needs from this node, read once per request.
@@ -129,6 +139,7 @@ class HealthView {
   const json& recent_conflicts(std::uint64_t now_ms);
 
   NodeRuntime* rt_;
+  SecurityClears clears_;
   StateHistory history_;
   RecentCases recent_;
   json conflicts_ = json::array();
@@ -161,6 +172,7 @@ NodeRow HealthView::observe(const RosterNode* node, int depth, std::uint64_t now
     auto pc = core.counters().peers.find(node->id);
     if (pc != core.counters().peers.end()) o.rejects_here = &pc->second.rejects;
   }
+  o.cleared = clears_.cleared(node->id);
   row.health = derive_health(o, rt_->config().health, now_ms);
   const std::uint64_t hint =
       row.health.conditions.empty() ? 0 : row.health.conditions.front().since_hint_ms;
@@ -186,6 +198,49 @@ std::vector<NodeRow> HealthView::rows(std::uint64_t now_ms) {
   }
   history_.retain(ids);
   return out;
+}
+
+void HealthView::clear(const ApiCall& call, httplib::Response& res) {
+  auto body = post_body(call.request);
+  if (!body.ok()) return reply_error(res, body.error());
+  JsonObjectReader in(*body, "");
+  auto node = in.text("node", 64, Need::kRequired);
+  auto reason = in.text("reason", 4000, Need::kRequired);
+  if (auto e = in.finish()) return reply_error(res, *e);
+  const std::uint64_t now = rt_->now_ms();
+  auto find_row = [&]() -> std::optional<NodeRow> {
+    for (auto& r : rows(now)) {
+      if (r.node->id == *node) return r;
+    }
+    return std::nullopt;
+  };
+  std::optional<NodeRow> row = find_row();
+  if (!row) {
+    return reply_error(res, {404, "not_found", "node " + *node + " is not in this node's part of "
+                                                   "the roster (see casesyncctl health)", "node"});
+  }
+  if (row->health.security.empty()) {
+    return reply_error(res, {409, "conflict", "node " + *node + " has no security_alert to clear",
+                             "node"});
+  }
+  // The new baseline is the raw counts now, read with the earlier clear set aside.
+  std::vector<SecurityFinding> before = clears_.take(*node);
+  std::optional<NodeRow> raw = find_row();
+  SecurityClear c{*node, *reason, call.who.actor().id, now, raw->health.security};
+  if (Status st = clears_.clear(c); !st.is_ok()) {
+    clears_.put(*node, std::move(before));
+    return reply_error(res, api_error_from_status(st, ""));
+  }
+  std::string counts;
+  json cleared = json::array();
+  for (const auto& f : row->health.security) {
+    counts += (counts.empty() ? "" : ", ") + f.reject_reason + " (" + std::to_string(f.count) + ")";
+    cleared.push_back({{"reject_reason", f.reject_reason}, {"count", f.count}, {"here", f.counted_here}});
+  }
+  log_warning("alert=security_alert_cleared peer=" + *node + " by " + c.by + ": " + counts +
+              "; reason: " + *reason);
+  reply(res, 200, {{"node", *node}, {"by", c.by}, {"reason", *reason}, {"time", format_time_ms(now)},
+                   {"cleared", cleared}});
 }
 
 const json& HealthView::recent_conflicts(std::uint64_t now_ms) {
@@ -295,6 +350,7 @@ json HealthView::health_json(std::uint64_t now_ms) {
           {"stalls", stalls_json(rt_->stalls().stalls())},
           {"conflicts", recent_conflicts(now_ms)},
           {"security_alerts", security_json(rs, rt_->core().self())},
+          {"webhooks", webhooks_json(*rt_)},
           {"api_refused", rt_->api_counters().refusals()}};
 }
 
@@ -552,6 +608,10 @@ void api_connection_metrics(const FrontCounters& c, MetricsText& m) {
   m.add({{"reason", "read"}}, c.read_timeouts);
   m.add({{"reason", "write"}}, c.write_timeouts);
   m.add({{"reason", "idle"}}, c.idle_closed);
+  m.family("casesync_api_streams_cut_total", "counter",
+           "Event streams (GET /api/events as text/event-stream) closed because the client read "
+           "them slower than events came; the client resumes after Last-Event-ID.");
+  m.add({}, c.stream_overflows);
 }
 
 void api_metrics(const ApiCounters& c, MetricsText& m) {
@@ -583,6 +643,27 @@ void penalty_metrics(const PeerPenalty& p, std::uint64_t now_ms, MetricsText& m)
   }
 }
 
+void webhook_metrics(const std::vector<WebhookStatus>& hooks, std::uint64_t last_local_seq,
+                     MetricsText& m) {
+  if (hooks.empty()) return;
+  m.family("casesync_webhook_delivered_total", "counter",
+           "Events each webhook delivered (2xx) since the daemon started.");
+  for (const auto& h : hooks) m.add({{"webhook", h.name}}, h.delivered);
+  m.family("casesync_webhook_failed_attempts_total", "counter",
+           "POSTs to each webhook that failed (no answer, timeout, 5xx, 4xx) since the daemon "
+           "started.");
+  for (const auto& h : hooks) m.add({{"webhook", h.name}}, h.failed_attempts);
+  m.family("casesync_webhook_dead_letters", "gauge",
+           "Events each webhook gave up on (or holds behind one of their case); `casesyncctl "
+           "webhook retry NAME` resends them.");
+  for (const auto& h : hooks) m.add({{"webhook", h.name}}, h.dead_letters);
+  m.family("casesync_webhook_backlog_events", "gauge",
+           "Events stored here that each webhook has not reached yet.");
+  for (const auto& h : hooks) {
+    m.add({{"webhook", h.name}}, last_local_seq - std::min(last_local_seq, h.delivered_through));
+  }
+}
+
 std::string HealthView::metrics_text(std::uint64_t now_ms) {
   MetricsText m;
   SyncNode& core = rt_->core();
@@ -606,6 +687,7 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
     m.add({}, st->db_bytes);
     m.family("casesync_store_wal_bytes", "gauge", "Size of this node's SQLite write-ahead log.");
     m.add({}, st->wal_bytes);
+    if (rt_->webhooks()) webhook_metrics(rt_->webhooks()->statuses(), st->event_count, m);
   }
   transport_metrics(rt_->transport(), m);
   penalty_metrics(rt_->penalty(), now_ms, m);
@@ -639,6 +721,9 @@ void register_health_routes(httplib::Server& server, NodeRuntime& rt) {
     if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
     reply(res, 200, view->health_json(rt.now_ms()));
   }));
+  server.Post("/api/health/clear", on_loop(rt, [view](const ApiCall& call, httplib::Response& res) {
+    view->clear(call, res);
+  }, Access::kAdmin));
   // Prometheus adds no parameters; whatever a scraper sends is ignored here. No token: node
   // states and counters, no case and no person.
   server.Get("/metrics", on_loop(rt, [&rt, view](const ApiCall&, httplib::Response& res) {

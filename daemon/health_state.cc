@@ -135,6 +135,20 @@ void add_warning_findings(const std::vector<std::string>& warnings,
   }
 }
 
+// Counts only grow while the nodes run: what was cleared is subtracted, and a finding that has
+// not grown since is gone. A count below its baseline (the node restarted) counts in full.
+void subtract_cleared(const std::vector<SecurityFinding>& cleared, std::vector<SecurityFinding>* fs) {
+  std::vector<SecurityFinding> kept;
+  for (SecurityFinding f : *fs) {
+    for (const auto& c : cleared) {
+      if (c.reject_reason != f.reject_reason || c.counted_here != f.counted_here) continue;
+      f.count = f.count >= c.count ? f.count - c.count : f.count;
+    }
+    if (f.count > 0) kept.push_back(std::move(f));
+  }
+  *fs = std::move(kept);
+}
+
 std::optional<Condition> security(const NodeObservation& o, NodeHealth* h) {
   if (o.report) {
     add_findings(o.report->rejects, false, &h->security);
@@ -148,10 +162,16 @@ std::optional<Condition> security(const NodeObservation& o, NodeHealth* h) {
     }
   }
   if (o.rejects_here) add_findings(*o.rejects_here, true, &h->security);
+  if (o.cleared) subtract_cleared(*o.cleared, &h->security);
   if (h->security.empty()) return std::nullopt;
   std::string own = findings_text(h->security, false), here = findings_text(h->security, true);
+  // Say where the refused events are named and how the alert ends, not only the counts.
   return Condition{NodeState::kSecurityAlert,
-                   own + (own.empty() || here.empty() ? "" : "; ") + here, 0};
+                   own + (own.empty() || here.empty() ? "" : "; ") + here +
+                       ". The refusing node's log names each event and case (alert=bad_input); "
+                       "once understood: casesyncctl security-alert clear " + o.node +
+                       " --reason TEXT",
+                   0};
 }
 
 }  // namespace

@@ -49,6 +49,13 @@ inline constexpr std::string_view kSecurityWarningPrefix = "security_alert: ";
 // as opposed to ordinary trouble (a full buffer, an unknown peer during a roster change).
 bool is_security_reject(std::string_view reason);
 
+// One refused input that raised security_alert.
+struct SecurityFinding {
+  std::string reject_reason;  // e.g. "bad_signature", "equivocation"
+  std::uint64_t count = 0;
+  bool counted_here = false;  // by us against this node; else by the node itself
+};
+
 // Everything known about one node. Pointers must remain live during derive_health().
 struct NodeObservation {
   std::string node;
@@ -60,19 +67,15 @@ struct NodeObservation {
   std::optional<std::int64_t> measured_offset_ms;
   // What we refused from this node on our link to it (our direct peers), reason -> count.
   const std::map<std::string, std::uint64_t>* rejects_here = nullptr;
+  // What an admin cleared (`casesyncctl security-alert clear`): only counts above these raise
+  // security_alert again. nullptr: nothing cleared.
+  const std::vector<SecurityFinding>* cleared = nullptr;
 };
 
 struct Condition {
   NodeState state = NodeState::kInStep;
   std::string reason;               // human text: what was seen and against which threshold
   std::uint64_t since_hint_ms = 0;  // when it began, when the inputs tell (0: unknown)
-};
-
-// One refused input that raised security_alert.
-struct SecurityFinding {
-  std::string reject_reason;  // e.g. "bad_signature", "equivocation"
-  std::uint64_t count = 0;
-  bool counted_here = false;  // by us against this node; else by the node itself
 };
 
 struct NodeHealth {

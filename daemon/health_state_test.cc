@@ -145,7 +145,7 @@ TEST_CASE("security_alert from its own rejects, from ours, and from equivocation
   r.rejects["bad_signature"] = 2;
   NodeHealth h = derive_health(seen(r), thresholds(), kNow);
   CHECK(h.state == NodeState::kSecurityAlert);
-  CHECK(h.reason == "it refused: bad_signature (2)");
+  CHECK(h.reason.rfind("it refused: bad_signature (2)", 0) == 0);
 
   HealthReport clean = report();
   std::map<std::string, std::uint64_t> ours = {{"chain_break", 1}, {"unknown_peer", 5}};
@@ -153,16 +153,36 @@ TEST_CASE("security_alert from its own rejects, from ours, and from equivocation
   o.rejects_here = &ours;
   h = derive_health(o, thresholds(), kNow);
   CHECK(h.state == NodeState::kSecurityAlert);
-  CHECK(h.reason == "refused here from it: chain_break (1)");
+  CHECK(h.reason.rfind("refused here from it: chain_break (1)", 0) == 0);
   REQUIRE(h.security.size() == 1);
   CHECK(h.security[0].counted_here);
 
   clean.counters["equivocations"] = 1;
   h = derive_health(seen(clean), thresholds(), kNow);
   CHECK(h.state == NodeState::kSecurityAlert);
-  CHECK(h.reason == "it refused: equivocation (1)");
+  CHECK(h.reason.rfind("it refused: equivocation (1)", 0) == 0);
   clean.rejects["equivocation"] = 1;  // counted once, not twice
   CHECK(derive_health(seen(clean), thresholds(), kNow).security.size() == 1);
+}
+
+TEST_CASE("security_alert says what to do, and an admin's clear lasts until new refusals") {
+  HealthReport r = report();
+  r.rejects["unauthorized"] = 28;
+  NodeObservation o = seen(r);
+  NodeHealth h = derive_health(o, thresholds(), kNow);
+  REQUIRE(h.state == NodeState::kSecurityAlert);
+  CHECK(h.reason.find("alert=bad_input") != std::string::npos);
+  CHECK(h.reason.find("casesyncctl security-alert clear " + o.node) != std::string::npos);
+
+  const std::vector<SecurityFinding> cleared = h.security;  // what the admin saw and cleared
+  o.cleared = &cleared;
+  CHECK(derive_health(o, thresholds(), kNow).state == NodeState::kInStep);
+  r.rejects["unauthorized"] = 29;  // one more refusal after the clear
+  h = derive_health(o, thresholds(), kNow);
+  CHECK(h.state == NodeState::kSecurityAlert);
+  CHECK(h.reason.rfind("it refused: unauthorized (1)", 0) == 0);
+  r.rejects["unauthorized"] = 3;  // the node restarted: its counts began again, all of them count
+  CHECK(derive_health(o, thresholds(), kNow).reason.rfind("it refused: unauthorized (3)", 0) == 0);
 }
 
 TEST_CASE("security_alert from a node's own warning: a burst of wrong API tokens") {
@@ -176,7 +196,7 @@ TEST_CASE("security_alert from a node's own warning: a burst of wrong API tokens
   CHECK(h.security[0].reject_reason == "api_bad_tokens");
   CHECK(h.security[0].count == 1000);
   CHECK_FALSE(h.security[0].counted_here);
-  CHECK(h.reason == "it refused: api_bad_tokens (1000)");
+  CHECK(h.reason.rfind("it refused: api_bad_tokens (1000)", 0) == 0);
   r.warnings = {"security_alert:no reason", "a security_alert: x: 1"};
   CHECK(derive_health(seen(r), thresholds(), kNow).state == NodeState::kInStep);
 }

@@ -39,6 +39,7 @@ void HttpFront::serve_one(const ConnPtr& c) {
     ok = serve_(stream, !c->keep_alive, closed);
   }
   if (stream.timed_out()) ++read_timeouts_;
+  if (exchange.closes_after()) c->keep_alive = false;
   std::optional<ChangeWaiters::Waiter> waiter;
   c->out_sent = stream.flushed();
   if (exchange.parked()) {

@@ -1,6 +1,7 @@
 // Exchange: the request a worker of the front (daemon/http_front.h) is serving, for the few
 // handlers that answer it later or from a file instead of through httplib's Response:
-//   - park(): the long-poll of /api/changes waits as a ChangeWaiters waiter, holding no thread;
+//   - park(): a long-poll (/api/changes, /api/events?wait=) or an event stream waits as a
+//     ChangeWaiters waiter, holding no thread;
 //   - send_file(): a backup streams from its file to the client, never whole in memory.
 // After either, what httplib writes for this request is dropped (the handler sets a placeholder
 // status so httplib counts no error).
@@ -36,6 +37,11 @@ class Exchange {
   // `head`: the status line and headers, Content-Length included; `fd` is owned from here on.
   void send_file(std::string head, int fd, std::uint64_t bytes);
 
+  // The answer ends when the connection does (an event stream, whose body has no length): the
+  // connection closes after it instead of serving another request.
+  void close_after() { close_after_ = true; }
+  bool closes_after() const { return close_after_; }
+
   bool deferred() const { return parked_.has_value() || file_fd_ >= 0; }
   std::optional<ChangeWaiters::Waiter>& parked() { return parked_; }
   int file_fd() const { return file_fd_; }
@@ -49,6 +55,7 @@ class Exchange {
   friend class ExchangeScope;
   std::uint64_t conn_id_;
   bool keep_alive_;
+  bool close_after_ = false;
   std::optional<ChangeWaiters::Waiter> parked_;
   std::string file_head_;
   int file_fd_ = -1;

@@ -250,14 +250,31 @@ void HttpFront::dispatch(const ConnPtr& c, bool small) {
 void HttpFront::send(std::uint64_t conn_id, std::string bytes, bool finished) {
   commands_.post([this, conn_id, bytes = std::move(bytes), finished]() mutable {
     auto it = conns_.find(conn_id);
-    if (it == conns_.end() || it->second->state != ConnState::kParked) return;  // gone
+    if (it == conns_.end()) return;  // gone
     ConnPtr c = it->second;
+    if (c->state == ConnState::kWriting && c->then == Then::kParked) {
+      return stream_more(c, std::move(bytes), finished);
+    }
+    if (c->state != ConnState::kParked) return;
     --parked_;
     c->out = std::move(bytes);
     c->out_sent = 0;
     c->then = !finished ? Then::kParked : c->keep_alive ? Then::kIdle : Then::kClose;
     start_writing(c);
   });
+}
+
+// An event stream's next bytes while its last ones are still going out. A client that takes
+// them slower than they come is cut off at kStreamBacklogBytesMax (it resumes where it stopped,
+// Last-Event-ID); the node never holds more than that for it.
+void HttpFront::stream_more(const ConnPtr& c, std::string bytes, bool finished) {
+  if (c->out.size() - c->out_sent + bytes.size() > kStreamBacklogBytesMax) {
+    return close(c, &stream_overflows_);
+  }
+  c->out.erase(0, c->out_sent);
+  c->out_sent = 0;
+  c->out += bytes;
+  if (finished) c->then = c->keep_alive ? Then::kIdle : Then::kClose;
 }
 
 void HttpFront::sweep(std::uint64_t now_ms) {
@@ -301,7 +318,7 @@ FrontCounters HttpFront::counters() const {
   return {open_.load(),          parked_.load(),         accepted_.load(),
           refused_node_full_.load(), refused_client_full_.load(), refused_busy_.load(),
           refused_head_.load(),  read_timeouts_.load(),  write_timeouts_.load(),
-          idle_closed_.load()};
+          idle_closed_.load(),   stream_overflows_.load()};
 }
 
 }  // namespace casesync

@@ -20,7 +20,9 @@
 //   writing    the answer, collected in memory by the worker (or a file: a backup), is written
 //              by the reactor as the client takes it, within api.write_timeout per step;
 //   parked     a long-poll waits as a ChangeWaiters waiter (daemon/change_waiters.h): no thread
-//              until the change counter moves; its answer comes back through send();
+//              until the change counter moves; its answer comes back through send(). An event
+//              stream is parked again after each part (and a part that comes while the last
+//              is still being written is appended to it, up to kStreamBacklogBytesMax);
 //   idle       keep-alive between requests, up to api.idle_timeout;
 //   lingering  after a refusal whose body we did not read: our side is shut and what still
 //              arrives is discarded for a moment, so the client can read the answer before the
@@ -61,6 +63,7 @@ struct FrontCounters {
   std::uint64_t read_timeouts = 0;        // a head or body that did not arrive in time
   std::uint64_t write_timeouts = 0;       // an answer the client did not take in time
   std::uint64_t idle_closed = 0;          // kept-alive connections closed for idleness
+  std::uint64_t stream_overflows = 0;     // event streams cut off: the client read too slowly
 };
 
 class HttpFront {
@@ -82,6 +85,8 @@ class HttpFront {
   static constexpr std::uint64_t kLingerBytesMax = 64u << 20;
   // The reactor's timer: deadlines are checked this often.
   static constexpr int kTickMs = 50;
+  // An event stream's bytes waiting for a client that reads slower than they come.
+  static constexpr std::size_t kStreamBacklogBytesMax = 4u << 20;
 
   // "*counters" and "*waiters" must outlive the front.
   HttpFront(const ApiLimits& limits, ServeFn serve, ApiCounters* counters,
@@ -115,6 +120,7 @@ class HttpFront {
   void handed_back(const ConnPtr& c);
   void refuse(const ConnPtr& c, int status, const std::string& body);
   void start_writing(const ConnPtr& c);
+  void stream_more(const ConnPtr& c, std::string bytes, bool finished);
   void flush(const ConnPtr& c);
   void after_write(const ConnPtr& c);
   void linger(const ConnPtr& c);
@@ -146,7 +152,7 @@ class HttpFront {
 
   std::atomic<std::uint64_t> open_{0}, parked_{0}, accepted_{0}, refused_node_full_{0},
       refused_client_full_{0}, refused_busy_{0}, refused_head_{0}, read_timeouts_{0},
-      write_timeouts_{0}, idle_closed_{0};
+      write_timeouts_{0}, idle_closed_{0}, stream_overflows_{0};
 };
 
 }  // namespace casesync

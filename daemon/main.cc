@@ -1,5 +1,6 @@
 // casesyncd: one node of a district's case replication. Reads top to bottom like chrony's main:
-// arguments -> config -> keys -> storage -> sockets -> API -> READY=1 -> loop -> STOPPING=1.
+// arguments -> config -> keys -> storage -> sockets -> webhooks -> API -> READY=1 -> loop ->
+// STOPPING=1.
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include "daemon/api_server.h"
 #include "daemon/log.h"
 #include "daemon/node_runtime.h"
+#include "daemon/webhooks.h"
 
 using namespace casesync;
 
@@ -99,12 +101,20 @@ int main(int argc, char** argv) {
     std::printf("%s: configuration, keys, roster and database are usable\n", config_path.c_str());
     return 0;
   }
+  auto webhooks = Webhooks::open(runtime->get());
+  if (!webhooks.is_ok()) {
+    log_error("cannot start: " + webhooks.status().message());
+    return 1;
+  }
+  (*runtime)->set_webhooks(webhooks->get());
   ApiServer api(runtime->get());
   if (Status st = api.start(); !st.is_ok()) {
     log_error("cannot start: " + st.message());
     return 1;
   }
+  (*webhooks)->start();
   int rc = (*runtime)->run();
+  (*webhooks)->stop();
   api.stop();
   return rc;
 }

@@ -22,6 +22,7 @@
 #include "daemon/data_at_rest.h"
 #include "daemon/log.h"
 #include "daemon/private_files.h"
+#include "daemon/webhooks.h"
 
 namespace casesync {
 
@@ -288,6 +289,7 @@ void NodeRuntime::publish_changes() {
   if (now == change_counter_) return;
   change_counter_ = now;
   waiters_.changed(now);
+  if (webhooks_) webhooks_->changed();
 }
 
 bool NodeRuntime::handle_signals() {
@@ -419,7 +421,10 @@ void NodeRuntime::penalize_all(const std::vector<PeerMisbehaved>& misbehaved) {
 }
 
 void NodeRuntime::log_alert(const Alert& a) {
-  std::string line = std::string("alert=") + alert_kind_name(a.kind) +
+  // A document's alert is named by its kind: alert=roster_installed, alert=policy_installed.
+  const std::string name =
+      a.kind == AlertKind::kDocument ? a.document + "_installed" : alert_kind_name(a.kind);
+  std::string line = "alert=" + name +
                      (a.peer.empty() ? "" : " peer=" + a.peer) +
                      (a.origin.empty() ? "" : " origin=" + a.origin) + " " + a.detail;
   switch (a.kind) {
@@ -447,7 +452,12 @@ int NodeRuntime::run() {
       [&](const std::string& peer, std::string frame) {
         core_->on_frame(peer, frame, clock_.now_ms());
         // At once: a peer flooding refused input is banned before its queued frames are read.
-        penalize_all(core_->take_misbehaved());
+        // The transport routes only to a connection whose frames the core accepted.
+        const std::vector<PeerMisbehaved> refused = core_->take_misbehaved();
+        const bool accepted = std::none_of(refused.begin(), refused.end(),
+                                           [&](const PeerMisbehaved& m) { return m.peer == peer; });
+        penalize_all(refused);
+        return accepted;
       },
       [&](const std::string& peer) { core_->on_link_up(peer, clock_.now_ms()); },
       [&](const std::string& peer) { core_->on_link_down(peer, clock_.now_ms()); },

@@ -33,6 +33,8 @@
 
 namespace casesync {
 
+class Webhooks;
+
 class NodeRuntime {
  public:
   // Opens keys, storage and sockets. Fails with a message naming the file or endpoint at fault.
@@ -76,6 +78,10 @@ class NodeRuntime {
   FrontCounters api_connections() const {
     return api_front_ ? api_front_->counters() : FrontCounters{};
   }
+  // The webhook senders (daemon/webhooks.h), told of every change; set before run(). Null:
+  // none configured yet.
+  void set_webhooks(Webhooks* webhooks) { webhooks_ = webhooks; }
+  Webhooks* webhooks() { return webhooks_; }
 
  private:
   explicit NodeRuntime(NodeConfig config);
@@ -123,6 +129,7 @@ class NodeRuntime {
   std::uint64_t change_counter_ = 0;  // events authored and applied, as last published
   ChangeWaiters waiters_;
   const HttpFront* api_front_ = nullptr;
+  Webhooks* webhooks_ = nullptr;
   bool stopping_ = false;
   std::uint64_t reloads_applied_ = 0;
   std::uint64_t reloads_refused_ = 0;

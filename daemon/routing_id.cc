@@ -12,6 +12,9 @@ constexpr std::size_t kSerialHexChars = 16;
 constexpr std::size_t kTagBytes = 8;  // 64 bits: a guess succeeds once in 2^64 tries
 constexpr std::size_t kTagHexChars = 2 * kTagBytes;
 constexpr std::size_t kSuffixChars = 1 + kSerialHexChars + 1 + kTagHexChars;  // "#serial.tag"
+// What a ROUTER generates for a client that claims no id: a zero byte, then a 32-bit counter
+// (libzmq router.cpp, identify_peer). A zero byte never starts an id assigned here.
+constexpr std::size_t kGeneratedIdBytes = 5;
 
 std::string serial_hex(std::uint64_t serial) {
   char buf[kSerialHexChars + 1];
@@ -54,6 +57,19 @@ std::optional<RoutingIds::Assigned> RoutingIds::check(std::string_view routing_i
   if (!serial) return std::nullopt;
   if (routing_id.substr(signed_part.size() + 1) != tag(signed_part)) return std::nullopt;
   return Assigned{std::string(routing_id.substr(0, hash_at)), *serial};
+}
+
+bool RoutingIds::generated_by_router(std::string_view routing_id) {
+  return routing_id.size() == kGeneratedIdBytes && routing_id.front() == '\0';
+}
+
+std::optional<RoutingIds::Assigned> RoutingIds::connection(std::string_view routing_id,
+                                                           std::string_view zap_identity,
+                                                           std::string_view user) const {
+  auto assigned = check(zap_identity);
+  if (!assigned || user.empty() || assigned->node != user) return std::nullopt;
+  if (routing_id != zap_identity && !generated_by_router(routing_id)) return std::nullopt;
+  return assigned;
 }
 
 }  // namespace casesync

@@ -104,17 +104,18 @@ Status Transport::start() {
       router_monitor_.emplace(*context_, zmq::socket_type::pair);
       router_monitor_->connect(mon);
       router_->set(zmq::sockopt::router_mandatory, 1);
-      // Routing ids are assigned per handshake (daemon/zap_handler.h), so a child restarted
-      // after kill -9 gets a fresh id beside its old connection and never needs another
-      // connection's. An id that collides can only be a claim libzmq kept: it must not take the
-      // id from the connection that holds it.
+      // Every handshake gets a fresh id (daemon/routing_id.h), so a child restarted after
+      // kill -9 never needs another connection's. An id that collides can only be a claim
+      // libzmq kept: it must not take the id from the connection that holds it.
       router_->set(zmq::sockopt::router_handover, 0);
       router_->bind(options_.listen_endpoint);
     }
     if (!options_.parent_endpoint.empty()) {
       dealer_.emplace(*context_, zmq::socket_type::dealer);
       apply_common_options(*dealer_);
-      dealer_->set(zmq::sockopt::routing_id, options_.self_id);
+      // No routing id of our own: the parent assigns one from our key (daemon/routing_id.h),
+      // and a claim would win libzmq's handshake race about half the time on a busy machine,
+      // which the parent must refuse because an attacker claims ids too.
       dealer_->set(zmq::sockopt::curve_serverkey, zmq::const_buffer(options_.parent_curve_public.data(), options_.parent_curve_public.size()));
       dealer_->set(zmq::sockopt::curve_publickey, zmq::const_buffer(options_.curve_public.data(), options_.curve_public.size()));
       dealer_->set(zmq::sockopt::curve_secretkey, zmq::const_buffer(options_.curve_secret.data(), options_.curve_secret.size()));
@@ -212,28 +213,38 @@ std::size_t Transport::cut_child(const std::string& node) {
   return fds.size();
 }
 
-bool Transport::admit_child_frame(const std::string& routing_id, const std::string& user, int fd,
-                                  const Handlers& h) {
+std::optional<RoutingIds::Assigned> Transport::admit_child_frame(const std::string& routing_id,
+                                                                  const zmq::message_t& frame,
+                                                                  const Handlers& h) {
+  // What ZAP said: the node (User-Id) and the id it assigned to this handshake (Identity).
+  // libzmq files both before anything the client sent, so no client can set them.
+  const char* user_id = zmq_msg_gets(frame.handle(), "User-Id");
+  const char* zap_identity = zmq_msg_gets(frame.handle(), "Identity");
+  const std::string user = user_id ? user_id : "";
+  const int fd = zmq_msg_get(frame.handle(), ZMQ_SRCFD);
+  if (fd >= 0) ledger_.frame_from(fd);
   if (banned(user) || (!user.empty() && !zap_.admitted(user))) {
     counters_.frames_dropped_banned++;
     cut_connection(fd);  // it got back in before its cut took effect, or was revoked since
-    return false;
+    return std::nullopt;
   }
-  // The routing id must be one the ZAP handler assigned to this connection's key; a client's
-  // own claim never is (it survives only if libzmq applied the claim after our ZAP reply).
-  const auto assigned = zap_.check(routing_id);
-  if (user.empty() || !assigned || assigned->node != user) {
+  auto connection = zap_.connection(routing_id, zap_identity ? zap_identity : "", user);
+  if (!connection) {
     counters_.identity_mismatch++;
     log_warning("peer=" + (user.empty() ? std::string("-") : user) +
-                " refused a connection under routing id " + routing_id +
-                ", which this node did not assign to its key; closed it");
+                " connected under routing id \"" + routing_id +
+                "\" of its own choosing (casesync children claim none; this node assigns "
+                "them); closed it");
     cut_connection(fd);
     if (!user.empty()) h.on_refused(user);
-    return false;
+    return std::nullopt;
   }
-  // Before the envelope check: a refusal there may ban the sender, which cuts this connection.
-  children_.heard(fd, routing_id, *assigned);
-  return true;
+  // Before the envelope check and the core: a refusal there may ban the sender, which cuts
+  // this connection.
+  if (children_.heard(fd, *connection) && RoutingIds::generated_by_router(routing_id)) {
+    counters_.routing_ids_generated++;
+  }
+  return connection;
 }
 
 void Transport::drain_router(const Handlers& h) {
@@ -253,18 +264,20 @@ void Transport::drain_router(const Handlers& h) {
       counters_.frames_with_bad_envelope++;
       continue;
     }
-    // The authenticated node is what ZAP said; the routing id is what ZAP assigned.
-    const char* user_id = zmq_msg_gets(parts[0].handle(), "User-Id");
-    const std::string user = user_id ? user_id : "";
-    const int fd = zmq_msg_get(parts[0].handle(), ZMQ_SRCFD);
-    if (fd >= 0) ledger_.frame_from(fd);
-    if (!admit_child_frame(id.to_string(), user, fd, h)) continue;
+    const std::string routing_id = id.to_string();
+    const auto connection = admit_child_frame(routing_id, parts[0], h);
+    if (!connection) continue;
+    const std::string& node = connection->node;
     if (parts.size() != 1) {
       counters_.frames_with_bad_envelope++;
-      h.on_refused(user);
+      h.on_refused(node);
       continue;
     }
-    h.on_frame(user, parts[0].to_string());
+    // Routed to only once the core took a frame from it: a connection whose first words are a
+    // Hello naming another node gets nothing, and a ban while handling the frame stays a ban.
+    if (h.on_frame(node, parts[0].to_string()) && !banned(node)) {
+      children_.accepted(routing_id, *connection);
+    }
   }
 }
 
@@ -286,7 +299,7 @@ void Transport::drain_dealer(const Handlers& h) {
       h.on_refused(options_.parent_id);
       continue;
     }
-    h.on_frame(options_.parent_id, msg.to_string());
+    (void)h.on_frame(options_.parent_id, msg.to_string());
   }
 }
 
@@ -318,8 +331,11 @@ void Transport::tick(std::uint64_t now_ms) {
     parent_redial_at_ms_ = now_ms + parent_redial_pause_ms_;
     log_warning("parent " + options_.parent_id + " at " + options_.parent_endpoint +
                 " refused our handshake (our key is not in its roster, is revoked, or we are "
-                "banned there; see its log); dialling again in " +
-                format_duration_ms(parent_redial_pause_ms_));
+                "banned there); dialling again in " +
+                format_duration_ms(parent_redial_pause_ms_) +
+                ". A ban ends by itself (penalty.ban there, 30s by default, doubling on each "
+                "repeat up to penalty.ban_max, 1h): its log says \"banned for\" and \"ban "
+                "ended\"; a missing or revoked key needs the district (enroll approve)");
     return;
   }
   if (now_ms < parent_redial_at_ms_) return;
@@ -398,6 +414,10 @@ SendOutcome Transport::send(const std::string& peer, const std::string& frame) {
     log_warning(std::string("send to ") + peer + " failed: " + e.what());
     return SendOutcome::kPeerGone;
   }
+}
+
+std::string Transport::bound_endpoint() const {
+  return router_ ? router_->get(zmq::sockopt::last_endpoint) : std::string();
 }
 
 void Transport::close() {

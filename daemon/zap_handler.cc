@@ -11,7 +11,8 @@ namespace casesync {
 namespace {
 constexpr int kRequestsPerWakeMax = 256;  // bound per loop turn: handshakes cannot starve frames
 constexpr std::size_t kRequestParts = 9;
-// libzmq applies a ZAP metadata property of this name as the connection's routing id.
+// libzmq applies a ZAP metadata property of this name as the connection's routing id (unless the
+// client's own claim comes after it: daemon/routing_id.h) and attaches it to every frame.
 constexpr const char* kRoutingIdProperty = "Identity";
 
 // One ZMTP metadata property: name length (1 byte), name, value length (4 bytes, big-endian),

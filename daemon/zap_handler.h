@@ -4,12 +4,11 @@
 //
 // Admitted: a rostered, non-revoked child (or a node naming us as a fallback parent) with the
 // key the roster lists for it, unless it is banned. The reply's user id is the node id, which
-// libzmq attaches to every frame of the connection as "User-Id"; the reply's metadata sets the
-// connection's routing id to one assigned here (daemon/routing_id.h), so the id a client claims
-// is never used. libzmq 4.3.4 parses the client's claim right after sending us the request and
-// our reply later, so ours wins; only if it handled our reply first would the claim stay, and a
-// claim is never an id check() accepts — the transport refuses such a connection
-// (identity_mismatch).
+// libzmq attaches to every frame of the connection as "User-Id"; the reply's metadata assigns the
+// connection a routing id (daemon/routing_id.h), which libzmq also attaches to every frame as
+// "Identity". Whether the assigned id or the client's own claim becomes the routing id depends
+// on thread scheduling inside libzmq 4.3.4 (daemon/routing_id.h); connection() judges a frame
+// by both, so the outcome of that race never matters to a child that claims nothing.
 #pragma once
 
 #include <functional>
@@ -48,9 +47,11 @@ class ZapHandler {
   // or given a new key), whose open connections must be closed.
   std::vector<std::string> set_allowed(std::map<std::string, std::string> curve_key_to_node);
   bool admitted(const std::string& node) const { return admitted_nodes_.count(node) > 0; }
-  // The node and handshake serial of a routing id this handler assigned; nullopt otherwise.
-  std::optional<RoutingIds::Assigned> check(std::string_view routing_id) const {
-    return routing_ids_.check(routing_id);
+  // RoutingIds::connection() with the ids this handler assigned.
+  std::optional<RoutingIds::Assigned> connection(std::string_view routing_id,
+                                                 std::string_view zap_identity,
+                                                 std::string_view user) const {
+    return routing_ids_.connection(routing_id, zap_identity, user);
   }
 
   const ZapCounters& counters() const { return counters_; }

@@ -22,6 +22,10 @@ install(FILES ${_pkg_dir}/copyright ${PROJECT_SOURCE_DIR}/docs/INSTALL.md
         ${PROJECT_SOURCE_DIR}/docs/SECURITY.md
         DESTINATION ${_doc_dir} COMPONENT casesync)
 
+# Tags that do not apply, each with its reason (the file says why).
+install(FILES ${_pkg_dir}/debian/lintian-overrides DESTINATION share/lintian/overrides
+        RENAME casesync COMPONENT casesync)
+
 # Man pages and the changelog are gzipped at build time, -n so the archive is reproducible.
 find_program(GZIP_EXECUTABLE gzip REQUIRED)
 set(_gz_outputs)
@@ -63,7 +67,9 @@ systemd), the command line casesyncctl, a commented default\n\
 configuration and sample data.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
-set(CPACK_SOURCE_IGNORE_FILES /build/ /\\.git/)
+# Regular expressions; [.] rather than \\. because CPack writes the list into CPackConfig.cmake
+# unescaped once more, where "\." is an invalid escape sequence.
+set(CPACK_SOURCE_IGNORE_FILES /build/ /[.]git/)
 set(CPACK_OUTPUT_FILE_PREFIX ${CMAKE_BINARY_DIR})
 set(CPACK_DEB_COMPONENT_INSTALL OFF)
 

@@ -1,6 +1,9 @@
 #include "sim/clerks.h"
 
+#include <set>
+
 #include "sync/case_kinds.h"
+#include "sync/external_ref.h"
 
 namespace casesync::sim {
 
@@ -11,6 +14,14 @@ constexpr std::size_t kRecentCases = 6;
 constexpr std::size_t kCasesListMax = 100'000;
 constexpr std::uint64_t kBulkImportMax = 4;
 constexpr std::uint64_t kRefusalsKept = 5;
+
+// One new case in five comes from the department system; it applies for a reference at a few
+// stations at once: each draws from a window of kRefWindow references, which moves on at one
+// create in kRefAdvancePpm, so about half the references are created at two stations or more.
+constexpr std::uint32_t kExternalPpm = 200'000;
+constexpr std::uint64_t kRefWindow = 2;
+constexpr std::uint32_t kRefAdvancePpm = 500'000;
+constexpr const char* kSource = "portal";
 
 const char* const kEditableFields[] = {"remark", "phone", "address"};
 const char* const kMatters[] = {"QY-001", "JY-014", "MZ-203", "GA-077"};
@@ -86,10 +97,16 @@ std::vector<EventDraft> Clerks::plan(SimNode& node) {
   return out;
 }
 
-std::vector<EventDraft> Clerks::create_cases(const SimNode& node) {
+std::vector<EventDraft> Clerks::create_cases(SimNode& node) {
   const std::uint64_t n = rng_.chance(100'000) ? rng_.range(2, kBulkImportMax) : 1;
   std::vector<EventDraft> out;
+  std::set<std::string> external;  // an import names a reference once
   for (std::uint64_t i = 0; i < n; ++i) {
+    if (rng_.chance(kExternalPpm)) {
+      auto d = external_case(node);
+      if (d && external.insert(d->case_id).second) out.push_back(std::move(*d));
+      continue;
+    }
     const std::uint64_t no = ++cases_created_[node.index()];
     out.push_back({node.id() + "-" + std::to_string(no),
                    s(kinds::kCreated),
@@ -97,6 +114,24 @@ std::vector<EventDraft> Clerks::create_cases(const SimNode& node) {
                     {s(kinds::kApplicant), "applicant " + std::to_string(no)}}});
   }
   return out;
+}
+
+// A department system's case, unless the station already holds its reference's case.
+std::optional<EventDraft> Clerks::external_case(SimNode& node) {
+  if (rng_.chance(kRefAdvancePpm)) ++ref_base_;
+  const std::string ref = "R" + std::to_string(ref_base_ + rng_.below(kRefWindow));
+  const std::string id = external_case_id(kSource, ref);
+  auto held = node.core().case_state(id);
+  if (held.is_ok() && held->exists) {
+    stats_.external_found++;
+    return std::nullopt;
+  }
+  return EventDraft{id,
+                    s(kinds::kCreated),
+                    {{s(kinds::kMatter), kMatters[rng_.below(std::size(kMatters))]},
+                     {s(kinds::kApplicant), "applicant " + ref},
+                     {s(kinds::kExternalSource), kSource},
+                     {s(kinds::kExternalRef), ref}}};
 }
 
 std::optional<EventDraft> Clerks::act_on_case(SimNode& node, const std::string& case_id) {

@@ -4,7 +4,11 @@
 // supplementary materials), edits and annotates cases on its path, and once in a while completes
 // (the receiving office its own case, a district clerk any case as district admin)
 // or withdraws a case, which the district may reopen — so every conflict rule of the fold gets
-// concurrent events to decide. A clerk
+// concurrent events to decide. Some new cases come from a department system with its reference
+// (sync/external_ref.h), drawn from a small window of references that moves on, so that several
+// stations create one reference — concurrently when the network is split — and the fold's
+// duplicate_create rule decides; a station that already holds the reference's case finds it
+// and creates nothing (the API's 200). A clerk
 // only acts on a case its node holds (has its case_created) and decides from that node's own view,
 // which may be stale — concurrent moves are what the conflict rules of the fold are for.
 #pragma once
@@ -33,6 +37,7 @@ struct ClerkStats {
   std::uint64_t disk_errors = 0;        // the node's disk was full: nothing acknowledged
   std::uint64_t restoring = 0;          // the node was being restored: nothing signed
   std::uint64_t idle = 0;               // the chosen case offered nothing to do
+  std::uint64_t external_found = 0;     // a department system's case the station already held
   std::vector<std::string> unexpected;  // any other error: an invariant failure
 };
 
@@ -54,7 +59,8 @@ class Clerks {
   void author(SimNode& node, std::vector<EventDraft> drafts, std::uint64_t virtual_ms,
               Ledger* ledger, TraceHash* trace);
   std::vector<EventDraft> plan(SimNode& node);
-  std::vector<EventDraft> create_cases(const SimNode& node);
+  std::vector<EventDraft> create_cases(SimNode& node);
+  std::optional<EventDraft> external_case(SimNode& node);
   std::optional<EventDraft> act_on_case(SimNode& node, const std::string& case_id);
   std::optional<EventDraft> answer_hop(const std::string& self, const CaseState& view);
   EventDraft holder_action(std::size_t self, const CaseState& view);
@@ -68,6 +74,7 @@ class Clerks {
   Rng rng_;
   bool reopen_;
   std::vector<std::uint64_t> cases_created_;  // per node, for unique case ids
+  std::uint64_t ref_base_ = 0;                // the department system's window of references
   ClerkStats stats_;
 };
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "sync/case_fold.h"
+#include "sync/case_kinds.h"
 #include "sync/case_view.h"
 #include "sync/routing.h"
 
@@ -286,10 +287,64 @@ void check_hlc(const World& w, const Catalog& c, Reporter& rep) {
   }
 }
 
+// The creates of a case as one fold decided them: "kept A:1; duplicates B:2 C:3".
+std::string creates_decided(const Events& events, const Roster& roster) {
+  std::vector<EventRecord> records;
+  for (const EventRecord* r : events) records.push_back(*r);
+  auto ordered = canonical_order(records);
+  if (!ordered.is_ok()) return ordered.status().to_string();
+  const CaseState s = fold_case(*ordered, roster);
+  std::string kept, duplicates;
+  for (const auto& t : s.timeline) {
+    if (t.kind != kinds::kCreated) continue;
+    const std::string name = t.origin + ":" + std::to_string(t.seq);
+    if (t.applied) kept += (kept.empty() ? "" : ",") + name;
+    if (!t.applied) duplicates += " " + name + "(" + t.summary + ")";
+  }
+  return "kept " + kept + "; duplicates" + duplicates;
+}
+
+// A department system's reference names one case (sync/external_ref.h), and where one was
+// created at several stations every node holding the case keeps the same create and marks the
+// same others duplicate_of it.
+void check_duplicates(const World& w, const Catalog& c, Reporter& rep) {
+  std::map<std::string, std::set<std::string>> cases_of_ref;
+  for (const auto& [case_id, events] : c.by_case) {
+    std::size_t creates = 0;
+    for (const EventRecord* r : events) {
+      if (r->kind != kinds::kCreated) continue;
+      ++creates;
+      auto e = decode_event(r->signed_bytes);
+      const std::string ref = e.is_ok() ? e->field("external_ref") : "";
+      if (!ref.empty()) cases_of_ref[e->field("external_source") + " " + ref].insert(case_id);
+    }
+    if (creates < 2) continue;
+    const std::string want = creates_decided(events, *w.roster);
+    if (want.rfind("kept ", 0) != 0 || want.find(',') != std::string::npos ||
+        want.rfind("kept ;", 0) == 0) {
+      rep.add("duplicate_disagreement", "", case_id, "not exactly one create kept: " + want);
+    }
+    for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+      auto held = c.node_cases[i].find(case_id);
+      if (held == c.node_cases[i].end() || held->second.size() != events.size()) continue;
+      const std::string mine = creates_decided(held->second, *w.roster);
+      if (mine != want) {
+        rep.add("duplicate_disagreement", w.nodes[i].id, case_id, mine + " vs " + want);
+      }
+    }
+  }
+  for (const auto& [ref, cases] : cases_of_ref) {
+    if (cases.size() < 2) continue;
+    rep.add("duplicate_disagreement", "", *cases.begin(),
+            "reference " + ref + " names " + std::to_string(cases.size()) + " cases");
+  }
+}
+
 using Check = void (*)(const World&, const Catalog&, Reporter&);
 // The extension point: stall attribution and receipt/trace completeness join this list.
-constexpr Check kChecks[] = {check_observations, check_acked,   check_phantoms, check_equivocation,
-                             check_case_sets,    check_digests, check_seq_gaps, check_hlc};
+constexpr Check kChecks[] = {check_observations, check_acked,    check_phantoms,
+                             check_equivocation, check_case_sets, check_digests,
+                             check_seq_gaps,     check_hlc,       check_duplicates};
 
 }  // namespace
 

@@ -11,6 +11,9 @@
 //  cache_fold_mismatch    the core's incrementally folded view equals a full re-fold
 //  seq_gap                the district holds every origin's seqs 1..N without a gap
 //  hlc_not_monotonic      each origin's HLC strictly increases with seq (clock steps included)
+//  duplicate_disagreement a department system's reference names one case; where stations
+//                         created it concurrently, every holder keeps the same create and marks
+//                         the same others duplicate_of it
 //  limit (observed)       frames <= kFrameBytesMax, in-flight batches <= window
 //  rules_vs_view (obs.)   an action the node's own folded view allows is not refused by the rules
 //  author_error (obs.)    a local write fails only on a full disk or by the rules

@@ -66,13 +66,15 @@ void print_run(std::ostream& out, const RunResult& r, const SimOptions& o, doubl
   print_faults(out, r.faults, "  ");
   out << "clerks: " << r.clerks.actions << " actions, " << r.clerks.events_acked
       << " events acknowledged, " << r.clerks.refused << " refused by the rules, "
-      << r.clerks.disk_errors << " failed on a full disk, " << r.clerks.idle << " idle\n";
+      << r.clerks.disk_errors << " failed on a full disk, " << r.clerks.idle << " idle, "
+      << r.clerks.external_found << " department-system cases found already held\n";
   print_map(out, "acknowledged by kind", r.clerks.acked_by_kind);
   for (const auto& why : r.clerks.refusals) out << "  refused: " << why << "\n";
   out << "district holds " << r.events_total << " events in " << r.cases_total << " cases ("
       << r.conflicts << " conflicts decided by the fold); " << r.frames_delivered
       << " frames delivered, " << r.frames_lost << " lost to partitions or dead nodes; "
       << r.restarts << " restarts\n";
+  print_map(out, "conflicts by rule", r.conflicts_by_rule);
   print_map(out, "rejects", r.rejects);
   print_map(out, "alerts", r.alerts);
   out << (r.converged ? "converged " + ms_as_s(r.convergence_ms) + " after healing"

@@ -40,6 +40,7 @@ struct RunResult {
   std::uint64_t events_total = 0;  // distinct events at the district at the end
   std::uint64_t cases_total = 0;
   std::uint64_t conflicts = 0;  // conflict records the fold made, over the district's cases
+  std::map<std::string, std::uint64_t> conflicts_by_rule;  // the same by rule (sync/case_fold.h)
   std::uint64_t frames_delivered = 0;
   std::uint64_t frames_lost = 0;  // to a dead node or over a partitioned link
   std::uint64_t restarts = 0;

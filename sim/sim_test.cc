@@ -123,6 +123,8 @@ TEST_CASE("a fault-free run converges with work from every kind of clerk action"
   CHECK(r.clerks.acked_by_kind.count("replied"));
   CHECK(r.clerks.acked_by_kind.count("edited"));
   CHECK(r.alerts.count("peer_down") == 0);
+  // Stations created one department system's reference without seeing each other's create.
+  CHECK(r.conflicts_by_rule.count("duplicate_create"));
 }
 
 // Seeds kept because they once found something or cover a corner; all run with the options that
@@ -130,10 +132,16 @@ TEST_CASE("a fault-free run converges with work from every kind of clerk action"
 // regression seed stops reproducing its bug on the unfixed core, find a new one with make sim.
 TEST_CASE("fixed seeds") {
   const std::string args = open_bug_args();
+  std::uint64_t duplicates = 0;
   for (std::uint64_t seed : {2, 3, 5, 11}) {
     CAPTURE(seed);
-    CHECK(run(seed, args).ok());
+    const RunResult r = run(seed, args);
+    CHECK(r.ok());
+    auto d = r.conflicts_by_rule.find("duplicate_create");
+    duplicates += d == r.conflicts_by_rule.end() ? 0 : d->second;
   }
+  // Under faults too (partitions, crashes): every holder agreed (invariant duplicate_disagreement).
+  CHECK(duplicates > 0);
 }
 
 // F1 (core, sync/peer_link.cc PeerLink::on_hello; fixed in af91d9e): a Hello reordered behind
@@ -333,6 +341,30 @@ TEST_CASE("the checks catch an event that differs from its origin's copy") {
              {.id = "s01", .events = {r}},
              {.id = "s01-c01", .events = {r}, .last_seq = 1}};
   CHECK(names(check_world(w)).count("phantom_event@district"));
+}
+
+TEST_CASE("the checks catch one department system's reference named by two cases") {
+  REQUIRE(crypto::init().is_ok());
+  const District d(Topology{1, 1}, 1);
+  EventRecord good = created_at_c01(d);
+  Event e = decode_event(good.signed_bytes).value();
+  e.body["external_source"] = "portal";
+  e.body["external_ref"] = "R-1";
+  e.case_id = "portal:R-1";
+  good = seal_event(e, d.secret(d.index_of("s01-c01")));
+  e.seq = 2;
+  e.prev = good.hash;
+  e.case_id = "s01-c01-2";  // the same reference under another id: never two cases
+  const EventRecord stray = seal_event(e, d.secret(d.index_of("s01-c01")));
+  Ledger ledger;
+  World w{.roster = &d.roster(), .ledger = &ledger};
+  w.nodes = {{.id = "district", .events = {good}},
+             {.id = "s01", .events = {good}},
+             {.id = "s01-c01", .events = {good}, .last_seq = 1}};
+  CHECK(check_world(w).empty());
+  for (auto& n : w.nodes) n.events.push_back(stray);
+  w.nodes[2].last_seq = 2;
+  CHECK(names(check_world(w)).count("duplicate_disagreement@"));
 }
 
 namespace {

@@ -149,7 +149,9 @@ void Simulator::fill_figures(const World& w, RunResult* r) {
   for (const auto& c : cases) {
     if (!nodes_[0]->running()) break;
     auto view = nodes_[0]->core().case_state(c);
-    if (view.is_ok()) r->conflicts += view->conflicts.size();
+    if (!view.is_ok()) continue;
+    r->conflicts += view->conflicts.size();
+    for (const auto& k : view->conflicts) r->conflicts_by_rule[k.rule]++;
   }
   r->frames_delivered = frames_delivered_;
   r->frames_lost = frames_lost_;

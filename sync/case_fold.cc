@@ -73,6 +73,7 @@ std::size_t CaseFolder::blocker_index(Blocker b, const Event& e) const {
     case Blocker::kHopAccepted: return in(hop_accepted_by_, body(e, kHop));
     case Blocker::kHopAnswered: return in(hop_answered_by_, body(e, kHop));
     case Blocker::kReopened: return reopened_by_;
+    case Blocker::kCreated: return created_by_;
   }
   return SIZE_MAX;
 }
@@ -127,11 +128,27 @@ Verdict CaseFolder::verdict_in_own_past(std::size_t idx, const OrderedEvent& e) 
   return v;
 }
 
+// An event whose author had seen a create that lost duplicate_create but not the kept one: it
+// was written for the duplicate.
+bool CaseFolder::built_on_duplicate(std::size_t idx) const {
+  if (duplicate_creates_.empty() || is_ancestor(created_by_, idx)) return false;
+  for (std::size_t d : duplicate_creates_) {
+    if (is_ancestor(d, idx)) return true;
+  }
+  return false;
+}
+
 // Allowed in its author's view, refused at its place in the order: a concurrent event got there
 // first. The rules in the header decide; the loser is kept and recorded.
 void CaseFolder::resolve_conflict(std::size_t idx, const OrderedEvent& e, const std::string& reason,
                                   Blocker b) {
   const Event& ev = e.event;
+  if (b == Blocker::kCreated || built_on_duplicate(idx)) {
+    if (b == Blocker::kCreated) duplicate_creates_.push_back(idx);
+    state_.conflicts.push_back({"duplicate_create", names_[created_by_], names_[idx], reason});
+    record(e, false, "duplicate_of " + names_[created_by_] + " (duplicate_create)");
+    return;
+  }
   std::size_t winner = blocker_index(b, ev);
   if (winner != SIZE_MAX && is_ancestor(winner, idx)) winner = SIZE_MAX;
   std::string rule = "stale_holder";
@@ -244,6 +261,7 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     s.received_ms = ms;
     add_to_path(s, e.origin);
     holder_set_by_ = idx;
+    created_by_ = idx;
     summary = "received at " + e.origin + " for matter " + s.matter;
   } else if (e.kind == kPrereviewed) {
     if (s.status == CaseStatus::kReceived || s.status == CaseStatus::kReopened) {

@@ -25,6 +25,12 @@
 // | stale_holder       | an action by a node that lost the case to a | the event that moved the case  |
 // |                    | concurrent move (e.g. prereview vs forward) |                                |
 // | concurrent_reopen  | two district reopens of one closed case     | the first reopen               |
+// | duplicate_create   | two nodes create one department system's    | the first create in canonical  |
+// |                    | reference (sync/external_ref.h) without     | order; the other is recorded as|
+// |                    | seeing each other's create                  | `duplicate_of` it, and so is   |
+// |                    |                                             | every event built on the       |
+// |                    |                                             | duplicate that its position    |
+// |                    |                                             | refuses                        |
 //
 // An event refused in its own causal past (the state folded from its ancestors only) is
 // `invalid`: it should have been refused on arrival, and can only be here if its parents were
@@ -64,6 +70,7 @@ class CaseFolder {
   };
   bool is_ancestor(std::size_t ancestor, std::size_t of) const;
   std::size_t blocker_index(Blocker b, const Event& e) const;
+  bool built_on_duplicate(std::size_t index) const;
   void resolve_conflict(std::size_t index, const OrderedEvent& e, const std::string& reason,
                         Blocker b);
   Verdict verdict_in_own_past(std::size_t index, const OrderedEvent& e) const;
@@ -88,6 +95,8 @@ class CaseFolder {
   std::map<std::string, std::size_t> hop_accepted_by_;
   std::map<std::string, std::size_t> hop_answered_by_;
   std::size_t reopened_by_ = SIZE_MAX;
+  std::size_t created_by_ = SIZE_MAX;
+  std::vector<std::size_t> duplicate_creates_;  // case_created events that lost duplicate_create
   std::vector<OrderedEvent> applied_;  // every event seen, for judging one by its own past
   std::set<Hash32> heads_;
   std::set<Hash32> referenced_;

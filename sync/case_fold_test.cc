@@ -21,7 +21,9 @@
 #include "sync/case_rules.h"
 #include "sync/case_view.h"
 #include "sync/event.h"
+#include "sync/external_ref.h"
 #include "sync/hlc.h"
+#include "sync/limits.h"
 
 using namespace casesync;
 
@@ -1033,6 +1035,122 @@ TEST_CASE("fixed: case_created by a node not in the roster is refused") {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Cases from a department system (sync/external_ref.h): the id is the reference's, and two
+// creates of one reference are one case with a duplicate.
+
+namespace {
+
+Body external_body(const std::string& source, const std::string& ref) {
+  Body b = created_body();
+  b[str(k::kExternalSource)] = source;
+  b[str(k::kExternalRef)] = ref;
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("rules: a case with an external reference has the reference's id, at any node") {
+  const CaseState none;
+  const std::string id = external_case_id("portal", "R-7");
+  CHECK(id == "portal:R-7");
+  CHECK(check_event(draft("c11", k::kCreated, external_body("portal", "R-7"), id), none,
+                    roster()).ok);
+  CHECK(check_event(draft("s2", k::kCreated, external_body("portal", "R-7"), id), none,
+                    roster()).ok);
+  // Another id, a reference without its source, a bad source: malformed.
+  check_refused(check_event(draft("c11", k::kCreated, external_body("portal", "R-7"), "c11-3"),
+                            none, roster()),
+                {"c11-3", "portal:R-7"});
+  Body no_source = external_body("portal", "R-7");
+  no_source.erase(str(k::kExternalSource));
+  const Verdict v = check_event(draft("c11", k::kCreated, no_source, id), none, roster());
+  check_refused(v, {"source"});
+  CHECK(v.field == str(k::kExternalSource));
+  check_refused(check_event(draft("c11", k::kCreated, external_body("Portal!", "R-7"),
+                                  "Portal!:R-7"),
+                            none, roster()),
+                {"a-z"});
+  // A node's own ids never carry ':', which only derived ids have.
+  check_refused(check_event(draft("c11", k::kCreated, created_body(), "c11-portal:R-7"), none,
+                            roster()),
+                {"':'"});
+  // Nobody edits the reference.
+  History h(id);
+  h.add("c11", 1000, k::kCreated, external_body("portal", "R-7"));
+  const CaseState s = h.fold();
+  CHECK(s.fields.at(str(k::kExternalRef)) == "R-7");
+  CHECK_FALSE(check_event(draft("c11", k::kEdited, edit(str(k::kExternalRef), "R-8"), id), s,
+                          roster()).ok);
+  const Verdict again = check_event(draft("c12", k::kCreated, external_body("portal", "R-7"), id),
+                                    s, roster());
+  check_refused(again, {"already exists"});
+  CHECK(again.blocker == Blocker::kCreated);
+}
+
+TEST_CASE("fold: duplicate_create keeps the first create; the other and what was built on it lose") {
+  const std::string id = external_case_id("portal", "R-7");
+  History h(id);
+  // c11 and c21 take the same application at once, neither seeing the other's create.
+  const std::string a = h.add("c11", 1000, k::kCreated, external_body("portal", "R-7"));
+  const std::string b = h.add("c21", 1100, k::kCreated, external_body("portal", "R-7"));
+  // c21 works "its" case before hearing of c11's: a forward, the receiver's receipt, a note.
+  const std::string fb = h.add("c21", 1200, k::kForwarded, to("s2"), {b});
+  const std::string db = h.add("s2", 1300, k::kDelivered, on_hop(fb), {fb});
+  const std::string nb = h.add("c21", 1400, k::kNote, {{str(k::kNoteText), "called"}}, {b});
+  // c11 goes on with the case; c21, having seen both, may annotate nothing (not on the path).
+  const std::string fa = h.add("c11", 1500, k::kForwarded, to("s1"), {a});
+  const CaseState s = h.fold();
+  INFO(describe(s));
+
+  CHECK(s.receiving_node == "c11");
+  CHECK(s.holder == "s1");
+  CHECK(s.path == std::vector<std::string>{"c11", "s1"});
+  CHECK(applied(s, a));
+  CHECK(applied(s, fa));
+  for (const auto& lost : {b, fb, db, nb}) {
+    CHECK_MESSAGE(has_conflict(s, "duplicate_create", a, lost), lost << " lost to " << a);
+    CHECK_FALSE(applied(s, lost));
+  }
+  CHECK(find_entry(s, b)->summary.find("duplicate_of " + a) != std::string::npos);
+  REQUIRE(s.hops.size() == 1);  // the duplicate's hop is not one of the case's
+  CHECK(s.invalid.empty());
+}
+
+TEST_CASE("fold: duplicate_create is decided by canonical order, whichever create arrives first") {
+  const std::string id = external_case_id("portal", "R-8");
+  History h(id);
+  const std::string late = h.add("c11", 2000, k::kCreated, external_body("portal", "R-8"));
+  const std::string early = h.add("d", 1500, k::kCreated, external_body("portal", "R-8"));
+  const CaseState s = h.fold();
+  INFO(describe(s));
+  CHECK(s.receiving_node == "d");
+  CHECK(has_conflict(s, "duplicate_create", early, late));
+  CHECK(s.conflicts.size() == 1);
+}
+
+TEST_CASE("external ids: plain references are readable, others are hashed, never confused") {
+  CHECK(external_case_id("gov-portal", "3301062024000123") == "gov-portal:3301062024000123");
+  const std::string hashed = external_case_id("gov-portal", "浙江/2024/000123");
+  CHECK(hashed.rfind("gov-portal::", 0) == 0);
+  CHECK(hashed.size() == std::string("gov-portal::").size() + 24);
+  CHECK(hashed == external_case_id("gov-portal", "浙江/2024/000123"));  // deterministic
+  CHECK(hashed != external_case_id("gov-portal", "浙江/2024/000124"));
+  CHECK(hashed != external_case_id("gov-portai", "浙江/2024/000123"));
+  // Too long to be readable within the id limit: hashed, and still within it.
+  const std::string long_ref(60, '7');
+  CHECK(external_case_id("gov-portal", long_ref).size() <= limits::kCaseIdBytesMax);
+  CHECK(external_case_id("gov-portal", long_ref).find("::") != std::string::npos);
+  CHECK(external_source_problem("gov-portal") == std::nullopt);
+  CHECK(external_source_problem(""));
+  CHECK(external_source_problem("Gov"));
+  CHECK(external_source_problem(std::string(limits::kExternalSourceBytesMax + 1, 'a')));
+  CHECK(external_ref_problem("R-1") == std::nullopt);
+  CHECK(external_ref_problem("two\nlines"));
+  CHECK(external_ref_problem(""));
+  CHECK(external_ref_problem(std::string(limits::kExternalRefCharsMax + 1, 'x')));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Property: the fold is a function of the event SET. Random concurrent histories of one case,
 // valid and invalid actions mixed, fold to one state_hash and one conflicts list in any order.
 
@@ -1086,11 +1204,14 @@ class HistoryGen {
     all_hops_.clear();
     seq_.clear();
     creator_ = kNodes[pick(kNodes.size())];
+    // Some cases come from a department system, and other nodes create them too (duplicates).
+    external_ = chance(0.2);
+    const std::string case_id = external_ ? external_case_id("portal", "R-1") : creator_ + "-1";
     const std::size_t count = kHistoryEventsMin + pick(kHistoryEventsMax - kHistoryEventsMin + 1);
     for (std::size_t i = 0; i < count; ++i) {
       Event e = i == 0 ? creation() : action();
       e.seq = ++seq_[e.origin];
-      e.case_id = creator_ + "-1";
+      e.case_id = case_id;
       records_.push_back(seal_event(e, test_secret()));
       index_of_[records_.back().hash] = i;
       if (e.kind == k::kForwarded) {
@@ -1117,15 +1238,31 @@ class HistoryGen {
     e.origin = creator_;
     e.hlc = HybridClock::pack(1000, 0);
     e.kind = str(k::kCreated);
-    e.body = created_body();
+    e.body = creation_body();
     if (chance(0.05)) e.body.erase(str(k::kApplicant));
     return e;
+  }
+
+  Body creation_body() {
+    Body b = created_body();
+    if (!external_) return b;
+    b[str(k::kExternalSource)] = "portal";
+    b[str(k::kExternalRef)] = "R-1";
+    return b;
   }
 
   Event action() {
     Event e;
     e.kind = str(kActionKinds[kind_dist_(rng_)].first);
+    if (external_ && chance(0.1)) e.kind = str(k::kCreated);  // the same reference elsewhere
     const CaseState past = choose_parents(e);
+    if (e.kind == k::kCreated) {
+      // Mostly a node that had not seen the case; otherwise one that had (refused: it exists).
+      if (chance(0.7)) e.parents.clear();
+      e.origin = any_node();
+      e.body = creation_body();
+      return e;
+    }
     const bool plausible = chance(0.75);
     const bool receipt = e.kind == k::kDelivered || e.kind == k::kAccepted ||
                          e.kind == k::kReplied || e.kind == k::kReturned ||
@@ -1237,6 +1374,7 @@ class HistoryGen {
   std::mt19937_64 rng_;
   std::discrete_distribution<std::size_t> kind_dist_;
   std::string creator_;
+  bool external_ = false;
   std::vector<EventRecord> records_;
   std::vector<Event> events_;
   std::map<Hash32, std::size_t> index_of_;
@@ -1292,7 +1430,8 @@ TEST_CASE("property: every arrival order of a random history folds to one state"
   // The generator must reach every conflict rule, or the property proves less than it claims.
   for (const char* rule :
        {"concurrent_forward", "duplicate_accept", "answer_race", "edit_vs_terminal",
-        "concurrent_edit", "terminal_race", "after_terminal", "stale_holder"}) {
+        "concurrent_edit", "terminal_race", "after_terminal", "stale_holder",
+        "duplicate_create"}) {
     CHECK_MESSAGE(by_rule[rule] > 0, "no history exercised " << rule);
   }
 }

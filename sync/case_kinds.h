@@ -23,6 +23,13 @@ inline constexpr std::string_view kEdited = "edited";                   // one f
 inline constexpr std::string_view kNote = "note";                       // a remark; changes nothing
 inline constexpr std::string_view kViewedFull = "viewed_full";  // a clerk saw the unmasked case (audit)
 
+// Every kind this version understands (a webhook's `events` names some of them).
+inline constexpr std::string_view kAllKinds[] = {
+    kCreated,  kPrereviewed, kForwarded,           kDelivered,          kAccepted,
+    kReplied,  kReturned,    kSupplementRequested, kSupplementProvided, kNotified,
+    kWithdrawn, kCompleted,  kReopened,            kEdited,             kNote,
+    kViewedFull};
+
 // Body keys.
 inline constexpr std::string_view kMatter = "matter";
 inline constexpr std::string_view kApplicant = "applicant";
@@ -41,6 +48,11 @@ inline constexpr std::string_view kValue = "value";
 inline constexpr std::string_view kDueWorkingDays = "due_working_days";
 inline constexpr std::string_view kChannel = "channel";      // how the applicant was told
 inline constexpr std::string_view kLegacyId = "legacy_id";   // the case's id in an older system
+// A case a department system created (sync/external_ref.h): its reference there (e.g. the
+// province's unified receipt number) and the system's short name. Together they name the case:
+// its id is derived from them, so every create of one reference is an event of one case.
+inline constexpr std::string_view kExternalRef = "external_ref";
+inline constexpr std::string_view kExternalSource = "external_source";
 // On a completion: "district_admin" when a district admin completes a case another office
 // received; absent when the receiving office completes its own case.
 inline constexpr std::string_view kAuthority = "authority";

@@ -5,18 +5,13 @@
 #include "sync/actor.h"
 #include "sync/case_kinds.h"
 #include "sync/event_content.h"
+#include "sync/external_ref.h"
 
 namespace casesync {
 
 namespace {
 
 using namespace kinds;
-
-constexpr std::array<std::string_view, 16> kKnownKinds = {
-    kCreated,   kPrereviewed, kForwarded,           kDelivered,          kAccepted,
-    kReplied,   kReturned,    kSupplementRequested, kSupplementProvided, kNotified,
-    kWithdrawn, kCompleted,   kReopened,            kEdited,             kNote,
-    kViewedFull};
 
 constexpr std::uint64_t kDueWorkingDaysMax = 3650;
 
@@ -25,7 +20,8 @@ std::string key(std::string_view k) { return std::string(k); }
 // Fields a clerk may not rewrite with `edited`: they identify the case, the applicant and who
 // acted.
 bool protected_field(const std::string& f) {
-  return f == kMatter || f == kApplicant || f == kIdNumber || f == kMaterials || is_actor_key(f);
+  return f == kMatter || f == kApplicant || f == kIdNumber || f == kMaterials ||
+         f == kExternalRef || f == kExternalSource || is_actor_key(f);
 }
 
 Verdict need_holder(const Event& e, const CaseState& s, const char* what) {
@@ -120,16 +116,34 @@ Verdict check_forward(const Event& e, const CaseState& s, const Roster& r) {
   return Verdict::allow();
 }
 
+// A case's id: derived from its department system's reference (sync/external_ref.h), else the
+// creator's own ("<origin>-..."), without the ':' that only derived ids have.
+Verdict check_case_id(const Event& e) {
+  const std::string ref = e.field(key(kExternalRef));
+  const std::string source = e.field(key(kExternalSource));
+  if (ref.empty() && source.empty()) {
+    if (e.case_id.rfind(e.origin + "-", 0) == 0 && e.case_id.find(':') == std::string::npos) {
+      return Verdict::allow();
+    }
+    return Verdict::malformed("case id " + e.case_id + " must start with its creator's id " +
+                                  e.origin + "- and have no ':'",
+                              "case_id");
+  }
+  if (auto p = external_source_problem(source)) return Verdict::malformed(*p, key(kExternalSource));
+  if (auto p = external_ref_problem(ref)) return Verdict::malformed(*p, key(kExternalRef));
+  const std::string want = external_case_id(source, ref);
+  if (e.case_id == want) return Verdict::allow();
+  return Verdict::malformed("case id " + e.case_id + " must be " + want + ", the id of " + source +
+                                "'s reference " + ref,
+                            "case_id");
+}
+
 Verdict check_created(const Event& e, const CaseState& s, const Roster& r) {
-  if (s.exists) return Verdict::blocked("case " + s.id + " already exists");
+  if (s.exists) return Verdict::blocked("case " + s.id + " already exists", Blocker::kCreated);
   if (!r.find(e.origin)) {
     return Verdict::forbidden("unauthorized: " + e.origin + " is not in the roster");
   }
-  if (e.case_id.rfind(e.origin + "-", 0) != 0) {
-    return Verdict::malformed("case id " + e.case_id + " must start with its creator's id " +
-                                  e.origin + "-",
-                              "case_id");
-  }
+  if (Verdict id = check_case_id(e); !id.ok) return id;
   if (e.field(key(kMatter)).empty()) {
     return Verdict::malformed("a new case needs a matter and an applicant", key(kMatter));
   }
@@ -210,7 +224,7 @@ std::optional<std::uint64_t> parse_u64(const std::string& text) {
 }
 
 bool known_kind(const std::string& kind) {
-  for (auto k : kKnownKinds) {
+  for (auto k : kAllKinds) {
     if (k == kind) return true;
   }
   return false;

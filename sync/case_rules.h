@@ -9,7 +9,9 @@
 //
 // | kind                  | who may author it                                   |
 // |-----------------------|-----------------------------------------------------|
-// | case_created          | any rostered node; case id must start "<origin>-"   |
+// | case_created          | any rostered node; case id "<origin>-..." without   |
+// |                       | ':', or derived from external_source and            |
+// |                       | external_ref (sync/external_ref.h)                  |
 // | prereviewed           | the current holder                                  |
 // | forwarded             | the current holder; target a rostered node ≠ itself |
 // |                       | (not revoked: checked by the author only)           |
@@ -49,7 +51,7 @@ namespace casesync {
 
 // What stood in the way of a refused event, so the fold can tell a conflict (the blocker was
 // concurrent with the event) from an event that was never allowed.
-enum class Blocker { kNone, kHolder, kTerminal, kHopAccepted, kHopAnswered, kReopened };
+enum class Blocker { kNone, kHolder, kTerminal, kHopAccepted, kHopAnswered, kReopened, kCreated };
 
 enum class Refusal {
   kMalformed,   // a missing, ill-typed or oversized value

@@ -53,8 +53,9 @@ void DocGossip::received(const std::string& peer, const SignedDoc& doc, std::uin
     state_->alert(AlertKind::kBadInput, peer, "refused " + kind_.name + ": " + st.message());
     return;
   }
-  state_->alert(AlertKind::kDocument, peer,
-                "installed " + kind_.name + " version " + std::to_string(doc.version));
+  state_->out.alerts.push_back({AlertKind::kDocument, peer,
+                                "installed " + kind_.name + " version " + std::to_string(doc.version),
+                                "", kind_.name});
 }
 
 }  // namespace casesync

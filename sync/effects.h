@@ -45,6 +45,7 @@ struct Alert {
   std::string peer;    // the link it came from; empty when local
   std::string detail;  // says what happened and what to do
   std::string origin;  // for kEquivocation/kSecurity: the node whose key misbehaved
+  std::string document;  // for kDocument: which root-signed document ("roster", "policy")
 };
 
 // One refused input that counts against the peer that sent it (daemon/peer_penalty.h bans a

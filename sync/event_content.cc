@@ -55,13 +55,15 @@ Verdict check_value(const std::string& key, const std::string& value) {
 
 bool is_named_case_key(std::string_view key) {
   return key == kMatter || key == kApplicant || key == kIdNumber || key == kMaterials ||
-         key == kLegacyId || is_actor_key(key);
+         key == kLegacyId || key == kExternalRef || key == kExternalSource || is_actor_key(key);
 }
 
 std::size_t value_chars_max(std::string_view key) {
   if (key == kApplicant) return limits::kApplicantCharsMax;
   if (key == kNoteText || key == kReason) return limits::kTextCharsMax;
   if (key == kMaterials) return limits::kMaterialCharsMax;
+  if (key == kExternalRef) return limits::kExternalRefCharsMax;
+  if (key == kExternalSource) return limits::kExternalSourceBytesMax;
   if (key == kActorName) return limits::kActorNameCharsMax;
   if (key == kActorId) return limits::kActorIdBytesMax;
   return limits::kFieldCharsMax;

@@ -9,6 +9,8 @@
 // | note, reason         | kTextCharsMax characters                                       |
 // | materials            | a list, one name per line: kMaterialsMax names of at most      |
 // |                      | kMaterialCharsMax characters each                              |
+// | external_ref         | kExternalRefCharsMax characters                                |
+// | external_source      | kExternalSourceBytesMax characters                             |
 // | actor_name, actor_id | kActorNameCharsMax characters, kActorIdBytesMax (sync/actor.h)  |
 // | any other key        | kFieldCharsMax characters                                      |
 // | case_created         | at most kCaseFieldsMax free fields beside its named keys       |

@@ -36,6 +36,10 @@ constexpr std::size_t kFieldCharsMax = 1000;     // any other value: a free fiel
 constexpr std::size_t kCaseFieldsMax = 64;       // free fields of a case beside its named keys
 constexpr std::size_t kMaterialsMax = 50;        // materials in one list (submitted or missing)
 constexpr std::size_t kMaterialCharsMax = 80;    // one material's name
+// A department system's reference for a case (统一受理编号 and the like) and the system's short
+// name (a-z 0-9 - _, like a node id): together they name one case (sync/external_ref.h).
+constexpr std::size_t kExternalRefCharsMax = 128;
+constexpr std::size_t kExternalSourceBytesMax = 32;
 constexpr std::size_t kActorIdBytesMax = 32;      // a clerk's id (sync/actor.h)
 constexpr std::size_t kActorNameCharsMax = 100;   // a clerk's name as the event names them
 // A character is at most 4 bytes of UTF-8; each limit must fit the body value the wire allows.
@@ -44,6 +48,9 @@ static_assert(kTextCharsMax * kUtf8BytesPerCharMax <= kBodyValueBytesMax, "a not
 static_assert(kFieldCharsMax * kUtf8BytesPerCharMax <= kBodyValueBytesMax, "a field fits");
 static_assert(kMaterialsMax * (kMaterialCharsMax * kUtf8BytesPerCharMax + 1) <= kBodyValueBytesMax,
               "a full list of materials, one per line, fits a value");
+// The derived id of a case with a hashed reference: source, "::", 24 hex digits.
+static_assert(kExternalSourceBytesMax + 2 + 24 <= kCaseIdBytesMax,
+              "a derived case id fits a case id");
 static_assert(kCaseFieldsMax + 16 <= kBodyFieldsMax,
               "the free fields and the named keys of a case_created fit one body");
 

@@ -31,10 +31,21 @@ RouteDecision decide_route(const RouteInput& in, const Event& event,
   d.to_parent = !in.parent.empty() && in.from_peer != in.parent &&
                 roster.in_subtree(event.origin, in.self);
   static const std::vector<std::string> kNone;
+  // Whether the case was here before this event.
+  const bool known_before = audience.size() > newly_added.size();
   for (const auto& child : in.children) {
-    if (child == in.from_peer || roster.in_subtree(event.origin, child)) continue;
     if (!reaches(roster, audience, child, kNone)) continue;
-    if (reaches(roster, audience, child, newly_added)) {
+    const bool reached_before = reaches(roster, audience, child, newly_added);
+    if (child == in.from_peer || roster.in_subtree(event.origin, child)) {
+      // That subtree wrote or relayed the event, so it holds it and, the event's author having
+      // held the case, the case before it — except when the event is a create of a case made
+      // elsewhere too (a department system's reference created at two stations,
+      // sync/external_ref.h): then the case had not reached that subtree, which lacks the rest.
+      // It gets the whole case; the event itself comes back as a duplicate and is dropped.
+      if (known_before && !reached_before) d.children_backfill.push_back(child);
+      continue;
+    }
+    if (reached_before) {
       d.children.push_back(child);
     } else {
       d.children_backfill.push_back(child);

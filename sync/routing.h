@@ -6,7 +6,9 @@
 //  - Downward: a case's events go to child C when the case's audience (its origins and every
 //    node it was forwarded to) reaches into C's subtree. When an event first brings the audience
 //    into C's subtree, C gets the whole case so far (backfill), not just that event.
-//  - Never back to where it came from, never down to the subtree that authored it.
+//  - Never back to where it came from, never down to the subtree that authored it — unless the
+//    case had not reached that subtree before this event (a second create of one department
+//    system's reference, sync/external_ref.h): then that subtree gets the whole case.
 #pragma once
 
 #include <string>

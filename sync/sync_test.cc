@@ -224,13 +224,21 @@ TEST_CASE("HLC: monotonic on send, ahead of remote on receive, steady through a 
   CHECK(HybridClock::millis(full.now(10)) == 11);  // counter overflow carries
 }
 
-TEST_CASE("routing: upward always from the subtree, downward only where the audience lies") {
+namespace {
+// d -> s1, s2; c1 under s1, c2 under `c2_parent`.
+Roster routing_roster(const char* c2_parent) {
   Roster r;
   r.add({.id = "d", .role = Role::kDistrict});
   r.add({.id = "s1", .role = Role::kStreet, .parent = "d"});
   r.add({.id = "s2", .role = Role::kStreet, .parent = "d"});
   r.add({.id = "c1", .role = Role::kCommunity, .parent = "s1"});
-  r.add({.id = "c2", .role = Role::kCommunity, .parent = "s1"});
+  r.add({.id = "c2", .role = Role::kCommunity, .parent = c2_parent});
+  return r;
+}
+}  // namespace
+
+TEST_CASE("routing: upward always from the subtree, downward only where the audience lies") {
+  const Roster r = routing_roster("s1");
   Event e;
   e.origin = "c1";
   e.case_id = "x";
@@ -251,6 +259,24 @@ TEST_CASE("routing: upward always from the subtree, downward only where the audi
   CHECK_FALSE(at_s1_fwd.to_parent);
   CHECK(at_s1_fwd.children == std::vector<std::string>{"c1"});
   CHECK(at_s1_fwd.children_backfill == std::vector<std::string>{"c2"});
+}
+
+TEST_CASE("routing: a second create of a case from another subtree brings it the whole case") {
+  const Roster r = routing_roster("s2");
+  Event e;
+  e.origin = "c2";
+  e.case_id = "portal:R-1";
+  e.kind = "case_created";
+  // c1 created the case first; c2's create arrives at d from s2, whose subtree lacks c1's.
+  auto at_d = decide_route({&r, "d", "", {"s1", "s2"}, "s2"}, e, {"c1", "c2"}, {"c2"});
+  CHECK(at_d.children == std::vector<std::string>{"s1"});
+  CHECK(at_d.children_backfill == std::vector<std::string>{"s2"});
+  // The first create of a case goes nowhere back down.
+  Event first = e;
+  first.origin = "c1";
+  auto at_s1 = decide_route({&r, "s1", "d", {"c1"}, "c1"}, first, {"c1"}, {"c1"});
+  CHECK(at_s1.children_backfill.empty());
+  CHECK(at_s1.children.empty());
 }
 
 TEST_CASE("batches and window: 2000 events flow in batches with at most `window` in flight") {

@@ -1,8 +1,8 @@
-// forge_frame: a test tool that plays a forger. It connects to a parent's ROUTER under a child's
-// routing id (the child must be stopped), says Hello like that child, then sends one Batch whose
-// event claims the child as its origin but carries a signature that does not verify. The parent
-// must refuse the event (reject reason bad_signature) and its health view must raise
-// security_alert; tests/integration/health_test.py checks that.
+// forge_frame: a test tool that plays a forger. It connects to a parent's ROUTER as a child (the
+// child must be stopped), says Hello like that child, then sends one Batch whose event claims
+// the child as its origin but carries a signature that does not verify. The parent must refuse
+// the event (reject reason bad_signature) and its health view must raise security_alert;
+// tests/integration/health_test.py checks that.
 //
 //   forge_frame --endpoint tcp://127.0.0.1:PORT --as NODE [--applied-pos N] [--timeout-ms MS]
 //               [--key CHILD_SECRET_FILE --parent-pub PARENT_PUBLIC_FILE]
@@ -89,7 +89,7 @@ WireEvent forged_event(const std::string& origin) {
 
 int run(const Options& o) {
   zmq::context_t ctx(1);
-  PeerSession session(ctx, o.as, /*linger_ms=*/0);
+  PeerSession session(ctx, /*linger_ms=*/0);
   if (!o.key_file.empty()) {
     if (Status st = use_curve(o, session); !st.is_ok()) {
       std::fprintf(stderr, "forge_frame: %s\n", st.message().c_str());

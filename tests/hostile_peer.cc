@@ -5,7 +5,7 @@
 //
 //   casesync-hostile-peer --testbed DIR --target NODE --attack NAME [--as CHILD] [--other NODE]
 //                         [--seq N] [--prev HEX] [--case ID --case-parent HEX]
-//                         [--applied-pos N] [--timeout-ms MS] [--duration-ms MS]
+//                         [--applied-pos N] [--timeout-ms MS] [--duration-ms MS] [--rounds N]
 //
 // The peer speaks as CHILD (a rostered child of NODE whose process the caller stopped first): it
 // reads DIR/CHILD/node.key so CurveZMQ and the ZAP allow-list admit it, as a compromised node
@@ -38,9 +38,11 @@
 //   parent-flood     plays NODE itself (stopped first) to the child that dials it, answering with
 //                    malformed frames: the child must hang up, stay away for --duration-ms (its
 //                    ban of NODE) and dial again later
-//   id_takeover      CHILD's keys under --other's routing id, reconnecting for --duration-ms:
-//                    listens, then says Hello as --other; nothing may reach it
-//                    (tests/hostile_takeover.h)
+//   id_takeover      CHILD's keys, reconnecting for --duration-ms (every other time claiming
+//                    --other's name as routing id): listens, then says Hello as --other;
+//                    nothing may reach it (tests/hostile_takeover.h)
+//   redial           not an attack: CHILD's keys dialling --rounds times like a real child,
+//                    each connection saying Hello as CHILD; every Hello must be answered
 //   log_injection    two events signed by CHILD with a forged log line ("\n<0>node=district
 //                    FORGED") in them: one in its kind (refused as unauthorized, and logged),
 //                    one in its case_id (the decoder refuses it: malformed_event)
@@ -100,6 +102,7 @@ struct Options {
   std::string case_id;  // the case `unauthorized` acts on
   long timeout_ms = 5000;
   long duration_ms = 2000;  // flood: how long to keep dialling after the cut
+  int rounds = 20;          // redial: how many connections
 };
 
 struct Target {
@@ -118,6 +121,7 @@ bool parse(int argc, char** argv, Options* o) {
     else if (k == "--other") o->other = v;
     else if (k == "--applied-pos") o->applied_pos = std::strtoull(v.c_str(), nullptr, 10);
     else if (k == "--seq") o->seq = std::strtoull(v.c_str(), nullptr, 10);
+    else if (k == "--rounds") o->rounds = std::atoi(v.c_str());
     else if (k == "--case-parent") o->case_parent_hex = v;
     else if (k == "--case") o->case_id = v;
     else if (k == "--timeout-ms") o->timeout_ms = std::strtol(v.c_str(), nullptr, 10);
@@ -311,7 +315,7 @@ int attack_garbage(const Target& t, long timeout_ms) {
 }
 
 int attack_unknown_curve(zmq::context_t& ctx, const Target& t, const Options& o) {
-  PeerSession s(ctx, o.as.empty() ? "zz-stranger" : o.as, kLingerMs);
+  PeerSession s(ctx, kLingerMs);
   crypto::KeyPair stranger = crypto::generate_keypair();
   s.curve(t.sign_public, stranger.public_key, stranger.secret);
   s.connect(t.endpoint);
@@ -330,7 +334,7 @@ int as_child(zmq::context_t& ctx, const Target& t, const Options& o,
     std::fprintf(stderr, "hostile-peer: %s\n", child.status().to_string().c_str());
     return 1;
   }
-  PeerSession s(ctx, o.as, kLingerMs);
+  PeerSession s(ctx, kLingerMs);
   s.curve(t.sign_public, child->public_key, child->secret);
   s.connect(t.endpoint);
   const Handshake hs = s.await_handshake(o.timeout_ms);
@@ -441,7 +445,7 @@ int attack_flood(zmq::context_t& ctx, const Target& t, const Options& o,
   int admitted = refused ? 0 : 1;
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.duration_ms);
   while (std::chrono::steady_clock::now() < end) {
-    PeerSession again(ctx, o.as, /*linger_ms=*/0);
+    PeerSession again(ctx, /*linger_ms=*/0);
     again.curve(t.sign_public, child.public_key, child.secret);
     again.connect(t.endpoint);
     const Handshake hs = again.await_handshake(o.timeout_ms);
@@ -532,14 +536,16 @@ int run(const Options& o) {
     std::fprintf(stderr, "hostile-peer: --attack %s needs --as CHILD\n", o.attack.c_str());
     return 2;
   }
-  if (o.attack == "id_takeover") {
+  if (o.attack == "id_takeover" || o.attack == "redial") {
     auto keys = crypto::load_keypair(o.testbed + "/" + o.as + "/node.key");
-    if (!keys.is_ok() || o.other.empty()) {
-      std::fprintf(stderr, "hostile-peer: id_takeover needs --as CHILD (its key file) and --other: %s\n",
+    if (!keys.is_ok() || (o.other.empty() && o.attack == "id_takeover")) {
+      std::fprintf(stderr, "hostile-peer: %s needs --as CHILD (its key file)%s: %s\n",
+                   o.attack.c_str(), o.attack == "id_takeover" ? " and --other" : "",
                    keys.is_ok() ? "no --other" : keys.status().to_string().c_str());
       return 2;
     }
     TakeoverPlan plan{t->endpoint, t->sign_public, o.as, o.other, o.timeout_ms, o.duration_ms};
+    if (o.attack == "redial") return redial_as_itself(ctx, plan, *keys, o.rounds, o.applied_pos);
     return attack_id_takeover(ctx, plan, *keys);
   }
   const bool frame_attack =
@@ -558,7 +564,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: casesync-hostile-peer --testbed DIR --target NODE --attack NAME "
                  "[--as CHILD] [--other NODE] [--seq N] [--prev HEX] [--case ID --case-parent HEX] "
-                 "[--applied-pos N] [--timeout-ms MS] [--duration-ms MS]\n");
+                 "[--applied-pos N] [--timeout-ms MS] [--duration-ms MS] [--rounds N]\n");
     return 2;
   }
   if (!crypto::init().is_ok()) return 1;

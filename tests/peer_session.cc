@@ -22,10 +22,9 @@ std::uint64_t wall_ms() {
                                         .count());
 }
 
-PeerSession::PeerSession(zmq::context_t& ctx, const std::string& routing_id, int linger_ms)
+PeerSession::PeerSession(zmq::context_t& ctx, int linger_ms)
     : dealer_(ctx, zmq::socket_type::dealer), monitor_(ctx, zmq::socket_type::pair) {
   dealer_.set(zmq::sockopt::linger, linger_ms);
-  dealer_.set(zmq::sockopt::routing_id, routing_id);
   // One monitor address per session: a tool may open several in one context.
   static std::atomic<int> sessions{0};
   const std::string mon = "inproc://peer-session-monitor-" + std::to_string(sessions++);
@@ -45,6 +44,10 @@ void PeerSession::curve(const std::string& server_sign_public, const std::string
   dealer_.set(zmq::sockopt::curve_serverkey, zmq::const_buffer(server.data(), server.size()));
   dealer_.set(zmq::sockopt::curve_publickey, zmq::const_buffer(pub.data(), pub.size()));
   dealer_.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(sec.data(), sec.size()));
+}
+
+void PeerSession::claim_routing_id(const std::string& routing_id) {
+  dealer_.set(zmq::sockopt::routing_id, routing_id);
 }
 
 void PeerSession::connect(const std::string& endpoint) { dealer_.connect(endpoint); }

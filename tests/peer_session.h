@@ -1,6 +1,6 @@
 // PeerSession: what the test tools that play a child (tests/forge_frame.cc,
-// tests/hostile_peer.cc) share — a DEALER to a parent's ROUTER under a chosen routing id,
-// CurveZMQ keys derived from Ed25519 identities the way the daemon derives them, a socket monitor
+// tests/hostile_peer.cc) share — a DEALER to a parent's ROUTER that, like casesyncd, claims no
+// routing id unless told to (id_takeover does), CurveZMQ keys derived from Ed25519 identities the way the daemon derives them, a socket monitor
 // to see the handshake succeed, fail or the connection drop, bounded waits for frames, and the
 // Hello that opens a session.
 #pragma once
@@ -32,7 +32,7 @@ std::uint16_t next_monitor_event(zmq::socket_t& monitor, long timeout_ms);
 class PeerSession {
  public:
   // `linger_ms`: how long closing waits to flush frames not yet sent. "ctx" must outlive this.
-  PeerSession(zmq::context_t& ctx, const std::string& routing_id, int linger_ms);
+  PeerSession(zmq::context_t& ctx, int linger_ms);
   ~PeerSession();
   PeerSession(const PeerSession&) = delete;
   PeerSession& operator=(const PeerSession&) = delete;
@@ -41,6 +41,9 @@ class PeerSession {
   // Without it the session speaks plain ZeroMQ (the NULL mechanism). Before connect().
   void curve(const std::string& server_sign_public, const std::string& sign_public,
              const crypto::SecretKey& secret);
+  // Claims `routing_id` as this client's own, as a hostile or outdated child would; a parent
+  // must refuse every frame that arrives under it. Before connect().
+  void claim_routing_id(const std::string& routing_id);
   void connect(const std::string& endpoint);
 
   // The first monitor event among `wanted` within the timeout, or 0.

@@ -354,6 +354,14 @@ class Auth(unittest.TestCase):
         conn.request("GET", "/api/status")
         r = conn.getresponse()
         self.assertEqual((r.status, json.loads(r.read())["error"]), (401, "no_token"))
+        # A department system there polls the feed; a stream needs the front (api.listen).
+        token = {"Authorization": "Bearer " + self.tokens["r01"]}
+        conn.request("GET", "/api/events?after=0&limit=1&wait=30s", headers=token)
+        r = conn.getresponse()
+        self.assertEqual((r.status, len(json.loads(r.read())["events"])), (200, 1))
+        conn.request("GET", "/api/events", headers={"Accept": "text/event-stream", **token})
+        r = conn.getresponse()
+        self.assertEqual((r.status, json.loads(r.read())["error"]), (501, "not_supported"))
         conn.close()
         # No plain HTTP on the TLS port.
         plain = http.client.HTTPConnection("127.0.0.1", TLS_PORT, timeout=10)

@@ -8,6 +8,7 @@ rendered by headless Chromium, shows every node and recolours a stopped one (scr
 a test artifact)."""
 
 import html.parser
+import json
 import os
 import shutil
 import signal
@@ -268,6 +269,19 @@ class Health(unittest.TestCase):
         # The street's own signed report carries its rejects up: the district sees it too.
         up = self.wait_state("district", street, "security_alert", 10)
         self.assertIn("bad_signature", up["reason"])
+        self.assertIn(f"casesyncctl security-alert clear {street}", up["reason"], "what to do")
+        # Understood: the admin clears it at the district; it is recorded, and the street is in
+        # step again at the district (its refusals stay counted where they happened).
+        cfg = self.tb.nodes["district"]["config"]
+        r = ctl("--config", cfg, "security-alert", "clear", street, "--reason", "forge test")
+        self.assertIn("cleared", r.stdout)
+        self.wait_state("district", street, "in_step", 10)
+        record = os.path.join(os.path.dirname(cfg), "data", "security_clears.jsonl")
+        with open(record) as f:
+            rec = json.loads(f.read().splitlines()[-1])
+        self.assertEqual((rec["node"], rec["reason"], rec["by"]), (street, "forge test", "admin"))
+        again = ctl("--config", cfg, "security-alert", "clear", street, "--reason", "x", check=False)
+        self.assertEqual(again.returncode, 1, "nothing left to clear")
         with urllib.request.urlopen(self.tb.api(street) + "/metrics", timeout=30) as m:
             self.assertRegex(m.read().decode(),
                              r'casesync_rejects_total\{reason="bad_signature"\} [1-9]')

@@ -294,7 +294,7 @@ class Inputs(unittest.TestCase):
         c, d = "s01-c01", "district"
         cid = self.cli(c, "case", "create", "--matter", "SP-014", "--applicant",
                        "Due").stdout.strip()
-        self.cli(c, "case", "forward", cid, "--to", d, "--due_working_days", "3")
+        self.cli(c, "case", "forward", cid, "--to", d, "--due-working-days", "3")
         self.hop_stage(d, cid, "delivered")
         self.cli(d, "case", "accept", cid)
         hop = self.cli_json(d, "case", "trace", cid)["hops"][-1]
