@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <filesystem>
@@ -32,6 +33,7 @@
 #include "crypto/data_key.h"
 #include "crypto/key_file.h"
 #include "storage/sqlite_store.h"
+#include "sync/local_identity.h"
 
 using namespace casesync;
 using nlohmann::json;
@@ -326,12 +328,41 @@ Status check_backup(const std::string& path, const NodeConfig& cfg) {
 // Copies `from` beside `db`, syncs it and renames it over `db` (then syncs the directory): a
 // crash leaves the old database or the whole backup, never a half-copied file. The node's files
 // are its own alone (daemon/private_files.h), whatever the backup's mode.
-Status install_copy(const std::string& from, const std::string& db) {
+// A test's way to kill the restore between its steps (tests/integration/restore_crash_test.py):
+// CASESYNC_TEST_RESTORE_CRASH_AFTER=copy|marker|rename ends the process there at once, as a
+// power cut would, so a test can show that no crash point makes the node sign one seq twice.
+void crash_point(const char* step) {
+  const char* at = std::getenv("CASESYNC_TEST_RESTORE_CRASH_AFTER");
+  if (at && std::string_view(at) == step) ::_exit(9);
+}
+
+// The restore marker, inside the copy (meta.restore_pending): the database that is renamed into
+// place already says it was restored, so no crash can leave a restored database unmarked.
+Status mark_restored(const std::string& copy, const NodeConfig& cfg) {
+  ASSIGN_OR_RETURN(auto key, crypto::load_data_key(cfg.data_key_file));
+  ASSIGN_OR_RETURN(auto store, SqliteStore::open(copy, &key));
+  RETURN_IF_ERROR(store->begin());
+  Status st = store->put_meta(kMetaRestorePending, "1");
+  if (st.is_ok()) st = store->commit();
+  if (!st.is_ok()) store->rollback();
+  return st.with_context(copy);
+}
+
+Status install_copy(const std::string& from, const std::string& db, const NodeConfig& cfg) {
   const std::string tmp = db + ".restoring";
   std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::filesystem::remove(tmp + suffix, ec);  // a crashed restore's leftovers
+  }
   std::filesystem::copy_file(from, tmp, std::filesystem::copy_options::overwrite_existing, ec);
   if (ec) return Status::error(Code::kIoError, tmp + ": cannot copy " + from + ": " + ec.message());
   std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  crash_point("copy");
+  if (Status st = mark_restored(tmp, cfg); !st.is_ok()) {
+    std::filesystem::remove(tmp, ec);
+    return st;
+  }
+  crash_point("marker");
   const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
   const bool synced = fd >= 0 && ::fsync(fd) == 0;
   if (fd >= 0) ::close(fd);
@@ -343,6 +374,7 @@ Status install_copy(const std::string& from, const std::string& db) {
   if (::rename(tmp.c_str(), db.c_str()) != 0) {
     return Status::error(Code::kIoError, db + ": cannot replace: " + std::strerror(errno));
   }
+  crash_point("rename");
   const int dir = ::open(std::filesystem::path(db).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
@@ -367,14 +399,10 @@ int cmd_restore(Cli& cli) {
   const std::string db = cfg->data_dir + "/casesync.db";
   std::error_code ec;
   std::filesystem::create_directories(cfg->data_dir, ec);
-  // The marker goes first and durably: a crash after it leaves the old database marked as
-  // restoring (safe: the node only waits for its neighbours), never the backup in place unmarked
-  // (which could sign sequence numbers its peers already hold).
-  if (Status st = crypto::key_file::replace(cfg->data_dir + "/RESTORED", cli.args[0] + "\n", 0600);
-      !st.is_ok()) {
-    return fail(cli, st);
-  }
-  if (Status st = install_copy(cli.args[0], db); !st.is_ok()) return fail(cli, st);
+  // The marker is inside the copy, which is synced before it is renamed into place: a crash
+  // leaves the old database as it was or the backup marked as restored, never the backup
+  // unmarked (which could sign sequence numbers its peers already hold).
+  if (Status st = install_copy(cli.args[0], db, *cfg); !st.is_ok()) return fail(cli, st);
   std::printf("%s restored from %s; start the node: it re-syncs from its peers\n", db.c_str(),
               cli.args[0].c_str());
   return 0;

@@ -93,6 +93,25 @@ std::optional<Condition> lagging(const NodeObservation& o, const NodeHealth& h,
                     " (lag_events " + std::to_string(t.lag_events) + ")");
     }
   }
+  // Short of what its neighbours hold for it: never in step, whatever its backlog says.
+  if (!o.report->restoring.empty()) {
+    why.push_back("restoring from a backup: " + o.report->restoring);
+  }
+  if (o.report->events_behind > 0) {
+    why.push_back(std::to_string(o.report->events_behind) +
+                  " events of its subtree that " + parent_name(o.report) +
+                  " holds are missing here (they are being re-sent)");
+  }
+  std::uint64_t held = 0;
+  std::string held_by;
+  for (const auto& [reason, n] : o.report->held) {
+    held += n;
+    held_by += (held_by.empty() ? "" : ", ") + reason + " " + std::to_string(n);
+  }
+  if (held > 0) {
+    why.push_back(std::to_string(held) + " events held back until what they need arrives (" +
+                  held_by + ")");
+  }
   if (why.empty()) return std::nullopt;
   std::string reason;
   for (const auto& w : why) reason += (reason.empty() ? "" : "; ") + w;
@@ -161,10 +180,28 @@ std::optional<Condition> security(const NodeObservation& o, NodeHealth* h) {
       h->security.push_back({"equivocation", eq->second, false});
     }
   }
+  // The origin at fault, by name, not only the node that caught it (issue 22); cleared like any
+  // finding once understood.
+  std::string signers;
+  if (o.report && !o.report->equivocating_origins.empty()) {
+    for (const auto& origin : o.report->equivocating_origins) {
+      signers += (signers.empty() ? "" : ", ") + origin;
+    }
+    h->security.push_back({"equivocation_evidence", o.report->equivocating_origins.size(), false});
+  }
   if (o.rejects_here) add_findings(*o.rejects_here, true, &h->security);
   if (o.cleared) subtract_cleared(*o.cleared, &h->security);
+  const bool evidence_open = std::any_of(h->security.begin(), h->security.end(), [](const auto& f) {
+    return f.reject_reason == "equivocation_evidence";
+  });
+  if (!evidence_open) signers.clear();
   if (h->security.empty()) return std::nullopt;
   std::string own = findings_text(h->security, false), here = findings_text(h->security, true);
+  if (!signers.empty()) {
+    own += (own.empty() ? "" : "; ") + std::string("it holds proof that ") + signers +
+           " signed two different events under one sequence number (a key in two places: "
+           "replace that node's key and revoke the old one)";
+  }
   // Say where the refused events are named and how the alert ends, not only the counts.
   return Condition{NodeState::kSecurityAlert,
                    own + (own.empty() || here.empty() ? "" : "; ") + here +

@@ -228,7 +228,7 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   }
   roster_gossip_.peer_has(l.peer(), m.roster_version, now_ms);
   for (const auto& [key, e] : evidence_.all()) state_.send(l.peer(), EvidenceBook::to_message(e), now_ms);
-  if (state_.tree.is_child(l.peer())) send_heads(l, now_ms);
+  if (state_.tree.is_child(l.peer()) || state_.tree.is_fallback_child(l.peer())) send_heads(l, now_ms);
   maybe_complete_restore(now_ms);
   pump(now_ms);
 }
@@ -302,15 +302,31 @@ void SyncNode::send_heads(PeerLink& l, std::uint64_t now_ms) {
 }
 
 void SyncNode::handle_heads(PeerLink& l, const HeadsMsg& m) {
-  if (l.peer() != state_.tree.parent) return state_.refuse(l.peer(), "heads_not_from_parent");
+  if (l.peer() != state_.tree.parent && !state_.tree.is_fallback(l.peer())) {
+    return state_.refuse(l.peer(), "heads_not_from_parent");
+  }
   std::uint64_t behind = 0;
   for (const auto& h : m.heads) {
     if (!state_.roster.in_subtree(h.origin, state_.self)) continue;
     auto mine = state_.store->last_seq(h.origin);
     if (!mine.is_ok()) return;
-    if (h.seq > *mine) behind += h.seq - *mine;
+    if (h.seq > *mine) {
+      behind += h.seq - *mine;
+      continue;
+    }
+    // Same seq, other event: one of the two histories is not the other's (an equivocation the
+    // evidence exchange has not settled yet). Not in step until it has.
+    auto ours = state_.store->get_event(h.origin, h.seq);
+    if (!ours.is_ok()) return;
+    if (*ours && std::string_view(as_view((*ours)->hash)) != h.hash &&
+        !evidence_.find(h.origin, h.seq)) {
+      behind += 1;
+    }
   }
-  events_behind_ = behind;
+  // Short of what any parent holds is short: the largest gap stands until that parent's next heads.
+  behind_by_parent_[l.peer()] = behind;
+  events_behind_ = 0;
+  for (const auto& [peer, n] : behind_by_parent_) events_behind_ = std::max(events_behind_, n);
 }
 
 // The highest seq of `origin` held here (urgent events may arrive ahead of the rest of their
@@ -363,8 +379,11 @@ void SyncNode::on_tick(std::uint64_t wall_ms) {
   }
   if (last_heads_ms_ == 0 || elapsed_ms(now_ms, last_heads_ms_) >= kHeadsIntervalMs) {
     last_heads_ms_ = now_ms;
-    for (const auto& c : state_.tree.children) {
-      if (PeerLink* l = state_.link(c); l && l->state() == LinkState::kUp) send_heads(*l, now_ms);
+    // Children, and children that fell back to us: each compares against its parent of the moment.
+    for (const auto* kids : {&state_.tree.children, &state_.tree.fallback_children}) {
+      for (const auto& c : *kids) {
+        if (PeerLink* l = state_.link(c); l && l->state() == LinkState::kUp) send_heads(*l, now_ms);
+      }
     }
   }
   parents_.tick(now_ms);

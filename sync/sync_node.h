@@ -239,6 +239,7 @@ class SyncNode {
   };
   std::map<std::string, Holding> holding_;  // per peer: the event its feed waits on here
   std::uint64_t events_behind_ = 0;
+  std::map<std::string, std::uint64_t> behind_by_parent_;  // HeadsMsg gap per (fallback) parent
   std::uint64_t last_heads_ms_ = 0;
   std::uint64_t last_evidence_ms_ = 0;
   bool started_ = false;
