@@ -36,6 +36,10 @@ bool Simulator::quiescent(std::string* why) {
       *why = n->id() + " is not running";
       return false;
     }
+    if (n->core().restoring()) {
+      *why = n->id() + " is still restoring: " + n->core().restore_waiting_for();
+      return false;
+    }
     for (const auto& l : n->core().links()) {
       if (l.state == LinkState::kUp && l.backlog_events == 0 && l.in_flight_batches == 0) continue;
       // A fallback link not in use (what waits there goes to the primary parent too, and is

@@ -129,9 +129,23 @@ void Restore::on_hello(const std::string& peer, const HelloMsg& m) {
   }
 }
 
+// Parent and children always come back, so they are waited for. A fallback neighbour (our
+// fallback parent, a child that may fall back to us) is connected only while a fallback session
+// runs: waited for while it is up, never for good — otherwise a restored district would refuse
+// every write until each community with it as fallback happened to lose its street. What only a
+// fallback neighbour held of ours and did not send back is caught as an equivocation (evidence,
+// one version everywhere), not lost in silence.
+bool Restore::must_hear(const std::string& n) const {
+  const Tree& t = state_->tree;
+  if (!t.is_fallback(n) && !t.is_fallback_child(n)) return true;
+  const PeerLink* l = state_->link(n);
+  return heard_.count(n) > 0 || (l && l->state() == LinkState::kUp);
+}
+
 bool Restore::ready() {
   if (!active_) return false;
   for (const auto& n : state_->tree.neighbours(state_->roster)) {
+    if (!must_hear(n)) continue;
     auto h = heard_.find(n);
     PeerLink* l = state_->link(n);
     if (h == heard_.end() || !l) return false;
@@ -173,6 +187,7 @@ void Restore::completed() {
 std::string Restore::waiting_for() {
   std::string silent, draining;
   for (const auto& n : state_->tree.neighbours(state_->roster)) {
+    if (!must_hear(n)) continue;
     auto h = heard_.find(n);
     PeerLink* l = state_->link(n);
     if (h == heard_.end() || !l) {

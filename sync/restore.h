@@ -4,7 +4,8 @@
 // later events of ours than this database ever signed — a database rolled back by hand or lost)
 // the node has a new restore epoch, and:
 //  - it signs nothing — no local write, no delivery receipt — until it knows where its sequence
-//    stands: every neighbour (parent, children, fallback parents; revoked ones aside) has answered
+//    stands: every neighbour (parent, children; fallback parents and fallback children while a
+//    fallback session with them is up; revoked ones aside) has answered
 //    with this epoch, which means it re-synced us (sync/rejoin.h), and then told us our last seq it
 //    holds; what they re-send has been applied (each neighbour's feed to us drained), so this node
 //    holds its own events back and the cases they belong to;
@@ -73,6 +74,7 @@ class Restore {
 
   NodeCore* state_;
   bool active_ = false;
+  bool must_hear(const std::string& neighbour) const;
   Status load_points();
 
   std::map<std::string, Heard> heard_;  // neighbours that answered with our epoch

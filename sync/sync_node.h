@@ -134,6 +134,8 @@ class SyncNode {
   std::uint64_t restore_epoch() const { return state_.id.epoch; }
   // Restoring: signs nothing until every neighbour re-synced it.
   bool restoring() const { return restore_.active(); }
+  // What a restore still waits for (neighbours silent, re-sends not yet applied); for health.
+  std::string restore_waiting_for() { return restore_.waiting_for(); }
 
   // --- health reports (sync/health_report.h) ---
   void set_health_options(std::uint64_t interval_ms, std::string software_version) {
