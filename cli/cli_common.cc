@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/api_client.h"
+#include "cli/command_help.h"
 
 namespace casesync {
 
@@ -88,8 +89,7 @@ int usage_error(const Cli& cli, const std::string& message) {
   if (cli.as_json) {
     print_json({{"error", "usage"}, {"message", message}, {"field", ""}});
   } else {
-    std::fprintf(stderr, "casesyncctl: %s\n(casesyncctl --help lists every command and flag)\n",
-                 message.c_str());
+    print_usage_error(cli.topic, message);
   }
   return kExitUsage;
 }

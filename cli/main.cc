@@ -23,7 +23,8 @@
 #include "cli/trust_cmds.h"
 #include "cli/table.h"
 #include "cli/testbed.h"
-#include "cli/usage.h"
+#include "cli/command_help.h"
+#include "common/translate.h"
 #include "common/utf8.h"
 #include "config/node_config.h"
 #include "config/calendar_file.h"
@@ -471,12 +472,24 @@ int main(int argc, char** argv) {
       cli.args.push_back(a);
     }
   }
-  if (cli.args.empty()) return usage_error(cli, "missing COMMAND");
+  // --json answers for scripts: English, like its keys and values.
+  use_language(cli.as_json ? UiLanguage::kEnglish : language_from_env(), exe_dir(argv[0]));
+  if (cli.args.empty()) return usage_error(cli, tr("missing COMMAND"));
   const std::string cmd = cli.args[0];
   cli.args.erase(cli.args.begin());
-  // The testbed has its own help; every other command's --help is this usage (exit 0).
-  if (cmd == "help" || cmd == "--help" || cmd == "-h" || (cmd != "testbed" && wants_help(cli.args))) {
-    std::fputs(kUsage, stdout);
+  cli.topic = help_topic(cmd, cli.args);
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    // `help`, `help --help`: everything; `help case show`: that command.
+    const bool all = cli.args.empty() || cli.args[0] == "--help" || cli.args[0] == "-h";
+    const std::string topic = all ? "" : help_topic(cli.args[0], {cli.args.begin() + 1, cli.args.end()});
+    if (!all && topic.empty()) return usage_error(cli, tr("unknown command ") + cli.args[0]);
+    print_help(topic);
+    return kExitOk;
+  }
+  // The testbed has its own help; every other command's --help is its own entries (exit 0).
+  if (cmd != "testbed" && wants_help(cli.args)) {
+    if (cli.topic.empty()) return usage_error(cli, tr("unknown command ") + cmd);
+    print_help(cli.topic);
     return kExitOk;
   }
   return dispatch(cli, cmd, argv[0]);
@@ -531,7 +544,7 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
     if (cli.as_json) cli.args.push_back("--json");
     return testbed_main(cli.args, exe_dir(argv0));
   }
-  return usage_error(cli, "unknown command " + cmd);
+  return usage_error(cli, tr("unknown command ") + cmd);
 }
 
 }  // namespace

@@ -1042,7 +1042,7 @@ Status run_on_testbed(const CommandSpec& spec, const Target& target,
 }
 
 int usage_failure(const Status& status) {
-  std::fprintf(stderr, "casesyncctl testbed: %s\n\n%s", status.message().c_str(), kUsage);
+  std::fprintf(stderr, "casesyncctl testbed: %s\nsee: casesyncctl testbed --help\n", status.message().c_str());
   return kExitUsage;
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli/api_client.h"
 #include "cli/cli_common.h"
+#include "cli/command_help.h"
 #include "common/bytes.h"
 #include "config/enrollment.h"
 #include "config/node_config.h"
@@ -24,8 +25,11 @@ int fail(const Status& st) {
   return st.code() == Code::kInvalidArgument ? kExitUsage : kExitRefused;
 }
 
+// The help topic of this invocation ("roster sign"), for the see-line of a usage error.
+std::string usage_topic;
+
 int usage(const std::string& m) {
-  std::fprintf(stderr, "casesyncctl: %s\n", m.c_str());
+  print_usage_error(usage_topic, m);
   return kExitUsage;
 }
 
@@ -77,11 +81,11 @@ struct Admin {
   crypto::KeyPair root;
 };
 
+constexpr const char* kAdminFlagsMissing = "needs --roster ROSTER.toml and --root-key ROOT.key";
+
 Result<Admin> load_admin(Cli& cli) {
   std::string roster_path = cli.flag("--roster"), key = cli.flag("--root-key");
-  if (roster_path.empty() || key.empty()) {
-    return Status::error(Code::kInvalidArgument, "needs --roster ROSTER.toml and --root-key ROOT.key");
-  }
+  if (roster_path.empty() || key.empty()) return Status::error(Code::kInvalidArgument, kAdminFlagsMissing);
   RETURN_IF_ERROR(crypto::init());
   Admin ad;
   ad.roster_path = roster_path;
@@ -89,6 +93,11 @@ Result<Admin> load_admin(Cli& cli) {
   ASSIGN_OR_RETURN(auto signed_roster, read_signed_roster(roster_path, ad.root.public_key));
   ASSIGN_OR_RETURN(ad.roster, parse_roster(signed_roster.text, roster_path));
   return ad;
+}
+
+// Missing flags are a usage error (with the see-line); a bad roster or key is that file's error.
+int admin_failure(const Status& st) {
+  return st.message() == kAdminFlagsMissing ? usage(st.message()) : fail(st);
 }
 
 int root_init(Cli& cli) {
@@ -193,7 +202,7 @@ int enroll_request(Cli& cli, const std::string& config) {
 
 int enroll_approve(Cli& cli, const ApiClient* node) {
   auto admin = load_admin(cli);
-  if (!admin.is_ok()) return fail(admin.status());
+  if (!admin.is_ok()) return admin_failure(admin.status());
   REJECT_LEFTOVER(cli, "enroll approve");
   if (cli.args.empty()) return usage("enroll approve REQUEST.json --roster ROSTER.toml --root-key ROOT.key");
   auto text = read_text_file(cli.args[0], "enrollment request");
@@ -208,7 +217,7 @@ int enroll_approve(Cli& cli, const ApiClient* node) {
 // rejected once the roster has propagated; its past events stay.
 int revoke(Cli& cli, const ApiClient* node) {
   auto admin = load_admin(cli);
-  if (!admin.is_ok()) return fail(admin.status());
+  if (!admin.is_ok()) return admin_failure(admin.status());
   REJECT_LEFTOVER(cli, "revoke");
   if (cli.args.size() != 1) return usage("revoke NODE --roster ROSTER.toml --root-key ROOT.key");
   const RosterNode* n = admin->roster.find(cli.args[0]);
@@ -228,6 +237,7 @@ int trust_main(std::vector<std::string> args, const ApiClient* node,
   const std::string cmd = args.front();
   Cli cli;
   cli.args.assign(args.begin() + 1, args.end());
+  usage_topic = help_topic(cmd, cli.args);
   if (cmd == "root" && !cli.args.empty() && cli.args[0] == "init") {
     cli.args.erase(cli.args.begin());
     return root_init(cli);

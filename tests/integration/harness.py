@@ -32,9 +32,17 @@ def tool(name):
     raise SystemExit(f"{name} not found under {d}")
 
 
+def english_env(**extra):
+    """The environment with English asked for: casesyncctl speaks Chinese unless the locale names
+    English (common/translate.h), and these tests read its English text."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")}
+    env.update(LANG="en_US.UTF-8", **extra)
+    return env
+
+
 def ctl(*args, check=True, capture=True):
-    """Runs casesyncctl; returns CompletedProcess (stdout as text)."""
-    env = dict(os.environ, CASESYNCD=tool("casesyncd"))
+    """Runs casesyncctl in English; returns CompletedProcess (stdout as text)."""
+    env = english_env(CASESYNCD=tool("casesyncd"))
     r = subprocess.run([tool("casesyncctl"), *args], capture_output=capture, text=True, env=env)
     if check and r.returncode != 0:
         raise RuntimeError(f"casesyncctl {' '.join(args)} failed ({r.returncode}):\n"
