@@ -4,6 +4,7 @@
 
 #include "cli/api_client.h"
 #include "cli/command_help.h"
+#include "common/translate.h"
 
 namespace casesync {
 

@@ -9,6 +9,7 @@
 #include "cli/cli_common.h"
 #include "cli/command_help.h"
 #include "common/bytes.h"
+#include "common/translate.h"
 #include "config/enrollment.h"
 #include "config/node_config.h"
 #include "config/roster_file.h"
@@ -42,12 +43,12 @@ int publish(const std::string& path, const Roster& roster, const crypto::SecretK
             const ApiClient* node) {
   auto signed_roster = write_signed_roster(path, roster, root);
   if (!signed_roster.is_ok()) return fail(signed_roster.status());
-  std::printf("%s: roster version %llu signed (%zu nodes)\n", path.c_str(),
+  std::printf(tr("%s: roster version %llu signed (%zu nodes)\n"), path.c_str(),
               static_cast<unsigned long long>(roster.version), roster.nodes().size());
   if (node == nullptr) {
     // Without a node, signing only wrote the files: say how to install them.
-    std::printf("a node reads it at start (paths.roster); a running district takes it with: "
-                "casesyncctl --config DISTRICT.toml roster push %s\n",
+    std::printf(tr("a node reads it at start (paths.roster); a running district takes it with: "
+                   "casesyncctl --config DISTRICT.toml roster push %s\n"),
                 path.c_str());
     return 0;
   }
@@ -58,7 +59,8 @@ int publish(const std::string& path, const Roster& roster, const crypto::SecretK
     return fail(Status::error(Code::kInternal, "the node refused the roster: " +
                                                    r->body.value("message", r->body.dump())));
   }
-  std::printf("roster version %llu installed at %s; it propagates to every node (no roster push needed)\n",
+  std::printf(tr("roster version %llu installed at %s; it propagates to every node (no roster push "
+                 "needed)\n"),
               static_cast<unsigned long long>(roster.version), node->base_url().c_str());
   return 0;
 }
@@ -69,9 +71,10 @@ bool already_holds(const ApiClient& node, std::uint64_t version) {
   auto st = node.get("/api/status");
   if (!st.is_ok() || st->status != 200) return false;
   if (st->body.value("roster_version", std::uint64_t{0}) != version) return false;
-  std::printf("roster version %llu is already installed at %s; nothing to do (to change the roster, "
-              "raise its version and sign it again)\n",
-              static_cast<unsigned long long>(version), node.base_url().c_str());
+  std::printf(
+      tr("roster version %llu is already installed at %s; nothing to do (to change the roster, "
+         "raise its version and sign it again)\n"),
+      static_cast<unsigned long long>(version), node.base_url().c_str());
   return true;
 }
 
@@ -120,8 +123,8 @@ int root_init(Cli& cli) {
   if (Status st = crypto::write_keypair(key, pub, pair); !st.is_ok()) return fail(st);
   std::printf("%s\n", to_hex(pair.public_key).c_str());
   std::fprintf(stderr,
-               "district root key written to %s (0600; keep it offline) and %s.\n"
-               "Pin it in every node's config:  [trust] root_public_key = \"%s\"\n",
+               tr("district root key written to %s (0600; keep it offline) and %s.\n"
+                  "Pin it in every node's config:  [trust] root_public_key = \"%s\"\n"),
                key.c_str(), pub.c_str(), to_hex(pair.public_key).c_str());
   return 0;
 }
@@ -152,14 +155,16 @@ int roster_cmd(Cli& cli, const ApiClient* node) {
     if (!roster.is_ok()) return fail(roster.status());
     std::string hex = *sig;
     while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
-    if (node == nullptr) return usage("roster push needs the district: --config FILE or --api URL");
+    if (node == nullptr)
+      return usage(tr("roster push needs the district: --config FILE or --api URL"));
     auto r = node->post("/api/roster", {{"version", roster->version}, {"text", *text}, {"signature", hex}});
     if (!r.is_ok()) return fail(r.status());
     if (r->status >= 400) {
       if (already_holds(*node, roster->version)) return 0;
       return fail(Status::error(Code::kInternal, r->body.value("message", r->body.dump())));
     }
-    std::printf("roster version %llu installed\n", static_cast<unsigned long long>(roster->version));
+    std::printf(tr("roster version %llu installed\n"),
+                static_cast<unsigned long long>(roster->version));
     return 0;
   }
   return usage("roster sign ROSTER.toml --root-key ROOT.key | roster push ROSTER.toml");
@@ -179,7 +184,8 @@ int enroll_request(Cli& cli, const std::string& config) {
     endpoint = endpoint.empty() ? cfg->listen_endpoint : endpoint;
   }
   if (id.empty() || role.empty() || key.empty() || parent.empty()) {
-    return usage("enroll request needs --parent NODE and --config FILE (or --id, --role, --key)");
+    return usage(
+        tr("enroll request needs --parent NODE and --config FILE (or --id, --role, --key)"));
   }
   if (Status st = crypto::init(); !st.is_ok()) return fail(st);
   auto pair = crypto::load_keypair(key);
@@ -187,7 +193,7 @@ int enroll_request(Cli& cli, const std::string& config) {
   EnrollmentRequest r;
   r.node = {.id = id, .name = name.empty() ? id : name, .parent = parent, .endpoint = endpoint};
   auto parsed_role = role_from_name(role);
-  if (!parsed_role) return usage("--role must be street or community");
+  if (!parsed_role) return usage(tr("--role must be street or community"));
   r.node.role = *parsed_role;
   r.node.sign_public_key = pair->public_key;
   r.curve_public_key = crypto::curve_public_from_sign_public(pair->public_key);
@@ -195,8 +201,9 @@ int enroll_request(Cli& cli, const std::string& config) {
   if (Status st = parse_enrollment(text, "request").status(); !st.is_ok()) return fail(st);
   if (out.empty()) out = id + ".enroll.json";
   std::ofstream(out) << text;
-  std::printf("%s: enrollment request for %s (no secrets inside); give it to the district admin\n",
-              out.c_str(), id.c_str());
+  std::printf(
+      tr("%s: enrollment request for %s (no secrets inside); give it to the district admin\n"),
+      out.c_str(), id.c_str());
   return 0;
 }
 
@@ -222,7 +229,7 @@ int revoke(Cli& cli, const ApiClient* node) {
   if (cli.args.size() != 1) return usage("revoke NODE --roster ROSTER.toml --root-key ROOT.key");
   const RosterNode* n = admin->roster.find(cli.args[0]);
   if (!n) return usage("node " + cli.args[0] + " is not in the roster");
-  if (n->role == Role::kDistrict) return usage("the district cannot revoke itself");
+  if (n->role == Role::kDistrict) return usage(tr("the district cannot revoke itself"));
   RosterNode changed = *n;
   changed.revoked = true;
   admin->roster.add(changed);

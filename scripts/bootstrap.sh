@@ -14,6 +14,7 @@ BUILD_PKGS=(
   sqlite3       # operators inspect node databases by hand; tests use it too
   python3       # the demo and integration drivers
   curl          # integration tests poke the local API
+  gettext       # msgfmt compiles po/zh_CN.po; xgettext keeps po/casesync.pot current
 )
 
 want=("${BUILD_PKGS[@]}")

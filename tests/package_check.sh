@@ -58,6 +58,7 @@ done <<'EOF'
 -rw-r--r-- /usr/share/doc/casesync/INSTALL.md
 -rw-r--r-- /usr/share/doc/casesync/SECURITY.md
 -rw-r--r-- /usr/share/lintian/overrides/casesync
+-rw-r--r-- /usr/share/locale/zh_CN/LC_MESSAGES/casesync.mo
 EOF
 ! grep -q 'var/lib/casesync' "$work/contents" || fail "the package must not ship /var/lib/casesync"
 echo "$(wc -l <"$work/contents") entries, all expected files present"

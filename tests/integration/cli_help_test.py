@@ -21,8 +21,7 @@ COMMANDS = [
     "webhook retry", "health", "security-alert clear", "backup", "restore", "testbed", "help",
 ]
 # The first words alone answer too: `casesyncctl case --help` lists every case subcommand.
-# Chinese joins once po/zh_CN.po translates the see-line.
-LANGS = ("en",)
+LANGS = ("en", "zh")
 GROUPS = sorted({c.split()[0] for c in COMMANDS})
 
 # Usage errors and the help topic their see-line must name.
@@ -50,9 +49,11 @@ USAGE_ERRORS = [
 ]
 
 
-def run(args, lang):
+def run(args, lang, locale=None):
     env = english_env() if lang == "en" else {
         k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG")}
+    if locale:
+        env["LANG"] = locale
     # No config or token of the machine running the test may change what is printed.
     env["CASESYNC_CONFIG"] = "/nonexistent/casesyncd.toml"
     env.pop("CASESYNC_TOKEN", None)
@@ -95,6 +96,29 @@ class HelpTest(unittest.TestCase):
                     self.assertTrue(lines[0].startswith("casesyncctl"), lines[0])
                     name = f"casesyncctl {topic} --help" if topic else "casesyncctl --help"
                     self.assertEqual(lines[1], f"{see[lang]} {name}")
+
+
+class LanguageTest(unittest.TestCase):
+    def test_chinese_unless_the_locale_names_english(self):
+        for locale in (None, "C", "C.UTF-8", "POSIX", "zh_CN.UTF-8", "de_DE.UTF-8"):
+            with self.subTest(locale=locale):
+                r = run(["case", "--help"], "zh", locale)
+                self.assertIn("用法：", r.stdout)
+                self.assertIn("签收", r.stdout)
+        for locale in ("en_US.UTF-8", "en_GB", "en"):
+            with self.subTest(locale=locale):
+                r = run(["case", "--help"], "zh", locale)
+                self.assertIn("Usage:", r.stdout)
+                self.assertIn("answer the hop", r.stdout)
+        # LC_ALL wins over LANG, as in POSIX.
+        env_r = subprocess.run([tool("casesyncctl"), "stats"], capture_output=True, text=True,
+                               env=dict(os.environ, LANG="zh_CN.UTF-8", LC_ALL="en_US.UTF-8"))
+        self.assertIn("see: casesyncctl stats --help", env_r.stderr)
+
+    def test_json_stays_english(self):
+        r = run(["stats", "--json"], "zh")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('"message": "stats needs --from DATE --to DATE (YYYY-MM-DD)"', r.stdout)
 
 
 if __name__ == "__main__":
