@@ -38,13 +38,12 @@ def entries(path):
 
 
 def extract():
-    sources = subprocess.run([os.path.join(ROOT, "scripts", "po_sources.sh")], check=True,
-                             capture_output=True, text=True).stdout.split()
+    """The messages the sources hold now, as scripts/update_po.sh would write them."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    import extract_messages  # noqa: E402
     with tempfile.TemporaryDirectory() as tmp:
         pot = os.path.join(tmp, "fresh.pot")
-        subprocess.run(["xgettext", "--language=C++", "--from-code=UTF-8", "--keyword=tr",
-                        "--keyword=N_", "--no-location", "-o", pot, *sources], cwd=ROOT,
-                       check=True)
+        extract_messages.write_pot(pot)
         return entries(pot)
 
 
