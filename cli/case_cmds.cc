@@ -36,9 +36,9 @@ std::string duration_text(std::uint64_t ms) {
 
 // "2026-12-01T08:00:00.000Z", or "paused" while the stage waits for the applicant.
 std::string due_text(const json& hop) {
-  if (field_text(hop, "due_stage", "") == "paused") return "paused";
+  if (field_text(hop, "due_stage", "") == "paused") return tr("paused");
   const std::string due = field_text(hop, "due");
-  return due == "-" ? due : due + " (" + field_text(hop, "due_stage", "") + ")";
+  return due == "-" ? due : due + " (" + label(field_text(hop, "due_stage", "")) + ")";
 }
 
 // When the case waits for the applicant: at the window, or on one of its hops.
@@ -51,12 +51,13 @@ std::string paused_since(const json& c) {
 }
 
 std::string case_due_line(const json& c) {
-  std::string out = "due " + field_text(c, "due");
+  std::string out = format_text(tr("due %s"), field_text(c, "due").c_str());
   const auto paused = c.value("paused_ms", 0ull);
   if (const std::string since = paused_since(c); !since.empty()) {
-    out += "  (paused since " + since + " for the applicant's materials)";
+    out += format_text(tr("  (paused since %s for the applicant's materials)"), since.c_str());
   } else if (paused > 0) {
-    out += "  (after " + duration_text(paused) + " paused for the applicant's materials)";
+    out += format_text(tr("  (after %s paused for the applicant's materials)"),
+                       duration_text(paused).c_str());
   }
   return out;
 }
@@ -161,11 +162,11 @@ void print_trace(const json& t) {
                   N_("ACCEPTED"), N_("ANSWERED"), N_("OUTCOME"), N_("PAUSED"), N_("DUE"),
                   N_("NOTE")});
   for (const auto& h : t.value("hops", json::array())) {
-    std::string note = h.value("superseded", false) ? "superseded" : "";
-    if (h.value("bounce", false)) note += note.empty() ? "bounce" : ",bounce";
+    std::string note = h.value("superseded", false) ? tr("superseded") : "";
+    if (h.value("bounce", false)) note += (note.empty() ? "" : ",") + tr(std::string("bounce"));
     const auto paused = h.value("paused_ms", 0ull);
     std::string pause = paused ? duration_text(paused) : "-";
-    if (!h.value("paused_since", json()).is_null()) pause = "since " + field_text(h, "paused_since");
+    if (!h.value("paused_since", json()).is_null()) pause = format_text(tr("since %s"), field_text(h, "paused_since").c_str());
     hops.add({field_text(h, "hop"), field_text(h, "from"), field_text(h, "to"),
               label(field_text(h, "stage")), field_text(h, "forwarded_at"),
               field_text(h, "delivered_at"), field_text(h, "accepted_at"),

@@ -64,6 +64,10 @@ Result<nlohmann::json> call(Cli& cli, const std::string& method, const std::stri
 // The same with a body of text (JSON lines for /api/import).
 Result<nlohmann::json> call_text(Cli& cli, const std::string& path, const std::string& text);
 
+// printf into a string: for translated formats (tr("... %s ...")), whose words may move around
+// the values.
+std::string format_text(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
 // Percent-encodes a query parameter value (UTF-8 names, spaces, '&').
 std::string url_encode(const std::string& text);
 

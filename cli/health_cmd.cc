@@ -34,16 +34,16 @@ std::string text_or(const json& v, const std::string& dflt) {
 }
 
 std::string seen_text(const json& ago) {
-  if (!ago.is_number()) return "never";
+  if (!ago.is_number()) return tr("never");
   const double s = ago.get<double>();
   char buf[32];
-  if (s < 1) return "now";
+  if (s < 1) return tr("now");
   if (s < 90) {
-    std::snprintf(buf, sizeof(buf), "%.0fs ago", s);
+    std::snprintf(buf, sizeof(buf), tr("%.0fs ago"), s);
   } else if (s < 5400) {
-    std::snprintf(buf, sizeof(buf), "%.0fm ago", s / 60);
+    std::snprintf(buf, sizeof(buf), tr("%.0fm ago"), s / 60);
   } else {
-    std::snprintf(buf, sizeof(buf), "%.0fh ago", s / 3600);
+    std::snprintf(buf, sizeof(buf), tr("%.0fh ago"), s / 3600);
   }
   return buf;
 }

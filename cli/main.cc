@@ -147,15 +147,15 @@ int cmd_stats(Cli& cli) {
   if (from.empty() || to.empty())
     return usage_error(cli, tr("stats needs --from DATE --to DATE (YYYY-MM-DD)"));
   if (!cli.args.empty()) return usage_error(cli, tr("stats takes no positional arguments"));
-  if (!by.empty() && by != "node" && by != "clerk")
-    return usage_error(cli, tr("--by node or --by clerk"));
-  const bool by_clerk = by == "clerk";
+  if (!by.empty() && by != "node" && by != "clerk" && by != "matter")
+    return usage_error(cli, tr("--by node, --by clerk or --by matter"));
+  const bool by_clerk = by == "clerk", by_matter = by == "matter";
   auto r = call(cli, "GET", "/api/stats?from=" + url_encode(from) + "&to=" + url_encode(to) +
                                 (node.empty() ? "" : "&node=" + url_encode(node)) +
-                                (by_clerk ? "&by=clerk" : ""));
+                                (by_clerk || by_matter ? "&by=" + by : ""));
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), 0;
-  std::vector<std::string> cols = {N_("node"),
+  std::vector<std::string> cols = {by_matter ? N_("matter") : N_("node"),
                                    N_("received"),
                                    N_("prereviewed"),
                                    N_("forwarded"),
@@ -186,11 +186,11 @@ int cmd_stats(Cli& cli) {
     }
     if (by_clerk) {
       const json& c = n["clerk"];
-      rows.push_back({c.is_object() ? c.value("id", "") + " " + c.value("name", "") : "(node)"});
+      rows.push_back({c.is_object() ? c.value("id", "") + " " + c.value("name", "") : tr("(node)")});
     } else {
       rows.push_back({});
     }
-    const std::vector<std::string> figures = {n.value("node", ""), num(n["received"]), num(n["prereviewed"]),
+    const std::vector<std::string> figures = {n.value(by_matter ? "matter" : "node", ""), num(n["received"]), num(n["prereviewed"]),
                     num(n["forwarded"]), num(n["delivered"]), num(n["accepted"]),
                     num(n["answered"]), num(n["completed"]), num(n["on_time_rate"]),
                     num(n["accept"]["median_working_hours"]), num(n["accept"]["p95_working_hours"]),

@@ -165,10 +165,10 @@ inline constexpr CommandHelp kCommandHelp[] = {
      N_("late hops: stage, how late in working time, and why\n"
         "(silent | not_accepted | unreachable), escalated to whom")},
     {"stats",
-     "stats --from DATE --to DATE [--node N] [--by node|clerk] [--csv|--json]",
-     N_("the supervision figures per node, or per clerk at each\n"
-        "node (bounces: cases sent back, forwarded back or\n"
-        "returned; \"(node)\": what no clerk signed)")},
+     "stats --from DATE --to DATE [--node N] [--by node|clerk|matter] [--csv|--json]",
+     N_("the supervision figures per node, per clerk at each\n"
+        "node, or per matter (bounces: cases sent back, forwarded\n"
+        "back or returned; \"(node)\": what no clerk signed)")},
     {"calendar due",
      "calendar due --from DATETIME (--working-days N | --working-hours N)",
      N_("when is it due?")},

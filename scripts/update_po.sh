@@ -8,3 +8,5 @@ cd "$(dirname "$0")/.."
 python3 scripts/extract_messages.py po/casesync.pot
 # No locations: a message moving between lines is no change to translate.
 msgmerge --quiet --update --backup=none --no-location --sort-output po/zh_CN.po po/casesync.pot
+# Messages no source holds any more are dropped, not kept as obsolete (#~) entries.
+msgattrib --no-obsolete --sort-output -o po/zh_CN.po po/zh_CN.po

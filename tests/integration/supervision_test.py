@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Proves the supervision page (/supervision, issue 17) with real daemons and headless Chromium:
 after a scripted day of work (a hop nobody signs for, so a silent stall; a bounce; a repeated
-supplement request) its figures per node equal `casesyncctl stats --json` for the same period,
+supplement request) its figures per node and per matter equal `casesyncctl stats --json` (and
+`stats --by matter --json`) for the same period,
 its stalled hops equal the overdue stalls stats counts, every case row links to the case's trace,
 and it renders in Chinese by default and in English with ?lang=en, asking nothing of any address
 but the node's own (Chromium's net log). Screenshots are saved as test artifacts."""
@@ -30,11 +31,13 @@ class Rows(html.parser.HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.nodes, self.stalls, self.flagged, self.links = {}, [], [], set()
+        self.nodes, self.matters, self.stalls, self.flagged, self.links = {}, {}, [], [], set()
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "tr" and "data-received" in a:
+        if tag == "tr" and "data-received" in a and "data-matter" in a:
+            self.matters[a["data-matter"]] = a
+        elif tag == "tr" and "data-received" in a:
             self.nodes[a["data-node"]] = a
         elif tag == "tr" and "data-attribution" in a:
             self.stalls.append(a)
@@ -92,9 +95,9 @@ class Supervision(unittest.TestCase):
                    tb.get("district", f"/api/cases/{bounced}")["bounces"] >= 1, 30)
         return silent, bounced, repeated
 
-    def stats(self):
+    def stats(self, *by):
         return json.loads(ctl("--config", self.tb.nodes["district"]["config"], "stats", "--from",
-                              PERIOD[0], "--to", PERIOD[1], "--json").stdout)
+                              PERIOD[0], "--to", PERIOD[1], *by, "--json").stdout)
 
     def browse(self, query, *extra):
         url = (f"{self.tb.api('district')}/supervision?from={PERIOD[0]}&to={PERIOD[1]}{query}"
@@ -118,12 +121,17 @@ class Supervision(unittest.TestCase):
         self.assertEqual(self.stats(), before, "the figures moved while the page was read")
         stats = {n["node"]: n for n in before["nodes"]}
         self.assertEqual(set(page.nodes), set(stats), "one row per node of stats")
-        for node, n in stats.items():
-            row = page.nodes[node]
-            for key in FIGURES:
-                self.assertEqual(int(row["data-" + key.replace("_", "-")]), n[key], f"{node} {key}")
-            rate = row["data-on-time-rate"]
-            self.assertEqual(None if rate == "" else float(rate), n["on_time_rate"], node)
+        by_matter = {m["matter"]: m for m in self.stats("--by", "matter")["nodes"]}
+        self.assertEqual(set(page.matters), set(by_matter), "one row per matter of stats")
+        self.assertIn("QY-001", by_matter)
+        for rows, figures in ((page.nodes, stats), (page.matters, by_matter)):
+            for key_value, n in figures.items():
+                row = rows[key_value]
+                for key in FIGURES:
+                    self.assertEqual(int(row["data-" + key.replace("_", "-")]), n[key],
+                                     f"{key_value} {key}")
+                rate = row["data-on-time-rate"]
+                self.assertEqual(None if rate == "" else float(rate), n["on_time_rate"], key_value)
         self.assertGreaterEqual(sum(n["bounces"] for n in stats.values()), 1, "the bounce")
         self.assertGreaterEqual(sum(n["repeated_supplement_requests"] for n in stats.values()), 1)
         # Stalled hops by node and cause: the overdue ones are what stats counts.
