@@ -130,7 +130,7 @@ int cmd_stalled(Cli& cli) {
                N_("LATE"), N_("ATTRIBUTION"), N_("ESCALATED_TO")});
   for (const auto& s : *r) {
     t.add({s.value("case", ""), s.value("hop", ""), label(s.value("stage", "")),
-           s.value("level", ""), s.value("sender", ""), s.value("receiver", ""),
+           label(s.value("level", "")), s.value("sender", ""), s.value("receiver", ""),
            s.value("overdue_by_text", ""), label(s.value("attribution", "")),
            s.value("escalated_to", "")});
   }

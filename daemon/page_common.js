@@ -36,3 +36,13 @@ function takeTokenFromAddress() {
   sessionStorage.setItem(TOKEN_KEY, m[1]);
   history.replaceState(null, "", location.pathname + location.search);
 }
+
+// The language link keeps what the address asks for (the period, a trace): only the language
+// changes.
+function keepAddressOnLanguageLink() {
+  const link = document.getElementById("lang");
+  if (!link) return;
+  const q = new URLSearchParams(location.search);
+  q.set("lang", link.getAttribute("hreflang"));
+  link.href = "?" + q.toString() + location.hash;
+}
