@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cli/labels.h"
 #include "cli/table.h"
+#include "common/translate.h"
 
 namespace casesync {
 
@@ -34,9 +36,9 @@ std::string duration_text(std::uint64_t ms) {
 
 // "2026-12-01T08:00:00.000Z", or "paused" while the stage waits for the applicant.
 std::string due_text(const json& hop) {
-  if (field_text(hop, "due_stage", "") == "paused") return "paused";
+  if (field_text(hop, "due_stage", "") == "paused") return tr("paused");
   const std::string due = field_text(hop, "due");
-  return due == "-" ? due : due + " (" + field_text(hop, "due_stage", "") + ")";
+  return due == "-" ? due : due + " (" + label(field_text(hop, "due_stage", "")) + ")";
 }
 
 // When the case waits for the applicant: at the window, or on one of its hops.
@@ -49,12 +51,13 @@ std::string paused_since(const json& c) {
 }
 
 std::string case_due_line(const json& c) {
-  std::string out = "due " + field_text(c, "due");
+  std::string out = format_text(tr("due %s"), field_text(c, "due").c_str());
   const auto paused = c.value("paused_ms", 0ull);
   if (const std::string since = paused_since(c); !since.empty()) {
-    out += "  (paused since " + since + " for the applicant's materials)";
+    out += format_text(tr("  (paused since %s for the applicant's materials)"), since.c_str());
   } else if (paused > 0) {
-    out += "  (after " + duration_text(paused) + " paused for the applicant's materials)";
+    out += format_text(tr("  (after %s paused for the applicant's materials)"),
+                       duration_text(paused).c_str());
   }
   return out;
 }
@@ -67,42 +70,44 @@ std::string list_text(const json& v) {
 }
 
 void print_case(const json& c) {
-  std::printf("case %s  matter=%s %s\n", field_text(c, "id").c_str(), field_text(c, "matter").c_str(),
-              field_text(c, "matter_name", "").c_str());
-  std::printf("applicant %s  id_number %s  received at %s (%s)\n", field_text(c, "applicant").c_str(),
-              field_text(c, "id_number", "").c_str(), field_text(c, "receiving_node").c_str(),
-              field_text(c, "received_at").c_str());
-  std::printf("status %s  holder %s%s  bounces %d  state_hash %s\n", field_text(c, "status").c_str(),
-              field_text(c, "holder").c_str(),
+  std::printf(tr("case %s  matter=%s %s\n"), field_text(c, "id").c_str(),
+              field_text(c, "matter").c_str(), field_text(c, "matter_name", "").c_str());
+  std::printf(tr("applicant %s  id_number %s  received at %s (%s)\n"),
+              field_text(c, "applicant").c_str(), field_text(c, "id_number", "").c_str(),
+              field_text(c, "receiving_node").c_str(), field_text(c, "received_at").c_str());
+  std::printf(tr("status %s  holder %s%s  bounces %d  state_hash %s\n"),
+              label(field_text(c, "status")).c_str(), field_text(c, "holder").c_str(),
               c.value("outcome", "").empty() ? "" : ("  outcome " + c.value("outcome", "")).c_str(),
               c.value("bounces", 0), field_text(c, "state_hash").c_str());
   if (!c.value("completed_by", "").empty()) {
-    std::printf("completed (办结) by %s as %s\n", c.value("completed_by", "").c_str(),
+    std::printf(tr("completed (办结) by %s as %s\n"), c.value("completed_by", "").c_str(),
                 c.value("completion_authority", "").c_str());
   }
   std::printf("%s\n", case_due_line(c).c_str());
   if (c.contains("materials") && !c["materials"].empty()) {
-    std::printf("materials: %s\n", list_text(c["materials"]).c_str());
+    std::printf(tr("materials: %s\n"), list_text(c["materials"]).c_str());
   }
   if (c.value("external_ref", json()).is_string()) {
-    std::printf("from %s, reference %s\n", field_text(c, "source").c_str(),
+    std::printf(tr("from %s, reference %s\n"), field_text(c, "source").c_str(),
                 field_text(c, "external_ref").c_str());
   }
   for (const auto& d : c.value("duplicates", json::array())) {
-    std::printf("also created at %s (%s): duplicate_of %s\n", field_text(d, "node").c_str(),
+    std::printf(tr("also created at %s (%s): duplicate_of %s\n"), field_text(d, "node").c_str(),
                 field_text(d, "event").c_str(), field_text(d, "duplicate_of").c_str());
   }
   if (c.contains("hops") && c["hops"].is_array() && !c["hops"].empty()) {
-    TextTable hops({"HOP", "FROM", "TO", "DESK", "STAGE", "OUTCOME", "DUE"});
+    TextTable hops(
+        {N_("HOP"), N_("FROM"), N_("TO"), N_("DESK"), N_("STAGE"), N_("OUTCOME"), N_("DUE")});
     for (const auto& h : c["hops"]) {
       hops.add({field_text(h, "hop"), field_text(h, "from"), field_text(h, "to"),
                 field_text(h, "desk", ""),
-                field_text(h, "stage") + (h.value("superseded", false) ? " (superseded)" : ""),
-                field_text(h, "outcome", ""), due_text(h)});
+                label(field_text(h, "stage")) +
+                    (h.value("superseded", false) ? tr(" (superseded)") : ""),
+                label(field_text(h, "outcome", "")), due_text(h)});
     }
     hops.print();
   }
-  TextTable t({"TIME", "EVENT", "KIND", "WHO", "DETAIL"});
+  TextTable t({N_("TIME"), N_("EVENT"), N_("KIND"), N_("WHO"), N_("DETAIL")});
   for (const auto& e : c.value("events", json::array())) {
     std::string detail;
     for (const auto& [k, v] : e["body"].items()) {
@@ -110,12 +115,13 @@ void print_case(const json& c) {
       for (auto& ch : text) ch = ch == '\n' ? ';' : ch;
       detail += (detail.empty() ? "" : " ") + k + "=" + text;
     }
-    t.add({field_text(e, "time"), field_text(e, "origin") + ":" + std::to_string(e.value("seq", 0ull)),
-           field_text(e, "kind"), field_text(e, "who"), detail});
+    t.add({field_text(e, "time"),
+           field_text(e, "origin") + ":" + std::to_string(e.value("seq", 0ull)),
+           label(field_text(e, "kind")), field_text(e, "who"), detail});
   }
   t.print();
   for (const auto& k : c.value("conflicts", json::array())) {
-    std::printf("conflict %s: %s won over %s (%s)\n", field_text(k, "rule").c_str(),
+    std::printf(tr("conflict %s: %s won over %s (%s)\n"), field_text(k, "rule").c_str(),
                 field_text(k, "winner").c_str(), field_text(k, "loser").c_str(),
                 field_text(k, "detail").c_str());
   }
@@ -129,7 +135,7 @@ std::string clerk_text(const json& actor) {
 
 // Who forwarded, signed for (签收) and answered each hop, one line per hop.
 void print_hop_clerks(const json& t) {
-  TextTable who({"HOP", "FORWARDED_BY", "ACCEPTED_BY", "ANSWERED_BY"});
+  TextTable who({N_("HOP"), N_("FORWARDED_BY"), N_("ACCEPTED_BY"), N_("ANSWERED_BY")});
   for (const auto& h : t.value("hops", json::array())) {
     who.add({field_text(h, "hop"), clerk_text(h.value("forwarded_by", json())),
              clerk_text(h.value("accepted_by", json())), clerk_text(h.value("answered_by", json()))});
@@ -138,9 +144,9 @@ void print_hop_clerks(const json& t) {
 }
 
 void print_timeline(const json& t) {
-  TextTable tl({"TIME", "EVENT", "KIND", "WHO", "SUMMARY"});
+  TextTable tl({N_("TIME"), N_("EVENT"), N_("KIND"), N_("WHO"), N_("SUMMARY")});
   for (const auto& e : t.value("timeline", json::array())) {
-    tl.add({field_text(e, "time"), field_text(e, "event"), field_text(e, "kind"),
+    tl.add({field_text(e, "time"), field_text(e, "event"), label(field_text(e, "kind")),
             field_text(e, "who"),
             field_text(e, "summary") + (e.value("applied", true) ? "" : " (not applied)")});
   }
@@ -148,37 +154,39 @@ void print_timeline(const json& t) {
 }
 
 void print_trace(const json& t) {
-  std::printf("case %s  status=%s  holder=%s  state_hash %s\n", field_text(t, "case").c_str(),
-              field_text(t, "status").c_str(), field_text(t, "holder").c_str(),
+  std::printf(tr("case %s  status=%s  holder=%s  state_hash %s\n"), field_text(t, "case").c_str(),
+              label(field_text(t, "status")).c_str(), field_text(t, "holder").c_str(),
               field_text(t, "state_hash").c_str());
   std::printf("%s\n", case_due_line(t).c_str());
-  TextTable hops({"HOP", "FROM", "TO", "STAGE", "FORWARDED", "DELIVERED", "ACCEPTED", "ANSWERED",
-                  "OUTCOME", "PAUSED", "DUE", "NOTE"});
+  TextTable hops({N_("HOP"), N_("FROM"), N_("TO"), N_("STAGE"), N_("FORWARDED"), N_("DELIVERED"),
+                  N_("ACCEPTED"), N_("ANSWERED"), N_("OUTCOME"), N_("PAUSED"), N_("DUE"),
+                  N_("NOTE")});
   for (const auto& h : t.value("hops", json::array())) {
-    std::string note = h.value("superseded", false) ? "superseded" : "";
-    if (h.value("bounce", false)) note += note.empty() ? "bounce" : ",bounce";
+    std::string note = h.value("superseded", false) ? tr("superseded") : "";
+    if (h.value("bounce", false)) note += (note.empty() ? "" : ",") + tr(std::string("bounce"));
     const auto paused = h.value("paused_ms", 0ull);
     std::string pause = paused ? duration_text(paused) : "-";
-    if (!h.value("paused_since", json()).is_null()) pause = "since " + field_text(h, "paused_since");
+    if (!h.value("paused_since", json()).is_null()) pause = format_text(tr("since %s"), field_text(h, "paused_since").c_str());
     hops.add({field_text(h, "hop"), field_text(h, "from"), field_text(h, "to"),
-              field_text(h, "stage"), field_text(h, "forwarded_at"), field_text(h, "delivered_at"),
-              field_text(h, "accepted_at"), field_text(h, "answered_at"),
-              field_text(h, "outcome", ""), pause, due_text(h), note});
+              label(field_text(h, "stage")), field_text(h, "forwarded_at"),
+              field_text(h, "delivered_at"), field_text(h, "accepted_at"),
+              field_text(h, "answered_at"), label(field_text(h, "outcome", "")), pause, due_text(h),
+              note});
   }
   hops.print();
   print_hop_clerks(t);
   print_timeline(t);
-  std::printf("time at each node:");
+  std::fputs(tr("time at each node:"), stdout);
   for (const auto& d : t.value("dwell", json::array())) {
     std::printf("  %s %.1fs", field_text(d, "node").c_str(),
                 static_cast<double>(d.value("ms", 0ull)) / 1000.0);
   }
-  std::printf("\nbounces %d  supplement requests %d%s\n", t.value("bounces", 0),
+  std::printf(tr("\nbounces %d  supplement requests %d%s\n"), t.value("bounces", 0),
               t.value("supplement_requests", 0),
               t.value("repeated_supplement", false) ? " (REPEATED: 一次性告知 not met)" : "");
   for (const auto& s : t.value("stalls", json::array())) {
-    std::printf("stall: hop %s %s %s, %s, escalated to %s\n", field_text(s, "hop").c_str(),
-                field_text(s, "stage").c_str(), field_text(s, "level").c_str(),
+    std::printf(tr("stall: hop %s %s %s, %s, escalated to %s\n"), field_text(s, "hop").c_str(),
+                label(field_text(s, "stage")).c_str(), field_text(s, "level").c_str(),
                 field_text(s, "overdue_by_text").c_str(), field_text(s, "escalated_to").c_str());
   }
 }
@@ -237,14 +245,14 @@ int case_create(Cli& cli) {
   json fields = json::object();
   for (const auto& kv : cli.flags("--field")) {
     auto eq = kv.find('=');
-    if (eq == std::string::npos) return usage_error(cli, "--field takes KEY=VALUE, got " + kv);
+    if (eq == std::string::npos) return usage_error(cli, tr("--field takes KEY=VALUE, got ") + kv);
     fields[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   if (auto p = cli.leftover_flag("case create")) return usage_error(cli, *p);
   if (!body.contains("matter") || !body.contains("applicant")) {
-    return usage_error(cli, "case create needs --matter CODE and --applicant NAME");
+    return usage_error(cli, tr("case create needs --matter CODE and --applicant NAME"));
   }
-  if (!cli.args.empty()) return usage_error(cli, "case create takes no positional arguments");
+  if (!cli.args.empty()) return usage_error(cli, tr("case create takes no positional arguments"));
   if (!fields.empty()) body["fields"] = fields;
   auto r = call(cli, "POST", "/api/cases", body);
   if (!r.is_ok()) return fail(cli, r.status());
@@ -302,14 +310,14 @@ std::string cases_query(Cli& cli, bool* csv) {
 }  // namespace
 
 int cmd_case(Cli& cli) {
-  if (cli.args.empty()) return usage_error(cli, "case needs a subcommand");
+  if (cli.args.empty()) return usage_error(cli, tr("case needs a subcommand"));
   const std::string sub = cli.args[0];
   cli.args.erase(cli.args.begin());
   if (sub == "create") return case_create(cli);
   if (sub == "show" || sub == "trace") return case_show(cli, sub);
   auto spec = std::find_if(action_specs().begin(), action_specs().end(),
                            [&](const ActionSpec& a) { return sub == a.name; });
-  if (spec == action_specs().end()) return usage_error(cli, "unknown case subcommand " + sub);
+  if (spec == action_specs().end()) return usage_error(cli, tr("unknown case subcommand ") + sub);
   return case_action(cli, *spec);
 }
 
@@ -317,13 +325,15 @@ int cmd_cases(Cli& cli) {
   bool csv = false;
   const std::string query = cases_query(cli, &csv);
   if (auto p = cli.leftover_flag("cases")) return usage_error(cli, *p);
-  if (!cli.args.empty()) return usage_error(cli, "cases takes no positional arguments; filters are flags");
-  if (csv && cli.as_json) return usage_error(cli, "cases: --csv or --json, not both");
+  if (!cli.args.empty())
+    return usage_error(cli, tr("cases takes no positional arguments; filters are flags"));
+  if (csv && cli.as_json) return usage_error(cli, tr("cases: --csv or --json, not both"));
   auto r = call(cli, "GET", "/api/cases" + query);
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), kExitOk;
-  const std::vector<std::string> cols = {"CASE", "MATTER", "APPLICANT", "STATUS", "HOLDER",
-                                         "RECEIVED", "DUE", "BOUNCES", "EVENTS"};
+  const std::vector<std::string> cols = {N_("CASE"),   N_("MATTER"),  N_("APPLICANT"),
+                                         N_("STATUS"), N_("HOLDER"),  N_("RECEIVED"),
+                                         N_("DUE"),    N_("BOUNCES"), N_("EVENTS")};
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : *r) {
     rows.push_back({field_text(c, "id"), field_text(c, "matter"), field_text(c, "applicant"),
@@ -333,7 +343,10 @@ int cmd_cases(Cli& cli) {
   }
   if (csv) return print_csv(cols, rows), kExitOk;
   TextTable t(cols);
-  for (auto& row : rows) t.add(row);
+  for (auto& row : rows) {
+    row[3] = label(row[3]);  // STATUS: CSV keeps the value, the table shows its label
+    t.add(row);
+  }
   t.print();
   return kExitOk;
 }

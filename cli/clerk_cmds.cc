@@ -4,6 +4,7 @@
 
 #include "cli/table.h"
 #include "common/bytes.h"
+#include "common/translate.h"
 #include "config/node_config.h"
 #include "crypto/crypto.h"
 #include "crypto/data_key.h"
@@ -28,8 +29,8 @@ int clerk_add(Cli& cli) {
   if (cli.as_json) return print_json(*r), kExitOk;
   std::printf("%s\n", r->value("token", "").c_str());
   std::fprintf(stderr,
-               "clerk %s (%s, %s) added. The token above is shown once and stored only as a "
-               "hash: hand it to %s (CASESYNC_TOKEN or --token-file).\n",
+               tr("clerk %s (%s, %s) added. The token above is shown once and stored only as a "
+                  "hash: hand it to %s (CASESYNC_TOKEN or --token-file).\n"),
                r->value("id", "").c_str(), r->value("name", "").c_str(),
                r->value("role", "").c_str(), r->value("name", "").c_str());
   return kExitOk;
@@ -37,11 +38,11 @@ int clerk_add(Cli& cli) {
 
 int clerk_list(Cli& cli) {
   if (auto p = cli.leftover_flag("clerk list")) return usage_error(cli, *p);
-  if (!cli.args.empty()) return usage_error(cli, "clerk list takes no arguments");
+  if (!cli.args.empty()) return usage_error(cli, tr("clerk list takes no arguments"));
   auto r = call(cli, "GET", "/api/clerks");
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), kExitOk;
-  TextTable t({"ID", "NAME", "ROLE", "STATE", "CREATED"});
+  TextTable t({N_("ID"), N_("NAME"), N_("ROLE"), N_("STATE"), N_("CREATED")});
   for (const auto& c : *r) {
     t.add({c.value("id", ""), c.value("name", ""), c.value("role", ""),
            c.value("disabled", false) ? "disabled" : "active",
@@ -57,7 +58,8 @@ int clerk_disable(Cli& cli) {
   auto r = call(cli, "POST", "/api/clerks/" + url_encode(cli.args[0]) + "/disable", json::object());
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), kExitOk;
-  std::printf("clerk %s disabled: its token is refused from now on\n", r->value("id", "").c_str());
+  std::printf(tr("clerk %s disabled: its token is refused from now on\n"),
+              r->value("id", "").c_str());
   return kExitOk;
 }
 
@@ -99,8 +101,8 @@ int cmd_admin_token(Cli& cli) {
                                                   (replace ? "" : " (--replace makes a new one)")));
   }
   std::fprintf(stderr,
-               "admin token written to %s (0640). Give it to the daemon's group "
-               "(chgrp casesync %s) and tell a running node: systemctl reload casesyncd\n",
+               tr("admin token written to %s (0640). Give it to the daemon's group "
+                  "(chgrp casesync %s) and tell a running node: systemctl reload casesyncd\n"),
                out.c_str(), out.c_str());
   return kExitOk;
 }
@@ -111,9 +113,9 @@ int cmd_keygen_data_key(Cli& cli, const std::string& path) {
     return fail(cli, st);
   }
   std::fprintf(stderr,
-               "data key written to %s (mode 0600): the node's events are sealed under it. Give "
-               "it to the daemon's user (chown casesync %s) and keep a copy with the node key: "
-               "without it, the database and its backups cannot be read.\n",
+               tr("data key written to %s (mode 0600): the node's events are sealed under it. Give "
+                  "it to the daemon's user (chown casesync %s) and keep a copy with the node key: "
+                  "without it, the database and its backups cannot be read.\n"),
                path.c_str(), path.c_str());
   return kExitOk;
 }

@@ -1,8 +1,11 @@
 #include "cli/cli_common.h"
 
+#include <cstdarg>
 #include <cstdio>
 
 #include "cli/api_client.h"
+#include "cli/command_help.h"
+#include "common/translate.h"
 
 namespace casesync {
 
@@ -71,11 +74,16 @@ std::optional<std::string> Cli::leftover_flag(const std::string& command) const 
   for (const auto& a : args) {
     if (a.size() < 2 || a[0] != '-') continue;
     const std::string name = a.substr(0, a.find('='));
-    if (flags_known.count(name)) return name + " needs a value (" + command + ")";
+    if (flags_known.count(name)) {
+      return format_text(tr("%s needs a value (%s)"), name.c_str(), command.c_str());
+    }
     std::string known;
     for (const auto& f : flags_known) known += " " + f;
-    return "unknown flag " + a + " for " + command +
-           (known.empty() ? " (it takes no flags)" : " (flags:" + known + ")");
+    if (known.empty()) {
+      return format_text(tr("unknown flag %s for %s (it takes no flags)"), a.c_str(), command.c_str());
+    }
+    return format_text(tr("unknown flag %s for %s (flags:%s)"), a.c_str(), command.c_str(),
+                       known.c_str());
   }
   return std::nullopt;
 }
@@ -88,8 +96,7 @@ int usage_error(const Cli& cli, const std::string& message) {
   if (cli.as_json) {
     print_json({{"error", "usage"}, {"message", message}, {"field", ""}});
   } else {
-    std::fprintf(stderr, "casesyncctl: %s\n(casesyncctl --help lists every command and flag)\n",
-                 message.c_str());
+    print_usage_error(cli.topic, message);
   }
   return kExitUsage;
 }
@@ -140,6 +147,19 @@ Result<json> call_text(Cli& cli, const std::string& path, const std::string& tex
   cli.last_error = json();
   ASSIGN_OR_RETURN(ApiClient client, ApiClient::from_options(cli.api, cli.config, cli.token_file));
   return node_answer(cli, client, "POST " + path, client.post_text(path, text));
+}
+
+std::string format_text(const char* format, ...) {
+  std::va_list args;
+  va_start(args, format);
+  std::va_list again;
+  va_copy(again, args);
+  const int n = std::vsnprintf(nullptr, 0, format, args);
+  va_end(args);
+  std::string out(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(out.data(), out.size() + 1, format, again);
+  va_end(again);
+  return out;
 }
 
 std::string url_encode(const std::string& text) {

@@ -27,6 +27,7 @@ struct Cli {
   std::string api;
   std::string token_file;  // --token-file (cli/api_client.h: where else the token comes from)
   bool as_json = false;
+  std::string topic;  // the help topic ("case show"): a usage error points to its --help
   std::vector<std::string> args;  // the command's arguments, global options removed
   std::set<std::string> flags_known;  // every flag a take_* asked for
   nlohmann::json last_error;          // the node's error answer of the last call, if any
@@ -42,7 +43,8 @@ struct Cli {
   std::optional<std::string> leftover_flag(const std::string& command) const;
 };
 
-// Usage error (exit 2): the message, then the usage on stderr; JSON on stdout with --json.
+// Usage error (exit 2): the message and `see: casesyncctl CMD --help` on stderr; JSON on stdout
+// with --json.
 int usage_error(const Cli& cli, const std::string& message);
 // Any other failure: the exit code from the status (or the node's HTTP answer of the last call).
 // The node's answer: its JSON on success, else a Status with the node's message (the answer
@@ -61,6 +63,10 @@ Result<nlohmann::json> call(Cli& cli, const std::string& method, const std::stri
 
 // The same with a body of text (JSON lines for /api/import).
 Result<nlohmann::json> call_text(Cli& cli, const std::string& path, const std::string& text);
+
+// printf into a string: for translated formats (tr("... %s ...")), whose words may move around
+// the values.
+std::string format_text(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 // Percent-encodes a query parameter value (UTF-8 names, spaces, '&').
 std::string url_encode(const std::string& text);

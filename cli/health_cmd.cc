@@ -8,8 +8,10 @@
 
 #include "cli/api_client.h"
 #include "cli/cli_common.h"
+#include "cli/labels.h"
 #include "cli/table.h"
 #include "cli/webhook_cmds.h"
+#include "common/translate.h"
 
 namespace casesync {
 
@@ -32,16 +34,16 @@ std::string text_or(const json& v, const std::string& dflt) {
 }
 
 std::string seen_text(const json& ago) {
-  if (!ago.is_number()) return "never";
+  if (!ago.is_number()) return tr("never");
   const double s = ago.get<double>();
   char buf[32];
-  if (s < 1) return "now";
+  if (s < 1) return tr("now");
   if (s < 90) {
-    std::snprintf(buf, sizeof(buf), "%.0fs ago", s);
+    std::snprintf(buf, sizeof(buf), tr("%.0fs ago"), s);
   } else if (s < 5400) {
-    std::snprintf(buf, sizeof(buf), "%.0fm ago", s / 60);
+    std::snprintf(buf, sizeof(buf), tr("%.0fm ago"), s / 60);
   } else {
-    std::snprintf(buf, sizeof(buf), "%.0fh ago", s / 3600);
+    std::snprintf(buf, sizeof(buf), tr("%.0fh ago"), s / 3600);
   }
   return buf;
 }
@@ -63,12 +65,13 @@ std::string offset_text(const json& ms) {
 }
 
 void print_tree(const json& h) {
-  TextTable t({"NODE", "STATE", "LAST SEEN", "BACKLOG", "LAG", "CLOCK", "REASON"});
+  TextTable t({N_("NODE"), N_("STATE"), N_("LAST SEEN"), N_("BACKLOG"), N_("LAG"), N_("CLOCK"),
+               N_("REASON")});
   for (const auto& n : h.value("nodes", json::array())) {
     const int depth = n.value("depth", 0);
     const json& backlog = field(n, "backlog");
     t.add({std::string(static_cast<std::size_t>(2 * std::max(depth, 0)), ' ') + n.value("id", "?"),
-           n.value("state", "?"), seen_text(field(n, "last_seen_ago_s")),
+           label(n.value("state", "?")), seen_text(field(n, "last_seen_ago_s")),
            backlog.is_number() ? std::to_string(backlog.get<std::uint64_t>()) : "-",
            lag_text(field(n, "backlog_oldest_age_s")), offset_text(field(n, "clock_offset_ms")),
            text_or(field(n, "reason"), "")});
@@ -78,15 +81,16 @@ void print_tree(const json& h) {
   const json& counts = field(h, "counts");
   for (const auto& [state, count] : counts.items()) {
     if (count.is_number() && count.get<int>() > 0) {
-      summary += (summary.empty() ? "" : ", ") + std::to_string(count.get<int>()) + " " + state;
+      summary +=
+          (summary.empty() ? "" : ", ") + std::to_string(count.get<int>()) + " " + label(state);
     }
   }
-  std::printf("\n%zu nodes seen from %s: %s\n", h.value("nodes", json::array()).size(),
+  std::printf(tr("\n%zu nodes seen from %s: %s\n"), h.value("nodes", json::array()).size(),
               text_or(field(h, "node"), "?").c_str(), summary.c_str());
   const std::size_t stalls = h.value("stalls", json::array()).size();
   const std::size_t alerts = h.value("security_alerts", json::array()).size();
-  if (stalls) std::printf("%zu stalled hops (casesyncctl stalled)\n", stalls);
-  if (alerts) std::printf("%zu security alerts (casesyncctl health --json)\n", alerts);
+  if (stalls) std::printf(tr("%zu stalled hops (casesyncctl stalled)\n"), stalls);
+  if (alerts) std::printf(tr("%zu security alerts (casesyncctl health --json)\n"), alerts);
 }
 
 }  // namespace
@@ -98,7 +102,7 @@ int health_failure(bool as_json, const char* code, const std::string& message, i
                             .dump(2, ' ', false, json::error_handler_t::replace)
                             .c_str());
   } else {
-    std::fprintf(stderr, "casesyncctl health: %s\n", message.c_str());
+    std::fprintf(stderr, tr("casesyncctl health: %s\n"), message.c_str());
   }
   return exit_code;
 }
@@ -138,7 +142,8 @@ int cmd_security_alert(Cli& cli) {
   const std::string reason = cli.flag("--reason");
   if (auto p = cli.leftover_flag("security-alert clear")) return usage_error(cli, *p);
   if (cli.args.size() != 2 || cli.args[0] != "clear" || reason.empty()) {
-    return usage_error(cli, "security-alert clear NODE --reason TEXT (why the alert is understood)");
+    return usage_error(cli,
+                       tr("security-alert clear NODE --reason TEXT (why the alert is understood)"));
   }
   auto r = call(cli, "POST", "/api/health/clear", {{"node", cli.args[1]}, {"reason", reason}});
   if (!r.is_ok()) return fail(cli, r.status());
@@ -148,8 +153,9 @@ int cmd_security_alert(Cli& cli) {
     counts += (counts.empty() ? "" : ", ") + f.value("reject_reason", "") + " (" +
               std::to_string(f.value("count", std::uint64_t{0})) + ")";
   }
-  std::printf("security_alert of %s cleared by %s (%s); recorded. New refusals raise it again.\n",
-              r->value("node", "").c_str(), r->value("by", "").c_str(), counts.c_str());
+  std::printf(
+      tr("security_alert of %s cleared by %s (%s); recorded. New refusals raise it again.\n"),
+      r->value("node", "").c_str(), r->value("by", "").c_str(), counts.c_str());
   return kExitOk;
 }
 

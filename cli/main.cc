@@ -9,25 +9,27 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "cli/api_client.h"
 #include "cli/case_cmds.h"
-#include "cli/webhook_cmds.h"
 #include "cli/clerk_cmds.h"
 #include "cli/cli_common.h"
+#include "cli/command_help.h"
 #include "cli/health_cmd.h"
-#include "cli/trust_cmds.h"
+#include "cli/labels.h"
 #include "cli/table.h"
 #include "cli/testbed.h"
-#include "cli/usage.h"
+#include "cli/trust_cmds.h"
+#include "cli/webhook_cmds.h"
+#include "common/translate.h"
 #include "common/utf8.h"
-#include "config/node_config.h"
 #include "config/calendar_file.h"
+#include "config/node_config.h"
 #include "config/roster_file.h"
 #include "crypto/crypto.h"
 #include "crypto/data_key.h"
@@ -58,14 +60,14 @@ int cmd_keygen(Cli& cli) {
   auto pair = crypto::generate_keypair();
   if (Status st = crypto::write_keypair(secret, pub, pair); !st.is_ok()) return fail(cli, st);
   std::printf("%s\n", to_hex(pair.public_key).c_str());
-  std::fprintf(stderr, "secret key written to %s (mode 0600), public key to %s\n", secret.c_str(),
-               pub.c_str());
+  std::fprintf(stderr, tr("secret key written to %s (mode 0600), public key to %s\n"),
+               secret.c_str(), pub.c_str());
   return 0;
 }
 
 int cmd_config_check(Cli& cli) {
   REJECT_LEFTOVER_FLAGS(cli, "config check");
-  if (cli.args.size() != 1) return usage_error(cli, "config check needs exactly one FILE");
+  if (cli.args.size() != 1) return usage_error(cli, tr("config check needs exactly one FILE"));
   auto cfg = load_node_config(cli.args[0]);
   if (!cfg.is_ok()) {
     std::fprintf(stderr, "%s\n", cfg.status().message().c_str());
@@ -77,22 +79,22 @@ int cmd_config_check(Cli& cli) {
     return 2;
   }
   if (!roster->find(cfg->node_id)) {
-    std::fprintf(stderr, "%s: node.id %s is not in the roster %s\n", cli.args[0].c_str(),
+    std::fprintf(stderr, tr("%s: node.id %s is not in the roster %s\n"), cli.args[0].c_str(),
                  cfg->node_id.c_str(), cfg->roster_file.c_str());
     return 2;
   }
-  std::printf("%s: ok (node %s, role %s, roster of %zu nodes)\n", cli.args[0].c_str(),
+  std::printf(tr("%s: ok (node %s, role %s, roster of %zu nodes)\n"), cli.args[0].c_str(),
               cfg->node_id.c_str(), role_name(cfg->role), roster->nodes().size());
   return 0;
 }
 
 int cmd_matters(Cli& cli) {
   REJECT_LEFTOVER_FLAGS(cli, "matters");
-  if (!cli.args.empty()) return usage_error(cli, "matters takes no arguments");
+  if (!cli.args.empty()) return usage_error(cli, tr("matters takes no arguments"));
   auto r = call(cli, "GET", "/api/matters");
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), 0;
-  TextTable t({"CODE", "LIMIT_WD", "NAME", "MATERIALS"});
+  TextTable t({N_("CODE"), N_("LIMIT_WD"), N_("NAME"), N_("MATERIALS")});
   for (const auto& m : *r) {
     t.add({m.value("code", ""), std::to_string(m.value("limit_working_days", 0)),
            m.value("name", ""), std::to_string(m["materials"].size())});
@@ -103,11 +105,11 @@ int cmd_matters(Cli& cli) {
 
 int cmd_conflicts(Cli& cli) {
   REJECT_LEFTOVER_FLAGS(cli, "conflicts");
-  if (!cli.args.empty()) return usage_error(cli, "conflicts takes no arguments");
+  if (!cli.args.empty()) return usage_error(cli, tr("conflicts takes no arguments"));
   auto r = call(cli, "GET", "/api/conflicts?limit=10000");
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), 0;
-  TextTable t({"CASE", "RULE", "WINNER", "LOSER", "DETAIL"});
+  TextTable t({N_("CASE"), N_("RULE"), N_("WINNER"), N_("LOSER"), N_("DETAIL")});
   for (const auto& c : *r) {
     t.add({c.value("case", ""), c.value("rule", ""), c.value("winner", ""), c.value("loser", ""),
            c.value("detail", "")});
@@ -120,18 +122,20 @@ int cmd_stalled(Cli& cli) {
   std::string node = cli.flag("--node");
   bool overdue = cli.has("--overdue");
   REJECT_LEFTOVER_FLAGS(cli, "stalled");
-  if (!cli.args.empty()) return usage_error(cli, "stalled takes no positional arguments");
+  if (!cli.args.empty()) return usage_error(cli, tr("stalled takes no positional arguments"));
   std::string q = "/api/stalled?fresh=1";
   if (!node.empty()) q += "&node=" + url_encode(node);
   if (overdue) q += "&overdue=1";
   auto r = call(cli, "GET", q);
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), 0;
-  TextTable t({"CASE", "HOP", "STAGE", "LEVEL", "SENDER", "RECEIVER", "LATE", "ATTRIBUTION", "ESCALATED_TO"});
+  TextTable t({N_("CASE"), N_("HOP"), N_("STAGE"), N_("LEVEL"), N_("SENDER"), N_("RECEIVER"),
+               N_("LATE"), N_("ATTRIBUTION"), N_("ESCALATED_TO")});
   for (const auto& s : *r) {
-    t.add({s.value("case", ""), s.value("hop", ""), s.value("stage", ""), s.value("level", ""),
-           s.value("sender", ""), s.value("receiver", ""), s.value("overdue_by_text", ""),
-           s.value("attribution", ""), s.value("escalated_to", "")});
+    t.add({s.value("case", ""), s.value("hop", ""), label(s.value("stage", "")),
+           label(s.value("level", "")), s.value("sender", ""), s.value("receiver", ""),
+           s.value("overdue_by_text", ""), label(s.value("attribution", "")),
+           s.value("escalated_to", "")});
   }
   t.print();
   return 0;
@@ -143,20 +147,33 @@ int cmd_stats(Cli& cli) {
   std::string by = cli.flag("--by");
   bool csv = cli.has("--csv");
   REJECT_LEFTOVER_FLAGS(cli, "stats");
-  if (from.empty() || to.empty()) return usage_error(cli, "stats needs --from DATE --to DATE (YYYY-MM-DD)");
-  if (!cli.args.empty()) return usage_error(cli, "stats takes no positional arguments");
-  if (!by.empty() && by != "node" && by != "clerk") return usage_error(cli, "--by node or --by clerk");
-  const bool by_clerk = by == "clerk";
+  if (from.empty() || to.empty())
+    return usage_error(cli, tr("stats needs --from DATE --to DATE (YYYY-MM-DD)"));
+  if (!cli.args.empty()) return usage_error(cli, tr("stats takes no positional arguments"));
+  if (!by.empty() && by != "node" && by != "clerk" && by != "matter")
+    return usage_error(cli, tr("--by node, --by clerk or --by matter"));
+  const bool by_clerk = by == "clerk", by_matter = by == "matter";
   auto r = call(cli, "GET", "/api/stats?from=" + url_encode(from) + "&to=" + url_encode(to) +
                                 (node.empty() ? "" : "&node=" + url_encode(node)) +
-                                (by_clerk ? "&by=clerk" : ""));
+                                (by_clerk || by_matter ? "&by=" + by : ""));
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), 0;
-  std::vector<std::string> cols = {"node", "received", "prereviewed", "forwarded", "delivered",
-                                         "accepted", "answered", "completed", "on_time_rate",
-                                         "accept_median_h", "accept_p95_h", "answer_median_h",
-                                         "answer_p95_h", "bounces", "repeated_supplement_requests",
-                                         "stalls"};
+  std::vector<std::string> cols = {by_matter ? N_("matter") : N_("node"),
+                                   N_("received"),
+                                   N_("prereviewed"),
+                                   N_("forwarded"),
+                                   N_("delivered"),
+                                   N_("accepted"),
+                                   N_("answered"),
+                                   N_("completed"),
+                                   N_("on_time_rate"),
+                                   N_("accept_median_h"),
+                                   N_("accept_p95_h"),
+                                   N_("answer_median_h"),
+                                   N_("answer_p95_h"),
+                                   N_("bounces"),
+                                   N_("repeated_supplement_requests"),
+                                   N_("stalls")};
   auto num = [](const json& v) {
     if (v.is_null()) return std::string("-");
     char b[32];
@@ -167,15 +184,16 @@ int cmd_stats(Cli& cli) {
   for (const auto& n : (*r)["nodes"]) {
     std::string stalls;
     for (const auto& [k, v] : n["stalls_by_attribution"].items()) {
-      stalls += (stalls.empty() ? "" : " ") + k + "=" + std::to_string(v.get<int>());
+      stalls +=
+          (stalls.empty() ? "" : " ") + (csv ? k : label(k)) + "=" + std::to_string(v.get<int>());
     }
     if (by_clerk) {
       const json& c = n["clerk"];
-      rows.push_back({c.is_object() ? c.value("id", "") + " " + c.value("name", "") : "(node)"});
+      rows.push_back({c.is_object() ? c.value("id", "") + " " + c.value("name", "") : tr("(node)")});
     } else {
       rows.push_back({});
     }
-    const std::vector<std::string> figures = {n.value("node", ""), num(n["received"]), num(n["prereviewed"]),
+    const std::vector<std::string> figures = {n.value(by_matter ? "matter" : "node", ""), num(n["received"]), num(n["prereviewed"]),
                     num(n["forwarded"]), num(n["delivered"]), num(n["accepted"]),
                     num(n["answered"]), num(n["completed"]), num(n["on_time_rate"]),
                     num(n["accept"]["median_working_hours"]), num(n["accept"]["p95_working_hours"]),
@@ -199,7 +217,7 @@ int cmd_calendar(Cli& cli) {
   std::string from = cli.flag("--from");
   std::string days = cli.flag("--working-days"), hours = cli.flag("--working-hours");
   REJECT_LEFTOVER_FLAGS(cli, "calendar due");
-  if (!cli.args.empty()) return usage_error(cli, "calendar due takes no positional arguments");
+  if (!cli.args.empty()) return usage_error(cli, tr("calendar due takes no positional arguments"));
   std::string setting;
   if (!cli.config.empty()) {
     auto cfg = load_node_config(cli.config);
@@ -210,7 +228,8 @@ int cmd_calendar(Cli& cli) {
   if (!cal.is_ok()) return fail(cli, cal.status());
   int y = 0, mo = 0, d = 0, h = 0, mi = 0;
   int n = std::sscanf(from.c_str(), "%4d-%2d-%2d%*c%2d:%2d", &y, &mo, &d, &h, &mi);
-  if (n != 3 && n != 5) return usage_error(cli, "--from takes YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time)");
+  if (n != 3 && n != 5)
+    return usage_error(cli, tr("--from takes YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time)"));
   const std::int64_t day = WorkCalendar::day_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   const std::uint64_t start = cal->day_start_utc(day) + static_cast<std::uint64_t>(h * 60 + mi) * 60000;
   std::uint64_t due = 0;
@@ -218,17 +237,17 @@ int cmd_calendar(Cli& cli) {
   if (!days.empty()) {
     const unsigned long n_days = std::strtoul(days.c_str(), &end, 10);
     if (*end != '\0' || days[0] == '-' || n_days < 1 || n_days > 3650) {
-      return usage_error(cli, "--working-days takes a whole number 1..3650, not " + days);
+      return usage_error(cli, tr("--working-days takes a whole number 1..3650, not ") + days);
     }
     due = cal->add_working_days(start, static_cast<std::uint32_t>(n_days));
   } else if (!hours.empty()) {
     const double n_hours = std::strtod(hours.c_str(), &end);
     if (*end != '\0' || !(n_hours > 0) || n_hours > 3650 * 24) {
-      return usage_error(cli, "--working-hours takes a positive number of hours, not " + hours);
+      return usage_error(cli, tr("--working-hours takes a positive number of hours, not ") + hours);
     }
     due = cal->add_working_ms(start, static_cast<std::uint64_t>(n_hours * 3600000.0));
   } else {
-    return usage_error(cli, "calendar due needs --working-days N or --working-hours N");
+    return usage_error(cli, tr("calendar due needs --working-days N or --working-hours N"));
   }
   const std::uint64_t local = due - cal->day_start_utc(cal->local_day(due));
   const std::int64_t due_day = cal->local_day(due);
@@ -248,7 +267,9 @@ int cmd_calendar(Cli& cli) {
     std::printf("%s\n", out);
   }
   for (int missing : cal->missing_years(start, due)) {
-    std::fprintf(stderr, "WARNING: the calendar has no holiday schedule for %d; counted Monday-Friday\n", missing);
+    std::fprintf(
+        stderr, tr("WARNING: the calendar has no holiday schedule for %d; counted Monday-Friday\n"),
+        missing);
   }
   return 0;
 }
@@ -295,7 +316,7 @@ int cmd_backup(Cli& cli) {
     out["file"] = path;
     return print_json(out), 0;
   }
-  std::printf("%s: %llu events, integrity ok (the node keeps its copy: %s)\n", path.c_str(),
+  std::printf(tr("%s: %llu events, integrity ok (the node keeps its copy: %s)\n"), path.c_str(),
               made->value("events", 0ull), made->value("path", "").c_str());
   return 0;
 }
@@ -403,7 +424,7 @@ int cmd_restore(Cli& cli) {
   // leaves the old database as it was or the backup marked as restored, never the backup
   // unmarked (which could sign sequence numbers its peers already hold).
   if (Status st = install_copy(cli.args[0], db, *cfg); !st.is_ok()) return fail(cli, st);
-  std::printf("%s restored from %s; start the node: it re-syncs from its peers\n", db.c_str(),
+  std::printf(tr("%s restored from %s; start the node: it re-syncs from its peers\n"), db.c_str(),
               cli.args[0].c_str());
   return 0;
 }
@@ -417,7 +438,7 @@ int cmd_import(Cli& cli) {
   auto r = call_text(cli, "/api/import", text);
   if (!r.is_ok()) return fail(cli, r.status().with_context(cli.args[0]));
   if (cli.as_json) return print_json(*r), 0;
-  std::printf("imported %d cases\n", r->value("imported", 0));
+  std::printf(tr("imported %d cases\n"), r->value("imported", 0));
   return 0;
 }
 
@@ -425,13 +446,13 @@ int cmd_import(Cli& cli) {
 void print_penalty(const json& s) {
   const json penalty = s.value("penalty", json::object());
   for (const auto& b : penalty.value("banned", json::array())) {
-    std::printf("banned: %s for %llus more (ban %llu in a row, after %llu refused inputs)\n",
+    std::printf(tr("banned: %s for %llus more (ban %llu in a row, after %llu refused inputs)\n"),
                 b.value("peer", "").c_str(), b.value("remaining_ms", 0ull) / 1000,
                 b.value("offence", 0ull), b.value("rejects", 0ull));
   }
   const json transport = s.value("transport", json::object());
   if (penalty.value("bans", 0ull) > 0) {
-    std::printf("bans: %llu, frames dropped while banned: %llu, reconnects refused: %llu\n",
+    std::printf(tr("bans: %llu, frames dropped while banned: %llu, reconnects refused: %llu\n"),
                 penalty.value("bans", 0ull), transport.value("frames_dropped_banned", 0ull),
                 transport.value("auth_denied_banned", 0ull));
   }
@@ -441,22 +462,23 @@ void print_penalty(const json& s) {
     if (reason == "closed_after_frames" || n.get<std::uint64_t>() == 0) continue;
     dropped += (dropped.empty() ? "" : ", ") + reason + " " + std::to_string(n.get<std::uint64_t>());
   }
-  if (!dropped.empty()) std::printf("connections dropped: %s\n", dropped.c_str());
+  if (!dropped.empty()) std::printf(tr("connections dropped: %s\n"), dropped.c_str());
 }
 
 int cmd_status(Cli& cli) {
   REJECT_LEFTOVER_FLAGS(cli, "status");
-  if (!cli.args.empty()) return usage_error(cli, "status takes no arguments");
+  if (!cli.args.empty()) return usage_error(cli, tr("status takes no arguments"));
   auto r = call(cli, "GET", "/api/status");
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), 0;
   const json& s = *r;
-  std::printf("node %s (%s)  parent %s  uptime %llus  events %llu  last_seq %llu%s\n",
+  std::printf(tr("node %s (%s)  parent %s  uptime %llus  events %llu  last_seq %llu%s\n"),
               s.value("node", "").c_str(), s.value("role", "").c_str(),
               s.value("parent", "").empty() ? "-" : s.value("parent", "").c_str(),
               s.value("uptime_s", 0ull), s["store"].value("events", 0ull),
               s.value("last_seq", 0ull), s.value("disk_trouble", false) ? "  DISK TROUBLE" : "");
-  TextTable t({"PEER", "DIR", "STATE", "BACKLOG", "OLDEST_MS", "IN_FLIGHT", "RTT_MS", "HEARD_MS_AGO"});
+  TextTable t({N_("PEER"), N_("DIR"), N_("STATE"), N_("BACKLOG"), N_("OLDEST_MS"), N_("IN_FLIGHT"),
+               N_("RTT_MS"), N_("HEARD_MS_AGO")});
   for (const auto& l : s["links"]) {
     t.add({l.value("peer", ""), l.value("direction", ""), l.value("state", ""),
            std::to_string(l.value("backlog_events", 0ull)),
@@ -467,7 +489,7 @@ int cmd_status(Cli& cli) {
   }
   t.print();
   const json& rejects = s["counters"]["rejects"];
-  if (!rejects.empty()) std::printf("rejected input: %s\n", rejects.dump().c_str());
+  if (!rejects.empty()) std::printf(tr("rejected input: %s\n"), rejects.dump().c_str());
   print_penalty(s);
   print_webhooks(s.value("webhooks", json::array()));
   std::string refused;
@@ -476,13 +498,13 @@ int cmd_status(Cli& cli) {
   for (const auto& [reason, n] : api_refused.items()) {
     if (n.get<std::uint64_t>() > 0) refused += (refused.empty() ? "" : ", ") + reason + " " + n.dump();
   }
-  if (!refused.empty()) std::printf("API requests refused: %s\n", refused.c_str());
+  if (!refused.empty()) std::printf(tr("API requests refused: %s\n"), refused.c_str());
   if (s.value("api_bad_token_bursts", 0ull) > 0) {
-    std::printf("SECURITY: %llu burst(s) of wrong API tokens (see the node's log)\n",
+    std::printf(tr("SECURITY: %llu burst(s) of wrong API tokens (see the node's log)\n"),
                 s.value("api_bad_token_bursts", 0ull));
   }
   if (s.value("api_errors", 0ull) > 0) {
-    std::printf("API requests that failed with an internal error: %llu (see the node's log)\n",
+    std::printf(tr("API requests that failed with an internal error: %llu (see the node's log)\n"),
                 s.value("api_errors", 0ull));
   }
   return 0;
@@ -527,12 +549,24 @@ int main(int argc, char** argv) {
       cli.args.push_back(a);
     }
   }
-  if (cli.args.empty()) return usage_error(cli, "missing COMMAND");
+  // --json answers for scripts: English, like its keys and values.
+  use_language(cli.as_json ? UiLanguage::kEnglish : language_from_env(), exe_dir(argv[0]));
+  if (cli.args.empty()) return usage_error(cli, tr("missing COMMAND"));
   const std::string cmd = cli.args[0];
   cli.args.erase(cli.args.begin());
-  // The testbed has its own help; every other command's --help is this usage (exit 0).
-  if (cmd == "help" || cmd == "--help" || cmd == "-h" || (cmd != "testbed" && wants_help(cli.args))) {
-    std::fputs(kUsage, stdout);
+  cli.topic = help_topic(cmd, cli.args);
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    // `help`, `help --help`: everything; `help case show`: that command.
+    const bool all = cli.args.empty() || cli.args[0] == "--help" || cli.args[0] == "-h";
+    const std::string topic = all ? "" : help_topic(cli.args[0], {cli.args.begin() + 1, cli.args.end()});
+    if (!all && topic.empty()) return usage_error(cli, tr("unknown command ") + cli.args[0]);
+    print_help(topic);
+    return kExitOk;
+  }
+  // The testbed has its own help; every other command's --help is its own entries (exit 0).
+  if (cmd != "testbed" && wants_help(cli.args)) {
+    if (cli.topic.empty()) return usage_error(cli, tr("unknown command ") + cmd);
+    print_help(cli.topic);
     return kExitOk;
   }
   return dispatch(cli, cmd, argv[0]);
@@ -587,7 +621,7 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
     if (cli.as_json) cli.args.push_back("--json");
     return testbed_main(cli.args, exe_dir(argv0));
   }
-  return usage_error(cli, "unknown command " + cmd);
+  return usage_error(cli, tr("unknown command ") + cmd);
 }
 
 }  // namespace

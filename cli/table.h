@@ -1,15 +1,21 @@
-// A plain aligned text table for casesyncctl's human output.
+// A plain aligned text table for casesyncctl's human output. Its header is a list of msgids
+// (marked N_ where the table is made) shown in the user's language; CSV keeps them as written.
 #pragma once
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "common/translate.h"
+
 namespace casesync {
 
 class TextTable {
  public:
-  explicit TextTable(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  explicit TextTable(std::vector<std::string> header) {
+    for (auto& h : header) h = tr(h);
+    rows_.push_back(std::move(header));
+  }
   void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
   void print(std::FILE* out = stdout) const {
     std::vector<std::size_t> width;
@@ -28,10 +34,19 @@ class TextTable {
   }
 
  private:
-  // Counts UTF-8 code points so Chinese names do not break the columns too badly.
+  // Terminal columns: CJK characters and full-width forms take two, any other character one.
   static std::size_t display_width(const std::string& s) {
     std::size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const auto lead = static_cast<unsigned char>(s[i]);
+      if ((lead & 0xC0) == 0x80) continue;  // a continuation byte
+      const auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+      // U+2E80 (CJK radicals) to U+FF60 (full-width forms) in three bytes; U+20000 and up (CJK
+      // extensions) in four.
+      const bool wide = (lead == 0xE2 && next >= 0xBA) || (lead >= 0xE3 && lead <= 0xEE) ||
+                        (lead == 0xEF && next <= 0xBD) || lead >= 0xF0;
+      n += wide ? 2 : 1;
+    }
     return n;
   }
   std::vector<std::vector<std::string>> rows_;

@@ -1,6 +1,4 @@
 #include "cli/testbed.h"
-#include "config/signed_roster.h"
-#include "data/embedded_data.h"
 
 #include <fcntl.h>
 #include <httplib.h>
@@ -31,10 +29,13 @@
 #include "cli/table.h"
 #include "common/roster.h"
 #include "common/status.h"
+#include "common/translate.h"
 #include "config/node_config.h"
 #include "config/roster_file.h"
+#include "config/signed_roster.h"
 #include "crypto/crypto.h"
 #include "crypto/key_file.h"
+#include "data/embedded_data.h"
 
 namespace casesync {
 namespace {
@@ -1042,7 +1043,8 @@ Status run_on_testbed(const CommandSpec& spec, const Target& target,
 }
 
 int usage_failure(const Status& status) {
-  std::fprintf(stderr, "casesyncctl testbed: %s\n\n%s", status.message().c_str(), kUsage);
+  std::fprintf(stderr, "casesyncctl testbed: %s\n%s casesyncctl testbed --help\n",
+               status.message().c_str(), tr("see:"));
   return kExitUsage;
 }
 

@@ -7,7 +7,9 @@
 
 #include "cli/api_client.h"
 #include "cli/cli_common.h"
+#include "cli/command_help.h"
 #include "common/bytes.h"
+#include "common/translate.h"
 #include "config/enrollment.h"
 #include "config/node_config.h"
 #include "config/roster_file.h"
@@ -24,8 +26,11 @@ int fail(const Status& st) {
   return st.code() == Code::kInvalidArgument ? kExitUsage : kExitRefused;
 }
 
+// The help topic of this invocation ("roster sign"), for the see-line of a usage error.
+std::string usage_topic;
+
 int usage(const std::string& m) {
-  std::fprintf(stderr, "casesyncctl: %s\n", m.c_str());
+  print_usage_error(usage_topic, m);
   return kExitUsage;
 }
 
@@ -38,12 +43,12 @@ int publish(const std::string& path, const Roster& roster, const crypto::SecretK
             const ApiClient* node) {
   auto signed_roster = write_signed_roster(path, roster, root);
   if (!signed_roster.is_ok()) return fail(signed_roster.status());
-  std::printf("%s: roster version %llu signed (%zu nodes)\n", path.c_str(),
+  std::printf(tr("%s: roster version %llu signed (%zu nodes)\n"), path.c_str(),
               static_cast<unsigned long long>(roster.version), roster.nodes().size());
   if (node == nullptr) {
     // Without a node, signing only wrote the files: say how to install them.
-    std::printf("a node reads it at start (paths.roster); a running district takes it with: "
-                "casesyncctl --config DISTRICT.toml roster push %s\n",
+    std::printf(tr("a node reads it at start (paths.roster); a running district takes it with: "
+                   "casesyncctl --config DISTRICT.toml roster push %s\n"),
                 path.c_str());
     return 0;
   }
@@ -54,7 +59,8 @@ int publish(const std::string& path, const Roster& roster, const crypto::SecretK
     return fail(Status::error(Code::kInternal, "the node refused the roster: " +
                                                    r->body.value("message", r->body.dump())));
   }
-  std::printf("roster version %llu installed at %s; it propagates to every node (no roster push needed)\n",
+  std::printf(tr("roster version %llu installed at %s; it propagates to every node (no roster push "
+                 "needed)\n"),
               static_cast<unsigned long long>(roster.version), node->base_url().c_str());
   return 0;
 }
@@ -65,9 +71,10 @@ bool already_holds(const ApiClient& node, std::uint64_t version) {
   auto st = node.get("/api/status");
   if (!st.is_ok() || st->status != 200) return false;
   if (st->body.value("roster_version", std::uint64_t{0}) != version) return false;
-  std::printf("roster version %llu is already installed at %s; nothing to do (to change the roster, "
-              "raise its version and sign it again)\n",
-              static_cast<unsigned long long>(version), node.base_url().c_str());
+  std::printf(
+      tr("roster version %llu is already installed at %s; nothing to do (to change the roster, "
+         "raise its version and sign it again)\n"),
+      static_cast<unsigned long long>(version), node.base_url().c_str());
   return true;
 }
 
@@ -77,11 +84,11 @@ struct Admin {
   crypto::KeyPair root;
 };
 
+constexpr const char* kAdminFlagsMissing = "needs --roster ROSTER.toml and --root-key ROOT.key";
+
 Result<Admin> load_admin(Cli& cli) {
   std::string roster_path = cli.flag("--roster"), key = cli.flag("--root-key");
-  if (roster_path.empty() || key.empty()) {
-    return Status::error(Code::kInvalidArgument, "needs --roster ROSTER.toml and --root-key ROOT.key");
-  }
+  if (roster_path.empty() || key.empty()) return Status::error(Code::kInvalidArgument, kAdminFlagsMissing);
   RETURN_IF_ERROR(crypto::init());
   Admin ad;
   ad.roster_path = roster_path;
@@ -89,6 +96,11 @@ Result<Admin> load_admin(Cli& cli) {
   ASSIGN_OR_RETURN(auto signed_roster, read_signed_roster(roster_path, ad.root.public_key));
   ASSIGN_OR_RETURN(ad.roster, parse_roster(signed_roster.text, roster_path));
   return ad;
+}
+
+// Missing flags are a usage error (with the see-line); a bad roster or key is that file's error.
+int admin_failure(const Status& st) {
+  return st.message() == kAdminFlagsMissing ? usage(st.message()) : fail(st);
 }
 
 int root_init(Cli& cli) {
@@ -111,8 +123,8 @@ int root_init(Cli& cli) {
   if (Status st = crypto::write_keypair(key, pub, pair); !st.is_ok()) return fail(st);
   std::printf("%s\n", to_hex(pair.public_key).c_str());
   std::fprintf(stderr,
-               "district root key written to %s (0600; keep it offline) and %s.\n"
-               "Pin it in every node's config:  [trust] root_public_key = \"%s\"\n",
+               tr("district root key written to %s (0600; keep it offline) and %s.\n"
+                  "Pin it in every node's config:  [trust] root_public_key = \"%s\"\n"),
                key.c_str(), pub.c_str(), to_hex(pair.public_key).c_str());
   return 0;
 }
@@ -143,14 +155,16 @@ int roster_cmd(Cli& cli, const ApiClient* node) {
     if (!roster.is_ok()) return fail(roster.status());
     std::string hex = *sig;
     while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
-    if (node == nullptr) return usage("roster push needs the district: --config FILE or --api URL");
+    if (node == nullptr)
+      return usage(tr("roster push needs the district: --config FILE or --api URL"));
     auto r = node->post("/api/roster", {{"version", roster->version}, {"text", *text}, {"signature", hex}});
     if (!r.is_ok()) return fail(r.status());
     if (r->status >= 400) {
       if (already_holds(*node, roster->version)) return 0;
       return fail(Status::error(Code::kInternal, r->body.value("message", r->body.dump())));
     }
-    std::printf("roster version %llu installed\n", static_cast<unsigned long long>(roster->version));
+    std::printf(tr("roster version %llu installed\n"),
+                static_cast<unsigned long long>(roster->version));
     return 0;
   }
   return usage("roster sign ROSTER.toml --root-key ROOT.key | roster push ROSTER.toml");
@@ -170,7 +184,8 @@ int enroll_request(Cli& cli, const std::string& config) {
     endpoint = endpoint.empty() ? cfg->listen_endpoint : endpoint;
   }
   if (id.empty() || role.empty() || key.empty() || parent.empty()) {
-    return usage("enroll request needs --parent NODE and --config FILE (or --id, --role, --key)");
+    return usage(
+        tr("enroll request needs --parent NODE and --config FILE (or --id, --role, --key)"));
   }
   if (Status st = crypto::init(); !st.is_ok()) return fail(st);
   auto pair = crypto::load_keypair(key);
@@ -178,7 +193,7 @@ int enroll_request(Cli& cli, const std::string& config) {
   EnrollmentRequest r;
   r.node = {.id = id, .name = name.empty() ? id : name, .parent = parent, .endpoint = endpoint};
   auto parsed_role = role_from_name(role);
-  if (!parsed_role) return usage("--role must be street or community");
+  if (!parsed_role) return usage(tr("--role must be street or community"));
   r.node.role = *parsed_role;
   r.node.sign_public_key = pair->public_key;
   r.curve_public_key = crypto::curve_public_from_sign_public(pair->public_key);
@@ -186,14 +201,15 @@ int enroll_request(Cli& cli, const std::string& config) {
   if (Status st = parse_enrollment(text, "request").status(); !st.is_ok()) return fail(st);
   if (out.empty()) out = id + ".enroll.json";
   std::ofstream(out) << text;
-  std::printf("%s: enrollment request for %s (no secrets inside); give it to the district admin\n",
-              out.c_str(), id.c_str());
+  std::printf(
+      tr("%s: enrollment request for %s (no secrets inside); give it to the district admin\n"),
+      out.c_str(), id.c_str());
   return 0;
 }
 
 int enroll_approve(Cli& cli, const ApiClient* node) {
   auto admin = load_admin(cli);
-  if (!admin.is_ok()) return fail(admin.status());
+  if (!admin.is_ok()) return admin_failure(admin.status());
   REJECT_LEFTOVER(cli, "enroll approve");
   if (cli.args.empty()) return usage("enroll approve REQUEST.json --roster ROSTER.toml --root-key ROOT.key");
   auto text = read_text_file(cli.args[0], "enrollment request");
@@ -208,12 +224,12 @@ int enroll_approve(Cli& cli, const ApiClient* node) {
 // rejected once the roster has propagated; its past events stay.
 int revoke(Cli& cli, const ApiClient* node) {
   auto admin = load_admin(cli);
-  if (!admin.is_ok()) return fail(admin.status());
+  if (!admin.is_ok()) return admin_failure(admin.status());
   REJECT_LEFTOVER(cli, "revoke");
   if (cli.args.size() != 1) return usage("revoke NODE --roster ROSTER.toml --root-key ROOT.key");
   const RosterNode* n = admin->roster.find(cli.args[0]);
   if (!n) return usage("node " + cli.args[0] + " is not in the roster");
-  if (n->role == Role::kDistrict) return usage("the district cannot revoke itself");
+  if (n->role == Role::kDistrict) return usage(tr("the district cannot revoke itself"));
   RosterNode changed = *n;
   changed.revoked = true;
   admin->roster.add(changed);
@@ -228,6 +244,7 @@ int trust_main(std::vector<std::string> args, const ApiClient* node,
   const std::string cmd = args.front();
   Cli cli;
   cli.args.assign(args.begin() + 1, args.end());
+  usage_topic = help_topic(cmd, cli.args);
   if (cmd == "root" && !cli.args.empty() && cli.args[0] == "init") {
     cli.args.erase(cli.args.begin());
     return root_init(cli);

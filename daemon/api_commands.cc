@@ -244,10 +244,14 @@ Checked<StatsQuery> parse_stats(const RequestView& r) {
   out.to = read_date(q, "to", &out.to_text);
   out.node = read_node(q, "node");
   const std::string by = q.text("by", 8).value_or("node");
-  if (by != "node" && by != "clerk") {
-    q.fail(ApiError::bad("bad_value", "by must be node or clerk, not \"" + by + "\"", "by"));
+  if (by != "node" && by != "clerk" && by != "matter") {
+    q.fail(ApiError::bad("bad_value", "by must be node, clerk or matter, not \"" + by + "\"", "by"));
   }
   out.by_clerk = by == "clerk";
+  out.by_matter = by == "matter";
+  if (out.by_matter && !out.node.empty()) {
+    q.fail(ApiError::bad("bad_value", "by=matter counts every node together: leave out node", "node"));
+  }
   if (auto e = q.finish()) return *e;
   if (out.from && out.to && out.from_text > out.to_text) {
     return ApiError::bad("out_of_range", "from " + out.from_text + " is after to " + out.to_text, "from");

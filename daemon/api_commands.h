@@ -68,11 +68,12 @@ struct Date {
   int year = 0;
   unsigned month = 0, day = 0;
 };
-struct StatsQuery {  // GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&node=N&by=node|clerk
+struct StatsQuery {  // GET /api/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&node=N&by=node|clerk|matter
   std::optional<Date> from, to;
   std::string from_text, to_text;
   std::string node;
-  bool by_clerk = false;  // rows per clerk (and node) instead of per node
+  bool by_clerk = false;   // rows per clerk (and node) instead of per node
+  bool by_matter = false;  // rows per matter, every node of this one's view together
 };
 Checked<StatsQuery> parse_stats(const RequestView& r);
 

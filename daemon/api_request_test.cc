@@ -365,9 +365,13 @@ TEST_CASE("clerks: a new clerk's id, name and role; the clerk is never named by 
               400, "bad_value", "fields.actor_role");
 }
 
-TEST_CASE("stats: per node or per clerk") {
+TEST_CASE("stats: per node, per clerk or per matter") {
   CHECK_FALSE(parse_stats(query("/api/stats"))->by_clerk);
   CHECK(parse_stats(query("/api/stats?by=clerk"))->by_clerk);
   CHECK_FALSE(parse_stats(query("/api/stats?by=node"))->by_clerk);
   check_error(refused(parse_stats(query("/api/stats?by=desk"))), 400, "bad_value", "by", "clerk");
+  CHECK(parse_stats(query("/api/stats?by=matter"))->by_matter);
+  CHECK_FALSE(parse_stats(query("/api/stats?by=clerk"))->by_matter);
+  check_error(refused(parse_stats(query("/api/stats?by=matter&node=s01"))), 400, "bad_value", "node",
+              "every node");
 }

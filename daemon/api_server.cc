@@ -18,6 +18,7 @@
 #include "daemon/webhook_api.h"
 #include "daemon/clerk_api.h"
 #include "daemon/health_api.h"
+#include "daemon/pages.h"
 #include "daemon/http_front.h"
 #include "daemon/stall_api.h"
 #include "daemon/node_runtime.h"
@@ -242,6 +243,7 @@ void ApiServer::routes(httplib::Server& server) {
   register_webhook_routes(server, rt);
   register_stall_routes(server, rt);
   register_health_routes(server, rt);
+  register_page_routes(server, rt);
   register_backup_routes(server, rt);
   register_clerk_routes(server, rt);
   route_events(server, rt);

@@ -28,8 +28,6 @@
 #include "daemon/stall_api.h"
 #include "sync/hlc.h"
 
-// daemon/dashboard.html, embedded at build time (cmake/embed.cmake); NUL-terminated.
-extern const unsigned char kDashboardHtml[];
 
 namespace casesync {
 
@@ -701,18 +699,6 @@ std::string HealthView::metrics_text(std::uint64_t now_ms) {
   return m.take();
 }
 
-void serve_dashboard(httplib::Response& res) {
-  // Everything the page needs is in it: no other origin may be contacted, and no other page may
-  // frame it (a framed page could be made to act for the clerk who typed a token into it).
-  res.set_header("Content-Security-Policy",
-                 "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                 "connect-src 'self'; img-src data:; frame-ancestors 'none'; form-action 'none'");
-  res.set_header("X-Frame-Options", "DENY");
-  res.set_header("Referrer-Policy", "no-referrer");
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(reinterpret_cast<const char*>(kDashboardHtml), "text/html; charset=utf-8");
-}
-
 }  // namespace
 
 void register_health_routes(httplib::Server& server, NodeRuntime& rt) {
@@ -729,11 +715,6 @@ void register_health_routes(httplib::Server& server, NodeRuntime& rt) {
   server.Get("/metrics", on_loop(rt, [&rt, view](const ApiCall&, httplib::Response& res) {
     res.set_content(view->metrics_text(rt.now_ms()), "text/plain; version=0.0.4; charset=utf-8");
   }, Access::kPublic));
-  // The page itself holds no data: it asks for a token and reads /api/health with it.
-  auto page = on_own_thread(rt, [](const ApiCall&, httplib::Response& res) { serve_dashboard(res); },
-                            Access::kPublic);
-  server.Get("/", page);
-  server.Get("/dashboard", page);
 }
 
 }  // namespace casesync

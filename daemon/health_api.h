@@ -3,7 +3,7 @@
 //
 //   GET /api/health      {"nodes": [{id, role, parent, state, reason, since, last_seen, ...}]}
 //   GET /metrics         Prometheus text format (per-node labels at the district)
-//   GET /                the dashboard page (all assets embedded)
+//   (the dashboard page that shows them: daemon/pages.h)
 #pragma once
 
 namespace httplib {

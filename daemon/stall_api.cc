@@ -50,12 +50,16 @@ struct NodeFigures {
 // the daemon's own receipts, events from before clerks existed, stalls).
 using RowKey = std::pair<std::string, std::string>;
 
+// With `by=matter` a row is a matter (the case being counted's), whichever node did the work.
 struct Figures {
   bool by_clerk = false;
+  bool by_matter = false;
+  std::string matter;  // by_matter: the matter of the case being counted
   std::map<RowKey, NodeFigures> rows;
   std::map<RowKey, Actor> actors;
 
   NodeFigures& at(const std::string& node, const Actor& actor = {}) {
+    if (by_matter) return rows[{matter, ""}];
     if (!by_clerk || actor.empty()) return rows[{node, ""}];
     actors[{node, actor.id}] = actor;
     return rows[{node, actor.id}];
@@ -135,20 +139,32 @@ void handle_stats(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) 
   if (q->to) p.to_ms = date_ms(*q->to, cal, true);
   auto rows = rt.store().list_cases(kStatsCasesMax);
   if (!rows.is_ok()) return reply_error(res, rows.status());
-  Figures figures{q->by_clerk, {}, {}};
+  Figures figures{.by_clerk = q->by_clerk, .by_matter = q->by_matter};
   for (const auto& row : *rows) {
     auto s = rt.core().case_state(row.case_id);
     if (!s.is_ok() || !s->exists) continue;
     const Matter* m = rt.matters().find(s->matter);
+    figures.matter = s->matter;
     count_case(*s, p, cal, m ? m->limit_working_days : 0, figures);
   }
   for (const auto& st : rt.stalls().stalls()) {
-    if (st.level == "overdue") figures.at(st.receiver).stalls[st.attribution]++;
+    if (st.level != "overdue") continue;
+    if (q->by_matter) {
+      auto s = rt.core().case_state(st.case_id);
+      figures.matter = s.is_ok() ? s->matter : "";
+    }
+    figures.at(st.receiver).stalls[st.attribution]++;
   }
   json out = json::array();
   for (const auto& [key, f] : figures.rows) {
     if (!q->node.empty() && key.first != q->node) continue;
     json row = figures_json(key.first, f);
+    if (q->by_matter) {
+      const Matter* m = rt.matters().find(key.first);
+      row.erase("node");
+      row["matter"] = key.first;
+      row["matter_name"] = m ? m->name : "";
+    }
     if (q->by_clerk) {
       auto a = figures.actors.find(key);
       row["clerk"] = actor_json(a == figures.actors.end() ? Actor{} : a->second);
@@ -156,7 +172,8 @@ void handle_stats(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) 
     out.push_back(std::move(row));
   }
   reply(res, 200, {{"from", q->from_text}, {"to", q->to_text},
-                   {"by", q->by_clerk ? "clerk" : "node"}, {"nodes", out}});
+                   {"by", q->by_clerk ? "clerk" : q->by_matter ? "matter" : "node"},
+                   {"nodes", out}});
 }
 
 }  // namespace

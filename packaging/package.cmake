@@ -29,10 +29,16 @@ install(FILES ${_pkg_dir}/debian/lintian-overrides DESTINATION share/lintian/ove
 # Man pages and the changelog are gzipped at build time, -n so the archive is reproducible.
 find_program(GZIP_EXECUTABLE gzip REQUIRED)
 set(_gz_outputs)
-foreach(_src man/casesyncd.8 man/casesyncctl.1 debian/changelog)
+# The Chinese man pages (man/zh_CN/) go to /usr/share/man/zh_CN/, where man finds them for a
+# zh_CN locale; their gzipped copies are named zh_CN.PAGE.gz in the build tree.
+foreach(_src man/casesyncd.8 man/casesyncctl.1 man/zh_CN/casesyncd.8 man/zh_CN/casesyncctl.1
+    debian/changelog)
   get_filename_component(_name ${_src} NAME)
   if(_name STREQUAL "changelog")
     set(_name changelog.Debian)
+  endif()
+  if(_src MATCHES "^man/zh_CN/")
+    set(_name zh_CN.${_name})
   endif()
   set(_out ${CMAKE_BINARY_DIR}/packaging/${_name}.gz)
   add_custom_command(OUTPUT ${_out}
@@ -46,6 +52,10 @@ install(FILES ${CMAKE_BINARY_DIR}/packaging/casesyncd.8.gz DESTINATION share/man
         COMPONENT casesync)
 install(FILES ${CMAKE_BINARY_DIR}/packaging/casesyncctl.1.gz DESTINATION share/man/man1
         COMPONENT casesync)
+install(FILES ${CMAKE_BINARY_DIR}/packaging/zh_CN.casesyncd.8.gz DESTINATION share/man/zh_CN/man8
+        RENAME casesyncd.8.gz COMPONENT casesync)
+install(FILES ${CMAKE_BINARY_DIR}/packaging/zh_CN.casesyncctl.1.gz DESTINATION share/man/zh_CN/man1
+        RENAME casesyncctl.1.gz COMPONENT casesync)
 install(FILES ${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz DESTINATION ${_doc_dir}
         COMPONENT casesync)
 

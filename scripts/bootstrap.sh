@@ -14,13 +14,17 @@ BUILD_PKGS=(
   sqlite3       # operators inspect node databases by hand; tests use it too
   python3       # the demo and integration drivers
   curl          # integration tests poke the local API
+  gettext       # msgfmt compiles po/zh_CN.po; xgettext keeps po/casesync.pot current
 )
 
 want=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" == "--test" ]]; then
-  # Test-only tools: promtool validates /metrics, chromium renders the dashboard, faketime skews a
+  # Test-only tools: promtool validates /metrics, chromium renders the pages, faketime skews a
   # node's clock, clang runs fuzz corpora under sanitizers.
-  want+=(socat faketime clang libclang-rt-14-dev prometheus chromium lintian systemd man-db dpkg-dev)
+  # fonts-wqy-zenhei: Chinese glyphs for the pages' screenshots (the tests read the DOM, the
+  # screenshots are for people).
+  want+=(socat faketime clang libclang-rt-14-dev prometheus chromium lintian systemd man-db dpkg-dev
+         fonts-wqy-zenhei)
 fi
 
 missing=()

@@ -53,11 +53,14 @@ done <<'EOF'
 -rw-r--r-- /usr/share/casesync/calendar.toml
 -rw-r--r-- /usr/share/man/man8/casesyncd.8.gz
 -rw-r--r-- /usr/share/man/man1/casesyncctl.1.gz
+-rw-r--r-- /usr/share/man/zh_CN/man8/casesyncd.8.gz
+-rw-r--r-- /usr/share/man/zh_CN/man1/casesyncctl.1.gz
 -rw-r--r-- /usr/share/doc/casesync/copyright
 -rw-r--r-- /usr/share/doc/casesync/changelog.Debian.gz
 -rw-r--r-- /usr/share/doc/casesync/INSTALL.md
 -rw-r--r-- /usr/share/doc/casesync/SECURITY.md
 -rw-r--r-- /usr/share/lintian/overrides/casesync
+-rw-r--r-- /usr/share/locale/zh_CN/LC_MESSAGES/casesync.mo
 EOF
 ! grep -q 'var/lib/casesync' "$work/contents" || fail "the package must not ship /var/lib/casesync"
 echo "$(wc -l <"$work/contents") entries, all expected files present"
@@ -95,7 +98,8 @@ verify=$(systemd-analyze verify --man=no --root="$root" casesyncd.service 2>&1) 
 echo "clean"
 
 step "man pages"
-for page in "$root"/usr/share/man/man8/casesyncd.8.gz "$root"/usr/share/man/man1/casesyncctl.1.gz; do
+for page in "$root"/usr/share/man/man8/casesyncd.8.gz "$root"/usr/share/man/man1/casesyncctl.1.gz \
+    "$root"/usr/share/man/zh_CN/man8/casesyncd.8.gz "$root"/usr/share/man/zh_CN/man1/casesyncctl.1.gz; do
   warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$page" 2>&1 >/dev/null)
   [[ -z "$warnings" ]] || fail "$page:"$'\n'"$warnings"
 done

@@ -4,6 +4,7 @@ fixed sleep as synchronisation)."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,9 +33,17 @@ def tool(name):
     raise SystemExit(f"{name} not found under {d}")
 
 
+def english_env(**extra):
+    """The environment with English asked for: casesyncctl speaks Chinese unless the locale names
+    English (common/translate.h), and these tests read its English text."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")}
+    env.update(LANG="en_US.UTF-8", **extra)
+    return env
+
+
 def ctl(*args, check=True, capture=True):
-    """Runs casesyncctl; returns CompletedProcess (stdout as text)."""
-    env = dict(os.environ, CASESYNCD=tool("casesyncd"))
+    """Runs casesyncctl in English; returns CompletedProcess (stdout as text)."""
+    env = english_env(CASESYNCD=tool("casesyncd"))
     r = subprocess.run([tool("casesyncctl"), *args], capture_output=capture, text=True, env=env)
     if check and r.returncode != 0:
         raise RuntimeError(f"casesyncctl {' '.join(args)} failed ({r.returncode}):\n"
@@ -71,6 +80,28 @@ AUTO = object()
 def read_token(path):
     with open(path) as f:
         return f.readline().strip()
+
+
+# Headless Chromium for the pages' tests: nothing of its own on the network, time to run scripts.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--virtual-time-budget=5000"]
+
+
+def page_requests(netlog, origin):
+    """What a page from `origin` asked for, from a Chromium net log (--log-net-log): the address
+    of every request whose initiator is that origin (images, scripts, fetches, frames, wherever
+    they go). The browser's own traffic (update and time checks) has no such initiator. Read as
+    text: a log cut short by the browser's exit is still searched."""
+    with open(netlog, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    found = set()
+    for event in text.splitlines():  # one event a line
+        initiator = re.search(r'"initiator"\s*:\s*"([^"]*)"', event)
+        url = re.search(r'"url"\s*:\s*"([^"]*)"', event)
+        if initiator and url and initiator.group(1) == origin:
+            found.add(url.group(1))
+    return found
 
 
 def token_for(url):

@@ -5,11 +5,13 @@ its reason) and back in_step when restarted; a node under a +30 s faketime clock
 clock_skewed; a forged event sent under a child's id raises security_alert naming bad_signature;
 /metrics passes `promtool check metrics`; `casesyncctl health` exits 0/1/3; the dashboard page,
 rendered by headless Chromium, shows every node and recolours a stopped one (screenshot saved as
-a test artifact)."""
+a test artifact), in Chinese by default and in English with ?lang=en, and asks nothing of any
+address but the node's own (Chromium's net log)."""
 
 import html.parser
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,7 +24,8 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Testbed, bin_dir, ctl, log, poll_until, quiescent, tool  # noqa: E402
+from harness import (CHROMIUM_FLAGS, Testbed, bin_dir, ctl, log, page_requests,  # noqa: E402
+                     poll_until, quiescent, tool)
 
 BASE_PORT = int(os.environ.get("HEALTH_BASE_PORT", 18400))
 INTERVAL_S = 1
@@ -31,9 +34,6 @@ OFFLINE_AFTER_S = 4
 # offline_after has passed on the receiver's clock, seen at the next poll of the API.
 OFFLINE_BOUND_S = OFFLINE_AFTER_S + 2 * INTERVAL_S + 1
 SKEW_S = 30
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--virtual-time-budget=5000"]
 
 
 def skip(test, why):
@@ -325,6 +325,40 @@ class Health(unittest.TestCase):
         log(f"dashboard screenshot: {png}")
         self.tb.start(node)
         self.wait_state("district", node, "in_step", 20, "after restart")
+
+    def test_08_dashboard_speaks_chinese_then_english_and_stays_on_the_node(self):
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if not chromium:
+            skip(self, "chromium is not installed (Debian package chromium)")
+        base = self.tb.api("district")
+        token = self.tb.token("district")
+        artifacts = os.path.join(bin_dir(), "test-artifacts")
+        os.makedirs(artifacts, exist_ok=True)
+        for lang, query, tag, labels, absent in (
+                ("zh", "", "zh-CN", ["节点", "超时滞留环节", "安全告警", "同步正常", "English"],
+                 "Stalled hops"),
+                ("en", "?lang=en", "en", ["Nodes", "Stalled hops", "Security alerts", "in_step",
+                                          "中文"], "超时滞留环节")):
+            url = f"{base}/{query}#token={token}"
+            netlog = os.path.join(self.tmp, f"netlog-{lang}.json")
+            dom = self.chromium(chromium, f"--log-net-log={netlog}", "--dump-dom", url)
+            self.assertIn(f'<html lang="{tag}">', dom)
+            for label in labels:
+                self.assertIn(label, dom, f"{lang}: the page lacks {label}")
+            # What shows (the script holds the whole catalogue, English msgids included).
+            visible = re.sub(r"<script>.*?</script>", "", dom, flags=re.S)
+            self.assertNotIn(absent, visible, f"{lang}: the other language leaked into the page")
+            self.assertIn('data-state="in_step"', dom, "the rows keep their English data-state")
+            urls = page_requests(netlog, base)
+            self.assertIn(f"{base}/api/health", urls, "the net log saw no API call")
+            outside = sorted(u for u in urls if not u.startswith(base + "/"))
+            self.assertEqual(outside, [], f"{lang}: the page asked for something off the node")
+            png = os.path.join(artifacts, f"health-{lang}.png")
+            if os.path.exists(png):
+                os.remove(png)
+            self.chromium(chromium, "--window-size=1280,900", f"--screenshot={png}", url)
+            self.assertGreater(os.path.getsize(png), 10000, "the screenshot is empty")
+            log(f"dashboard screenshot ({lang}): {png}")
 
     def chromium(self, chromium, *args):
         profile = tempfile.mkdtemp(prefix="chromium-", dir=self.tmp)
