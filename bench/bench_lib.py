@@ -29,7 +29,8 @@ NOTE_TEXT = ("Materials checked at the window; applicant asked to bring the orig
 
 
 def case_events(node, first_case, cases):
-    """The events of `cases` whole cases authored at `node`: case_created, then notes."""
+    """The events of `cases` whole cases authored at `node`: case_created, then notes. The
+    case_id is a placeholder within one batch: the node gives each new case its id."""
     for c in range(first_case, first_case + cases):
         cid = f"{node}-bench-{c:06d}"
         yield {"case_id": cid, "kind": "case_created",

@@ -92,8 +92,8 @@ def one_hop(work, base_port, total, limits_bin, profile_prefix=None):
 def _create_cases(tb, node, cases):
     """`cases` new cases at `node` in one batch; returns their ids."""
     events = [e for e in lib.case_events(node, 0, cases) if e["kind"] == "case_created"]
-    tb.post(node, "/api/events/batch", {"events": events})
-    return [e["case_id"] for e in events]
+    given = tb.post(node, "/api/events/batch", {"events": events})["ids"]  # the node gives ids
+    return [given[e["case_id"]] for e in events]
 
 
 def _send_paced(api, cases, rate_per_s, count):

@@ -1,6 +1,7 @@
 #include "cli/cli_common.h"
 
 #include <cstdarg>
+#include <charconv>
 #include <cstdio>
 
 #include "cli/api_client.h"
@@ -90,6 +91,16 @@ std::optional<std::string> Cli::leftover_flag(const std::string& command) const 
 
 void print_json(const json& j) {
   std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+}
+
+Result<int> parse_count(const std::string& flag, const std::string& text, int min, int max) {
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return Status::error(Code::kInvalidArgument, flag + " \"" + text + "\": expected a whole number in " +
+                                                     std::to_string(min) + ".." + std::to_string(max));
+  }
+  return value;
 }
 
 int usage_error(const Cli& cli, const std::string& message) {

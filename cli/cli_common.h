@@ -45,6 +45,8 @@ struct Cli {
 
 // Usage error (exit 2): the message and `see: casesyncctl CMD --help` on stderr; JSON on stdout
 // with --json.
+// A whole number in min..max typed for `flag`; the error names the flag, the text and the range.
+Result<int> parse_count(const std::string& flag, const std::string& text, int min, int max);
 int usage_error(const Cli& cli, const std::string& message);
 // Any other failure: the exit code from the status (or the node's HTTP answer of the last call).
 // The node's answer: its JSON on success, else a Status with the node's message (the answer

@@ -28,8 +28,10 @@
 #include "cli/webhook_cmds.h"
 #include "common/translate.h"
 #include "common/utf8.h"
+#include "common/civil_date.h"
 #include "config/calendar_file.h"
 #include "config/node_config.h"
+#include "config/start_checks.h"
 #include "config/roster_file.h"
 #include "crypto/crypto.h"
 #include "crypto/data_key.h"
@@ -65,6 +67,8 @@ int cmd_keygen(Cli& cli) {
   return 0;
 }
 
+// Runs every check casesyncd runs at start (config/start_checks.h), so a config this says ok
+// for is one the daemon starts with; a refusal is word for word the daemon's.
 int cmd_config_check(Cli& cli) {
   REJECT_LEFTOVER_FLAGS(cli, "config check");
   if (cli.args.size() != 1) return usage_error(cli, tr("config check needs exactly one FILE"));
@@ -73,18 +77,15 @@ int cmd_config_check(Cli& cli) {
     std::fprintf(stderr, "%s\n", cfg.status().message().c_str());
     return 2;
   }
-  auto roster = load_roster(cfg->roster_file);
-  if (!roster.is_ok()) {
-    std::fprintf(stderr, "%s\n", roster.status().message().c_str());
+  if (Status st = crypto::init(); !st.is_ok()) return fail(cli, st);
+  auto in = check_start_inputs(*cfg);
+  if (!in.is_ok()) {
+    std::fprintf(stderr, "%s\n", in.status().message().c_str());
     return 2;
   }
-  if (!roster->find(cfg->node_id)) {
-    std::fprintf(stderr, tr("%s: node.id %s is not in the roster %s\n"), cli.args[0].c_str(),
-                 cfg->node_id.c_str(), cfg->roster_file.c_str());
-    return 2;
-  }
+  for (const auto& w : in->warnings) std::fprintf(stderr, "WARNING: %s\n", w.c_str());
   std::printf(tr("%s: ok (node %s, role %s, roster of %zu nodes)\n"), cli.args[0].c_str(),
-              cfg->node_id.c_str(), role_name(cfg->role), roster->nodes().size());
+              cfg->node_id.c_str(), role_name(cfg->role), in->roster.nodes().size());
   return 0;
 }
 
@@ -226,38 +227,27 @@ int cmd_calendar(Cli& cli) {
   }
   auto cal = calendar_for(setting);
   if (!cal.is_ok()) return fail(cli, cal.status());
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
-  int n = std::sscanf(from.c_str(), "%4d-%2d-%2d%*c%2d:%2d", &y, &mo, &d, &h, &mi);
-  if (n != 3 && n != 5)
-    return usage_error(cli, tr("--from takes YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time)"));
-  const std::int64_t day = WorkCalendar::day_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  const std::uint64_t start = cal->day_start_utc(day) + static_cast<std::uint64_t>(h * 60 + mi) * 60000;
-  std::uint64_t due = 0;
-  char* end = nullptr;
-  if (!days.empty()) {
-    const unsigned long n_days = std::strtoul(days.c_str(), &end, 10);
-    if (*end != '\0' || days[0] == '-' || n_days < 1 || n_days > 3650) {
-      return usage_error(cli, tr("--working-days takes a whole number 1..3650, not ") + days);
-    }
-    due = cal->add_working_days(start, static_cast<std::uint32_t>(n_days));
-  } else if (!hours.empty()) {
-    const double n_hours = std::strtod(hours.c_str(), &end);
-    if (*end != '\0' || !(n_hours > 0) || n_hours > 3650 * 24) {
-      return usage_error(cli, tr("--working-hours takes a positive number of hours, not ") + hours);
-    }
-    due = cal->add_working_ms(start, static_cast<std::uint64_t>(n_hours * 3600000.0));
-  } else {
-    return usage_error(cli, tr("calendar due needs --working-days N or --working-hours N"));
+  auto when = parse_local_datetime(from);
+  if (!when) {
+    return usage_error(cli, "--from takes a real date YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time), not \"" +
+                                from + "\"");
   }
+  const std::uint64_t start = cal->day_start_utc(day_from_civil(when->date.year, when->date.month, when->date.day)) +
+                              static_cast<std::uint64_t>(when->minute_of_day) * 60000;
+  if (days.empty() == hours.empty()) {
+    return usage_error(cli, "calendar due needs one of --working-days N or --working-hours N");
+  }
+  const std::string& amount = days.empty() ? hours : days;
+  const auto n = parse_count(days.empty() ? "--working-hours" : "--working-days", amount, 1,
+                             static_cast<int>(WorkCalendar::kWorkingDaysMax));
+  if (!n.is_ok()) return usage_error(cli, n.status().message());
+  const auto count = static_cast<std::uint32_t>(*n);
+  const std::uint64_t due = days.empty() ? cal->add_working_ms(start, count * 3600000ull)
+                                         : cal->add_working_days(start, count);
   const std::uint64_t local = due - cal->day_start_utc(cal->local_day(due));
-  const std::int64_t due_day = cal->local_day(due);
-  // Back from a day number to a civil date for printing.
-  int yy = WorkCalendar::year_of_day(due_day);
-  unsigned mm = 1;
-  while (mm < 12 && WorkCalendar::day_from_civil(yy, mm + 1, 1) <= due_day) ++mm;
-  const std::int64_t dd = due_day - WorkCalendar::day_from_civil(yy, mm, 1) + 1;
+  const CivilDate dd = civil_from_day(cal->local_day(due));
   char out[64];
-  std::snprintf(out, sizeof(out), "%04d-%02u-%02lldT%02llu:%02llu", yy, mm, static_cast<long long>(dd),
+  std::snprintf(out, sizeof(out), "%04d-%02u-%02uT%02llu:%02llu", dd.year, dd.month, dd.day,
                 static_cast<unsigned long long>(local / 3600000),
                 static_cast<unsigned long long>(local / 60000 % 60));
   if (cli.as_json) {
@@ -266,10 +256,14 @@ int cmd_calendar(Cli& cli) {
   } else {
     std::printf("%s\n", out);
   }
-  for (int missing : cal->missing_years(start, due)) {
-    std::fprintf(
-        stderr, tr("WARNING: the calendar has no holiday schedule for %d; counted Monday-Friday\n"),
-        missing);
+  std::string missing;
+  for (int y : cal->missing_years(start, due)) missing += (missing.empty() ? "" : ", ") + std::to_string(y);
+  if (!missing.empty()) {
+    std::fprintf(stderr,
+                 "WARNING: the calendar has no holiday schedule for %s; counted Monday-Friday less the "
+                 "statutory holidays, without make-up working days. Add the State Council schedule "
+                 "to the calendar file\n",
+                 missing.c_str());
   }
   return 0;
 }

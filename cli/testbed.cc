@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "cli/admin_token.h"
+#include "cli/cli_common.h"
 #include "cli/table.h"
 #include "common/roster.h"
 #include "common/status.h"
@@ -44,9 +45,8 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
 
-constexpr int kExitOk = 0;
+// Exit codes come from cli/cli_common.h; a failed testbed step is 1.
 constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 // Ids carry two-digit numbers (s07, s07-c12), so 99 is the most either count can be.
 constexpr int kStreetsMax = 99;
@@ -274,16 +274,6 @@ struct InitOptions {
   std::vector<Override> overrides;
   bool community_fallback_district = false;
 };
-
-Result<int> parse_count(const std::string& flag, const std::string& text, int min, int max) {
-  int value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return invalid(flag + " " + quote_text(text) + ": expected a whole number in " +
-                   std::to_string(min) + ".." + std::to_string(max));
-  }
-  return value;
-}
 
 // Accepts "--flag VALUE" and "--flag=VALUE" alike by splitting the latter.
 std::vector<std::string> split_flag_values(const std::vector<std::string>& args) {

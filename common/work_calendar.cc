@@ -3,22 +3,13 @@
 #include <algorithm>
 #include <cassert>
 
+#include "common/civil_date.h"
+#include "common/statutory_holidays.h"
+
 namespace casesync {
 
 namespace {
 constexpr std::uint64_t kMinuteMs = 60 * 1000;
-
-// Howard Hinnant's civil-from-days, for the year of a day number.
-int civil_year(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  return static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
-}
 }  // namespace
 
 WorkCalendar WorkCalendar::always() {
@@ -42,15 +33,10 @@ void WorkCalendar::add_working_interval(int begin, int end) {
 }
 
 std::int64_t WorkCalendar::day_from_civil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+  return casesync::day_from_civil(y, m, d);
 }
 
-int WorkCalendar::year_of_day(std::int64_t day) { return civil_year(day); }
+int WorkCalendar::year_of_day(std::int64_t day) { return civil_from_day(day).year; }
 
 std::int64_t WorkCalendar::local_day(std::uint64_t utc_ms) const {
   const std::int64_t local = static_cast<std::int64_t>(utc_ms) + tz_offset_min_ * 60'000ll;
@@ -69,11 +55,12 @@ bool WorkCalendar::is_working_day(std::int64_t day) const {
   if (workdays_.count(day)) return true;
   if (holidays_.count(day)) return false;
   const std::int64_t weekday = ((day + 4) % 7 + 7) % 7;  // 1970-01-01 was a Thursday; 0 = Sunday
-  return weekday >= 1 && weekday <= 5;
+  if (weekday < 1 || weekday > 5) return false;
+  return !(statutory_fallback_ && !covered_.count(year_of_day(day)) && is_statutory_holiday(day));
 }
 
 std::uint64_t WorkCalendar::add_working_days(std::uint64_t from_ms, std::uint32_t n) const {
-  assert(n >= 1);
+  assert(n >= 1 && n <= kWorkingDaysMax);
   if (always_) return from_ms + n * kDayMs;
   std::int64_t day = local_day(from_ms);
   for (std::int64_t step = 0; step < kSearchDaysMax && n > 0; ++step) {
@@ -123,9 +110,7 @@ std::vector<int> WorkCalendar::missing_years(std::uint64_t from_ms, std::uint64_
   std::vector<int> out;
   if (always_) return out;
   for (int y = year_of_day(local_day(from_ms)); y <= year_of_day(local_day(to_ms)); ++y) {
-    bool covered = std::any_of(years_.begin(), years_.end(),
-                               [y](const auto& entry) { return entry.first == y; });
-    if (!covered) out.push_back(y);
+    if (!covered_.count(y)) out.push_back(y);
   }
   return out;
 }

@@ -1,8 +1,9 @@
 // WorkCalendar: working days and working hours, for legal time limits counted in working days
 // (the matter's limit) and working hours (acceptance). Holidays and make-up working days (调休)
 // come per year from a data file (data/calendar.toml ships the State Council schedule); a year
-// the file does not cover falls back to plain Monday-Friday and is reported by missing_years()
-// so the daemon can warn loudly instead of assuming silently.
+// the file does not cover falls back to Monday-Friday less the statutory public holidays
+// (common/statutory_holidays.h) and is reported by missing_years() so the daemon can warn loudly
+// instead of assuming silently.
 //
 // The special calendar always() treats every minute as working time (24-hour services, tests).
 // Pure: times in and out are UTC milliseconds; the calendar's zone offset maps them to local days.
@@ -19,8 +20,12 @@ namespace casesync {
 class WorkCalendar {
  public:
   static constexpr std::uint64_t kDayMs = 24ull * 60 * 60 * 1000;
-  // Loops over days are bounded: no deadline is further than this from its start.
-  static constexpr std::int64_t kSearchDaysMax = 3 * 366;
+  // The longest span anyone may ask for: a matter's limit or a forward's `due_working_days` is
+  // at most 3650 working days (sync/case_rules.cc), the CLI's `calendar due` the same.
+  static constexpr std::uint32_t kWorkingDaysMax = 3650;
+  // Loops over days are bounded: no deadline is further than this from its start. 3650 working
+  // days take about 14.6 years of ~250 working days; 16 years leave room for long holidays.
+  static constexpr std::int64_t kSearchDaysMax = 16 * 366;
 
   static WorkCalendar always();
   static WorkCalendar weekdays(int tz_offset_minutes);  // Mon-Fri, 09:00-17:00, no holidays
@@ -31,13 +36,19 @@ class WorkCalendar {
   void add_working_interval(int begin_minute, int end_minute);
   void add_holiday(std::int64_t day) { holidays_.insert(day); }
   void add_workday(std::int64_t day) { workdays_.insert(day); }
-  void add_year(int year, std::string source) { years_.emplace(year, std::move(source)); }
+  void add_year(int year, std::string source) {
+    covered_.insert(year);
+    years_.emplace(year, std::move(source));
+  }
+  // Years the data does not cover get the statutory holidays instead of none (calendar files).
+  void use_statutory_fallback() { statutory_fallback_ = true; }
 
   // --- queries ---
   bool is_always() const { return always_; }
   bool is_working_day(std::int64_t day) const;
   // The end of working hours on the n-th working day after the local day of `from_ms`
-  // (the day of receipt does not count, as in the legal rule). REQUIRES: n >= 1.
+  // (the day of receipt does not count, as in the legal rule).
+  // REQUIRES: 1 <= n <= kWorkingDaysMax.
   std::uint64_t add_working_days(std::uint64_t from_ms, std::uint32_t n) const;
   // `from_ms` plus `amount_ms` of working time.
   std::uint64_t add_working_ms(std::uint64_t from_ms, std::uint64_t amount_ms) const;
@@ -63,6 +74,8 @@ class WorkCalendar {
   std::set<std::int64_t> holidays_;
   std::set<std::int64_t> workdays_;
   std::set<std::pair<int, std::string>> years_;
+  std::set<int> covered_;
+  bool statutory_fallback_ = false;
 };
 
 }  // namespace casesync

@@ -1,5 +1,6 @@
 #include "config/calendar_file.h"
 
+#include "common/civil_date.h"
 #include "config/toml_errors.h"
 #include "data/embedded_data.h"
 
@@ -10,11 +11,9 @@ constexpr std::string_view kTopKeys[] = {"timezone", "working_hours", "year"};
 constexpr std::string_view kYearKeys[] = {"year", "source", "holidays", "workdays"};
 
 std::optional<std::int64_t> parse_date(std::string_view t) {
-  if (t.size() != 10 || t[4] != '-' || t[7] != '-') return std::nullopt;
-  int y = 0, m = 0, d = 0;
-  if (std::sscanf(std::string(t).c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return std::nullopt;
-  if (m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
-  return WorkCalendar::day_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  auto date = parse_civil_date(t);
+  if (!date) return std::nullopt;
+  return day_from_civil(date->year, date->month, date->day);
 }
 
 std::optional<int> parse_minute(std::string_view t) {
@@ -84,6 +83,7 @@ Result<WorkCalendar> parse_calendar(const std::string& text, const std::string& 
   TableReader top(root, "", errors);
   top.allow_only(kTopKeys);
   WorkCalendar cal;
+  cal.use_statutory_fallback();
   read_zone(top, cal);
   read_hours(top, cal);
   if (const toml::array* years = root["year"].as_array()) {

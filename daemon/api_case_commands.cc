@@ -423,7 +423,16 @@ Checked<RawEvent> parse_case_event(const RequestView& r) {
   if (auto e = path_case_id(r, &case_id)) return *e;
   auto obj = post_body(r);
   if (!obj.ok()) return obj.error();
-  return read_raw_event(*obj, "", case_id);
+  auto e = read_raw_event(*obj, "", case_id);
+  if (e.ok() && e->kind == kinds::kCreated) {
+    // The id of a new case is the node's to give (or its reference's): a caller's id could be
+    // one the node gives later and poison its next create.
+    return ApiError::bad("bad_value",
+                         "a case is created with POST /api/cases, which gives it its id, not "
+                         "under an id of the caller's choosing",
+                         "kind");
+  }
+  return e;
 }
 
 Checked<std::vector<RawEvent>> parse_event_batch(const RequestView& r) {
@@ -441,6 +450,13 @@ Checked<std::vector<RawEvent>> parse_event_batch(const RequestView& r) {
     }
     auto e = read_raw_event((*events)[i], at + ".", "");
     if (!e.ok()) return e.error();
+    if (e->kind == kinds::kCreated) {
+      const json* body = (*events)[i].contains("body") ? &(*events)[i]["body"] : nullptr;
+      auto c = read_new_case(body ? *body : json::object(), at + ".body.");
+      if (!c.ok()) return c.error();
+      e->body = new_case_body(*c);
+      e->new_case = std::move(*c);
+    }
     out.push_back(std::move(*e));
   }
   return out;

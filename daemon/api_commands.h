@@ -122,6 +122,9 @@ struct RawEvent {
   std::string case_id;
   std::string kind;
   std::map<std::string, std::string> body;
+  // A batch's case_created, read and checked as POST /api/cases reads it (its case_id is only the
+  // caller's placeholder: the node gives the id).
+  std::optional<NewCase> new_case;
 };
 Checked<RawEvent> parse_case_event(const RequestView& r);
 Checked<std::vector<RawEvent>> parse_event_batch(const RequestView& r);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "daemon/api_commands.h"
@@ -84,16 +85,56 @@ json status_json(NodeRuntime& rt) {
           {"api_bad_token_bursts", rt.api_counters().bad_token_bursts()}};
 }
 
+// A batch's case_created gets the id POST /api/cases would give it: its reference's, or
+// "<node>-<seq>" of the event's own sequence number (`seq`); never the caller's, which is only a
+// placeholder that later events of the batch may name. Checked as a single create is: the
+// matter known, a new reference, and a placeholder that is no case held here.
+std::optional<ApiError> place_new_case(NodeRuntime& rt, const NewCase& c, std::uint64_t seq,
+                                       const std::string& prefix, EventDraft& d,
+                                       std::map<std::string, std::string>& placed) {
+  if (auto e = unknown_matter(rt, c.matter, prefix + "body.matter")) return e;
+  std::string id = new_case_external_id(c);
+  if (id.empty()) id = rt.case_id_for_seq(seq);
+  for (const std::string& held_id : {d.case_id, id}) {
+    auto held = held_case(rt, held_id);
+    if (!held.is_ok()) return api_error_from_status(held.status());
+    if (*held) {
+      return ApiError{409, "conflict",
+                      "case " + held_id + " exists already; a case_created in a batch makes a new "
+                      "case (its case_id is a placeholder the node replaces with the id it gives)",
+                      prefix + "case_id"};
+    }
+  }
+  if (!placed.emplace(d.case_id, id).second) {
+    return ApiError::bad("bad_value", "the batch creates case " + d.case_id + " twice",
+                         prefix + "case_id");
+  }
+  d.case_id = id;
+  return std::nullopt;
+}
+
 // The drafts of a batch, each naming the clerk and within the clerk's role, and checked by the
 // case rules against the case as it stands, unless an earlier event of the same batch touched
-// its case (then the core's own check, in order, decides).
+// its case (then the core's own check, in order, decides). `placed` maps each created case's
+// placeholder to the id the node gave it.
 Result<std::vector<EventDraft>> batch_drafts(NodeRuntime& rt, const Requester& who,
-                                             std::vector<RawEvent> events, ApiError* refused) {
+                                             std::vector<RawEvent> events, ApiError* refused,
+                                             std::map<std::string, std::string>* placed) {
   std::vector<EventDraft> drafts;
   std::set<std::string> touched;
+  // author_batch gives the drafts consecutive sequence numbers from here, on this loop thread.
+  const std::uint64_t first_seq = rt.core().last_seq() + 1;
   for (std::size_t i = 0; i < events.size(); ++i) {
     EventDraft d{std::move(events[i].case_id), std::move(events[i].kind), std::move(events[i].body)};
     const std::string prefix = "events[" + std::to_string(i) + "].";
+    if (events[i].new_case) {
+      if (auto e = place_new_case(rt, *events[i].new_case, first_seq + i, prefix, d, *placed)) {
+        *refused = *e;
+        return Status::error(Code::kInvalidArgument, e->message);
+      }
+    } else if (auto it = placed->find(d.case_id); it != placed->end()) {
+      d.case_id = it->second;
+    }
     if (auto e = sign_as(rt, who, d, prefix)) {
       *refused = *e;
       return Status::error(Code::kPermission, e->message);
@@ -114,11 +155,12 @@ void route_events(httplib::Server& server, NodeRuntime& rt) {
     auto events = parse_event_batch(call.request);
     if (!events.ok()) return reply_error(res, events.error());
     ApiError refused;
-    auto drafts = batch_drafts(rt, call.who, std::move(*events), &refused);
+    std::map<std::string, std::string> placed;
+    auto drafts = batch_drafts(rt, call.who, std::move(*events), &refused, &placed);
     if (!drafts.is_ok()) return reply_error(res, refused);
     auto r = rt.core().author_batch(std::move(*drafts), rt.now_ms());
     if (!r.is_ok()) return reply_error(res, r.status());
-    reply(res, 201, {{"count", r->size()}, {"last_seq", rt.core().last_seq()}});
+    reply(res, 201, {{"count", r->size()}, {"last_seq", rt.core().last_seq()}, {"ids", placed}});
   }));
 }
 

@@ -48,4 +48,18 @@ std::optional<ApiError> preflight(NodeRuntime& rt, const EventDraft& draft,
   return verdict_error(v, field.empty() ? "" : prefix + field);
 }
 
+std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matter,
+                                       const std::string& field) {
+  if (rt.matters().find(matter)) return std::nullopt;
+  return ApiError::not_found("unknown matter code \"" + matter + "\" (not in " +
+                                 rt.config().matters_file + "; `casesyncctl matters` lists them)",
+                             field);
+}
+
+Result<bool> held_case(NodeRuntime& rt, const std::string& id) {
+  auto s = rt.core().case_state(id);
+  if (!s.is_ok()) return s.status();
+  return s->exists;
+}
+
 }  // namespace casesync

@@ -29,4 +29,11 @@ std::optional<ApiError> sign_as(NodeRuntime& rt, const Requester& who, EventDraf
 std::optional<ApiError> preflight(NodeRuntime& rt, const EventDraft& draft,
                                   const std::string& prefix = "", const std::string& action = "");
 
+// nullopt when the matters catalogue knows `matter`, else 404 not_found at `field`. Every route
+// that creates a case asks this (a single create, an import line, a batch's case_created).
+std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matter,
+                                       const std::string& field);
+// Whether this node holds the case `id`.
+Result<bool> held_case(NodeRuntime& rt, const std::string& id);
+
 }  // namespace casesync

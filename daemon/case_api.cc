@@ -72,14 +72,6 @@ std::optional<ApiError> record_full_view(NodeRuntime& rt, const Requester& who,
   return std::nullopt;
 }
 
-std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matter,
-                                       const std::string& field) {
-  if (rt.matters().find(matter)) return std::nullopt;
-  return ApiError::not_found("unknown matter code \"" + matter + "\" (not in " +
-                                 rt.config().matters_file + "; `casesyncctl matters` lists them)",
-                             field);
-}
-
 // The newest open hop of the case addressed to this node, or "".
 std::string open_hop_for_me(NodeRuntime& rt, const CaseState& s) {
   for (auto it = s.hops.rbegin(); it != s.hops.rend(); ++it) {
@@ -96,12 +88,6 @@ void show_case(NodeRuntime& rt, const std::string& id, int status, httplib::Resp
 }
 
 // Whether this node holds the case (its create is folded in).
-Result<bool> held_case(NodeRuntime& rt, const std::string& id) {
-  auto s = rt.core().case_state(id);
-  if (!s.is_ok()) return s.status();
-  return s->exists;
-}
-
 // Checks a draft that already names its clerk (sign_as) by the rules, signs and stores it, and
 // answers with the case.
 void author_signed_and_show(NodeRuntime& rt, EventDraft draft, const std::string& action,

@@ -221,10 +221,15 @@ json case_trace_json(const CaseState& s, const DeadlineInputs* deadlines,
 }
 
 json conflicts_json(const CaseState& s) {
+  // "<origin>:<seq>" -> origin; the node that must look again is the loser's.
+  auto origin = [](const std::string& name) {
+    const auto colon = name.rfind(':');
+    return colon == std::string::npos ? std::string() : name.substr(0, colon);
+  };
   json out = json::array();
   for (const auto& c : s.conflicts) {
     out.push_back({{"case", s.id}, {"rule", c.rule}, {"winner", c.winner}, {"loser", c.loser},
-                   {"detail", c.detail}});
+                   {"loser_node", origin(c.loser)}, {"detail", c.detail}});
   }
   return out;
 }

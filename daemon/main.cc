@@ -92,10 +92,9 @@ int main(int argc, char** argv) {
   auto runtime = NodeRuntime::open(*config);
   if (!runtime.is_ok()) {
     log_error("cannot start: " + runtime.status().message());
-    return runtime.status().code() == Code::kInvalidArgument ||
-                   runtime.status().code() == Code::kPermission
-               ? 2
-               : 1;
+    // A file the config names that is missing or unusable is a configuration error too.
+    const Code code = runtime.status().code();
+    return code == Code::kInvalidArgument || code == Code::kPermission || code == Code::kNotFound ? 2 : 1;
   }
   if (check_only) {
     std::printf("%s: configuration, keys, roster and database are usable\n", config_path.c_str());

@@ -16,7 +16,7 @@
 #include <random>
 #include <sstream>
 
-#include "config/calendar_file.h"
+#include "config/start_checks.h"
 #include "common/duration.h"
 #include "config/roster_file.h"
 #include "daemon/data_at_rest.h"
@@ -92,22 +92,13 @@ Status NodeRuntime::open_clerks() {
 
 Status NodeRuntime::open_parts() {
   RETURN_IF_ERROR(crypto::init());
-  RETURN_IF_ERROR(require_trust(config_));
-  ASSIGN_OR_RETURN(SignedRoster signed_roster, load_roster_for_start());
-  ASSIGN_OR_RETURN(Roster roster, open_roster(config_.root_public_key, signed_roster, config_.roster_file));
-  const RosterNode* me = roster.find(config_.node_id);
-  if (!me) {
-    return Status::error(Code::kInvalidArgument,
-                         config_.roster_file + ": node " + config_.node_id +
-                             " is not in the roster; enroll it before starting it");
-  }
-  ASSIGN_OR_RETURN(matters_, load_matters(config_.matters_file));
-  ASSIGN_OR_RETURN(keys_, crypto::load_keypair(config_.key_file));
-  if (keys_.public_key != me->sign_public_key) {
-    return Status::error(Code::kPermission,
-                         config_.key_file + ": this key is not the one the roster lists for " +
-                             config_.node_id + " (" + config_.roster_file + ")");
-  }
+  // The same checks `casesyncctl config check` runs (config/start_checks.h).
+  ASSIGN_OR_RETURN(StartInputs in, check_start_inputs(config_));
+  for (const auto& w : in.warnings) log_warning(w);
+  SignedRoster signed_roster = std::move(in.signed_roster);
+  Roster roster = std::move(in.roster);
+  matters_ = std::move(in.matters);
+  keys_ = std::move(in.keys);
   RETURN_IF_ERROR(make_private_dir(config_.data_dir, "data folder"));
   tighten_private_files(config_.data_dir);
   ASSIGN_OR_RETURN(SealedStore sealed, open_sealed_store(config_));
@@ -137,9 +128,8 @@ Status NodeRuntime::open_parts() {
     log_warning("restoring from a backup: restore epoch " + std::to_string(core_->restore_epoch()) +
                 "; local writes wait until every neighbour has re-synced this node");
   }
-  ASSIGN_OR_RETURN(WorkCalendar calendar, calendar_for(config_.supervision.calendar));
   stalls_ = std::make_unique<StallMonitor>(core_.get(), store_.get(), &matters_,
-                                           std::move(calendar), stall_policy(config_.supervision),
+                                           std::move(in.calendar), stall_policy(config_.supervision),
                                            config_.supervision.check_interval_ms);
   for (const auto& w : stalls_->calendar_warnings(started_at_ms_)) log_warning("WARNING " + w);
   TransportOptions topt{config_.node_id, config_.listen_endpoint,
@@ -171,23 +161,6 @@ int NodeRuntime::open_signalfd() {
 
 // The newest roster this node may use: the configured file, or a newer one received from a peer
 // and saved in the data directory — each only if the pinned root signed it.
-Result<SignedRoster> NodeRuntime::load_roster_for_start() {
-  auto configured = read_signed_roster(config_.roster_file, config_.root_public_key);
-  if (!configured.is_ok()) {
-    return configured.status().with_context("cannot trust the roster (sign it with `casesyncctl "
-                                             "roster sign` using the district root key)");
-  }
-  const std::string saved = config_.data_dir + "/roster-current.toml";
-  std::error_code ec;
-  if (!std::filesystem::exists(saved, ec)) return configured;
-  auto received = read_signed_roster(saved, config_.root_public_key);
-  if (!received.is_ok()) {
-    log_warning("ignoring " + saved + ": " + received.status().message());
-    return configured;
-  }
-  return received->version > configured->version ? received : configured;
-}
-
 std::map<std::string, std::string> NodeRuntime::allowed_curve_clients() const {
   std::map<std::string, std::string> out;
   for (const auto& [id, n] : core_->roster().nodes()) {
@@ -262,7 +235,7 @@ void NodeRuntime::apply_roster_update(const RosterMsg& update) {
   close_revoked_sessions(update.version);
   // Persist what we received so a restart keeps it (the configured file may be older). The
   // signature first: a crash between the two leaves a text its old signature does not verify,
-  // which load_roster_for_start() ignores for the configured file.
+  // which check_start_inputs() ignores for the configured file.
   const std::string saved = config_.data_dir + "/roster-current.toml";
   Status st = write_file_atomically(saved + ".sig", to_hex(update.signature) + "\n");
   if (st.is_ok()) st = write_file_atomically(saved, update.text);

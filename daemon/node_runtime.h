@@ -94,7 +94,6 @@ class NodeRuntime {
   void follow_current_parent();
   Transport& transport_for(const std::string& peer);
   void reload_config();
-  Result<SignedRoster> load_roster_for_start();
   void apply_roster_update(const RosterMsg& update);
   void log_alert(const Alert& alert);
   void penalize_all(const std::vector<PeerMisbehaved>& misbehaved);

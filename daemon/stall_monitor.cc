@@ -25,7 +25,8 @@ std::vector<std::string> StallMonitor::calendar_warnings(std::uint64_t now_ms) c
   std::vector<std::string> out;
   for (int y : calendar_.missing_years(now_ms, now_ms + kCalendarLookAheadMs)) {
     out.push_back("calendar: no holiday schedule for " + std::to_string(y) +
-                  "; deadlines there count plain Monday-Friday. Add the State Council schedule "
+                  "; deadlines there count Monday-Friday less the statutory holidays, without "
+                  "make-up working days. Add the State Council schedule "
                   "to the calendar file");
   }
   return out;

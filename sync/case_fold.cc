@@ -101,9 +101,42 @@ void CaseFolder::apply(const OrderedEvent& e) {
     record(e, false, "invalid: " + past.reason);
   } else if (here.ok) {
     mutate(idx, e);
+    record_clashes(idx, e.event);
   } else {
     resolve_conflict(idx, e, here.reason, here.blocker);
   }
+}
+
+const ClashRule* clash_rule(std::string_view a, std::string_view b) {
+  for (const auto& r : kClashRules) {
+    if ((r.first == a && r.second == b) || (r.first == b && r.second == a)) return &r;
+  }
+  return nullptr;
+}
+
+bool CaseFolder::still_applied(std::size_t idx) const {
+  // terminal_race may take a terminal event back after it was applied.
+  for (const auto& t : state_.timeline) {
+    if (t.origin + ":" + std::to_string(t.seq) == names_[idx]) return t.applied;
+  }
+  return false;
+}
+
+// An applied event concurrent with an applied event of a clashing kind: both stand, and the
+// clash is recorded (the table in the header names the loser).
+void CaseFolder::record_clashes(std::size_t idx, const Event& e) {
+  bool clashes = false;
+  for (const auto& r : kClashRules) clashes = clashes || r.first == e.kind || r.second == e.kind;
+  if (!clashes) return;
+  for (std::size_t j : clash_candidates_) {
+    const OrderedEvent& other = applied_[j];
+    const ClashRule* rule = clash_rule(other.event.kind, e.kind);
+    if (!rule || is_ancestor(j, idx) || !still_applied(j)) continue;
+    const bool this_loses = rule->loser == e.kind;
+    state_.conflicts.push_back({std::string(rule->rule), names_[this_loses ? j : idx],
+                                names_[this_loses ? idx : j], std::string(rule->why)});
+  }
+  clash_candidates_.push_back(idx);
 }
 
 Verdict CaseFolder::verdict_in_own_past(std::size_t idx, const OrderedEvent& e) const {
@@ -183,11 +216,18 @@ bool CaseFolder::terminal_race_won(std::size_t idx, const Event& ev, std::size_t
   for (auto& t : state_.timeline) {
     if (t.origin + ":" + std::to_string(t.seq) == prev) t.applied = false;
   }
+  // The taken-back event no longer stands, so its clashes are no longer one side of two.
+  std::erase_if(state_.conflicts, [&](const ConflictRecord& c) {
+    return (c.winner == prev || c.loser == prev) &&
+           std::any_of(std::begin(kClashRules), std::end(kClashRules),
+                       [&](const ClashRule& r) { return r.rule == c.rule; });
+  });
   close_case(state_, ev, HybridClock::millis(ev.hlc));
   state_.conflicts.push_back({"terminal_race", names_[idx], prev,
                               "the higher level's " + ev.kind + " wins over " + prev});
   terminal_set_by_ = idx;
   record({EventRecord{}, ev}, true, close_summary(state_, ev) + " (won terminal_race)");
+  record_clashes(idx, ev);
   return true;
 }
 

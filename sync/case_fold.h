@@ -32,6 +32,25 @@
 // |                    |                                             | duplicate that its position    |
 // |                    |                                             | refuses                        |
 //
+// Clashes: concurrent actions the rules let both stand (each is allowed where it lands in the
+// canonical order), but whose authors acted without knowing of the other. Nothing is undone
+// (both stay applied, status as the canonical order leaves it), but the clash is a recorded
+// conflict: `loser` is the side whose author acted on stale knowledge and must look again, and
+// its node shows it as an alert on its page. The order of the two events does not matter.
+//
+// | rule               | concurrent pair                    | loser: what its author must know   |
+// |--------------------|------------------------------------|------------------------------------|
+// | return_vs_supplied | returned, supplement_provided      | returned: the materials had arrived|
+// | return_vs_accept   | returned, accepted                 | accepted: the case was sent back   |
+// | reply_vs_supplied  | replied, supplement_provided       | replied: answered without them     |
+// | forward_vs_supplied| forwarded, supplement_provided     | forwarded: sent on without them    |
+// | complete_vs_supplied| completed, supplement_provided    | completed: closed without them     |
+// | notify_vs_withdraw | notified, withdrawn                | notified: the applicant withdrew   |
+// | withdraw_vs_supplied| withdrawn, supplement_provided    | withdrawn: the materials arrived   |
+//
+// (A pair that the rules refuse in one order is decided there instead, e.g. a notification
+// after a withdrawal in canonical order is after_terminal.)
+//
 // An event refused in its own causal past (the state folded from its ancestors only) is
 // `invalid`: it should have been refused on arrival, and can only be here if its parents were
 // missing then. It changes nothing. Only an event allowed in its own past can win or lose a
@@ -41,14 +60,42 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string_view>
 #include <vector>
 
 #include "common/roster.h"
+#include "sync/case_kinds.h"
 #include "sync/case_state.h"
 #include "sync/case_rules.h"
 #include "sync/case_view.h"
 
 namespace casesync {
+
+// One row of the clash table above.
+struct ClashRule {
+  std::string_view first, second;  // the pair of kinds, either order
+  std::string_view rule;
+  std::string_view loser;  // the kind whose author must look again
+  std::string_view why;    // the conflict's detail (display text, not hashed)
+};
+inline constexpr ClashRule kClashRules[] = {
+    {kinds::kReturned, kinds::kSupplementProvided, "return_vs_supplied", kinds::kReturned,
+     "returned while the applicant's materials had arrived: look again"},
+    {kinds::kReturned, kinds::kAccepted, "return_vs_accept", kinds::kAccepted,
+     "accepted while the case was being returned"},
+    {kinds::kReplied, kinds::kSupplementProvided, "reply_vs_supplied", kinds::kReplied,
+     "answered while the applicant's materials had arrived: look again"},
+    {kinds::kForwarded, kinds::kSupplementProvided, "forward_vs_supplied", kinds::kForwarded,
+     "forwarded without the materials that had arrived: send them on"},
+    {kinds::kCompleted, kinds::kSupplementProvided, "complete_vs_supplied", kinds::kCompleted,
+     "completed while the applicant's materials had arrived: look again"},
+    {kinds::kNotified, kinds::kWithdrawn, "notify_vs_withdraw", kinds::kNotified,
+     "the applicant was told an outcome of a case being withdrawn"},
+    {kinds::kWithdrawn, kinds::kSupplementProvided, "withdraw_vs_supplied", kinds::kWithdrawn,
+     "withdrawn while the applicant's materials had arrived"},
+};
+// The row for two kinds (either order), or null.
+const ClashRule* clash_rule(std::string_view a, std::string_view b);
 
 // Applies events one at a time in canonical order. Keeps what conflict classification needs:
 // which event last set the holder, the terminal status, and each hop's stages.
@@ -80,6 +127,8 @@ class CaseFolder {
   std::string apply_receipt(std::size_t idx, const Event& e, std::uint64_t ms);
   void apply_supplement_provided(std::uint64_t ms);
   void record(const OrderedEvent& e, bool applied, std::string summary);
+  void record_clashes(std::size_t idx, const Event& e);
+  bool still_applied(std::size_t idx) const;
   std::string note_supplement(const Event& e);
   std::string apply_edit(std::size_t idx, const Event& e);
   int level_of(const std::string& node) const;
@@ -96,7 +145,8 @@ class CaseFolder {
   std::map<std::string, std::size_t> hop_answered_by_;
   std::size_t reopened_by_ = SIZE_MAX;
   std::size_t created_by_ = SIZE_MAX;
-  std::vector<std::size_t> duplicate_creates_;  // case_created events that lost duplicate_create
+  std::vector<std::size_t> duplicate_creates_;
+  std::vector<std::size_t> clash_candidates_;  // applied events whose kind is in kClashRules  // case_created events that lost duplicate_create
   std::vector<OrderedEvent> applied_;  // every event seen, for judging one by its own past
   std::set<Hash32> heads_;
   std::set<Hash32> referenced_;

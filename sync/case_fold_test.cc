@@ -712,6 +712,71 @@ TEST_CASE("fold: after_terminal: actions concurrent with a completion are kept, 
   CHECK_FALSE(applied(s, r));
 }
 
+// Clashes (the second table in sync/case_fold.h): both events stand, the clash is recorded.
+TEST_CASE("clash: return_vs_supplied is recorded in either canonical order; both stand") {
+  for (const std::uint64_t supplied_ms : {4100u, 4300u}) {  // before and after the return
+    History h;
+    const std::string c = h.add("c11", 1000, k::kCreated, created_body());
+    const std::string f = h.add("c11", 2000, k::kForwarded, to("s1"), {c});
+    const std::string a = h.add("s1", 3000, k::kAccepted, on_hop(f), {f});
+    const std::string q = h.add("s1", 4000, k::kSupplementRequested, on_hop(f), {a});
+    // The community records the materials while the street, not yet knowing, returns the case.
+    const std::string sp = h.add("c11", supplied_ms, k::kSupplementProvided, {}, {q});
+    const std::string r = h.add("s1", 4200, k::kReturned,
+                                on_hop(f, {{str(k::kReason), "materials missing"}}), {q});
+    const CaseState s = h.fold();
+    INFO(describe(s));
+    CHECK(has_conflict(s, "return_vs_supplied", sp, r));  // the return is the side to look again
+    CHECK(s.conflicts.size() == 1);
+    CHECK(applied(s, sp));
+    CHECK(applied(s, r));
+    CHECK(s.status == CaseStatus::kReturned);
+  }
+}
+
+TEST_CASE("clash: a pair in causal order is no conflict") {
+  History h;
+  const std::string c = h.add("c11", 1000, k::kCreated, created_body());
+  const std::string f = h.add("c11", 2000, k::kForwarded, to("s1"), {c});
+  const std::string a = h.add("s1", 3000, k::kAccepted, on_hop(f), {f});
+  const std::string q = h.add("s1", 4000, k::kSupplementRequested, on_hop(f), {a});
+  const std::string sp = h.add("c11", 4100, k::kSupplementProvided, {}, {q});
+  h.add("s1", 4200, k::kReturned, on_hop(f, {{str(k::kReason), "still missing"}}), {sp});
+  const CaseState s = h.fold();
+  INFO(describe(s));
+  CHECK(s.conflicts.empty());
+}
+
+TEST_CASE("clash: notify vs withdraw is a conflict whichever comes first") {
+  for (const std::uint64_t withdrawn_ms : {3100u, 2900u}) {
+    History h;
+    const std::string c = h.add("c11", 1000, k::kCreated, created_body());
+    const std::string f = h.add("c11", 2000, k::kForwarded, to("s1"), {c});
+    const std::string n = h.add("s1", 3000, k::kNotified, {}, {f});
+    const std::string w = h.add("c11", withdrawn_ms, k::kWithdrawn, {}, {f});
+    const CaseState s = h.fold();
+    INFO(describe(s));
+    REQUIRE(s.conflicts.size() == 1);
+    CHECK(s.conflicts[0].loser == n);
+    CHECK(s.conflicts[0].winner == w);
+    // A notification is a fact that lands even on a closed case: both stand in either order.
+    CHECK(s.conflicts[0].rule == "notify_vs_withdraw");
+    CHECK(applied(s, n));
+    CHECK(s.status == CaseStatus::kWithdrawn);
+  }
+}
+
+TEST_CASE("clash: the table is symmetric, one rule per pair, and its loser is one of the pair") {
+  std::set<std::string_view> names;
+  for (const auto& r : kClashRules) {
+    CHECK(clash_rule(r.first, r.second) == &r);
+    CHECK(clash_rule(r.second, r.first) == &r);
+    CHECK((r.loser == r.first || r.loser == r.second));
+    CHECK(names.insert(r.rule).second);
+  }
+  CHECK(clash_rule(k::kNote, k::kReturned) == nullptr);
+}
+
 TEST_CASE("fold: stale_holder: a prereview or completion by the node that concurrently forwarded") {
   History h;
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());
@@ -1434,6 +1499,9 @@ TEST_CASE("property: every arrival order of a random history folds to one state"
         "duplicate_create"}) {
     CHECK_MESSAGE(by_rule[rule] > 0, "no history exercised " << rule);
   }
+  for (const auto& r : kClashRules) {
+    CHECK_MESSAGE(by_rule[std::string(r.rule)] > 0, "no history exercised " << r.rule);
+  }
 }
 
 namespace {
@@ -1477,6 +1545,7 @@ TEST_CASE("property: random histories keep the fold's invariants") {
   Invariant holder_on_path{"the holder is on the path"};
   Invariant completed_ms{"completed_ms is set exactly when the case is completed"};
   Invariant loser_kept{"a conflict's loser is kept in the timeline, not applied"};
+  Invariant clash_stands{"a clash's two events both stand (applied)"};
   Invariant own_past_applied{"an event refused in its own causal past is not applied"};
   Invariant own_past_invalid{"an event refused in its own causal past is invalid, no conflict"};
   for (int n = 0; n < kHistories; ++n) {
@@ -1488,7 +1557,14 @@ TEST_CASE("property: random histories keep the fold's invariants") {
                        describe(s) + ", completed_ms " + std::to_string(s.completed_ms));
     for (const auto& c : s.conflicts) {
       const TimelineEntry* t = find_entry(s, c.loser);
-      loser_kept.check(t != nullptr && !t->applied, n, c.rule + " loser " + c.loser);
+      const bool clash = std::any_of(std::begin(kClashRules), std::end(kClashRules),
+                                     [&](const ClashRule& r) { return r.rule == c.rule; });
+      if (clash) {
+        const TimelineEntry* w = find_entry(s, c.winner);
+        clash_stands.check(t && t->applied && w && w->applied, n, c.rule + " " + c.winner + ">" + c.loser);
+      } else {
+        loser_kept.check(t != nullptr && !t->applied, n, c.rule + " loser " + c.loser);
+      }
     }
     for (std::size_t i = 0; i < ordered.size(); ++i) {
       const Verdict v = own_past_verdict(ordered, i);
@@ -1501,7 +1577,8 @@ TEST_CASE("property: random histories keep the fold's invariants") {
     }
   }
   for (const Invariant* inv :
-       {&holder_on_path, &completed_ms, &loser_kept, &own_past_applied, &own_past_invalid}) {
+       {&holder_on_path, &completed_ms, &loser_kept, &clash_stands, &own_past_applied,
+        &own_past_invalid}) {
     CHECK_MESSAGE(inv->violations == 0,
                   std::string(inv->what) << ": broken " << inv->violations << " times in "
                                          << kHistories << " histories; first in " << inv->example);
