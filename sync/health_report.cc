@@ -19,7 +19,7 @@ template <class Archive>
 void serialize(Archive& ar, HealthReport& r) {
   ar(r.version, r.node, r.software_version, r.generated_ms, r.hlc, r.uptime_s, r.links,
      r.db_bytes, r.wal_bytes, r.events, r.counters, r.rejects, r.stalled_hops, r.disk_trouble,
-     r.warnings, r.restoring, r.events_behind, r.held, r.equivocating_origins);
+     r.warnings, r.restoring, r.events_behind, r.held, r.equivocating_origins, r.policy_version);
 }
 
 namespace {
