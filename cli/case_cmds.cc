@@ -36,7 +36,13 @@ std::string duration_text(std::uint64_t ms) {
 std::string due_text(const json& hop) {
   if (field_text(hop, "due_stage", "") == "paused") return "paused";
   const std::string due = field_text(hop, "due");
-  return due == "-" ? due : due + " (" + field_text(hop, "due_stage", "") + ")";
+  if (due == "-") return due;
+  std::string out = due + " (" + field_text(hop, "due_stage", "") + ")";
+  if (hop.contains("due_moved_by_policy")) {
+    out += " moved by policy v" + field_text(hop, "due_moved_by_policy") + ", was " +
+           field_text(hop, "due_before");
+  }
+  return out;
 }
 
 // When the case waits for the applicant: at the window, or on one of its hops.

@@ -20,6 +20,7 @@
 #include "cli/clerk_cmds.h"
 #include "cli/cli_common.h"
 #include "cli/health_cmd.h"
+#include "cli/policy_cmd.h"
 #include "cli/trust_cmds.h"
 #include "cli/table.h"
 #include "cli/testbed.h"
@@ -27,6 +28,7 @@
 #include "common/utf8.h"
 #include "config/node_config.h"
 #include "config/calendar_file.h"
+#include "config/policy_bundle.h"
 #include "config/roster_file.h"
 #include "crypto/crypto.h"
 #include "crypto/data_key.h"
@@ -199,12 +201,17 @@ int cmd_calendar(Cli& cli) {
   REJECT_LEFTOVER_FLAGS(cli, "calendar due");
   if (!cli.args.empty()) return usage_error(cli, "calendar due takes no positional arguments");
   std::string setting;
+  std::optional<WorkCalendar> installed;
   if (!cli.config.empty()) {
     auto cfg = load_node_config(cli.config);
     if (!cfg.is_ok()) return fail(cli, cfg.status());
     setting = cfg->supervision.calendar;
+    // Once the node installed the district's policy, its calendar is the one deadlines follow.
+    if (Policy p = installed_policy(cfg->data_dir, cfg->root_public_key, nullptr); p.version > 0) {
+      installed = std::move(p.calendar);
+    }
   }
-  auto cal = calendar_for(setting);
+  auto cal = installed ? Result<WorkCalendar>(std::move(*installed)) : calendar_for(setting);
   if (!cal.is_ok()) return fail(cli, cal.status());
   int y = 0, mo = 0, d = 0, h = 0, mi = 0;
   int n = std::sscanf(from.c_str(), "%4d-%2d-%2d%*c%2d:%2d", &y, &mo, &d, &h, &mi);
@@ -522,7 +529,10 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
   if (cmd == "cases") return cmd_cases(cli);
   if (cmd == "webhook") return cmd_webhook(cli);
   if (cmd == "status") return cmd_status(cli);
-  if (cmd == "matters") return cmd_matters(cli);
+  if (cmd == "matters") {
+    return !cli.args.empty() && cli.args[0] == "import" ? cmd_matters_import(cli) : cmd_matters(cli);
+  }
+  if (cmd == "policy") return cmd_policy(cli);
   if (cmd == "conflicts") return cmd_conflicts(cli);
   if (cmd == "import") return cmd_import(cli);
   if (cmd == "stalled") return cmd_stalled(cli);

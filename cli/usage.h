@@ -44,6 +44,14 @@ Commands:
   revoke NODE --roster ROSTER --root-key KEY     refuse the node everywhere from now on
   config check FILE                      validate a node config (and its roster)
   matters [--json]                       the matters catalogue (code, name, limit in working days)
+  matters import FILE.csv --out FILE.toml   the district's catalogue export (UTF-8 CSV: code,name,
+                                         limit_working_days,materials; ';' between materials) to
+                                         a matters file; bad rows as FILE:LINE, nothing written
+  policy publish --calendar FILE --matters FILE --root-key KEY   (with --config of the district)
+                                         check, sign and install the district's calendar and
+                                         matters as its next policy version (printed); every
+                                         node follows it
+  policy show [--json]                   version, signed_at, calendar_years, matters, digest
   case create --matter CODE --applicant NAME [--id-number N] [--material NAME ...]
               [--field KEY=VALUE ...] [--source SYSTEM --external-ref REF] [--json]
                                          receive a case (受理); prints its id. With a department

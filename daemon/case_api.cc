@@ -74,7 +74,16 @@ std::optional<ApiError> record_full_view(NodeRuntime& rt, const Requester& who,
 
 std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matter,
                                        const std::string& field) {
-  if (rt.matters().find(matter)) return std::nullopt;
+  if (const Matter* m = rt.matters().find(matter); m && m->retired) {
+    return ApiError::bad("retired_matter",
+                         "matter \"" + matter + "\" was removed from the district's catalogue in policy "
+                         "version " + std::to_string(rt.policy().version()) +
+                             ": new cases of it are refused (open ones keep their limit); use the "
+                             "matter that replaces it (`casesyncctl matters` lists them)",
+                         field);
+  } else if (m) {
+    return std::nullopt;
+  }
   return ApiError::not_found("unknown matter code \"" + matter + "\" (not in " +
                                  rt.config().matters_file + "; `casesyncctl matters` lists them)",
                              field);
@@ -216,6 +225,7 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
     if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
     json out = json::array();
     for (const auto& [code, m] : rt.matters().all()) {
+      if (m.retired) continue;  // kept only for the open cases of it
       out.push_back({{"code", m.code}, {"name", m.name},
                      {"limit_working_days", m.limit_working_days}, {"materials", m.materials}});
     }

@@ -58,7 +58,7 @@ Result<HealthReport> decode_health(std::string_view bytes) {
   } catch (const cereal::Exception& e) {
     return Status::error(Code::kCorruption, std::string("health report does not decode: ") + e.what());
   }
-  if (r.version != 2 || r.node.empty() || r.node.size() > limits::kNodeIdBytesMax ||
+  if (r.version != HealthReport{}.version || r.node.empty() || r.node.size() > limits::kNodeIdBytesMax ||
       r.links.size() > kLinksMax) {
     return Status::error(Code::kCorruption, "malformed health report");
   }

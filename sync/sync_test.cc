@@ -13,6 +13,7 @@
 #include "storage/memory_store.h"
 #include "sync/event.h"
 #include "sync/frame_compression.h"
+#include "sync/health_report.h"
 #include "sync/hlc.h"
 #include "sync/messages.h"
 #include "sync/routing.h"
@@ -785,5 +786,9 @@ TEST_CASE("a node offline at publish gets the policy when it reconnects") {
   net["s1"].on_link_up("d1", net.now);
   net.flush();
   CHECK(net["s1"].policy_version() == 3);
-  CHECK(net["s1"].own_health(net.now).policy_version == 3);
+  const HealthReport r = net["s1"].own_health(net.now);
+  CHECK(r.policy_version == 3);
+  auto decoded = decode_health(encode_health(r));  // as its parent reads it
+  REQUIRE(decoded.is_ok());
+  CHECK(decoded->policy_version == 3);
 }
