@@ -33,16 +33,18 @@ std::string duration_text(std::uint64_t ms) {
 }
 
 // "2026-12-01T08:00:00.000Z", or "paused" while the stage waits for the applicant.
+// A due time a newer district calendar moved says so (docs/POLICY.md).
+std::string moved_text(const json& obj) {
+  if (!obj.contains("due_moved_by_policy")) return "";
+  return " moved by policy v" + field_text(obj, "due_moved_by_policy") + ", was " +
+         field_text(obj, "due_before");
+}
+
 std::string due_text(const json& hop) {
   if (field_text(hop, "due_stage", "") == "paused") return "paused";
   const std::string due = field_text(hop, "due");
   if (due == "-") return due;
-  std::string out = due + " (" + field_text(hop, "due_stage", "") + ")";
-  if (hop.contains("due_moved_by_policy")) {
-    out += " moved by policy v" + field_text(hop, "due_moved_by_policy") + ", was " +
-           field_text(hop, "due_before");
-  }
-  return out;
+  return due + " (" + field_text(hop, "due_stage", "") + ")" + moved_text(hop);
 }
 
 // When the case waits for the applicant: at the window, or on one of its hops.
@@ -55,7 +57,7 @@ std::string paused_since(const json& c) {
 }
 
 std::string case_due_line(const json& c) {
-  std::string out = "due " + field_text(c, "due");
+  std::string out = "due " + field_text(c, "due") + moved_text(c);
   const auto paused = c.value("paused_ms", 0ull);
   if (const std::string since = paused_since(c); !since.empty()) {
     out += "  (paused since " + since + " for the applicant's materials)";

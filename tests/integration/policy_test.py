@@ -18,6 +18,8 @@ from harness import ROOT, Testbed, ctl, poll_until  # noqa: E402
 BASE_PORT = int(os.environ.get("POLICY_BASE_PORT", 19400))
 CALENDAR_2027 = os.path.join(ROOT, "config", "testdata", "calendar_2027.toml")
 PUBLISH_BOUND_S = 30  # the bound: every node follows within 30 s
+# The holidays of calendar_2027.toml's made-up 2027 schedule.
+MADE_UP_HOLIDAYS = {f"2027-01-0{d}" for d in (1, 2, 3)} | {f"2027-02-{d:02d}" for d in range(6, 14)}
 
 
 class Policy(unittest.TestCase):
@@ -51,6 +53,10 @@ class Policy(unittest.TestCase):
                    "--matters", matters or self.matters, "--root-key", self.root_key, *extra,
                    check=check)
 
+    def trace(self, case):
+        return json.loads(ctl("--config", self.cfg("s01-c01"), "case", "trace", case,
+                              "--json").stdout)
+
     def all_at(self, version):
         shown = {n: self.show(n) for n in self.tb.nodes}
         return shown if all(s["version"] == version for s in shown.values()) else None
@@ -59,6 +65,9 @@ class Policy(unittest.TestCase):
         # Before: no 2027 schedule anywhere, so plain Monday-Friday (the test can fail).
         self.assertEqual(self.due("s01-c01"), "2027-02-10T17:30")
         self.assertEqual(self.show("s01-c01")["version"], 0)
+        case = json.loads(ctl("--config", self.cfg("s01-c01"), "case", "create", "--matter",
+                              "MZ-003", "--applicant", "Li Wei", "--json").stdout)["id"]
+        due_before = self.trace(case)["due"]
         r = self.publish()
         self.assertEqual(r.stdout.strip(), "1")
         shown = poll_until("policy version 1 at every node", lambda: self.all_at(1),
@@ -70,6 +79,21 @@ class Policy(unittest.TestCase):
             self.assertGreater(s["matters"], 0)
             self.assertTrue(s["signed_at"])
         self.assertEqual({self.due(n) for n in self.tb.nodes}, {"2027-02-17T17:30"})
+        # The open case's due time is now computed with version 1; where the made-up holidays
+        # moved it (a 20-working-day limit from early December ends on 1 January), the trace
+        # says so and gives the due time before.
+        t = poll_until("the case's due time under policy 1",
+                       lambda: (lambda t: t if t.get("due_policy_version") == 1 else None)(
+                           self.trace(case)), 10)
+        if due_before[:10] in MADE_UP_HOLIDAYS:
+            self.assertEqual(t["due_moved_by_policy"], 1)
+            self.assertEqual(t["due_before"], due_before)
+            self.assertNotEqual(t["due"], due_before)
+            text = ctl("--config", self.cfg("s01-c01"), "case", "trace", case).stdout
+            self.assertIn("moved by policy v1, was " + due_before, text)
+        else:
+            self.assertEqual(t["due"], due_before)
+            self.assertNotIn("due_moved_by_policy", t)
 
     def test_2_other_key_and_older_bundle_are_refused_and_counted(self):
         other = os.path.join(self.tmp, "other")
