@@ -43,10 +43,6 @@ Result<PolicyKeeper> PolicyKeeper::open(const NodeConfig& config, std::string* w
   PolicyKeeper k;
   k.data_dir_ = config.data_dir;
   k.root_public_key_ = config.root_public_key;
-  // Version 0: this node's own files, as before the district published anything.
-  Policy own;
-  ASSIGN_OR_RETURN(own.matters, load_matters(config.matters_file));
-  ASSIGN_OR_RETURN(own.calendar, calendar_for(config.supervision.calendar));
   std::error_code ec;
   if (std::filesystem::exists(policy_file(config.data_dir), ec)) {
     auto s = read_signed_policy(policy_file(config.data_dir), config.root_public_key);
@@ -61,6 +57,11 @@ Result<PolicyKeeper> PolicyKeeper::open(const NodeConfig& config, std::string* w
     }
     if (warning) *warning = "ignoring the saved policy bundle: " + p.status().message();
   }
+  // Version 0: this node's own files, as before the district published anything (needed only
+  // then: a node that holds a bundle starts without them).
+  Policy own;
+  ASSIGN_OR_RETURN(own.matters, load_matters(config.matters_file));
+  ASSIGN_OR_RETURN(own.calendar, calendar_for(config.supervision.calendar));
   k.use(std::move(own));
   return k;
 }
