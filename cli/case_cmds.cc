@@ -35,10 +35,18 @@ std::string duration_text(std::uint64_t ms) {
 }
 
 // "2026-12-01T08:00:00.000Z", or "paused" while the stage waits for the applicant.
+// A due time a newer district calendar moved says so (docs/POLICY.md).
+std::string moved_text(const json& obj) {
+  if (!obj.contains("due_moved_by_policy")) return "";
+  return " moved by policy v" + field_text(obj, "due_moved_by_policy") + ", was " +
+         field_text(obj, "due_before");
+}
+
 std::string due_text(const json& hop) {
   if (field_text(hop, "due_stage", "") == "paused") return tr("paused");
   const std::string due = field_text(hop, "due");
-  return due == "-" ? due : due + " (" + label(field_text(hop, "due_stage", "")) + ")";
+  if (due == "-") return due;
+  return due + " (" + label(field_text(hop, "due_stage", "")) + ")" + moved_text(hop);
 }
 
 // When the case waits for the applicant: at the window, or on one of its hops.
@@ -51,7 +59,7 @@ std::string paused_since(const json& c) {
 }
 
 std::string case_due_line(const json& c) {
-  std::string out = format_text(tr("due %s"), field_text(c, "due").c_str());
+  std::string out = format_text(tr("due %s"), field_text(c, "due").c_str()) + moved_text(c);
   const auto paused = c.value("paused_ms", 0ull);
   if (const std::string since = paused_since(c); !since.empty()) {
     out += format_text(tr("  (paused since %s for the applicant's materials)"), since.c_str());

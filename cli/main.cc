@@ -22,6 +22,7 @@
 #include "cli/command_help.h"
 #include "cli/health_cmd.h"
 #include "cli/labels.h"
+#include "cli/policy_cmd.h"
 #include "cli/table.h"
 #include "cli/testbed.h"
 #include "cli/trust_cmds.h"
@@ -31,6 +32,7 @@
 #include "common/civil_date.h"
 #include "config/calendar_file.h"
 #include "config/node_config.h"
+#include "config/policy_bundle.h"
 #include "config/start_checks.h"
 #include "config/roster_file.h"
 #include "crypto/crypto.h"
@@ -220,12 +222,17 @@ int cmd_calendar(Cli& cli) {
   REJECT_LEFTOVER_FLAGS(cli, "calendar due");
   if (!cli.args.empty()) return usage_error(cli, tr("calendar due takes no positional arguments"));
   std::string setting;
+  std::optional<WorkCalendar> installed;
   if (!cli.config.empty()) {
     auto cfg = load_node_config(cli.config);
     if (!cfg.is_ok()) return fail(cli, cfg.status());
     setting = cfg->supervision.calendar;
+    // Once the node installed the district's policy, its calendar is the one deadlines follow.
+    if (Policy p = installed_policy(cfg->data_dir, cfg->root_public_key, nullptr); p.version > 0) {
+      installed = std::move(p.calendar);
+    }
   }
-  auto cal = calendar_for(setting);
+  auto cal = installed ? Result<WorkCalendar>(std::move(*installed)) : calendar_for(setting);
   if (!cal.is_ok()) return fail(cli, cal.status());
   auto when = parse_local_datetime(from);
   if (!when) {
@@ -578,7 +585,10 @@ int dispatch(Cli& cli, const std::string& cmd, const char* argv0) {
   if (cmd == "cases") return cmd_cases(cli);
   if (cmd == "webhook") return cmd_webhook(cli);
   if (cmd == "status") return cmd_status(cli);
-  if (cmd == "matters") return cmd_matters(cli);
+  if (cmd == "matters") {
+    return !cli.args.empty() && cli.args[0] == "import" ? cmd_matters_import(cli) : cmd_matters(cli);
+  }
+  if (cmd == "policy") return cmd_policy(cli);
   if (cmd == "conflicts") return cmd_conflicts(cli);
   if (cmd == "import") return cmd_import(cli);
   if (cmd == "stalled") return cmd_stalled(cli);

@@ -92,6 +92,20 @@ inline constexpr CommandHelp kCommandHelp[] = {
     {"matters",
      "matters [--json]",
      N_("the matters catalogue (code, name, limit in working days)")},
+    {"matters import",
+     "matters import FILE.csv --out FILE.toml",
+     N_("the district's catalogue export (UTF-8 CSV: code,name,\n"
+        "limit_working_days,materials; ';' between materials) to\n"
+        "a matters file; bad rows as FILE:LINE, nothing written")},
+    {"policy publish",
+     "policy publish --calendar FILE --matters FILE --root-key KEY",
+     N_("(with --config of the district) check, sign and install\n"
+        "the district's calendar and matters as its next policy\n"
+        "version (printed); every node follows it")},
+    {"policy show",
+     "policy show [--json]",
+     N_("the installed policy: version, signed_at, calendar_years,\n"
+        "matters, digest")},
     {"case create",
      "case create --matter CODE --applicant NAME [--id-number N] [--material NAME ...]\n[--field KEY=VALUE ...] [--source SYSTEM --external-ref REF] [--json]",
      N_("receive a case (受理); prints its id. With a department\n"

@@ -153,7 +153,7 @@ TEST_CASE("unknown keys and unknown tables are refused, listing the allowed keys
   check_error(base_with({{5, "parents = [\"tcp://127.0.0.1:7000\"]\ncolour = \"red\""}}),
               ":6: node.colour: unknown key (allowed: id, role, listen, parents)");
   check_error(base_with({}, "[metrics]\nport = 9100\n"),
-              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health, penalty, trust, privacy, webhook)");
+              ":16: metrics: unknown key (allowed: node, paths, api, log, sync, calendar, deadlines, stall, health, penalty, trust, privacy, webhook, policy)");
   check_error(base_with({{13, "batch_event_max = 512"}}),
               ":13: sync.batch_event_max: unknown key (allowed: batch_events_max, "
               "batch_bytes_max, window_batches_max, resend_timeout_ms, heartbeat_interval_ms, "
@@ -188,6 +188,19 @@ TEST_CASE("an out-of-range integer names the range") {
               ":13: sync.batch_bytes_max: 100 is out of range (4096..16777216)");
   check_error(base_with({{13, "window_batches_max = -1"}}),
               ":13: sync.window_batches_max: -1 is out of range (1..64)");
+}
+
+TEST_CASE("policy.lag_alert: a duration, 10 minutes by default, 5s..30d") {
+  auto config = load_node_config(write_file("casesyncd.toml", base_with({})));
+  REQUIRE(config.is_ok());
+  CHECK(config->health.policy_lag_alert_ms == 10 * 60 * 1000);
+  config = load_node_config(write_file("casesyncd.toml", base_with({}, "[policy]\nlag_alert = \"30s\"\n")));
+  REQUIRE(config.is_ok());
+  CHECK(config->health.policy_lag_alert_ms == 30 * 1000);
+  CHECK(load_error(base_with({}, "[policy]\nlag_alert = \"1s\"\n")).find(":17: policy.lag_alert") !=
+        std::string::npos);
+  CHECK(load_error(base_with({}, "[policy]\nlag = \"1m\"\n")).find(":17: policy.lag: unknown key") !=
+        std::string::npos);
 }
 
 TEST_CASE("bad ids, roles and log levels list what is allowed") {

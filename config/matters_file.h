@@ -17,6 +17,9 @@ struct Matter {
   std::string name;
   std::uint32_t limit_working_days = 0;
   std::vector<std::string> materials;
+  // Removed from the district's catalogue by a newer policy bundle: open cases keep this limit,
+  // new cases of it are refused (daemon/policy_keeper.h).
+  bool retired = false;
 };
 
 class MattersCatalogue {

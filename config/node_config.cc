@@ -17,7 +17,8 @@ namespace {
 
 constexpr std::string_view kTopKeys[] = {"node", "paths", "api", "log", "sync", "calendar",
                                          "deadlines", "stall", "health", "penalty", "trust",
-                                         "privacy", "webhook"};
+                                         "privacy", "webhook", "policy"};
+constexpr std::string_view kPolicyKeys[] = {"lag_alert"};
 constexpr std::string_view kTrustKeys[] = {"root_public_key"};
 constexpr std::string_view kDeadlineKeys[] = {"delivery", "accept", "accept_district",
                                               "accept_street", "accept_community", "answer"};
@@ -241,6 +242,12 @@ void read_supervision(TableReader top, const std::filesystem::path& base_dir,
   if (auto v = duration(st, "check_interval", kSecondMs, 3600 * kSecondMs)) sc.check_interval_ms = *v;
 }
 
+// [policy]: how long a node may stay behind the district's policy version before it is lagging.
+void read_policy(TableReader p, HealthConfig& hc) {
+  p.allow_only(kPolicyKeys);
+  if (auto v = duration(p, "lag_alert", 5 * kSecondMs, 30 * kDayMs)) hc.policy_lag_alert_ms = *v;
+}
+
 void read_health(TableReader h, HealthConfig& hc) {
   h.allow_only(kHealthKeys);
   if (auto v = duration(h, "interval", kSecondMs, 600 * kSecondMs)) hc.interval_ms = *v;
@@ -321,6 +328,7 @@ Result<NodeConfig> load_node_config(const std::string& path) {
   read_sync(top.table("sync"), config.sync);
   read_supervision(top, directory_of(path), config.supervision);
   read_health(top.table("health"), config.health);
+  read_policy(top.table("policy"), config.health);
   read_penalty(top.table("penalty"), config.penalty);
   read_trust(top.table("trust"), config);
   read_webhooks(root, errors, config.webhooks);

@@ -37,6 +37,8 @@ struct HealthConfig {
   std::uint64_t lag_events = 1000;         // health.lag_events: backlog above this is lagging
   std::uint64_t lag_age_ms = 60000;        // health.lag_age: oldest unsent event older than this
   std::uint64_t clock_skew_ms = 5000;      // health.clock_skew: offset to the parent above this
+  // policy.lag_alert (5s..30d): behind the district's policy version this long is lagging.
+  std::uint64_t policy_lag_alert_ms = 10 * 60 * 1000;
 };
 
 // How a peer that keeps sending input we refuse is cut off (the [penalty] table; the policy is

@@ -21,6 +21,7 @@ constexpr std::size_t kCurveKeyBytes = 32;
 inline constexpr std::string_view kEventDomain = "casesync/event/v1";
 inline constexpr std::string_view kRosterDomain = "casesync/roster/v1";
 inline constexpr std::string_view kHealthDomain = "casesync/health/v1";
+inline constexpr std::string_view kPolicyDomain = "casesync/policy/v1";
 
 // Must be called once before anything below; safe to call again.
 Status init();

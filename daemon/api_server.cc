@@ -23,6 +23,7 @@
 #include "daemon/http_front.h"
 #include "daemon/stall_api.h"
 #include "daemon/node_runtime.h"
+#include "daemon/policy_api.h"
 #include "sync/routing.h"
 
 namespace casesync {
@@ -288,6 +289,7 @@ void ApiServer::routes(httplib::Server& server) {
   register_page_routes(server, rt);
   register_backup_routes(server, rt);
   register_clerk_routes(server, rt);
+  register_policy_routes(server, rt);
   route_events(server, rt);
   route_admin(server, rt);
 }

@@ -50,7 +50,16 @@ std::optional<ApiError> preflight(NodeRuntime& rt, const EventDraft& draft,
 
 std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matter,
                                        const std::string& field) {
-  if (rt.matters().find(matter)) return std::nullopt;
+  if (const Matter* m = rt.matters().find(matter); m && m->retired) {
+    return ApiError::bad("retired_matter",
+                         "matter \"" + matter + "\" was removed from the district's catalogue in policy "
+                         "version " + std::to_string(rt.policy().version()) +
+                             ": new cases of it are refused (open ones keep their limit); use the "
+                             "matter that replaces it (`casesyncctl matters` lists them)",
+                         field);
+  } else if (m) {
+    return std::nullopt;
+  }
   return ApiError::not_found("unknown matter code \"" + matter + "\" (not in " +
                                  rt.config().matters_file + "; `casesyncctl matters` lists them)",
                              field);

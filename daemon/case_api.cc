@@ -202,6 +202,7 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
     if (auto q = parse_no_input(call.request); !q.ok()) return reply_error(res, q.error());
     json out = json::array();
     for (const auto& [code, m] : rt.matters().all()) {
+      if (m.retired) continue;  // kept only for the open cases of it
       out.push_back({{"code", m.code}, {"name", m.name},
                      {"limit_working_days", m.limit_working_days}, {"materials", m.materials}});
     }

@@ -171,6 +171,12 @@ NodeRow HealthView::observe(const RosterNode* node, int depth, std::uint64_t now
     if (pc != core.counters().peers.end()) o.rejects_here = &pc->second.rejects;
   }
   o.cleared = clears_.cleared(node->id);
+  // Behind our policy since we installed it (a node that reports an older one computes other
+  // deadlines): lagging after policy.lag_alert.
+  o.district_policy_version = rt_->policy().version();
+  if (row.report && row.report->policy_version < o.district_policy_version) {
+    o.policy_behind_ms = now_ms - std::min(now_ms, rt_->policy().installed_at_ms());
+  }
   row.health = derive_health(o, rt_->config().health, now_ms);
   const std::uint64_t hint =
       row.health.conditions.empty() ? 0 : row.health.conditions.front().since_hint_ms;
@@ -263,7 +269,11 @@ json node_json(const NodeRow& r) {
   const NodeHealth& h = r.health;
   json warnings = json::array();
   if (rep) {
-    for (const auto& w : rep->warnings) warnings.push_back(w);
+    // A missing calendar year is the district's to fix: one warning on the page
+    // (calendar_warnings in health_json), not one on every row.
+    for (const auto& w : rep->warnings) {
+      if (w.rfind(kCalendarWarningPrefix, 0) != 0) warnings.push_back(w);
+    }
   }
   for (std::size_t i = 1; i < h.conditions.size(); ++i) {
     warnings.push_back(std::string("also ") + node_state_name(h.conditions[i].state) + ": " +
@@ -290,6 +300,7 @@ json node_json(const NodeRow& r) {
       {"wal_bytes", or_null(rep != nullptr, rep ? rep->wal_bytes : 0)},
       {"events", or_null(rep != nullptr, rep ? rep->events : 0)},
       {"stalled_hops", r.stalled_hops},
+      {"policy_version", or_null(rep != nullptr, rep ? rep->policy_version : 0)},
       {"warnings", warnings}};
 }
 
@@ -344,6 +355,8 @@ json HealthView::health_json(std::uint64_t now_ms) {
             {"lag_age_ms", t.lag_age_ms},
             {"clock_skew_ms", t.clock_skew_ms}}},
           {"counts", counts},
+          {"policy_version", rt_->policy().version()},
+          {"calendar_warnings", rt_->stalls().calendar_warnings(now_ms)},
           {"nodes", nodes},
           {"stalls", stalls_json(rt_->stalls().stalls())},
           {"conflicts", recent_conflicts(now_ms)},

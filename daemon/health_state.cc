@@ -112,6 +112,12 @@ std::optional<Condition> lagging(const NodeObservation& o, const NodeHealth& h,
     why.push_back(std::to_string(held) + " events held back until what they need arrives (" +
                   held_by + ")");
   }
+  if (o.policy_behind_ms > t.policy_lag_alert_ms) {
+    why.push_back("policy version " + std::to_string(o.report->policy_version) +
+                  ", the district has " + std::to_string(o.district_policy_version) + " (behind " +
+                  seconds_text(o.policy_behind_ms) + ", policy.lag_alert " +
+                  seconds_text(t.policy_lag_alert_ms) + ")");
+  }
   if (why.empty()) return std::nullopt;
   std::string reason;
   for (const auto& w : why) reason += (reason.empty() ? "" : "; ") + w;

@@ -15,7 +15,9 @@
 //                   a node that never reported is offline with the reason "never reported"
 //   clock_skewed    its wall clock is more than clock_skew away from its parent's
 //   lagging         its upward backlog is above lag_events, or the oldest unacknowledged event
-//                   is older than lag_age; or a link to a live child holds more than lag_events
+//                   is older than lag_age; or a link to a live child holds more than lag_events;
+//                   or it has computed deadlines with an older policy than the district's for
+//                   longer than policy.lag_alert
 //   in_step         none of the above
 #pragma once
 
@@ -70,6 +72,10 @@ struct NodeObservation {
   // What an admin cleared (`casesyncctl security-alert clear`): only counts above these raise
   // security_alert again. nullptr: nothing cleared.
   const std::vector<SecurityFinding>* cleared = nullptr;
+  // The district's policy version and how long this node's report has shown an older one (the
+  // caller tracks it: daemon/policy_lag.h). 0: not behind.
+  std::uint64_t district_policy_version = 0;
+  std::uint64_t policy_behind_ms = 0;
 };
 
 struct Condition {

@@ -244,3 +244,18 @@ TEST_CASE("since: kept while the state holds, restarted on a change, hint when k
   hist.retain({"b"});
   CHECK(hist.size() == 1);
 }
+
+TEST_CASE("behind the district's policy longer than policy.lag_alert is lagging, with that reason") {
+  HealthConfig t = thresholds();
+  t.policy_lag_alert_ms = 10 * 60 * 1000;
+  HealthReport r = report();
+  r.policy_version = 1;
+  NodeObservation o = seen(r);
+  o.district_policy_version = 2;
+  o.policy_behind_ms = 9 * 60 * 1000;  // not yet
+  CHECK(derive_health(o, t, kNow).state == NodeState::kInStep);
+  o.policy_behind_ms = 11 * 60 * 1000;
+  const NodeHealth h = derive_health(o, t, kNow);
+  CHECK(h.state == NodeState::kLagging);
+  CHECK(h.reason == "policy version 1, the district has 2 (behind 11m, policy.lag_alert 10m)");
+}

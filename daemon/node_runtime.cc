@@ -97,8 +97,12 @@ Status NodeRuntime::open_parts() {
   for (const auto& w : in.warnings) log_warning(w);
   SignedRoster signed_roster = std::move(in.signed_roster);
   Roster roster = std::move(in.roster);
-  matters_ = std::move(in.matters);
   keys_ = std::move(in.keys);
+  // Calendar and matters: the district's installed policy bundle, else this node's files.
+  std::string policy_warning;
+  ASSIGN_OR_RETURN(PolicyKeeper policy, PolicyKeeper::open(config_, &policy_warning));
+  policy_ = std::make_unique<PolicyKeeper>(std::move(policy));
+  if (!policy_warning.empty()) log_warning(policy_warning);
   RETURN_IF_ERROR(make_private_dir(config_.data_dir, "data folder"));
   tighten_private_files(config_.data_dir);
   ASSIGN_OR_RETURN(SealedStore sealed, open_sealed_store(config_));
@@ -106,6 +110,7 @@ Status NodeRuntime::open_parts() {
   store_ = std::move(sealed.store);
   RETURN_IF_ERROR(open_clerks());
   started_at_ms_ = clock_.now_ms();
+  policy_->set_installed_at_ms(started_at_ms_);
   core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
                                      &keys_.secret);
   core_->set_verifier(&verifier_);
@@ -116,6 +121,8 @@ Status NodeRuntime::open_parts() {
       [root](const RosterMsg& m) {
         return open_roster(root, SignedRoster{m.version, m.text, m.signature}, "roster from a peer");
       });
+  core_->set_policy_source(policy_->signed_doc(),
+                           [this](const SignedDoc& d) { return policy_->check(d); });
   const std::string old_marker = config_.data_dir + "/RESTORED";
   if (std::filesystem::exists(old_marker)) {
     // Left by an older `casesyncctl restore`; the marker now lives inside the database.
@@ -128,9 +135,10 @@ Status NodeRuntime::open_parts() {
     log_warning("restoring from a backup: restore epoch " + std::to_string(core_->restore_epoch()) +
                 "; local writes wait until every neighbour has re-synced this node");
   }
-  stalls_ = std::make_unique<StallMonitor>(core_.get(), store_.get(), &matters_,
-                                           std::move(in.calendar), stall_policy(config_.supervision),
+  stalls_ = std::make_unique<StallMonitor>(core_.get(), store_.get(), &policy_->matters(),
+                                           policy_->calendar(), stall_policy(config_.supervision),
                                            config_.supervision.check_interval_ms);
+  stalls_->set_policy_version(policy_->version());
   for (const auto& w : stalls_->calendar_warnings(started_at_ms_)) log_warning("WARNING " + w);
   TransportOptions topt{config_.node_id, config_.listen_endpoint,
                         config_.parent_endpoints.empty() ? "" : config_.parent_endpoints.front(),
@@ -172,36 +180,6 @@ std::map<std::string, std::string> NodeRuntime::allowed_curve_clients() const {
   return out;
 }
 
-namespace {
-// Writes `text` to `path` so that a crash leaves the old file or the new one, never half of one:
-// a temporary file, fsync, rename, fsync of the directory.
-Status write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::error(Code::kIoError, tmp + ": cannot create: " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      return Status::error(Code::kIoError, tmp + ": write failed: " + std::strerror(errno));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::error(Code::kIoError, path + ": cannot replace: " + std::strerror(errno));
-  }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  if (const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::ok();
-}
-}  // namespace
-
 // A roster that revokes a peer (or changes its key) closes its sessions here and now: its
 // connections are cut and its key refused from then on, and the core learns the link is down.
 void NodeRuntime::close_revoked_sessions(std::uint64_t roster_version) {
@@ -237,11 +215,34 @@ void NodeRuntime::apply_roster_update(const RosterMsg& update) {
   // signature first: a crash between the two leaves a text its old signature does not verify,
   // which check_start_inputs() ignores for the configured file.
   const std::string saved = config_.data_dir + "/roster-current.toml";
-  Status st = write_file_atomically(saved + ".sig", to_hex(update.signature) + "\n");
-  if (st.is_ok()) st = write_file_atomically(saved, update.text);
+  Status st = write_private_file(saved + ".sig", to_hex(update.signature) + "\n");
+  if (st.is_ok()) st = write_private_file(saved, update.text);
   if (!st.is_ok()) log_error("roster version " + std::to_string(update.version) + " installed but not saved: " + st.message());
   log_info("roster version " + std::to_string(update.version) + " installed (" +
            std::to_string(core_->roster().nodes().size()) + " nodes); allow-list updated");
+}
+
+void NodeRuntime::apply_policy_update(const SignedDoc& update) {
+  policy_->set_installed_at_ms(clock_.now_ms());
+  if (Status st = policy_->adopt(update); !st.is_ok()) {
+    log_error("policy version " + std::to_string(update.version) + " installed but not saved: " +
+              st.message());
+  }
+  stalls_->replace_calendar(policy_->calendar(), policy_->version());
+  stalls_->tick(clock_.now_ms(), /*force=*/true);
+  log_info("policy version " + std::to_string(update.version) + " installed (digest " +
+           policy_->policy().digest + ", " + std::to_string(policy_->policy().matters.all().size()) +
+           " matters); deadlines now follow it");
+  for (const auto& w : stalls_->calendar_warnings(clock_.now_ms())) log_warning("WARNING " + w);
+}
+
+Status NodeRuntime::install_policy(const SignedDoc& doc) {
+  if (Status st = core_->install_policy(doc, clock_.now_ms()); !st.is_ok()) {
+    policy_->count_refused();
+    return st;
+  }
+  deliver_effects();
+  return Status::ok();
 }
 
 Status NodeRuntime::install_roster(const RosterMsg& m) {
@@ -382,6 +383,9 @@ void NodeRuntime::deliver_effects() {
     penalize_all(e.misbehaved);
     if (auto r = e.docs_installed.find("roster"); r != e.docs_installed.end()) {
       apply_roster_update(RosterMsg{r->second.version, r->second.text, r->second.signature});
+    }
+    if (auto p = e.docs_installed.find("policy"); p != e.docs_installed.end()) {
+      apply_policy_update(p->second);
     }
     if (!e.cases_changed.empty()) publish_changes();
   }

@@ -25,6 +25,7 @@
 #include "daemon/http_front.h"
 #include "daemon/parallel_verifier.h"
 #include "daemon/peer_penalty.h"
+#include "daemon/policy_keeper.h"
 #include "daemon/stall_monitor.h"
 #include "daemon/task_queue.h"
 #include "daemon/transport.h"
@@ -49,7 +50,8 @@ class NodeRuntime {
   SyncNode& core() { return *core_; }
   SqliteStore& store() { return *store_; }
   const NodeConfig& config() const { return config_; }
-  const MattersCatalogue& matters() const { return matters_; }
+  const MattersCatalogue& matters() const { return policy_->matters(); }
+  PolicyKeeper& policy() { return *policy_; }
   StallMonitor& stalls() { return *stalls_; }
   const Transport& transport() const { return *transport_; }
   const PeerPenalty& penalty() const { return *penalty_; }
@@ -69,6 +71,9 @@ class NodeRuntime {
 
   // Installs a roster the district admin signed (POST /api/roster), then pushes it to peers.
   Status install_roster(const RosterMsg& signed_roster);
+  // Installs a policy bundle the district admin signed (POST /api/policy), then pushes it to
+  // peers. A refused one (older, another key, damaged) is counted.
+  Status install_policy(const SignedDoc& bundle);
 
   // --- for API threads ---
   // Requests waiting for new events (the changes feed's long-poll); woken on the loop thread.
@@ -95,6 +100,7 @@ class NodeRuntime {
   Transport& transport_for(const std::string& peer);
   void reload_config();
   void apply_roster_update(const RosterMsg& update);
+  void apply_policy_update(const SignedDoc& update);
   void log_alert(const Alert& alert);
   void penalize_all(const std::vector<PeerMisbehaved>& misbehaved);
   void close_revoked_sessions(std::uint64_t roster_version);
@@ -107,7 +113,7 @@ class NodeRuntime {
   DaemonClock clock_;
   std::uint64_t started_at_ms_ = 0;
   crypto::KeyPair keys_;
-  MattersCatalogue matters_;
+  std::unique_ptr<PolicyKeeper> policy_;  // the calendar and matters deadlines are computed with
   std::unique_ptr<crypto::DataKey> data_key_;  // outlives store_, which seals events under it
   std::unique_ptr<SqliteStore> store_;
   ParallelVerifier verifier_;  // every core; outlives core_, which uses it

@@ -19,4 +19,8 @@ Status make_private_dir(const std::string& path, const std::string& what);
 // (logged). Symbolic links are left alone.
 void tighten_private_files(const std::string& dir);
 
+// Writes `text` to `path` (0600) so that a crash leaves the old file or the new one, never half of
+// one: a temporary file, fsync, rename, fsync of the directory.
+Status write_private_file(const std::string& path, const std::string& text);
+
 }  // namespace casesync

@@ -24,12 +24,19 @@ StallMonitor::StallMonitor(SyncNode* core, Store* store, const MattersCatalogue*
 std::vector<std::string> StallMonitor::calendar_warnings(std::uint64_t now_ms) const {
   std::vector<std::string> out;
   for (int y : calendar_.missing_years(now_ms, now_ms + kCalendarLookAheadMs)) {
-    out.push_back("calendar: no holiday schedule for " + std::to_string(y) +
+    out.push_back(std::string(kCalendarWarningPrefix) + "no holiday schedule for " +
+                  std::to_string(y) +
                   "; deadlines there count Monday-Friday less the statutory holidays, without "
-                  "make-up working days. Add the State Council schedule "
-                  "to the calendar file");
+                  "make-up working days. Add the State Council schedule to the district's "
+                  "calendar file and publish it (casesyncctl policy publish, docs/POLICY.md)");
   }
   return out;
+}
+
+void StallMonitor::replace_calendar(WorkCalendar calendar, std::uint64_t version) {
+  previous_calendar_ = std::move(calendar_);
+  calendar_ = std::move(calendar);
+  policy_version_ = version;
 }
 
 void StallMonitor::refresh_open_cases() {
@@ -46,6 +53,8 @@ DeadlineInputs StallMonitor::deadline_inputs() const {
   in.roster = &core_->roster();
   in.calendar = &calendar_;
   in.policy = &policy_;
+  in.policy_version = policy_version_;
+  in.previous_calendar = previous_calendar_ ? &*previous_calendar_ : nullptr;
   in.matter_limit_days = [this](const std::string& code) {
     const Matter* m = matters_->find(code);
     return m ? m->limit_working_days : 0u;

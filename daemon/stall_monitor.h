@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@
 
 namespace casesync {
 
+// What every calendar warning starts with (the health page shows them once, not per node).
+inline constexpr std::string_view kCalendarWarningPrefix = "calendar: ";
+
 class StallMonitor {
  public:
   // The pointers must remain live while this monitor is in use.
@@ -28,6 +32,11 @@ class StallMonitor {
   const std::vector<Stall>& stalls() const { return stalls_; }
   std::vector<Stall> stalls_of_case(const std::string& case_id) const;
   const WorkCalendar& calendar() const { return calendar_; }
+  // The district policy version deadlines are computed with (daemon/policy_keeper.h).
+  void set_policy_version(std::uint64_t version) { policy_version_ = version; }
+  // A newer district policy's calendar: deadlines follow it from now, and the one it replaces is
+  // kept so a case view can show which due times it moved.
+  void replace_calendar(WorkCalendar calendar, std::uint64_t version);
   const StallPolicy& policy() const { return policy_; }
   // What deadlines depend on (calendar, policy, matters' limits), for the case views' due times.
   // Valid while this monitor lives.
@@ -47,6 +56,8 @@ class StallMonitor {
   Store* store_;
   const MattersCatalogue* matters_;
   WorkCalendar calendar_;
+  std::uint64_t policy_version_ = 0;
+  std::optional<WorkCalendar> previous_calendar_;
   StallPolicy policy_;
   std::uint64_t check_interval_ms_;
   std::uint64_t last_check_ms_ = 0;

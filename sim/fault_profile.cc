@@ -35,6 +35,7 @@ constexpr std::array<KindInfo, kFaultKinds> kKinds = {{
     {FaultKind::kEquivocate, "equivocate", 15'000},
     {FaultKind::kWallClockStep, "wall_clock_step", 30'000},
     {FaultKind::kFallback, "fallback", 1'000'000},  // on or off for the seed; not an episode
+    {FaultKind::kPublishPolicy, "publish_policy", 30'000},
 }};
 
 }  // namespace

@@ -40,8 +40,9 @@ enum class FaultKind : std::uint8_t {
                    // sequence numbers it already used
   kWallClockStep,  // a node's wall clock is wrong by hours or days, then NTP steps it right
   kFallback,       // communities switch to their fallback parent (the district) after seconds
+  kPublishPolicy,  // the district publishes a new policy bundle while events are moving
 };
-inline constexpr std::size_t kFaultKinds = 22;
+inline constexpr std::size_t kFaultKinds = 23;
 const char* fault_kind_name(FaultKind kind);
 std::optional<FaultKind> fault_kind_from_name(std::string_view name);
 

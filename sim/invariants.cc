@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "common/work_calendar.h"
 #include "sync/case_fold.h"
 #include "sync/case_kinds.h"
 #include "sync/case_view.h"
@@ -340,11 +341,46 @@ void check_duplicates(const World& w, const Catalog& c, Reporter& rep) {
   }
 }
 
+// The calendar a simulated policy text stands for: "policy N" has N holidays from 2027-02-06
+// (weekdays, 09:00-17:00 China time otherwise), so two versions give different due times.
+WorkCalendar calendar_of(const SignedDoc& policy) {
+  WorkCalendar cal = WorkCalendar::weekdays(8 * 60);
+  const std::int64_t first = WorkCalendar::day_from_civil(2027, 2, 6);
+  for (std::uint64_t i = 0; i < policy.version; ++i) cal.add_holiday(first + static_cast<std::int64_t>(i));
+  return cal;
+}
+
+// After healing every node holds the district's newest policy bundle, byte for byte, and so
+// computes the same due time for the same hop (docs/POLICY.md).
+void check_policy(const World& w, const Catalog&, Reporter& rep) {
+  const std::string want_text = w.policy_version == 0 ? "" : "policy " + std::to_string(w.policy_version);
+  const std::uint64_t from = WorkCalendar::weekdays(8 * 60).day_start_utc(
+      WorkCalendar::day_from_civil(2027, 2, 5));
+  SignedDoc want{w.policy_version, want_text, ""};
+  const std::uint64_t want_due = calendar_of(want).add_working_days(from, 3);
+  for (const auto& n : w.nodes) {
+    if (n.retired) continue;
+    if (n.policy.version != w.policy_version || n.policy.text != want_text) {
+      rep.add("policy_diverged", n.id, "",
+              "holds policy version " + std::to_string(n.policy.version) + ", the district published " +
+                  std::to_string(w.policy_version));
+      continue;
+    }
+    const std::uint64_t due = calendar_of(n.policy).add_working_days(from, 3);
+    if (due != want_due) {
+      rep.add("policy_due_diverged", n.id, "",
+              "due " + std::to_string(due) + " for a 3-working-day hop, the district " +
+                  std::to_string(want_due));
+    }
+  }
+}
+
 using Check = void (*)(const World&, const Catalog&, Reporter&);
 // The extension point: stall attribution and receipt/trace completeness join this list.
 constexpr Check kChecks[] = {check_observations, check_acked,    check_phantoms,
                              check_equivocation, check_case_sets, check_digests,
-                             check_seq_gaps,     check_hlc,       check_duplicates};
+                             check_seq_gaps,     check_hlc,       check_duplicates,
+                             check_policy};
 
 }  // namespace
 

@@ -13,6 +13,11 @@ Status SimNode::start(std::uint64_t virtual_ms) {
   core_ = std::make_unique<SyncNode>(id(), book_->at(roster_version_), limits_, &store_,
                                      &book_->secret(index_));
   core_->set_roster_source(book_->signed_at(roster_version_), book_->opener());
+  core_->set_policy_source(policy_, [](const SignedDoc& d) {
+    return d.signature == kPolicySignature
+               ? Status::ok()
+               : Status::error(Code::kPermission, "policy not signed by the simulated root");
+  });
   incarnations_++;
   Status st;
   try {
@@ -30,6 +35,7 @@ Effects SimNode::take_effects() {
   if (auto r = e.docs_installed.find("roster"); r != e.docs_installed.end()) {
     roster_version_ = r->second.version;
   }
+  if (auto p = e.docs_installed.find("policy"); p != e.docs_installed.end()) policy_ = p->second;
   return e;
 }
 

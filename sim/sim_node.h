@@ -61,6 +61,11 @@ class SimNode {
   // The admin copied a newer roster file to the node (a key rotation).
   void set_roster_version(std::uint64_t version) { roster_version_ = version; }
   std::uint64_t roster_version() const { return roster_version_; }
+  // The policy bundle this node last installed, as the daemon keeps it on disk: survives a
+  // crash, given to the next core.
+  const SignedDoc& policy() const { return policy_; }
+  // What the simulated root signs a policy with (the opener checks nothing else).
+  static constexpr std::string_view kPolicySignature = "simulated root policy signature";
   // Revoked and switched off for good: never started again.
   void retire() {
     crash();
@@ -87,6 +92,7 @@ class SimNode {
   NodeTotals totals_;  // of the dead incarnations, plus alerts
   std::uint32_t incarnations_ = 0;
   std::uint64_t roster_version_ = 1;  // the roster file's version
+  SignedDoc policy_;                  // version 0: none published yet
   bool retired_ = false;
 };
 

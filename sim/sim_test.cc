@@ -377,6 +377,22 @@ TEST_CASE("the checks pass a converged world and catch a lost and a misrouted ev
   CHECK(found.count("unexpected_case@s01-c02"));
 }
 
+TEST_CASE("the checks catch a node left on an older policy after healing") {
+  REQUIRE(crypto::init().is_ok());
+  const District d(Topology{1, 1}, 1);
+  Ledger ledger;
+  World w{.roster = &d.roster(), .ledger = &ledger};
+  w.policy_version = 2;
+  const SignedDoc two{2, "policy 2", std::string(SimNode::kPolicySignature)};
+  w.nodes = {{.id = "district", .policy = two}, {.id = "s01", .policy = two},
+             {.id = "s01-c01", .policy = two}};
+  CHECK(check_world(w).empty());
+  w.nodes[2].policy = {1, "policy 1", std::string(SimNode::kPolicySignature)};
+  CHECK(names(check_world(w)).count("policy_diverged@s01-c01"));
+  w.nodes[2].policy = {2, "policy 2, forged", "x"};  // same version, other bytes
+  CHECK(names(check_world(w)).count("policy_diverged@s01-c01"));
+}
+
 TEST_CASE("the checks catch an event that differs from its origin's copy") {
   REQUIRE(crypto::init().is_ok());
   const District d(Topology{1, 1}, 1);

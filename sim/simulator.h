@@ -78,6 +78,7 @@ class Simulator {
   void restore(std::size_t node, bool marker);
   void revoke(std::size_t node);
   void rotate_key(std::size_t node);
+  void publish_policy();
   void wall_clock_step(std::size_t node);
   // The node's acknowledged writes after `after_seq` that no other node holds: lost with it.
   void write_off(std::size_t node, std::uint64_t after_seq, const std::string& why);
@@ -102,6 +103,7 @@ class Simulator {
   FaultProfile profile_;
   SyncLimits limits_;
   FaultCounts counts_{};
+  std::uint64_t policy_version_ = 0;  // the newest bundle the district published
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::vector<std::vector<std::size_t>> children_;
   std::vector<std::uint32_t> disk_full_episodes_;

@@ -39,6 +39,22 @@ void Simulator::admin_tick() {
   if (roll(FaultKind::kRevoke)) revoke(any_node());
   if (roll(FaultKind::kRotateKey)) rotate_key(any_node());
   if (roll(FaultKind::kWallClockStep)) wall_clock_step(any_node());
+  if (roll(FaultKind::kPublishPolicy)) publish_policy();
+}
+
+// The district publishes its next policy bundle mid-sync (docs/POLICY.md); it reaches the other
+// nodes through the same gossip as the roster. The text stands for a calendar: its version is
+// the number of holidays in it (sim/invariants.cc, check_policy).
+void Simulator::publish_policy() {
+  if (!nodes_[0]->running()) return;
+  counts_[static_cast<std::size_t>(FaultKind::kPublishPolicy)]++;
+  const std::uint64_t version = ++policy_version_;
+  log_fault(FaultKind::kPublishPolicy, "version " + std::to_string(version), 0);
+  with_node(0, [&](SimNode& d) {
+    SignedDoc doc{version, "policy " + std::to_string(version), std::string(SimNode::kPolicySignature)};
+    Status st = d.core().install_policy(doc, d.now(now_));
+    if (!st.is_ok()) observations_.push_back({"admin_error", d.id(), st.to_string()});
+  });
 }
 
 void Simulator::take_snapshot(std::size_t i) {

@@ -61,7 +61,8 @@ void Simulator::check_convergence() {
   std::string why;
   if (!quiescent(&why)) return;
   std::uint64_t events = 0;
-  for (auto& n : nodes_) events += n->store().memory().local_seq_high();
+  // Policy versions count as movement too: a bundle may arrive after the last event did.
+  for (auto& n : nodes_) events += n->store().memory().local_seq_high() + n->policy().version;
   if (events == events_at_failed_check_) return;  // nothing moved since the last failed check
   if (!check_world(snapshot()).empty()) {
     events_at_failed_check_ = events;
@@ -79,6 +80,7 @@ World Simulator::snapshot() {
   w.lost_seqs = lost_seqs_;
   w.ledger = &ledger_;
   w.observations = observations_;
+  w.policy_version = policy_version_;
   const ClerkStats& clerks = clerks_.stats();
   for (const std::string& u : clerks.unexpected) w.observations.push_back({"author_error", "", u});
   if (clerks.refused) {
@@ -97,6 +99,7 @@ World Simulator::snapshot() {
     s.events = n->store().events_after(0, SIZE_MAX).value();
     s.totals = n->totals();
     s.core = n->running() ? &n->core() : nullptr;
+    s.policy = n->policy();
     auto seq = n->store().get_meta("next_seq").value();  // durable, also for a dead node
     s.last_seq = seq ? std::stoull(*seq) - 1 : 0;
     w.nodes.push_back(std::move(s));

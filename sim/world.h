@@ -24,6 +24,7 @@ struct NodeSnapshot {
   std::uint64_t last_seq = 0;  // the highest seq it ever authored (its durable counter)
   SyncNode* core = nullptr;    // null when not running or in hand-built worlds
   bool retired = false;        // revoked and switched off: neither checked nor expected to hold
+  SignedDoc policy;            // the policy bundle it holds (persisted; version 0: none)
 };
 
 // Something a run observed while it went (not at the end): a frame over the limit, a window
@@ -43,6 +44,7 @@ struct World {
   std::vector<NodeSnapshot> nodes;
   const Ledger* ledger = nullptr;
   std::vector<Observation> observations;
+  std::uint64_t policy_version = 0;  // the newest bundle the district published
 };
 
 }  // namespace casesync::sim

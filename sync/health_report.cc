@@ -19,7 +19,7 @@ template <class Archive>
 void serialize(Archive& ar, HealthReport& r) {
   ar(r.version, r.node, r.software_version, r.generated_ms, r.hlc, r.uptime_s, r.links,
      r.db_bytes, r.wal_bytes, r.events, r.counters, r.rejects, r.stalled_hops, r.disk_trouble,
-     r.warnings, r.restoring, r.events_behind, r.held, r.equivocating_origins);
+     r.warnings, r.restoring, r.events_behind, r.held, r.equivocating_origins, r.policy_version);
 }
 
 namespace {
@@ -58,7 +58,7 @@ Result<HealthReport> decode_health(std::string_view bytes) {
   } catch (const cereal::Exception& e) {
     return Status::error(Code::kCorruption, std::string("health report does not decode: ") + e.what());
   }
-  if (r.version != 2 || r.node.empty() || r.node.size() > limits::kNodeIdBytesMax ||
+  if (r.version != HealthReport{}.version || r.node.empty() || r.node.size() > limits::kNodeIdBytesMax ||
       r.links.size() > kLinksMax) {
     return Status::error(Code::kCorruption, "malformed health report");
   }

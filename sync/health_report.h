@@ -30,7 +30,7 @@ struct LinkHealth {
 };
 
 struct HealthReport {
-  std::uint8_t version = 2;  // 2: restore, behind, held and equivocators
+  std::uint8_t version = 3;  // 2: restore, behind, held and equivocators; 3: policy
   std::string node;
   std::string software_version;
   std::uint64_t generated_ms = 0;  // the node's wall clock
@@ -52,6 +52,7 @@ struct HealthReport {
   std::uint64_t events_behind = 0;
   std::map<std::string, std::uint64_t> held;       // events held back now, by reason
   std::vector<std::string> equivocating_origins;  // origins it holds equivocation evidence about
+  std::uint64_t policy_version = 0;  // the district policy bundle it computes deadlines with
 
   const LinkHealth* parent_link() const;
   // Everything this node holds has been acknowledged by its parent (and it heard from it).

@@ -22,6 +22,8 @@ constexpr std::size_t kBatchBytesMax = 16u << 20;      // sync.batch_bytes_max u
 // messages before they reach us.
 constexpr std::size_t kFrameBytesMax = kBatchBytesMax + 64 * 1024;
 constexpr std::size_t kWindowBatchesMax = 64;
+// A root-signed document's kind name on the wire ("roster", "policy").
+constexpr std::size_t kDocKindBytesMax = 32;
 // Origins in one HeadsMsg: a subtree's nodes. A district of 13 streets and 260 communities is
 // ~280; this leaves room for a city above it (issue 18's deeper trees).
 constexpr std::size_t kHeadsMax = 8192;

@@ -17,7 +17,7 @@ template <class Archive>
 void serialize(Archive& ar, HelloMsg& m) {
   ar(m.node_id, m.applied_pos, m.hlc, m.wall_ms, m.is_reply, m.roster_version, m.epoch,
      m.outbox_last_pos, m.own_last_seq, m.your_last_seq, m.your_last_bytes, m.your_last_signature,
-     m.your_epoch, m.your_acked_pos, m.heads);
+     m.your_epoch, m.your_acked_pos, m.heads, m.policy_version);
 }
 template <class Archive>
 void serialize(Archive& ar, WireEvent& m) { ar(m.origin, m.signed_bytes, m.signature); }
@@ -26,11 +26,15 @@ void serialize(Archive& ar, BatchMsg& m) { ar(m.first_pos, m.events, m.epoch, m.
 template <class Archive>
 void serialize(Archive& ar, AckMsg& m) { ar(m.applied_pos); }
 template <class Archive>
-void serialize(Archive& ar, HeartbeatMsg& m) { ar(m.hlc, m.wall_ms, m.applied_pos, m.roster_version); }
+void serialize(Archive& ar, HeartbeatMsg& m) {
+  ar(m.hlc, m.wall_ms, m.applied_pos, m.roster_version, m.policy_version);
+}
 template <class Archive>
 void serialize(Archive& ar, HealthMsg& m) { ar(m.origin, m.report, m.signature); }
 template <class Archive>
 void serialize(Archive& ar, RosterMsg& m) { ar(m.version, m.text, m.signature); }
+template <class Archive>
+void serialize(Archive& ar, DocMsg& m) { ar(m.kind, m.version, m.text, m.signature); }
 template <class Archive>
 void serialize(Archive& ar, UrgentMsg& m) { ar(m.token, m.events); }
 template <class Archive>
@@ -128,6 +132,7 @@ const char* message_type_name(MessageType type) {
     case MessageType::kUrgentAck: return "urgent_ack";
     case MessageType::kEvidence: return "evidence";
     case MessageType::kHeads: return "heads";
+    case MessageType::kDoc: return "doc";
   }
   return "unknown";
 }
@@ -194,6 +199,14 @@ Result<Message> decode_message(std::string_view frame) {
       case MessageType::kHeartbeat: return decode_body<HeartbeatMsg>(body);
       case MessageType::kHealth: return decode_body<HealthMsg>(body);
       case MessageType::kRoster: return decode_body<RosterMsg>(body);
+      case MessageType::kDoc: {
+        ASSIGN_OR_RETURN(Message m, decode_body<DocMsg>(body));
+        if (std::get<DocMsg>(m).kind.size() > limits::kDocKindBytesMax) {
+          return Status::error(Code::kCorruption, "document kind longer than " +
+                                                      std::to_string(limits::kDocKindBytesMax) + " bytes");
+        }
+        return m;
+      }
       case MessageType::kUrgentAck: return decode_body<UrgentAckMsg>(body);
       case MessageType::kUrgent: {
         ASSIGN_OR_RETURN(Message m, decode_body<UrgentMsg>(body));

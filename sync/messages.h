@@ -30,7 +30,9 @@
 
 namespace casesync {
 
-constexpr std::uint8_t kProtocolVersion = 1;
+// 2: Hello and Heartbeat carry the policy version; root-signed documents other than the roster
+// travel as DocMsg.
+constexpr std::uint8_t kProtocolVersion = 2;
 constexpr std::size_t kFrameHeaderBytes = 8;  // "CS", version, type and flags, CRC-32C
 constexpr std::uint8_t kFrameTypeMask = 0x0F;
 
@@ -45,6 +47,7 @@ enum class MessageType : std::uint8_t {
   kUrgentAck = 8,
   kEvidence = 9,
   kHeads = 10,
+  kDoc = 11,
 };
 const char* message_type_name(MessageType type);
 
@@ -91,6 +94,7 @@ struct HelloMsg {
   // own to its parent): each origin's last seq, so the peer re-sends exactly the events of that
   // subtree it lost, whoever wrote them.
   std::vector<OriginHead> heads;
+  std::uint64_t policy_version = 0;  // the sender's policy bundle, as roster_version for the roster
 };
 
 struct WireEvent {
@@ -119,6 +123,7 @@ struct HeartbeatMsg {
   std::uint64_t wall_ms = 0;
   std::uint64_t applied_pos = 0;  // same meaning as in Ack, repeated so a lost Ack heals
   std::uint64_t roster_version = 0;  // as in Hello, repeated so a lost Roster is offered again
+  std::uint64_t policy_version = 0;  // likewise for the policy bundle
 };
 
 // A signed health report travelling up the tree (sync/health_report.h); relays pass it on
@@ -132,6 +137,15 @@ struct HealthMsg {
 // The roster signed by the district root (config/signed_roster.h), pushed to peers that have an
 // older one.
 struct RosterMsg {
+  std::uint64_t version = 0;
+  std::string text;
+  std::string signature;
+};
+
+// A root-signed document of a kind other than the roster (sync/doc_gossip.h): "policy", the
+// district's calendar and matters catalogue. Pushed to peers whose Hello shows an older version.
+struct DocMsg {
+  std::string kind;
   std::uint64_t version = 0;
   std::string text;
   std::string signature;
@@ -158,7 +172,7 @@ struct HeadsMsg {
 
 // The variant index + 1 is the MessageType: keep the order.
 using Message = std::variant<HelloMsg, BatchMsg, AckMsg, HeartbeatMsg, HealthMsg, RosterMsg,
-                             UrgentMsg, UrgentAckMsg, EvidenceMsg, HeadsMsg>;
+                             UrgentMsg, UrgentAckMsg, EvidenceMsg, HeadsMsg, DocMsg>;
 
 // Never compresses; SyncNode::send does (compress_frame in sync/frame_compression.h).
 std::string encode_message(const Message& message);

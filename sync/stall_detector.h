@@ -65,6 +65,11 @@ struct DeadlineInputs {
   const StallPolicy* policy = nullptr;
   // The matter's limit in working days, or 0 when unknown.
   std::function<std::uint32_t(const std::string& matter)> matter_limit_days;
+  // The district policy version the calendar and limits come from (config/policy_bundle.h), and
+  // the calendar of the version before it, when this node installed a newer one while running:
+  // a due time the two calendars give differently was moved by `policy_version`.
+  std::uint64_t policy_version = 0;
+  const WorkCalendar* previous_calendar = nullptr;
 };
 
 struct StallInputs : DeadlineInputs {

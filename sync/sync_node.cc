@@ -51,6 +51,17 @@ SyncNode::SyncNode(std::string self, Roster roster, SyncLimits limits, Store* st
                                   },
                                   [](const SignedDoc& d) -> Message {
                                     return RosterMsg{d.version, d.text, d.signature};
+                                  }}),
+      policy_gossip_(&state_, DocGossip::Kind{
+                                  "policy",
+                                  [this](const SignedDoc& d) -> Status {
+                                    if (!policy_opener_) {
+                                      return Status::error(Code::kInternal, "no policy opener configured");
+                                    }
+                                    return policy_opener_(d);
+                                  },
+                                  [](const SignedDoc& d) -> Message {
+                                    return DocMsg{"policy", d.version, d.text, d.signature};
                                   }}) {
   CASESYNC_CHECK(state_.roster.find(state_.self),
                  "the node must be in its own roster (checked when the config is loaded)");
@@ -139,12 +150,15 @@ void SyncNode::on_frame(const std::string& peer, std::string_view frame, std::ui
     clock_offsets_ms_[peer] = static_cast<std::int64_t>(hb->wall_ms + l->srtt_ms() / 2) -
                               static_cast<std::int64_t>(state_.time.wall_ms());
     roster_gossip_.peer_has(peer, hb->roster_version, now_ms);
+    policy_gossip_.peer_has(peer, hb->policy_version, now_ms);
   } else if (auto* batch = std::get_if<BatchMsg>(&m)) {
     handle_batch(*l, std::move(*batch), now_ms);
   } else if (auto* health = std::get_if<HealthMsg>(&m)) {
     health_.received(*l, *health, parents_.current(), now_ms);
   } else if (auto* roster = std::get_if<RosterMsg>(&m)) {
     roster_gossip_.received(peer, doc_of(*roster), now_ms);
+  } else if (auto* doc = std::get_if<DocMsg>(&m)) {
+    handle_doc(peer, *doc, now_ms);
   } else if (auto* urgent = std::get_if<UrgentMsg>(&m)) {
     handle_urgent(*l, *urgent, now_ms);
   } else if (auto* uack = std::get_if<UrgentAckMsg>(&m)) {
@@ -227,6 +241,7 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
     }
   }
   roster_gossip_.peer_has(l.peer(), m.roster_version, now_ms);
+  policy_gossip_.peer_has(l.peer(), m.policy_version, now_ms);
   for (const auto& [key, e] : evidence_.all()) state_.send(l.peer(), EvidenceBook::to_message(e), now_ms);
   if (state_.tree.is_child(l.peer()) || state_.tree.is_fallback_child(l.peer())) send_heads(l, now_ms);
   maybe_complete_restore(now_ms);
@@ -258,6 +273,7 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
              state_.time.wall_ms(), static_cast<std::uint8_t>(is_reply ? 1 : 0),
              state_.roster.version};
   h.epoch = state_.id.epoch;
+  h.policy_version = policy_version();
   h.own_last_seq = state_.id.last_seq();
   h.your_epoch = l.checkpoint().peer_epoch;
   h.your_acked_pos = l.checkpoint().sent_acked_pos;
@@ -358,7 +374,8 @@ void SyncNode::on_tick(std::uint64_t wall_ms) {
     if (dialled && l->hello_due(now_ms)) send_hello(*l, /*is_reply=*/false, now_ms);
     if (l->heartbeat_due(now_ms)) {
       state_.send(peer, HeartbeatMsg{state_.id.clock.last(), state_.time.wall_ms(),
-                                     l->checkpoint().recv_applied_pos, state_.roster.version},
+                                     l->checkpoint().recv_applied_pos, state_.roster.version,
+                                     policy_version()},
                   now_ms);
     }
     feed_.resend_due(*l, now_ms);
@@ -458,6 +475,26 @@ Status SyncNode::install_roster(const RosterMsg& m, std::uint64_t wall_ms) {
   return roster_gossip_.install(doc_of(m), now_ms);
 }
 
+// ---------------------------------------------------------------- the policy bundle
+
+void SyncNode::set_policy_source(SignedDoc current, DocOpener opener) {
+  policy_gossip_.set_current(std::move(current));
+  policy_opener_ = std::move(opener);
+}
+
+Status SyncNode::install_policy(const SignedDoc& doc, std::uint64_t wall_ms) {
+  return policy_gossip_.install(doc, state_.time.read(wall_ms));
+}
+
+void SyncNode::handle_doc(const std::string& peer, const DocMsg& m, std::uint64_t now_ms) {
+  if (m.kind != "policy") {
+    state_.refuse(peer, "unknown_doc_kind");
+    state_.alert(AlertKind::kBadInput, peer, "a document of unknown kind " + m.kind + "; ignored");
+    return;
+  }
+  policy_gossip_.received(peer, SignedDoc{m.version, m.text, m.signature}, now_ms);
+}
+
 // ---------------------------------------------------------------- health and status
 
 HealthReport SyncNode::own_health(std::uint64_t wall_ms) {
@@ -475,6 +512,7 @@ void SyncNode::fill_health(HealthReport& r, std::uint64_t now_ms) {
   if (restore_.active()) r.restoring = restore_.waiting_for();
   r.events_behind = events_behind_;
   r.equivocating_origins = evidence_.origins();
+  r.policy_version = policy_version();
 }
 
 std::vector<LinkStatus> SyncNode::links() {

@@ -7,7 +7,7 @@
 // It coordinates the parts, each one concept (docs/ARCHITECTURE.md, "The core"): Admission (a
 // verdict per incoming event), Feed and UrgentLane (what goes out), ApplyTxn (one durable
 // transaction and its undo), Restore and rejoin (its own restore, a neighbour's), ParentSelector
-// (fallback parents), DocGossip (the root-signed roster), EvidenceBook (equivocations) and
+// (fallback parents), DocGossip (the root-signed roster and policy), EvidenceBook (equivocations) and
 // HealthReporter. Their shared state is NodeCore.
 //
 // Durability rule: an event is acknowledged to its sender only after the transaction that
@@ -128,6 +128,15 @@ class SyncNode {
   Status install_roster(const RosterMsg& signed_roster, std::uint64_t now_ms);
   std::uint64_t roster_version() const { return state_.roster.version; }
 
+  // --- the policy bundle (config/policy_bundle.h): a root-signed document like the roster,
+  // carried by the same DocGossip; the edge verifies and parses it, and acts on
+  // Effects::docs_installed["policy"] ---
+  using DocOpener = std::function<Status(const SignedDoc&)>;
+  void set_policy_source(SignedDoc current, DocOpener opener);
+  Status install_policy(const SignedDoc& doc, std::uint64_t now_ms);
+  std::uint64_t policy_version() const { return policy_gossip_.current().version; }
+  const SignedDoc& policy() const { return policy_gossip_.current(); }
+
   // Begins a restore (sync/restore.h) — for an edge that learned of one outside the database.
   // `casesyncctl restore` writes its marker into the restored database; start() finds it.
   Status restored_from_backup(std::uint64_t now_ms);
@@ -216,6 +225,7 @@ class SyncNode {
   void link_lost(PeerLink& link);
   Result<std::optional<EventRecord>> last_event_of(const std::string& origin);
   void adopt_roster(Roster roster);
+  void handle_doc(const std::string& peer, const DocMsg& m, std::uint64_t now_ms);
   void maybe_complete_restore(std::uint64_t now_ms);
   void fill_health(HealthReport& r, std::uint64_t now_ms);
   std::uint32_t next_jitter();
@@ -232,6 +242,8 @@ class SyncNode {
   HealthReporter health_;
   RosterOpener roster_opener_;
   DocGossip roster_gossip_;
+  DocOpener policy_opener_;
+  DocGossip policy_gossip_;
   std::map<std::string, std::int64_t> clock_offsets_ms_;
   struct Holding {
     std::string reason;

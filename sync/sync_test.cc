@@ -13,6 +13,7 @@
 #include "storage/memory_store.h"
 #include "sync/event.h"
 #include "sync/frame_compression.h"
+#include "sync/health_report.h"
 #include "sync/hlc.h"
 #include "sync/messages.h"
 #include "sync/routing.h"
@@ -729,4 +730,65 @@ TEST_CASE("an oversized local write is the caller's error (kInvalidArgument), no
   REQUIRE(net.write("s1", "s1-big", "note", {{"text", "small"}}).is_ok());
   net.flush();
   CHECK(net.cases_at("d").count("s1-big"));
+}
+
+// The policy bundle rides the roster's DocGossip: installed at the district, it reaches every
+// node; a forged one from a peer is refused and counted; an older one is answered with ours.
+TEST_CASE("the policy bundle spreads down the tree; forged and older ones are refused") {
+  Net net({{"d1", ""}, {"s1", "d1"}, {"c1", "s1"}});
+  // Stands in for the root's signature check (config/policy_bundle.h does it for real).
+  auto opener = [](const SignedDoc& d) {
+    return d.signature == "root" ? Status::ok()
+                                 : Status::error(Code::kPermission, "not signed by the root");
+  };
+  for (const char* id : {"d1", "s1", "c1"}) net[id].set_policy_source({}, opener);
+  net.flush();
+  CHECK(net["c1"].policy_version() == 0);
+  REQUIRE(net["d1"].install_policy({1, "policy one", "root"}, net.now).is_ok());
+  net.flush();
+  CHECK(net["s1"].policy_version() == 1);
+  CHECK(net["c1"].policy_version() == 1);
+  CHECK(net["c1"].policy().text == "policy one");
+  CHECK(net.frames_by_type[MessageType::kDoc] >= 2);
+
+  // Another key's bundle, newer: refused and counted, the node keeps its policy.
+  net["c1"].on_frame("s1", encode_message(DocMsg{"policy", 9, "forged", "another key"}), net.now);
+  CHECK(net["c1"].policy_version() == 1);
+  CHECK(net["c1"].counters().rejects.at("bad_policy") == 1);
+  // An older bundle: not installed through the API either.
+  CHECK_FALSE(net["d1"].install_policy({1, "policy one again", "root"}, net.now).is_ok());
+  // A peer that sends an older one is brought up to date, not blamed.
+  REQUIRE(net["d1"].install_policy({2, "policy two", "root"}, net.now).is_ok());
+  net.flush();
+  net["s1"].on_frame("c1", encode_message(DocMsg{"policy", 1, "policy one", "root"}), net.now);
+  net.flush();
+  CHECK(net["s1"].policy_version() == 2);
+  CHECK(net["c1"].policy_version() == 2);
+  CHECK(net["s1"].counters().rejects.count("bad_policy") == 0);
+  // A kind nobody knows: refused and counted.
+  net["c1"].on_frame("s1", encode_message(DocMsg{"unheard", 1, "x", "root"}), net.now);
+  CHECK(net["c1"].counters().rejects.at("unknown_doc_kind") == 1);
+}
+
+// A node that was down while the policy was published catches up by its Hello.
+TEST_CASE("a node offline at publish gets the policy when it reconnects") {
+  Net net({{"d1", ""}, {"s1", "d1"}});
+  auto opener = [](const SignedDoc&) { return Status::ok(); };
+  for (const char* id : {"d1", "s1"}) net[id].set_policy_source({}, opener);
+  net.flush();
+  net.drop = [](const std::string&, const std::string&, const std::string&) { return true; };
+  net["s1"].on_link_down("d1", net.now);
+  net["d1"].on_link_down("s1", net.now);
+  REQUIRE(net["d1"].install_policy({3, "three", "root"}, net.now).is_ok());
+  net.flush();
+  CHECK(net["s1"].policy_version() == 0);
+  net.drop = nullptr;
+  net["s1"].on_link_up("d1", net.now);
+  net.flush();
+  CHECK(net["s1"].policy_version() == 3);
+  const HealthReport r = net["s1"].own_health(net.now);
+  CHECK(r.policy_version == 3);
+  auto decoded = decode_health(encode_health(r));  // as its parent reads it
+  REQUIRE(decoded.is_ok());
+  CHECK(decoded->policy_version == 3);
 }
