@@ -40,10 +40,14 @@ now = "--now" in sys.argv
 if args[:1] == ["enable"]:
     if not now: sys.exit(0)
     args[0] = "start"
-if len(args) != 2 or args[1] != "casesyncd" or args[0] not in ("start", "stop", "reload", "restart"):
+unit = args[1] if len(args) == 2 else ""
+instance = unit[len("casesyncd@"):] if unit.startswith("casesyncd@") else None
+if (unit != "casesyncd" and not instance) or args[0] not in ("start", "stop", "reload", "restart"):
     sys.exit(f"walk systemctl: unsupported: {sys.argv[1:]}")
 machine, conf = os.environ["WALK_MACHINE_DIR"], os.environ["CASESYNC_CONFIG"]
-pid_file = os.path.join(machine, "casesyncd.pid")
+if instance:  # casesyncd@.service: ExecStart=... --config /etc/casesync/%i.toml
+    conf = os.path.join(os.path.dirname(conf), instance + ".toml")
+pid_file = os.path.join(machine, unit + ".pid")
 def pid():
     try:
         p = int(open(pid_file).read()); os.kill(p, 0); return p
@@ -62,7 +66,7 @@ def stop():
     os.unlink(pid_file)
 def start():
     if pid() is not None: return
-    log = open(os.path.join(machine, "casesyncd.log"), "ab")
+    log = open(os.path.join(machine, unit + ".log"), "ab")
     proc = subprocess.Popen(["casesyncd", "--config", conf], stdout=log, stderr=log,
                             start_new_session=True)
     open(pid_file, "w").write(str(proc.pid))
@@ -124,7 +128,11 @@ class Walk:
         (self.bin / "chown").write_text("#!/bin/sh\n# no casesync user in a scratch root\nexit 0\n")
         (self.bin / "sudo").write_text('#!/bin/sh\n# no casesync user: run as this user\n'
                                        '[ "$1" = -u ] && shift 2\nexec "$@"\n')
-        for tool in ("systemctl", "chown", "sudo"):
+        (self.bin / "install").write_text(
+            '#!/bin/sh\n# no casesync group: install without -o/-g\nfor a; do shift\n'
+            '  case "$a" in -o|-g) skip=1 ;; *) if [ -n "$skip" ]; then skip=; else set -- "$@" "$a"; fi ;; esac\n'
+            'done\nexec /usr/bin/install "$@"\n')
+        for tool in ("systemctl", "chown", "sudo", "install"):
             (self.bin / tool).chmod(0o755)
         self.stick.mkdir()
         for m, port in API_PORTS.items():
@@ -166,8 +174,8 @@ class Walk:
 
     def stop_all(self):
         for m in API_PORTS:
-            if (self.machine(m) / "casesyncd.pid").exists():
-                subprocess.run(["systemctl", "stop", "casesyncd"], env=self.env(m), check=False)
+            for pid_file in self.machine(m).glob("casesyncd*.pid"):  # casesyncd, casesyncd@NODE
+                subprocess.run(["systemctl", "stop", pid_file.stem], env=self.env(m), check=False)
 
 
 class StreetClerk:
@@ -267,9 +275,8 @@ def main():
         except Exception:
             print("\n".join(walk.log[-6:]), file=sys.stderr)
             for m in API_PORTS:
-                log = walk.machine(m) / "casesyncd.log"
-                if log.exists():
-                    print(f"--- {m} casesyncd.log (tail)\n" + "\n".join(log.read_text().splitlines()[-15:]),
+                for log in walk.machine(m).glob("casesyncd*.log"):
+                    print(f"--- {m} {log.name} (tail)\n" + "\n".join(log.read_text().splitlines()[-15:]),
                           file=sys.stderr)
             raise
         finally:
@@ -306,6 +313,8 @@ def check_after(walk: Walk):
             break
         time.sleep(0.5)
     assert accepted, f"the district never saw the street sign for the first case: {trace}"
+    # The second node on the district's machine (casesyncd@s02) syncs like any street.
+    walk.run_sh("district", "casesyncctl health", "every node in step, s02 too", until_s=120)
     # The street's writes during the restore reached the restored terminal and the district.
     assert walk.restore_writes, "the restore section ran without writes going on"
     for m in ("s01-c01", "district"):
