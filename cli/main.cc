@@ -1,6 +1,8 @@
 // casesyncctl: the operator's and clerk's command line for a casesync node. Every command that
 // talks to a node is a client of that node's local API; every read command has --json.
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@
 #include "common/utf8.h"
 #include "common/civil_date.h"
 #include "config/calendar_file.h"
+#include "config/fallback_check.h"
 #include "config/node_config.h"
 #include "config/policy_bundle.h"
 #include "config/start_checks.h"
@@ -86,6 +89,11 @@ int cmd_config_check(Cli& cli) {
     return 2;
   }
   for (const auto& w : in->warnings) std::fprintf(stderr, "WARNING: %s\n", w.c_str());
+  // node.parents beyond the roster's fallback_parents would never be dialled (issue 27).
+  if (Status st = check_fallbacks_in_roster(*cfg, in->roster); !st.is_ok()) {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+    return 2;
+  }
   std::printf(tr("%s: ok (node %s, role %s, roster of %zu nodes)\n"), cli.args[0].c_str(),
               cfg->node_id.c_str(), role_name(cfg->role), in->roster.nodes().size());
   return 0;
@@ -405,6 +413,20 @@ Status install_copy(const std::string& from, const std::string& db, const NodeCo
   return Status::ok();
 }
 
+// restore runs as root, so what it wrote is root's; the node runs as the user its key belongs to
+// (casesync under the package) and would then fail on its own data folder (issue 27).
+void print_owner_hint(const NodeConfig& cfg) {
+  struct stat key {};
+  if (::geteuid() != 0 || ::stat(cfg.key_file.c_str(), &key) != 0 || key.st_uid == 0) return;
+  const passwd* pw = ::getpwuid(key.st_uid);
+  const group* gr = ::getgrgid(key.st_gid);
+  const std::string owner = (pw ? std::string(pw->pw_name) : std::to_string(key.st_uid)) + ":" +
+                            (gr ? std::string(gr->gr_name) : std::to_string(key.st_gid));
+  std::printf(tr("the node runs as %s: before starting it, give it its data folder back: "
+                 "chown -R %s %s && chmod 0700 %s\n"),
+              owner.c_str(), owner.c_str(), cfg.data_dir.c_str(), cfg.data_dir.c_str());
+}
+
 // Offline: the node must be stopped. The backup is checked before it replaces the database;
 // after restart the node re-syncs what it lacks and resumes its sequence after the last one its
 // parent holds (never signing a number twice).
@@ -427,6 +449,7 @@ int cmd_restore(Cli& cli) {
   if (Status st = install_copy(cli.args[0], db, *cfg); !st.is_ok()) return fail(cli, st);
   std::printf(tr("%s restored from %s; start the node: it re-syncs from its peers\n"), db.c_str(),
               cli.args[0].c_str());
+  print_owner_hint(*cfg);
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "config/fallback_check.h"
 #include "config/node_config.h"
 #include "config/roster_file.h"
 #include "config/webhook_config.h"
@@ -418,6 +419,44 @@ TEST_CASE("a good roster loads with every field") {
   CHECK_FALSE(terminal->revoked);
   CHECK(roster->find("s01-c02")->revoked);
   CHECK(roster->children_of("s01") == std::vector<std::string>{"s01-c01", "s01-c02"});
+}
+
+TEST_CASE("the packaged example roster loads: a district, a street, a terminal with a fallback") {
+  auto roster = load_roster(CASESYNC_EXAMPLE_ROSTER);
+  REQUIRE_MESSAGE(roster.is_ok(), roster.status().to_string());
+  CHECK(roster->nodes().size() == 4);
+  REQUIRE(roster->find("s01-c01") != nullptr);
+  CHECK(roster->find("s01-c01")->fallback_parents == std::vector<std::string>{"s02"});
+}
+
+TEST_CASE("node.parents beyond the roster's fallback_parents is refused with FILE:LINE") {
+  auto roster = load_roster(kData + "/roster.toml");  // s01-c01 falls back to s02, s01 to none
+  REQUIRE(roster.is_ok());
+  const std::string street = "[node]\nid = \"s01\"\nrole = \"street\"\nlisten = \"tcp://127.0.0.1:7101\"\n"
+                             "parents = [\n  \"tcp://127.0.0.1:7000\",\n  \"tcp://127.0.0.1:7102\",\n]\n";
+  const std::string rest = "[paths]\ndata_dir = \"d\"\nkey_file = \"k\"\nroster = \"r\"\n"
+                           "[api]\nlisten = \"127.0.0.1:8003\"\n";
+  std::string path = write_file("fallback.toml", street + rest);
+  auto config = load_node_config(path);
+  REQUIRE_MESSAGE(config.is_ok(), config.status().to_string());
+  Status st = check_fallbacks_in_roster(*config, *roster);
+  CHECK(st.code() == Code::kInvalidArgument);
+  CHECK(st.message() == path + ":7: node.parents[1]: \"tcp://127.0.0.1:7102\" is a fallback parent "
+                               "the roster does not name (fallback_parents of s01 in the roster: "
+                               "none); at the district add the parent's id to fallback_parents of "
+                               "s01, raise version and sign the roster again, or remove this endpoint");
+  // The terminal's one fallback is named; a second endpoint is not.
+  const std::string terminal = "[node]\nid = \"s01-c01\"\nrole = \"community\"\nparents = "
+                               "[\"tcp://127.0.0.1:7101\", \"tcp://127.0.0.1:7102\"]\n";
+  config = load_node_config(write_file("fallback.toml", terminal + rest));
+  REQUIRE(config.is_ok());
+  CHECK(check_fallbacks_in_roster(*config, *roster).is_ok());
+  config = load_node_config(write_file("fallback.toml", terminal.substr(0, terminal.size() - 2) +
+                                                            ", \"tcp://127.0.0.1:7000\"]\n" + rest));
+  REQUIRE(config.is_ok());
+  st = check_fallbacks_in_roster(*config, *roster);
+  CHECK(st.message().find(":4: node.parents[2]: \"tcp://127.0.0.1:7000\"") != std::string::npos);
+  CHECK(st.message().find("(fallback_parents of s01-c01 in the roster: s02)") != std::string::npos);
 }
 
 TEST_CASE("a missing roster file is NotFound") {

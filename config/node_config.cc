@@ -136,6 +136,10 @@ void read_node(TableReader node, NodeConfig& config) {
       }
     }
     config.parent_endpoints = *parents;
+    for (std::size_t i = 0; i < parents->size(); ++i) {
+      const toml::node* element = node.element("parents", i);
+      config.parent_lines.push_back(element ? element->source().begin.line : 0);
+    }
   }
   if (role) check_role_links(node, *role);
 }

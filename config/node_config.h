@@ -120,6 +120,7 @@ struct NodeConfig {
   Role role = Role::kCommunity;             // node.role
   std::string listen_endpoint;              // node.listen, e.g. "tcp://127.0.0.1:7000"; may be empty for leaves
   std::vector<std::string> parent_endpoints;  // node.parents: primary first, then fallbacks
+  std::vector<std::uint32_t> parent_lines;    // the line of each node.parents entry (messages)
   std::string data_dir;                     // paths.data_dir; relative paths are resolved against the config file's directory
   std::string key_file;                     // paths.key_file (Ed25519 secret, 0600)
   std::string roster_file;                  // paths.roster

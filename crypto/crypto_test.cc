@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -220,6 +222,48 @@ TEST_CASE("a secret file readable by group or others is refused, naming path and
     CHECK(message.find(mode_text) != std::string::npos);
     CHECK(message.find("chmod 600") != std::string::npos);
   }
+}
+
+// load_keypair's message as a user who may not read the file: root (which reads anything) asks
+// from a child that became `nobody`, anyone else from a file of mode 0000.
+std::string denied_message(const std::string& secret_path, const std::string& dir) {
+  if (geteuid() != 0) {
+    REQUIRE(chmod(secret_path.c_str(), 0) == 0);
+    return load_keypair(secret_path).status().message();
+  }
+  REQUIRE(chmod(dir.c_str(), 0755) == 0);  // the file, not its folder, is what is refused
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    constexpr uid_t kNobody = 65534;
+    if (setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(3);
+    const std::string message = load_keypair(secret_path).status().message();
+    _exit(write(fds[1], message.data(), message.size()) < 0 ? 4 : 0);
+  }
+  close(fds[1]);
+  std::string message(4096, '\0');
+  const ssize_t n = read(fds[0], message.data(), message.size());
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  message.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return message;
+}
+
+TEST_CASE("a key file its reader may not open says which user and the chown that fixes it") {
+  TempDir dir;
+  const std::string secret_path = dir.file("node.key");
+  REQUIRE(write_keypair(secret_path, dir.file("node.pub"), fresh_keypair()).is_ok());
+  const std::string message = denied_message(secret_path, dir.path);
+  INFO(message);
+  CHECK(message.find(secret_path + ": cannot open: Permission denied") != std::string::npos);
+  CHECK(message.find("chown ") != std::string::npos);
+  CHECK(message.find(" " + secret_path + "; mode 0600") != std::string::npos);
+  if (geteuid() == 0) CHECK(message.find("user nobody") != std::string::npos);
 }
 
 TEST_CASE("a missing key file is kNotFound and points at keygen") {

@@ -1,6 +1,8 @@
 #include "crypto/key_file.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,6 +94,25 @@ Status check_mode(int fd, const std::string& path, Secret secret) {
   return Status::error(Code::kPermission, std::move(message));
 }
 
+// An admin who checked the key as root and then starts the node as its service user meets
+// "Permission denied": say which user could not read it and the chown that fixes it.
+Status open_denied(const std::string& path, Secret secret, int err) {
+  const passwd* pw = ::getpwuid(::geteuid());
+  const group* gr = ::getgrgid(::getegid());
+  const std::string user = pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
+  const std::string grp = gr != nullptr ? gr->gr_name : std::to_string(::getegid());
+  std::string message = path + ": cannot open: " + std::strerror(err) + "; user " + user +
+                        " (this process) may not read it: ";
+  if (secret == Secret::kShared) {
+    message += "give it to group " + grp + " (chgrp " + grp + " " + path + "; mode 0640)";
+  } else {
+    message += "make " + user + " its owner (chown " + user + ":" + grp + " " + path +
+               (secret == Secret::kYes ? "; mode 0600)" : ")");
+  }
+  message += ", and let " + user + " enter its folder";
+  return Status::error(Code::kPermission, std::move(message));
+}
+
 }  // namespace
 
 Status create(const std::string& path, std::string_view bytes, mode_t mode, Existing existing) {
@@ -131,6 +152,7 @@ Status read_line(const std::string& path, Secret secret, const char* missing_hin
   if (fd.get() < 0 && errno == ENOENT) {
     return Status::error(Code::kNotFound, path + ": no such file" + missing_hint);
   }
+  if (fd.get() < 0 && errno == EACCES) return open_denied(path, secret, errno);
   if (fd.get() < 0) return errno_status(path, "open", errno);
   if (secret != Secret::kNo) RETURN_IF_ERROR(check_mode(fd.get(), path, secret));
   std::size_t total = 0;

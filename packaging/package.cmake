@@ -14,6 +14,36 @@ install(TARGETS casesyncctl RUNTIME DESTINATION bin COMPONENT casesync)
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/casesyncd.service
         DESTINATION /lib/systemd/system PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
         COMPONENT casesync)
+# casesyncd@.service, one more node on this machine per instance (docs/INSTALL.md, "Several nodes
+# on one machine"): the same unit, generated from casesyncd.service so the two never drift apart,
+# with the instance name as node id: config /etc/casesync/%i.toml, data /var/lib/casesync/%i.
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+             ${PROJECT_SOURCE_DIR}/systemd/casesyncd.service)
+file(READ ${PROJECT_SOURCE_DIR}/systemd/casesyncd.service _unit)
+string(REGEX REPLACE "^(# [^\n]*\n)+" "" _unit "${_unit}")
+set(_template_edits
+    "Description=casesync node (" "Description=casesync node %i ("
+    "--config /etc/casesync/casesyncd.toml" "--config /etc/casesync/%i.toml"
+    "StateDirectory=casesync\n" "StateDirectory=casesync/%i\n")
+while(_template_edits)
+  list(POP_FRONT _template_edits _from _to)
+  string(FIND "${_unit}" "${_from}" _at)
+  if(_at EQUAL -1)
+    message(FATAL_ERROR "systemd/casesyncd.service no longer holds \"${_from}\": update "
+                        "packaging/package.cmake, which makes casesyncd@.service from it")
+  endif()
+  string(REPLACE "${_from}" "${_to}" _unit "${_unit}")
+endwhile()
+file(WRITE ${CMAKE_BINARY_DIR}/packaging/casesyncd@.service
+"# casesyncd@NODE: one more casesync node on this machine, NODE being its node id. Its config is
+# /etc/casesync/NODE.toml (paths.data_dir /var/lib/casesync/NODE, its own key, data key, admin
+# token and api.listen port); docs/INSTALL.md, \"Several nodes on one machine\". Made from
+# casesyncd.service by packaging/package.cmake. Type=notify: READY=1 once the node serves.
+# Local changes belong in a drop-in (systemctl edit casesyncd@NODE), not in this file.
+${_unit}")
+install(FILES ${CMAKE_BINARY_DIR}/packaging/casesyncd@.service
+        DESTINATION /lib/systemd/system PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+        COMPONENT casesync)
 # The conffile; postinst makes it root:casesync 0640 (dpkg ships files root-owned).
 install(FILES ${_pkg_dir}/casesyncd.toml DESTINATION /etc/casesync COMPONENT casesync)
 install(FILES ${PROJECT_SOURCE_DIR}/data/matters.toml ${PROJECT_SOURCE_DIR}/data/calendar.toml
@@ -21,6 +51,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/data/matters.toml ${PROJECT_SOURCE_DIR}/data
 install(FILES ${_pkg_dir}/copyright ${PROJECT_SOURCE_DIR}/docs/INSTALL.md
         ${PROJECT_SOURCE_DIR}/docs/SECURITY.md
         DESTINATION ${_doc_dir} COMPONENT casesync)
+# The roster's format by example (docs/INSTALL.md, "The roster"); config_test loads it.
+install(FILES ${_pkg_dir}/examples/roster.toml DESTINATION ${_doc_dir}/examples COMPONENT casesync)
 
 # Tags that do not apply, each with its reason (the file says why).
 install(FILES ${_pkg_dir}/debian/lintian-overrides DESTINATION share/lintian/overrides

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Proves the Debian package and its unit are shippable: the unit's systemd-analyze exposure is at
-# most 2.0 and `verify` is clean, the .deb holds every file and maintainer script it should, its
+# Proves the Debian package and its units are shippable: the exposure systemd-analyze gives
+# casesyncd.service and an instance of casesyncd@.service is at most 2.0 and `verify` is clean, the .deb holds every file and maintainer script it should, its
 # man pages render without warnings, and lintian reports no error or warning (what does not apply
 # is overridden in packaging/debian/lintian-overrides, each with its reason) and no hardening tag.
 #
@@ -19,14 +19,25 @@ step() { echo "== $*"; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# The exposure of unit file $1, named $2 (an instance for a template), printed; fails above the
+# maximum.
+check_exposure() {
+  local named="$work/$2"
+  cp "$1" "$named"
+  security=$(systemd-analyze security --offline=true --no-pager "$named" 2>&1) ||
+    fail "systemd-analyze security $2 failed:"$'\n'"$security"
+  exposure=$(sed -n "s/.*Overall exposure level for $2: \([0-9.]*\).*/\1/p" <<<"$security")
+  [[ -n "$exposure" ]] || fail "no exposure score for $2 in:"$'\n'"$security"
+  echo "$2: exposure $exposure"
+  awk -v e="$exposure" -v m="$EXPOSURE_MAX" 'BEGIN { exit !(e <= m) }' ||
+    fail "$2: exposure $exposure > $EXPOSURE_MAX:"$'\n'"$(grep '✗' <<<"$security")"
+}
+
 step "systemd-analyze security (exposure must be <= $EXPOSURE_MAX)"
-security=$(systemd-analyze security --offline=true --no-pager "$UNIT" 2>&1) ||
-  fail "systemd-analyze security failed:"$'\n'"$security"
-exposure=$(sed -n 's/.*Overall exposure level for casesyncd.service: \([0-9.]*\).*/\1/p' <<<"$security")
-[[ -n "$exposure" ]] || fail "no exposure score in:"$'\n'"$security"
-echo "exposure $exposure"
-awk -v e="$exposure" -v m="$EXPOSURE_MAX" 'BEGIN { exit !(e <= m) }' ||
-  fail "exposure $exposure > $EXPOSURE_MAX:"$'\n'"$(grep '✗' <<<"$security")"
+check_exposure "$UNIT" casesyncd.service
+TEMPLATE="$BUILD/packaging/casesyncd@.service"
+[[ -f "$TEMPLATE" ]] || fail "no $TEMPLATE (made by packaging/package.cmake at configure time)"
+check_exposure "$TEMPLATE" casesyncd@s02.service
 
 step "the .deb"
 if [[ -f "$BUILD/CPackConfig.cmake" ]]; then
@@ -48,6 +59,7 @@ done <<'EOF'
 -rwxr-xr-x /usr/sbin/casesyncd
 -rwxr-xr-x /usr/bin/casesyncctl
 -rw-r--r-- /lib/systemd/system/casesyncd.service
+-rw-r--r-- /lib/systemd/system/casesyncd@.service
 -rw-r--r-- /etc/casesync/casesyncd.toml
 -rw-r--r-- /usr/share/casesync/matters.toml
 -rw-r--r-- /usr/share/casesync/calendar.toml
@@ -59,6 +71,7 @@ done <<'EOF'
 -rw-r--r-- /usr/share/doc/casesync/changelog.Debian.gz
 -rw-r--r-- /usr/share/doc/casesync/INSTALL.md
 -rw-r--r-- /usr/share/doc/casesync/SECURITY.md
+-rw-r--r-- /usr/share/doc/casesync/examples/roster.toml
 -rw-r--r-- /usr/share/lintian/overrides/casesync
 -rw-r--r-- /usr/share/locale/zh_CN/LC_MESSAGES/casesync.mo
 EOF
@@ -92,7 +105,7 @@ dpkg-deb -x "$deb" "$root"
 mkdir -p "$root/bin" "$root/lib/systemd/system"
 cp /bin/kill "$root/bin/kill"
 cp -rn /lib/systemd/system/. "$root/lib/systemd/system/" 2>/dev/null || true
-verify=$(systemd-analyze verify --man=no --root="$root" casesyncd.service 2>&1) ||
+verify=$(systemd-analyze verify --man=no --root="$root" casesyncd.service casesyncd@s02.service 2>&1) ||
   fail "systemd-analyze verify:"$'\n'"$verify"
 [[ -z "$verify" ]] || fail "systemd-analyze verify is not clean:"$'\n'"$verify"
 echo "clean"
@@ -120,4 +133,4 @@ lintian_out=$(grep -v 'running with root privileges' <<<"$lintian_out" || true)
 echo "${lintian_out:-no tags}"
 ((lintian_rc == 0)) || fail "lintian reports errors or warnings"
 ! grep -q 'hardening-' <<<"$lintian_out" || fail "the binaries lack hardening (CMakeLists.txt)"
-echo "package_check: OK ($deb, exposure $exposure)"
+echo "package_check: OK ($deb; exposures above)"

@@ -1,23 +1,28 @@
 #!/usr/bin/env python3
-"""Proves docs/INSTALL.md works as written: its marked commands, run in order on the machines they name, set up a district, a street and a terminal from the package's installed files."""
+"""Proves docs/INSTALL.md works as written: its marked commands, run in order on the machines they name, set up a district, a street and a terminal from the package's installed files, and restore the terminal while its street keeps writing to it."""
 # The package's files are installed with `cmake --install` under a scratch DESTDIR (the same
 # install rules CPack packs into the .deb); each "machine" gets its own /etc/casesync,
 # /var/lib/casesync and /root under the scratch folder, and absolute paths and host names in the
 # doc's commands are mapped there and to loopback. The current folder of every command is one
-# shared folder: the USB stick the doc carries requests and rosters on. `systemctl` and `chown`
-# are stand-ins (no systemd or casesync user in a scratch root): systemctl starts casesyncd by
-# hand and returns once it serves, as the Type=notify unit does. Nothing else is simulated.
+# shared folder: the USB stick the doc carries requests and rosters on. `systemctl`, `chown` and
+# `sudo` are stand-ins (no systemd or casesync user in a scratch root): systemctl starts
+# casesyncd by hand and returns once it serves, as the Type=notify unit does; sudo -u USER runs
+# the command as the walk's user. Nothing else is simulated.
+#
+# From the restore block until the health check after it, a clerk at the street keeps creating
+# cases and forwarding them to the terminal being restored; afterwards both hold every one.
 #
 # Blocks: ```sh walk=M1,M2 [until=Ns]``` runs on each machine (until: again each second until it
 # succeeds, bounded); ```toml walk=M write=FILE``` writes FILE; ```toml walk=M edit=FILE```
 # replaces the tables it names in FILE. "HEX FROM node.pub" and "HEX PRINTED BY root init" are
 # what the admin pastes: the machine's node.pub and the root's root.pub.
+import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -35,10 +40,14 @@ now = "--now" in sys.argv
 if args[:1] == ["enable"]:
     if not now: sys.exit(0)
     args[0] = "start"
-if len(args) != 2 or args[1] != "casesyncd" or args[0] not in ("start", "stop", "reload", "restart"):
+unit = args[1] if len(args) == 2 else ""
+instance = unit[len("casesyncd@"):] if unit.startswith("casesyncd@") else None
+if (unit != "casesyncd" and not instance) or args[0] not in ("start", "stop", "reload", "restart"):
     sys.exit(f"walk systemctl: unsupported: {sys.argv[1:]}")
 machine, conf = os.environ["WALK_MACHINE_DIR"], os.environ["CASESYNC_CONFIG"]
-pid_file = os.path.join(machine, "casesyncd.pid")
+if instance:  # casesyncd@.service: ExecStart=... --config /etc/casesync/%i.toml
+    conf = os.path.join(os.path.dirname(conf), instance + ".toml")
+pid_file = os.path.join(machine, unit + ".pid")
 def pid():
     try:
         p = int(open(pid_file).read()); os.kill(p, 0); return p
@@ -57,7 +66,7 @@ def stop():
     os.unlink(pid_file)
 def start():
     if pid() is not None: return
-    log = open(os.path.join(machine, "casesyncd.log"), "ab")
+    log = open(os.path.join(machine, unit + ".log"), "ab")
     proc = subprocess.Popen(["casesyncd", "--config", conf], stdout=log, stderr=log,
                             start_new_session=True)
     open(pid_file, "w").write(str(proc.pid))
@@ -85,6 +94,7 @@ class Walk:
         self.stick = top / "stick"
         self.bin = top / "bin"
         self.log = []
+        self.restore_writes = []  # the cases the street wrote while the terminal was restored
 
     def machine(self, m: str) -> Path:
         return self.top / m
@@ -116,7 +126,13 @@ class Walk:
         self.bin.mkdir()
         (self.bin / "systemctl").write_text(SYSTEMCTL.replace("PYTHON", sys.executable))
         (self.bin / "chown").write_text("#!/bin/sh\n# no casesync user in a scratch root\nexit 0\n")
-        for tool in ("systemctl", "chown"):
+        (self.bin / "sudo").write_text('#!/bin/sh\n# no casesync user: run as this user\n'
+                                       '[ "$1" = -u ] && shift 2\nexec "$@"\n')
+        (self.bin / "install").write_text(
+            '#!/bin/sh\n# no casesync group: install without -o/-g\nfor a; do shift\n'
+            '  case "$a" in -o|-g) skip=1 ;; *) if [ -n "$skip" ]; then skip=; else set -- "$@" "$a"; fi ;; esac\n'
+            'done\nexec /usr/bin/install "$@"\n')
+        for tool in ("systemctl", "chown", "sudo", "install"):
             (self.bin / tool).chmod(0o755)
         self.stick.mkdir()
         for m, port in API_PORTS.items():
@@ -158,8 +174,50 @@ class Walk:
 
     def stop_all(self):
         for m in API_PORTS:
-            if (self.machine(m) / "casesyncd.pid").exists():
-                subprocess.run(["systemctl", "stop", "casesyncd"], env=self.env(m), check=False)
+            for pid_file in self.machine(m).glob("casesyncd*.pid"):  # casesyncd, casesyncd@NODE
+                subprocess.run(["systemctl", "stop", pid_file.stem], env=self.env(m), check=False)
+
+
+class StreetClerk:
+    """Creates cases at the street and forwards them to the terminal, one after another, until
+    stopped: the writes that go on while the terminal is restored."""
+
+    def __init__(self, walk: Walk):
+        self.walk = walk
+        self.case_ids = []
+        self.failures = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def cli(self, *args) -> subprocess.CompletedProcess:
+        return subprocess.run(["casesyncctl", *args], env=self.walk.env("s01"), capture_output=True,
+                              text=True, timeout=60)
+
+    def run(self):
+        while not self.stopping.is_set():
+            r = self.cli("case", "create", "--matter", "QY-001", "--applicant", "While restoring")
+            if r.returncode != 0:
+                self.failures.append(r.stderr)
+            else:
+                case_id = r.stdout.strip()
+                f = self.cli("case", "forward", case_id, "--to", "s01-c01")
+                if f.returncode == 0:
+                    self.case_ids.append(case_id)
+                else:
+                    self.failures.append(f"forward {case_id}: {f.stderr}")
+            self.stopping.wait(0.2)
+
+    def stop(self):
+        # At least three writes whatever the machine's load: the last ones may land just after the
+        # terminal restarted, while it is still catching up, which is the point as well.
+        deadline = time.monotonic() + 60
+        while len(self.case_ids) < 3 and not self.failures and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.stopping.set()
+        self.thread.join(timeout=120)
+        assert not self.failures, f"the street's writes failed while the terminal was restored: " \
+                                  f"{self.failures[:3]}"
+        assert len(self.case_ids) >= 3, f"only {len(self.case_ids)} cases written during the restore"
 
 
 def edit_tables(path: Path, snippet: str):
@@ -202,7 +260,15 @@ def main():
         walk = Walk(Path(top))
         try:
             walk.install()
+            clerk = None
             for kind, machines, opts, body, where in found:
+                if " restore " in body:
+                    clerk = StreetClerk(walk)
+                    clerk.thread.start()
+                if clerk is not None and "until" in opts and "casesyncctl health" in body:
+                    clerk.stop()  # health must then come to in_step with every write delivered
+                    walk.restore_writes = clerk.case_ids
+                    clerk = None
                 for m in machines:
                     assert m in API_PORTS, f"{where}: unknown machine {m}"
                     if kind == "toml":
@@ -214,15 +280,15 @@ def main():
         except Exception:
             print("\n".join(walk.log[-6:]), file=sys.stderr)
             for m in API_PORTS:
-                log = walk.machine(m) / "casesyncd.log"
-                if log.exists():
-                    print(f"--- {m} casesyncd.log (tail)\n" + "\n".join(log.read_text().splitlines()[-15:]),
+                for log in walk.machine(m).glob("casesyncd*.log"):
+                    print(f"--- {m} {log.name} (tail)\n" + "\n".join(log.read_text().splitlines()[-15:]),
                           file=sys.stderr)
             raise
         finally:
             walk.stop_all()
     print(f"install_walk_test: OK, {len(found)} blocks of docs/INSTALL.md in "
-          f"{time.monotonic() - started:.1f}s")
+          f"{time.monotonic() - started:.1f}s; the street wrote {len(walk.restore_writes)} cases to "
+          f"the terminal while it was restored")
 
 
 def check_after(walk: Walk):
@@ -240,6 +306,25 @@ def check_after(walk: Walk):
                        env=walk.env("district"), capture_output=True, text=True)
     assert r.returncode == 1 and "no security_alert" in r.stderr, (r.returncode, r.stderr)
     assert not (walk.machine("district") / "var" / "lib" / "casesync" / "security_clears.jsonl").exists()
+    # The first test's case left the terminal: the street signed for it, the district saw it.
+    case_id = (walk.stick / "case.id").read_text().strip()
+    deadline = time.monotonic() + 60
+    while True:
+        trace = json.loads(walk.run_sh("district", f"casesyncctl --json case trace {case_id}",
+                                       "trace the first case").stdout)
+        accepted = [h for h in trace.get("hops", []) if h.get("from") == "s01-c01"
+                    and h.get("to") == "s01" and h.get("accepted_at")]
+        if accepted or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert accepted, f"the district never saw the street sign for the first case: {trace}"
+    # The second node on the district's machine (casesyncd@s02) syncs like any street.
+    walk.run_sh("district", "casesyncctl health", "every node in step, s02 too", until_s=120)
+    # The street's writes during the restore reached the restored terminal and the district.
+    assert walk.restore_writes, "the restore section ran without writes going on"
+    for m in ("s01-c01", "district"):
+        for case_id in walk.restore_writes:
+            walk.run_sh(m, f"casesyncctl case show {case_id} >/dev/null", f"case written during the restore at {m}")
 
 
 if __name__ == "__main__":
