@@ -435,8 +435,10 @@ class Banned(unittest.TestCase):
         self.assertEqual([b["peer"] for b in after["penalty"]["banned"]], [HOSTILE])
         self.assertGreater(after["transport"]["auth_denied_banned"],
                            before["transport"]["auth_denied_banned"])
-        self.assertGreater(after["transport"]["frames_dropped_banned"],
-                           before["transport"]["frames_dropped_banned"])
+        # Frames dropped while banned are not asserted: whether any frame of the flood arrives
+        # between the ban and the cut of its connection is a race (5x make test under load found
+        # a run with none); the refused reconnects above are the ban at work.
+        log(f"frames dropped while banned: {after['transport']['frames_dropped_banned'] - before['transport']['frames_dropped_banned']}")
         # The ban names the refused inputs that earned it: more than rejects_max (5), all of them
         # malformed frames. The tool claims no routing id, like a real child, so none of its
         # dials is refused for its identity, whatever libzmq's handshake race made of it.

@@ -63,7 +63,9 @@ class Policy(unittest.TestCase):
 
     def test_1_published_schedule_reaches_every_node(self):
         # Before: no 2027 schedule anywhere, so plain Monday-Friday (the test can fail).
-        self.assertEqual(self.due("s01-c01"), "2027-02-10T17:30")
+        # Before publishing: no 2027 schedule, so the statutory holidays apply (the Spring
+        # Festival eve, the 5th, to its day 3, the 8th): due the 11th.
+        self.assertEqual(self.due("s01-c01"), "2027-02-11T17:30")
         self.assertEqual(self.show("s01-c01")["version"], 0)
         case = json.loads(ctl("--config", self.cfg("s01-c01"), "case", "create", "--matter",
                               "MZ-003", "--applicant", "Li Wei", "--json").stdout)["id"]
@@ -119,6 +121,11 @@ class Policy(unittest.TestCase):
 
     def test_3_node_stopped_during_publish_lags_then_catches_up(self):
         node = "s01-c02"
+        # The district must have heard the node's version before it stops: a node that never
+        # reported is offline with nothing to compare.
+        poll_until(f"a health report of {node} at the district", lambda: {
+            n["id"]: n for n in self.tb.get("district", "/api/health")["nodes"]}[node][
+                "policy_version"] is not None, 60)
         self.tb.stop(node)
         version = self.show("district")["version"] + 1
         # The new catalogue drops QY-001.
@@ -130,8 +137,12 @@ class Policy(unittest.TestCase):
         with open(trimmed, "w", encoding="utf-8") as f:
             f.write(text[:start] + text[end:])
         self.assertEqual(self.publish(matters=trimmed).stdout.strip(), str(version))
-        row = poll_until(f"{node} lagging behind policy {version} at the district",
-                         lambda: self.lag_warning(node), 30)
+        try:
+            row = poll_until(f"{node} lagging behind policy {version} at the district",
+                             lambda: self.lag_warning(node), 30)
+        except AssertionError as e:
+            rows = {n["id"]: n for n in self.tb.get("district", "/api/health")["nodes"]}
+            raise AssertionError(f"{e}: its row {rows[node]}") from None
         self.assertIn(f"the district has {version}", json.dumps(row))
         self.tb.start(node)
         poll_until(f"{node} at policy {version}",
