@@ -2,11 +2,15 @@
 
 #include <algorithm>
 
+#include "common/elapsed.h"
 #include "sync/case_rules.h"
 
 namespace casesync {
 
 namespace {
+// How long a restoring node waits for a neighbour's answer on a link that is up before it asks
+// again: a few heartbeats, so one lost Hello costs seconds, not the restore.
+constexpr std::uint64_t kRestoreAskAgainMs = 3'000;
 constexpr const char* kMetaRestorePoints = "restore_points";  // "peer pos" per line
 
 Result<bool> meta_set(Store& store, const char* key) {
@@ -77,6 +81,7 @@ Status Restore::begin(std::uint64_t wall_ms, const std::string& why) {
   state_->id.epoch = epoch;
   active_ = true;
   heard_.clear();
+  asked_ms_.clear();
   points_ = std::move(points);
   state_->alert(AlertKind::kRestore, "",
                 why + ": restore epoch " + std::to_string(epoch) +
@@ -182,6 +187,16 @@ void Restore::completed() {
   state_->alert(AlertKind::kRestore, "",
                 "restore complete: every neighbour re-synced this node; signing resumes at seq " +
                     std::to_string(state_->id.next_seq));
+}
+
+bool Restore::should_ask_again(const std::string& peer, std::uint64_t now_ms) {
+  if (!active_ || heard_.count(peer) || !must_hear(peer)) return false;
+  const PeerLink* l = state_->link(peer);
+  if (!l || l->state() != LinkState::kUp) return false;  // a link coming up says Hello anyway
+  auto [it, first] = asked_ms_.try_emplace(peer, now_ms);
+  if (!first && elapsed_ms(now_ms, it->second) < kRestoreAskAgainMs) return false;
+  it->second = now_ms;
+  return !first;  // the Hello that brought the link up was the first ask
 }
 
 std::string Restore::waiting_for() {

@@ -141,7 +141,13 @@ void SyncNode::on_frame(const std::string& peer, std::string_view frame, std::ui
   Message& m = decoded.value();
   if (auto* hello = std::get_if<HelloMsg>(&m)) return handle_hello(*l, *hello, now_ms);
   const bool idle_fallback = peer != parents_.active_fallback() && state_.tree.is_fallback(peer);
-  if (l->state() == LinkState::kDown && !idle_fallback) send_hello(*l, /*is_reply=*/false, now_ms);
+  // A frame on a link we think down asks for a Hello, but at the Hello backoff's pace: each
+  // Hello is answered with a reply, heads and evidence, and if every one of those asked again
+  // while the link cannot come up (a full disk refusing the re-sync), frames multiply without
+  // bound (seed 20261205008).
+  if (l->state() == LinkState::kDown && !idle_fallback && l->hello_due(now_ms)) {
+    send_hello(*l, /*is_reply=*/false, now_ms);
+  }
   if (auto* ack = std::get_if<AckMsg>(&m)) {
     take_ack(*l, ack->applied_pos, now_ms);
   } else if (auto* hb = std::get_if<HeartbeatMsg>(&m)) {
@@ -190,8 +196,17 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   if (m.epoch > known_epoch) {
     const PeerCheckpoint before = l.checkpoint();
     std::string what;
-    if (Status st = rejoin_restored_peer(state_, feed_, l, m, &what); !st.is_ok()) {
+    // While we are restoring ourselves and the peer has not re-synced us yet, what it says it
+    // applied of our feed counts the feed we had before our restore: beyond our restore point
+    // those positions are reused (seed 20261205020: a community restored twice around its
+    // street's restore was re-sent the street's feed from 33, skipping positions 4-32).
+    HelloMsg counted = m;
+    if (auto point = restore_.restore_point(l.peer()); point && m.your_epoch != state_.id.epoch) {
+      counted.applied_pos = std::min(m.applied_pos, *point);
+    }
+    if (Status st = rejoin_restored_peer(state_, feed_, l, counted, &what); !st.is_ok()) {
       l = PeerLink(l.peer(), state_.limits, before);  // the next Hello (still newer) starts over
+      l.on_hello_sent(now_ms, next_jitter());  // and ours waits its backoff: no ping-pong
       state_.commit_failed(st, "re-syncing restored peer " + l.peer());
       return;
     }
@@ -372,6 +387,7 @@ void SyncNode::on_tick(std::uint64_t wall_ms) {
     // Only the child opens a session: a parent cannot reach a child behind NAT.
     const bool dialled = peer == state_.tree.parent || peer == fallback_to_dial();
     if (dialled && l->hello_due(now_ms)) send_hello(*l, /*is_reply=*/false, now_ms);
+    if (restore_.should_ask_again(peer, now_ms)) send_hello(*l, /*is_reply=*/false, now_ms);
     if (l->heartbeat_due(now_ms)) {
       state_.send(peer, HeartbeatMsg{state_.id.clock.last(), state_.time.wall_ms(),
                                      l->checkpoint().recv_applied_pos, state_.roster.version,
