@@ -49,6 +49,7 @@ constexpr bool kFixedF14WallClockStep = true;    // a clock stepped forward then
 constexpr bool kFixedF15RootRestoreLoses = true;  // a restored district waits for a lost answer
 constexpr bool kFixedF17HelloStorm = true;  // a link that cannot come up: Hellos multiply
 constexpr bool kFixedF18RejoinRestorePoint = true;  // a restored peer's count of our old feed
+constexpr bool kFixedF19FallbackRevoked = true;  // a community revoked on its fallback parent
 // Open: its seed no longer reaches the trigger (the simulator's draws changed), the cause is not
 // found; its test is skipped and nothing is excluded for it.
 constexpr bool kFixedF16DuplicateCreateAudience = false;  // a portal case held outside its audience
@@ -348,6 +349,14 @@ TEST_CASE("F17: a link that cannot come up asks for Hellos at the backoff's pace
 TEST_CASE("F18: a neighbour restored around our own restore is re-sent our new feed whole" *
           doctest::skip(!kFixedF18RejoinRestorePoint)) {
   CHECK(run(20261205020, "--faults=-equivocate").ok());
+}
+
+// F19 (sync/routing.cc decide_route): s07-c01 on its fallback parent (the district) sent its
+// events 6 and 7 there and was then revoked; the district took its street s07 to hold what
+// s07-c01 wrote, s07 refused the revoked community's link, and the events never reached s07.
+TEST_CASE("F19: what a community sent up its fallback link reaches its street" *
+          doctest::skip(!kFixedF19FallbackRevoked)) {
+  CHECK(run(20261206058, "").ok());
 }
 
 // F16 (open; sync/routing.cc, the duplicate-create backfill of F9 in docs/SIMULATOR.md): under

@@ -617,6 +617,30 @@ TEST_CASE("frames on a link that is down ask for a Hello at the backoff's pace, 
   CHECK(hellos_from_d <= 4);
 }
 
+// Seed 20261206058: a community on its fallback parent (the district) sent its events there and
+// was then revoked; its street never got them, because the district took the author's subtree
+// to hold what the author wrote. An event that came up a fallback link goes down to the child
+// above its author as well.
+TEST_CASE("an event from a fallback child goes down to the street above its author too") {
+  Roster roster;
+  roster.add({.id = "d", .role = Role::kDistrict, .parent = ""});
+  roster.add({.id = "s1", .role = Role::kStreet, .parent = "d"});
+  roster.add({.id = "c1", .role = Role::kCommunity, .parent = "s1", .fallback_parents = {"d"}});
+  Event e;
+  e.origin = "c1";
+  e.case_id = "c1-x";
+  e.kind = "note";
+  const std::vector<std::string> audience = {"c1"};
+  RouteInput in{&roster, "d", "", {"s1", "c1"}, "c1"};
+  in.from_fallback_child = true;
+  RouteDecision via_fallback = decide_route(in, e, audience, {});
+  CHECK(via_fallback.children == std::vector<std::string>{"s1"});
+  // The same event relayed by the street itself does not go back down to it.
+  in.from_peer = "s1";
+  in.from_fallback_child = false;
+  CHECK(decide_route(in, e, audience, {}).children.empty());
+}
+
 TEST_CASE("a case reaches its street and district, not a sibling; a forward reaches its target") {
   Net net({{"d", ""}, {"s1", "d"}, {"s2", "d"}, {"c1", "s1"}, {"c2", "s1"}, {"c3", "s2"}});
   net.flush();
