@@ -53,6 +53,9 @@ constexpr bool kFixedF19FallbackRevoked = true;  // a community revoked on its f
 // Open: its seed no longer reaches the trigger (the simulator's draws changed), the cause is not
 // found; its test is skipped and nothing is excluded for it.
 constexpr bool kFixedF16DuplicateCreateAudience = false;  // a portal case held outside its audience
+// Open: a root rolled back by hand re-signs seqs below the head a neighbour shows it; only an
+// `equivocate` of the district reaches it, which the fixed batch's seeds do not draw.
+constexpr bool kFixedF20RootRollbackBelowHead = false;
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -357,6 +360,14 @@ TEST_CASE("F18: a neighbour restored around our own restore is re-sent our new f
 TEST_CASE("F19: what a community sent up its fallback link reaches its street" *
           doctest::skip(!kFixedF19FallbackRevoked)) {
   CHECK(run(20261206058, "").ok());
+}
+
+// F20 (open; sync/restore, sync/rejoin): the district's database was copied back by hand and it
+// signed seqs 21 and 22 again before a Hello showed the rollback; seq 21's two versions never
+// meet, and the district holds s10's feed behind an event whose parent is the old 21.
+TEST_CASE("F20: a root rolled back by hand gets back every event its neighbours built on" *
+          doctest::skip(!kFixedF20RootRollbackBelowHead)) {
+  CHECK(run(20261206072, "").ok());
 }
 
 // F16 (open; sync/routing.cc, the duplicate-create backfill of F9 in docs/SIMULATOR.md): under
