@@ -53,9 +53,7 @@ constexpr bool kFixedF19FallbackRevoked = true;  // a community revoked on its f
 // Open: its seed no longer reaches the trigger (the simulator's draws changed), the cause is not
 // found; its test is skipped and nothing is excluded for it.
 constexpr bool kFixedF16DuplicateCreateAudience = false;  // a portal case held outside its audience
-// Open: a root rolled back by hand re-signs seqs below the head a neighbour shows it; only an
-// `equivocate` of the district reaches it, which the fixed batch's seeds do not draw.
-constexpr bool kFixedF20RootRollbackBelowHead = false;
+constexpr bool kFixedF20RootRollbackBelowHead = true;  // a root rolled back by hand re-signs seqs
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -321,11 +319,14 @@ TEST_CASE("F14: a wall clock stepped forward and back again freezes no timer" *
   CHECK(run(20261204012, "--faults=-revoke,-rotate_key,-restore_backup,-equivocate,-fallback").ok());
 }
 
-// F15 (sync/restore.cc): the district, restored from a backup, had every street dial it; the
+// F15 (sync/restore.cc, sync/rejoin.cc; two causes, the second is below): the district,
+// restored from a backup, had every street dial it; the
 // link came up on each street's Hello, and the one Hello that answered with the new restore epoch
 // was lost on four links. Nothing else carries the epoch, so the district waited for those
 // streets for good, signed nothing and held every feed behind events it could not place. A
-// restoring node now asks again on a link that is up (`Restore::should_ask_again`).
+// restoring node now asks again on a link that is up (`Restore::should_ask_again`). Second: each
+// street re-sent its share in its own order, and feeds waited on each other's parents for good;
+// a rejoin now re-sends every case it touches whole (sync/rejoin.cc, `complete_cases`).
 TEST_CASE("F15: a restored district hears every neighbour even when an answer is lost" *
           doctest::skip(!kFixedF15RootRestoreLoses)) {
   CHECK(run(20261204431, "--faults=-equivocate").ok());
@@ -362,9 +363,11 @@ TEST_CASE("F19: what a community sent up its fallback link reaches its street" *
   CHECK(run(20261206058, "").ok());
 }
 
-// F20 (open; sync/restore, sync/rejoin): the district's database was copied back by hand and it
+// F20 (sync/restore, sync/rejoin): the district's database was copied back by hand and it
 // signed seqs 21 and 22 again before a Hello showed the rollback; seq 21's two versions never
-// meet, and the district holds s10's feed behind an event whose parent is the old 21.
+// met, and the district held s10's feed behind an event whose parent is the old 21. A restoring
+// node now announces the own last seq its database held at start, so neighbours re-send the
+// cases of every own event after it and both versions meet.
 TEST_CASE("F20: a root rolled back by hand gets back every event its neighbours built on" *
           doctest::skip(!kFixedF20RootRollbackBelowHead)) {
   CHECK(run(20261206072, "").ok());

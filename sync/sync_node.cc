@@ -289,7 +289,7 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
              state_.roster.version};
   h.epoch = state_.id.epoch;
   h.policy_version = policy_version();
-  h.own_last_seq = state_.id.last_seq();
+  h.own_last_seq = restore_.own_last_seq_to_announce();
   h.your_epoch = l.checkpoint().peer_epoch;
   h.your_acked_pos = l.checkpoint().sent_acked_pos;
   if (auto os = state_.store->outbox_stats(l.peer(), l.checkpoint().sent_acked_pos); os.is_ok()) {
