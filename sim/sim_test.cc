@@ -54,6 +54,7 @@ constexpr bool kFixedF19FallbackRevoked = true;  // a community revoked on its f
 // found; its test is skipped and nothing is excluded for it.
 constexpr bool kFixedF16DuplicateCreateAudience = false;  // a portal case held outside its audience
 constexpr bool kFixedF20RootRollbackBelowHead = true;  // a root rolled back by hand re-signs seqs
+constexpr bool kFixedF21HeadsHideGap = true;  // a restore Hello's heads hid a gap below them
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -371,6 +372,16 @@ TEST_CASE("F19: what a community sent up its fallback link reaches its street" *
 TEST_CASE("F20: a root rolled back by hand gets back every event its neighbours built on" *
           doctest::skip(!kFixedF20RootRollbackBelowHead)) {
   CHECK(run(20261206072, "").ok());
+}
+
+// F21 (SyncNode::subtree_heads): s11-c01's edit 4 reached the district through its fallback
+// link and came down to s11 from there, so s11 never queued it upward; the district, restored
+// from an older backup, said in its Hello it held s11-c01 up to a later seq (an event that had
+// arrived ahead of the sequence) and s11 re-sent only what came after. A restore Hello's heads
+// are now the gap-free runs (Store::contiguous_seq).
+TEST_CASE("F21: a restored node's heads never hide a gap below them" *
+          doctest::skip(!kFixedF21HeadsHideGap)) {
+  CHECK(run(20261208003, "").ok());
 }
 
 // F16 (open; sync/routing.cc, the duplicate-create backfill of F9 in docs/SIMULATOR.md): under

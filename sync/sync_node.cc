@@ -300,7 +300,9 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
     // What we hold of the subtree both ends hold all of (the lower end's): the peer re-sends
     // the rest, whoever wrote it (a revoked node cannot re-send its own).
     const bool down = state_.tree.is_child(l.peer()) || state_.tree.is_fallback_child(l.peer());
-    auto heads = subtree_heads(down ? l.peer() : state_.self);
+    // Gap-free runs, not maxima: an event that arrived ahead of its origin's sequence (urgent,
+    // or through a fallback parent) must not hide the ones below it (seed 20261208003).
+    auto heads = subtree_heads(down ? l.peer() : state_.self, /*gap_free=*/true);
     if (!heads.is_ok()) return state_.commit_failed(heads.status(), "reading heads for a Hello");
     h.heads = std::move(heads).value();
   }
@@ -315,11 +317,19 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
   state_.send(l.peer(), h, now_ms);
 }
 
-Result<std::vector<OriginHead>> SyncNode::subtree_heads(const std::string& child) {
+Result<std::vector<OriginHead>> SyncNode::subtree_heads(const std::string& child, bool gap_free) {
   std::vector<OriginHead> heads;
   for (const auto& [id, n] : state_.roster.nodes()) {
     if (!state_.roster.in_subtree(id, child) || heads.size() >= limits::kHeadsMax) continue;
-    ASSIGN_OR_RETURN(auto last, last_event_of(id));
+    std::optional<EventRecord> last;
+    if (gap_free) {
+      ASSIGN_OR_RETURN(std::uint64_t run, state_.store->contiguous_seq(id));
+      if (run > 0) {
+        ASSIGN_OR_RETURN(last, state_.store->get_event(id, run));
+      }
+    } else {
+      ASSIGN_OR_RETURN(last, last_event_of(id));
+    }
     if (last) heads.push_back({id, last->seq, std::string(as_view(last->hash))});
   }
   return heads;

@@ -219,7 +219,8 @@ class SyncNode {
   void send_hello(PeerLink& link, bool is_reply, std::uint64_t now_ms);
   std::optional<Hash32> proven_claim(const std::string& peer, const HelloMsg& m);
   void send_heads(PeerLink& link, std::uint64_t now_ms);
-  Result<std::vector<OriginHead>> subtree_heads(const std::string& child);
+  // Per origin of `child`'s subtree: the highest seq held, or with `gap_free` the end of the run from 1.
+  Result<std::vector<OriginHead>> subtree_heads(const std::string& child, bool gap_free = false);
   void pump(std::uint64_t now_ms);
   void take_ack(PeerLink& link, std::uint64_t applied_pos, std::uint64_t now_ms);
   void link_lost(PeerLink& link);
