@@ -136,6 +136,8 @@ class SyncNode {
   Status install_policy(const SignedDoc& doc, std::uint64_t now_ms);
   std::uint64_t policy_version() const { return policy_gossip_.current().version; }
   const SignedDoc& policy() const { return policy_gossip_.current(); }
+  // The newest policy version a peer announced or sent, held here or not (0: none).
+  std::uint64_t policy_newest_heard() const { return policy_gossip_.newest_heard(); }
 
   // Begins a restore (sync/restore.h) — for an edge that learned of one outside the database.
   // `casesyncctl restore` writes its marker into the restored database; start() finds it.
