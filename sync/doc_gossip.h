@@ -42,13 +42,6 @@ class DocGossip {
   void peer_has(const std::string& peer, std::uint64_t version, std::uint64_t now_ms);
   // A document a peer sent.
   void received(const std::string& peer, const SignedDoc& doc, std::uint64_t now_ms);
-  // The newest version any peer said or sent (0: none): a node may know one exists before it
-  // holds it.
-  std::uint64_t newest_heard() const {
-    std::uint64_t v = 0;
-    for (const auto& [peer, version] : peer_version_) v = std::max(v, version);
-    return v;
-  }
   // The version `peer` last said it holds (0: unknown).
   std::uint64_t peer_version(const std::string& peer) const {
     auto it = peer_version_.find(peer);

@@ -317,6 +317,12 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
   state_.send(l.peer(), h, now_ms);
 }
 
+std::uint64_t SyncNode::policy_newest_heard() const {
+  std::uint64_t v = policy_gossip_.peer_version(state_.tree.parent);
+  for (const auto& f : state_.tree.fallbacks) v = std::max(v, policy_gossip_.peer_version(f));
+  return v;
+}
+
 Result<std::vector<OriginHead>> SyncNode::subtree_heads(const std::string& child, bool gap_free) {
   std::vector<OriginHead> heads;
   for (const auto& [id, n] : state_.roster.nodes()) {

@@ -137,7 +137,10 @@ class SyncNode {
   std::uint64_t policy_version() const { return policy_gossip_.current().version; }
   const SignedDoc& policy() const { return policy_gossip_.current(); }
   // The newest policy version a peer announced or sent, held here or not (0: none).
-  std::uint64_t policy_newest_heard() const { return policy_gossip_.newest_heard(); }
+  // The newest policy version our parent or a fallback parent says it holds. Only they count:
+  // documents come down the tree, and a version number in a child's Hello is nobody's signature
+  // (a hostile child announcing a huge one would keep this node `lagging` for good).
+  std::uint64_t policy_newest_heard() const;
 
   // Begins a restore (sync/restore.h) — for an edge that learned of one outside the database.
   // `casesyncctl restore` writes its marker into the restored database; start() finds it.
