@@ -55,6 +55,9 @@ constexpr bool kFixedF19FallbackRevoked = true;  // a community revoked on its f
 constexpr bool kFixedF16DuplicateCreateAudience = false;  // a portal case held outside its audience
 constexpr bool kFixedF20RootRollbackBelowHead = true;  // a root rolled back by hand re-signs seqs
 constexpr bool kFixedF21HeadsHideGap = true;  // a restore Hello's heads hid a gap below them
+// Open (found 2026-12-04 after F19's routing change): a community restored after its own event
+// went up its fallback link completes its restore without it.
+constexpr bool kFixedF22FallbackChildRestore = false;
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -382,6 +385,16 @@ TEST_CASE("F20: a root rolled back by hand gets back every event its neighbours 
 TEST_CASE("F21: a restored node's heads never hide a gap below them" *
           doctest::skip(!kFixedF21HeadsHideGap)) {
   CHECK(run(20261208003, "").ok());
+}
+
+// F22 (open; sync/restore, sync/routing): s11-c01's event 9 went up its fallback link; the
+// community was restored from an older backup, completed its restore having heard only s11 (its
+// fallback session was over, so the district's re-send sat in an idle outbox) and signed seq 9
+// again; s11-c01 -> s11 then stalls with acks beyond what was sent. Passes without F19's
+// routing change, which sends event 9 down to s11 from the district.
+TEST_CASE("F22: a community restored after using its fallback link gets its own events back" *
+          doctest::skip(!kFixedF22FallbackChildRestore)) {
+  CHECK(run(20261210073, "").ok());
 }
 
 // F16 (open; sync/routing.cc, the duplicate-create backfill of F9 in docs/SIMULATOR.md): under
