@@ -58,6 +58,9 @@ constexpr bool kFixedF21HeadsHideGap = true;  // a restore Hello's heads hid a g
 // Open (found 2026-12-04 after F19's routing change): a community restored after its own event
 // went up its fallback link completes its restore without it.
 constexpr bool kFixedF22FallbackChildRestore = false;
+// Open: a new case created up a fallback link never reaches the community's street. Including
+// the street's own subtree in that backfill fixed it but broke F20's seed: not merged.
+constexpr bool kFixedF23FallbackNewCase = false;
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -395,6 +398,14 @@ TEST_CASE("F21: a restored node's heads never hide a gap below them" *
 TEST_CASE("F22: a community restored after using its fallback link gets its own events back" *
           doctest::skip(!kFixedF22FallbackChildRestore)) {
   CHECK(run(20261210073, "").ok());
+}
+
+// F23 (open; SyncNode::enqueue_backfill): s08-c01, cut from its street, created a case through its
+// fallback parent and was revoked; F19 sent such events down to the street, but a new case goes
+// as a backfill, which skipped events written in the street's own subtree.
+TEST_CASE("F23: a case created up a fallback link reaches the community's street" *
+          doctest::skip(!kFixedF23FallbackNewCase)) {
+  CHECK(run(476292693678, "").ok());
 }
 
 // F16 (open; sync/routing.cc, the duplicate-create backfill of F9 in docs/SIMULATOR.md): under
