@@ -16,7 +16,8 @@ COMMANDS = [
     "roster sign", "roster push", "enroll request", "enroll approve", "revoke", "config check",
     "matters", "case create", "case show", "case trace", "case forward", "case accept",
     "case reply", "case return", "case supplement", "case supplied", "case notify",
-    "case withdraw", "case complete", "case reopen", "case edit", "case note", "cases",
+    "case withdraw", "case complete", "case reopen", "case edit", "case note",
+    "case receipt", "case notice", "cases",
     "conflicts", "stalled", "stats", "calendar due", "import", "status", "webhook list",
     "webhook retry", "health", "security-alert clear", "backup", "restore", "testbed", "help",
 ]
