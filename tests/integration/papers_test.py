@@ -18,8 +18,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Testbed, auth_headers, ctl, http, poll_until  # noqa: E402
 
-# Sync ports 32500..32502, API 33500..33502 (testbed: +1000): clear of every other test's ranges.
-BASE_PORT = int(os.environ.get("PAPERS_BASE_PORT", 32500))
+# Sync ports 20500..20502, API 21500..21502 (testbed: +1000): clear of every other test's ranges.
+BASE_PORT = int(os.environ.get("PAPERS_BASE_PORT", 20500))
 APPLICANT = "张晓明"
 PNG_BYTES_MIN = 8 * 1024  # a blank page is ~3 KB; a rendered A4 paper with tables is far more
 
