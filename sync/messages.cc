@@ -17,7 +17,7 @@ template <class Archive>
 void serialize(Archive& ar, HelloMsg& m) {
   ar(m.node_id, m.applied_pos, m.hlc, m.wall_ms, m.is_reply, m.roster_version, m.epoch,
      m.outbox_last_pos, m.own_last_seq, m.your_last_seq, m.your_last_bytes, m.your_last_signature,
-     m.your_epoch, m.your_acked_pos, m.heads, m.policy_version);
+     m.your_epoch, m.your_acked_pos, m.heads, m.policy_version, m.restoring);
 }
 template <class Archive>
 void serialize(Archive& ar, WireEvent& m) { ar(m.origin, m.signed_bytes, m.signature); }

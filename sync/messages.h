@@ -95,6 +95,9 @@ struct HelloMsg {
   // subtree it lost, whoever wrote them.
   std::vector<OriginHead> heads;
   std::uint64_t policy_version = 0;  // the sender's policy bundle, as roster_version for the roster
+  // The sender is being restored itself: what it holds of the receiver's own events may still
+  // grow as its other neighbours re-send, so a restored parent waits for it to finish.
+  std::uint8_t restoring = 0;
 };
 
 struct WireEvent {

@@ -116,6 +116,13 @@ class PeerLink {
   // It holds our feed only through `pos`: what we sent after it is sent again.
   void rewind_sent(std::uint64_t pos);
   void set_peer_epoch(std::uint64_t epoch) { checkpoint_.peer_epoch = epoch; }
+  // The peer's own events it said it holds without a gap (its last Hello): one of its own we
+  // learn from elsewhere beyond that goes back to it (SyncNode::route_to_origin).
+  void note_peer_own_last_seq(std::uint64_t seq) { peer_own_last_seq_ = seq; }
+  std::uint64_t peer_own_last_seq() const { return peer_own_last_seq_; }
+  // Whether this process has taken a Hello from the peer yet (SyncNode::handle_hello).
+  void note_hello_heard() { hello_heard_ = true; }
+  bool hello_heard_since_start() const { return hello_heard_; }
 
   // --- status ---
   std::uint64_t in_flight_count() const { return in_flight_.size(); }
@@ -137,6 +144,8 @@ class PeerLink {
   std::string peer_;
   SyncLimits limits_;
   PeerCheckpoint checkpoint_;
+  std::uint64_t peer_own_last_seq_ = 0;
+  bool hello_heard_ = false;
   LinkState state_ = LinkState::kDown;
   std::uint64_t next_send_pos_ = 1;
   std::deque<InFlightBatch> in_flight_;

@@ -75,11 +75,19 @@ class Restore {
   // it were used before the restore and are used again for new events (nullopt: not restoring,
   // or the peer already re-synced us).
   std::optional<std::uint64_t> restore_point(const std::string& peer) const;
+  // The last position our outbox toward `peer` held when this process started (nullopt: unknown
+  // peer). Nothing is sent on a link before the peer's Hello, so the first Hello of each peer
+  // after a start cannot count beyond it unless the database was rolled back.
+  std::optional<std::uint64_t> outbox_last_at_start(const std::string& peer) const {
+    auto it = at_start_.find(peer);
+    return it == at_start_.end() ? std::nullopt : std::optional(it->second);
+  }
 
  private:
   struct Heard {
     std::uint64_t your_last_seq = 0;
     std::uint64_t outbox_last_pos = 0;  // its feed to us, as it was when it answered
+    bool restoring = false;  // it was being restored itself when it answered
   };
 
   NodeCore* state_;

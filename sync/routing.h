@@ -37,10 +37,14 @@ struct RouteInput {
   std::string parent;  // empty at the district
   std::vector<std::string> children;
   std::string from_peer;  // empty for a locally authored event
-  // from_peer dialled us as its fallback parent: the nodes between it and us (its own parent)
-  // have not seen the event, and may never get it from it (revoked or lost while on fallback).
-  bool from_fallback_child = false;
 };
+
+// Whether a whole-case send (backfill) to `child` leaves out an event by `origin`: only the
+// child's own events, which it is sure to hold. Events from further down its subtree may have
+// come up another way (a fallback link) without passing through it.
+inline bool backfill_skips(const std::string& child, const std::string& origin) {
+  return origin == child;
+}
 
 // `audience` is the case's audience after this event; `newly_added` the members it added.
 RouteDecision decide_route(const RouteInput& in, const Event& event,

@@ -205,7 +205,9 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
       counted.applied_pos = std::min(m.applied_pos, *point);
     }
     if (Status st = rejoin_restored_peer(state_, feed_, l, counted, &what); !st.is_ok()) {
+      const bool heard = l.hello_heard_since_start();
       l = PeerLink(l.peer(), state_.limits, before);  // the next Hello (still newer) starts over
+      if (heard) l.note_hello_heard();
       l.on_hello_sent(now_ms, next_jitter());  // and ours waits its backoff: no ping-pong
       state_.commit_failed(st, "re-syncing restored peer " + l.peer());
       return;
@@ -220,6 +222,15 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
     outbox_last = std::max(outbox_last, os->last_pos);
   }
   const bool restoring_before = restore_.active();
+  // The peer's first Hello since we started counts the feed it applied before: what our clerks
+  // queued since (a database copied back by hand, signing again before any Hello came: seed
+  // 20261215019) must not hide that the database lost positions the peer applied.
+  std::uint64_t outbox_last_for_detect = outbox_last;
+  if (!l.hello_heard_since_start()) {
+    if (auto at_start = restore_.outbox_last_at_start(l.peer())) {
+      outbox_last_for_detect = std::min(outbox_last, *at_start);
+    }
+  }
   std::optional<Hash32> claimed = proven_claim(l.peer(), m);
   HelloMsg believed = m;  // what we take from it: its claim about our events only when proven
   if (!claimed) believed.your_last_seq = 0;
@@ -231,14 +242,16 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   // Positions are nobody's signature: only a parent's count is taken as proof that this
   // database lost what it had; a child's is capped below (it may be lying).
   const bool trusted = l.peer() == state_.tree.parent || state_.tree.is_fallback(l.peer());
-  restore_.detect(l.peer(), believed, outbox_last, l.checkpoint().recv_applied_pos, diverged,
-                  trusted, state_.time.wall_ms());
+  restore_.detect(l.peer(), believed, outbox_last_for_detect, l.checkpoint().recv_applied_pos,
+                  diverged, trusted, state_.time.wall_ms());
   // A peer that has not re-synced us since our restore counts positions of the feed we had
   // before it: beyond our restore point those are reused for new events, not acknowledged.
   if (auto point = restore_.restore_point(l.peer()); point && m.your_epoch != state_.id.epoch) {
     outbox_last = std::min(outbox_last, *point);
   }
   l.on_hello(std::min(m.applied_pos, outbox_last), now_ms);
+  l.note_peer_own_last_seq(m.own_last_seq);
+  l.note_hello_heard();
   if (was_down && state_.tree.is_fallback_child(l.peer())) parents_.session_started(l.peer());
   urgent_.rebuild(l);
   clock_offsets_ms_[l.peer()] = static_cast<std::int64_t>(m.wall_ms + l.srtt_ms() / 2) -
@@ -290,12 +303,18 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
   h.epoch = state_.id.epoch;
   h.policy_version = policy_version();
   h.own_last_seq = restore_.own_last_seq_to_announce();
+  // Up to the first own event we lack: a node back from a rollback may hold later own events
+  // and not an earlier one, which a neighbour that learns it then sends back (route_to_origin).
+  if (auto run = state_.store->contiguous_seq(state_.self); run.is_ok()) {
+    h.own_last_seq = std::min(h.own_last_seq, *run);
+  }
   h.your_epoch = l.checkpoint().peer_epoch;
   h.your_acked_pos = l.checkpoint().sent_acked_pos;
   if (auto os = state_.store->outbox_stats(l.peer(), l.checkpoint().sent_acked_pos); os.is_ok()) {
     h.outbox_last_pos = os->last_pos;
   }
   if (auto point = restore_.restore_point(l.peer())) h.outbox_last_pos = *point;
+  h.restoring = restore_.active() ? 1 : 0;
   if (restore_.active()) {
     // What we hold of the subtree both ends hold all of (the lower end's): the peer re-sends
     // the rest, whoever wrote it (a revoked node cannot re-send its own).
@@ -472,6 +491,10 @@ void SyncNode::maybe_complete_restore(std::uint64_t now_ms) {
     // Still restoring: the next tick tries again.
     (void)restore_.load(state_.time.wall_ms());
     return;
+  }
+  // A restored parent waits for word that we finished (HelloMsg::restoring).
+  for (auto& [peer, l] : state_.links) {
+    if (l->state() == LinkState::kUp) send_hello(*l, /*is_reply=*/false, now_ms);
   }
   pump(now_ms);
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -199,6 +200,7 @@ class SyncNode {
   Status route(const EventRecord& record, const Event& event, const std::string& from_peer);
   Status enqueue(const std::string& peer, const EventRecord& r);
   Status enqueue_backfill(const std::string& child, const std::string& case_id);
+  Status route_to_origin(const EventRecord& record, const Event& event, const std::string& from_peer);
   // Enqueues the whole case for a fallback child the first time in its session.
   Status send_whole_to_fallback_child(const std::string& child, const std::string& case_id);
   Status drop_dead_outboxes();
@@ -251,6 +253,8 @@ class SyncNode {
   DocOpener policy_opener_;
   DocGossip policy_gossip_;
   std::map<std::string, std::int64_t> clock_offsets_ms_;
+  // (neighbour, case) whose case went back whole to that neighbour, its author (route_to_origin).
+  std::set<std::pair<std::string, std::string>> returned_cases_;
   struct Holding {
     std::string reason;
     std::string detail;

@@ -44,7 +44,6 @@ Status SyncNode::route(const EventRecord& record, const Event& event, const std:
     if (PeerLink* l = state_.link(c); l && l->state() == LinkState::kUp) children.push_back(c);
   }
   RouteInput in{&state_.roster, state_.self, t.parent, children, from_peer};
-  in.from_fallback_child = t.is_fallback_child(from_peer) && !t.is_child(from_peer);
   RouteDecision d = decide_route(in, event, audience, newly);
   const std::string& fallback = parents_.active_fallback();
   if (d.to_parent) {
@@ -61,13 +60,34 @@ Status SyncNode::route(const EventRecord& record, const Event& event, const std:
     RETURN_IF_ERROR(enqueue(c, record));
   }
   for (const auto& c : d.children_backfill) RETURN_IF_ERROR(enqueue_backfill(c, event.case_id));
+  return route_to_origin(record, event, from_peer);
+}
+
+// A neighbour's own event that reached us some other way than from it, beyond what it last said
+// it holds, goes back to it with its case: it lost the event in a rollback or restore, and only
+// learns it back from whoever holds it (seed 20261206072: the district, rolled back by hand,
+// completed its restore before its street got district:29 back from a community, and the street
+// never sent it up: routing sends up only its own subtree's events).
+Status SyncNode::route_to_origin(const EventRecord& record, const Event& event,
+                                 const std::string& from_peer) {
+  const std::string& origin = record.origin;
+  if (origin == from_peer || origin == state_.self || from_peer.empty()) return Status::ok();
+  PeerLink* l = state_.link(origin);
+  if (!l || record.seq <= l->peer_own_last_seq()) return Status::ok();
+  const RosterNode* n = state_.roster.find(origin);
+  if (!n || n->revoked) return Status::ok();
+  // The case goes whole the first time (the event's parents may be lost there too), then each
+  // later event of it alone.
+  if (!returned_cases_.insert({origin, event.case_id}).second) return enqueue(origin, record);
+  ASSIGN_OR_RETURN(auto records, state_.store->case_events(event.case_id));
+  for (const auto& r : records) RETURN_IF_ERROR(enqueue(origin, r));
   return Status::ok();
 }
 
 Status SyncNode::enqueue_backfill(const std::string& child, const std::string& case_id) {
   ASSIGN_OR_RETURN(auto records, state_.store->case_events(case_id));
   for (const auto& r : records) {
-    if (state_.roster.in_subtree(r.origin, child)) continue;  // the child's subtree wrote it
+    if (backfill_skips(child, r.origin)) continue;
     RETURN_IF_ERROR(state_.store->enqueue(child, r.origin, r.seq).status());
   }
   if (state_.tree.is_fallback_child(child)) parents_.note_case_sent_whole(child, case_id);
@@ -79,7 +99,7 @@ Status SyncNode::enqueue_backfill(const std::string& child, const std::string& c
 Status SyncNode::send_whole_to_fallback_child(const std::string& child, const std::string& case_id) {
   ASSIGN_OR_RETURN(auto records, state_.store->case_events(case_id));
   for (const auto& r : records) {
-    if (state_.roster.in_subtree(r.origin, child)) continue;  // the child's subtree wrote it
+    if (backfill_skips(child, r.origin)) continue;
     RETURN_IF_ERROR(enqueue(child, r));
   }
   parents_.note_case_sent_whole(child, case_id);

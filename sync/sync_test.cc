@@ -72,6 +72,15 @@ class Net {
     REQUIRE(n.node->start(now).is_ok());
     if (!n.node->parent().empty()) n.node->on_link_up(n.node->parent(), now);
   }
+  // The same with the file copied back by hand: no restore marker, the node cannot tell.
+  void copy_back(const std::string& id, std::unique_ptr<MemoryStore> backup) {
+    TestNode& n = nodes_.at(id);
+    n.node.reset();
+    n.store = std::move(backup);
+    n.node = std::make_unique<SyncNode>(id, roster_, limits_, n.store.get(), &n.keys.secret);
+    REQUIRE(n.node->start(now).is_ok());
+    if (!n.node->parent().empty()) n.node->on_link_up(n.node->parent(), now);
+  }
   const crypto::SecretKey& secret(const std::string& id) { return nodes_.at(id).keys.secret; }
   MemoryStore& store(const std::string& id) { return *nodes_.at(id).store; }
 
@@ -563,6 +572,76 @@ TEST_CASE("a parent restored from an older backup gets its children's events and
   CHECK(net["s1"].counters().equivocations == 0);
 }
 
+// Seed 20261206072 (F20's seed after the routing change of F23): the district and a street were
+// both restored; the district finished on the street's word while the street was still being
+// re-synced by its community, the only node left holding district's own event. The street
+// learned it back after, and routing sends up only the street's own subtree's events: the district
+// signed its seq again. A restored parent now waits for a restoring child to finish, and an own
+// event of a neighbour learned from elsewhere goes back to it.
+TEST_CASE("a restored parent gets back its own event that only a restored child's child held") {
+  Net net({{"d", ""}, {"s1", "d"}, {"c1", "s1"}});
+  net.flush();
+  REQUIRE(net.create("c1", "x").is_ok());
+  REQUIRE(net.write("c1", "c1-x", kForwardKind, {{"to", "d"}}).is_ok());
+  net.flush();
+  net.tick(1000);
+  auto backup_d = net.store("d").backup();
+  auto backup_s1 = net.store("s1").backup();
+  auto own = net.write("d", "c1-x", "note", {{"text", "from the district"}});
+  REQUIRE(own.is_ok());
+  net.flush();
+  REQUIRE(net.write("c1", "c1-x", "note", {{"text", "after the district's note"}}).is_ok());
+  net.flush();
+  net.tick(1000);
+  REQUIRE(net.store("c1").get_event("d", own->seq).value().has_value());
+  bool hold = true;  // c1 answers s1 only after the district has heard s1
+  net.drop = [&](const std::string& from, const std::string& to, const std::string&) {
+    return hold && from == "c1" && to == "s1";
+  };
+  net.restore("s1", std::move(backup_s1));
+  net.restore("d", std::move(backup_d));
+  for (int i = 0; i < 5; ++i) net.tick(1000);
+  CHECK(net["d"].restoring());  // s1 answered, but it is being restored itself
+  hold = false;
+  for (int i = 0; i < 20; ++i) net.tick(1000);
+  CHECK_FALSE(net["s1"].restoring());
+  CHECK_FALSE(net["d"].restoring());
+  CHECK(net.store("d").get_event("d", own->seq).value().has_value());
+  auto next = net.write("d", "c1-x", "note", {{"text", "after the restore"}});
+  REQUIRE(next.is_ok());
+  CHECK(next->seq == own->seq + 1);
+  net.tick(1000);
+  for (const char* n : {"d", "s1", "c1"}) CHECK(net[n].counters().equivocations == 0);
+}
+
+// Seed 20261215019 (F25): a street's database copied back by hand; its clerk wrote before the
+// district's first Hello arrived, so its outbox toward the district again reached the position
+// the district had applied (events relayed from its community after the backup), the rollback
+// went unnoticed, and the district took the new events' positions for ones it already held.
+TEST_CASE("a database copied back by hand is caught at the parent's first Hello despite new writes") {
+  Net net({{"d", ""}, {"s1", "d"}, {"c1", "s1"}});
+  net.flush();
+  REQUIRE(net.create("s1", "a").is_ok());
+  net.flush();
+  net.tick(1000);
+  auto backup = net.store("s1").backup();
+  for (int i = 0; i < 3; ++i) REQUIRE(net.create("c1", "b" + std::to_string(i)).is_ok());
+  net.flush();
+  net.tick(1000);
+  REQUIRE(net.cases_at("d").count("c1-b2"));
+  net.copy_back("s1", std::move(backup));
+  for (int i = 0; i < 3; ++i) REQUIRE(net.create("s1", "new" + std::to_string(i)).is_ok());
+  net.flush();
+  CHECK(net["s1"].restoring());
+  for (int i = 0; i < 20; ++i) net.tick(1000);
+  CHECK_FALSE(net["s1"].restoring());
+  for (const char* c : {"s1-new0", "s1-new1", "s1-new2", "c1-b0", "c1-b1", "c1-b2"}) {
+    CAPTURE(c);
+    CHECK(net.cases_at("d").count(c));
+    CHECK(net.cases_at("s1").count(c));
+  }
+}
+
 // Seed 20261204431 (F15 in docs/SIMULATOR.md): a street dialled the restored district before it
 // knew of the restore, so the link came up on the street's Hello; the street's one answer with
 // the new restore epoch was lost, and nothing else carries the epoch. The district waited for it
@@ -632,13 +711,35 @@ TEST_CASE("an event from a fallback child goes down to the street above its auth
   e.kind = "note";
   const std::vector<std::string> audience = {"c1"};
   RouteInput in{&roster, "d", "", {"s1", "c1"}, "c1"};
-  in.from_fallback_child = true;
   RouteDecision via_fallback = decide_route(in, e, audience, {});
   CHECK(via_fallback.children == std::vector<std::string>{"s1"});
   // The same event relayed by the street itself does not go back down to it.
   in.from_peer = "s1";
-  in.from_fallback_child = false;
   CHECK(decide_route(in, e, audience, {}).children.empty());
+}
+
+// Seed 476292693678: a community on its fallback parent (another street) created a case; the
+// district took the community's own street to hold it, as if the street had relayed it, and the
+// street never got the case. An event from below one child does not count as held by another.
+TEST_CASE("a case that came up through another street reaches the street above its author") {
+  Roster roster;
+  roster.add({.id = "d", .role = Role::kDistrict, .parent = ""});
+  roster.add({.id = "s1", .role = Role::kStreet, .parent = "d"});
+  roster.add({.id = "s2", .role = Role::kStreet, .parent = "d"});
+  roster.add({.id = "c1", .role = Role::kCommunity, .parent = "s1", .fallback_parents = {"s2"}});
+  Event e;
+  e.origin = "c1";
+  e.case_id = "c1-x";
+  e.kind = "case_created";
+  const std::vector<std::string> audience = {"c1"};
+  RouteInput in{&roster, "d", "", {"s1", "s2"}, "s2"};
+  RouteDecision d = decide_route(in, e, audience, audience);
+  CHECK(d.children_backfill == std::vector<std::string>{"s1"});
+  CHECK(d.children.empty());
+  // The backfill of a street holds its community's own events (backfill_skips: only the
+  // child's own events are left out).
+  CHECK(backfill_skips("s1", "c1") == false);
+  CHECK(backfill_skips("c1", "c1") == true);
 }
 
 TEST_CASE("a case reaches its street and district, not a sibling; a forward reaches its target") {
