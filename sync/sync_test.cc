@@ -64,22 +64,11 @@ class Net {
   SyncNode& operator[](const std::string& id) { return *nodes_.at(id).node; }
   // Replaces the node's database with `backup` as `casesyncctl restore` does, and restarts it.
   void restore(const std::string& id, std::unique_ptr<MemoryStore> backup) {
-    TestNode& n = nodes_.at(id);
-    n.node.reset();
-    n.store = std::move(backup);
-    n.node = std::make_unique<SyncNode>(id, roster_, limits_, n.store.get(), &n.keys.secret);
-    REQUIRE(n.node->restored_from_backup(now).is_ok());
-    REQUIRE(n.node->start(now).is_ok());
-    if (!n.node->parent().empty()) n.node->on_link_up(n.node->parent(), now);
+    replace_database(id, std::move(backup), /*marker=*/true);
   }
   // The same with the file copied back by hand: no restore marker, the node cannot tell.
   void copy_back(const std::string& id, std::unique_ptr<MemoryStore> backup) {
-    TestNode& n = nodes_.at(id);
-    n.node.reset();
-    n.store = std::move(backup);
-    n.node = std::make_unique<SyncNode>(id, roster_, limits_, n.store.get(), &n.keys.secret);
-    REQUIRE(n.node->start(now).is_ok());
-    if (!n.node->parent().empty()) n.node->on_link_up(n.node->parent(), now);
+    replace_database(id, std::move(backup), /*marker=*/false);
   }
   const crypto::SecretKey& secret(const std::string& id) { return nodes_.at(id).keys.secret; }
   MemoryStore& store(const std::string& id) { return *nodes_.at(id).store; }
@@ -132,6 +121,15 @@ class Net {
   std::map<std::string, std::vector<Alert>> alerts_;  // every alert so far, by node
 
  private:
+  void replace_database(const std::string& id, std::unique_ptr<MemoryStore> backup, bool marker) {
+    TestNode& n = nodes_.at(id);
+    n.node.reset();
+    n.store = std::move(backup);
+    n.node = std::make_unique<SyncNode>(id, roster_, limits_, n.store.get(), &n.keys.secret);
+    if (marker) REQUIRE(n.node->restored_from_backup(now).is_ok());
+    REQUIRE(n.node->start(now).is_ok());
+    if (!n.node->parent().empty()) n.node->on_link_up(n.node->parent(), now);
+  }
   void collect() {
     for (auto& [id, n] : nodes_) {
       Effects e = n.node->take_effects();
