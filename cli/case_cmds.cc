@@ -225,7 +225,7 @@ void print_trace(const json& t) {
   if (const json got = t.value("materials_received", json::array()); !got.empty()) {
     std::printf(tr("materials received: %s\n"), list_text(got).c_str());
   }
-  std::fputs(tr("time at each node:"), stdout);
+  std::fputs(tr("time at each node (from its own receipt):"), stdout);
   for (const auto& d : t.value("dwell", json::array())) {
     std::printf("  %s %.1fs", field_text(d, "node").c_str(),
                 static_cast<double>(d.value("ms", 0ull)) / 1000.0);
@@ -234,9 +234,11 @@ void print_trace(const json& t) {
               t.value("supplement_requests", 0),
               t.value("repeated_supplement", false) ? " (REPEATED: 一次性告知 not met)" : "");
   for (const auto& s : t.value("stalls", json::array())) {
-    std::printf(tr("stall: hop %s %s %s, %s, escalated to %s\n"), field_text(s, "hop").c_str(),
-                label(field_text(s, "stage")).c_str(), field_text(s, "level").c_str(),
-                field_text(s, "overdue_by_text").c_str(), field_text(s, "escalated_to").c_str());
+    std::printf(tr("stall: hop %s %s %s, %s, %s, escalated to %s (seen by %s on its own clock)\n"),
+                field_text(s, "hop").c_str(), label(field_text(s, "stage")).c_str(),
+                label(field_text(s, "level")).c_str(), field_text(s, "overdue_by_text").c_str(),
+                label(field_text(s, "attribution")).c_str(), field_text(s, "escalated_to").c_str(),
+                field_text(s, "seen_by").c_str());
   }
 }
 

@@ -16,13 +16,13 @@ inline constexpr const char* kValueLabels[] = {
     N_("received"), N_("prereviewed"), N_("forwarded"), N_("delivered"), N_("accepted"),
     N_("supplement_requested"), N_("answered"), N_("returned"), N_("completed"),
     N_("withdrawn"), N_("reopened"),
-    // what a stall waits for (sync/stall_detector.cc), why (attribution), how late (level)
+    // what a stall waits for (sync/stall_fold.cc), why (attribution), how late (level)
     N_("delivery"), N_("accept"), N_("answer"), N_("case"),
     N_("silent"), N_("not_accepted"), N_("unreachable"),
     N_("warning"), N_("overdue"),
     // event kinds not named above (sync/case_kinds.h)
     N_("case_created"), N_("replied"), N_("supplement_provided"), N_("notified"), N_("edited"),
-    N_("note"), N_("viewed_full"),
+    N_("note"), N_("viewed_full"), N_("stall_seen"),
     // outcomes
     N_("approved"), N_("denied"),
     // a node's health (daemon/health_state.cc)

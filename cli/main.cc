@@ -141,12 +141,12 @@ int cmd_stalled(Cli& cli) {
   if (!r.is_ok()) return fail(cli, r.status());
   if (cli.as_json) return print_json(*r), 0;
   TextTable t({N_("CASE"), N_("HOP"), N_("STAGE"), N_("LEVEL"), N_("SENDER"), N_("RECEIVER"),
-               N_("LATE"), N_("ATTRIBUTION"), N_("ESCALATED_TO")});
+               N_("LATE"), N_("ATTRIBUTION"), N_("ESCALATED_TO"), N_("SEEN_BY")});
   for (const auto& s : *r) {
     t.add({s.value("case", ""), s.value("hop", ""), label(s.value("stage", "")),
            label(s.value("level", "")), s.value("sender", ""), s.value("receiver", ""),
            s.value("overdue_by_text", ""), label(s.value("attribution", "")),
-           s.value("escalated_to", "")});
+           s.value("escalated_to", ""), s.value("seen_by", "")});
   }
   t.print();
   return 0;

@@ -5,13 +5,6 @@
 namespace casesync {
 
 namespace {
-struct LunarYear {
-  int year;
-  unsigned spring_month, spring_day;  // 正月初一 (the eve is the day before)
-  unsigned qingming_day;              // in April
-  unsigned dragon_month, dragon_day;  // 端午
-  unsigned moon_month, moon_day;      // 中秋
-};
 // Gregorian dates of the lunar festivals (Purple Mountain Observatory almanac).
 constexpr LunarYear kLunar[] = {
     {2027, 2, 6, 5, 6, 9, 9, 15},
@@ -32,12 +25,14 @@ bool lunar_holiday(const LunarYear& l, std::int64_t day, unsigned m, unsigned d)
 }
 }  // namespace
 
-bool lunar_table_covers(int year) {
+const LunarYear* lunar_year(int year) {
   for (const auto& l : kLunar) {
-    if (l.year == year) return true;
+    if (l.year == year) return &l;
   }
-  return false;
+  return nullptr;
 }
+
+bool lunar_table_covers(int year) { return lunar_year(year) != nullptr; }
 
 bool is_statutory_holiday(std::int64_t day) {
   const CivilDate c = civil_from_day(day);

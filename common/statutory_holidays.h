@@ -22,4 +22,15 @@ bool is_statutory_holiday(std::int64_t day);
 // Whether the lunar-festival table covers `year` (the fixed-date holidays apply to every year).
 bool lunar_table_covers(int year);
 
+// One row of the table: the Gregorian dates of the lunar festivals of a year.
+struct LunarYear {
+  int year;
+  unsigned spring_month, spring_day;  // 正月初一 (the eve is the day before)
+  unsigned qingming_day;              // in April
+  unsigned dragon_month, dragon_day;  // 端午
+  unsigned moon_month, moon_day;      // 中秋
+};
+// The row for `year`, or null when the table does not cover it (for its test).
+const LunarYear* lunar_year(int year);
+
 }  // namespace casesync

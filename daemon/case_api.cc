@@ -16,6 +16,7 @@
 #include "daemon/receipt_checks.h"
 #include "daemon/stall_api.h"
 #include "sync/case_fold.h"
+#include "sync/stall_fold.h"
 #include "sync/case_kinds.h"
 #include "sync/external_ref.h"
 #include "sync/hlc.h"
@@ -229,12 +230,12 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
                auto ordered = ordered_events(rt, q->case_id);
                if (!ordered.ok()) return reply_error(res, ordered.error());
                const DeadlineInputs deadlines = rt.stalls().deadline_inputs();
-               json t = case_trace_json(fold_case(*ordered, rt.core().roster()), &deadlines,
-                                        &rt.config().privacy.sensitive_fields);
+               const CaseState state = fold_case(*ordered, rt.core().roster());
+               json t = case_trace_json(state, &deadlines, &rt.config().privacy.sensitive_fields);
                add_receipt_checks(t, *ordered, rt.core().roster());
-               // Stalls depend on this node's clock, so they sit beside the trace, not in it.
+               // Folded from the case's events (sync/stall_fold.h): the same at every node.
                json stalls = json::array();
-               for (const auto& st : rt.stalls().stalls_of_case(q->case_id)) {
+               for (const auto& st : fold_stalls(state, rt.core().roster())) {
                  stalls.push_back(stall_json(st));
                }
                t["stalls"] = stalls;

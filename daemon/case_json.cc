@@ -7,6 +7,7 @@
 #include "common/utf8.h"
 #include "sync/actor.h"
 #include "sync/case_kinds.h"
+#include "sync/dwell.h"
 #include "sync/event_content.h"
 
 namespace casesync {
@@ -85,25 +86,10 @@ void add_case_due(json& out, const CaseState& s, const DeadlineInputs* in) {
   add_due_policy(out, *in, [&](const DeadlineInputs& i) { return case_deadline(s, i); });
 }
 
-// Time the case spent with each holder, from the applied events that moved it. The last holder
-// is counted up to the last event, not "now", so the answer is the same on every node.
+// Time at each node, each on its own clock (sync/dwell.h).
 json dwell_json(const CaseState& s) {
-  std::vector<std::string> order;  // nodes in first-holding order
-  std::map<std::string, std::uint64_t> total;
-  std::string holder;
-  std::uint64_t since = 0, last_ms = 0;
-  for (const auto& t : s.timeline) {
-    if (!t.applied) continue;
-    last_ms = std::max(last_ms, t.ms);
-    if (t.holder_after == holder || t.holder_after.empty()) continue;
-    if (!holder.empty()) total[holder] += t.ms - std::min(t.ms, since);
-    if (total.try_emplace(t.holder_after, 0).second) order.push_back(t.holder_after);
-    holder = t.holder_after;
-    since = t.ms;
-  }
-  if (!holder.empty()) total[holder] += last_ms - std::min(last_ms, since);
   json out = json::array();
-  for (const auto& node : order) out.push_back({{"node", node}, {"ms", total[node]}});
+  for (const auto& d : dwell_of(s)) out.push_back({{"node", d.node}, {"ms", d.ms}});
   return out;
 }
 

@@ -185,7 +185,8 @@ json stall_json(const Stall& s) {
           {"overdue_by_text", s.overdue_by_ms >= 0
                                   ? format_duration_ms(static_cast<std::uint64_t>(s.overdue_by_ms))
                                   : "due in " + format_duration_ms(static_cast<std::uint64_t>(-s.overdue_by_ms))},
-          {"attribution", s.attribution}, {"escalated_to", s.escalated_to}};
+          {"attribution", s.attribution}, {"escalated_to", s.escalated_to},
+          {"seen_by", s.seen_by}, {"seen_at", format_time_ms(s.seen_ms)}};
 }
 
 void register_stall_routes(httplib::Server& server, NodeRuntime& rt) {

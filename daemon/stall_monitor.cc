@@ -3,6 +3,9 @@
 #include "common/duration.h"
 #include "daemon/log.h"
 #include "sync/case_fold.h"
+#include "sync/case_kinds.h"
+#include "sync/stall_fold.h"
+#include "sync/stall_sighting.h"
 
 namespace casesync {
 
@@ -65,9 +68,28 @@ DeadlineInputs StallMonitor::deadline_inputs() const {
 StallInputs StallMonitor::inputs(std::uint64_t now_ms) const {
   StallInputs in;
   static_cast<DeadlineInputs&>(in) = deadline_inputs();
-  in.in_step_at = [this](const std::string& node) { return core_->in_step_at(node); };
+  in.self = core_->self();
   in.now_ms = now_ms;
   return in;
+}
+
+// Records what this node sees late on its own clock (one stall_seen per step reached), then
+// folds every open case's stalls from its events: what every node holding them prints alike.
+std::optional<CaseState> StallMonitor::report_and_fold(const std::string& case_id,
+                                                       const StallInputs& in) {
+  auto s = core_->case_state(case_id);
+  if (!s.is_ok() || !s->exists || is_terminal(s->status)) return std::nullopt;
+  const auto due = sightings_due(*s, in);
+  if (due.empty()) return std::move(s).value();
+  for (const auto& x : due) {
+    EventDraft d{case_id, std::string(kinds::kStallSeen), sighting_body(x)};
+    auto r = core_->author(std::move(d), in.now_ms);
+    // Refused (a restore in progress, a full disk): seen again at the next check.
+    if (!r.is_ok()) log_warning("stall_seen not recorded for case " + case_id + ": " + r.status().message());
+  }
+  s = core_->case_state(case_id);
+  if (!s.is_ok()) return std::nullopt;
+  return std::move(s).value();
 }
 
 bool StallMonitor::tick(std::uint64_t now_ms, bool force) {
@@ -77,29 +99,31 @@ bool StallMonitor::tick(std::uint64_t now_ms, bool force) {
   const StallInputs in = inputs(now_ms);
   std::vector<Stall> found;
   for (auto it = open_cases_.begin(); it != open_cases_.end();) {
-    auto s = core_->case_state(*it);
-    if (!s.is_ok() || !s->exists || is_terminal(s->status)) {
+    auto s = report_and_fold(*it, in);
+    if (!s) {
       it = open_cases_.erase(it);  // a later event re-opens it through the feed
       continue;
     }
-    for (auto& st : detect_stalls(*s, in)) found.push_back(std::move(st));
+    for (auto& st : fold_stalls(*s, core_->roster())) found.push_back(std::move(st));
     ++it;
   }
-  for (const auto& st : found) {
-    if (!logged_.insert(st.alert_id + "|" + st.level + "|" + st.escalated_to).second) continue;
-    std::string line = "stall=" + st.level + " case=" + st.case_id + " hop=" + st.hop +
-                       " stage=" + st.stage + " sender=" + st.sender + " receiver=" + st.receiver +
-                       " escalated_to=" + st.escalated_to;
-    if (st.level == "overdue") {
-      log_warning(line + " attribution=" + st.attribution + " overdue_by=" +
-                  format_duration_ms(static_cast<std::uint64_t>(st.overdue_by_ms)));
-    } else {
-      log_info(line + " due_in=" + format_duration_ms(static_cast<std::uint64_t>(-st.overdue_by_ms)));
-    }
-  }
+  for (const auto& st : found) log_stall(st);
   stalls_ = std::move(found);
   publish_health_extras(now_ms);
   return true;
+}
+
+void StallMonitor::log_stall(const Stall& st) {
+  if (!logged_.insert(st.alert_id + "|" + st.level + "|" + st.escalated_to).second) return;
+  std::string line = "stall=" + st.level + " case=" + st.case_id + " hop=" + st.hop +
+                     " stage=" + st.stage + " sender=" + st.sender + " receiver=" + st.receiver +
+                     " escalated_to=" + st.escalated_to + " seen_by=" + st.seen_by;
+  if (st.level == "overdue") {
+    log_warning(line + " attribution=" + st.attribution + " overdue_by=" +
+                format_duration_ms(static_cast<std::uint64_t>(st.overdue_by_ms)));
+  } else {
+    log_info(line + " due_in=" + format_duration_ms(static_cast<std::uint64_t>(-st.overdue_by_ms)));
+  }
 }
 
 void StallMonitor::set_extra_warnings(std::vector<std::string> warnings, std::uint64_t now_ms) {

@@ -1,5 +1,6 @@
-// StallMonitor: runs stall detection (sync/stall_detector.h) every stall.check_interval over the
-// cases that have open hops, on the loop thread. It learns which cases changed from the store's
+// StallMonitor: every stall.check_interval, on the loop thread, records what this node sees late
+// on its own clock (sync/stall_detector.h: a signed stall_seen per step) and folds the stalls of
+// every open case from its events (sync/stall_fold.h). It learns which cases changed from the store's
 // local changes feed, so a check costs a fold per open case, not per case ever held. New alerts
 // (and escalations) are logged once each.
 #pragma once
@@ -51,6 +52,8 @@ class StallMonitor {
   void publish_health_extras(std::uint64_t now_ms);
   void refresh_open_cases();
   StallInputs inputs(std::uint64_t now_ms) const;
+  std::optional<CaseState> report_and_fold(const std::string& case_id, const StallInputs& in);
+  void log_stall(const Stall& st);
 
   SyncNode* core_;
   Store* store_;

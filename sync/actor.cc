@@ -44,6 +44,7 @@ constexpr KindRoles kKindRoles[] = {
     {kEdited, kWindow | kAdmin | kSystem},
     {kNote, kWindow | kReviewer | kAdmin | kSystem},
     {kViewedFull, kReviewer | kAdmin},
+    {kStallSeen, 0},  // the daemon's own observation, never a clerk's
 };
 
 RoleMask roles_for(const Event& e) {

@@ -7,6 +7,7 @@
 #include "sync/case_rules.h"
 #include "sync/event_content.h"
 #include "sync/hlc.h"
+#include "sync/stall_sighting.h"
 
 namespace casesync {
 
@@ -40,6 +41,17 @@ std::string close_summary(const CaseState& s, const Event& e) {
 }
 
 }  // namespace
+
+// A stall_seen changes nothing of the case; the sightings feed sync/stall_fold.h.
+std::string CaseFolder::note_sighting(const Event& e) {
+  const auto x = read_sighting(e);  // the rules checked it: present
+  if (!x) return e.kind;
+  state_.sightings.push_back(*x);
+  const std::string what = x->stage == "case" ? "the case" : "hop " + x->hop;
+  const char* steps[] = {"due soon", "overdue", "overdue, escalated", "overdue, escalated twice"};
+  return "stall seen by " + e.origin + ": " + what + " " + x->stage + " " + steps[x->step] +
+         " (its own clock)";
+}
 
 int CaseFolder::level_of(const std::string& node) const {
   return static_cast<int>(roster_->ancestors_of(node).size());
@@ -352,6 +364,8 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     terminal_set_by_ = SIZE_MAX;
   } else if (e.kind == kEdited) {
     summary = apply_edit(idx, e);
+  } else if (e.kind == kStallSeen) {
+    summary = note_sighting(e);
   } else if (e.kind == kViewedFull) {
     const Actor a = actor_of(e);
     summary = "unmasked view (" + body(e, kShown) + ") by " + a.id + " (" + a.role + ") at " +

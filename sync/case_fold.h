@@ -131,6 +131,7 @@ class CaseFolder {
   bool still_applied(std::size_t idx) const;
   std::string note_supplement(const Event& e);
   std::string apply_edit(std::size_t idx, const Event& e);
+  std::string note_sighting(const Event& e);
   int level_of(const std::string& node) const;
 
   const Roster* roster_;

@@ -734,6 +734,27 @@ TEST_CASE("clash: return_vs_supplied is recorded in either canonical order; both
   }
 }
 
+TEST_CASE("clash: return_vs_accept names the acceptance as the loser, in either order") {
+  for (const std::uint64_t accepted_ms : {5100u, 4900u}) {  // after and before the return
+    History h;
+    const std::string c = h.add("c11", 1000, k::kCreated, created_body());
+    const std::string up = h.add("c11", 2000, k::kForwarded, to("d"), {c});
+    const std::string a = h.add("d", 3000, k::kAccepted, on_hop(up), {up});
+    const std::string down = h.add("d", 3500, k::kForwarded, to("s1"), {a});
+    const std::string dl = h.add("s1", 3600, k::kDelivered, on_hop(down), {down});
+    // The district sends the case back to c11 while s1, not yet knowing, signs for its hop.
+    const std::string r = h.add("d", 5000, k::kReturned,
+                                on_hop(up, {{str(k::kReason), "wrong office"}}), {dl});
+    const std::string acc = h.add("s1", accepted_ms, k::kAccepted, on_hop(down), {dl});
+    const CaseState s = h.fold();
+    INFO(describe(s));
+    CHECK(has_conflict(s, "return_vs_accept", r, acc));  // s1 must look again
+    CHECK(s.conflicts.size() == 1);
+    CHECK(applied(s, r));
+    CHECK(applied(s, acc));
+  }
+}
+
 TEST_CASE("clash: a pair in causal order is no conflict") {
   History h;
   const std::string c = h.add("c11", 1000, k::kCreated, created_body());

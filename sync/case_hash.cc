@@ -43,6 +43,11 @@ void put(Archive& ar, const ConflictRecord& c) {
   ar(c.rule, c.winner, c.loser);
 }
 
+template <class Archive>
+void put(Archive& ar, const StallSighting& x) {
+  ar(x.event, x.reporter, x.hop, x.stage, x.step, x.due_ms, x.seen_ms, x.overdue_by_ms);
+}
+
 template <class Archive, class T>
 void put_all(Archive& ar, const std::vector<T>& items) {
   ar(static_cast<std::uint64_t>(items.size()));
@@ -66,6 +71,8 @@ Hash32 case_state_hash(const CaseState& s) {
     // Added after the fields above: a case without supplied materials (every case folded by an
     // older release) hashes exactly as it did, so nodes on both releases agree on it.
     if (!s.materials_supplied.empty()) ar(s.materials_supplied);
+    // Likewise: only cases that have stall sightings hash them.
+    if (!s.sightings.empty()) put_all(ar, s.sightings);
   }
   return crypto::hash(out);
 }

@@ -19,6 +19,9 @@ namespace casesync::testing {
 
 using Body = std::map<std::string, std::string>;
 
+// A body key (a string_view in sync/case_kinds.h) as the std::string a Body holds.
+inline std::string str(std::string_view key) { return std::string(key); }
+
 inline const crypto::SecretKey& test_secret() {
   static const crypto::KeyPair pair = [] {
     if (!crypto::init().is_ok()) std::abort();

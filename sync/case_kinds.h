@@ -22,13 +22,16 @@ inline constexpr std::string_view kReopened = "reopened";               // distr
 inline constexpr std::string_view kEdited = "edited";                   // one free field
 inline constexpr std::string_view kNote = "note";                       // a remark; changes nothing
 inline constexpr std::string_view kViewedFull = "viewed_full";  // a clerk saw the unmasked case (audit)
+// A node's daemon saw, on its own clock, a stage of a hop it sent or received (or of a case it
+// received) reach its warning, its deadline or an escalation (sync/stall_fold.h).
+inline constexpr std::string_view kStallSeen = "stall_seen";
 
 // Every kind this version understands (a webhook's `events` names some of them).
 inline constexpr std::string_view kAllKinds[] = {
     kCreated,  kPrereviewed, kForwarded,           kDelivered,          kAccepted,
     kReplied,  kReturned,    kSupplementRequested, kSupplementProvided, kNotified,
     kWithdrawn, kCompleted,  kReopened,            kEdited,             kNote,
-    kViewedFull};
+    kViewedFull, kStallSeen};
 
 // Body keys.
 inline constexpr std::string_view kMatter = "matter";
@@ -63,5 +66,13 @@ inline constexpr std::string_view kActorName = "actor_name";
 inline constexpr std::string_view kActorRole = "actor_role";
 // On a viewed_full: the fields the clerk saw unmasked, comma-separated.
 inline constexpr std::string_view kShown = "shown";
+// On a stall_seen, every time in the reporter's own clock (ms): the stage (delivery | accept |
+// answer | case), its step (0 warning, 1 overdue, 2 escalated, 3 escalated twice), the due time
+// the reporter counted, when it looked, and the working time past due then (negative: left).
+inline constexpr std::string_view kStage = "stage";
+inline constexpr std::string_view kStep = "step";
+inline constexpr std::string_view kDueAt = "due_at";
+inline constexpr std::string_view kSeenAt = "seen_at";
+inline constexpr std::string_view kOverdueBy = "overdue_by_ms";
 
 }  // namespace casesync::kinds

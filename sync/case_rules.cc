@@ -4,6 +4,7 @@
 
 #include "sync/actor.h"
 #include "sync/case_kinds.h"
+#include "sync/stall_sighting.h"
 #include "sync/event_content.h"
 #include "sync/external_ref.h"
 
@@ -258,6 +259,7 @@ Verdict check_event(const Event& e, const CaseState& s, const Roster& r) {
   }
   if (e.kind == kNotified) return need_path(e, s, "record a notification for");
   if (e.kind == kViewedFull) return need_path(e, s, "view");
+  if (e.kind == kStallSeen) return check_stall_seen(e, s);
   return need_path(e, s, "annotate");  // supplement_provided, note
 }
 

@@ -76,6 +76,18 @@ struct TimelineEntry {
   std::string edited_field;  // for an edit: the field it set (views mask sensitive values)
 };
 
+// A stall_seen event: what one node's daemon saw of a stage, on its own clock (sync/stall_fold.h).
+struct StallSighting {
+  std::string event;     // "<origin>:<seq>"
+  std::string reporter;  // the origin
+  std::string hop;       // "" for the whole case
+  std::string stage;     // delivery | accept | answer | case
+  std::uint32_t step = 0;  // 0 warning, 1 overdue, 2 escalated, 3 escalated twice
+  std::uint64_t due_ms = 0;   // the reporter's clock
+  std::uint64_t seen_ms = 0;  // the reporter's clock
+  std::int64_t overdue_by_ms = 0;  // working (delivery: wall) time past due; negative: left
+};
+
 struct ConflictRecord {
   std::string rule;    // one of the names in sync/case_fold.h
   std::string winner;  // "<origin>:<seq>"
@@ -117,6 +129,7 @@ struct CaseState {
   // keep their own pause (Hop::paused_ms).
   std::uint64_t paused_ms = 0;
   std::uint64_t pause_started_ms = 0;
+  std::vector<StallSighting> sightings;  // stall_seen events, in canonical order
   Hash32 state_hash{};
 
   const Hop* find_hop(const std::string& id) const;

@@ -1,6 +1,8 @@
 #include "sync/stall_detector.h"
 
-#include <cmath>
+#include <algorithm>
+
+#include "sync/stall_sighting.h"
 
 namespace casesync {
 
@@ -23,63 +25,67 @@ std::uint64_t answer_due(const Hop& h, const CaseState& s, const DeadlineInputs&
   return cal.add_working_days(h.accepted_ms, days) + h.paused_ms;
 }
 
-std::string escalation(const Stall& st, std::uint64_t limit_ms, const StallInputs& in) {
-  if (st.level != "overdue" || limit_ms == 0) return st.sender;
-  const double ratio = static_cast<double>(st.overdue_by_ms) / static_cast<double>(limit_ms);
-  const auto ancestors = in.roster->ancestors_of(st.sender);
-  if (ratio >= 2 * in.policy->escalate_fraction && !ancestors.empty()) return ancestors.back();
-  if (ratio >= in.policy->escalate_fraction && !ancestors.empty()) return ancestors.front();
-  return st.sender;
-}
+// A stage as its reporter counts it: the limit and the step it has reached at `now`, with the
+// working (or wall) time past due; nullopt before the warning.
+struct Reached {
+  std::uint32_t step = kStepWarning;
+  std::int64_t overdue_by_ms = 0;
+};
 
-std::string attribute(const std::string& stage, const std::string& receiver, std::uint64_t due,
-                      const StallInputs& in) {
-  auto seen = in.in_step_at(receiver);
-  const bool in_step_after = seen && *seen >= due;
-  if (in_step_after) return "silent";
-  // Its signed delivery receipt proves it had the case, but nothing since shows whether it is
-  // ignoring it or cut off: say exactly that much.
-  return stage == "accept" ? "not_accepted" : "unreachable";
-}
-
-// Fills level, overdue_by, attribution and escalation; false when neither warning nor overdue.
-bool judge(Stall& st, const Deadline& d, const StallInputs& in) {
+std::optional<Reached> reached(const Deadline& d, const StallInputs& in) {
   const WorkCalendar& cal = *in.calendar;
   const std::uint64_t limit = d.wall_clock ? d.due_ms - d.start_ms
                                            : cal.working_ms_between(d.start_ms, d.due_ms);
-  const std::uint64_t warn_at =
-      d.wall_clock ? d.start_ms + static_cast<std::uint64_t>(in.policy->warn_fraction * static_cast<double>(limit))
-                   : cal.add_working_ms(d.start_ms, static_cast<std::uint64_t>(
-                                                        in.policy->warn_fraction * static_cast<double>(limit)));
-  if (in.now_ms < warn_at) return false;
-  st.due_ms = d.due_ms;
-  if (in.now_ms >= d.due_ms) {
-    st.level = "overdue";
-    const std::uint64_t late = d.wall_clock ? in.now_ms - d.due_ms : cal.working_ms_between(d.due_ms, in.now_ms);
-    st.overdue_by_ms = static_cast<std::int64_t>(late);
-    st.attribution = attribute(st.stage, st.receiver, d.due_ms, in);
-  } else {
-    st.level = "warning";
+  const auto warn_ms = static_cast<std::uint64_t>(in.policy->warn_fraction * static_cast<double>(limit));
+  const std::uint64_t warn_at = d.wall_clock ? d.start_ms + warn_ms : cal.add_working_ms(d.start_ms, warn_ms);
+  if (in.now_ms < warn_at) return std::nullopt;
+  if (in.now_ms < d.due_ms) {
     const std::uint64_t left = d.wall_clock ? d.due_ms - in.now_ms : cal.working_ms_between(in.now_ms, d.due_ms);
-    st.overdue_by_ms = -static_cast<std::int64_t>(left);
-    st.attribution = "";
+    return Reached{kStepWarning, -static_cast<std::int64_t>(left)};
   }
-  st.escalated_to = escalation(st, limit, in);
-  return true;
+  const std::uint64_t late = d.wall_clock ? in.now_ms - d.due_ms : cal.working_ms_between(d.due_ms, in.now_ms);
+  Reached r{kStepOverdue, static_cast<std::int64_t>(late)};
+  if (limit > 0) {
+    const double ratio = static_cast<double>(late) / static_cast<double>(limit);
+    r.step += (ratio >= in.policy->escalate_fraction) + (ratio >= 2 * in.policy->escalate_fraction);
+  }
+  return r;
 }
 
-std::optional<Stall> hop_stall(const Hop& h, const CaseState& s, const StallInputs& in) {
+// The sender's own-clock deadlines: every stage counted from its forward (see the header).
+std::optional<Deadline> sender_deadline(const Hop& h, const CaseState& s, const StallInputs& in) {
   const auto d = hop_deadline(h, s, in);
-  if (!d) return std::nullopt;
-  Stall st;
-  st.case_id = s.id;
-  st.hop = h.id;
-  st.stage = d->stage;
-  st.sender = h.from;
-  st.receiver = h.to;
-  st.alert_id = s.id + "/" + h.id + "/" + st.stage;
-  if (!judge(st, *d, in)) return std::nullopt;
-  return st;
+  if (!d || d->stage == "delivery") return d;
+  const std::uint64_t delivered_by = h.forwarded_ms + in.policy->delivery_ms;
+  const std::uint64_t accept_due =
+      in.calendar->add_working_ms(delivered_by, accept_limit(*in.policy, *in.roster, h.to));
+  if (d->stage == "accept") return Deadline{"accept", delivered_by, accept_due, false};
+  Hop shifted = h;
+  shifted.accepted_ms = accept_due;
+  const std::uint64_t due = answer_due(shifted, s, in);
+  if (due == 0) return std::nullopt;
+  return Deadline{"answer", accept_due, due, false};
+}
+
+std::uint32_t highest_recorded(const CaseState& s, const std::string& self, const std::string& hop,
+                               const std::string& stage) {
+  std::uint32_t out = 0;
+  bool any = false;
+  for (const auto& x : s.sightings) {
+    if (x.reporter != self || x.hop != hop || x.stage != stage) continue;
+    out = any ? std::max(out, x.step) : x.step;
+    any = true;
+  }
+  return any ? out + 1 : 0;  // the lowest step still worth recording
+}
+
+void add_if_new(std::vector<StallSighting>& out, const CaseState& s, const StallInputs& in,
+                const std::string& hop, const std::optional<Deadline>& d) {
+  if (!d) return;
+  const auto r = reached(*d, in);
+  if (!r || r->step < highest_recorded(s, in.self, hop, d->stage)) return;
+  out.push_back({.hop = hop, .stage = d->stage, .step = r->step, .due_ms = d->due_ms,
+                 .seen_ms = in.now_ms, .overdue_by_ms = r->overdue_by_ms});
 }
 
 }  // namespace
@@ -117,17 +123,18 @@ std::optional<Deadline> case_deadline(const CaseState& s, const DeadlineInputs& 
                   in.calendar->add_working_days(s.received_ms, days) + total_paused_ms(s), false};
 }
 
-std::vector<Stall> detect_stalls(const CaseState& s, const StallInputs& in) {
-  std::vector<Stall> out;
+std::vector<StallSighting> sightings_due(const CaseState& s, const StallInputs& in) {
+  std::vector<StallSighting> out;
   if (!s.exists || is_terminal(s.status)) return out;
   for (const auto& h : s.hops) {
-    if (auto st = hop_stall(h, s, in)) out.push_back(std::move(*st));
+    if (h.superseded) continue;
+    // The receiver holds no case before its receipt: delivery is the sender's to see.
+    if (h.from == in.self) add_if_new(out, s, in, h.id, sender_deadline(h, s, in));
+    if (h.to == in.self && h.stage != HopStage::kForwarded) {
+      add_if_new(out, s, in, h.id, hop_deadline(h, s, in));
+    }
   }
-  if (auto d = case_deadline(s, in)) {
-    Stall st{.alert_id = s.id + "//case", .case_id = s.id, .stage = "case",
-             .sender = s.receiving_node, .receiver = s.holder};
-    if (judge(st, *d, in)) out.push_back(std::move(st));
-  }
+  if (s.receiving_node == in.self) add_if_new(out, s, in, "", case_deadline(s, in));
   return out;
 }
 

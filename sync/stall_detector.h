@@ -1,6 +1,5 @@
-// Stall detection: which hops of a case are late, by how much in working time, and why.
-// A pure function of the folded case, the deadlines, the calendar, the clock and what this node
-// knows about other nodes' liveness — every node that holds the hop runs it on its own clock.
+// Stall detection: which stages of a case this node sees late, on its own clock, by how much in
+// working time. A pure function of the folded case, the deadlines, the calendar and the clock.
 //
 // Stages and their deadlines:
 //   delivery  forwarded, no delivery receipt      forwarded + deadlines.delivery (wall clock)
@@ -10,15 +9,13 @@
 //                                                 supplement request waits for the applicant
 //   case      the whole case, not completed        received + the matter's limit
 //
-// Attribution (a node that was cut off is never blamed as silent):
-//   silent        the receiver was known in step after the deadline and still did not act
-//   not_accepted  accept stage, receiver not known in step since: its signed receipt proves it
-//                 had the case, nothing shows whether it ignores it or is cut off
-//   unreachable   nothing shows the receiver in step since the deadline (network or power)
-//
-// One alert per (case, hop, stage): its id is derived from them, so every node that detects the
-// stall reports the same alert. Escalation: overdue → the sender; overdue by escalate_fraction of
-// the limit → the sender's parent; by twice that → the district.
+// Each node reports only what it sees on its own clock, as a signed stall_seen event in the case
+// (sync/stall_sighting.h): the sender of a hop counts every stage from its forward, the receiver
+// counts accept and answer from its own receipts, the receiving node counts the whole case. One
+// event per step a reporter reaches: warning, overdue, escalated (overdue by escalate_fraction of
+// the limit), escalated twice (by twice that). What the stall IS — level, attribution, whom to
+// escalate to — is folded from those events alone (sync/stall_fold.h), so it reads the same at
+// every node holding them.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +52,8 @@ struct Stall {
   std::int64_t overdue_by_ms = 0;  // working time past due (negative: time left, for warnings)
   std::string attribution;         // silent | not_accepted | unreachable
   std::string escalated_to;        // the node whose staff should act now
+  std::string seen_by;             // the reporter whose sighting these figures are
+  std::uint64_t seen_ms = 0;       // when it looked, on its own clock
 };
 
 // What a deadline depends on: district policy (the calendar, the matters' limits) and this
@@ -73,9 +72,8 @@ struct DeadlineInputs {
 };
 
 struct StallInputs : DeadlineInputs {
-  // The latest time a node was known to be in step, or nullopt (see HealthBook::in_step_at).
-  std::function<std::optional<std::uint64_t>(const std::string& node)> in_step_at;
-  std::uint64_t now_ms = 0;
+  std::string self;         // the reporter
+  std::uint64_t now_ms = 0;  // its clock
 };
 
 // The deadline an open hop (or the case as a whole) is waiting against.
@@ -94,6 +92,9 @@ std::optional<Deadline> hop_deadline(const Hop& hop, const CaseState& state, con
 // it is closed, paused for the applicant, or its matter has no known limit.
 std::optional<Deadline> case_deadline(const CaseState& state, const DeadlineInputs& in);
 
-std::vector<Stall> detect_stalls(const CaseState& state, const StallInputs& in);
+// The sightings `in.self` should record now: for each stage it watches (see above) that has
+// reached a step beyond the highest it already recorded for that stage, one sighting of the
+// step reached (event and reporter left empty: the signed event fills them).
+std::vector<StallSighting> sightings_due(const CaseState& state, const StallInputs& in);
 
 }  // namespace casesync

@@ -1,10 +1,12 @@
-// Proves stall detection on a simulated clock: every stage (delivery, accept, answer, case), each
-// attribution (silent, not_accepted, unreachable), warnings before the deadline, the paused answer
-// clock during a supplement request, escalation sender -> parent -> district, and that a
-// partitioned receiver is never blamed as silent.
+// Proves what a node sees late on its own clock (the sightings it records): every stage
+// (delivery, accept, answer, case), warnings before the deadline, the steps of escalation, the
+// paused answer clock, each step recorded once, the sender counting from its own forward and the
+// receiver from its own receipts, and working-day calendars. What a stall IS (attribution,
+// escalation target) is the fold's, proved in stall_fold_test.cc.
 #include <doctest/doctest.h>
 
 #include "sync/stall_detector.h"
+#include "sync/stall_sighting.h"
 
 using namespace casesync;
 
@@ -42,24 +44,21 @@ struct Fixture {
   WorkCalendar cal = WorkCalendar::always();
   StallPolicy policy{.delivery_ms = 10 * kMin, .accept_ms = 30 * kMin, .answer_ms = 60 * kMin,
                      .warn_fraction = 0.5, .escalate_fraction = 0.5};
-  std::map<std::string, std::uint64_t> in_step;  // node -> last known in step
-  StallInputs at(std::uint64_t now) {
+  StallInputs at(std::uint64_t now, const std::string& self = "c1") {
     StallInputs in;
     in.roster = &r;
     in.calendar = &cal;
     in.policy = &policy;
     in.matter_limit_days = [](const std::string&) { return 3u; };
-    in.in_step_at = [this](const std::string& n) -> std::optional<std::uint64_t> {
-      auto it = in_step.find(n);
-      if (it == in_step.end()) return std::nullopt;
-      return it->second;
-    };
+    in.self = self;
     in.now_ms = now;
     return in;
   }
-  std::optional<Stall> hop_stall(const CaseState& s, std::uint64_t now) {
-    for (auto& st : detect_stalls(s, at(now))) {
-      if (st.stage != "case") return st;
+  // The hop sighting `self` would record at `now`, if any.
+  std::optional<StallSighting> hop_sighting(const CaseState& s, std::uint64_t now,
+                                            const std::string& self = "c1") {
+    for (auto& x : sightings_due(s, at(now, self))) {
+      if (x.stage != "case") return x;
     }
     return std::nullopt;
   }
@@ -67,79 +66,83 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("delivery stage: nothing before the warning, a warning, then overdue") {
+TEST_CASE("delivery stage: the sender sees nothing before the warning, a warning, then overdue") {
   Fixture f;
   CaseState s = case_with_hop(HopStage::kForwarded);
-  CHECK_FALSE(f.hop_stall(s, T0 + 4 * kMin));
-  auto warn = f.hop_stall(s, T0 + 6 * kMin);
+  CHECK_FALSE(f.hop_sighting(s, T0 + 4 * kMin));
+  auto warn = f.hop_sighting(s, T0 + 6 * kMin);
   REQUIRE(warn);
   CHECK(warn->stage == "delivery");
-  CHECK(warn->level == "warning");
+  CHECK(warn->hop == "c1:2");
+  CHECK(warn->step == kStepWarning);
   CHECK(warn->overdue_by_ms == -static_cast<std::int64_t>(4 * kMin));
-  auto late = f.hop_stall(s, T0 + 12 * kMin);
+  auto late = f.hop_sighting(s, T0 + 12 * kMin);
   REQUIRE(late);
-  CHECK(late->level == "overdue");
+  CHECK(late->step == kStepOverdue);
+  CHECK(late->due_ms == T0 + 10 * kMin);
+  CHECK(late->seen_ms == T0 + 12 * kMin);
   CHECK(late->overdue_by_ms == static_cast<std::int64_t>(2 * kMin));
-  CHECK(late->attribution == "unreachable");
-  CHECK(late->alert_id == "c1-000001/c1:2/delivery");
+  // The receiver holds nothing before its receipt; a third node reports nothing of the hop.
+  CHECK_FALSE(f.hop_sighting(s, T0 + 12 * kMin, "s1"));
+  CHECK_FALSE(f.hop_sighting(s, T0 + 12 * kMin, "d"));
 }
 
-TEST_CASE("accept stage: in step after the deadline -> silent; receipt but no news -> not_accepted") {
+TEST_CASE("accept stage: the receiver counts from its receipt, the sender from its forward") {
   Fixture f;
   CaseState s = case_with_hop(HopStage::kDelivered);
-  const std::uint64_t due = T0 + kMin + 30 * kMin;
-  f.in_step[std::string("s1")] = due + kMin;  // heard from, in step, after the deadline
-  auto st = f.hop_stall(s, due + 5 * kMin);
-  REQUIRE(st);
-  CHECK(st->stage == "accept");
-  CHECK(st->attribution == "silent");
-  f.in_step.erase("s1");
-  CHECK(f.hop_stall(s, due + 5 * kMin)->attribution == "not_accepted");
+  // Receiver: delivered T0+1 (its clock) + 30 min. Sender: forwarded T0 + 10 (delivery) + 30.
+  auto mine = f.hop_sighting(s, T0 + 32 * kMin, "s1");
+  REQUIRE(mine);
+  CHECK(mine->stage == "accept");
+  CHECK(mine->due_ms == T0 + 31 * kMin);
+  CHECK(mine->step == kStepOverdue);
+  auto sender = f.hop_sighting(s, T0 + 32 * kMin, "c1");
+  REQUIRE(sender);
+  CHECK(sender->due_ms == T0 + 40 * kMin);
+  CHECK(sender->step == kStepWarning);
 }
 
-TEST_CASE("answer stage: an online but idle receiver is silent; a partitioned one is unreachable") {
+TEST_CASE("each step is recorded once: nothing new until the next step is reached") {
   Fixture f;
   CaseState s = case_with_hop(HopStage::kAccepted);
-  const std::uint64_t due = T0 + 2 * kMin + 60 * kMin;
-  f.in_step["s1"] = due + kMin;
-  CHECK(f.hop_stall(s, due + 3 * kMin)->attribution == "silent");
-  // Partitioned: the last time it was known in step was before the deadline.
-  f.in_step["s1"] = due - kMin;
-  CHECK(f.hop_stall(s, due + 3 * kMin)->attribution == "unreachable");
-  f.in_step.erase("s1");
-  CHECK(f.hop_stall(s, due + 3 * kMin)->attribution == "unreachable");
+  const std::uint64_t due = T0 + 2 * kMin + 60 * kMin;  // the receiver's answer deadline
+  auto first = f.hop_sighting(s, due + 10 * kMin, "s1");
+  REQUIRE(first);
+  CHECK(first->step == kStepOverdue);
+  first->reporter = "s1";
+  s.sightings.push_back(*first);
+  CHECK_FALSE(f.hop_sighting(s, due + 20 * kMin, "s1"));
+  // Another reporter's sighting does not stand for this one's.
+  CHECK(f.hop_sighting(s, T0 + 10 * kMin + 30 * kMin + 60 * kMin + kMin, "c1"));
+  auto esc = f.hop_sighting(s, due + 31 * kMin, "s1");
+  REQUIRE(esc);
+  CHECK(esc->step == 2);
+  CHECK(f.hop_sighting(s, due + 61 * kMin, "s1")->step == kStepEscalatedTwice);
 }
 
 TEST_CASE("the answer clock pauses while a supplement request waits for the applicant") {
   Fixture f;
   CaseState s = case_with_hop(HopStage::kSupplementRequested);
-  CHECK_FALSE(f.hop_stall(s, T0 + 1000 * kMin));
+  CHECK_FALSE(f.hop_sighting(s, T0 + 1000 * kMin, "s1"));
   // Supplied after a 100-minute pause: the deadline moves by the pause.
   s.hops[0].stage = HopStage::kAccepted;
   s.hops[0].paused_ms = 100 * kMin;
   const std::uint64_t due = T0 + 2 * kMin + 60 * kMin + 100 * kMin;
-  CHECK(f.hop_stall(s, due - kMin)->level == "warning");
-  CHECK(f.hop_stall(s, due + kMin)->level == "overdue");
+  CHECK(f.hop_sighting(s, due - kMin, "s1")->step == kStepWarning);
+  CHECK(f.hop_sighting(s, due + kMin, "s1")->step == kStepOverdue);
 }
 
-TEST_CASE("escalation: sender, then the sender's parent, then the district") {
-  Fixture f;
-  CaseState s = case_with_hop(HopStage::kAccepted);
-  const std::uint64_t due = T0 + 2 * kMin + 60 * kMin;
-  CHECK(f.hop_stall(s, due + 10 * kMin)->escalated_to == "c1");
-  CHECK(f.hop_stall(s, due + 31 * kMin)->escalated_to == "s1");
-  CHECK(f.hop_stall(s, due + 61 * kMin)->escalated_to == "d");
-}
-
-TEST_CASE("answered hops and closed cases do not stall; the whole case has its own deadline") {
+TEST_CASE("answered hops and closed cases are not seen; the receiving node sees the whole case") {
   Fixture f;
   CaseState s = case_with_hop(HopStage::kAnswered);
-  CHECK_FALSE(f.hop_stall(s, T0 + 100000 * kMin));
-  auto all = detect_stalls(s, f.at(T0 + 4 * 24 * 60 * kMin));
+  CHECK_FALSE(f.hop_sighting(s, T0 + 100000 * kMin));
+  auto all = sightings_due(s, f.at(T0 + 4 * 24 * 60 * kMin, "c1"));
   REQUIRE(all.size() == 1);
   CHECK(all[0].stage == "case");
+  CHECK(all[0].hop.empty());
+  CHECK(sightings_due(s, f.at(T0 + 4 * 24 * 60 * kMin, "s1")).empty());
   s.status = CaseStatus::kCompleted;
-  CHECK(detect_stalls(s, f.at(T0 + 4 * 24 * 60 * kMin)).empty());
+  CHECK(sightings_due(s, f.at(T0 + 4 * 24 * 60 * kMin, "c1")).empty());
 }
 
 TEST_CASE("working-day calendar: a Friday-evening delivery is not late over the weekend") {
@@ -153,9 +156,9 @@ TEST_CASE("working-day calendar: a Friday-evening delivery is not late over the 
   f.policy.accept_ms = 4 * 60 * kMin;
   f.policy.warn_fraction = 1.0;
   const std::uint64_t sunday = fri + 2 * 24 * 60 * kMin;
-  CHECK_FALSE(f.hop_stall(s, sunday));
+  CHECK_FALSE(f.hop_sighting(s, sunday, "s1"));
   const std::uint64_t monday_13h = fri + 3 * 24 * 60 * kMin + 13 * 60 * kMin;
-  auto st = f.hop_stall(s, monday_13h);
+  auto st = f.hop_sighting(s, monday_13h, "s1");
   REQUIRE(st);
   CHECK(st->overdue_by_ms == static_cast<std::int64_t>(30 * kMin));
 }
