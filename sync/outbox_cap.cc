@@ -127,7 +127,12 @@ Status OutboxCap::catch_up(PeerLink& l, std::string* what) {
   Status st = Status::ok();
   auto os = state_->store->outbox_stats(peer, 0);
   if (!os.is_ok()) st = os.status();
-  if (st.is_ok()) st = drop_after(peer, perhaps_sent_through(l).value_or(os->last_pos), &dropped, &from);
+  // Never past the last position: a rejoin since start() may have moved it back, and a tail
+  // cut beyond it would leave a gap in the feed.
+  if (st.is_ok()) {
+    const std::uint64_t keep = std::min(perhaps_sent_through(l).value_or(os->last_pos), os->last_pos);
+    st = drop_after(peer, keep, &dropped, &from);
+  }
   if (st.is_ok()) st = enqueue_since(*state_, peer, from, &enqueued);
   if (st.is_ok()) st = state_->store->put_meta(mark_key(peer), "0");
   if (st.is_ok()) st = state_->store->commit();
