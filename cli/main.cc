@@ -512,6 +512,12 @@ int cmd_status(Cli& cli) {
            std::to_string(l.value("last_heard_ms_ago", -1ll))});
   }
   t.print();
+  for (const auto& l : s["links"]) {
+    if (!l.value("outbox_capped", false)) continue;
+    std::printf(tr("outbox toward %s passed its cap and was dropped: %s gets a catch-up re-send "
+                   "when it returns (sync.outbox_bytes_max, sync.outbox_age_max_ms)\n"),
+                l.value("peer", "").c_str(), l.value("peer", "").c_str());
+  }
   const json& rejects = s["counters"]["rejects"];
   if (!rejects.empty()) std::printf(tr("rejected input: %s\n"), rejects.dump().c_str());
   print_penalty(s);

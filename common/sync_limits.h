@@ -17,6 +17,13 @@ struct SyncLimits {
   // Acknowledged outbox entries kept per peer (0..100000000), so a peer restored from a backup
   // gets what it lost resent from the outbox; beyond them it gets a full re-send (slower).
   std::uint32_t outbox_retain_events = 100000;
+  // The outbox toward a peer that is down is capped (sync/outbox_cap.h): past this many bytes of
+  // events not yet acknowledged (4096..4294967295), or once the oldest of them was written this
+  // long ago (10000..2592000000, 10 s..30 days), its queued entries are dropped and the peer gets
+  // a catch-up re-send of what it lacks when it returns. Nothing is lost either way; the cap
+  // bounds the disk an unreachable peer takes and what waits for it in one queue.
+  std::uint32_t outbox_bytes_max = 256u << 20;
+  std::uint32_t outbox_age_max_ms = 7u * 24 * 3600 * 1000;
   // A node whose roster entry names fallback parents syncs through the first of them once its
   // primary parent has been unreachable this long (1000..604800000), and returns to the primary
   // as soon as it answers again.

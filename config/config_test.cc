@@ -158,7 +158,8 @@ TEST_CASE("unknown keys and unknown tables are refused, listing the allowed keys
   check_error(base_with({{13, "batch_event_max = 512"}}),
               ":13: sync.batch_event_max: unknown key (allowed: batch_events_max, "
               "batch_bytes_max, window_batches_max, resend_timeout_ms, heartbeat_interval_ms, "
-              "peer_timeout_ms, outbox_retain_events, fallback_after_ms)");
+              "peer_timeout_ms, outbox_retain_events, fallback_after_ms, outbox_bytes_max, "
+              "outbox_age_max_ms)");
 }
 
 TEST_CASE("a missing required key is named without a line") {
@@ -189,6 +190,10 @@ TEST_CASE("an out-of-range integer names the range") {
               ":13: sync.batch_bytes_max: 100 is out of range (4096..16777216)");
   check_error(base_with({{13, "window_batches_max = -1"}}),
               ":13: sync.window_batches_max: -1 is out of range (1..64)");
+  check_error(base_with({{13, "outbox_age_max_ms = 999"}}),
+              ":13: sync.outbox_age_max_ms: 999 is out of range (10000..2592000000)");
+  check_error(base_with({{13, "outbox_bytes_max = 4294967296"}}),
+              ":13: sync.outbox_bytes_max: 4294967296 is out of range (4096..4294967295)");
 }
 
 TEST_CASE("policy.lag_alert: a duration, 10 minutes by default, 5s..30d") {

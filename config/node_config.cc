@@ -64,6 +64,8 @@ constexpr LimitSpec kLimits[] = {
     {"peer_timeout_ms", &SyncLimits::peer_timeout_ms, 300, 600000},
     {"outbox_retain_events", &SyncLimits::outbox_retain_events, 0, 100000000},
     {"fallback_after_ms", &SyncLimits::fallback_after_ms, 1000, 604800000},
+    {"outbox_bytes_max", &SyncLimits::outbox_bytes_max, 4096, 4294967295u},
+    {"outbox_age_max_ms", &SyncLimits::outbox_age_max_ms, 10000, 2592000000u},
 };
 
 template <typename Spec, std::size_t N>

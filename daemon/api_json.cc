@@ -58,6 +58,7 @@ json links_json(const std::vector<LinkStatus>& links, std::uint64_t now_ms) {
                    {"recv_applied_pos", l.recv_applied_pos},
                    {"in_flight_batches", l.in_flight_batches},
                    {"backlog_events", l.backlog_events},
+                   {"outbox_capped", l.outbox_capped},
                    {"backlog_oldest_age_ms",
                     l.backlog_oldest_hlc == 0
                         ? 0
@@ -89,6 +90,9 @@ json counters_json(const NodeCounters& c) {
                 {"batches_resent", pc.batches_resent}, {"bytes_resent", pc.bytes_resent},
                 {"urgent_out", pc.urgent_out}, {"urgent_in", pc.urgent_in},
                 {"urgent_deferred", pc.urgent_deferred},
+                {"outbox_caps", pc.outbox_caps},
+                {"outbox_dropped_events", pc.outbox_dropped_events},
+                {"catch_up_events", pc.catch_up_events},
                 {"rejects", pc.rejects}};
   }
   return {{"events_authored", c.events_authored}, {"events_applied", c.events_applied},

@@ -538,7 +538,17 @@ void counter_metrics(const NodeCounters& c, MetricsText& m) {
       {"casesync_peer_batches_resent_total", "Batches resent to each peer after a timeout.",
        &PeerCounters::batches_resent},
       {"casesync_peer_resent_bytes_total", "Frame bytes of batches resent to each peer.",
-       &PeerCounters::bytes_resent}};
+       &PeerCounters::bytes_resent},
+      {"casesync_peer_outbox_capped_total",
+       "Times the outbox toward each peer passed sync.outbox_bytes_max or sync.outbox_age_max_ms "
+       "while it was down and its queued events were dropped.",
+       &PeerCounters::outbox_caps},
+      {"casesync_peer_outbox_dropped_events_total",
+       "Queued events those caps dropped (the peer gets them in a catch-up re-send).",
+       &PeerCounters::outbox_dropped_events},
+      {"casesync_peer_catch_up_events_total",
+       "Events queued again for each peer when it returned after a cap.",
+       &PeerCounters::catch_up_events}};
   for (const auto& f : kPeer) {
     m.family(f.name, "counter", f.help);
     for (const auto& [peer, pc] : c.peers) m.add({{"peer", peer}}, pc.*(f.field));
@@ -563,6 +573,10 @@ void link_metrics(const std::vector<LinkStatus>& links, std::uint64_t now_ms, Me
          const std::uint64_t at = HybridClock::millis(l.backlog_oldest_hlc);
          return l.backlog_oldest_hlc == 0 ? 0.0 : seconds(now_ms - std::min(now_ms, at));
        });
+  each("casesync_link_outbox_capped",
+       "1 while a cap has dropped the outbox toward the peer: it gets a catch-up re-send when it "
+       "returns.",
+       [](const LinkStatus& l) { return l.outbox_capped; });
   each("casesync_link_in_flight_batches", "Batches sent to the peer and not yet acknowledged.",
        [](const LinkStatus& l) { return l.in_flight_batches; });
   each("casesync_link_rtt_seconds", "Smoothed round-trip time to the peer.",

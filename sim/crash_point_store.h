@@ -58,6 +58,12 @@ class CrashPointStore final : public Store {
   Result<OutboxStats> outbox_stats(const std::string& peer, std::uint64_t acked_pos) override {
     return memory_->outbox_stats(peer, acked_pos);
   }
+  Status truncate_outbox(const std::string& peer, std::uint64_t after_pos) override {
+    return memory_->truncate_outbox(peer, after_pos);
+  }
+  Result<OutboxTail> outbox_tail(const std::string& peer, std::uint64_t after_pos) override {
+    return memory_->outbox_tail(peer, after_pos);
+  }
   Result<PeerCheckpoint> load_checkpoint(const std::string& peer) override {
     return memory_->load_checkpoint(peer);
   }

@@ -61,7 +61,9 @@ void print_run(std::ostream& out, const RunResult& r, const SimOptions& o, doubl
       << " window=" << r.limits.window_batches_max
       << " resend_timeout_ms=" << r.limits.resend_timeout_ms
       << " heartbeat_ms=" << r.limits.heartbeat_interval_ms
-      << " peer_timeout_ms=" << r.limits.peer_timeout_ms << "\n";
+      << " peer_timeout_ms=" << r.limits.peer_timeout_ms
+      << " outbox_bytes_max=" << r.limits.outbox_bytes_max
+      << " outbox_age_max_ms=" << r.limits.outbox_age_max_ms << "\n";
   out << "faults injected:\n";
   print_faults(out, r.faults, "  ");
   out << "clerks: " << r.clerks.actions << " actions, " << r.clerks.events_acked

@@ -65,7 +65,10 @@ void SimNode::add(NodeTotals* into, const NodeCounters& c) {
   into->equivocations += c.equivocations;
   into->commit_failures += c.commit_failures;
   for (const auto& [reason, n] : c.rejects) into->rejects[reason] += n;
-  for (const auto& [peer, pc] : c.peers) into->batches_resent += pc.batches_resent;
+  for (const auto& [peer, pc] : c.peers) {
+    into->batches_resent += pc.batches_resent;
+    into->outbox_caps += pc.outbox_caps;
+  }
 }
 
 NodeTotals SimNode::totals() const {

@@ -23,6 +23,7 @@ struct NodeTotals {
   std::uint64_t equivocations = 0;
   std::uint64_t commit_failures = 0;
   std::uint64_t batches_resent = 0;
+  std::uint64_t outbox_caps = 0;  // outboxes a cap dropped (FaultKind::kOutboxCap)
   std::map<std::string, std::uint64_t> rejects;  // reason -> count
   std::map<std::string, std::uint64_t> alerts;   // alert kind -> count
 };

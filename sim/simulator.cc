@@ -24,7 +24,7 @@ Rng stream(std::uint64_t seed, Stream s) {
 
 // Small batches and windows reach the edge cases (window full, resends, ahead buffer) that the
 // daemon's defaults rarely touch; every value stays inside the ranges node_config accepts.
-SyncLimits draw_limits(Rng rng) {
+SyncLimits draw_limits(Rng rng, bool tiny_outbox_caps) {
   constexpr std::uint32_t kBatchEvents[] = {1, 2, 4, 8, 16, 64, 512};
   constexpr std::uint32_t kBatchBytes[] = {4096, 64 * 1024, 1u << 20};
   SyncLimits l;
@@ -36,6 +36,16 @@ SyncLimits draw_limits(Rng rng) {
   l.peer_timeout_ms = static_cast<std::uint32_t>(rng.range(3 * l.heartbeat_interval_ms, 6000));
   // Only matters when the seed gives communities a fallback parent (FaultKind::kFallback).
   l.fallback_after_ms = static_cast<std::uint32_t>(rng.range(1000, 10'000));
+  // Outbox caps a partition of seconds passes (FaultKind::kOutboxCap), at the bottom of their
+  // ranges: outboxes are dropped and peers caught up again under every other fault. Drawn last
+  // and always, so the draws above stay what they were.
+  constexpr std::uint32_t kCapBytes[] = {4096, 16 * 1024, 64 * 1024};
+  const std::uint32_t cap_bytes = kCapBytes[rng.below(std::size(kCapBytes))];
+  const auto cap_age_ms = static_cast<std::uint32_t>(rng.range(10'000, 30'000));
+  if (tiny_outbox_caps) {
+    l.outbox_bytes_max = cap_bytes;
+    l.outbox_age_max_ms = cap_age_ms;
+  }
   return l;
 }
 
@@ -53,7 +63,8 @@ Simulator::Simulator(const District& district, SimOptions options)
       fault_rng_(stream(options.seed, Stream::kFaults)),
       admin_rng_(stream(options.seed, Stream::kAdmin)),
       profile_(profile_for(options)),
-      limits_(draw_limits(stream(options.seed, Stream::kLimits))),
+      limits_(draw_limits(stream(options.seed, Stream::kLimits),
+                          profile_.on(FaultKind::kOutboxCap))),
       disk_full_episodes_(district.size(), 0),
       net_(&district, stream(options.seed, Stream::kNetwork), profile_, &counts_),
       book_(&district, profile_.on(FaultKind::kFallback)),

@@ -166,6 +166,8 @@ void Simulator::fill_figures(const World& w, RunResult* r) {
   for (const auto& n : w.nodes) {
     for (const auto& [k, v] : n.totals.rejects) r->rejects[k] += v;
     for (const auto& [k, v] : n.totals.alerts) r->alerts[k] += v;
+    // Not an episode: the caps the run's tiny limits made fire.
+    r->faults[static_cast<std::size_t>(FaultKind::kOutboxCap)] += n.totals.outbox_caps;
   }
 }
 

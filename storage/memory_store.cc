@@ -174,6 +174,17 @@ MemoryStore::Peer& MemoryStore::peer_for_write(const std::string& peer) {
   return entry->second;
 }
 
+MemoryStore::Peer& MemoryStore::outbox_for_rewrite(const std::string& peer) {
+  require_transaction();
+  Peer& entry = peer_for_write(peer);
+  on_rollback([this, peer, outbox = entry.outbox, old_next = entry.next_pos] {
+    Peer& undone = peers_.at(peer);
+    undone.outbox = outbox;
+    undone.next_pos = old_next;
+  });
+  return entry;
+}
+
 Result<std::uint64_t> MemoryStore::enqueue(const std::string& peer, const std::string& origin,
                                            std::uint64_t seq) {
   require_transaction();
@@ -244,13 +255,7 @@ std::unique_ptr<MemoryStore> MemoryStore::backup() const {
 }
 
 Status MemoryStore::reset_outbox(const std::string& peer, std::uint64_t next_pos) {
-  require_transaction();
-  Peer& entry = peer_for_write(peer);
-  on_rollback([this, peer, outbox = entry.outbox, old_next = entry.next_pos] {
-    Peer& undone = peers_.at(peer);
-    undone.outbox = outbox;
-    undone.next_pos = old_next;
-  });
+  Peer& entry = outbox_for_rewrite(peer);
   entry.outbox.clear();
   entry.next_pos = next_pos;
   return Status::ok();
@@ -269,6 +274,29 @@ Result<OutboxStats> MemoryStore::outbox_stats(const std::string& peer, std::uint
   stats.last_pos = entry->second.next_pos - 1;
   if (!outbox.empty()) stats.first_pos = outbox.begin()->first;
   return stats;
+}
+
+Status MemoryStore::truncate_outbox(const std::string& peer, std::uint64_t after_pos) {
+  Peer& entry = outbox_for_rewrite(peer);
+  entry.outbox.erase(entry.outbox.upper_bound(after_pos), entry.outbox.end());
+  entry.next_pos = after_pos + 1;
+  return Status::ok();
+}
+
+Result<OutboxTail> MemoryStore::outbox_tail(const std::string& peer, std::uint64_t after_pos) {
+  OutboxTail tail;
+  const auto entry = peers_.find(peer);
+  if (entry == peers_.end()) return tail;
+  const auto& outbox = entry->second.outbox;
+  for (auto it = outbox.upper_bound(after_pos); it != outbox.end(); ++it) {
+    const EventRecord* event = find(it->second.first, it->second.second);
+    tail.events++;
+    tail.bytes += event->signed_bytes.size() + event->signature.size();
+    if (tail.min_local_seq == 0 || event->local_seq < tail.min_local_seq) {
+      tail.min_local_seq = event->local_seq;
+    }
+  }
+  return tail;
 }
 
 // --- checkpoints, metadata, audiences ---

@@ -49,6 +49,8 @@ class MemoryStore final : public Store {
   Status trim_outbox(const std::string& peer, std::uint64_t through_pos) override;
   Status reset_outbox(const std::string& peer, std::uint64_t next_pos) override;
   Result<OutboxStats> outbox_stats(const std::string& peer, std::uint64_t acked_pos) override;
+  Status truncate_outbox(const std::string& peer, std::uint64_t after_pos) override;
+  Result<OutboxTail> outbox_tail(const std::string& peer, std::uint64_t after_pos) override;
 
   Result<PeerCheckpoint> load_checkpoint(const std::string& peer) override;
   Status save_checkpoint(const std::string& peer, const PeerCheckpoint& cp) override;
@@ -84,6 +86,8 @@ class MemoryStore final : public Store {
   void on_rollback(std::function<void()> undo);
   // The peer's entry, created (undoably) when absent.
   Peer& peer_for_write(const std::string& peer);
+  // The same, its outbox and next position saved for a rollback before they are rewritten.
+  Peer& outbox_for_rewrite(const std::string& peer);
   const EventRecord* find(const std::string& origin, std::uint64_t seq) const;
 
   std::vector<EventRecord> events_;  // events_[local_seq - 1]; local_seq 0 there: replaced

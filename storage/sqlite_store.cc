@@ -101,6 +101,8 @@ enum class Sql : std::size_t {
   kClearOutbox,
   kSetNextPos,
   kOutboxStats,
+  kTruncateOutbox,
+  kOutboxTail,
   kLoadCheckpoint,
   kSaveCheckpoint,
   kGetMeta,
@@ -170,6 +172,12 @@ constexpr SqlText kSql[] = {
      "           WHERE o.peer = ?1 AND o.pos > ?2 ORDER BY o.pos LIMIT 1), 0),"
      " COALESCE((SELECT next_pos - 1 FROM peers WHERE peer = ?1), 0),"
      " COALESCE((SELECT MIN(pos) FROM outbox WHERE peer = ?1), 0)"},
+    {Sql::kTruncateOutbox, "DELETE FROM outbox WHERE peer = ? AND pos > ?"},
+    {Sql::kOutboxTail,
+     "SELECT COUNT(*), COALESCE(SUM(length(e.signed_bytes) + length(e.signature)), 0),"
+     " COALESCE(MIN(e.local_seq), 0)"
+     " FROM outbox o JOIN events e ON e.origin = o.origin AND e.seq = o.seq"
+     " WHERE o.peer = ? AND o.pos > ?"},
     {Sql::kLoadCheckpoint, "SELECT sent_acked_pos, recv_applied_pos, peer_epoch FROM peers WHERE peer = ?"},
     {Sql::kSaveCheckpoint,
      "INSERT INTO peers (peer, sent_acked_pos, recv_applied_pos, peer_epoch) VALUES (?, ?, ?, ?) "
@@ -714,6 +722,24 @@ Result<OutboxStats> SqliteStore::outbox_stats(const std::string& peer, std::uint
   if (rc != SQLITE_ROW) return fail(rc, "reading outbox statistics");
   return OutboxStats{from_sql(q.int_at(0)), from_sql(q.int_at(1)), from_sql(q.int_at(2)),
                      from_sql(q.int_at(3))};
+}
+
+Status SqliteStore::truncate_outbox(const std::string& peer, std::uint64_t after_pos) {
+  RETURN_IF_ERROR(require_transaction("truncating an outbox"));
+  Query cut(stmts_->get(Sql::kTruncateOutbox));
+  cut.bind_text(peer).bind_int(to_sql_bound(after_pos));
+  RETURN_IF_ERROR(finish(cut, "truncating an outbox"));
+  Query set(stmts_->get(Sql::kSetNextPos));
+  set.bind_text(peer).bind_int(to_sql(after_pos + 1));
+  return finish(set, "truncating an outbox");
+}
+
+Result<OutboxTail> SqliteStore::outbox_tail(const std::string& peer, std::uint64_t after_pos) {
+  Query q(stmts_->get(Sql::kOutboxTail));
+  q.bind_text(peer).bind_int(to_sql_bound(after_pos));
+  const int rc = q.step();
+  if (rc != SQLITE_ROW) return fail(rc, "measuring an outbox");
+  return OutboxTail{from_sql(q.int_at(0)), from_sql(q.int_at(1)), from_sql(q.int_at(2))};
 }
 
 // --- checkpoints, metadata, audiences ---

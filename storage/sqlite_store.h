@@ -73,6 +73,8 @@ class SqliteStore final : public Store {
   Status trim_outbox(const std::string& peer, std::uint64_t through_pos) override;
   Status reset_outbox(const std::string& peer, std::uint64_t next_pos) override;
   Result<OutboxStats> outbox_stats(const std::string& peer, std::uint64_t acked_pos) override;
+  Status truncate_outbox(const std::string& peer, std::uint64_t after_pos) override;
+  Result<OutboxTail> outbox_tail(const std::string& peer, std::uint64_t after_pos) override;
 
   Result<PeerCheckpoint> load_checkpoint(const std::string& peer) override;
   Status save_checkpoint(const std::string& peer, const PeerCheckpoint& cp) override;

@@ -61,6 +61,13 @@ struct OutboxStats {
                                        // while to resend to a peer restored from a backup); 0: none
 };
 
+// What an outbox holds after a position: for the per-peer cap (sync/outbox_cap.h).
+struct OutboxTail {
+  std::uint64_t events = 0;
+  std::uint64_t bytes = 0;            // signed bytes + signatures as stored (sealed: with sealing)
+  std::uint64_t min_local_seq = 0;    // the earliest stored of them; 0 when none
+};
+
 struct StoreStats {
   std::uint64_t event_count = 0;
   std::uint64_t db_bytes = 0;
@@ -101,6 +108,11 @@ class Store {
   virtual Status reset_outbox(const std::string& peer, std::uint64_t next_pos) = 0;
   virtual Result<OutboxStats> outbox_stats(const std::string& peer,
                                            std::uint64_t acked_pos) = 0;
+  // Forgets entries with pos > after_pos and makes the next enqueue take after_pos + 1: for
+  // positions never sent, dropped when the outbox toward a peer that does not drain it passes
+  // its cap. Inside a transaction.
+  virtual Status truncate_outbox(const std::string& peer, std::uint64_t after_pos) = 0;
+  virtual Result<OutboxTail> outbox_tail(const std::string& peer, std::uint64_t after_pos) = 0;
 
   // --- checkpoints (save inside a transaction) ---
   virtual Result<PeerCheckpoint> load_checkpoint(const std::string& peer) = 0;

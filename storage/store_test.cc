@@ -209,6 +209,43 @@ TEST_CASE_TEMPLATE("outbox positions are never reused, even after a trim", F, BO
   CHECK(expect_ok(store.read_outbox("nobody", 0, 10, 1 << 20)).empty());
 }
 
+TEST_CASE_TEMPLATE("truncate_outbox drops a tail and reuses its positions; outbox_tail measures it",
+                   F, BOTH_STORES) {
+  F f;
+  Store& store = f.store();
+  expect_ok(store.begin());
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+    (void)expect_ok(store.insert_event(make_event("c01", seq, "case-1", 100 + seq)));
+  }
+  for (std::uint64_t seq = 1; seq <= 4; ++seq) (void)expect_ok(store.enqueue("s1", "c01", seq));
+  expect_ok(store.commit());
+  const auto all = expect_ok(store.read_outbox("s1", 0, 10, 1 << 20));
+  std::uint64_t tail_bytes = 0;
+  for (std::size_t i = 2; i < all.size(); ++i) {
+    tail_bytes += all[i].event.signed_bytes.size() + all[i].event.signature.size();
+  }
+  const OutboxTail tail = expect_ok(store.outbox_tail("s1", 2));
+  CHECK(tail.events == 2);
+  CHECK(tail.bytes >= tail_bytes);  // as stored: a sealed event counts its sealing too
+  CHECK(tail.bytes < 3 * tail_bytes);
+  CHECK(tail.min_local_seq == all[2].event.local_seq);
+  CHECK(expect_ok(store.outbox_tail("s1", 4)).events == 0);
+  CHECK(expect_ok(store.outbox_tail("nobody", 0)).min_local_seq == 0);
+
+  expect_ok(store.begin());
+  expect_ok(store.truncate_outbox("s1", 2));
+  CHECK(expect_ok(store.enqueue("s1", "c01", 5)) == 3);  // never sent: the position is free
+  store.rollback();
+  CHECK(expect_ok(store.read_outbox("s1", 0, 10, 1 << 20)).size() == 4);  // undone whole
+  expect_ok(store.begin());
+  expect_ok(store.truncate_outbox("s1", 2));
+  expect_ok(store.commit());
+  const auto kept = expect_ok(store.read_outbox("s1", 0, 10, 1 << 20));
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[1].pos == 2);
+  CHECK(expect_ok(store.outbox_stats("s1", 0)).last_pos == 2);
+}
+
 TEST_CASE_TEMPLATE("outbox_stats counts what the peer has not acknowledged", F, BOTH_STORES) {
   F f;
   Store& store = f.store();

@@ -19,6 +19,9 @@ struct PeerCounters {
   std::uint64_t urgent_out = 0;     // events sent ahead of the feed (UrgentMsg)
   std::uint64_t urgent_in = 0;      // new events that arrived ahead of the feed
   std::uint64_t urgent_deferred = 0;  // sent ahead but left to the feed: their past was not here
+  std::uint64_t outbox_caps = 0;            // times a cap dropped the outbox toward the peer
+  std::uint64_t outbox_dropped_events = 0;  // queued entries those caps dropped
+  std::uint64_t catch_up_events = 0;        // events queued again for it when it returned
   std::map<std::string, std::uint64_t> rejects;  // reason -> count
   std::map<std::string, std::uint64_t> held;     // reason -> events held back, not acknowledged
 };

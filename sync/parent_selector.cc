@@ -1,6 +1,7 @@
 #include "sync/parent_selector.h"
 
 #include "common/elapsed.h"
+#include "sync/rejoin.h"
 
 namespace casesync {
 
@@ -58,6 +59,11 @@ Status ParentSelector::activate(const std::string& fallback, std::uint64_t now_m
     return enqueued.is_ok();
   });
   if (st.is_ok()) st = enqueued;
+  if (auto from = cap_->behind_from(parent); st.is_ok() && from) {
+    std::uint64_t caught_up = 0;
+    st = enqueue_since(*state_, fallback, *from, &caught_up);
+    handed += caught_up;
+  }
   if (st.is_ok()) st = state_->store->commit();
   if (!st.is_ok()) {
     state_->store->rollback();

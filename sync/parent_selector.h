@@ -1,8 +1,9 @@
 // ParentSelector: which parent a node syncs through (docs/ARCHITECTURE.md, "Weak links"). After
 // the primary has been unreachable for sync.fallback_after_ms, the node syncs through its first
-// fallback parent: the fallback gets every upward event the primary has not acknowledged, then
-// every new one as well (the primary still gets all of them, so nothing is missing either way
-// and what arrives twice is dropped). As soon as the primary answers the node returns to it;
+// fallback parent: the fallback gets every upward event the primary has not acknowledged (with
+// what a cap dropped from the primary's outbox, sync/outbox_cap.h), then every new one as well
+// (the primary still gets all of them, so nothing is missing either way and what arrives twice
+// is dropped). As soon as the primary answers the node returns to it;
 // what was left for the fallback waits for its next session.
 //
 // On the other end, a fallback parent routes new events of a fallback child's cases down to it
@@ -19,13 +20,16 @@
 #include "common/status.h"
 #include "sync/feed.h"
 #include "sync/node_core.h"
+#include "sync/outbox_cap.h"
 #include "sync/urgent_lane.h"
 
 namespace casesync {
 
 class ParentSelector {
  public:
-  ParentSelector(NodeCore* state, Feed* feed) : state_(state), feed_(feed) {}
+  // "*cap" tells which parents' outboxes a cap dropped (their share is handed over too).
+  ParentSelector(NodeCore* state, Feed* feed, const OutboxCap* cap)
+      : state_(state), feed_(feed), cap_(cap) {}
 
   void start(std::uint64_t now_ms) { primary_down_since_ms_ = now_ms; }
   // The parent this node syncs through now.
@@ -49,6 +53,7 @@ class ParentSelector {
 
   NodeCore* state_;
   Feed* feed_;
+  const OutboxCap* cap_;
   std::string active_fallback_;  // empty: syncing through the primary
   std::uint64_t primary_down_since_ms_ = 0;
   std::map<std::string, std::set<std::string>> whole_cases_;  // fallback child -> cases

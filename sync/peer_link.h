@@ -139,6 +139,8 @@ class PeerLink {
   // Was position `pos` sent on this link before (since this process started)? Then sending it
   // again is a retransmission, whatever the reason (timeout, reconnect, restore).
   bool sent_before(std::uint64_t pos) const { return pos <= max_sent_pos_; }
+  // The highest position sent on this link since this process started (0: none).
+  std::uint64_t max_sent_pos() const { return max_sent_pos_; }
 
  private:
   std::string peer_;

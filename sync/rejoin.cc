@@ -75,37 +75,43 @@ Status choose_subtree_after(NodeCore& s, const std::string& root,
   }
 }
 
-// Every event the peer should hold from us, enqueued again (a peer restored from a backup older
-// than the outbox we retain).
-Status choose_full_resend(NodeCore& s, const std::string& peer, Chosen* chosen) {
-  if (peer == s.tree.parent || s.tree.is_fallback(peer)) {
-    // Upward: every event written in our subtree.
-    std::uint64_t after = 0;
-    while (true) {
-      ASSIGN_OR_RETURN(auto page, s.store->events_after(after, 4096));
-      if (page.empty()) return Status::ok();
-      for (const auto& r : page) {
+// Every event the peer should hold from us among those stored here from local_seq `from` on
+// (from 1: all of them): upward, our subtree's; downward, those of every case whose audience
+// reaches into its subtree (complete_cases then makes each whole).
+Status choose_since(NodeCore& s, const std::string& peer, std::uint64_t from, Chosen* chosen) {
+  const bool up = peer == s.tree.parent || s.tree.is_fallback(peer);
+  std::map<std::string, bool> reaches;  // case -> its audience reaches into the peer's subtree
+  std::uint64_t after = from == 0 ? 0 : from - 1;
+  while (true) {
+    ASSIGN_OR_RETURN(auto page, s.store->events_after(after, 4096));
+    if (page.empty()) return Status::ok();
+    for (const auto& r : page) {
+      after = r.local_seq;
+      if (up) {
         if (s.roster.in_subtree(r.origin, s.self)) chosen->add(r);
-        after = r.local_seq;
+        continue;
       }
+      auto [it, fresh] = reaches.try_emplace(r.case_id, false);
+      if (fresh) {
+        ASSIGN_OR_RETURN(auto audience, s.store->case_audience(r.case_id));
+        it->second = std::any_of(audience.begin(), audience.end(), [&](const std::string& n) {
+          return s.roster.in_subtree(n, peer);
+        });
+      }
+      if (it->second) chosen->add(r);
     }
   }
-  // Downward: every case whose audience reaches into the peer's subtree, whole.
-  ASSIGN_OR_RETURN(auto cases, s.store->list_cases(SIZE_MAX));
-  for (const auto& c : cases) {
-    ASSIGN_OR_RETURN(auto audience, s.store->case_audience(c.case_id));
-    const bool reaches = std::any_of(audience.begin(), audience.end(), [&](const std::string& n) {
-      return s.roster.in_subtree(n, peer);
-    });
-    if (!reaches) continue;
-    ASSIGN_OR_RETURN(auto records, s.store->case_events(c.case_id));
-    for (const auto& r : records) chosen->add(r);
+}
+
+Status enqueue_chosen(NodeCore& s, const std::string& peer, const Chosen& chosen) {
+  for (const auto& [local_seq, k] : chosen.by_local_seq) {
+    RETURN_IF_ERROR(s.store->enqueue(peer, k.first, k.second).status());
   }
   return Status::ok();
 }
 
-Status rebuild(NodeCore& s, Feed& feed, PeerLink& l, const HelloMsg& m, std::uint64_t* held,
-               bool* retained, std::uint64_t* own) {
+Status rebuild(NodeCore& s, Feed& feed, PeerLink& l, const HelloMsg& m,
+               std::uint64_t resend_from, std::uint64_t* held, bool* retained, std::uint64_t* own) {
   const std::string peer = l.peer();
   const PeerCheckpoint before = l.checkpoint();
   ASSIGN_OR_RETURN(OutboxStats os, s.store->outbox_stats(peer, before.sent_acked_pos));
@@ -124,12 +130,12 @@ Status rebuild(NodeCore& s, Feed& feed, PeerLink& l, const HelloMsg& m, std::uin
   // revoked child cannot re-send its own).
   const bool up = peer == s.tree.parent || s.tree.is_fallback(peer);
   RETURN_IF_ERROR(choose_subtree_after(s, up ? s.self : peer, m.heads, &chosen));
-  if (!*retained) RETURN_IF_ERROR(choose_full_resend(s, peer, &chosen));
+  // Beyond the retained outbox, everything; with it, what a cap dropped from it (outbox_cap.h).
+  if (!*retained) resend_from = 1;
+  if (resend_from) RETURN_IF_ERROR(choose_since(s, peer, resend_from, &chosen));
   RETURN_IF_ERROR(complete_cases(s, &chosen));
   RETURN_IF_ERROR(s.store->reset_outbox(peer, *held + 1));
-  for (const auto& [local_seq, k] : chosen.by_local_seq) {
-    RETURN_IF_ERROR(s.store->enqueue(peer, k.first, k.second).status());
-  }
+  RETURN_IF_ERROR(enqueue_chosen(s, peer, chosen));
   // Its feed to us: positions after its restored outbox will be reused for new events.
   if (m.outbox_last_pos < before.recv_applied_pos) l.rewind_applied(m.outbox_last_pos);
   l.rewind_sent(*held);
@@ -140,11 +146,11 @@ Status rebuild(NodeCore& s, Feed& feed, PeerLink& l, const HelloMsg& m, std::uin
 }  // namespace
 
 Status rejoin_restored_peer(NodeCore& s, Feed& feed, PeerLink& l, const HelloMsg& m,
-                            std::string* what) {
+                            std::uint64_t resend_from_local_seq, std::string* what) {
   RETURN_IF_ERROR(s.store->begin());
   std::uint64_t held = 0, own = 0;
   bool retained = false;
-  Status st = rebuild(s, feed, l, m, &held, &retained, &own);
+  Status st = rebuild(s, feed, l, m, resend_from_local_seq, &held, &retained, &own);
   if (st.is_ok()) st = s.store->commit();
   if (!st.is_ok()) {
     s.store->rollback();
@@ -156,6 +162,16 @@ Status rejoin_restored_peer(NodeCore& s, Feed& feed, PeerLink& l, const HelloMsg
           std::to_string(held + 1) +
           (retained ? "" : " in full (its backup is older than our retained outbox)");
   if (own) what->append(", the cases of its own " + std::to_string(own) + " later events first");
+  return Status::ok();
+}
+
+Status enqueue_since(NodeCore& s, const std::string& peer, std::uint64_t from_local_seq,
+                     std::uint64_t* enqueued) {
+  Chosen chosen;
+  RETURN_IF_ERROR(choose_since(s, peer, from_local_seq, &chosen));
+  RETURN_IF_ERROR(complete_cases(s, &chosen));
+  RETURN_IF_ERROR(enqueue_chosen(s, peer, chosen));
+  *enqueued = chosen.by_local_seq.size();
   return Status::ok();
 }
 

@@ -8,7 +8,9 @@
 //    what it sent down), so it gets each event with its past and learns where its sequence
 //    stood; then what we had sent it after its backup, from the outbox we keep
 //    (sync.outbox_retain_events), or, when its backup is older than that, everything it should
-//    hold (its subtree's events upward, the cases in its audience downward).
+//    hold (its subtree's events upward, the cases in its audience downward). The same choice,
+//    from a given point of our local log, is the catch-up re-send of a peer whose outbox a cap
+//    dropped (enqueue_since).
 // Every case anything is re-sent of goes whole, in our local order: the restored peer applies
 // each neighbour's feed in order, and an event whose parent only another neighbour re-sends would
 // wait on that feed while it waits on ours (F15 in docs/SIMULATOR.md).
@@ -23,9 +25,20 @@
 
 namespace casesync {
 
-// On success `*what` describes the re-sync for the log. REQUIRES: no transaction open; the
-// caller restores the link from its checkpoint when this fails.
+// On success `*what` describes the re-sync for the log. `resend_from_local_seq` (0: none) is
+// where a cap dropped the peer's outbox (sync/outbox_cap.h): what it should hold of the events
+// stored from there on is re-sent too. REQUIRES: no transaction open; the caller restores the
+// link from its checkpoint when this fails.
 Status rejoin_restored_peer(NodeCore& state, Feed& feed, PeerLink& link, const HelloMsg& hello,
-                            std::string* what);
+                            std::uint64_t resend_from_local_seq, std::string* what);
+
+// The catch-up re-send after a cap dropped the outbox toward `peer` (sync/outbox_cap.h):
+// enqueues for it, after what its outbox holds, every event it should hold from us among those
+// stored here from local_seq `from_local_seq` on — upward our subtree's, downward every case
+// whose audience reaches into its subtree — each case whole, in our local order, the same
+// choice a restored peer's full re-send makes. Duplicates are dropped on arrival.
+// REQUIRES: inside a transaction.
+Status enqueue_since(NodeCore& state, const std::string& peer, std::uint64_t from_local_seq,
+                     std::uint64_t* enqueued);
 
 }  // namespace casesync

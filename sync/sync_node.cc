@@ -32,7 +32,8 @@ SyncNode::SyncNode(std::string self, Roster roster, SyncLimits limits, Store* st
       feed_(&state_),
       urgent_(&state_, &feed_),
       restore_(&state_),
-      parents_(&state_, &feed_),
+      outbox_cap_(&state_),
+      parents_(&state_, &feed_, &outbox_cap_),
       health_(&state_, [this](HealthReport& r, std::uint64_t now_ms) { fill_health(r, now_ms); }),
       roster_gossip_(&state_, DocGossip::Kind{
                                   "roster",
@@ -84,6 +85,7 @@ Status SyncNode::start(std::uint64_t wall_ms) {
     state_.links[p] = std::make_unique<PeerLink>(p, state_.limits, cp);
   }
   RETURN_IF_ERROR(restore_.load(wall_ms));
+  RETURN_IF_ERROR(outbox_cap_.load());
   RETURN_IF_ERROR(drop_dead_outboxes());
   started_ = true;
   health_.start(now_ms);
@@ -204,7 +206,10 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
     if (auto point = restore_.restore_point(l.peer()); point && m.your_epoch != state_.id.epoch) {
       counted.applied_pos = std::min(m.applied_pos, *point);
     }
-    if (Status st = rejoin_restored_peer(state_, feed_, l, counted, &what); !st.is_ok()) {
+    const std::uint64_t capped_from = outbox_cap_.behind_from(l.peer()).value_or(0);
+    Status st = rejoin_restored_peer(state_, feed_, l, counted, capped_from, &what);
+    if (st.is_ok()) st = outbox_cap_.forget(l.peer());
+    if (!st.is_ok()) {
       const bool heard = l.hello_heard_since_start();
       l = PeerLink(l.peer(), state_.limits, before);  // the next Hello (still newer) starts over
       if (heard) l.note_hello_heard();
@@ -214,6 +219,15 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
     }
     state_.alert(AlertKind::kRestore, l.peer(), what);
     rejoined = true;
+  } else if (outbox_cap_.behind_from(l.peer())) {
+    // Before on_hello: the catch-up joins the outbox the link resumes from.
+    std::string what;
+    if (Status st = outbox_cap_.catch_up(l, &what); !st.is_ok()) {
+      l.on_hello_sent(now_ms, next_jitter());  // the next Hello tries again, after its backoff
+      state_.commit_failed(st, "queuing the catch-up re-send for " + l.peer());
+      return;
+    }
+    state_.alert(AlertKind::kPeerUp, l.peer(), what);
   }
   // Never past what our outbox ever held: a peer that has not yet seen our own restore still
   // counts positions of the feed we had before it.
@@ -455,6 +469,7 @@ void SyncNode::on_tick(std::uint64_t wall_ms) {
     }
   }
   parents_.tick(now_ms);
+  outbox_cap_.tick(now_ms);
   feed_.persist_acks();
   maybe_complete_restore(now_ms);
   health_.tick(parents_.current(), now_ms);
@@ -518,6 +533,7 @@ void SyncNode::adopt_roster(Roster roster) {
     if (state_.links.count(c)) continue;
     auto cp = state_.store->load_checkpoint(c);
     state_.links[c] = std::make_unique<PeerLink>(c, state_.limits, cp.is_ok() ? *cp : PeerCheckpoint{});
+    outbox_cap_.note_link(c);
   }
   // The fold reads only what never changes for a rostered node, so the case cache stays valid.
   if (Status st = drop_dead_outboxes(); !st.is_ok()) {
@@ -595,6 +611,7 @@ std::vector<LinkStatus> SyncNode::links() {
       s.clock_offset_ms = it->second;
     }
     if (auto it = holding_.find(peer); it != holding_.end()) s.held_reason = it->second.reason;
+    s.outbox_capped = outbox_cap_.behind_from(peer).has_value();
     if (auto os = state_.store->outbox_stats(peer, s.sent_acked_pos); os.is_ok()) {
       s.backlog_events = os->pending;
       s.backlog_oldest_hlc = os->oldest_pending_hlc;

@@ -39,6 +39,7 @@
 #include "sync/health_reporter.h"
 #include "sync/messages.h"
 #include "sync/node_core.h"
+#include "sync/outbox_cap.h"
 #include "sync/parent_selector.h"
 #include "sync/restore.h"
 #include "sync/urgent_lane.h"
@@ -73,6 +74,7 @@ struct LinkStatus {
   std::uint64_t last_ack_ms = 0;           // last time the peer acknowledged new events
   std::int64_t clock_offset_ms = 0;        // peer wall clock minus ours, round trip compensated
   std::string held_reason;                 // the peer's feed waits on an event held back here
+  bool outbox_capped = false;  // a cap dropped our outbox toward it: a catch-up re-send is due
 };
 
 class SyncNode {
@@ -246,6 +248,7 @@ class SyncNode {
   Feed feed_;
   UrgentLane urgent_;
   Restore restore_;
+  OutboxCap outbox_cap_;
   ParentSelector parents_;
   HealthReporter health_;
   RosterOpener roster_opener_;

@@ -123,6 +123,11 @@ Status SyncNode::drop_dead_outboxes() {
     }
     l->set_down();
   }
+  // A revoked peer never returns for a catch-up re-send.
+  for (auto& [peer, l] : state_.links) {
+    const RosterNode* n = state_.roster.find(peer);
+    if (!n || n->revoked) RETURN_IF_ERROR(outbox_cap_.forget(peer));
+  }
   return Status::ok();
 }
 

@@ -4,6 +4,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -69,6 +70,14 @@ class Net {
   // The same with the file copied back by hand: no restore marker, the node cannot tell.
   void copy_back(const std::string& id, std::unique_ptr<MemoryStore> backup) {
     replace_database(id, std::move(backup), /*marker=*/false);
+  }
+  // The node's process restarts over the same database (its links come up again from the child).
+  void restart(const std::string& id) {
+    TestNode& n = nodes_.at(id);
+    n.node.reset();
+    n.node = std::make_unique<SyncNode>(id, roster_, limits_, n.store.get(), &n.keys.secret);
+    REQUIRE(n.node->start(now).is_ok());
+    if (!n.node->parent().empty()) n.node->on_link_up(n.node->parent(), now);
   }
   const crypto::SecretKey& secret(const std::string& id) { return nodes_.at(id).keys.secret; }
   MemoryStore& store(const std::string& id) { return *nodes_.at(id).store; }
@@ -491,6 +500,61 @@ TEST_CASE("resume after reconnect resends nothing that was acknowledged") {
   // 30 lost in the outage, 30 after the resume: never the first 100 again.
   CHECK(net["s1"].counters().peers.at("d").events_out - out_before <= 60);
   CHECK(net["d"].counters().events_duplicate == 0);
+}
+
+// Outbox caps (sync/outbox_cap.h): while the street and the district cannot reach each other,
+// both outboxes between them pass a tiny cap and are dropped; the marks survive a restart; when
+// the link heals each side gets a catch-up re-send and ends with every event it would have got.
+TEST_CASE("outboxes over their cap are dropped, and the peer back gets everything it lacked") {
+  SyncLimits limits;
+  limits.outbox_bytes_max = 4096;
+  limits.batch_events_max = 8;
+  Net net({{"d", ""}, {"s1", "d"}, {"c1", "s1"}}, limits);
+  REQUIRE(net.create("d", "old").is_ok());
+  REQUIRE(net.write("d", "d-old", kForwardKind, {{"to", "s1"}}).is_ok());
+  net.flush();
+  auto cut = [](const std::string& a, const std::string& b, const std::string&) {
+    return (a == "s1" && b == "d") || (a == "d" && b == "s1");
+  };
+  net.drop = cut;
+  net.tick(limits.peer_timeout_ms + 1000);  // both ends time the link out
+  for (int i = 0; i < 40; ++i) {
+    REQUIRE(net.create("c1", "a" + std::to_string(i)).is_ok());
+    REQUIRE(net.create("s1", "b" + std::to_string(i)).is_ok());
+    REQUIRE(net.write("d", "d-old", "note", {{"text", "n" + std::to_string(i)}}).is_ok());
+  }
+  // Two checks: the community's events reach the street after its first one and refill it.
+  net.tick(OutboxCap::kCheckIntervalMs + 100);
+  net.tick(OutboxCap::kCheckIntervalMs + 100);
+  for (const auto& [node, peer] : {std::pair<std::string, std::string>{"s1", "d"}, {"d", "s1"}}) {
+    CAPTURE(node);
+    const PeerCounters& pc = net[node].counters().peers.at(peer);
+    CHECK(pc.outbox_caps >= 1);
+    CHECK(pc.outbox_dropped_events > 0);
+    auto links = net[node].links();
+    auto l = std::find_if(links.begin(), links.end(), [&](auto& x) { return x.peer == peer; });
+    REQUIRE(l != links.end());
+    CHECK(l->outbox_capped);
+    CHECK(l->backlog_events == 0);  // nothing of it was ever sent: all dropped
+  }
+  // The marks are on disk: a restart keeps them.
+  net.restart("s1");
+  net.drop = cut;
+  net.tick(1000);
+  auto links = net["s1"].links();
+  CHECK(std::any_of(links.begin(), links.end(), [](auto& x) { return x.peer == "d" && x.outbox_capped; }));
+  net.drop = nullptr;
+  for (int i = 0; i < 20; ++i) net.tick(1000);
+  CHECK(net.events_at("d") == net.events_at("s1"));
+  CHECK(net.cases_at("d") == net.cases_at("s1"));
+  CHECK(net.events_at("d") == 2 + 40 * 3 + 1);  // and the receipt s1 signed for the forward
+  for (const std::string node : {"d", "s1"}) {
+    CAPTURE(node);
+    for (const auto& l : net[node].links()) CHECK_FALSE(l.outbox_capped);
+    CHECK(net[node].counters().equivocations == 0);
+  }
+  CHECK(net["s1"].counters().peers.at("d").catch_up_events > 0);
+  CHECK(net["d"].counters().peers.at("s1").catch_up_events > 0);
 }
 
 // Restore from an older backup (docs/ARCHITECTURE.md, "Restore"): every neighbour re-sends what

@@ -229,6 +229,11 @@ def expected_holders(roster_parent, case_origin, forward_targets):
     return out
 
 
+def link_of(tb, node, peer):
+    """The node's status of its link to `peer`."""
+    return next(l for l in tb.get(node, "/api/status")["links"] if l["peer"] == peer)
+
+
 def quiescent(tb):
     """True when no node has events waiting in an outbox or batches in flight."""
     for node in tb.nodes:

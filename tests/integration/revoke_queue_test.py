@@ -12,7 +12,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Testbed, ctl, log, poll_until  # noqa: E402
+from harness import Testbed, ctl, link_of, log, poll_until  # noqa: E402
 
 BASE_PORT = int(os.environ.get("REVOKE_QUEUE_BASE_PORT", 30400))
 STREET, REVOKED, SIBLING = "s01", "s01-c01", "s01-c02"
@@ -34,8 +34,7 @@ class RevocationWithQueuedEvents(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def uplink(self):
-        return next(l for l in self.tb.get(STREET, "/api/status")["links"]
-                    if l["peer"] == "district")
+        return link_of(self.tb, STREET, "district")
 
     def test_a_revoked_origins_queued_events_do_not_jam_the_uplink(self):
         tb = self.tb
