@@ -6,7 +6,10 @@
 // | store      | verified, on top of its whole past, allowed there       | acknowledged        |
 // | refuse     | every node must refuse it the same way: malformed bytes | acknowledged,       |
 // |            | under a valid signature, a lie about its origin, an     | counted against the |
-// |            | action the case rules forbid in its complete causal past| peer, never stored  |
+// |            | action the case rules forbid in its complete causal past| peer, never stored; |
+// |            | (`unauthorized`), an event that does not extend its     | `unauthorized` is a |
+// |            | origin's own history of the case (`unauthorized`), a    | security alert      |
+// |            | case at limits::kCaseEventsMax (`case_full`)            | naming the origin   |
 // | hold       | what it needs is not here yet: its origin or key (a      | not acknowledged:   |
 // |            | newer roster), its parents (they come on another link,   | offered again, so   |
 // |            | e.g. after a neighbour's restore), a forward target in a| it is stored once   |
@@ -27,6 +30,7 @@
 #include <vector>
 
 #include "crypto/batch_verifier.h"
+#include "sync/case_cache.h"
 #include "sync/event.h"
 #include "sync/evidence_book.h"
 #include "sync/node_core.h"
@@ -38,7 +42,7 @@ const char* admit_name(AdmitVerdict verdict);
 
 struct Judged {
   AdmitVerdict verdict = AdmitVerdict::kStore;
-  std::string reason;  // counter reason, e.g. "missing_ancestor"
+  std::string reason;  // counter reason, e.g. "missing_parent"
   std::string detail;  // for alerts and logs
   EventRecord record;
   Event event;
@@ -60,6 +64,7 @@ class Admission {
 
  private:
   Result<bool> chain_holds(const Event& e);
+  std::string own_history_breach(const Event& e, const OwnHistory& own) const;
 
   NodeCore* state_;
   const EvidenceBook* evidence_;

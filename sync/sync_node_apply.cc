@@ -106,7 +106,7 @@ void SyncNode::handle_urgent(PeerLink& l, const UrgentMsg& m, std::uint64_t now_
       }
       j = std::move(judged).value();
     }
-    if (j.verdict == AdmitVerdict::kHold && j.reason == "missing_ancestor") {
+    if (j.verdict == AdmitVerdict::kHold && j.reason == "missing_parent") {
       state_.counters.peers[l.peer()].urgent_deferred++;  // the feed brings it after its past
       continue;
     }
@@ -156,6 +156,10 @@ void SyncNode::note_verdict(const std::string& peer, const Judged& j, bool feed,
     case AdmitVerdict::kRefuse:
       if (j.reason == "equivocation_ahead") return state_.counters.hold(peer, j.reason);
       state_.refuse(peer, j.reason);
+      if (j.reason == "unauthorized") {
+        // Signed by its origin and refused on every node alike: the origin's key did it.
+        return state_.alert(AlertKind::kSecurity, peer, j.detail, j.record.origin);
+      }
       state_.alert(AlertKind::kBadInput, peer, j.detail);
       return;
     case AdmitVerdict::kHold:
