@@ -89,12 +89,12 @@ json counters_json(const NodeCounters& c) {
                 {"batches_resent", pc.batches_resent}, {"bytes_resent", pc.bytes_resent},
                 {"urgent_out", pc.urgent_out}, {"urgent_in", pc.urgent_in},
                 {"urgent_deferred", pc.urgent_deferred},
-                {"rejects", pc.rejects}};
+                {"rejects", pc.rejects},       {"held", pc.held}};
   }
   return {{"events_authored", c.events_authored}, {"events_applied", c.events_applied},
           {"events_duplicate", c.events_duplicate}, {"equivocations", c.equivocations},
           {"commit_failures", c.commit_failures},   {"rejects", c.rejects},
-          {"peers", peers}};
+          {"held", c.held},                         {"peers", peers}};
 }
 
 json transport_json(const Transport& transport) {

@@ -98,6 +98,16 @@ Result<Judged> Admission::judge(Judged j) {
     return with(std::move(j), AdmitVerdict::kEquivocate, "equivocation",
                 "origin " + e.origin + " signed two different events as seq " + std::to_string(e.seq));
   }
+  if (e.origin == state_->self && e.seq > state_->id.last_seq() && !restore_->active()) {
+    // Only a restore re-learns this node's own events; anything else signed with its key at a
+    // seq it never signed means the key is in use elsewhere. Held (never adopted, never
+    // acknowledged) and raised: the next write here would otherwise fork its own chain.
+    return with(std::move(j), AdmitVerdict::kHold, "key_in_use_elsewhere",
+                "this node's key is in use elsewhere: " + name_of(e) + " of case " + e.case_id +
+                    " is signed with this node's key at a seq beyond the last it signed (" +
+                    std::to_string(state_->id.last_seq()) + "), outside a restore; stop the "
+                    "other holder of the key and have the district rotate it");
+  }
   ASSIGN_OR_RETURN(bool chained, chain_holds(e));
   if (!chained) {
     return with(std::move(j), AdmitVerdict::kHold, "chain_conflict",

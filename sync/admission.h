@@ -15,6 +15,10 @@
 // |            | e.g. after a neighbour's restore), a forward target in a| it is stored once   |
 // |            | newer roster; or its signature failed (damaged on the   | what it waits for   |
 // |            | way: the next copy is whole)                             | arrives             |
+// |            | Also held: an event signed with this node's own key     |                     |
+// |            | beyond the last seq it signed, outside a restore: its   |                     |
+// |            | key is in use elsewhere (`key_in_use_elsewhere`, a      |                     |
+// |            | security alert); never adopted as its own               |                     |
 // | equivocate | a second version of a held (origin, seq): evidence       | acknowledged        |
 // |            | recorded, one version kept by the fixed rule             |                     |
 //
@@ -34,6 +38,7 @@
 #include "sync/event.h"
 #include "sync/evidence_book.h"
 #include "sync/node_core.h"
+#include "sync/restore.h"
 
 namespace casesync {
 
@@ -51,8 +56,9 @@ struct Judged {
 class Admission {
  public:
   // The pointees must outlive this object; `*verifier` is read on each call (it can be swapped).
-  Admission(NodeCore* state, const EvidenceBook* evidence, crypto::BatchVerifier* const* verifier)
-      : state_(state), evidence_(evidence), verifier_(verifier) {}
+  Admission(NodeCore* state, const EvidenceBook* evidence, crypto::BatchVerifier* const* verifier,
+            const Restore* restore)
+      : state_(state), evidence_(evidence), verifier_(verifier), restore_(restore) {}
 
   // The signature verdict of events[first..], in order, each checked with the key that its
   // (origin, seq) names in our roster (a rotated node's older events with its retired key).
@@ -69,6 +75,7 @@ class Admission {
   NodeCore* state_;
   const EvidenceBook* evidence_;
   crypto::BatchVerifier* const* verifier_;
+  const Restore* restore_;  // read on each call: only a restore re-learns this node's own seqs
 };
 
 }  // namespace casesync

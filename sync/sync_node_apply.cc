@@ -173,6 +173,7 @@ void SyncNode::note_verdict(const std::string& peer, const Judged& j, bool feed,
   if ((j.reason == "bad_signature" || j.reason == "unknown_origin") && !roster_lag) {
     state_.refuse(peer, j.reason);
   }
+  if (j.reason == "key_in_use_elsewhere") state_.alert(AlertKind::kSecurity, peer, j.detail, state_.self);
   if (j.reason == "chain_conflict") {
     state_.alert(AlertKind::kSecurity, peer, j.detail, j.record.origin);
     // Our version of the seq it contradicts goes to the peer: where both meet, the evidence is

@@ -870,3 +870,36 @@ TEST_CASE("a case holds at most limits::kCaseEventsMax events; the next write sa
   REQUIRE_FALSE(one_more.is_ok());
   CHECK(one_more.status().message().find("kCaseEventsMax") != std::string::npos);
 }
+
+TEST_CASE("an event signed with this node's key beyond its own head is never adopted outside a restore") {
+  Net net({{"d", ""}, {"s1", "d"}});
+  net.flush();
+  auto mine = net.create("s1", "x");
+  REQUIRE(mine.is_ok());
+  net.flush();
+  net["s1"].take_effects();
+  // Another holder of s1's key continues s1's chain and the district relays it down.
+  Event e = decode_event(mine->signed_bytes).value();
+  e.seq = mine->seq + 1;
+  e.prev = mine->hash;
+  e.case_id = "s1-elsewhere";
+  EventRecord r = seal_event(e, net.secret("s1"));
+  std::uint64_t applied = 0;
+  for (auto& l : net["s1"].links()) applied = l.peer == "d" ? l.recv_applied_pos : applied;
+  BatchMsg b;
+  b.first_pos = applied + 1;
+  b.events.push_back({r.origin, r.signed_bytes, r.signature});
+  net["s1"].on_frame("d", encode_message(b), net.now);
+  CHECK(net["s1"].counters().held.at("key_in_use_elsewhere") == 1);
+  CHECK_FALSE(net.store("s1").get_event("s1", r.seq).value().has_value());
+  bool alerted = false;
+  for (auto& a : net["s1"].take_effects().alerts) {
+    alerted |= a.kind == AlertKind::kSecurity && a.origin == "s1" &&
+               a.detail.find("key is in use elsewhere") != std::string::npos;
+  }
+  CHECK(alerted);
+  // Its own next write still takes the next seq of its own chain.
+  auto next = net.create("s1", "y");
+  REQUIRE(next.is_ok());
+  CHECK(next->seq == mine->seq + 1);
+}
