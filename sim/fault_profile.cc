@@ -36,6 +36,7 @@ constexpr std::array<KindInfo, kFaultKinds> kKinds = {{
     {FaultKind::kWallClockStep, "wall_clock_step", 30'000},
     {FaultKind::kFallback, "fallback", 1'000'000},  // on or off for the seed; not an episode
     {FaultKind::kPublishPolicy, "publish_policy", 30'000},
+    {FaultKind::kHostile, "hostile", 100'000},
 }};
 
 }  // namespace

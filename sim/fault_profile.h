@@ -41,8 +41,9 @@ enum class FaultKind : std::uint8_t {
   kWallClockStep,  // a node's wall clock is wrong by hours or days, then NTP steps it right
   kFallback,       // communities switch to their fallback parent (the district) after seconds
   kPublishPolicy,  // the district publishes a new policy bundle while events are moving
+  kHostile,        // someone with a copy of a community's key sends its street forged events
 };
-inline constexpr std::size_t kFaultKinds = 23;
+inline constexpr std::size_t kFaultKinds = 24;
 const char* fault_kind_name(FaultKind kind);
 std::optional<FaultKind> fault_kind_from_name(std::string_view name);
 

@@ -1,5 +1,7 @@
 // SyncNode: events arriving from peers — batches of the positional feed and urgent messages
 // ahead of it — each given Admission's verdict and applied in one ApplyTxn.
+#include <algorithm>
+
 #include "sync/apply_txn.h"
 #include "sync/check.h"
 #include "sync/routing.h"
@@ -19,9 +21,17 @@ void SyncNode::handle_batch(PeerLink& l, BatchMsg batch, std::uint64_t now_ms) {
   switch (l.classify(batch)) {
     case BatchVerdict::kDuplicate:
       break;
-    case BatchVerdict::kBufferAhead:
-      if (!l.buffer_ahead(std::move(batch))) state_.refuse(l.peer(), "ahead_buffer_full", false);
+    case BatchVerdict::kBufferAhead: {
+      // Kept only when every signature holds: memory waits for signed events, not for garbage
+      // (a batch that fails is judged event by event when it comes in order).
+      const std::vector<bool> verified = admission_.verify(batch.events, 0);
+      if (std::find(verified.begin(), verified.end(), false) != verified.end()) break;
+      // A sender keeps at most its window in flight, within the buffer's bounds, and this side
+      // clears the buffer when the link goes down: overflow is a peer pushing past its window
+      // (issue 25: a child filled 1 GB of its parent's memory), counted toward a ban.
+      if (!l.buffer_ahead(std::move(batch))) state_.refuse(l.peer(), "ahead_buffer_full");
       break;
+    }
     case BatchVerdict::kApplyNow: {
       Status st = apply_batch(l, batch, now_ms);
       BatchMsg next;

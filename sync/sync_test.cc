@@ -981,3 +981,31 @@ TEST_CASE("an event signed with this node's key beyond its own head is never ado
   REQUIRE(next.is_ok());
   CHECK(next->seq == mine->seq + 1);
 }
+
+TEST_CASE("batches past the ahead buffer count against the peer; unsigned ones are never kept") {
+  Net net({{"d", ""}, {"s1", "d"}});
+  net.flush();
+  auto created = net.create("s1", "x");
+  REQUIRE(created.is_ok());
+  net["d"].take_effects();
+  // s1's feed is not flushed: every batch below starts past a gap at position 1.
+  std::uint64_t applied = 0;
+  for (auto& l : net["d"].links()) applied = l.peer == "s1" ? l.recv_applied_pos : applied;
+  auto ahead = [&](std::uint64_t k, std::string signature) {
+    BatchMsg b;
+    b.first_pos = applied + 2 + k;
+    b.events.push_back({created->origin, created->signed_bytes, std::move(signature)});
+    return encode_message(b);
+  };
+  std::string forged = created->signature;
+  forged[0] = static_cast<char>(forged[0] ^ 1);
+  for (std::uint64_t k = 0; k < 2 * PeerLink::kAheadBatchesMax; ++k) net["d"].on_frame("s1", ahead(k, forged), net.now);
+  CHECK(net["d"].counters().rejects.count("ahead_buffer_full") == 0);  // none kept, none counted
+  for (std::uint64_t k = 0; k <= PeerLink::kAheadBatchesMax; ++k) {
+    net["d"].on_frame("s1", ahead(k, created->signature), net.now);
+  }
+  CHECK(net["d"].counters().rejects.at("ahead_buffer_full") == 1);
+  bool blamed = false;
+  for (auto& m : net["d"].take_effects().misbehaved) blamed |= m.peer == "s1" && m.reason == "ahead_buffer_full";
+  CHECK(blamed);
+}
