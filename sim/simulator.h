@@ -87,6 +87,7 @@ class Simulator {
   void wall_clock_step(std::size_t node);
 
   // --- a stolen community key in hostile hands (simulator_hostile.cc) ---
+  void hostile_tick();
   void hostile_attack();
   std::optional<EventRecord> forge(std::size_t node, HostileAttack attack,
                                    const std::vector<EventRecord>& events);
@@ -110,6 +111,7 @@ class Simulator {
   Rng rng_;
   Rng fault_rng_;
   Rng admin_rng_;  // its own stream: a seed without admin faults runs as before they existed
+  Rng hostile_rng_;  // and so has the hostile: with it, every other decision of a seed stays
   FaultProfile profile_;
   SyncLimits limits_;
   FaultCounts counts_{};

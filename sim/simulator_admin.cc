@@ -40,7 +40,6 @@ void Simulator::admin_tick() {
   if (roll(FaultKind::kRotateKey)) rotate_key(any_node());
   if (roll(FaultKind::kWallClockStep)) wall_clock_step(any_node());
   if (roll(FaultKind::kPublishPolicy)) publish_policy();
-  if (roll(FaultKind::kHostile)) hostile_attack();
 }
 
 // The district publishes its next policy bundle mid-sync (docs/POLICY.md); it reaches the other

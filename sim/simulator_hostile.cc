@@ -18,6 +18,7 @@
 namespace casesync::sim {
 
 namespace {
+constexpr std::uint64_t kHostileTickMs = 500;
 constexpr std::uint64_t kHostileSeqBase = 1'000'000;  // honest nodes sign a few hundred per run
 constexpr std::uint64_t kHlcMs = 1u << 16;            // one millisecond in an HLC (sync/hlc.h)
 using Attack = HostileAttack;
@@ -37,6 +38,12 @@ std::set<Hash32> heads_of(const std::vector<EventRecord>& events) {
 }
 }  // namespace
 
+void Simulator::hostile_tick() {
+  if (phase_ != Phase::kFaults) return;
+  agenda_.at(now_ + kHostileTickMs, [this] { hostile_tick(); });
+  if (hostile_rng_.chance(profile_.odds(FaultKind::kHostile))) hostile_attack();
+}
+
 // The community whose key is stolen: drawn once, at the first attack.
 void Simulator::hostile_attack() {
   if (!hostile_) {
@@ -45,7 +52,7 @@ void Simulator::hostile_attack() {
       if (district_.role(i) == Role::kCommunity) communities.push_back(i);
     }
     if (communities.empty()) return;
-    hostile_ = communities[admin_rng_.below(communities.size())];
+    hostile_ = communities[hostile_rng_.below(communities.size())];
   }
   const std::size_t x = *hostile_;
   const std::size_t street = district_.parent(x);
@@ -54,11 +61,11 @@ void Simulator::hostile_attack() {
   SimNode& s = *nodes_[street];
   auto held_through = s.store().contiguous_seq(nodes_[x]->id());
   if (!held_through.is_ok() || *held_through == 0) return;
-  auto picked = s.store().get_event(nodes_[x]->id(), admin_rng_.range(1, *held_through));
+  auto picked = s.store().get_event(nodes_[x]->id(), hostile_rng_.range(1, *held_through));
   if (!picked.is_ok() || !picked->has_value()) return;
   auto events = s.store().case_events((*picked)->case_id);
   if (!events.is_ok()) return;
-  auto attack = static_cast<Attack>(admin_rng_.below(kAttacks));
+  auto attack = static_cast<Attack>(hostile_rng_.below(kAttacks));
   auto forged = forge(x, attack, *events);
   if (!forged) return;
   counts_[static_cast<std::size_t>(FaultKind::kHostile)]++;
@@ -112,7 +119,7 @@ std::optional<EventRecord> Simulator::forge(std::size_t x, HostileAttack attack,
     case Attack::kInvented:
       e.parents.assign(heads.begin(), heads.end());
       e.parents.push_back(Hash32{});
-      for (auto& b : e.parents.back()) b = static_cast<std::uint8_t>(admin_rng_.below(256));
+      for (auto& b : e.parents.back()) b = static_cast<std::uint8_t>(hostile_rng_.below(256));
       e.hlc = before->hlc + kHlcMs;
       e.kind = kinds::kNote;
       e.body = {{std::string(kinds::kNoteText), "forged"}};
