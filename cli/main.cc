@@ -520,6 +520,16 @@ int cmd_status(Cli& cli) {
   }
   const json& rejects = s["counters"]["rejects"];
   if (!rejects.empty()) std::printf(tr("rejected input: %s\n"), rejects.dump().c_str());
+  // Waiting, not refused: missing_parent, and key_in_use_elsewhere (this node's key signed
+  // elsewhere, issue 25), which docs/SECURITY.md says what to do about.
+  const json held = s["counters"].value("held", json::object());
+  if (!held.empty()) std::printf(tr("input held back: %s\n"), held.dump().c_str());
+  if (held.value("key_in_use_elsewhere", 0ull) > 0) {
+    std::printf("%s", tr("WARNING: events signed with this node's key arrived that this node never "
+                         "signed: its key is in use elsewhere. Stop the other holder of the key, make a "
+                         "new key and have the district enroll this node again with it "
+                         "(docs/SECURITY.md).\n"));
+  }
   print_penalty(s);
   print_webhooks(s.value("webhooks", json::array()));
   std::string refused;

@@ -93,12 +93,12 @@ json counters_json(const NodeCounters& c) {
                 {"outbox_caps", pc.outbox_caps},
                 {"outbox_dropped_events", pc.outbox_dropped_events},
                 {"catch_up_events", pc.catch_up_events},
-                {"rejects", pc.rejects}};
+                {"rejects", pc.rejects},       {"held", pc.held}};
   }
   return {{"events_authored", c.events_authored}, {"events_applied", c.events_applied},
           {"events_duplicate", c.events_duplicate}, {"equivocations", c.equivocations},
           {"commit_failures", c.commit_failures},   {"rejects", c.rejects},
-          {"peers", peers}};
+          {"held", c.held},                         {"peers", peers}};
 }
 
 json transport_json(const Transport& transport) {

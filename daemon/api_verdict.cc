@@ -13,6 +13,7 @@ ApiError verdict_error(const Verdict& v, const std::string& field) {
     case Refusal::kNotFound: return {404, "not_found", v.reason, field};
     case Refusal::kPermission: return {403, "forbidden", v.reason, field};
     case Refusal::kState: return {409, "conflict", v.reason, field};
+    case Refusal::kFull: return {409, "case_full", v.reason, field};
   }
   return {400, "invalid", v.reason, field};
 }

@@ -5,10 +5,6 @@
 
 namespace casesync {
 
-bool counts_against_peer(std::string_view reject_reason) {
-  return reject_reason != "ahead_buffer_full";
-}
-
 PeerPenalty::PeerPenalty(PenaltyConfig config, std::uint64_t seed) : config_(config), rng_(seed) {
   assert(config_.rejects_max >= 1 && "a peer must be allowed at least one refused input");
   assert(config_.ban_ms >= 1 && config_.ban_ms <= config_.ban_max_ms);

@@ -4,8 +4,9 @@
 // enforces its verdicts at the edge (daemon/transport.h: ban, lift_ban).
 //
 // The rules:
-//   - Each refused input from a peer (sync/counters.h rejects, bar the reasons
-//     counts_against_peer() excuses) scores one, in a sliding window of `window`.
+//   - Each refused input the peer is to blame for (sync/effects.h PeerMisbehaved: the core says
+//     which, e.g. not a stale batch from before a restore) scores one, in a sliding window of
+//     `window`. A batch past the ahead-of-gap buffer counts (issue 25).
 //   - More than `rejects_max` in the window bans the peer: the n-th ban since it was last forgiven
 //     lasts `ban` * 2^(n-1), at most `ban_max`, shortened by up to kJitterFraction at random so
 //     that peers banned together do not all return at once.
@@ -26,10 +27,6 @@
 #include "config/node_config.h"
 
 namespace casesync {
-
-// False for reject reasons that say nothing bad about the sender: a full reorder buffer is our
-// limit meeting its window, not garbage. Everything else it sent and we refused counts.
-bool counts_against_peer(std::string_view reject_reason);
 
 struct Ban {
   std::uint64_t since_ms = 0;

@@ -159,12 +159,5 @@ TEST_CASE("peers are judged apart") {
   CHECK(p.bans_by_peer().count("c02") == 0);
 }
 
-TEST_CASE("only input the peer is to blame for counts") {
-  CHECK(counts_against_peer("malformed_frame"));
-  CHECK(counts_against_peer("bad_signature"));
-  CHECK(counts_against_peer("identity_mismatch"));
-  CHECK_FALSE(counts_against_peer("ahead_buffer_full"));
-}
-
 }  // namespace
 }  // namespace casesync

@@ -37,6 +37,7 @@ constexpr std::array<KindInfo, kFaultKinds> kKinds = {{
     {FaultKind::kFallback, "fallback", 1'000'000},  // on or off for the seed; not an episode
     {FaultKind::kPublishPolicy, "publish_policy", 30'000},
     {FaultKind::kOutboxCap, "outbox_cap", 1'000'000},  // on or off for the seed; not an episode
+    {FaultKind::kHostile, "hostile", 100'000},
 }};
 
 }  // namespace

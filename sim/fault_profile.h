@@ -43,8 +43,9 @@ enum class FaultKind : std::uint8_t {
   kPublishPolicy,  // the district publishes a new policy bundle while events are moving
   kOutboxCap,      // tiny outbox caps: a peer away for seconds has its outbox dropped and is
                    // caught up again when it returns (sync/outbox_cap.h)
+  kHostile,        // someone with a copy of a community's key sends its street forged events
 };
-inline constexpr std::size_t kFaultKinds = 24;
+inline constexpr std::size_t kFaultKinds = 25;
 const char* fault_kind_name(FaultKind kind);
 std::optional<FaultKind> fault_kind_from_name(std::string_view name);
 

@@ -375,12 +375,43 @@ void check_policy(const World& w, const Catalog&, Reporter& rep) {
   }
 }
 
+// Issue 25: a stolen key decides no honest node's case. No node stores what the hostile forged;
+// each node refused as `unauthorized` at most the forgeries it was sent that break their
+// origin's own history (more would be an honest event refused: its author's work lost), and
+// named the origin in a security alert when it refused them. A rollback by hand (equivocators)
+// may branch a node's own history for real, so the count is not checked then.
+void check_hostile(const World& w, const Catalog&, Reporter& rep) {
+  const HostileRecord& h = w.hostile;
+  for (const auto& n : w.nodes) {
+    for (const auto& r : n.events) {
+      if (h.forged.count(r.hash)) {
+        rep.add("hostile_stored", n.id, r.case_id, r.kind + " " + name_of(r) + " was forged with " +
+                                                       h.origin + "'s stolen key, and is stored");
+      }
+    }
+    const auto due_it = h.refusals_due.find(n.id);
+    const std::uint64_t due = due_it == h.refusals_due.end() ? 0 : due_it->second;
+    const auto refused_it = n.totals.rejects.find("unauthorized");
+    const std::uint64_t refused = refused_it == n.totals.rejects.end() ? 0 : refused_it->second;
+    if (refused > due && w.equivocators.empty()) {
+      rep.add("unauthorized_honest", n.id, "",
+              "refused " + std::to_string(refused) + " events as unauthorized, of which only " +
+                  std::to_string(due) + " were forged: an honest event was refused");
+    }
+    if (due > 0 && !n.security_origins.count(h.origin)) {
+      rep.add("hostile_unnamed", n.id, "",
+              "was sent " + std::to_string(due) + " forgeries signed with " + h.origin +
+                  "'s key and raised no security alert naming " + h.origin);
+    }
+  }
+}
+
 using Check = void (*)(const World&, const Catalog&, Reporter&);
 // The extension point: stall attribution and receipt/trace completeness join this list.
 constexpr Check kChecks[] = {check_observations, check_acked,    check_phantoms,
                              check_equivocation, check_case_sets, check_digests,
                              check_seq_gaps,     check_hlc,       check_duplicates,
-                             check_policy};
+                             check_policy,       check_hostile};
 
 }  // namespace
 

@@ -14,6 +14,9 @@
 //  duplicate_disagreement a department system's reference names one case; where stations
 //                         created it concurrently, every holder keeps the same create and marks
 //                         the same others duplicate_of it
+//  hostile_stored         no node stores an event forged with a stolen key (FaultKind::kHostile)
+//  unauthorized_honest    a node refuses as `unauthorized` only forgeries: no honest event
+//  hostile_unnamed        a node sent forgeries names their origin in a security alert
 //  limit (observed)       frames <= kFrameBytesMax, in-flight batches <= window
 //  rules_vs_view (obs.)   an action the node's own folded view allows is not refused by the rules
 //  author_error (obs.)    a local write fails only on a full disk or by the rules

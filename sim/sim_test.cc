@@ -538,6 +538,43 @@ TEST_CASE("the checks catch an event that differs from its origin's copy") {
   CHECK(names(check_world(w)).count("phantom_event@district"));
 }
 
+TEST_CASE("the checks catch a forged event stored, an honest one refused, a forger unnamed") {
+  REQUIRE(crypto::init().is_ok());
+  const District d(Topology{1, 1}, 1);
+  const EventRecord r = created_at_c01(d);
+  Ledger ledger;
+  World w{.roster = &d.roster(), .ledger = &ledger};
+  w.nodes = {{.id = "district", .events = {r}}, {.id = "s01", .events = {r}},
+             {.id = "s01-c01", .events = {r}, .last_seq = 1}};
+  w.hostile = {"s01-c01", {}, {{"s01", 1}}};
+  w.nodes[1].totals.rejects["unauthorized"] = 1;
+  w.nodes[1].security_origins = {"s01-c01"};
+  CHECK(check_world(w).empty());
+  w.hostile.forged = {r.hash};  // as if r had been forged
+  CHECK(names(check_world(w)).count("hostile_stored@s01"));
+  w.hostile.forged.clear();
+  w.nodes[1].totals.rejects["unauthorized"] = 2;
+  CHECK(names(check_world(w)).count("unauthorized_honest@s01"));
+  w.nodes[1].totals.rejects["unauthorized"] = 1;
+  w.nodes[1].security_origins.clear();
+  CHECK(names(check_world(w)).count("hostile_unnamed@s01"));
+}
+
+TEST_CASE("a stolen community key decides no honest node's case") {
+  // Seeds under the hostile fault alone and mixed with the network's and the processes' faults:
+  // forgeries are sent, refused and named (sim/simulator_hostile.cc, invariants hostile_*).
+  std::uint64_t attacks = 0;
+  for (std::uint64_t seed : {20261220002, 20261220003}) {
+    CAPTURE(seed);
+    const RunResult r = run(seed, "--faults=hostile");
+    CHECK(r.ok());
+    attacks += r.faults[static_cast<std::size_t>(FaultKind::kHostile)];
+  }
+  CHECK(attacks > 0);
+  const RunResult mixed = run(20261220003, "--faults=hostile,drop,reorder,crash,crash_mid_commit,partition_link");
+  CHECK(mixed.ok());
+}
+
 TEST_CASE("the checks catch one department system's reference named by two cases") {
   REQUIRE(crypto::init().is_ok());
   const District d(Topology{1, 1}, 1);

@@ -17,7 +17,7 @@ constexpr std::uint32_t kRushPpm = 100'000;  // one clerk action in ten is a rus
 constexpr std::size_t kRushRecentCases = 8;
 
 // One independent stream per purpose: a new draw in the network does not reshuffle the clerks.
-enum class Stream : std::uint64_t { kProfile = 1, kLimits, kNetwork, kClerks, kFaults, kSetup, kAdmin };
+enum class Stream : std::uint64_t { kProfile = 1, kLimits, kNetwork, kClerks, kFaults, kSetup, kAdmin, kHostile };
 Rng stream(std::uint64_t seed, Stream s) {
   return Rng(seed * 0x9e3779b97f4a7c15ull + static_cast<std::uint64_t>(s));
 }
@@ -62,6 +62,7 @@ Simulator::Simulator(const District& district, SimOptions options)
       rng_(stream(options.seed, Stream::kSetup)),
       fault_rng_(stream(options.seed, Stream::kFaults)),
       admin_rng_(stream(options.seed, Stream::kAdmin)),
+      hostile_rng_(stream(options.seed, Stream::kHostile)),
       profile_(profile_for(options)),
       limits_(draw_limits(stream(options.seed, Stream::kLimits),
                           profile_.on(FaultKind::kOutboxCap))),
@@ -104,6 +105,7 @@ void Simulator::setup() {
   agenda_.at(kClerkGapMsMin, [this] { clerk(); });
   agenda_.at(0, [this] { fault_tick(); });
   agenda_.at(0, [this] { admin_tick(); });
+  if (profile_.on(FaultKind::kHostile)) agenda_.at(0, [this] { hostile_tick(); });
   agenda_.at(options_.fault_phase_ms, [this] { heal(); });
 }
 

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -24,6 +26,9 @@
 #include "sim/world.h"
 
 namespace casesync::sim {
+
+// What the holder of a stolen key sends (sim/simulator_hostile.cc).
+enum class HostileAttack : std::uint8_t { kBranch, kBackdated, kInvented, kOtherId };
 
 class Simulator {
  public:
@@ -80,6 +85,12 @@ class Simulator {
   void rotate_key(std::size_t node);
   void publish_policy();
   void wall_clock_step(std::size_t node);
+
+  // --- a stolen community key in hostile hands (simulator_hostile.cc) ---
+  void hostile_tick();
+  void hostile_attack();
+  std::optional<EventRecord> forge(std::size_t node, HostileAttack attack,
+                                   const std::vector<EventRecord>& events);
   // The node's acknowledged writes after `after_seq` that no other node holds: lost with it.
   void write_off(std::size_t node, std::uint64_t after_seq, const std::string& why);
   bool held_elsewhere(std::size_t node, const std::string& origin, std::uint64_t seq);
@@ -100,6 +111,7 @@ class Simulator {
   Rng rng_;
   Rng fault_rng_;
   Rng admin_rng_;  // its own stream: a seed without admin faults runs as before they existed
+  Rng hostile_rng_;  // and so has the hostile: with it, every other decision of a seed stays
   FaultProfile profile_;
   SyncLimits limits_;
   FaultCounts counts_{};
@@ -122,6 +134,11 @@ class Simulator {
   std::set<std::string> equivocators_;  // nodes rolled back without a restore marker
   std::set<std::size_t> eager_clerk_;   // ... whose clerk acts the moment the node is back
   std::set<std::pair<std::string, std::uint64_t>> lost_seqs_;  // signed, then lost everywhere
+  std::optional<std::size_t> hostile_;  // the community whose key is stolen (FaultKind::kHostile)
+  std::uint64_t hostile_seq_ = 0;
+  std::set<Hash32> hostile_forged_;                          // what no honest node may store
+  std::map<std::string, std::uint64_t> hostile_refusals_due_;  // node -> forgeries it must refuse
+  std::map<std::string, std::set<std::string>> security_named_;  // node -> origins its alerts named
   Agenda agenda_;
   TraceHash trace_;
   std::vector<Observation> observations_;

@@ -81,6 +81,7 @@ World Simulator::snapshot() {
   w.ledger = &ledger_;
   w.observations = observations_;
   w.policy_version = policy_version_;
+  if (hostile_) w.hostile = {nodes_[*hostile_]->id(), hostile_forged_, hostile_refusals_due_};
   const ClerkStats& clerks = clerks_.stats();
   for (const std::string& u : clerks.unexpected) w.observations.push_back({"author_error", "", u});
   if (clerks.refused) {
@@ -100,6 +101,9 @@ World Simulator::snapshot() {
     s.totals = n->totals();
     s.core = n->running() ? &n->core() : nullptr;
     s.policy = n->policy();
+    if (auto named = security_named_.find(n->id()); named != security_named_.end()) {
+      s.security_origins = named->second;
+    }
     auto seq = n->store().get_meta("next_seq").value();  // durable, also for a dead node
     s.last_seq = seq ? std::stoull(*seq) - 1 : 0;
     w.nodes.push_back(std::move(s));

@@ -26,6 +26,7 @@ void Simulator::drain(std::size_t i) {
   Effects effects = n.take_effects();
   for (auto& a : effects.alerts) {
     n.count_alert(a.kind);
+    if (a.kind == AlertKind::kSecurity && !a.origin.empty()) security_named_[n.id()].insert(a.origin);
     trace_.mix_u64(static_cast<std::uint64_t>(a.kind));
     trace_.mix(a.peer);
     trace_.mix(a.detail);

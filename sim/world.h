@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,6 +26,16 @@ struct NodeSnapshot {
   SyncNode* core = nullptr;    // null when not running or in hand-built worlds
   bool retired = false;        // revoked and switched off: neither checked nor expected to hold
   SignedDoc policy;            // the policy bundle it holds (persisted; version 0: none)
+  std::set<std::string> security_origins;  // the origins its security alerts named
+};
+
+// What the holder of a stolen community key sent (FaultKind::kHostile, sim/simulator_hostile.cc).
+struct HostileRecord {
+  std::string origin;  // the community whose key it holds; empty: no hostile in this run
+  std::set<Hash32> forged;  // every event it signed: no node may store one
+  // Per node: forgeries it judged that break their origin's own history, each to be refused as
+  // `unauthorized` with a security alert naming the origin.
+  std::map<std::string, std::uint64_t> refusals_due;
 };
 
 // Something a run observed while it went (not at the end): a frame over the limit, a window
@@ -45,6 +56,7 @@ struct World {
   const Ledger* ledger = nullptr;
   std::vector<Observation> observations;
   std::uint64_t policy_version = 0;  // the newest bundle the district published
+  HostileRecord hostile;
 };
 
 }  // namespace casesync::sim

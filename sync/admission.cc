@@ -3,6 +3,7 @@
 #include "sync/case_kinds.h"
 #include "sync/case_rules.h"
 #include "sync/check.h"
+#include "sync/hlc.h"
 #include "sync/routing.h"
 
 namespace casesync {
@@ -97,6 +98,16 @@ Result<Judged> Admission::judge(Judged j) {
     return with(std::move(j), AdmitVerdict::kEquivocate, "equivocation",
                 "origin " + e.origin + " signed two different events as seq " + std::to_string(e.seq));
   }
+  if (e.origin == state_->self && e.seq > state_->id.last_seq() && !restore_->active()) {
+    // Only a restore re-learns this node's own events; anything else signed with its key at a
+    // seq it never signed means the key is in use elsewhere. Held (never adopted, never
+    // acknowledged) and raised: the next write here would otherwise fork its own chain.
+    return with(std::move(j), AdmitVerdict::kHold, "key_in_use_elsewhere",
+                "this node's key is in use elsewhere: " + name_of(e) + " of case " + e.case_id +
+                    " is signed with this node's key at a seq beyond the last it signed (" +
+                    std::to_string(state_->id.last_seq()) + "), outside a restore; stop the "
+                    "other holder of the key and have the district rotate it");
+  }
   ASSIGN_OR_RETURN(bool chained, chain_holds(e));
   if (!chained) {
     return with(std::move(j), AdmitVerdict::kHold, "chain_conflict",
@@ -115,7 +126,7 @@ Result<Judged> Admission::judge(Judged j) {
                                "is stored");
     }
     {
-      return with(std::move(j), AdmitVerdict::kHold, "missing_ancestor",
+      return with(std::move(j), AdmitVerdict::kHold, "missing_parent",
                   name_of(e) + " of case " + e.case_id + " needs parent " + to_hex(p).substr(0, 16) +
                       ", not held here yet");
     }
@@ -125,16 +136,49 @@ Result<Judged> Admission::judge(Judged j) {
                 name_of(e) + " forwards to " + e.field(std::string(kinds::kTo)) +
                     ", not in roster version " + std::to_string(state_->roster.version) + " held here");
   }
-  ASSIGN_OR_RETURN(auto past, state_->cases.causal_state(e));
-  // An ancestor further back is the other version of an equivocation: the past is contested and
-  // the fold decides (sync/case_fold.h gives such an event the benefit of the doubt).
-  if (!past) return j;
+  const Unheld unheld = [this](const Hash32& h) { return evidence_->version(h); };
+  ASSIGN_OR_RETURN(OwnHistory own, state_->cases.own_history(e, unheld));
+  if (std::string breach = own_history_breach(e, own); !breach.empty()) {
+    return with(std::move(j), AdmitVerdict::kRefuse, "unauthorized",
+                "refused " + name_of(e) + " on case " + e.case_id + ": " + breach);
+  }
+  ASSIGN_OR_RETURN(auto past, state_->cases.causal_state(e, unheld));
+  if (!past) {
+    // An ancestor further back is neither held nor evidence: the past is unknown, so wait.
+    return with(std::move(j), AdmitVerdict::kHold, "missing_parent",
+                name_of(e) + " of case " + e.case_id + " needs an ancestor not held here yet");
+  }
   Verdict v = check_event(e, *past, state_->roster);
   if (!v.ok) {
-    return with(std::move(j), AdmitVerdict::kRefuse, "unauthorized",
+    const bool full = v.refusal == Refusal::kFull;
+    return with(std::move(j), AdmitVerdict::kRefuse, full ? "case_full" : "unauthorized",
                 "refused " + name_of(e) + " on case " + e.case_id + ": " + v.reason);
   }
   return j;
+}
+
+// Why `e` does not extend its origin's own history of the case held here (empty: it does).
+// Every node that holds the origin's earlier event of the case refuses alike; a node cannot hold
+// the later one without it (what is stored is closed under ancestry).
+std::string Admission::own_history_breach(const Event& e, const OwnHistory& own) const {
+  const bool other_version = evidence_->find(e.origin, e.seq) != nullptr;
+  if (own.after_seq != 0 && !other_version) {
+    return "its origin " + e.origin + " already signed seq " + std::to_string(own.after_seq) +
+           " of this case without it: a second branch of its own history (its key is in use "
+           "elsewhere?)";
+  }
+  if (!own.has_before) return "";
+  if (!own.before_is_ancestor) {
+    return "it does not build on seq " + std::to_string(own.before_seq) + ", its origin " +
+           e.origin + "'s own previous event of this case (a branch off its own history)";
+  }
+  if (e.hlc <= own.before_hlc) {
+    return "its time " + std::to_string(HybridClock::millis(e.hlc)) + " ms is not after seq " +
+           std::to_string(own.before_seq) + ", its origin " + e.origin +
+           "'s own previous event of this case (" +
+           std::to_string(HybridClock::millis(own.before_hlc)) + " ms): backdated";
+  }
+  return "";
 }
 
 }  // namespace casesync

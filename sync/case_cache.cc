@@ -30,6 +30,7 @@ Result<CaseCache::Entry*> CaseCache::entry(const std::string& case_id) {
     for (const auto& r : records) {
       ASSIGN_OR_RETURN(Event ev, decode_event(r.signed_bytes));
       e.referenced.insert(ev.parents.begin(), ev.parents.end());
+      e.graph[r.hash] = {ev.origin, ev.seq, ev.hlc, std::move(ev.parents)};
     }
     for (const auto& r : records) {
       e.stored.insert(r.hash);
@@ -75,46 +76,86 @@ Result<CaseState> CaseCache::current_state(const std::string& case_id) {
   return e->folder->state();
 }
 
-Result<std::optional<CaseState>> CaseCache::causal_state(const Event& event) {
-  ASSIGN_OR_RETURN(Entry * e, entry(event.case_id));
-  // A past with a hole (an ancestor that is the other version of an equivocation, stood in for
-  // by the version held here) is not the author's: the fold decides (sync/admission.h).
-  for (const Hash32& r : e->referenced) {
-    if (!e->stored.count(r)) return std::optional<CaseState>();
+std::optional<std::set<Hash32>> CaseCache::ancestry(
+    const Entry& e, const std::vector<Hash32>& parents, const Unheld& unheld,
+    std::map<Hash32, EventRecord>* unheld_seen) const {
+  std::set<Hash32> past;
+  std::vector<Hash32> pending(parents.begin(), parents.end());
+  while (!pending.empty()) {
+    const Hash32 h = pending.back();
+    pending.pop_back();
+    if (!past.insert(h).second) continue;
+    if (auto it = e.graph.find(h); it != e.graph.end()) {
+      pending.insert(pending.end(), it->second.parents.begin(), it->second.parents.end());
+      continue;
+    }
+    std::optional<EventRecord> version = unheld ? unheld(h) : std::nullopt;
+    if (!version) return std::nullopt;
+    auto ev = decode_event(version->signed_bytes);
+    if (!ev.is_ok()) return std::nullopt;  // evidence is verified on arrival: cannot happen
+    pending.insert(pending.end(), ev->parents.begin(), ev->parents.end());
+    unheld_seen->emplace(h, std::move(*version));
   }
+  return past;
+}
+
+Result<std::optional<CaseState>> CaseCache::causal_state(const Event& event, const Unheld& unheld) {
+  ASSIGN_OR_RETURN(Entry * e, entry(event.case_id));
   const std::set<Hash32> parents(event.parents.begin(), event.parents.end());
-  if (parents == e->heads) {
-    // The common case: the author had seen everything held here.
+  const bool whole = std::all_of(e->referenced.begin(), e->referenced.end(),
+                                 [&](const Hash32& r) { return e->stored.count(r) > 0; });
+  if (whole && parents == e->heads) {
+    // The common case: the author had seen everything held here, and nothing is missing.
     if (!e->folder) RETURN_IF_ERROR(rebuild_folder(event.case_id, e));
     return std::optional<CaseState>(e->folder->state());
   }
   if (e->branch && e->branch->heads == parents) return std::optional<CaseState>(e->branch->folder->finish());
-  // Walk the ancestry through what is stored; any missing ancestor makes the past incomplete.
+  // Walk the ancestry; a version no node keeps comes from the evidence, and any other missing
+  // ancestor leaves the past unknown.
+  std::map<Hash32, EventRecord> unheld_seen;
+  auto past = ancestry(*e, event.parents, unheld, &unheld_seen);
+  if (!past) return std::optional<CaseState>();
   ASSIGN_OR_RETURN(auto records, store_->case_events(event.case_id));
-  std::map<Hash32, const EventRecord*> by_hash;
-  std::map<Hash32, std::vector<Hash32>> parents_of;
-  for (const auto& r : records) {
-    by_hash[r.hash] = &r;
-    ASSIGN_OR_RETURN(Event ev, decode_event(r.signed_bytes));
-    parents_of[r.hash] = ev.parents;
-  }
-  std::set<Hash32> past;
-  std::vector<Hash32> pending(event.parents.begin(), event.parents.end());
-  while (!pending.empty()) {
-    Hash32 h = pending.back();
-    pending.pop_back();
-    if (!by_hash.count(h)) return std::optional<CaseState>();
-    if (!past.insert(h).second) continue;
-    for (const auto& p : parents_of[h]) pending.push_back(p);
-  }
   std::vector<EventRecord> ancestors;
-  for (const auto& h : past) ancestors.push_back(*by_hash[h]);
+  for (auto& r : records) {
+    if (past->count(r.hash)) ancestors.push_back(std::move(r));
+  }
+  for (auto& [h, r] : unheld_seen) ancestors.push_back(std::move(r));
   ASSIGN_OR_RETURN(auto ordered, canonical_order(ancestors));
   Branch branch{parents, std::make_unique<CaseFolder>(roster_)};
   for (const auto& o : ordered) branch.folder->apply(o);
   CaseState folded = branch.folder->finish();
-  e->branch = std::move(branch);
+  if (unheld_seen.empty()) e->branch = std::move(branch);  // on_stored continues only stored pasts
   return std::optional<CaseState>(std::move(folded));
+}
+
+Result<OwnHistory> CaseCache::own_history(const Event& event, const Unheld& unheld) {
+  ASSIGN_OR_RETURN(Entry * e, entry(event.case_id));
+  OwnHistory h;
+  Hash32 before{};
+  for (const auto& [hash, n] : e->graph) {
+    if (n.origin != event.origin) continue;
+    if (n.seq < event.seq && (!h.has_before || n.seq > h.before_seq)) {
+      h = {true, n.seq, n.hlc, false, h.after_seq};
+      before = hash;
+    }
+    if (n.seq > event.seq && (h.after_seq == 0 || n.seq < h.after_seq)) h.after_seq = n.seq;
+  }
+  if (!h.has_before) return h;
+  const std::set<Hash32> parents(event.parents.begin(), event.parents.end());
+  if (parents == e->heads) {
+    h.before_is_ancestor = true;  // every held event lies below the heads
+    return h;
+  }
+  std::map<Hash32, EventRecord> unheld_seen;
+  auto past = ancestry(*e, event.parents, unheld, &unheld_seen);
+  if (!past) return h;
+  h.before_is_ancestor = past->count(before) > 0;
+  for (const auto& [hash, r] : unheld_seen) {
+    // The other version of the origin's previous event: the chain runs through it.
+    if (r.origin == event.origin && r.seq == h.before_seq) h.before_is_ancestor = true;
+  }
+  return h;
 }
 
 void CaseCache::on_stored(const EventRecord& record, const Event& event) {
@@ -124,6 +165,7 @@ void CaseCache::on_stored(const EventRecord& record, const Event& event) {
   const std::set<Hash32> parents(event.parents.begin(), event.parents.end());
   const bool extends_all = parents == e.heads;
   e.stored.insert(record.hash);
+  e.graph[record.hash] = {event.origin, event.seq, event.hlc, event.parents};
   for (const auto& p : event.parents) {
     e.referenced.insert(p);
     e.heads.erase(p);

@@ -4,10 +4,12 @@
 //
 // The authorization context of an incoming event is its causal past: the state folded from its
 // ancestors only. Checking against the causal past (not against whatever this node happens to
-// hold) makes every node reach the same verdict. When a parent is missing here the past is
-// incomplete; the event is accepted and the fold decides (sync/case_fold.h).
+// hold) makes every node reach the same verdict. An ancestor that no node keeps (the losing
+// version of an equivocation) is taken from the evidence (`Unheld`); any other missing ancestor
+// leaves the past unknown, and the event waits for it (sync/admission.h).
 #pragma once
 
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -21,6 +23,21 @@
 
 namespace casesync {
 
+// A version of an event that is not stored here but known (an equivocation's losing version,
+// from the evidence), or nullopt.
+using Unheld = std::function<std::optional<EventRecord>(const Hash32&)>;
+
+// The origin's own events of a case as held here, around an arriving event of it. An origin's
+// events on one case must form one chain (each an ancestor of the next, seq and HLC rising),
+// or it could branch off its own history and place the branch earlier in time (issue 25).
+struct OwnHistory {
+  bool has_before = false;  // the origin's held event of the case with the highest seq below
+  std::uint64_t before_seq = 0;
+  std::uint64_t before_hlc = 0;
+  bool before_is_ancestor = false;  // in the arriving event's causal past (or a version of it)
+  std::uint64_t after_seq = 0;  // the lowest held seq above (0: none): the arriving one forks
+};
+
 class CaseCache {
  public:
   static constexpr std::size_t kCasesMax = 256;
@@ -33,7 +50,10 @@ class CaseCache {
   // The current state, folded from every stored event of the case.
   Result<CaseState> current_state(const std::string& case_id);
   // The state as `event`'s author saw it, or nullopt when some ancestor is not stored here.
-  Result<std::optional<CaseState>> causal_state(const Event& event);
+  Result<std::optional<CaseState>> causal_state(const Event& event, const Unheld& unheld);
+  // `event.origin`'s own history of `event.case_id` held here. REQUIRES: every parent of
+  // `event` is stored or known to `unheld`.
+  Result<OwnHistory> own_history(const Event& event, const Unheld& unheld);
   // Whether every parent of `event` is stored here. The feeds deliver each case in causal order,
   // so what a node stores is closed under ancestry (which the fast path of causal_state relies
   // on); an event sent ahead of the feed (UrgentMsg) is stored only when this holds.
@@ -53,7 +73,14 @@ class CaseCache {
     std::set<Hash32> heads;
     std::unique_ptr<CaseFolder> folder;
   };
+  struct Node {  // one stored event, as the ancestry walks need it
+    std::string origin;
+    std::uint64_t seq = 0;
+    std::uint64_t hlc = 0;
+    std::vector<Hash32> parents;
+  };
   struct Entry {
+    std::map<Hash32, Node> graph;  // every stored event of the case
     std::set<Hash32> heads;
     std::set<Hash32> referenced;
     std::set<Hash32> stored;
@@ -61,6 +88,11 @@ class CaseCache {
     std::optional<Branch> branch;
   };
   Result<Entry*> entry(const std::string& case_id);
+  // The ancestors of `parents` (hashes, `parents` included), through stored events and the
+  // versions `unheld` knows (those also into `*unheld_seen`); nullopt when one is neither.
+  std::optional<std::set<Hash32>> ancestry(const Entry& e, const std::vector<Hash32>& parents,
+                                           const Unheld& unheld,
+                                           std::map<Hash32, EventRecord>* unheld_seen) const;
   Status rebuild_folder(const std::string& case_id, Entry* e);
   void touch(const std::string& case_id);
 

@@ -160,7 +160,9 @@ Verdict CaseFolder::verdict_in_own_past(std::size_t idx, const OrderedEvent& e) 
     pending.pop_back();
     for (const auto& p : events_[i].parents) {
       auto it = index_of_.find(p);
-      // A parent not held here: the past is incomplete, so give the author the benefit.
+      // A parent not held here is the losing version of an equivocation (admission stores no
+      // other event without its past): admission judged this event against its true past,
+      // that version included (sync/case_cache.h), and the fold cannot see it.
       if (it == index_of_.end()) return Verdict::allow();
       if (it->second != idx && past.insert(it->second).second) pending.push_back(it->second);
     }

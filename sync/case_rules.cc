@@ -7,6 +7,7 @@
 #include "sync/stall_sighting.h"
 #include "sync/event_content.h"
 #include "sync/external_ref.h"
+#include "sync/limits.h"
 
 namespace casesync {
 
@@ -238,6 +239,11 @@ Verdict check_event(const Event& e, const CaseState& s, const Roster& r) {
   if (e.kind == kCreated) return check_created(e, s, r);
   if (!s.exists) {
     return Verdict::not_found("case " + e.case_id + " is not held here (no case_created)", "case_id");
+  }
+  if (s.timeline.size() >= limits::kCaseEventsMax) {
+    return Verdict::full("case " + e.case_id + " already holds " + std::to_string(s.timeline.size()) +
+                         " events, the most one case may hold (limits::kCaseEventsMax); open a "
+                         "new case for further work");
   }
   if (e.kind == kForwarded) return check_forward(e, s, r);
   if (e.kind == kSupplementRequested && e.field(key(kHop)).empty()) {

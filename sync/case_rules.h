@@ -58,6 +58,7 @@ enum class Refusal {
   kNotFound,    // an unknown kind, hop, node or case
   kPermission,  // this author may never do this (not the receiver, not on the path, ...)
   kState,       // the case's state forbids it now (closed, held elsewhere, hop answered, ...)
+  kFull,        // the case already holds limits::kCaseEventsMax events in this past
 };
 
 struct Verdict {
@@ -78,6 +79,9 @@ struct Verdict {
     return {false, std::move(why), Blocker::kNone, Refusal::kPermission, ""};
   }
   // `b` names the part of the state in the way, so the fold can find a concurrent cause.
+  static Verdict full(std::string why) {
+    return {false, std::move(why), Blocker::kNone, Refusal::kFull, ""};
+  }
   static Verdict blocked(std::string why, Blocker b = Blocker::kNone) {
     return {false, std::move(why), b, Refusal::kState, ""};
   }

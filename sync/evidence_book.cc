@@ -87,6 +87,11 @@ bool EvidenceBook::stands_in(const Hash32& parent) const {
   return key && all_.at(*key).loser.hash == parent;
 }
 
+std::optional<EventRecord> EvidenceBook::version(const Hash32& hash) const {
+  if (!stands_in(hash)) return std::nullopt;
+  return all_.at(*key_of(hash)).loser;
+}
+
 std::vector<std::string> EvidenceBook::origins() const {
   std::set<std::string> out;
   for (const auto& [key, _] : all_) out.insert(key.first);

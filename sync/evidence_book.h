@@ -50,6 +50,8 @@ class EvidenceBook {
   // equivocation, which no node keeps (its children are held on top of the winner). A winner
   // is not: it comes, and its children wait for it, so that it is sent ahead of them.
   bool stands_in(const Hash32& parent) const;
+  // The losing version named by `hash` (what an event built on it saw), or nullopt.
+  std::optional<EventRecord> version(const Hash32& hash) const;
   // Origins with at least one equivocation, for health.
   std::vector<std::string> origins() const;
 

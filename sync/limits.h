@@ -22,6 +22,12 @@ constexpr std::size_t kBatchBytesMax = 16u << 20;      // sync.batch_bytes_max u
 // messages before they reach us.
 constexpr std::size_t kFrameBytesMax = kBatchBytesMax + 64 * 1024;
 constexpr std::size_t kWindowBatchesMax = 64;
+// Events of one case, counted in an event's causal past (so every node gives the same verdict):
+// a case with every bounce, supplement and note the sim and the pilot produce stays under ~200;
+// past this a case is abuse (issue 25: 2,000 notes from one node made each arrival cost 1 s),
+// and further events are refused as `case_full`. Each origin's events of a case form one chain,
+// so the events held of a case stay within its audience's size times this.
+constexpr std::size_t kCaseEventsMax = 1000;
 // A root-signed document's kind name on the wire ("roster", "policy").
 constexpr std::size_t kDocKindBytesMax = 32;
 // Origins in one HeadsMsg: a subtree's nodes. A district of 13 streets and 260 communities is

@@ -49,6 +49,10 @@ void PeerLink::set_down() {
   state_ = LinkState::kDown;
   in_flight_.clear();
   in_flight_bytes_ = 0;
+  // The peer resends from our acknowledged position on the next session, perhaps cut into
+  // other batches: what waited ahead of the gap is stale, and kept it would hold memory for good.
+  ahead_.clear();
+  ahead_bytes_ = 0;
   hello_attempts_ = 0;
   next_send_pos_ = checkpoint_.sent_acked_pos + 1;
 }

@@ -28,7 +28,7 @@ SignedDoc doc_of(const RosterMsg& m) { return {m.version, m.text, m.signature}; 
 SyncNode::SyncNode(std::string self, Roster roster, SyncLimits limits, Store* store,
                    const crypto::SecretKey* secret)
     : state_(std::move(self), std::move(roster), limits, store, secret),
-      admission_(&state_, &evidence_, &verifier_),
+      admission_(&state_, &evidence_, &verifier_, &restore_),
       feed_(&state_),
       urgent_(&state_, &feed_),
       restore_(&state_),

@@ -1,5 +1,7 @@
 // SyncNode: events arriving from peers — batches of the positional feed and urgent messages
 // ahead of it — each given Admission's verdict and applied in one ApplyTxn.
+#include <algorithm>
+
 #include "sync/apply_txn.h"
 #include "sync/check.h"
 #include "sync/routing.h"
@@ -19,9 +21,17 @@ void SyncNode::handle_batch(PeerLink& l, BatchMsg batch, std::uint64_t now_ms) {
   switch (l.classify(batch)) {
     case BatchVerdict::kDuplicate:
       break;
-    case BatchVerdict::kBufferAhead:
-      if (!l.buffer_ahead(std::move(batch))) state_.refuse(l.peer(), "ahead_buffer_full", false);
+    case BatchVerdict::kBufferAhead: {
+      // Kept only when every signature holds: memory waits for signed events, not for garbage
+      // (a batch that fails is judged event by event when it comes in order).
+      const std::vector<bool> verified = admission_.verify(batch.events, 0);
+      if (std::find(verified.begin(), verified.end(), false) != verified.end()) break;
+      // A sender keeps at most its window in flight, within the buffer's bounds, and this side
+      // clears the buffer when the link goes down: overflow is a peer pushing past its window
+      // (issue 25: a child filled 1 GB of its parent's memory), counted toward a ban.
+      if (!l.buffer_ahead(std::move(batch))) state_.refuse(l.peer(), "ahead_buffer_full");
       break;
+    }
     case BatchVerdict::kApplyNow: {
       Status st = apply_batch(l, batch, now_ms);
       BatchMsg next;
@@ -106,7 +116,7 @@ void SyncNode::handle_urgent(PeerLink& l, const UrgentMsg& m, std::uint64_t now_
       }
       j = std::move(judged).value();
     }
-    if (j.verdict == AdmitVerdict::kHold && j.reason == "missing_ancestor") {
+    if (j.verdict == AdmitVerdict::kHold && j.reason == "missing_parent") {
       state_.counters.peers[l.peer()].urgent_deferred++;  // the feed brings it after its past
       continue;
     }
@@ -156,6 +166,10 @@ void SyncNode::note_verdict(const std::string& peer, const Judged& j, bool feed,
     case AdmitVerdict::kRefuse:
       if (j.reason == "equivocation_ahead") return state_.counters.hold(peer, j.reason);
       state_.refuse(peer, j.reason);
+      if (j.reason == "unauthorized") {
+        // Signed by its origin and refused on every node alike: the origin's key did it.
+        return state_.alert(AlertKind::kSecurity, peer, j.detail, j.record.origin);
+      }
       state_.alert(AlertKind::kBadInput, peer, j.detail);
       return;
     case AdmitVerdict::kHold:
@@ -169,6 +183,7 @@ void SyncNode::note_verdict(const std::string& peer, const Judged& j, bool feed,
   if ((j.reason == "bad_signature" || j.reason == "unknown_origin") && !roster_lag) {
     state_.refuse(peer, j.reason);
   }
+  if (j.reason == "key_in_use_elsewhere") state_.alert(AlertKind::kSecurity, peer, j.detail, state_.self);
   if (j.reason == "chain_conflict") {
     state_.alert(AlertKind::kSecurity, peer, j.detail, j.record.origin);
     // Our version of the seq it contradicts goes to the peer: where both meet, the evidence is

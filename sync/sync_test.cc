@@ -341,8 +341,9 @@ TEST_CASE("urgent events overtake the backlog; the feed still delivers everythin
   // The link to the district breaks; s1 keeps working: a backlog, then today's acceptance.
   net.drop = [](const std::string& from, const std::string&, const std::string&) { return from == "s1"; };
   REQUIRE(net.create("s1", "backlog").is_ok());
+  // 900 notes: under limits::kCaseEventsMax, still 18 batches of backlog behind a window of 2.
   std::vector<EventDraft> notes;
-  for (int i = 0; i < 2000; ++i) notes.push_back({"s1-backlog", "note", {{"text", std::to_string(i)}}});
+  for (int i = 0; i < 900; ++i) notes.push_back({"s1-backlog", "note", {{"text", std::to_string(i)}}});
   REQUIRE(net["s1"].author_batch(std::move(notes), net.now).is_ok());
   auto accepted = net.write("s1", "d-x", "accepted", {{"hop", "d:" + std::to_string(fwd->seq)}});
   REQUIRE(accepted.is_ok());
@@ -1032,4 +1033,142 @@ TEST_CASE("a node offline at publish gets the policy when it reconnects") {
   auto decoded = decode_health(encode_health(r));  // as its parent reads it
   REQUIRE(decoded.is_ok());
   CHECK(decoded->policy_version == 3);
+}
+
+namespace {
+// What c1 (a community) signs with its own key against a case it created and forwarded up:
+// `completed` at its next seq, built on `parents`, at `hlc` (issue 25's backdated completion).
+EventRecord forged_completion(Net& net, const EventRecord& created, std::vector<Hash32> parents,
+                              std::uint64_t hlc) {
+  const auto head = net.store("c1").get_event("c1", net.store("c1").last_seq("c1").value()).value();
+  Event e;
+  e.origin = "c1";
+  e.seq = head->seq + 1;
+  e.prev = head->hash;
+  e.hlc = hlc;
+  e.case_id = created.case_id;
+  e.parents = std::move(parents);
+  e.kind = "completed";
+  e.body = {{"outcome", "denied"}};
+  return seal_event(e, net.secret("c1"));
+}
+
+void send_from_c1(Net& net, const EventRecord& r) {
+  std::uint64_t applied = 0;
+  for (auto& l : net["s1"].links()) applied = l.peer == "c1" ? l.recv_applied_pos : applied;
+  BatchMsg b;
+  b.first_pos = applied + 1;
+  b.events.push_back({r.origin, r.signed_bytes, r.signature});
+  net["s1"].on_frame("c1", encode_message(b), net.now);
+}
+}  // namespace
+
+TEST_CASE("a backdated branch off the origin's own history is refused, counted and alerted") {
+  Net net({{"d", ""}, {"s1", "d"}, {"c1", "s1"}});
+  net.flush();
+  auto created = net.create("c1", "x");
+  REQUIRE(created.is_ok());
+  REQUIRE(net.write("c1", created->case_id, kForwardKind, {{"to", "s1"}}).is_ok());
+  net.flush();
+  net["s1"].take_effects();
+  // Built on the creation only, 1 ms after it: in that claimed past c1 still holds the case.
+  EventRecord r = forged_completion(net, *created, {created->hash}, created->hlc + (1u << 16));
+  send_from_c1(net, r);
+  CHECK(net["s1"].counters().rejects.at("unauthorized") == 1);
+  CHECK_FALSE(net.store("s1").get_event("c1", r.seq).value().has_value());
+  bool alerted = false;
+  for (auto& a : net["s1"].take_effects().alerts) {
+    alerted |= a.kind == AlertKind::kSecurity && a.origin == "c1" &&
+               a.detail.find("own previous event") != std::string::npos;
+  }
+  CHECK(alerted);
+}
+
+TEST_CASE("an invented parent makes the event wait as missing_parent, never pass") {
+  Net net({{"d", ""}, {"s1", "d"}, {"c1", "s1"}});
+  net.flush();
+  auto created = net.create("c1", "x");
+  REQUIRE(created.is_ok());
+  net.flush();
+  Hash32 invented{};
+  invented[0] = 0x42;
+  EventRecord r = forged_completion(net, *created, {created->hash, invented}, created->hlc + (1u << 16));
+  send_from_c1(net, r);
+  CHECK(net["s1"].counters().held.at("missing_parent") == 1);
+  CHECK_FALSE(net.store("s1").get_event("c1", r.seq).value().has_value());
+}
+
+TEST_CASE("a case holds at most limits::kCaseEventsMax events; the next write says so") {
+  Net net({{"d", ""}, {"s1", "d"}});
+  auto created = net.create("d", "long");
+  REQUIRE(created.is_ok());
+  std::vector<EventDraft> notes;
+  for (std::size_t i = 1; i < limits::kCaseEventsMax; ++i) {
+    notes.push_back({created->case_id, "note", {{"text", std::to_string(i)}}});
+  }
+  REQUIRE(net["d"].author_batch(std::move(notes), net.now).is_ok());
+  auto one_more = net.write("d", created->case_id, "note", {{"text", "one more"}});
+  REQUIRE_FALSE(one_more.is_ok());
+  CHECK(one_more.status().message().find("kCaseEventsMax") != std::string::npos);
+}
+
+TEST_CASE("an event signed with this node's key beyond its own head is never adopted outside a restore") {
+  Net net({{"d", ""}, {"s1", "d"}});
+  net.flush();
+  auto mine = net.create("s1", "x");
+  REQUIRE(mine.is_ok());
+  net.flush();
+  net["s1"].take_effects();
+  // Another holder of s1's key continues s1's chain and the district relays it down.
+  Event e = decode_event(mine->signed_bytes).value();
+  e.seq = mine->seq + 1;
+  e.prev = mine->hash;
+  e.case_id = "s1-elsewhere";
+  EventRecord r = seal_event(e, net.secret("s1"));
+  std::uint64_t applied = 0;
+  for (auto& l : net["s1"].links()) applied = l.peer == "d" ? l.recv_applied_pos : applied;
+  BatchMsg b;
+  b.first_pos = applied + 1;
+  b.events.push_back({r.origin, r.signed_bytes, r.signature});
+  net["s1"].on_frame("d", encode_message(b), net.now);
+  CHECK(net["s1"].counters().held.at("key_in_use_elsewhere") == 1);
+  CHECK_FALSE(net.store("s1").get_event("s1", r.seq).value().has_value());
+  bool alerted = false;
+  for (auto& a : net["s1"].take_effects().alerts) {
+    alerted |= a.kind == AlertKind::kSecurity && a.origin == "s1" &&
+               a.detail.find("key is in use elsewhere") != std::string::npos;
+  }
+  CHECK(alerted);
+  // Its own next write still takes the next seq of its own chain.
+  auto next = net.create("s1", "y");
+  REQUIRE(next.is_ok());
+  CHECK(next->seq == mine->seq + 1);
+}
+
+TEST_CASE("batches past the ahead buffer count against the peer; unsigned ones are never kept") {
+  Net net({{"d", ""}, {"s1", "d"}});
+  net.flush();
+  auto created = net.create("s1", "x");
+  REQUIRE(created.is_ok());
+  net["d"].take_effects();
+  // s1's feed is not flushed: every batch below starts past a gap at position 1.
+  std::uint64_t applied = 0;
+  for (auto& l : net["d"].links()) applied = l.peer == "s1" ? l.recv_applied_pos : applied;
+  auto ahead = [&](std::uint64_t k, std::string signature) {
+    BatchMsg b;
+    b.first_pos = applied + 2 + k;
+    b.events.push_back({created->origin, created->signed_bytes, std::move(signature)});
+    return encode_message(b);
+  };
+  std::string forged = created->signature;
+  forged[0] = static_cast<char>(forged[0] ^ 1);
+  for (std::uint64_t k = 0; k < 2 * PeerLink::kAheadBatchesMax; ++k) net["d"].on_frame("s1", ahead(k, forged), net.now);
+  CHECK(net["d"].counters().rejects.count("ahead_buffer_full") == 0);  // none kept, none counted
+  for (std::uint64_t k = 0; k <= PeerLink::kAheadBatchesMax; ++k) {
+    net["d"].on_frame("s1", ahead(k, created->signature), net.now);
+  }
+  CHECK(net["d"].counters().rejects.at("ahead_buffer_full") == 1);
+  bool blamed = false;
+  for (auto& m : net["d"].take_effects().misbehaved) blamed |= m.peer == "s1" && m.reason == "ahead_buffer_full";
+  CHECK(blamed);
 }

@@ -43,6 +43,13 @@
 //                    nothing may reach it (tests/hostile_takeover.h)
 //   redial           not an attack: CHILD's keys dialling --rounds times like a real child,
 //                    each connection saying Hello as CHILD; every Hello must be answered
+//   backdated_complete  `completed` signed with CHILD's key on --case (whose holder is --other),
+//                    built on --case-parent only (its creation) at --hlc-ms (1 ms after it): a
+//                    branch off CHILD's own history placed before its forward -> unauthorized
+//   invented_parent  `completed` on --case naming --case-parent and a parent no node holds
+//                    -> held as missing_parent, never stored
+//                    (both exit 0 only when the target's next Hello answer shows that it did not
+//                    store the event: its your_last_seq stays below --seq)
 //   log_injection    two events signed by CHILD with a forged log line ("\n<0>node=district
 //                    FORGED") in them: one in its kind (refused as unauthorized, and logged),
 //                    one in its case_id (the decoder refuses it: malformed_event)
@@ -100,6 +107,7 @@ struct Options {
   Hash32 prev{};
   std::string case_parent_hex;
   std::string case_id;  // the case `unauthorized` acts on
+  std::uint64_t hlc_ms = 0;  // backdated_complete: the time it claims (0: now)
   long timeout_ms = 5000;
   long duration_ms = 2000;  // flood: how long to keep dialling after the cut
   int rounds = 20;          // redial: how many connections
@@ -124,6 +132,7 @@ bool parse(int argc, char** argv, Options* o) {
     else if (k == "--rounds") o->rounds = std::atoi(v.c_str());
     else if (k == "--case-parent") o->case_parent_hex = v;
     else if (k == "--case") o->case_id = v;
+    else if (k == "--hlc-ms") o->hlc_ms = std::strtoull(v.c_str(), nullptr, 10);
     else if (k == "--timeout-ms") o->timeout_ms = std::strtol(v.c_str(), nullptr, 10);
     else if (k == "--duration-ms") o->duration_ms = std::strtol(v.c_str(), nullptr, 10);
     else if (k == "--prev") {
@@ -238,7 +247,46 @@ Result<std::vector<WireEvent>> attack_events(const Options& o, const Target& t,
     e.body = {{"reason", "hostile"}};
     return std::vector<WireEvent>{wire(o.as, seal_event(e, child))};
   }
+  if (a == "backdated_complete" || a == "invented_parent") {
+    auto parent = hash_from_hex(o.case_parent_hex);
+    if (!parent || o.case_id.empty()) {
+      return Status::error(Code::kInvalidArgument, a + " needs --case and --case-parent");
+    }
+    Event e;
+    e.origin = o.as;
+    e.seq = o.seq;
+    e.hlc = HybridClock::pack(o.hlc_ms != 0 ? o.hlc_ms : wall_ms(), 0);
+    e.case_id = o.case_id;
+    e.parents = {*parent};
+    if (a == "invented_parent") {
+      Hash32 invented{};
+      for (std::size_t i = 0; i < invented.size(); ++i) invented[i] = static_cast<unsigned char>(0xA5 ^ i);
+      e.parents.push_back(invented);
+    }
+    e.prev = o.prev;
+    e.kind = "completed";
+    e.body = {{"outcome", "denied"}};
+    return std::vector<WireEvent>{wire(o.as, seal_event(e, child))};
+  }
   return Status::error(Code::kInvalidArgument, "unknown attack " + a);
+}
+
+// After a causal attack: the target's Hello answer names our last event it holds. 0 when it
+// did not store the attack (refused or held), 1 when it did.
+int judge_by_hello(PeerSession& s, const Options& o) {
+  HelloMsg h;
+  h.node_id = o.as;
+  h.applied_pos = o.applied_pos;
+  auto answer = exchange_hello(s, h, o.timeout_ms);
+  if (!answer.is_ok()) {
+    std::fprintf(stderr, "hostile-peer: %s\n", answer.status().to_string().c_str());
+    return 1;
+  }
+  const bool stored = answer->your_last_seq >= o.seq;
+  std::printf("hostile-peer: %s: %s (the target holds %s's events through seq %llu)\n",
+              o.attack.c_str(), stored ? "STORED by the target" : "not stored by the target",
+              o.as.c_str(), static_cast<unsigned long long>(answer->your_last_seq));
+  return stored ? 1 : 0;
 }
 
 // ---------------------------------------------------------------- the session
@@ -414,6 +462,7 @@ int attack_batch(PeerSession& s, const Options& o, const Target& t, const crypto
     std::fprintf(stderr, "hostile-peer: %s: %s\n", o.attack.c_str(), st.to_string().c_str());
     return 1;
   }
+  if (o.attack == "backdated_complete" || o.attack == "invented_parent") return judge_by_hello(s, o);
   std::printf("hostile-peer: %s: acknowledged at position %llu as %s\n", o.attack.c_str(),
               static_cast<unsigned long long>(pos), o.as.c_str());
   return 0;

@@ -100,18 +100,23 @@ bool PeerSession::try_send(const std::string& frame) {
   return dealer_.send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
 }
 
-Result<std::uint64_t> say_hello(PeerSession& session, HelloMsg hello, long timeout_ms) {
+Result<HelloMsg> exchange_hello(PeerSession& session, HelloMsg hello, long timeout_ms) {
   hello.wall_ms = wall_ms();
   hello.hlc = HybridClock::pack(hello.wall_ms, 0);
   session.send(encode_message(hello));
-  std::uint64_t applied = 0;
+  HelloMsg answer;
   const bool answered = session.await_message(timeout_ms, [&](const Message& m) {
     auto* reply = std::get_if<HelloMsg>(&m);
-    if (reply) applied = reply->applied_pos;
+    if (reply) answer = *reply;
     return reply != nullptr;
   });
   if (!answered) return Status::error(Code::kUnavailable, "the parent never answered our Hello");
-  return applied;
+  return answer;
+}
+
+Result<std::uint64_t> say_hello(PeerSession& session, HelloMsg hello, long timeout_ms) {
+  ASSIGN_OR_RETURN(HelloMsg answer, exchange_hello(session, std::move(hello), timeout_ms));
+  return answer.applied_pos;
 }
 
 }  // namespace casesync

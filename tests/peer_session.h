@@ -62,6 +62,8 @@ class PeerSession {
 
 // Says `hello` (its wall time and HLC filled in now) and waits for the parent's Hello; returns
 // the position of our feed the parent says it applied.
+// Says `hello` and returns the parent's answer (its your_last_seq: our last event it holds).
+Result<HelloMsg> exchange_hello(PeerSession& session, HelloMsg hello, long timeout_ms);
 Result<std::uint64_t> say_hello(PeerSession& session, HelloMsg hello, long timeout_ms);
 
 }  // namespace casesync

@@ -89,6 +89,15 @@ class Hostile(unittest.TestCase):
         # One attack after another must not add up to a ban here: class Banned tests that.
         cls.tb = street_with_two_communities("casesync-hostile-", BASE_PORT,
                                              ["penalty.rejects_max=10000"])
+        # A case HOSTILE created and forwarded to the street while it was itself: the causal
+        # attacks (test_19, test_20) act on it with its key.
+        cfg = cls.tb.nodes[HOSTILE]["config"]
+        cls.owned = json.loads(ctl("--config", cfg, "case", "create", "--matter", "QY-001",
+                                   "--applicant", "Owned", "--json").stdout)["id"]
+        ctl("--config", cfg, "case", "forward", cls.owned, "--to", STREET)
+        poll_until(f"{cls.owned} forwarded to {STREET}",
+                   lambda: any(e["kind"] == "forwarded" and e["case_id"] == cls.owned
+                               for e in Hostile.events_of(cls.tb, STREET)), 30)
         cls.tb.stop(HOSTILE)  # from here on its keys are ours
         cls.honest_cases = 0
 
@@ -109,14 +118,18 @@ class Hostile(unittest.TestCase):
         return status["counters"]["peers"].get(HOSTILE, {}).get("rejects", {}).get(
             "identity_mismatch", 0)
 
-    def events(self, node):
+    @staticmethod
+    def events_of(tb, node):
         out, after = [], 0
         while True:
-            page = self.tb.get(node, f"/api/events?after={after}&limit=1000")
+            page = tb.get(node, f"/api/events?after={after}&limit=1000")
             out += page["events"]
             if not page["events"]:
                 return out
             after = page["next"]
+
+    def events(self, node):
+        return Hostile.events_of(self.tb, node)
 
     def chain_head(self):
         """HOSTILE's events as the street holds them: (seq, hash) of the newest, or (0, zeros)."""
@@ -370,6 +383,51 @@ class Hostile(unittest.TestCase):
         cid = json.loads(r.stdout)["id"]
         poll_until(f"{cid} from {STREET} at the district",
                    lambda: cid in self.tb.case_ids("district"), 15)
+
+    # ------------------------------------------------------------ causal authorization
+
+    def owned_case(self):
+        """(creation, forward) of the case HOSTILE created and forwarded, as the street holds them."""
+        mine = [e for e in self.events(STREET) if e["case_id"] == self.owned]
+        created = [e for e in mine if e["kind"] == "case_created"][0]
+        return created, [e for e in mine if e["kind"] == "forwarded"][0]
+
+    def alerted_about_origin(self):
+        path = os.path.join(self.tb.dir, STREET, "casesyncd.log")
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return [l for l in f.read().splitlines()
+                    if "alert=security" in l and f"origin={HOSTILE}" in l and self.owned in l]
+
+    def test_19_a_backdated_completion_off_its_own_history_is_refused(self):
+        """HOSTILE's key signs `completed` on the case it forwarded, built on the creation only,
+        1 ms after it: in that claimed past it still held the case. Refused as unauthorized (it
+        does not extend HOSTILE's own history), a security alert names HOSTILE, nothing stored."""
+        seq, head = self.chain_head()
+        created, _ = self.owned_case()
+        unauthorized = self.rejects().get("unauthorized", 0)
+        self.run_tool("backdated_complete", "--seq", str(seq + 1), "--prev", head,
+                      "--case", self.owned, "--case-parent", created["hash"],
+                      "--hlc-ms", str((created["hlc"] >> 16) + 1), "--other", STREET)
+        poll_until(f"backdated_complete counted as unauthorized at {STREET}",
+                   lambda: self.rejects().get("unauthorized", 0) > unauthorized, 10)
+        poll_until(f"a security alert at {STREET} naming {HOSTILE}", self.alerted_about_origin, 10)
+        for node in (STREET, "district"):
+            kinds = [e["kind"] for e in self.events(node) if e["case_id"] == self.owned]
+            self.assertNotIn("completed", kinds, f"{node} stored the backdated completion")
+        self.after_attack()
+
+    def test_20_an_invented_parent_waits_and_is_never_stored(self):
+        """`completed` naming a parent no node holds: held as missing_parent, never stored."""
+        seq, head = self.chain_head()
+        _, forward = self.owned_case()
+        held = self.status()["counters"]["held"].get("missing_parent", 0)
+        self.run_tool("invented_parent", "--seq", str(seq + 1), "--prev", head,
+                      "--case", self.owned, "--case-parent", forward["hash"], "--other", STREET)
+        poll_until(f"invented_parent held as missing_parent at {STREET}",
+                   lambda: self.status()["counters"]["held"].get("missing_parent", 0) > held, 10)
+        kinds = [e["kind"] for e in self.events(STREET) if e["case_id"] == self.owned]
+        self.assertNotIn("completed", kinds)
+        self.after_attack()
 
 
 # Bans last 9..12 s (12 s less up to a quarter of jitter); each attack stays well inside that.
