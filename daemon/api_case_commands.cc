@@ -368,7 +368,7 @@ Checked<std::vector<NewCase>> parse_import(const RequestView& r) {
     auto c = read_new_case(*obj, where + ".");
     if (!c.ok()) {
       ApiError e = c.error();
-      e.message = where + ": " + e.message;
+      e.message = Text::layout("%s: %s", {Text(where), e.message});
       return e;
     }
     c->line = n;

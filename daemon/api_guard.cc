@@ -122,7 +122,7 @@ Checked<Requester> ApiGuard::refuse(ApiRefusal reason, ApiError error, std::uint
     log_warning("security: " + std::to_string(ApiCounters::kBurstTokensMin) +
                 " or more wrong API tokens within " +
                 std::to_string(ApiCounters::kBurstWindowMs / 1000) +
-                "s (the latest: " + error.message + "); raised as security_alert");
+                "s (the latest: " + error.message.english() + "); raised as security_alert");
   }
   return error;
 }
@@ -176,8 +176,8 @@ ApiError ApiGuard::forbidden_role(const Requester& who, const std::string& what,
                                   const std::string& roles_allowed, std::uint64_t now_ms) {
   const Actor a = who.actor();
   ApiError e{403, "forbidden_role",
-             "clerk " + a.id + " (role " + a.role + ") may not " + what + "; roles allowed: " +
-                 roles_allowed,
+             ui_text("clerk %s (role %s) may not %s; roles allowed: %s", a.id, a.role, what,
+                     roles_allowed),
              ""};
   (void)counters_->refused(ApiRefusal::kForbiddenRole, now_ms);
   return e;

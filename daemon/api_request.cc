@@ -85,21 +85,21 @@ std::optional<ApiError> text_problem(std::string_view text, std::size_t chars_ma
 
 Checked<json> parse_json_object(std::string_view body, std::size_t bytes_max,
                                 const std::string& field) {
-  const std::string where = field.empty() ? "the request body" : field;
+  const Text where = field.empty() ? ui_text("the request body") : Text(field);
   if (body.size() > bytes_max) {
     return ApiError{413, "body_too_large",
-                    where + " is " + num(body.size()) + " bytes; the limit is " + num(bytes_max),
+                    ui_text("%s is %s bytes; the limit is %s", where, body.size(), bytes_max),
                     field};
   }
   if (!valid_utf8(body)) {
     return ApiError::bad("bad_utf8",
-                         where + " is not UTF-8 (bad byte at offset " +
-                             num(utf8_error_offset(body)) + ")",
+                         ui_text("%s is not UTF-8 (bad byte at offset %s)", where,
+                                 utf8_error_offset(body)),
                          field);
   }
   if (json_depth(body) > api_limits::kJsonDepthMax) {
     return ApiError::bad("bad_json",
-                         where + " nests deeper than " + num(api_limits::kJsonDepthMax) + " levels",
+                         ui_text("%s nests deeper than %s levels", where, api_limits::kJsonDepthMax),
                          field);
   }
   json parsed;
@@ -107,10 +107,12 @@ Checked<json> parse_json_object(std::string_view body, std::size_t bytes_max,
     parsed = json::parse(body.empty() ? std::string_view("{}") : body);
   } catch (const json::exception& e) {
     // The parser quotes the token it stopped at, perhaps half a character of it.
-    return ApiError::bad("bad_json", where + " is not JSON: " + utf8_sanitize(e.what()), field);
+    return ApiError::bad("bad_json", ui_text("%s is not JSON: %s", where, utf8_sanitize(e.what())),
+                         field);
   }
   if (!parsed.is_object()) {
-    return ApiError::bad("bad_json", where + " must be a JSON object {...}, not " + type_name(parsed),
+    return ApiError::bad("bad_json",
+                         ui_text("%s must be a JSON object {...}, not %s", where, type_name(parsed)),
                          field);
   }
   return parsed;

@@ -52,16 +52,18 @@ std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matte
                                        const std::string& field) {
   if (const Matter* m = rt.matters().find(matter); m && m->retired) {
     return ApiError::bad("retired_matter",
-                         "matter \"" + matter + "\" was removed from the district's catalogue in policy "
-                         "version " + std::to_string(rt.policy().version()) +
-                             ": new cases of it are refused (open ones keep their limit); use the "
-                             "matter that replaces it (`casesyncctl matters` lists them)",
+                         ui_text("matter \"%s\" was removed from the district's catalogue in "
+                                 "policy version %s: new cases of it are refused (open ones keep "
+                                 "their limit); use the matter that replaces it (`casesyncctl "
+                                 "matters` lists them)",
+                                 matter, rt.policy().version()),
                          field);
   } else if (m) {
     return std::nullopt;
   }
-  return ApiError::not_found("unknown matter code \"" + matter + "\" (not in " +
-                                 rt.config().matters_file + "; `casesyncctl matters` lists them)",
+  return ApiError::not_found(ui_text("unknown matter code \"%s\" (not in %s; `casesyncctl "
+                                     "matters` lists them)",
+                                     matter, rt.config().matters_file),
                              field);
 }
 

@@ -31,8 +31,8 @@ constexpr std::size_t kCaseScanMax = 200000;
 std::string key(std::string_view k) { return std::string(k); }
 
 ApiError case_not_held(NodeRuntime& rt, const std::string& id) {
-  return ApiError::not_found("case " + id + " is not held at node " + rt.config().node_id,
-                             "case_id");
+  return ApiError::not_found(
+      ui_text("case %s is not held at node %s", id, rt.config().node_id), "case_id");
 }
 
 Checked<std::vector<OrderedEvent>> ordered_events(NodeRuntime& rt, const std::string& id) {
@@ -315,7 +315,7 @@ void route_import(httplib::Server& server, NodeRuntime& rt) {
     for (const NewCase& c : *cases) {
       const std::string line = "line " + std::to_string(c.line);
       if (auto e = unknown_matter(rt, c.matter, line + ".matter")) {
-        e->message = line + ": " + e->message;
+        e->message = Text::layout("%s: %s", {Text(line), e->message});
         return reply_error(res, *e);
       }
       std::string id = new_case_external_id(c);

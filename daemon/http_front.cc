@@ -14,6 +14,7 @@
 #include "daemon/api_error.h"
 #include "daemon/http_connection.h"
 #include "daemon/http_stream.h"
+#include "daemon/answer_language.h"
 #include "daemon/log.h"
 
 namespace casesync {
@@ -25,8 +26,9 @@ constexpr std::uint64_t kCommandsId = 1;
 // Descriptors the rest of the node needs beside the API's connections (ZeroMQ, SQLite, pools).
 constexpr std::size_t kFdReserve = 256;
 
-std::string error_body(int status, const std::string& code, const std::string& message) {
-  return ApiError{status, code, message, ""}.to_json().dump();
+// Refused before the request is read: in the default language (daemon/answer_language.h).
+std::string error_body(int status, const std::string& code, Text message) {
+  return ApiError{status, code, std::move(message), ""}.to_json(answer_language()).dump();
 }
 
 }  // namespace
@@ -221,7 +223,7 @@ void HttpFront::read_head(const ConnPtr& c, bool hung_up) {
     ++refused_head_;
     const ApiError& e = *c->scan.refusal;
     api_counters_->error_response(e.status);
-    return refuse(c, e.status, e.to_json().dump());
+    return refuse(c, e.status, e.to_json(answer_language()).dump());
   }
   const bool small = c->scan.request_bytes() <= http_limits::kWholeRequestBytesMax &&
                      !c->scan.expect_continue;
