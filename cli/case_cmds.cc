@@ -1,8 +1,14 @@
 #include "cli/case_cmds.h"
 
-#include <algorithm>
-#include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "cli/api_client.h"
 #include "cli/labels.h"
 #include "cli/table.h"
 #include "common/translate.h"
@@ -77,6 +83,18 @@ std::string list_text(const json& v) {
   return out;
 }
 
+// What arrived (at the window and supplied later) and what the catalogue still lacks.
+void print_materials(const json& c) {
+  const json received = c.value("materials_received", json::array());
+  if (!received.empty() && received != c.value("materials", json::array())) {
+    std::printf(tr("materials received: %s\n"), list_text(received).c_str());
+  }
+  const json missing = c.value("materials_missing", json());
+  if (missing.is_array() && !missing.empty()) {
+    std::printf(tr("materials missing: %s\n"), list_text(missing).c_str());
+  }
+}
+
 void print_case(const json& c) {
   std::printf(tr("case %s  matter=%s %s\n"), field_text(c, "id").c_str(),
               field_text(c, "matter").c_str(), field_text(c, "matter_name", "").c_str());
@@ -95,6 +113,7 @@ void print_case(const json& c) {
   if (c.contains("materials") && !c["materials"].empty()) {
     std::printf(tr("materials: %s\n"), list_text(c["materials"]).c_str());
   }
+  print_materials(c);
   if (c.value("external_ref", json()).is_string()) {
     std::printf(tr("from %s, reference %s\n"), field_text(c, "source").c_str(),
                 field_text(c, "external_ref").c_str());
@@ -151,6 +170,24 @@ void print_hop_clerks(const json& t) {
   who.print();
 }
 
+// Each signed receipt of each hop, its signature checked by the node against the roster.
+void print_receipts(const json& t) {
+  TextTable rows({N_("HOP"), N_("RECEIPT"), N_("EVENT"), N_("SIGNER"), N_("CLERK"),
+                  N_("SIGNATURE")});
+  for (const auto& h : t.value("hops", json::array())) {
+    for (const auto& r : h.value("receipts", json::array())) {
+      const std::string mark = r.value("verified", false)
+                                   ? tr(std::string("verified"))
+                                   : format_text(tr("NOT verified: %s"),
+                                                 field_text(r, "why").c_str());
+      rows.add({field_text(h, "hop"), label(field_text(r, "kind")), field_text(r, "event"),
+                field_text(r, "signer") + " " + field_text(r, "signer_name", ""),
+                clerk_text(r.value("clerk", json())), mark});
+    }
+  }
+  rows.print();
+}
+
 void print_timeline(const json& t) {
   TextTable tl({N_("TIME"), N_("EVENT"), N_("KIND"), N_("WHO"), N_("SUMMARY")});
   for (const auto& e : t.value("timeline", json::array())) {
@@ -183,7 +220,11 @@ void print_trace(const json& t) {
   }
   hops.print();
   print_hop_clerks(t);
+  print_receipts(t);
   print_timeline(t);
+  if (const json got = t.value("materials_received", json::array()); !got.empty()) {
+    std::printf(tr("materials received: %s\n"), list_text(got).c_str());
+  }
   std::fputs(tr("time at each node:"), stdout);
   for (const auto& d : t.value("dwell", json::array())) {
     std::printf("  %s %.1fs", field_text(d, "node").c_str(),
@@ -298,6 +339,43 @@ int case_action(Cli& cli, const ActionSpec& spec) {
   return kExitOk;
 }
 
+// `case receipt|notice ID [--out FILE]`: the paper the node renders (daemon/paper.h), in the
+// CLI's language, to standard output or FILE. The node renders it because it alone holds what a
+// paper shows (the catalogue, the calendar, the offices' names); FILE is written beside itself
+// and renamed, so a refusal or a cut connection never leaves half a paper.
+int case_paper(Cli& cli, const std::string& sub) {
+  const std::string out = cli.flag("--out");
+  if (auto p = cli.leftover_flag("case " + sub)) return usage_error(cli, *p);
+  if (cli.args.size() != 1) return usage_error(cli, "case " + sub + " takes one case ID");
+  const std::string path = "/api/cases/" + url_encode(cli.args[0]) + "/" + sub +
+                           (current_language() == UiLanguage::kEnglish ? "?lang=en" : "?lang=zh");
+  auto client = ApiClient::from_options(cli.api, cli.config, cli.token_file);
+  if (!client.is_ok()) return fail(cli, client.status());
+  const std::string part = out + ".part";
+  const int fd = out.empty() ? STDOUT_FILENO
+                             : ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return fail(cli, Status::error(Code::kIoError, part + ": cannot create: " + std::strerror(errno)));
+  }
+  ApiResponse refused;
+  auto got = client->download(path, fd, &refused);
+  Status st = got.is_ok() ? Status::ok() : got.status();
+  if (st.is_ok() && refused.status >= 400) {
+    st = node_answer(cli, *client, "GET " + path, refused).status();
+  }
+  if (out.empty()) return st.is_ok() ? kExitOk : fail(cli, st);
+  if (st.is_ok() && (::fsync(fd) != 0 || std::rename(part.c_str(), out.c_str()) != 0)) {
+    st = Status::error(Code::kIoError, out + ": cannot write: " + std::strerror(errno));
+  }
+  ::close(fd);
+  if (!st.is_ok()) {
+    ::unlink(part.c_str());
+    return fail(cli, st);
+  }
+  if (cli.as_json) return print_json({{"file", out}, {"bytes", *got}}), kExitOk;
+  return kExitOk;
+}
+
 // The query of `cases`: every filter the clerk gave, checked by the node.
 std::string cases_query(Cli& cli, bool* csv) {
   std::string q;
@@ -323,6 +401,7 @@ int cmd_case(Cli& cli) {
   cli.args.erase(cli.args.begin());
   if (sub == "create") return case_create(cli);
   if (sub == "show" || sub == "trace") return case_show(cli, sub);
+  if (sub == "receipt" || sub == "notice") return case_paper(cli, sub);
   auto spec = std::find_if(action_specs().begin(), action_specs().end(),
                            [&](const ActionSpec& a) { return sub == a.name; });
   if (spec == action_specs().end()) return usage_error(cli, tr("unknown case subcommand ") + sub);

@@ -122,7 +122,9 @@ inline constexpr CommandHelp kCommandHelp[] = {
      N_("the hop chain: which clerk forwarded, signed for and\n"
         "answered each hop, when, each open hop's due time,\n"
         "supplement pauses, the timeline with a WHO column, time\n"
-        "at each node; identical at every node holding the case")},
+        "at each node; identical at every node holding the case;\n"
+        "RECEIPTS: each signed receipt checked against the\n"
+        "roster (verified, or why not) with its signer")},
     {"case forward",
      "case forward ID --to NODE [--desk NAME] [--due-working-days N]",
      N_("转办/上报")},
@@ -140,7 +142,22 @@ inline constexpr CommandHelp kCommandHelp[] = {
      N_("补正: list ALL at once")},
     {"case supplied",
      "case supplied ID [--material NAME ...]",
-     N_("the applicant brought the requested materials")},
+     N_("the applicant brought the requested materials;\n"
+        "--material names each one that arrived, as the\n"
+        "matter's catalogue lists it (or the start of one);\n"
+        "they show as materials_received")},
+    {"case receipt",
+     "case receipt ID [--out FILE]",
+     N_("受理回执: the acceptance receipt as HTML to print\n"
+        "(A4): matter, applicant (masked), materials received\n"
+        "and missing, time limit and due date, office, clerk;\n"
+        "rendered by the node in the CLI's language; --out\n"
+        "writes FILE instead of standard output")},
+    {"case notice",
+     "case notice ID [--out FILE]",
+     N_("一次性告知书: the one-time notice of every missing\n"
+        "material as HTML to print (A4), by the clerk of the\n"
+        "latest supplement request; --out as for receipt")},
     {"case notify",
      "case notify ID [--channel SMS|phone|window] [--note TEXT]",
      N_("the applicant was told")},

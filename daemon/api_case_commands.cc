@@ -409,6 +409,35 @@ Checked<CaseAction> parse_case_action(const RequestView& r) {
   return out;
 }
 
+Checked<std::vector<std::string>> catalogue_materials(const std::string& matter,
+                                                      const std::vector<std::string>& allowed,
+                                                      const std::vector<std::string>& names,
+                                                      const std::string& field) {
+  std::string listed;
+  for (const auto& a : allowed) listed += (listed.empty() ? "\"" : "\", \"") + a;
+  listed = allowed.empty() ? "none" : listed + "\"";
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    std::vector<std::string> matches;
+    if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) {
+      matches = {name};
+    } else {
+      for (const auto& a : allowed) {
+        if (!name.empty() && a.rfind(name, 0) == 0) matches.push_back(a);
+      }
+    }
+    if (matches.size() != 1) {
+      const char* what = matches.empty() ? "is not" : "names more than one of";
+      return ApiError::bad(matches.empty() ? "unknown_material" : "ambiguous_material",
+                           "material \"" + name + "\" " + what + " the materials of matter " +
+                               matter + " (" + listed + "); give one of them as listed",
+                           field);
+    }
+    if (std::find(out.begin(), out.end(), matches[0]) == out.end()) out.push_back(matches[0]);
+  }
+  return out;
+}
+
 std::string action_request_field(const std::string& action, const std::string& body_key) {
   if (const ActionSpec* spec = find_action(action)) {
     for (const auto& f : spec->fields) {

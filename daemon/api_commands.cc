@@ -159,6 +159,19 @@ Checked<CaseQuery> parse_case_trace(const RequestView& r) {
   return out;
 }
 
+Checked<PaperQuery> parse_paper(const RequestView& r) {
+  PaperQuery out;
+  if (auto e = path_case_id(r, &out.case_id)) return *e;
+  QueryReader q(r);
+  const std::string lang = q.text("lang", 8).value_or("zh");
+  if (lang != "zh" && lang != "zh-CN" && lang != "en") {
+    q.fail(ApiError::bad("bad_value", "lang must be zh or en, not \"" + lang + "\"", "lang"));
+  }
+  if (auto e = q.finish()) return *e;
+  out.english = lang == "en";
+  return out;
+}
+
 namespace {
 
 constexpr std::uint64_t kPositionMax = UINT64_MAX >> 1;

@@ -42,6 +42,13 @@ struct CaseQuery {
 Checked<CaseQuery> parse_case_get(const RequestView& r);
 Checked<CaseQuery> parse_case_trace(const RequestView& r);
 
+// GET /api/cases/{id}/receipt and /notice [?lang=en|zh]: a printable paper (daemon/paper.h).
+struct PaperQuery {
+  std::string case_id;
+  bool english = false;  // ?lang=en; Chinese otherwise, as the pages
+};
+Checked<PaperQuery> parse_paper(const RequestView& r);
+
 // GET /api/events?after=L&limit=N&wait=D (D: "30s", "500ms" or whole seconds), and the same
 // route as an event stream (Accept: text/event-stream, resumed after Last-Event-ID);
 // GET /api/changes?since=L&limit=N&wait=S.
@@ -113,6 +120,14 @@ struct CaseAction {
   bool wants_hop = false;  // supplement: the open hop when there is one, else the window
 };
 Checked<CaseAction> parse_case_action(const RequestView& r);
+// The materials a `supplied` names, checked against the case's matter's catalogue materials:
+// each is one of them exactly, or the beginning of exactly one ("身份证" for "身份证 ID card"),
+// and comes back spelled as the catalogue spells it (the signed event carries that). Otherwise
+// 400 naming the matter and every material it lists. `field` is where the request holds them.
+Checked<std::vector<std::string>> catalogue_materials(const std::string& matter,
+                                                      const std::vector<std::string>& allowed,
+                                                      const std::vector<std::string>& names,
+                                                      const std::string& field);
 // The request field that carries `body_key` for an action (e.g. note's "text" carries "note").
 std::string action_request_field(const std::string& action, const std::string& body_key);
 

@@ -20,6 +20,7 @@
 #include "daemon/clerk_api.h"
 #include "daemon/health_api.h"
 #include "daemon/pages.h"
+#include "daemon/paper_api.h"
 #include "daemon/http_front.h"
 #include "daemon/stall_api.h"
 #include "daemon/node_runtime.h"
@@ -114,6 +115,23 @@ std::optional<ApiError> place_new_case(NodeRuntime& rt, const NewCase& c, std::u
   return std::nullopt;
 }
 
+// A batch's supplement_provided names materials of its case's matter: the case as held here, or
+// one an earlier event of the batch creates.
+std::optional<ApiError> check_batch_materials(NodeRuntime& rt,
+                                              const std::map<std::string, std::string>& created,
+                                              EventDraft& d, const std::string& prefix) {
+  if (d.kind != kinds::kSupplementProvided) return std::nullopt;
+  auto made = created.find(d.case_id);
+  std::string matter = made == created.end() ? "" : made->second;
+  if (matter.empty()) {
+    auto s = rt.core().case_state(d.case_id);
+    if (!s.is_ok()) return api_error_from_status(s.status());
+    if (!s->exists) return std::nullopt;  // the rules refuse it: the case is not held
+    matter = s->matter;
+  }
+  return check_supplied_materials(rt, matter, d, prefix + "body.materials");
+}
+
 // The drafts of a batch, each naming the clerk and within the clerk's role, and checked by the
 // case rules against the case as it stands, unless an earlier event of the same batch touched
 // its case (then the core's own check, in order, decides). `placed` maps each created case's
@@ -123,6 +141,7 @@ Result<std::vector<EventDraft>> batch_drafts(NodeRuntime& rt, const Requester& w
                                              std::map<std::string, std::string>* placed) {
   std::vector<EventDraft> drafts;
   std::set<std::string> touched;
+  std::map<std::string, std::string> created_matters;  // case id -> matter, created in the batch
   // author_batch gives the drafts consecutive sequence numbers from here, on this loop thread.
   const std::uint64_t first_seq = rt.core().last_seq() + 1;
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -135,6 +154,11 @@ Result<std::vector<EventDraft>> batch_drafts(NodeRuntime& rt, const Requester& w
       }
     } else if (auto it = placed->find(d.case_id); it != placed->end()) {
       d.case_id = it->second;
+    }
+    if (events[i].new_case) created_matters[d.case_id] = events[i].new_case->matter;
+    if (auto e = check_batch_materials(rt, created_matters, d, prefix)) {
+      *refused = *e;
+      return Status::error(Code::kInvalidArgument, e->message);
     }
     if (auto e = sign_as(rt, who, d, prefix)) {
       *refused = *e;
@@ -282,6 +306,7 @@ void ApiServer::routes(httplib::Server& server) {
       static_cast<time_t>((rt.config().api.idle_timeout_ms + 999) / 1000));
   server.set_keep_alive_max_count(HttpFront::kRequestsPerConnectionMax);
   register_case_routes(server, rt);
+  register_paper_routes(server, rt);
   register_feed_routes(server, rt);
   register_webhook_routes(server, rt);
   register_stall_routes(server, rt);

@@ -2,6 +2,8 @@
 
 #include "daemon/api_commands.h"
 #include "sync/actor.h"
+#include "sync/case_kinds.h"
+#include "sync/event_content.h"
 
 namespace casesync {
 
@@ -65,6 +67,26 @@ std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matte
                                      "matters` lists them)",
                                      matter, rt.config().matters_file),
                              field);
+}
+
+std::optional<ApiError> check_supplied_materials(NodeRuntime& rt, const std::string& matter,
+                                                 EventDraft& draft, const std::string& field) {
+  const std::string key(kinds::kMaterials);
+  auto it = draft.body.find(key);
+  if (draft.kind != kinds::kSupplementProvided || it == draft.body.end()) return std::nullopt;
+  const Matter* m = rt.matters().find(matter);
+  if (!m) {
+    return ApiError::not_found("matter \"" + matter + "\" of case " + draft.case_id +
+                                   " is not in this node's catalogue, so its materials cannot be "
+                                   "checked (`casesyncctl matters` lists the catalogue)",
+                               field);
+  }
+  auto names = catalogue_materials(matter, m->materials, materials_list(it->second), field);
+  if (!names.ok()) return names.error();
+  std::string joined;
+  for (const auto& n : *names) joined += (joined.empty() ? "" : "\n") + n;
+  it->second = joined;
+  return std::nullopt;
 }
 
 Result<bool> held_case(NodeRuntime& rt, const std::string& id) {

@@ -33,6 +33,12 @@ std::optional<ApiError> preflight(NodeRuntime& rt, const EventDraft& draft,
 // that creates a case asks this (a single create, an import line, a batch's case_created).
 std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matter,
                                        const std::string& field);
+// A supplement_provided's materials (the draft's `materials`, one per line) checked against the
+// catalogue materials of `matter` (the case's) and rewritten as the catalogue spells them
+// (catalogue_materials in daemon/api_commands.h). Other kinds pass untouched. `field` is where
+// the request holds them ("materials", "events[2].body.materials").
+std::optional<ApiError> check_supplied_materials(NodeRuntime& rt, const std::string& matter,
+                                                 EventDraft& draft, const std::string& field);
 // Whether this node holds the case `id`.
 Result<bool> held_case(NodeRuntime& rt, const std::string& id);
 

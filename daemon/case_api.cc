@@ -13,6 +13,7 @@
 #include "daemon/case_json.h"
 #include "daemon/http_exchange.h"
 #include "daemon/node_runtime.h"
+#include "daemon/receipt_checks.h"
 #include "daemon/stall_api.h"
 #include "sync/case_fold.h"
 #include "sync/case_kinds.h"
@@ -230,6 +231,7 @@ void route_reads(httplib::Server& server, NodeRuntime& rt) {
                const DeadlineInputs deadlines = rt.stalls().deadline_inputs();
                json t = case_trace_json(fold_case(*ordered, rt.core().roster()), &deadlines,
                                         &rt.config().privacy.sensitive_fields);
+               add_receipt_checks(t, *ordered, rt.core().roster());
                // Stalls depend on this node's clock, so they sit beside the trace, not in it.
                json stalls = json::array();
                for (const auto& st : rt.stalls().stalls_of_case(q->case_id)) {
@@ -260,6 +262,7 @@ void handle_action(NodeRuntime& rt, const ApiCall& call, httplib::Response& res)
   if (!s.is_ok()) return reply_error(res, s.status());
   if (!s->exists) return reply_error(res, case_not_held(rt, a->case_id));
   EventDraft d{a->case_id, a->kind, std::move(a->body)};
+  if (auto e = check_supplied_materials(rt, s->matter, d, "materials")) return reply_error(res, *e);
   if ((a->needs_hop || a->wants_hop) && !d.body.count(key(kinds::kHop))) {
     const std::string hop = open_hop_for_me(rt, *s);
     if (!hop.empty()) d.body[key(kinds::kHop)] = hop;
@@ -296,7 +299,15 @@ void route_writes(httplib::Server& server, NodeRuntime& rt) {
               on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {
                 auto e = parse_case_event(call.request);
                 if (!e.ok()) return reply_error(res, e.error());
-                author_and_show(rt, call.who, {e->case_id, e->kind, std::move(e->body)}, "", res);
+                auto s = rt.core().case_state(e->case_id);
+                if (!s.is_ok()) return reply_error(res, s.status());
+                EventDraft d{e->case_id, e->kind, std::move(e->body)};
+                if (s->exists) {
+                  if (auto err = check_supplied_materials(rt, s->matter, d, "body.materials")) {
+                    return reply_error(res, *err);
+                  }
+                }
+                author_and_show(rt, call.who, std::move(d), "", res);
               }));
   server.Post(R"(/api/cases/([^/]+)/([^/]+))",
               on_loop(rt, [&rt](const ApiCall& call, httplib::Response& res) {

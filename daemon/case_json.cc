@@ -233,6 +233,7 @@ json case_trace_json(const CaseState& s, const DeadlineInputs* deadlines,
               {"bounces", s.bounces},
               {"supplement_requests", s.supplement_requests},
               {"repeated_supplement", s.repeated_supplement},
+              {"materials_received", materials_received(s)},
               {"timeline", timeline}};
   add_case_due(out, s, deadlines);
   return out;
@@ -265,6 +266,10 @@ json case_state_json(const CaseState& s, const std::vector<OrderedEvent>& ordere
   out["applicant_notified"] = s.applicant_notified;
   out["supplement_requests"] = s.supplement_requests;
   out["supplement_materials"] = s.supplement_materials;
+  out["materials_supplied"] = s.materials_supplied;
+  out["materials_received"] = materials_received(s);
+  const Matter* m = opt.matters ? opt.matters->find(s.matter) : nullptr;
+  out["materials_missing"] = m ? json(materials_missing(s, m->materials)) : json();
   out["completed_at"] = time_or_null(s.completed_ms);
   out["completed_by"] = s.completed_by;
   out["completion_authority"] = s.completion_authority;

@@ -171,11 +171,14 @@ NodeRow HealthView::observe(const RosterNode* node, int depth, std::uint64_t now
     if (pc != core.counters().peers.end()) o.rejects_here = &pc->second.rejects;
   }
   o.cleared = clears_.cleared(node->id);
-  // Behind our policy since we installed it (a node that reports an older one computes other
-  // deadlines): lagging after policy.lag_alert.
-  o.district_policy_version = rt_->policy().version();
+  // Behind since a newer policy than the node reports was first known here — installed, or only
+  // heard of in a peer's Hello or gossip (so a node that cannot fetch it lags too), a time kept
+  // across restarts: a node computing other deadlines is lagging after policy.lag_alert.
+  const PolicyHeard& heard = rt_->policy().heard();
+  o.district_policy_version = std::max(rt_->policy().version(), heard.newest());
   if (row.report && row.report->policy_version < o.district_policy_version) {
-    o.policy_behind_ms = now_ms - std::min(now_ms, rt_->policy().installed_at_ms());
+    const std::uint64_t since = heard.newer_known_since_ms(row.report->policy_version);
+    o.policy_behind_ms = since == 0 ? 0 : now_ms - std::min(now_ms, since);
   }
   row.health = derive_health(o, rt_->config().health, now_ms);
   const std::uint64_t hint =

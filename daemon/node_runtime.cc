@@ -110,7 +110,8 @@ Status NodeRuntime::open_parts() {
   store_ = std::move(sealed.store);
   RETURN_IF_ERROR(open_clerks());
   started_at_ms_ = clock_.now_ms();
-  policy_->set_installed_at_ms(started_at_ms_);
+  // A bundle saved before its time was recorded counts from this start.
+  note_policy_heard(policy_->version(), started_at_ms_);
   core_ = std::make_unique<SyncNode>(config_.node_id, roster, config_.sync, store_.get(),
                                      &keys_.secret);
   core_->set_verifier(&verifier_);
@@ -223,7 +224,7 @@ void NodeRuntime::apply_roster_update(const RosterMsg& update) {
 }
 
 void NodeRuntime::apply_policy_update(const SignedDoc& update) {
-  policy_->set_installed_at_ms(clock_.now_ms());
+  note_policy_heard(update.version, clock_.now_ms());
   if (Status st = policy_->adopt(update); !st.is_ok()) {
     log_error("policy version " + std::to_string(update.version) + " installed but not saved: " +
               st.message());
@@ -234,6 +235,13 @@ void NodeRuntime::apply_policy_update(const SignedDoc& update) {
            policy_->policy().digest + ", " + std::to_string(policy_->policy().matters.all().size()) +
            " matters); deadlines now follow it");
   for (const auto& w : stalls_->calendar_warnings(clock_.now_ms())) log_warning("WARNING " + w);
+}
+
+void NodeRuntime::note_policy_heard(std::uint64_t version, std::uint64_t now_ms) {
+  if (Status st = policy_->note_heard(version, now_ms); !st.is_ok()) {
+    log_error("policy version " + std::to_string(version) + ": when it was first heard of is not "
+              "saved (" + st.message() + "); a restart would restart its lag clock");
+  }
 }
 
 Status NodeRuntime::install_policy(const SignedDoc& doc) {
@@ -469,6 +477,7 @@ int NodeRuntime::run() {
       transport_->tick(now);
       if (fallback_transport_) fallback_transport_->tick(now);
       core_->on_tick(now);
+      note_policy_heard(core_->policy_newest_heard(), now);
       follow_current_parent();
       stalls_->tick(now);
       stalls_->set_extra_warnings(api_counters_.security_warnings(), now);

@@ -113,6 +113,8 @@ class NodeRuntime {
   DaemonClock clock_;
   std::uint64_t started_at_ms_ = 0;
   crypto::KeyPair keys_;
+  // Records when a policy version was first known here (PolicyHeard), logging a failed save.
+  void note_policy_heard(std::uint64_t version, std::uint64_t now_ms);
   std::unique_ptr<PolicyKeeper> policy_;  // the calendar and matters deadlines are computed with
   std::unique_ptr<crypto::DataKey> data_key_;  // outlives store_, which seals events under it
   std::unique_ptr<SqliteStore> store_;

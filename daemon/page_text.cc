@@ -11,21 +11,6 @@ constexpr std::string_view kCallClose = "\") }}";
 constexpr std::string_view kCatalogSlot = "/*CATALOG*/null";
 constexpr std::string_view kSharedSlot = "/*PAGE_COMMON*/";
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // The msgid of a {{ t("...") }}: the page writes it as a JSON string (\" and \\ escaped).
 std::string msgid_of(std::string_view literal) {
   auto parsed = nlohmann::json::parse("\"" + std::string(literal) + "\"", nullptr, false);
@@ -51,6 +36,21 @@ void replace_all(std::string& text, std::string_view from, const std::string& to
 }
 
 }  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
 
 std::string render_page(std::string_view page, std::string_view shared_script, UiLanguage language,
                         const MessageCatalog& chinese) {

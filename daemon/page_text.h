@@ -19,6 +19,9 @@
 
 namespace casesync {
 
+// `text` safe inside HTML text and attribute values (& < > " ').
+std::string html_escape(std::string_view text);
+
 std::string render_page(std::string_view page, std::string_view shared_script, UiLanguage language,
                         const MessageCatalog& chinese);
 

@@ -43,6 +43,7 @@ Result<PolicyKeeper> PolicyKeeper::open(const NodeConfig& config, std::string* w
   PolicyKeeper k;
   k.data_dir_ = config.data_dir;
   k.root_public_key_ = config.root_public_key;
+  k.heard_ = PolicyHeard::load(config.data_dir + "/policy-heard.txt");
   std::error_code ec;
   if (std::filesystem::exists(policy_file(config.data_dir), ec)) {
     auto s = read_signed_policy(policy_file(config.data_dir), config.root_public_key);

@@ -10,6 +10,7 @@
 
 #include "config/node_config.h"
 #include "config/policy_bundle.h"
+#include "daemon/policy_heard.h"
 #include "sync/effects.h"
 
 namespace casesync {
@@ -28,10 +29,13 @@ class PolicyKeeper {
   const MattersCatalogue& matters() const { return matters_; }
   const WorkCalendar& calendar() const { return policy_.calendar; }
 
-  // When the current version was installed here (our clock; the start for one loaded from disk):
-  // a node still reporting an older one since then is behind (daemon/health_api.cc).
-  std::uint64_t installed_at_ms() const { return installed_at_ms_; }
-  void set_installed_at_ms(std::uint64_t ms) { installed_at_ms_ = ms; }
+  // When each version was first known here, installed or only heard of from a peer: a node
+  // reporting an older one is behind since then (daemon/health_api.cc). Persisted.
+  const PolicyHeard& heard() const { return heard_; }
+  // Records that `version` exists (from a peer's Hello or gossip, or installed here) at now_ms.
+  Status note_heard(std::uint64_t version, std::uint64_t now_ms) {
+    return heard_.note(version, now_ms);
+  }
 
   // Verifies a bundle (the core's opener, for the API and for peers).
   Status check(const SignedDoc& doc) const;
@@ -54,7 +58,7 @@ class PolicyKeeper {
   SignedDoc signed_;
   MattersCatalogue matters_;  // the policy's, plus the retired ones
   std::uint64_t refused_ = 0;
-  std::uint64_t installed_at_ms_ = 0;
+  PolicyHeard heard_;
 };
 
 }  // namespace casesync

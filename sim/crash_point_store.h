@@ -46,6 +46,9 @@ class CrashPointStore final : public Store {
   Status trim_outbox(const std::string& peer, std::uint64_t through_pos) override {
     return memory_->trim_outbox(peer, through_pos);
   }
+  Result<std::uint64_t> contiguous_seq(const std::string& origin) override {
+    return memory_->contiguous_seq(origin);
+  }
   Result<std::uint64_t> last_seq(const std::string& origin) override {
     return memory_->last_seq(origin);
   }

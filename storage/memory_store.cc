@@ -112,6 +112,16 @@ Result<std::uint64_t> MemoryStore::last_seq(const std::string& origin) {
   return it->first.first == origin ? it->first.second : 0;
 }
 
+Result<std::uint64_t> MemoryStore::contiguous_seq(const std::string& origin) {
+  std::uint64_t run = 0;
+  for (auto it = by_key_.lower_bound({origin, 1}); it != by_key_.end() && it->first.first == origin &&
+                                                   it->first.second == run + 1;
+       ++it) {
+    run++;
+  }
+  return run;
+}
+
 Result<std::optional<EventRecord>> MemoryStore::get_event(const std::string& origin,
                                                           std::uint64_t seq) {
   const EventRecord* held = find(origin, seq);

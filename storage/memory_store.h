@@ -62,6 +62,7 @@ class MemoryStore final : public Store {
   Result<std::optional<EventRecord>> get_event(const std::string& origin,
                                                std::uint64_t seq) override;
   Result<std::uint64_t> last_seq(const std::string& origin) override;
+  Result<std::uint64_t> contiguous_seq(const std::string& origin) override;
   Result<std::vector<EventRecord>> case_events(const std::string& case_id) override;
   // Most recently active first (highest last_hlc), ties by case_id, as SqliteStore.
   Result<std::vector<CaseRow>> list_cases(std::size_t limit) override;

@@ -88,6 +88,7 @@ enum class Sql : std::size_t {
   kDeleteEvent,
   kInsertEventAt,
   kLastSeq,
+  kContiguousSeq,
   kGetEvent,
   kCaseEvents,
   kEventsAfter,
@@ -135,6 +136,11 @@ constexpr SqlText kSql[] = {
      "INSERT INTO events (local_seq, origin, seq, hlc, case_id, kind, signed_bytes, signature, hash, "
      "sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
     {Sql::kLastSeq, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE origin = ?"},
+    // The first held seq with no successor ends the run from 1 (UNIQUE (origin, seq) indexes it).
+    {Sql::kContiguousSeq,
+     "SELECT CASE WHEN EXISTS (SELECT 1 FROM events WHERE origin = ?1 AND seq = 1) THEN "
+     "(SELECT MIN(e.seq) FROM events e WHERE e.origin = ?1 AND NOT EXISTS "
+     "(SELECT 1 FROM events n WHERE n.origin = ?1 AND n.seq = e.seq + 1)) ELSE 0 END"},
     {Sql::kGetEvent,
      "SELECT " CASESYNC_EVENT_COLUMNS " FROM events e WHERE e.origin = ? AND e.seq = ?"},
     {Sql::kCaseEvents,
@@ -602,6 +608,14 @@ Result<std::uint64_t> SqliteStore::last_seq(const std::string& origin) {
   q.bind_text(origin);
   const int rc = q.step();
   if (rc != SQLITE_ROW) return fail(rc, "reading an origin's last sequence number");
+  return from_sql(q.int_at(0));
+}
+
+Result<std::uint64_t> SqliteStore::contiguous_seq(const std::string& origin) {
+  Query q(stmts_->get(Sql::kContiguousSeq));
+  q.bind_text(origin);
+  const int rc = q.step();
+  if (rc != SQLITE_ROW) return fail(rc, "reading an origin's gap-free run of sequence numbers");
   return from_sql(q.int_at(0));
 }
 

@@ -121,6 +121,9 @@ class Store {
   // The highest seq of `origin` held here (0: none). Urgent events may arrive ahead of the rest
   // of their origin's sequence, so this is a maximum, not the end of a gap-free run.
   virtual Result<std::uint64_t> last_seq(const std::string& origin) = 0;
+  // The end of the gap-free run from seq 1 of `origin` held here (0: seq 1 is missing): what a
+  // restored node can say it holds of an origin without hiding a gap below its maximum.
+  virtual Result<std::uint64_t> contiguous_seq(const std::string& origin) = 0;
   // Every event of the case in local_seq order.
   virtual Result<std::vector<EventRecord>> case_events(const std::string& case_id) = 0;
   virtual Result<std::vector<CaseRow>> list_cases(std::size_t limit) = 0;

@@ -118,6 +118,23 @@ TEST_CASE_TEMPLATE("inserting the same event twice is a duplicate", F, BOTH_STOR
   CHECK(expect_ok(store.stats()).event_count == 1);
 }
 
+// What a restored node announces it holds of an origin (SyncNode::subtree_heads): the run from
+// seq 1, never a maximum that hides a gap below it (seed 20261208003).
+TEST_CASE_TEMPLATE("contiguous_seq ends at the first gap, last_seq at the maximum", F, BOTH_STORES) {
+  F f;
+  Store& store = f.store();
+  CHECK(expect_ok(store.contiguous_seq("c01")) == 0);
+  insert_committed(store, make_event("c01", 2, "case-1", 100));
+  CHECK(expect_ok(store.contiguous_seq("c01")) == 0);  // seq 1 missing
+  for (std::uint64_t seq : {1, 3, 5, 6}) insert_committed(store, make_event("c01", seq, "case-1", 100));
+  insert_committed(store, make_event("c02", 4, "case-2", 100));
+  CHECK(expect_ok(store.contiguous_seq("c01")) == 3);
+  CHECK(expect_ok(store.last_seq("c01")) == 6);
+  CHECK(expect_ok(store.contiguous_seq("c02")) == 0);
+  insert_committed(store, make_event("c01", 4, "case-1", 100));
+  CHECK(expect_ok(store.contiguous_seq("c01")) == 6);
+}
+
 TEST_CASE_TEMPLATE("equivocation is refused and the stored event stays", F, BOTH_STORES) {
   F f;
   Store& store = f.store();

@@ -332,7 +332,7 @@ void CaseFolder::mutate(std::size_t idx, const OrderedEvent& oe) {
     if (s.pause_started_ms == 0) s.pause_started_ms = ms;  // the case's clock waits
     summary = note_supplement(e);
   } else if (e.kind == kSupplementProvided) {
-    apply_supplement_provided(ms);
+    summary = apply_supplement_provided(e, ms);
   } else if (e.kind == kNotified) {
     s.applicant_notified = true;
     summary = "applicant notified by " + e.origin;
@@ -377,9 +377,19 @@ std::string CaseFolder::apply_receipt(std::size_t idx, const Event& e, std::uint
   return e.kind + " hop " + hop + detail;
 }
 
-// The applicant brought the materials: the paused clocks (the window's, the hop's) run again.
-void CaseFolder::apply_supplement_provided(std::uint64_t ms) {
+// The applicant brought the materials: the paused clocks (the window's, the hop's) run again,
+// and the materials named (an older event names none) are received.
+std::string CaseFolder::apply_supplement_provided(const Event& e, std::uint64_t ms) {
   CaseState& s = state_;
+  std::string summary = e.kind;
+  const auto brought = materials_list(body(e, kMaterials));
+  for (const auto& m : brought) {
+    if (std::find(s.materials_supplied.begin(), s.materials_supplied.end(), m) ==
+        s.materials_supplied.end()) {
+      s.materials_supplied.push_back(m);
+    }
+    summary += (&m == &brought.front() ? ": " : "; ") + m;
+  }
   if (s.pause_started_ms) {
     s.paused_ms += ms - std::min(ms, s.pause_started_ms);
     s.pause_started_ms = 0;
@@ -395,6 +405,7 @@ void CaseFolder::apply_supplement_provided(std::uint64_t ms) {
     const bool hop_waiting = h && h->stage == HopStage::kAccepted && h->answered_ms == 0;
     s.status = hop_waiting ? CaseStatus::kAccepted : status_before_supplement_;
   }
+  return summary;
 }
 
 std::string CaseFolder::note_supplement(const Event& e) {

@@ -125,7 +125,7 @@ class CaseFolder {
   void mutate(std::size_t index, const OrderedEvent& e);
   void mutate_hop_receipt(const Event& e, std::uint64_t ms);
   std::string apply_receipt(std::size_t idx, const Event& e, std::uint64_t ms);
-  void apply_supplement_provided(std::uint64_t ms);
+  std::string apply_supplement_provided(const Event& e, std::uint64_t ms);
   void record(const OrderedEvent& e, bool applied, std::string summary);
   void record_clashes(std::size_t idx, const Event& e);
   bool still_applied(std::size_t idx) const;

@@ -63,6 +63,27 @@ std::uint64_t total_paused_ms(const CaseState& s) {
   return paused;
 }
 
+std::vector<std::string> materials_received(const CaseState& s) {
+  std::vector<std::string> out;
+  for (const auto* list : {&s.materials, &s.materials_supplied}) {
+    for (const auto& m : *list) {
+      if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> materials_missing(const CaseState& s,
+                                           const std::vector<std::string>& catalogue) {
+  const std::vector<std::string> received = materials_received(s);
+  std::vector<std::string> out;
+  for (const auto& m : catalogue) {
+    const bool have = std::find(received.begin(), received.end(), m) != received.end();
+    if (!have && std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  }
+  return out;
+}
+
 std::string mask_id_number(const std::string& id) {
   constexpr std::size_t kKeepHead = 3, kKeepTail = 2;
   if (id.size() <= kKeepHead + kKeepTail) return std::string(id.size(), '*');

@@ -106,6 +106,10 @@ struct CaseState {
   std::uint32_t supplement_requests = 0;
   bool repeated_supplement = false;  // 一次性告知 broken: a second request on the same case
   std::vector<std::string> supplement_materials;  // every material ever requested
+  // Materials the applicant brought later, as `supplied --material` recorded them (the
+  // supplement_provided events' `materials`, first arrival first, each once). Those brought
+  // with the application are `materials`; materials_received() is both.
+  std::vector<std::string> materials_supplied;
   bool applicant_notified = false;
   std::uint64_t received_ms = 0;
   std::uint64_t completed_ms = 0;
@@ -123,6 +127,14 @@ struct CaseState {
 
 // Time the case waited for the applicant, at the window and on every hop: deadlines move by it.
 std::uint64_t total_paused_ms(const CaseState& s);
+
+// Every material the case has received: those of the application, then those supplied later,
+// each once.
+std::vector<std::string> materials_received(const CaseState& s);
+// The catalogue's materials the case has not received, in the catalogue's order (一次性告知:
+// the whole list at once).
+std::vector<std::string> materials_missing(const CaseState& s,
+                                           const std::vector<std::string>& catalogue);
 
 // "110105199001011234" -> "110*************34": enough to tell records apart, not to misuse.
 std::string mask_id_number(const std::string& id_number);

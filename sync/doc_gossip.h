@@ -7,6 +7,7 @@
 // (Effects::docs_installed, by kind name), so the edge persists it and acts on it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>

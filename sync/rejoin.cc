@@ -17,10 +17,28 @@ using Key = std::pair<std::string, std::uint64_t>;
 struct Chosen {
   std::map<std::uint64_t, Key> by_local_seq;
   std::set<Key> keys;
+  std::set<std::string> cases;
   void add(const EventRecord& r) {
     if (keys.insert({r.origin, r.seq}).second) by_local_seq[r.local_seq] = {r.origin, r.seq};
+    cases.insert(r.case_id);
   }
 };
+
+// Every case something is re-sent of goes whole. The restored peer lost what it had received
+// from all its neighbours at once, and each neighbour's feed is applied in order: an event whose
+// parent only another neighbour re-sends waits at the head of this feed, while that neighbour's
+// feed may wait on one of ours (seed 20261204431: seven streets' feeds held each other for
+// good). A case held here holds the parents of each of its events, stored before them, so a
+// feed of whole cases in our local order never waits on another feed. The copies several
+// neighbours send arrive as duplicates and are dropped.
+Status complete_cases(NodeCore& s, Chosen* chosen) {
+  const std::set<std::string> cases = chosen->cases;
+  for (const auto& case_id : cases) {
+    ASSIGN_OR_RETURN(auto records, s.store->case_events(case_id));
+    for (const auto& r : records) chosen->add(r);
+  }
+  return Status::ok();
+}
 
 // The whole cases of the peer's own events after `after`, each case once, in our local order (so
 // every event comes after its parents).
@@ -107,6 +125,7 @@ Status rebuild(NodeCore& s, Feed& feed, PeerLink& l, const HelloMsg& m, std::uin
   const bool up = peer == s.tree.parent || s.tree.is_fallback(peer);
   RETURN_IF_ERROR(choose_subtree_after(s, up ? s.self : peer, m.heads, &chosen));
   if (!*retained) RETURN_IF_ERROR(choose_full_resend(s, peer, &chosen));
+  RETURN_IF_ERROR(complete_cases(s, &chosen));
   RETURN_IF_ERROR(s.store->reset_outbox(peer, *held + 1));
   for (const auto& [local_seq, k] : chosen.by_local_seq) {
     RETURN_IF_ERROR(s.store->enqueue(peer, k.first, k.second).status());

@@ -9,6 +9,9 @@
 //    stood; then what we had sent it after its backup, from the outbox we keep
 //    (sync.outbox_retain_events), or, when its backup is older than that, everything it should
 //    hold (its subtree's events upward, the cases in its audience downward).
+// Every case anything is re-sent of goes whole, in our local order: the restored peer applies
+// each neighbour's feed in order, and an event whose parent only another neighbour re-sends would
+// wait on that feed while it waits on ours (F15 in docs/SIMULATOR.md).
 // Apply is idempotent: what it still had arrives as duplicates and is dropped.
 #pragma once
 

@@ -2,12 +2,17 @@
 
 #include <algorithm>
 
+#include "common/elapsed.h"
 #include "sync/case_rules.h"
 
 namespace casesync {
 
 namespace {
+// How long a restoring node waits for a neighbour's answer on a link that is up before it asks
+// again: a few heartbeats, so one lost Hello costs seconds, not the restore.
+constexpr std::uint64_t kRestoreAskAgainMs = 3'000;
 constexpr const char* kMetaRestorePoints = "restore_points";  // "peer pos" per line
+constexpr const char* kMetaRestoreOwnAfter = "restore_own_after";  // own_last_seq_to_announce
 
 Result<bool> meta_set(Store& store, const char* key) {
   ASSIGN_OR_RETURN(auto v, store.get_meta(key));
@@ -16,6 +21,7 @@ Result<bool> meta_set(Store& store, const char* key) {
 }  // namespace
 
 Status Restore::load(std::uint64_t wall_ms) {
+  if (!seq_at_start_) seq_at_start_ = state_->id.last_seq();
   for (const auto& [peer, l] : state_->links) {
     ASSIGN_OR_RETURN(OutboxStats os, state_->store->outbox_stats(peer, 0));
     at_start_[peer] = os.last_pos;
@@ -25,7 +31,19 @@ Status Restore::load(std::uint64_t wall_ms) {
     return begin(wall_ms, "this database was restored from a backup (casesyncctl restore)");
   }
   ASSIGN_OR_RETURN(active_, meta_set(*state_->store, kMetaRestoring));
-  return active_ ? load_points() : Status::ok();
+  if (!active_) return Status::ok();
+  ASSIGN_OR_RETURN(auto own_after, state_->store->get_meta(kMetaRestoreOwnAfter));
+  own_after_ = state_->id.last_seq();
+  if (own_after && !own_after->empty()) {
+    auto v = parse_u64(*own_after);
+    if (!v) return Status::error(Code::kCorruption, "meta.restore_own_after: \"" + *own_after + "\"");
+    own_after_ = std::min(own_after_, *v);
+  }
+  return load_points();
+}
+
+std::uint64_t Restore::own_last_seq_to_announce() const {
+  return active_ ? std::min(own_after_, state_->id.last_seq()) : state_->id.last_seq();
 }
 
 Status Restore::load_points() {
@@ -66,7 +84,10 @@ Status Restore::begin(std::uint64_t wall_ms, const std::string& why) {
     points[peer] = last;
     text += peer + " " + std::to_string(last) + "\n";
   }
+  const std::uint64_t own_after = std::min(seq_at_start_.value_or(state_->id.last_seq()),
+                                           state_->id.last_seq());
   if (st.is_ok()) st = store.put_meta(kMetaRestorePoints, text);
+  if (st.is_ok()) st = store.put_meta(kMetaRestoreOwnAfter, std::to_string(own_after));
   if (st.is_ok()) st = store.put_meta(kMetaRestoring, std::to_string(epoch));
   if (st.is_ok()) st = store.put_meta(kMetaRestorePending, "");
   if (st.is_ok()) st = store.commit();
@@ -77,6 +98,8 @@ Status Restore::begin(std::uint64_t wall_ms, const std::string& why) {
   state_->id.epoch = epoch;
   active_ = true;
   heard_.clear();
+  asked_ms_.clear();
+  own_after_ = own_after;
   points_ = std::move(points);
   state_->alert(AlertKind::kRestore, "",
                 why + ": restore epoch " + std::to_string(epoch) +
@@ -182,6 +205,16 @@ void Restore::completed() {
   state_->alert(AlertKind::kRestore, "",
                 "restore complete: every neighbour re-synced this node; signing resumes at seq " +
                     std::to_string(state_->id.next_seq));
+}
+
+bool Restore::should_ask_again(const std::string& peer, std::uint64_t now_ms) {
+  if (!active_ || heard_.count(peer) || !must_hear(peer)) return false;
+  const PeerLink* l = state_->link(peer);
+  if (!l || l->state() != LinkState::kUp) return false;  // a link coming up says Hello anyway
+  auto [it, first] = asked_ms_.try_emplace(peer, now_ms);
+  if (!first && elapsed_ms(now_ms, it->second) < kRestoreAskAgainMs) return false;
+  it->second = now_ms;
+  return !first;  // the Hello that brought the link up was the first ask
 }
 
 std::string Restore::waiting_for() {

@@ -58,6 +58,16 @@ class Restore {
   Status complete();
   // After the transaction committed.
   void completed();
+  // True when `peer`'s link is up but it has not answered with this restore's epoch and the
+  // last time we asked was long enough ago: its one answering Hello can be lost on a weak link
+  // after the link came up, and nothing else carries the epoch, so the restore asks again.
+  bool should_ask_again(const std::string& peer, std::uint64_t now_ms);
+  // The own last seq our Hello announces: while restoring, the last one this database held when
+  // the process started, if lower than what it holds now. A database copied back by hand lets
+  // the node sign seqs again before a neighbour shows the rollback; neighbours re-send our own
+  // events (whole cases) after the seq we announce, so the versions we signed again meet the
+  // ones they hold and become evidence (F20), and what they built on the old ones can be placed.
+  std::uint64_t own_last_seq_to_announce() const;
   // What the restore still waits for, for a refused local write and for health.
   std::string waiting_for();
   // The last position of our outbox toward `peer` that the restored database held, for our Hello
@@ -80,6 +90,9 @@ class Restore {
   std::map<std::string, Heard> heard_;  // neighbours that answered with our epoch
   std::map<std::string, std::uint64_t> points_;  // peer -> restore point (meta.restore_points)
   std::map<std::string, std::uint64_t> at_start_;  // peer -> outbox last position at start
+  std::map<std::string, std::uint64_t> asked_ms_;  // peer -> when we last asked it again
+  std::optional<std::uint64_t> seq_at_start_;  // own last seq the database held at start
+  std::uint64_t own_after_ = 0;  // while restoring: own events re-sent after this seq
 };
 
 }  // namespace casesync

@@ -36,7 +36,12 @@ RouteDecision decide_route(const RouteInput& in, const Event& event,
   for (const auto& child : in.children) {
     if (!reaches(roster, audience, child, kNone)) continue;
     const bool reached_before = reaches(roster, audience, child, newly_added);
-    if (child == in.from_peer || roster.in_subtree(event.origin, child)) {
+    // An event that came up a fallback link skipped the child above its author: that child gets
+    // it from us too (seed 20261206058: a community revoked while on its fallback parent never
+    // re-sent its street the events the district held). Its author's own copy, if it ever comes,
+    // is dropped as a duplicate.
+    const bool skipped_child = in.from_fallback_child && child != in.from_peer;
+    if (child == in.from_peer || (roster.in_subtree(event.origin, child) && !skipped_child)) {
       // That subtree wrote or relayed the event, so it holds it and, the event's author having
       // held the case, the case before it — except when the event is a create of a case made
       // elsewhere too (a department system's reference created at two stations,

@@ -37,6 +37,9 @@ struct RouteInput {
   std::string parent;  // empty at the district
   std::vector<std::string> children;
   std::string from_peer;  // empty for a locally authored event
+  // from_peer dialled us as its fallback parent: the nodes between it and us (its own parent)
+  // have not seen the event, and may never get it from it (revoked or lost while on fallback).
+  bool from_fallback_child = false;
 };
 
 // `audience` is the case's audience after this event; `newly_added` the members it added.

@@ -141,7 +141,13 @@ void SyncNode::on_frame(const std::string& peer, std::string_view frame, std::ui
   Message& m = decoded.value();
   if (auto* hello = std::get_if<HelloMsg>(&m)) return handle_hello(*l, *hello, now_ms);
   const bool idle_fallback = peer != parents_.active_fallback() && state_.tree.is_fallback(peer);
-  if (l->state() == LinkState::kDown && !idle_fallback) send_hello(*l, /*is_reply=*/false, now_ms);
+  // A frame on a link we think down asks for a Hello, but at the Hello backoff's pace: each
+  // Hello is answered with a reply, heads and evidence, and if every one of those asked again
+  // while the link cannot come up (a full disk refusing the re-sync), frames multiply without
+  // bound (seed 20261205008).
+  if (l->state() == LinkState::kDown && !idle_fallback && l->hello_due(now_ms)) {
+    send_hello(*l, /*is_reply=*/false, now_ms);
+  }
   if (auto* ack = std::get_if<AckMsg>(&m)) {
     take_ack(*l, ack->applied_pos, now_ms);
   } else if (auto* hb = std::get_if<HeartbeatMsg>(&m)) {
@@ -190,8 +196,17 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   if (m.epoch > known_epoch) {
     const PeerCheckpoint before = l.checkpoint();
     std::string what;
-    if (Status st = rejoin_restored_peer(state_, feed_, l, m, &what); !st.is_ok()) {
+    // While we are restoring ourselves and the peer has not re-synced us yet, what it says it
+    // applied of our feed counts the feed we had before our restore: beyond our restore point
+    // those positions are reused (seed 20261205020: a community restored twice around its
+    // street's restore was re-sent the street's feed from 33, skipping positions 4-32).
+    HelloMsg counted = m;
+    if (auto point = restore_.restore_point(l.peer()); point && m.your_epoch != state_.id.epoch) {
+      counted.applied_pos = std::min(m.applied_pos, *point);
+    }
+    if (Status st = rejoin_restored_peer(state_, feed_, l, counted, &what); !st.is_ok()) {
       l = PeerLink(l.peer(), state_.limits, before);  // the next Hello (still newer) starts over
+      l.on_hello_sent(now_ms, next_jitter());  // and ours waits its backoff: no ping-pong
       state_.commit_failed(st, "re-syncing restored peer " + l.peer());
       return;
     }
@@ -274,7 +289,7 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
              state_.roster.version};
   h.epoch = state_.id.epoch;
   h.policy_version = policy_version();
-  h.own_last_seq = state_.id.last_seq();
+  h.own_last_seq = restore_.own_last_seq_to_announce();
   h.your_epoch = l.checkpoint().peer_epoch;
   h.your_acked_pos = l.checkpoint().sent_acked_pos;
   if (auto os = state_.store->outbox_stats(l.peer(), l.checkpoint().sent_acked_pos); os.is_ok()) {
@@ -285,7 +300,9 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
     // What we hold of the subtree both ends hold all of (the lower end's): the peer re-sends
     // the rest, whoever wrote it (a revoked node cannot re-send its own).
     const bool down = state_.tree.is_child(l.peer()) || state_.tree.is_fallback_child(l.peer());
-    auto heads = subtree_heads(down ? l.peer() : state_.self);
+    // Gap-free runs, not maxima: an event that arrived ahead of its origin's sequence (urgent,
+    // or through a fallback parent) must not hide the ones below it (seed 20261208003).
+    auto heads = subtree_heads(down ? l.peer() : state_.self, /*gap_free=*/true);
     if (!heads.is_ok()) return state_.commit_failed(heads.status(), "reading heads for a Hello");
     h.heads = std::move(heads).value();
   }
@@ -300,11 +317,25 @@ void SyncNode::send_hello(PeerLink& l, bool is_reply, std::uint64_t now_ms) {
   state_.send(l.peer(), h, now_ms);
 }
 
-Result<std::vector<OriginHead>> SyncNode::subtree_heads(const std::string& child) {
+std::uint64_t SyncNode::policy_newest_heard() const {
+  std::uint64_t v = policy_gossip_.peer_version(state_.tree.parent);
+  for (const auto& f : state_.tree.fallbacks) v = std::max(v, policy_gossip_.peer_version(f));
+  return v;
+}
+
+Result<std::vector<OriginHead>> SyncNode::subtree_heads(const std::string& child, bool gap_free) {
   std::vector<OriginHead> heads;
   for (const auto& [id, n] : state_.roster.nodes()) {
     if (!state_.roster.in_subtree(id, child) || heads.size() >= limits::kHeadsMax) continue;
-    ASSIGN_OR_RETURN(auto last, last_event_of(id));
+    std::optional<EventRecord> last;
+    if (gap_free) {
+      ASSIGN_OR_RETURN(std::uint64_t run, state_.store->contiguous_seq(id));
+      if (run > 0) {
+        ASSIGN_OR_RETURN(last, state_.store->get_event(id, run));
+      }
+    } else {
+      ASSIGN_OR_RETURN(last, last_event_of(id));
+    }
     if (last) heads.push_back({id, last->seq, std::string(as_view(last->hash))});
   }
   return heads;
@@ -372,6 +403,7 @@ void SyncNode::on_tick(std::uint64_t wall_ms) {
     // Only the child opens a session: a parent cannot reach a child behind NAT.
     const bool dialled = peer == state_.tree.parent || peer == fallback_to_dial();
     if (dialled && l->hello_due(now_ms)) send_hello(*l, /*is_reply=*/false, now_ms);
+    if (restore_.should_ask_again(peer, now_ms)) send_hello(*l, /*is_reply=*/false, now_ms);
     if (l->heartbeat_due(now_ms)) {
       state_.send(peer, HeartbeatMsg{state_.id.clock.last(), state_.time.wall_ms(),
                                      l->checkpoint().recv_applied_pos, state_.roster.version,

@@ -136,6 +136,11 @@ class SyncNode {
   Status install_policy(const SignedDoc& doc, std::uint64_t now_ms);
   std::uint64_t policy_version() const { return policy_gossip_.current().version; }
   const SignedDoc& policy() const { return policy_gossip_.current(); }
+  // The newest policy version a peer announced or sent, held here or not (0: none).
+  // The newest policy version our parent or a fallback parent says it holds. Only they count:
+  // documents come down the tree, and a version number in a child's Hello is nobody's signature
+  // (a hostile child announcing a huge one would keep this node `lagging` for good).
+  std::uint64_t policy_newest_heard() const;
 
   // Begins a restore (sync/restore.h) — for an edge that learned of one outside the database.
   // `casesyncctl restore` writes its marker into the restored database; start() finds it.
@@ -219,7 +224,8 @@ class SyncNode {
   void send_hello(PeerLink& link, bool is_reply, std::uint64_t now_ms);
   std::optional<Hash32> proven_claim(const std::string& peer, const HelloMsg& m);
   void send_heads(PeerLink& link, std::uint64_t now_ms);
-  Result<std::vector<OriginHead>> subtree_heads(const std::string& child);
+  // Per origin of `child`'s subtree: the highest seq held, or with `gap_free` the end of the run from 1.
+  Result<std::vector<OriginHead>> subtree_heads(const std::string& child, bool gap_free = false);
   void pump(std::uint64_t now_ms);
   void take_ack(PeerLink& link, std::uint64_t applied_pos, std::uint64_t now_ms);
   void link_lost(PeerLink& link);

@@ -44,6 +44,7 @@ Status SyncNode::route(const EventRecord& record, const Event& event, const std:
     if (PeerLink* l = state_.link(c); l && l->state() == LinkState::kUp) children.push_back(c);
   }
   RouteInput in{&state_.roster, state_.self, t.parent, children, from_peer};
+  in.from_fallback_child = t.is_fallback_child(from_peer) && !t.is_child(from_peer);
   RouteDecision d = decide_route(in, event, audience, newly);
   const std::string& fallback = parents_.active_fallback();
   if (d.to_parent) {

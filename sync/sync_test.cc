@@ -563,6 +563,84 @@ TEST_CASE("a parent restored from an older backup gets its children's events and
   CHECK(net["s1"].counters().equivocations == 0);
 }
 
+// Seed 20261204431 (F15 in docs/SIMULATOR.md): a street dialled the restored district before it
+// knew of the restore, so the link came up on the street's Hello; the street's one answer with
+// the new restore epoch was lost, and nothing else carries the epoch. The district waited for it
+// for good and signed nothing. It must ask again on a link that is up.
+TEST_CASE("a restored node asks a neighbour again when its answer is lost on a link that is up") {
+  Net net({{"d", ""}, {"s1", "d"}});
+  net.flush();
+  REQUIRE(net.create("s1", "a").is_ok());
+  net.flush();
+  auto backup = net.store("d").backup();
+  REQUIRE(net.create("s1", "b").is_ok());
+  net.flush();
+  net.tick(1000);
+  int hellos_up = 0;
+  net.drop = [&](const std::string& from, const std::string& to, const std::string& frame) {
+    if (from != "s1" || to != "d" || frame_type(frame) != MessageType::kHello) return false;
+    return ++hellos_up == 2;  // the first is the dial, the second the answer with the new epoch
+  };
+  net.restore("d", std::move(backup));
+  net["s1"].on_link_down("d", net.now);
+  net["s1"].on_link_up("d", net.now);
+  net.flush();
+  REQUIRE(hellos_up >= 2);
+  for (int i = 0; i < 10; ++i) net.tick(1000);
+  CHECK_FALSE(net["d"].restoring());
+  CHECK(net.events_at("d") == 2);
+  CHECK(net.create("d", "after").is_ok());
+}
+
+// Seed 20261205008: a community whose full disk refused every re-sync kept its link down and
+// asked for a Hello on every frame; each Hello was answered with several frames, each of which
+// asked again, and the frames multiplied without bound in no time. A link that is down asks at
+// the Hello backoff's pace, however many frames arrive.
+TEST_CASE("frames on a link that is down ask for a Hello at the backoff's pace, not one each") {
+  Net net({{"d", ""}, {"s1", "d"}});
+  net.flush();
+  int hellos_from_d = 0;
+  net.drop = [&](const std::string& from, const std::string& to, const std::string& frame) {
+    if (frame_type(frame) != MessageType::kHello) return false;
+    if (from == "d" && to == "s1") ++hellos_from_d;
+    return from == "s1";  // the answers never arrive: d's link to s1 stays down
+  };
+  net["d"].on_link_down("s1", net.now);
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(net.create("s1", "a" + std::to_string(i)).is_ok());
+    net.flush();
+  }
+  CHECK(hellos_from_d >= 1);
+  CHECK(hellos_from_d <= 2);
+  hellos_from_d = 0;
+  for (int i = 0; i < 30; ++i) net.tick(100);  // 3 s: a few backoff steps, not one per frame
+  CHECK(hellos_from_d <= 4);
+}
+
+// Seed 20261206058: a community on its fallback parent (the district) sent its events there and
+// was then revoked; its street never got them, because the district took the author's subtree
+// to hold what the author wrote. An event that came up a fallback link goes down to the child
+// above its author as well.
+TEST_CASE("an event from a fallback child goes down to the street above its author too") {
+  Roster roster;
+  roster.add({.id = "d", .role = Role::kDistrict, .parent = ""});
+  roster.add({.id = "s1", .role = Role::kStreet, .parent = "d"});
+  roster.add({.id = "c1", .role = Role::kCommunity, .parent = "s1", .fallback_parents = {"d"}});
+  Event e;
+  e.origin = "c1";
+  e.case_id = "c1-x";
+  e.kind = "note";
+  const std::vector<std::string> audience = {"c1"};
+  RouteInput in{&roster, "d", "", {"s1", "c1"}, "c1"};
+  in.from_fallback_child = true;
+  RouteDecision via_fallback = decide_route(in, e, audience, {});
+  CHECK(via_fallback.children == std::vector<std::string>{"s1"});
+  // The same event relayed by the street itself does not go back down to it.
+  in.from_peer = "s1";
+  in.from_fallback_child = false;
+  CHECK(decide_route(in, e, audience, {}).children.empty());
+}
+
 TEST_CASE("a case reaches its street and district, not a sibling; a forward reaches its target") {
   Net net({{"d", ""}, {"s1", "d"}, {"s2", "d"}, {"c1", "s1"}, {"c2", "s1"}, {"c3", "s2"}});
   net.flush();

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Testbed, all_links_up, bin_dir, ctl, log, poll_until  # noqa: E402
 
 BASE_PORT = int(os.environ.get("HOSTILE_BASE_PORT", 18600))
-BAN_BASE_PORT = int(os.environ.get("HOSTILE_BAN_BASE_PORT", 18650))
+BAN_BASE_PORT = int(os.environ.get("HOSTILE_BAN_BASE_PORT", 20900))
 STREET, HOSTILE, HONEST = "s01", "s01-c01", "s01-c02"
 # What each rejected attack is counted as in the street's GET /api/status counters.rejects.
 REJECT_REASON = {

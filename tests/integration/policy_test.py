@@ -15,7 +15,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, Testbed, ctl, poll_until  # noqa: E402
 
-BASE_PORT = int(os.environ.get("POLICY_BASE_PORT", 19400))
+BASE_PORT = int(os.environ.get("POLICY_BASE_PORT", 20700))
 CALENDAR_2027 = os.path.join(ROOT, "config", "testdata", "calendar_2027.toml")
 PUBLISH_BOUND_S = 30  # the bound: every node follows within 30 s
 # The holidays of calendar_2027.toml's made-up 2027 schedule.

@@ -18,7 +18,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Testbed, ctl, log, poll_until, tool  # noqa: E402
 
-BASE_PORT = int(os.environ.get("RESTORE_BASE_PORT", 30500))
+BASE_PORT = int(os.environ.get("RESTORE_BASE_PORT", 20300))
 STREET, COMMUNITY = "s01", "s01-c01"
 NODES = ("district", STREET, COMMUNITY)
 

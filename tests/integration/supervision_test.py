@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (CHROMIUM_FLAGS, Testbed, bin_dir, ctl, log, page_requests,  # noqa: E402
                      poll_until)
 
-BASE_PORT = int(os.environ.get("SUPERVISION_BASE_PORT", 18600))
+BASE_PORT = int(os.environ.get("SUPERVISION_BASE_PORT", 20100))
 PERIOD = ("2000-01-01", "2100-12-31")
 FIGURES = ["received", "prereviewed", "completed", "bounces", "repeated_supplement_requests"]
 
