@@ -12,6 +12,9 @@
 
 namespace casesync {
 
+// The query parameter every route accepts for it.
+inline constexpr const char* kLanguageParameter = "lang";
+
 // `lang_param`: the ?lang= value ("" when absent); `accept_language`: the header ("" when absent).
 UiLanguage request_language(const std::string& lang_param, const std::string& accept_language);
 

@@ -14,7 +14,7 @@ namespace {
 UiLanguage language_of(const httplib::Request& req) {
   std::string lang;
   for (const auto& [k, v] : parse_query_string(req.target)) {
-    if (k == "lang") lang = v;
+    if (k == kLanguageParameter) lang = v;
   }
   return request_language(lang, req.get_header_value("Accept-Language"));
 }
@@ -22,9 +22,9 @@ UiLanguage language_of(const httplib::Request& req) {
 RequestView view_of(const httplib::Request& req) {
   RequestView v;
   v.body = req.body;
+  // ?lang= stays: it chooses the answer's language (language_of) on every route, and the papers
+  // route also reads it for the paper itself; QueryReader::finish() lets it pass everywhere.
   v.query = parse_query_string(req.target);
-  // ?lang= chooses the answer's language (language_of) on every route; no route reads it.
-  std::erase_if(v.query, [](const auto& kv) { return kv.first == "lang"; });
   for (std::size_t i = 1; i < req.matches.size(); ++i) v.path.push_back(req.matches[i].str());
   return v;
 }

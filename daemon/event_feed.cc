@@ -165,9 +165,9 @@ void serve_stream(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) 
   if (exchange == nullptr) {
     // The TLS listener is httplib's own server, without the front that holds streams.
     return reply_error(res, ApiError{501, "not_supported",
-                                     "an event stream is served on api.listen only; over "
-                                     "api.tls_listen use GET /api/events?after=L (polling) or a "
-                                     "webhook",
+                                     ui_text("an event stream is served on api.listen only; "
+                                             "over api.tls_listen use GET /api/events?after=L "
+                                             "(polling) or a webhook"),
                                      ""});
   }
   exchange->close_after();

@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CXX_SOURCES = ["cli/*.cc", "cli/*.h", "common/*.cc", "daemon/*.cc", "config/*.cc"]
+CXX_SOURCES = ["cli/*.cc", "cli/*.h", "common/*.cc", "daemon/*.cc", "config/*.cc", "sync/*.cc"]
 CXX_EXCLUDED = ["cli/testbed.cc", "cli/testbed.h"]  # a developer's tool, English
 PAGES = ["daemon/*.html", "daemon/*.js"]
 # A JavaScript/template string literal in double quotes, as the pages write them.
