@@ -759,8 +759,6 @@ TEST_CASE("webhooks: every key read, defaults, and bad ones named with FILE:LINE
   CHECK(parsed.path == "/");
 }
 
-}  // namespace casesync
-
 // Issue 17: the words of a configuration error follow the reader's language; the file, line, key
 // and allowed range stay exactly as written, so either reads back to the same place.
 TEST_CASE("configuration errors read in Chinese with FILE:LINE, key and range kept") {
@@ -788,3 +786,5 @@ TEST_CASE("log.language is zh or en; absent, the locale decides") {
   REQUIRE(en.is_ok());
   CHECK(en->log_language == "en");
 }
+
+}  // namespace casesync

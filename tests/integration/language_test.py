@@ -21,7 +21,7 @@ from harness import Testbed, auth_headers, ctl, english_env, poll_until, tool  #
 BASE_PORT = int(os.environ.get("LANGUAGE_BASE_PORT", 22300))
 INTERVAL_S, OFFLINE_AFTER_S = 1, 3
 CJK = re.compile(r"[\u4e00-\u9fff]")
-STREET, COMMUNITY = "s01", "s01-c01"
+DISTRICT, STREET, COMMUNITY = "district", "s01", "s01-c01"
 NO_SUCH_CASE = "s01-c01-999999"
 
 
@@ -95,32 +95,40 @@ class Language(unittest.TestCase):
         # The community no longer holds the case: forwarding it again is refused by the rules.
         url = f"{self.tb.api(COMMUNITY)}/api/cases/{case_id}/forward"
         status, answer, zh = self.assert_both(url, f"only the holder may forward case {case_id}",
-                                              body={"to": "d"}, method="POST")
+                                              body={"to": DISTRICT}, method="POST")
         self.assertEqual((status, answer["error"]), (409, "conflict"))
         self.assertIn(case_id, zh)
         # casesyncctl asks in its own locale's language.
-        args = [tool("casesyncctl"), "--config", config, "case", "forward", case_id, "--to", "d"]
+        args = [tool("casesyncctl"), "--config", config, "case", "forward", case_id, "--to", DISTRICT]
         for lang, english in (("zh_CN.UTF-8", False), ("en_US.UTF-8", True)):
-            r = subprocess.run(args, capture_output=True, text=True, env=english_env(LANG=lang))
+            env = english_env()
+            env["LANG"] = lang
+            r = subprocess.run(args, capture_output=True, text=True, env=env)
             self.assertNotEqual(r.returncode, 0, r.stdout)
             said = r.stdout + r.stderr
             self.assertEqual("only the holder may forward" in said, english, said)
             self.assertEqual(CJK.search(said) is not None, not english, said)
 
     def test_health_reason(self):
-        district = self.tb.api("d")
+        district = self.tb.api(DISTRICT)
+
+        def row(query=""):
+            _, h = ask(f"{district}/api/health{query}")
+            return next(n for n in h["nodes"] if n["id"] == COMMUNITY)
+
+        # Heard once, so that going silent is "no health report for ...", not "never reported".
+        poll_until(f"the district hearing {COMMUNITY}", lambda: row()["last_seen"],
+                   timeout_s=OFFLINE_AFTER_S * 20)
         self.tb.stop(COMMUNITY)
         try:
             def offline():
-                _, h = ask(f"{district}/api/health?lang=en")
-                row = next(n for n in h["nodes"] if n["id"] == COMMUNITY)
-                return row if row["state"] == "offline" else None
+                r = row("?lang=en")
+                return r if r["state"] == "offline" else None
 
             row_en = poll_until(f"{COMMUNITY} offline at the district", offline,
                                 timeout_s=OFFLINE_AFTER_S * 20)
             self.assertTrue(row_en["reason"].startswith("no health report for"), row_en)
-            _, h = ask(f"{district}/api/health")
-            row_zh = next(n for n in h["nodes"] if n["id"] == COMMUNITY)
+            row_zh = row()
             # The state is a code, the reason words: only the words change with the language.
             self.assertEqual(row_zh["state"], "offline")
             self.assertEqual(set(row_zh), set(row_en))
