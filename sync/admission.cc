@@ -152,7 +152,7 @@ Result<Judged> Admission::judge(Judged j) {
   if (!v.ok) {
     const bool full = v.refusal == Refusal::kFull;
     return with(std::move(j), AdmitVerdict::kRefuse, full ? "case_full" : "unauthorized",
-                "refused " + name_of(e) + " on case " + e.case_id + ": " + v.reason);
+                "refused " + name_of(e) + " on case " + e.case_id + ": " + v.reason.english());
   }
   return j;
 }
