@@ -59,6 +59,7 @@ constexpr bool kFixedF22FallbackChildRestore = true;  // a restored community's 
 constexpr bool kFixedF23FallbackNewCase = true;  // a case created up a fallback link, its street
 constexpr bool kFixedF24RestoredPairOwnEvent = true;  // a restored parent and restoring child
 constexpr bool kFixedF25HandCopyThenWrite = true;  // a hand-copied database, a write before Hello
+constexpr bool kFixedF27OwnHistoryOtherVersion = true;  // backdated against the re-signed version
 // Open: a version that wins an equivocation is not routed to the audience only it adds.
 constexpr bool kFixedF26WinnerAudience = false;
 
@@ -445,6 +446,14 @@ TEST_CASE("F24: a restored district gets its own event back from a restoring str
 TEST_CASE("F25: a street copied back by hand that writes at once is still caught" *
           doctest::skip(!kFixedF25HandCopyThenWrite)) {
   CHECK(run(20261215019, "").ok());
+}
+
+// F27 (CaseCache::own_history, issue 25's own-history rule): s02-c03 was copied back by hand and
+// signed seq 5 again; its old seq 6, built on the old 5, came back from s02 and was refused as
+// backdated against the new 5's time; its feed stalled behind the refusal.
+TEST_CASE("F27: an event built on the other version of its origin's previous one is not backdated" *
+          doctest::skip(!kFixedF27OwnHistoryOtherVersion)) {
+  CHECK(run(20261217024, "").ok());
 }
 
 // F26 (open; sync/evidence, SyncNode::route): s08-c02, copied back by hand while cut from its

@@ -152,8 +152,14 @@ Result<OwnHistory> CaseCache::own_history(const Event& event, const Unheld& unhe
   if (!past) return h;
   h.before_is_ancestor = past->count(before) > 0;
   for (const auto& [hash, r] : unheld_seen) {
-    // The other version of the origin's previous event: the chain runs through it.
-    if (r.origin == event.origin && r.seq == h.before_seq) h.before_is_ancestor = true;
+    // The other version of the origin's previous event: the chain runs through it, and its
+    // time, not the held version's, is the one the arriving event must follow (seed
+    // 20261217024: a community copied back by hand signed seq 5 again later; its old seq 6,
+    // built on the old 5, was refused as backdated against the new one and its feed stalled).
+    if (r.origin == event.origin && r.seq == h.before_seq) {
+      if (!h.before_is_ancestor) h.before_hlc = r.hlc;
+      h.before_is_ancestor = true;
+    }
   }
   return h;
 }
