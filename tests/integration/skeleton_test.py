@@ -81,11 +81,13 @@ class Skeleton(unittest.TestCase):
     def test_kill9_street_mid_stream_every_event_exactly_once(self):
         total, per_request = 5000, 250
         src = "s02-c02"
-        cid = self.tb.post(src, "/api/cases", {"matter": "QY-001", "applicant": "Load"})["id"]
+        # One case per request: a case holds at most 1,000 events (limits::kCaseEventsMax).
+        cids = [self.tb.post(src, "/api/cases", {"matter": "QY-001", "applicant": f"Load {k}"})["id"]
+                for k in range(total // per_request)]
 
         def writer():
             for i in range(total // per_request - 1):
-                evs = [{"case_id": cid, "kind": "note", "body": {"n": str(i * per_request + j)}}
+                evs = [{"case_id": cids[i], "kind": "note", "body": {"n": str(i * per_request + j)}}
                        for j in range(per_request)]
                 self.tb.post(src, "/api/events/batch", {"events": evs})
 
@@ -97,12 +99,13 @@ class Skeleton(unittest.TestCase):
         self.tb.kill("s02")
         t.join()
         # The last request lands while the street is down: it must wait in the outbox.
-        evs = [{"case_id": cid, "kind": "note", "body": {"n": f"late-{j}"}} for j in range(per_request)]
+        evs = [{"case_id": cids[-1], "kind": "note", "body": {"n": f"late-{j}"}}
+               for j in range(per_request)]
         self.tb.post(src, "/api/events/batch", {"events": evs})
         self.tb.start("s02")
         expected = all_events(self.tb, src, src)
-        self.assertEqual(len(expected), total + 1)  # + the case_created event
-        poll_until("all 5,001 events at the district",
+        self.assertEqual(len(expected), total + len(cids))  # + the case_created events
+        poll_until("all 5,020 events at the district",
                    lambda: len(all_events(self.tb, "district", src)) == len(expected), 90)
         self.assertEqual(all_events(self.tb, "district", src), expected)
         self.assertEqual(all_events(self.tb, "s02", src), expected)
