@@ -9,6 +9,7 @@
 #include <fstream>
 #include <optional>
 
+#include "common/translate.h"
 #include "config/node_config.h"
 
 namespace casesync {
@@ -39,6 +40,10 @@ httplib::Client client_for(const std::string& base, const std::string& token) {
   c.set_connection_timeout(kConnectTimeoutS, 0);
   c.set_read_timeout(kReadTimeoutS, 0);
   if (!token.empty()) c.set_bearer_token_auth(token.c_str());
+  // The node words its errors and health reasons in the language asked for (issue 17): the
+  // CLI's own (LANG / LC_MESSAGES, common/translate.h), so one command never mixes the two.
+  c.set_default_headers({{"Accept-Language",
+                          current_language() == UiLanguage::kEnglish ? "en" : "zh-CN"}});
   return c;
 }
 

@@ -119,7 +119,8 @@ int fail(const Cli& cli, const Status& st) {
     print_json(from_node ? cli.last_error
                          : json{{"error", token_for(st)}, {"message", st.message()}, {"field", ""}});
   } else {
-    std::fprintf(stderr, "casesyncctl: %s\n", st.message().c_str());
+    // In the CLI's language where the message is a Text (common/text.h), as is the node's answer.
+    std::fprintf(stderr, "casesyncctl: %s\n", st.text().render(current_language()).c_str());
   }
   return code;
 }

@@ -26,7 +26,7 @@ std::string Status::to_string() const {
 
 Status Status::with_context(const std::string& context) const {
   if (is_ok()) return *this;
-  return Status(code_, context + ": " + message_);
+  return Status(code_, Text::layout("%s: %s", {Text(context), text_}));
 }
 
 }  // namespace casesync

@@ -7,6 +7,8 @@
 #include <utility>
 #include <variant>
 
+#include "common/text.h"
+
 namespace casesync {
 
 enum class Code {
@@ -29,20 +31,26 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status ok() { return Status(); }
-  static Status error(Code code, std::string message) { return Status(code, std::move(message)); }
+  static Status error(Code code, std::string message) { return Status(code, Text(std::move(message))); }
+  static Status error(Code code, const char* message) { return Status(code, Text(message)); }
+  // A message a person reads in their language (common/text.h); message() is its English.
+  static Status error(Code code, Text message) { return Status(code, std::move(message)); }
 
   bool is_ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The message to render in the reader's language at the edge (API, CLI, log).
+  const Text& text() const { return text_; }
   // "corruption: bad signature from c01" — for logs and user-facing errors.
   std::string to_string() const;
   // Prefixes context to the message, keeping the code: status.with_context("roster.toml").
   Status with_context(const std::string& context) const;
 
  private:
-  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(Code code, Text text) : code_(code), message_(text.english()), text_(std::move(text)) {}
   Code code_ = Code::kOk;
-  std::string message_;
+  std::string message_;  // text_ in English, kept because most callers read it
+  Text text_;
 };
 
 template <typename T>

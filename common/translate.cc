@@ -1,6 +1,9 @@
 #include "common/translate.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
 
 #ifndef CASESYNC_LOCALEDIR
 #define CASESYNC_LOCALEDIR "/usr/share/locale"
@@ -39,6 +42,31 @@ UiLanguage language_from_tag(const std::string& tag) {
   return tag.rfind("en", 0) == 0 ? UiLanguage::kEnglish : UiLanguage::kChinese;
 }
 
+UiLanguage language_from_accept(const std::string& header) {
+  double english_q = 0, chinese_q = 0;
+  std::size_t at = 0;
+  while (at <= header.size()) {
+    std::size_t end = header.find(',', at);
+    if (end == std::string::npos) end = header.size();
+    std::string range = header.substr(at, end - at);
+    at = end + 1;
+    double q = 1;
+    if (auto semi = range.find(';'); semi != std::string::npos) {
+      const auto qat = range.find("q=", semi);
+      if (qat != std::string::npos) q = std::strtod(range.c_str() + qat + 2, nullptr);
+      range.resize(semi);
+    }
+    const auto first = range.find_first_not_of(' ');
+    range = first == std::string::npos ? "" : range.substr(first);
+    while (!range.empty() && range.back() == ' ') range.pop_back();
+    std::string lower;
+    for (char c : range) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "en" || lower.rfind("en-", 0) == 0) english_q = std::max(english_q, q);
+    if (lower == "zh" || lower.rfind("zh-", 0) == 0) chinese_q = std::max(chinese_q, q);
+  }
+  return english_q > chinese_q ? UiLanguage::kEnglish : UiLanguage::kChinese;
+}
+
 std::vector<std::string> catalog_paths(const std::string& exe_dir) {
   std::vector<std::string> paths;
   if (const char* dir = std::getenv("CASESYNC_LOCALEDIR"); dir != nullptr && *dir != '\0') {
@@ -73,6 +101,21 @@ const char* tr(const char* msgid) {
 
 std::string tr(const std::string& msgid) {
   const std::string* text = process_language().catalog.find(msgid);
+  return text == nullptr ? msgid : *text;
+}
+
+const MessageCatalog& installed_chinese_catalog() {
+  static const MessageCatalog catalog = [] {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return load_chinese_catalog(ec ? std::string(".") : exe.parent_path().string());
+  }();
+  return catalog;
+}
+
+std::string translate(UiLanguage language, const std::string& msgid) {
+  if (language == UiLanguage::kEnglish) return msgid;
+  const std::string* text = installed_chinese_catalog().find(msgid);
   return text == nullptr ? msgid : *text;
 }
 

@@ -10,18 +10,22 @@
 #include <vector>
 
 #include "common/message_catalog.h"
+#include "common/ui_language.h"
 
 // Marks a string for xgettext (po/casesync.pot) where it is translated later, by tr().
 #define N_(text) text
 
 namespace casesync {
 
-enum class UiLanguage { kChinese, kEnglish };
 
 // From the environment as above.
 UiLanguage language_from_env();
 // From a page's ?lang= value: "en" is English, anything else Chinese.
 UiLanguage language_from_tag(const std::string& tag);
+// From an HTTP Accept-Language header ("en-US,en;q=0.9", "zh-CN,zh;q=0.8,en;q=0.5"): English
+// when an English range has a higher weight than every Chinese one; Chinese otherwise (also for
+// no header, "*", or only other languages: casesync speaks these two).
+UiLanguage language_from_accept(const std::string& header);
 
 // Where casesync.mo for zh_CN is looked for, in order: $CASESYNC_LOCALEDIR, the install's
 // locale dir (compiled in, /usr/share/locale for the package), ../share/locale beside the
@@ -37,5 +41,11 @@ UiLanguage current_language();
 // catalogue lacks it.
 const char* tr(const char* msgid);
 std::string tr(const std::string& msgid);
+
+// The Chinese catalogue found beside the running binary (/proc/self/exe; catalog_paths() in
+// common/translate.h), loaded once; empty when none is installed (everything shows in English).
+const MessageCatalog& installed_chinese_catalog();
+// `msgid` in `language` from that catalogue; `msgid` itself in English or when it lacks one.
+std::string translate(UiLanguage language, const std::string& msgid);
 
 }  // namespace casesync

@@ -18,8 +18,7 @@ std::optional<std::uint64_t> count(TableReader& r, std::string_view key, std::ui
   auto v = r.integer(key, Presence::kOptional);
   if (!v) return std::nullopt;
   if (*v < 0 || static_cast<std::uint64_t>(*v) < min || static_cast<std::uint64_t>(*v) > max) {
-    r.error(key, std::to_string(*v) + " is out of range (" + std::to_string(min) + ".." +
-                     std::to_string(max) + ")");
+    r.error(key, out_of_range(*v, static_cast<std::int64_t>(min), static_cast<std::int64_t>(max)));
     return std::nullopt;
   }
   return static_cast<std::uint64_t>(*v);

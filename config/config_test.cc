@@ -764,4 +764,32 @@ TEST_CASE("webhooks: every key read, defaults, and bad ones named with FILE:LINE
   CHECK(parsed.path == "/");
 }
 
+// Issue 17: the words of a configuration error follow the reader's language; the file, line, key
+// and allowed range stay exactly as written, so either reads back to the same place.
+TEST_CASE("configuration errors read in Chinese with FILE:LINE, key and range kept") {
+  const std::string path = write_file("casesyncd.toml", base_with({{13, "batch_events_max = 0"}}));
+  auto config = load_node_config(path);
+  REQUIRE_FALSE(config.is_ok());
+  CHECK(config.status().message() ==
+        path + ":13: sync.batch_events_max: 0 is out of range (1..10000)");
+  CHECK(config.status().text().render(UiLanguage::kEnglish) == config.status().message());
+  const std::string zh = config.status().text().render(UiLanguage::kChinese);
+  CHECK_MESSAGE(zh == path + ":13: sync.batch_events_max: 0 超出范围（1..10000）",
+                zh << " (no Chinese catalogue beside the test? build po/ first)");
+}
+
+TEST_CASE("log.language is zh or en; absent, the locale decides") {
+  auto plain = load_node_config(write_file("casesyncd.toml", base_with({})));
+  REQUIRE(plain.is_ok());
+  CHECK(plain->log_language.empty());
+  std::string path;
+  const std::string message = load_error(base_with({}, "[log]\nlanguage = \"fr\"\n"), &path);
+  CHECK(message.find(": log.language: \"fr\" is not a language (allowed: zh, en)") !=
+        std::string::npos);
+  auto en =
+      load_node_config(write_file("casesyncd.toml", base_with({}, "[log]\nlanguage = \"en\"\n")));
+  REQUIRE(en.is_ok());
+  CHECK(en->log_language == "en");
+}
+
 }  // namespace casesync

@@ -30,7 +30,8 @@ constexpr std::string_view kPenaltyKeys[] = {"rejects_max", "window", "ban", "ba
 constexpr std::uint64_t kSecondMs = 1000;
 constexpr std::uint64_t kDayMs = 24 * 3600 * kSecondMs;
 constexpr std::string_view kNodeKeys[] = {"id", "role", "listen", "parents"};
-constexpr std::string_view kLogKeys[] = {"level"};
+constexpr std::string_view kLogKeys[] = {"level", "language"};
+constexpr std::string_view kLogLanguages[] = {"zh", "en"};
 constexpr std::string_view kLogLevels[] = {"debug", "info", "warning", "error"};
 
 struct PathSpec {
@@ -169,11 +170,20 @@ void read_paths(TableReader paths, const std::filesystem::path& base_dir, NodeCo
 
 void read_log(TableReader log, NodeConfig& config) {
   log.allow_only(kLogKeys);
+  if (auto language = log.string("language", Presence::kOptional)) {
+    if (std::find(std::begin(kLogLanguages), std::end(kLogLanguages), *language) ==
+        std::end(kLogLanguages)) {
+      log.error("language", ui_text("%s is not a language (allowed: %s)", in_quotes(*language),
+                                    join_names(kLogLanguages)));
+    }
+    config.log_language = *language;
+  }
   auto level = log.string("level", Presence::kOptional);
   if (!level) return;
   if (std::find(std::begin(kLogLevels), std::end(kLogLevels), *level) == std::end(kLogLevels)) {
     log.error("level",
-              in_quotes(*level) + " is not a log level (allowed: " + join_names(kLogLevels) + ")");
+              ui_text("%s is not a log level (allowed: %s)", in_quotes(*level),
+                      join_names(kLogLevels)));
   }
   config.log_level = *level;
 }
@@ -188,8 +198,7 @@ void read_sync(TableReader sync, SyncLimits& limits) {
       continue;
     }
     if (*value < spec.min || *value > spec.max) {
-      sync.error(spec.key, std::to_string(*value) + " is out of range (" +
-                               std::to_string(spec.min) + ".." + std::to_string(spec.max) + ")");
+      sync.error(spec.key, out_of_range(*value, spec.min, spec.max));
       all_valid = false;
       continue;
     }
@@ -262,7 +271,7 @@ void read_health(TableReader h, HealthConfig& hc) {
   if (auto v = duration(h, "clock_skew", 100, kDayMs)) hc.clock_skew_ms = *v;
   if (auto v = h.integer("lag_events", Presence::kOptional)) {
     if (*v < 1 || *v > 100000000) {
-      h.error("lag_events", std::to_string(*v) + " is out of range (1..100000000)");
+      h.error("lag_events", out_of_range(*v, 1, 100000000));
     } else {
       hc.lag_events = static_cast<std::uint64_t>(*v);
     }
@@ -280,7 +289,7 @@ void read_penalty(TableReader p, PenaltyConfig& pc) {
   p.allow_only(kPenaltyKeys);
   if (auto v = p.integer("rejects_max", Presence::kOptional)) {
     if (*v < 1 || *v > 10000) {
-      p.error("rejects_max", std::to_string(*v) + " is out of range (1..10000)");
+      p.error("rejects_max", out_of_range(*v, 1, 10000));
     } else {
       pc.rejects_max = static_cast<std::uint32_t>(*v);
     }

@@ -132,6 +132,10 @@ struct NodeConfig {
   ApiLimits api;                            // the rest of [api]: limits
   ApiAccessConfig api_access;               // the rest of [api]: who may come in
   std::string log_level = "info";           // log.level: debug | info | warning | error
+  // log.language: "zh" | "en" | "" (not set: the locale decides, LC_ALL / LC_MESSAGES / LANG as
+  // for casesyncctl, common/translate.h; a systemd unit has none, so Chinese). The language of
+  // the daemon's words for people: --check, configuration errors, the reasons it will not start.
+  std::string log_language;
   SyncLimits sync;                          // [sync]
   SupervisionConfig supervision;            // calendar, [deadlines], [stall]
   HealthConfig health;                      // [health]

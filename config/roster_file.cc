@@ -78,8 +78,8 @@ std::vector<Entry> read_entries(TableReader& top) {
     return entries;
   }
   if (!nodes->is_array()) {
-    top.error("node", "expected an array of tables ([[node]]), found " +
-                          std::string(toml_type_name(nodes->type())));
+    top.error("node", ui_text("expected %s, found %s", ui_text("an array of tables ([[node]])"),
+                              toml_type_name(nodes->type())));
     return entries;
   }
   const toml::array& array = *nodes->as_array();
@@ -88,7 +88,8 @@ std::vector<Entry> read_entries(TableReader& top) {
     const toml::table* table = array[i].as_table();
     if (table == nullptr) {
       top.error_at(&array[i], prefix,
-                   "expected a table, found " + std::string(toml_type_name(array[i].type())));
+                   ui_text("expected %s, found %s", toml_type_name(toml::node_type::table),
+                           toml_type_name(array[i].type())));
       continue;
     }
     Entry entry;

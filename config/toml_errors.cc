@@ -46,56 +46,61 @@ Result<toml::table> parse_toml(const std::string& text, const std::string& sourc
     return toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
     return Status::error(Code::kInvalidArgument,
-                         source_name + ":" + std::to_string(line_of(e.source())) +
-                             ": TOML syntax error: " + std::string(e.description()));
+                         Text::layout("%s:%s: %s", {source_name, text_arg(line_of(e.source())),
+                                                    ui_text("TOML syntax error: %s",
+                                                            std::string(e.description()))}));
   }
 }
 
-std::string_view toml_type_name(toml::node_type type) {
+Text toml_type_name(toml::node_type type) {
   switch (type) {
     case toml::node_type::none:
-      return "nothing";
+      return ui_text("nothing");
     case toml::node_type::table:
-      return "a table";
+      return ui_text("a table");
     case toml::node_type::array:
-      return "an array";
+      return ui_text("an array");
     case toml::node_type::string:
-      return "a string";
+      return ui_text("a string");
     case toml::node_type::integer:
-      return "an integer";
+      return ui_text("an integer");
     case toml::node_type::floating_point:
-      return "a floating-point number";
+      return ui_text("a floating-point number");
     case toml::node_type::boolean:
-      return "a boolean";
+      return ui_text("a boolean");
     case toml::node_type::date:
-      return "a date";
+      return ui_text("a date");
     case toml::node_type::time:
-      return "a time";
+      return ui_text("a time");
     case toml::node_type::date_time:
-      return "a date-time";
+      return ui_text("a date-time");
   }
-  return "an unknown type";
+  return ui_text("an unknown type");
+}
+
+Text out_of_range(std::int64_t value, std::int64_t min, std::int64_t max) {
+  return ui_text("%s is out of range (%s..%s)", value, min, max);
 }
 
 // --- TomlErrors ---
 
-void TomlErrors::add(const toml::node* where, std::string_view key, std::string_view problem) {
+void TomlErrors::add(const toml::node* where, std::string_view key, const Text& problem) {
   record(where ? line_of(where->source()) : 0, key, problem);
 }
 
-void TomlErrors::add(const toml::key& where, std::string_view key, std::string_view problem) {
+void TomlErrors::add(const toml::key& where, std::string_view key, const Text& problem) {
   record(line_of(where.source()), key, problem);
 }
 
 void TomlErrors::missing(std::string_view key, std::string_view reason) {
-  std::string problem = "required key is missing";
-  if (!reason.empty()) problem += " " + std::string(reason);
-  record(0, key, problem);
+  const Text problem = ui_text("required key is missing");
+  record(0, key,
+         reason.empty() ? problem : Text::layout("%s %s", {problem, std::string(reason)}));
 }
 
-void TomlErrors::record(std::uint32_t line, std::string_view key, std::string_view problem) {
+void TomlErrors::record(std::uint32_t line, std::string_view key, const Text& problem) {
   std::string where = line ? source_ + ":" + std::to_string(line) : source_;
-  errors_.emplace_back(line, where + ": " + std::string(key) + ": " + std::string(problem));
+  errors_.emplace_back(line, Text::layout("%s: %s: %s", {where, std::string(key), problem}));
 }
 
 Status TomlErrors::to_status() const {
@@ -107,12 +112,9 @@ Status TomlErrors::to_status() const {
   };
   std::stable_sort(sorted.begin(), sorted.end(),
                    [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
-  std::string message;
-  for (const auto& [line, text] : sorted) {
-    if (!message.empty()) message += "\n";
-    message += text;
-  }
-  return Status::error(Code::kInvalidArgument, message);
+  std::vector<Text> lines;
+  for (const auto& [line, text] : sorted) lines.push_back(text);
+  return Status::error(Code::kInvalidArgument, Text::join(lines, "\n"));
 }
 
 // --- TableReader ---
@@ -121,8 +123,7 @@ std::string TableReader::full_key(std::string_view key) const {
   return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
 }
 
-void TableReader::error_at(const toml::node* where, std::string_view key,
-                           std::string_view problem) {
+void TableReader::error_at(const toml::node* where, std::string_view key, const Text& problem) {
   errors_.add(where, full_key(key), problem);
 }
 
@@ -134,7 +135,7 @@ const toml::node* TableReader::element(std::string_view key, std::size_t index) 
 void TableReader::allow_only(std::span<const std::string_view> allowed) {
   for (auto&& [key, value] : table_) {
     if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
-    errors_.add(key, full_key(key.str()), "unknown key (allowed: " + join_names(allowed) + ")");
+    errors_.add(key, full_key(key.str()), ui_text("unknown key (allowed: %s)", join_names(allowed)));
   }
 }
 
@@ -147,8 +148,7 @@ const toml::node* TableReader::typed(std::string_view key, toml::node_type want,
   }
   if (node->type() != want) {
     error_at(node, key,
-             "expected " + std::string(toml_type_name(want)) + ", found " +
-                 std::string(toml_type_name(node->type())));
+             ui_text("expected %s, found %s", toml_type_name(want), toml_type_name(node->type())));
     return nullptr;
   }
   return node;
@@ -187,7 +187,8 @@ std::optional<std::vector<std::string>> TableReader::strings(std::string_view ke
     }
     all_strings = false;
     error_at(&item, std::string(key) + "[" + std::to_string(i) + "]",
-             "expected a string, found " + std::string(toml_type_name(item.type())));
+             ui_text("expected %s, found %s", toml_type_name(toml::node_type::string),
+                     toml_type_name(item.type())));
   }
   if (!all_strings) return std::nullopt;
   return out;
@@ -298,11 +299,12 @@ std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std:
   auto text = r.string(key, Presence::kOptional);
   if (!text) return std::nullopt;
   auto ms = parse_duration_ms(*text);
-  const std::string range = "(" + format_duration_ms(min) + ".." + format_duration_ms(max) + ")";
+  const std::string range = format_duration_ms(min) + ".." + format_duration_ms(max);
   if (!ms) {
-    r.error(key, in_quotes(*text) + " is not a duration (write e.g. 10s, 5m, 4h, 3d) " + range);
+    r.error(key, ui_text("%s is not a duration (write e.g. 10s, 5m, 4h, 3d) (%s)",
+                         in_quotes(*text), range));
   } else if (*ms < min || *ms > max) {
-    r.error(key, in_quotes(*text) + " is out of range " + range);
+    r.error(key, ui_text("%s is out of range (%s)", in_quotes(*text), range));
     return std::nullopt;
   }
   return ms;

@@ -2,6 +2,8 @@
 // file into a Status, typed key lookups that collect every problem as
 //   FILE:LINE: KEY: problem (allowed ...)
 // so a user fixes a file in one pass, and the value checks both files apply (ids, endpoints).
+// A problem is a Text (common/text.h): FILE:LINE and KEY stay as written, the words are shown in
+// the reader's language (casesyncd: log.language or the locale; casesyncctl: its locale).
 #pragma once
 
 #include <toml++/toml.h>
@@ -28,7 +30,7 @@ Result<std::string> read_text_file(const std::string& path, std::string_view wha
 Result<toml::table> parse_toml(const std::string& text, const std::string& source_name);
 
 // "a string", "an integer", ... for "expected X, found Y".
-std::string_view toml_type_name(toml::node_type type);
+Text toml_type_name(toml::node_type type);
 
 // Collects problems of one file. Sorted by line when reported; problems without a line (missing
 // keys) come last.
@@ -37,9 +39,9 @@ class TomlErrors {
   explicit TomlErrors(std::string source_name) : source_(std::move(source_name)) {}
 
   // "SOURCE:LINE: KEY: problem"; the line comes from `where`, omitted when it is null.
-  void add(const toml::node* where, std::string_view key, std::string_view problem);
+  void add(const toml::node* where, std::string_view key, const Text& problem);
   // Same, at a key's own line (used for unknown keys, which have no value worth pointing at).
-  void add(const toml::key& where, std::string_view key, std::string_view problem);
+  void add(const toml::key& where, std::string_view key, const Text& problem);
   // "SOURCE: KEY: required key is missing" plus an optional reason, e.g. "(role street)".
   void missing(std::string_view key, std::string_view reason = {});
 
@@ -48,10 +50,10 @@ class TomlErrors {
   Status to_status() const;
 
  private:
-  void record(std::uint32_t line, std::string_view key, std::string_view problem);
+  void record(std::uint32_t line, std::string_view key, const Text& problem);
 
   std::string source_;
-  std::vector<std::pair<std::uint32_t, std::string>> errors_;  // (line, message); line 0 = none
+  std::vector<std::pair<std::uint32_t, Text>> errors_;  // (line, message); line 0 = none
 };
 
 enum class Presence { kOptional, kRequired };
@@ -77,9 +79,9 @@ class TableReader {
   TableReader table(std::string_view key);
 
   // Records a problem with a present key's value, at the value's line.
-  void error(std::string_view key, std::string_view problem) { error_at(node(key), key, problem); }
+  void error(std::string_view key, const Text& problem) { error_at(node(key), key, problem); }
   // Same at an explicit node, e.g. an array element with key "parents[1]".
-  void error_at(const toml::node* where, std::string_view key, std::string_view problem);
+  void error_at(const toml::node* where, std::string_view key, const Text& problem);
   std::string full_key(std::string_view key) const;
   const toml::node* node(std::string_view key) const { return table_.get(key); }
   // Element `index` of the array at `key`, or null.
@@ -118,6 +120,8 @@ std::string resolve_path(const std::filesystem::path& base_dir, const std::strin
 
 // "\"TEXT\"" for messages (no escaping; messages are for people, not parsers).
 std::string in_quotes(std::string_view text);
+// "N is out of range (MIN..MAX)" for an integer key.
+Text out_of_range(std::int64_t value, std::int64_t min, std::int64_t max);
 // "a, b, c" for the "(allowed: ...)" part of messages.
 std::string join_names(std::span<const std::string_view> names);
 // "\"NAME\" is not a role (allowed: district, street, community)".

@@ -44,8 +44,9 @@ std::optional<ApiError> event_size_problem(const std::map<std::string, std::stri
   const std::size_t bytes = encoded_body_bytes(body) + kEventEnvelopeBytesMax;
   if (bytes <= limits::kEventBytesMax) return std::nullopt;
   return ApiError{413, "body_too_large",
-                  "the event would be about " + num(bytes) + " bytes; the limit of one event is " +
-                      num(limits::kEventBytesMax) + " bytes: shorten the longest values",
+                  ui_text("the event would be about %s bytes; the limit of one event is %s bytes: "
+                          "shorten the longest values",
+                          bytes, limits::kEventBytesMax),
                   field};
 }
 
@@ -61,7 +62,8 @@ std::string join_lines(const std::vector<std::string>& names) {
 std::optional<std::string> field_value(const json& v, const std::string& at, JsonObjectReader& r) {
   if (v.is_number_integer() || v.is_boolean()) return v.dump();  // legacy exports are numeric
   if (!v.is_string()) {
-    r.fail(ApiError::bad("wrong_type", at + " must be text, a whole number or true/false", at));
+    r.fail(ApiError::bad("wrong_type", ui_text("%s must be text, a whole number or true/false", at),
+                         at));
     return std::nullopt;
   }
   const auto& s = v.get_ref<const std::string&>();
@@ -77,8 +79,10 @@ std::map<std::string, std::string> read_fields(JsonObjectReader& r) {
   const json* obj = r.object("fields", Need::kOptional);
   if (!obj) return out;
   if (obj->size() > limits::kCaseFieldsMax) {
-    r.fail(ApiError::bad("too_many", "fields has " + num(obj->size()) + " entries; the limit is " +
-                                         num(limits::kCaseFieldsMax), r.field("fields")));
+    r.fail(ApiError::bad("too_many",
+                         ui_text("fields has %s entries; the limit is %s", obj->size(),
+                                 limits::kCaseFieldsMax),
+                         r.field("fields")));
     return out;
   }
   for (const auto& [key, v] : obj->items()) {
@@ -88,10 +92,12 @@ std::map<std::string, std::string> read_fields(JsonObjectReader& r) {
       return out;
     }
     if (key.empty() || key.size() > limits::kBodyKeyBytesMax || is_named_case_key(key)) {
-      r.fail(ApiError::bad("bad_value", at + ": a field name is 1.." + num(limits::kBodyKeyBytesMax) +
-                                            " bytes and not matter, applicant, id_number, materials, "
-                                            "legacy_id, external_ref or external_source (give "
-                                            "those at the top level)", at));
+      r.fail(ApiError::bad("bad_value",
+                           ui_text("%s: a field name is 1..%s bytes and not matter, applicant, "
+                                   "id_number, materials, legacy_id, external_ref or "
+                                   "external_source (give those at the top level)",
+                                   at, limits::kBodyKeyBytesMax),
+                           at));
       return out;
     }
     auto value = field_value(v, at, r);
@@ -108,8 +114,9 @@ std::optional<ApiError> external_problem(const json& obj, const NewCase& c,
   if (has_source != has_ref) {
     const char* missing = has_source ? "external_ref" : "source";
     return ApiError::bad("missing",
-                         std::string(missing) + " is missing: a department system's reference "
-                         "(external_ref) and the system's short name (source) go together",
+                         ui_text("%s is missing: a department system's reference (external_ref) "
+                                 "and the system's short name (source) go together",
+                                 missing),
                          r.field(missing));
   }
   if (!has_source) return std::nullopt;
@@ -211,8 +218,8 @@ std::optional<ApiError> name_problem(Value type, const std::string& v, const std
   if (type == Value::kNode) return node_id_error(v, at);
   if (type == Value::kHop) return hop_id_problem(v, at);
   if (v.size() <= limits::kBodyKeyBytesMax) return std::nullopt;
-  return ApiError::bad("too_long", at + " is longer than " + num(limits::kBodyKeyBytesMax) + " bytes",
-                       at);
+  return ApiError::bad("too_long",
+                       ui_text("%s is longer than %s bytes", at, limits::kBodyKeyBytesMax), at);
 }
 
 // One field of an action, read by its type; the value as the event body holds it.
@@ -262,7 +269,7 @@ std::optional<std::string> raw_value(const std::string& key, const json& v, cons
     return join_lines(names.value_or(std::vector<std::string>{}));
   }
   if (!v.is_string()) {
-    r.fail(ApiError::bad("wrong_type", at + " must be text", at));
+    r.fail(ApiError::bad("wrong_type", ui_text("%s must be text", at), at));
     return std::nullopt;
   }
   const auto& s = v.get_ref<const std::string&>();
@@ -286,25 +293,30 @@ Checked<RawEvent> read_raw_event(const json& obj, const std::string& prefix, std
   }
   e.kind = r.text("kind", limits::kKindBytesMax, Need::kRequired).value_or("");
   if (!r.failed() && !known_kind(e.kind)) {
-    r.fail(ApiError::not_found("unknown event kind \"" + e.kind + "\"", r.field("kind")));
+    r.fail(ApiError::not_found(ui_text("unknown event kind \"%s\"", e.kind), r.field("kind")));
   }
   if (const json* body = r.object("body", Need::kOptional)) {
     if (body->size() > limits::kBodyFieldsMax) {
-      r.fail(ApiError::bad("too_many", r.field("body") + " has " + num(body->size()) +
-                                           " fields; the limit is " + num(limits::kBodyFieldsMax),
+      r.fail(ApiError::bad("too_many",
+                           ui_text("%s has %s fields; the limit is %s", r.field("body"),
+                                   body->size(), limits::kBodyFieldsMax),
                            r.field("body")));
     }
     for (const auto& [key, v] : body->items()) {
       if (r.failed()) break;
       const std::string at = r.field("body." + key);
       if (key.empty() || key.size() > limits::kBodyKeyBytesMax) {
-        r.fail(ApiError::bad("bad_value", at + ": a body key is 1.." + num(limits::kBodyKeyBytesMax) +
-                                              " bytes", at));
+        r.fail(ApiError::bad("bad_value",
+                             ui_text("%s: a body key is 1..%s bytes", at, limits::kBodyKeyBytesMax),
+                             at));
         break;
       }
       if (is_actor_key(key)) {
-        r.fail(ApiError::bad("bad_value", at + ": the clerk is named by the node from the token, "
-                                              "never by the request", at));
+        r.fail(ApiError::bad("bad_value",
+                             ui_text("%s: the clerk is named by the node from the token, never by "
+                                     "the request",
+                                     at),
+                             at));
         break;
       }
       if (auto value = raw_value(key, v, at, r)) e.body[key] = *value;
@@ -347,8 +359,10 @@ Checked<NewCase> parse_new_case(const RequestView& r) {
 Checked<std::vector<NewCase>> parse_import(const RequestView& r) {
   if (QueryReader q(r); auto e = q.finish()) return *e;
   if (r.body.size() > api_limits::kBulkBodyBytesMax) {
-    return ApiError{413, "body_too_large", "an import is at most " +
-                                               num(api_limits::kBulkBodyBytesMax) + " bytes; split the file", ""};
+    return ApiError{413, "body_too_large",
+                    ui_text("an import is at most %s bytes; split the file",
+                            api_limits::kBulkBodyBytesMax),
+                    ""};
   }
   std::vector<NewCase> out;
   std::size_t start = 0;
@@ -359,8 +373,10 @@ Checked<std::vector<NewCase>> parse_import(const RequestView& r) {
     start = end + 1;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     if (out.size() >= api_limits::kImportLinesMax) {
-      return ApiError::bad("too_many", "at most " + num(api_limits::kImportLinesMax) +
-                                           " cases per import; split the file", "line " + num(n));
+      return ApiError::bad("too_many",
+                           ui_text("at most %s cases per import; split the file",
+                                   api_limits::kImportLinesMax),
+                           "line " + num(n));
     }
     const std::string where = "line " + num(n);
     auto obj = parse_json_object(line, api_limits::kBodyBytesMax, where);
@@ -368,13 +384,15 @@ Checked<std::vector<NewCase>> parse_import(const RequestView& r) {
     auto c = read_new_case(*obj, where + ".");
     if (!c.ok()) {
       ApiError e = c.error();
-      e.message = where + ": " + e.message;
+      e.message = Text::layout("%s: %s", {Text(where), e.message});
       return e;
     }
     c->line = n;
     out.push_back(std::move(*c));
   }
-  if (out.empty()) return ApiError::bad("missing", "the import holds no cases (one JSON object per line)");
+  if (out.empty()) {
+    return ApiError::bad("missing", ui_text("the import holds no cases (one JSON object per line)"));
+  }
   return out;
 }
 
@@ -387,8 +405,8 @@ Checked<CaseAction> parse_case_action(const RequestView& r) {
   if (!spec) {
     std::string all;
     for (const auto& s : action_specs()) all += (all.empty() ? "" : ", ") + str(s.action);
-    return ApiError::not_found("no case action \"" + out.action + "\" (actions: " + all + ", events)",
-                               "action");
+    return ApiError::not_found(
+        ui_text("no case action \"%s\" (actions: %s, events)", out.action, all), "action");
   }
   out.kind = str(spec->kind);
   out.needs_hop = spec->needs_hop;
@@ -427,10 +445,14 @@ Checked<std::vector<std::string>> catalogue_materials(const std::string& matter,
       }
     }
     if (matches.size() != 1) {
-      const char* what = matches.empty() ? "is not" : "names more than one of";
       return ApiError::bad(matches.empty() ? "unknown_material" : "ambiguous_material",
-                           "material \"" + name + "\" " + what + " the materials of matter " +
-                               matter + " (" + listed + "); give one of them as listed",
+                           matches.empty()
+                               ? ui_text("material \"%s\" is not one of the materials of matter "
+                                         "%s (%s); give one of them as listed",
+                                         name, matter, listed)
+                               : ui_text("material \"%s\" names more than one of the materials "
+                                         "of matter %s (%s); give one of them as listed",
+                                         name, matter, listed),
                            field);
     }
     if (std::find(out.begin(), out.end(), matches[0]) == out.end()) out.push_back(matches[0]);
@@ -457,8 +479,8 @@ Checked<RawEvent> parse_case_event(const RequestView& r) {
     // The id of a new case is the node's to give (or its reference's): a caller's id could be
     // one the node gives later and poison its next create.
     return ApiError::bad("bad_value",
-                         "a case is created with POST /api/cases, which gives it its id, not "
-                         "under an id of the caller's choosing",
+                         ui_text("a case is created with POST /api/cases, which gives it its id, "
+                                 "not under an id of the caller's choosing"),
                          "kind");
   }
   return e;
@@ -470,12 +492,15 @@ Checked<std::vector<RawEvent>> parse_event_batch(const RequestView& r) {
   JsonObjectReader reader(*obj, "");
   const json* events = reader.array("events", api_limits::kBatchEventsMax, Need::kRequired);
   if (auto e = reader.finish()) return *e;
-  if (events->empty()) return ApiError::bad("missing", "events must list at least one event", "events");
+  if (events->empty()) {
+    return ApiError::bad("missing", ui_text("events must list at least one event"), "events");
+  }
   std::vector<RawEvent> out;
   for (std::size_t i = 0; i < events->size(); ++i) {
     const std::string at = "events[" + num(i) + "]";
     if (!(*events)[i].is_object()) {
-      return ApiError::bad("wrong_type", at + " must be an object {case_id, kind, body}", at);
+      return ApiError::bad("wrong_type", ui_text("%s must be an object {case_id, kind, body}", at),
+                           at);
     }
     auto e = read_raw_event((*events)[i], at + ".", "");
     if (!e.ok()) return e.error();

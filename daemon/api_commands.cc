@@ -21,7 +21,6 @@ using nlohmann::json;
 namespace {
 
 std::string str(std::string_view s) { return std::string(s); }
-std::string num(std::uint64_t n) { return std::to_string(n); }
 
 bool is_date(const std::string& text, Date* out) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
@@ -42,8 +41,8 @@ std::optional<Date> read_date(QueryReader& q, const char* key, std::string* text
   if (!v) return std::nullopt;
   Date d;
   if (!is_date(*v, &d)) {
-    q.fail(ApiError::bad("bad_value", std::string(key) + " must be a date YYYY-MM-DD, not \"" + *v +
-                                          "\"", key));
+    q.fail(ApiError::bad("bad_value", ui_text("%s must be a date YYYY-MM-DD, not \"%s\"", key, *v),
+                         key));
     return std::nullopt;
   }
   *text = *v;
@@ -63,7 +62,7 @@ std::string read_node(QueryReader& q, const char* key) {
 // ---------------------------------------------------------------------------- formats
 
 std::optional<ApiError> path_case_id(const RequestView& r, std::string* out) {
-  if (r.path.empty()) return ApiError::bad("missing", "the case id is missing", "case_id");
+  if (r.path.empty()) return ApiError::bad("missing", ui_text("the case id is missing"), "case_id");
   *out = r.path[0];
   return case_id_problem(*out, "case_id");
 }
@@ -91,11 +90,11 @@ std::optional<ApiError> case_id_problem(const std::string& id, const std::string
                            return static_cast<unsigned char>(c) < 0x20;
                          });
   return ApiError::bad("bad_value",
-                       (printable ? "\"" + id + "\"" : std::string("the value")) +
-                           " is not a case id (like s01-c01-000001: a node id, '-', a number; "
-                           "or gov-portal:3301062024000123 for a department system's case; at "
-                           "most " + num(limits::kCaseIdBytesMax) +
-                           " bytes of A-Z, a-z, 0-9, '-', '_', '.', ':')",
+                       ui_text("%s is not a case id (like s01-c01-000001: a node id, '-', a "
+                               "number; or gov-portal:3301062024000123 for a department system's "
+                               "case; at most %s bytes of A-Z, a-z, 0-9, '-', '_', '.', ':')",
+                               printable ? Text("\"" + id + "\"") : ui_text("the value"),
+                               limits::kCaseIdBytesMax),
                        field);
 }
 
@@ -106,7 +105,9 @@ std::optional<ApiError> hop_id_problem(const std::string& id, const std::string&
     return std::nullopt;
   }
   return ApiError::bad("bad_value",
-                       field + " must name a hop as NODE:SEQ (e.g. s01-c01:2; `case show` lists them)",
+                       ui_text("%s must name a hop as NODE:SEQ (e.g. s01-c01:2; `case show` lists "
+                               "them)",
+                               field),
                        field);
 }
 
@@ -123,8 +124,8 @@ Checked<CaseListQuery> parse_case_list(const RequestView& r) {
     if (known) continue;
     std::string all;
     for (CaseStatus c : kCaseStatuses) all += (all.empty() ? "" : ", ") + str(case_status_name(c));
-    q.fail(ApiError::bad("bad_value", "status \"" + s + "\" is not a case status (" + all + ")",
-                         "status"));
+    q.fail(ApiError::bad("bad_value",
+                         ui_text("status \"%s\" is not a case status (%s)", s, all), "status"));
   }
   out.open = q.flag("open");
   out.holder = read_node(q, "holder");
@@ -165,7 +166,7 @@ Checked<PaperQuery> parse_paper(const RequestView& r) {
   QueryReader q(r);
   const std::string lang = q.text("lang", 8).value_or("zh");
   if (lang != "zh" && lang != "zh-CN" && lang != "en") {
-    q.fail(ApiError::bad("bad_value", "lang must be zh or en, not \"" + lang + "\"", "lang"));
+    q.fail(ApiError::bad("bad_value", ui_text("lang must be zh or en, not \"%s\"", lang), "lang"));
   }
   if (auto e = q.finish()) return *e;
   out.english = lang == "en";
@@ -187,9 +188,9 @@ std::uint64_t read_wait_ms(QueryReader& q) {
   }
   if (!ms || *ms > max_ms) {
     q.fail(ApiError::bad(ms ? "out_of_range" : "bad_value",
-                         "wait must be a duration of at most " +
-                             num(api_limits::kChangesWaitMaxS) + "s (\"30s\", \"500ms\" or whole "
-                             "seconds), not \"" + *text + "\"",
+                         ui_text("wait must be a duration of at most %ss (\"30s\", \"500ms\" or "
+                                 "whole seconds), not \"%s\"",
+                                 api_limits::kChangesWaitMaxS, *text),
                          "wait"));
     return 0;
   }
@@ -224,8 +225,9 @@ Checked<FeedQuery> parse_event_stream(const RequestView& r, const std::string& l
     auto id = parse_decimal(last_event_id);
     if (!id || *id > kPositionMax) {
       return ApiError::bad("bad_value",
-                           "Last-Event-ID must be a position this feed sent (a whole number), "
-                           "not \"" + last_event_id.substr(0, 40) + "\"",
+                           ui_text("Last-Event-ID must be a position this feed sent (a whole "
+                                   "number), not \"%s\"",
+                                   last_event_id.substr(0, 40)),
                            "Last-Event-ID");
     }
     out.after = *id;
@@ -258,16 +260,19 @@ Checked<StatsQuery> parse_stats(const RequestView& r) {
   out.node = read_node(q, "node");
   const std::string by = q.text("by", 8).value_or("node");
   if (by != "node" && by != "clerk" && by != "matter") {
-    q.fail(ApiError::bad("bad_value", "by must be node, clerk or matter, not \"" + by + "\"", "by"));
+    q.fail(ApiError::bad("bad_value", ui_text("by must be node, clerk or matter, not \"%s\"", by),
+                         "by"));
   }
   out.by_clerk = by == "clerk";
   out.by_matter = by == "matter";
   if (out.by_matter && !out.node.empty()) {
-    q.fail(ApiError::bad("bad_value", "by=matter counts every node together: leave out node", "node"));
+    q.fail(ApiError::bad("bad_value",
+                         ui_text("by=matter counts every node together: leave out node"), "node"));
   }
   if (auto e = q.finish()) return *e;
   if (out.from && out.to && out.from_text > out.to_text) {
-    return ApiError::bad("out_of_range", "from " + out.from_text + " is after to " + out.to_text, "from");
+    return ApiError::bad("out_of_range",
+                         ui_text("from %s is after to %s", out.from_text, out.to_text), "from");
   }
   return out;
 }
@@ -286,10 +291,10 @@ std::optional<ApiError> backup_name_problem(const std::string& name, const std::
                   name.front() != '.' && std::all_of(name.begin(), name.end(), allowed);
   if (ok) return std::nullopt;
   return ApiError::bad("bad_value",
-                       "a backup is named by a file name of 1.." +
-                           std::to_string(api_limits::kBackupNameCharsMax) +
-                           " characters A-Z a-z 0-9 . _ - not starting with '.'; it is written "
-                           "into the node's backup folder (paths.backup_dir), never elsewhere",
+                       ui_text("a backup is named by a file name of 1..%s characters A-Z a-z 0-9 "
+                               ". _ - not starting with '.'; it is written into the node's backup "
+                               "folder (paths.backup_dir), never elsewhere",
+                               api_limits::kBackupNameCharsMax),
                        field);
 }
 
@@ -298,9 +303,9 @@ Checked<BackupRequest> parse_backup(const RequestView& r) {
   if (!obj.ok()) return obj.error();
   if (obj->contains("path")) {
     return ApiError::bad("bad_value",
-                         "a backup goes only into the node's backup folder (paths.backup_dir): "
-                         "give \"name\", a file name, or nothing; `casesyncctl backup FILE` "
-                         "copies it to FILE",
+                         ui_text("a backup goes only into the node's backup folder "
+                                 "(paths.backup_dir): give \"name\", a file name, or nothing; "
+                                 "`casesyncctl backup FILE` copies it to FILE"),
                          "path");
   }
   JsonObjectReader reader(*obj, "");
@@ -326,9 +331,9 @@ Checked<NewClerk> parse_new_clerk(const RequestView& r) {
   if (auto e = reader.finish()) return *e;
   if (!valid_clerk_id(out.id) || out.id == "admin") {
     return ApiError::bad("bad_value",
-                         "id \"" + out.id + "\" is not a clerk id: 1.." +
-                             std::to_string(limits::kActorIdBytesMax) +
-                             " of a-z 0-9 - . (\"admin\" is the built-in administrator)",
+                         ui_text("id \"%s\" is not a clerk id: 1..%s of a-z 0-9 - . (\"admin\" "
+                                 "is the built-in administrator)",
+                                 out.id, limits::kActorIdBytesMax),
                          "id");
   }
   return out;
@@ -340,7 +345,7 @@ Checked<std::string> parse_clerk_disable(const RequestView& r) {
   if (auto e = JsonObjectReader(*obj, "").finish()) return *e;
   const std::string id = r.path.empty() ? "" : r.path[0];
   if (!valid_clerk_id(id)) {
-    return ApiError::not_found("no clerk \"" + id + "\" (a clerk id is a-z 0-9 - .)", "id");
+    return ApiError::not_found(ui_text("no clerk \"%s\" (a clerk id is a-z 0-9 - .)", id), "id");
   }
   return id;
 }
@@ -358,8 +363,8 @@ Checked<std::string> parse_webhook_retry(const RequestView& r) {
   constexpr std::size_t kNameBytesMax = 32;  // config/webhook_config.cc
   if (name.empty() || name.size() > kNameBytesMax || node_id_problem(name)) {
     return ApiError::bad("bad_value",
-                         "a webhook is named by its [[webhook]] name: 1..32 of a-z, 0-9, '-', "
-                         "'_' (`casesyncctl status` lists them)",
+                         ui_text("a webhook is named by its [[webhook]] name: 1..32 of a-z, 0-9, "
+                                 "'-', '_' (`casesyncctl status` lists them)"),
                          "name");
   }
   auto obj = post_body(r);
@@ -378,7 +383,7 @@ Checked<RosterPush> parse_roster_push(const RequestView& r) {
   const std::string hex = reader.text("signature", 1024, Need::kRequired).value_or("");
   if (auto e = reader.finish()) return *e;
   auto sig = from_hex(hex);
-  if (!sig) return ApiError::bad("bad_value", "signature must be hex", "signature");
+  if (!sig) return ApiError::bad("bad_value", ui_text("signature must be hex"), "signature");
   out.signature = std::move(*sig);
   return out;
 }

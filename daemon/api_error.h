@@ -3,6 +3,10 @@
 //
 //   {"error": CODE, "message": "what went wrong and what to do", "field": "the input at fault"}
 //
+// CODE and `field` are English and stable in every language; `message` is rendered in the
+// language of the request (daemon/answer_language.h: ?lang=en, else Accept-Language, else
+// Simplified Chinese) from a Text (common/text.h) that holds the English msgid and arguments.
+//
 // `field` names the body key, query parameter or path part ("applicant", "events[2].case_id",
 // "limit", "case_id"), or is "" when no single input is at fault. CODE is a stable token a
 // client may switch on:
@@ -42,22 +46,23 @@
 #include <variant>
 
 #include "common/status.h"
+#include "common/text.h"
 
 namespace casesync {
 
 struct ApiError {
   int status = 400;
   std::string code;
-  std::string message;
+  Text message;
   std::string field;
 
-  nlohmann::json to_json() const {
-    return {{"error", code}, {"message", message}, {"field", field}};
+  nlohmann::json to_json(UiLanguage language) const {
+    return {{"error", code}, {"message", message.render(language)}, {"field", field}};
   }
-  static ApiError bad(std::string code, std::string message, std::string field = "") {
+  static ApiError bad(std::string code, Text message, std::string field = "") {
     return {400, std::move(code), std::move(message), std::move(field)};
   }
-  static ApiError not_found(std::string message, std::string field = "") {
+  static ApiError not_found(Text message, std::string field = "") {
     return {404, "not_found", std::move(message), std::move(field)};
   }
 };

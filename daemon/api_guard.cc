@@ -47,9 +47,6 @@ std::string header(const httplib::Request& req, const char* name) {
   return req.has_header(name) ? req.get_header_value(name) : std::string();
 }
 
-const char* kWhereTokens =
-    "casesyncctl reads it from --token-file FILE, $CASESYNC_TOKEN or admin.token beside the "
-    "node's config";
 
 }  // namespace
 
@@ -72,9 +69,10 @@ std::optional<ApiError> check_host(std::string_view host, const HostRule& rule) 
   std::string names;
   for (const auto& h : rule.hosts) names += (names.empty() ? "" : ", ") + h;
   return ApiError{403, "bad_host",
-                  "Host \"" + std::string(host) + "\" is not this node's API (" + names +
-                      "): refused so that no web page can reach it under another name (DNS "
-                      "rebinding); add a name the node is really reached by to api.allowed_hosts",
+                  ui_text("Host \"%s\" is not this node's API (%s): refused so that no web page "
+                          "can reach it under another name (DNS rebinding); add a name the node "
+                          "is really reached by to api.allowed_hosts",
+                          host, names),
                   ""};
 }
 
@@ -89,9 +87,9 @@ std::optional<ApiError> check_origin(std::string_view origin, std::string_view h
     if (o == lower(a)) return std::nullopt;
   }
   return ApiError{403, "bad_origin",
-                  "a web page at " + std::string(origin) +
-                      " may not call this node's API: only the node's own page and "
-                      "api.allowed_origins may",
+                  ui_text("a web page at %s may not call this node's API: only the node's own "
+                          "page and api.allowed_origins may",
+                          origin),
                   ""};
 }
 
@@ -101,11 +99,13 @@ std::optional<ApiError> check_content_type(std::string_view content_type, bool b
   while (!media.empty() && media.front() == ' ') media.erase(media.begin());
   if (media == "application/json") return std::nullopt;
   if (bulk_lines && media == "application/x-ndjson") return std::nullopt;
+  const std::string wanted =
+      bulk_lines ? "application/json (or application/x-ndjson)" : "application/json";
   return ApiError{415, "bad_content_type",
-                  "a write needs Content-Type: application/json" +
-                      std::string(bulk_lines ? " (or application/x-ndjson)" : "") +
-                      (media.empty() ? std::string(", and this request has none")
-                                     : ", not " + media),
+                  media.empty()
+                      ? ui_text("a write needs Content-Type: %s, and this request has none",
+                                wanted)
+                      : ui_text("a write needs Content-Type: %s, not %s", wanted, media),
                   ""};
 }
 
@@ -122,7 +122,7 @@ Checked<Requester> ApiGuard::refuse(ApiRefusal reason, ApiError error, std::uint
     log_warning("security: " + std::to_string(ApiCounters::kBurstTokensMin) +
                 " or more wrong API tokens within " +
                 std::to_string(ApiCounters::kBurstWindowMs / 1000) +
-                "s (the latest: " + error.message + "); raised as security_alert");
+                "s (the latest: " + error.message.english() + "); raised as security_alert");
   }
   return error;
 }
@@ -150,14 +150,16 @@ Checked<Requester> ApiGuard::admit_token(const httplib::Request& req, std::uint6
   const auto token = bearer_token(header(req, "Authorization"));
   if (!token) {
     return refuse(ApiRefusal::kBadToken,
-                  {401, "bad_token", "the Authorization header must be \"Bearer TOKEN\"", ""},
+                  {401, "bad_token", ui_text("the Authorization header must be \"Bearer TOKEN\""),
+                   ""},
                   now_ms);
   }
   if (token->empty()) {
     return refuse(ApiRefusal::kNoToken,
                   {401, "no_token",
-                   "this route needs a clerk's token (Authorization: Bearer TOKEN); " +
-                       std::string(kWhereTokens),
+                   ui_text("this route needs a clerk's token (Authorization: Bearer TOKEN); "
+                           "casesyncctl reads it from --token-file FILE, $CASESYNC_TOKEN or "
+                           "admin.token beside the node's config"),
                    ""},
                   now_ms);
   }
@@ -172,12 +174,12 @@ Checked<Requester> ApiGuard::admit_token(const httplib::Request& req, std::uint6
   return refuse(ApiRefusal::kBadToken, {401, "bad_token", check.message, ""}, now_ms);
 }
 
-ApiError ApiGuard::forbidden_role(const Requester& who, const std::string& what,
+ApiError ApiGuard::forbidden_role(const Requester& who, const Text& what,
                                   const std::string& roles_allowed, std::uint64_t now_ms) {
   const Actor a = who.actor();
   ApiError e{403, "forbidden_role",
-             "clerk " + a.id + " (role " + a.role + ") may not " + what + "; roles allowed: " +
-                 roles_allowed,
+             ui_text("clerk %s (role %s) may not %s; roles allowed: %s", a.id, a.role, what,
+                     roles_allowed),
              ""};
   (void)counters_->refused(ApiRefusal::kForbiddenRole, now_ms);
   return e;

@@ -66,7 +66,7 @@ class ApiGuard {
   // The requester, or the refusal (already counted; a wrong-token burst is logged).
   Checked<Requester> admit(const httplib::Request& req, Access access, std::uint64_t now_ms);
   // A route's own role refusal (403 forbidden_role, counted), naming the roles allowed.
-  ApiError forbidden_role(const Requester& who, const std::string& what,
+  ApiError forbidden_role(const Requester& who, const Text& what,
                           const std::string& roles_allowed, std::uint64_t now_ms);
 
  private:

@@ -2,6 +2,7 @@
 // target's parameters and reading them as typed, bounded values.
 #include <algorithm>
 
+#include "daemon/answer_language.h"
 #include "daemon/api_request.h"
 
 namespace casesync {
@@ -64,18 +65,12 @@ std::optional<std::uint64_t> parse_decimal(std::string_view text) {
   return v;
 }
 
-namespace {
-
-std::string num(std::uint64_t n) { return std::to_string(n); }
-
-}  // namespace
-
 // ---------------------------------------------------------------------------- QueryReader
 
 QueryReader::QueryReader(const RequestView& request) : request_(request) {
   if (request.query.size() > api_limits::kQueryParamsMax) {
-    fail(ApiError::bad("too_many", "at most " + num(api_limits::kQueryParamsMax) +
-                                       " query parameters", ""));
+    fail(ApiError::bad("too_many",
+                       ui_text("at most %s query parameters", api_limits::kQueryParamsMax), ""));
   }
 }
 
@@ -89,7 +84,7 @@ const std::string* QueryReader::single(const char* key) {
   for (const auto& [k, v] : request_.query) {
     if (k != key) continue;
     if (found) {
-      fail(ApiError::bad("bad_value", std::string(key) + " is given twice", key));
+      fail(ApiError::bad("bad_value", ui_text("%s is given twice", key), key));
       return nullptr;
     }
     found = &v;
@@ -133,7 +128,7 @@ bool QueryReader::flag(const char* key) {
   if (!v) return false;
   if (*v == "1" || *v == "true") return true;
   if (*v != "0" && *v != "false") {
-    fail(ApiError::bad("bad_value", std::string(key) + " must be 1 or 0, not \"" + *v + "\"", key));
+    fail(ApiError::bad("bad_value", ui_text("%s must be 1 or 0, not \"%s\"", key, *v), key));
   }
   return false;
 }
@@ -155,13 +150,15 @@ std::vector<std::string> QueryReader::all(const char* key, std::size_t chars_max
 std::optional<ApiError> QueryReader::finish() {
   if (error_) return error_;
   for (const auto& [k, v] : request_.query) {
-    if (asked_.count(k)) continue;
+    // lang= is the answer's language on every route (daemon/answer_language.h).
+    if (asked_.count(k) || k == kLanguageParameter) continue;
     if (auto p = text_problem(k, 64, Lines::kOne, "a query parameter")) return p;
     std::string known;
     for (const auto& a : asked_) known += (known.empty() ? "" : ", ") + a;
     return ApiError::bad("unknown_field",
-                         k + " is not a parameter here" +
-                             (known.empty() ? " (this route takes none)" : " (parameters: " + known + ")"),
+                         known.empty() ? ui_text("%s is not a parameter here (this route takes none)", k)
+                                       : ui_text("%s is not a parameter here (parameters: %s)", k,
+                                                 known),
                          k);
   }
   return std::nullopt;

@@ -12,17 +12,18 @@ namespace {
 
 std::string num(std::uint64_t n) { return std::to_string(n); }
 
-const char* type_name(const json& v) {
-  if (v.is_string()) return "text";
-  if (v.is_number()) return "a number";
-  if (v.is_boolean()) return "true/false";
-  if (v.is_array()) return "a list";
-  if (v.is_object()) return "an object";
+Text type_name(const json& v) {
+  if (v.is_string()) return ui_text("text");
+  if (v.is_number()) return ui_text("a number");
+  if (v.is_boolean()) return ui_text("true/false");
+  if (v.is_array()) return ui_text("a list");
+  if (v.is_object()) return ui_text("an object");
   return "null";
 }
 
-ApiError wrong_type(const std::string& field, const char* want, const json& got) {
-  return ApiError::bad("wrong_type", field + " must be " + want + ", not " + type_name(got), field);
+ApiError wrong_type(const std::string& field, const Text& want, const json& got) {
+  return ApiError::bad("wrong_type", ui_text("%s must be %s, not %s", field, want, type_name(got)),
+                       field);
 }
 
 bool is_control(unsigned char c, Lines lines) {
@@ -60,14 +61,14 @@ std::optional<ApiError> text_problem(std::string_view text, std::size_t chars_ma
                                      const std::string& field) {
   if (!valid_utf8(text)) {
     return ApiError::bad("bad_utf8",
-                         field + " is not UTF-8 text (bad byte at offset " +
-                             num(utf8_error_offset(text)) + ")",
+                         ui_text("%s is not UTF-8 text (bad byte at offset %s)", field,
+                                 utf8_error_offset(text)),
                          field);
   }
   const std::size_t chars = utf8_chars(text);
   if (chars > chars_max) {
     return ApiError::bad("too_long",
-                         field + " has " + num(chars) + " characters; the limit is " + num(chars_max),
+                         ui_text("%s has %s characters; the limit is %s", field, chars, chars_max),
                          field);
   }
   const auto bad = std::find_if(text.begin(), text.end(), [&](char c) {
@@ -75,9 +76,12 @@ std::optional<ApiError> text_problem(std::string_view text, std::size_t chars_ma
   });
   if (bad != text.end()) {
     return ApiError::bad("bad_value",
-                         field + " contains a control character (byte " +
-                             num(static_cast<unsigned char>(*bad)) + ")" +
-                             (lines == Lines::kOne ? "; it must be one line" : ""),
+                         lines == Lines::kOne
+                             ? ui_text("%s contains a control character (byte %s); it must be one "
+                                       "line",
+                                       field, static_cast<unsigned char>(*bad))
+                             : ui_text("%s contains a control character (byte %s)", field,
+                                       static_cast<unsigned char>(*bad)),
                          field);
   }
   return std::nullopt;
@@ -85,21 +89,21 @@ std::optional<ApiError> text_problem(std::string_view text, std::size_t chars_ma
 
 Checked<json> parse_json_object(std::string_view body, std::size_t bytes_max,
                                 const std::string& field) {
-  const std::string where = field.empty() ? "the request body" : field;
+  const Text where = field.empty() ? ui_text("the request body") : Text(field);
   if (body.size() > bytes_max) {
     return ApiError{413, "body_too_large",
-                    where + " is " + num(body.size()) + " bytes; the limit is " + num(bytes_max),
+                    ui_text("%s is %s bytes; the limit is %s", where, body.size(), bytes_max),
                     field};
   }
   if (!valid_utf8(body)) {
     return ApiError::bad("bad_utf8",
-                         where + " is not UTF-8 (bad byte at offset " +
-                             num(utf8_error_offset(body)) + ")",
+                         ui_text("%s is not UTF-8 (bad byte at offset %s)", where,
+                                 utf8_error_offset(body)),
                          field);
   }
   if (json_depth(body) > api_limits::kJsonDepthMax) {
     return ApiError::bad("bad_json",
-                         where + " nests deeper than " + num(api_limits::kJsonDepthMax) + " levels",
+                         ui_text("%s nests deeper than %s levels", where, api_limits::kJsonDepthMax),
                          field);
   }
   json parsed;
@@ -107,10 +111,12 @@ Checked<json> parse_json_object(std::string_view body, std::size_t bytes_max,
     parsed = json::parse(body.empty() ? std::string_view("{}") : body);
   } catch (const json::exception& e) {
     // The parser quotes the token it stopped at, perhaps half a character of it.
-    return ApiError::bad("bad_json", where + " is not JSON: " + utf8_sanitize(e.what()), field);
+    return ApiError::bad("bad_json", ui_text("%s is not JSON: %s", where, utf8_sanitize(e.what())),
+                         field);
   }
   if (!parsed.is_object()) {
-    return ApiError::bad("bad_json", where + " must be a JSON object {...}, not " + type_name(parsed),
+    return ApiError::bad("bad_json",
+                         ui_text("%s must be a JSON object {...}, not %s", where, type_name(parsed)),
                          field);
   }
   return parsed;
@@ -121,11 +127,13 @@ std::optional<ApiError> number_problem(std::optional<std::uint64_t> v, std::uint
                                        const std::string& shown) {
   const std::string range = num(min) + ".." + num(max);
   if (!v) {
-    return ApiError::bad("bad_value", field + " must be a whole number " + range + ", not " + shown,
+    return ApiError::bad("bad_value",
+                         ui_text("%s must be a whole number %s, not %s", field, range, shown),
                          field);
   }
   if (*v < min || *v > max) {
-    return ApiError::bad("out_of_range", field + " is " + num(*v) + "; allowed: " + range, field);
+    return ApiError::bad("out_of_range", ui_text("%s is %s; allowed: %s", field, *v, range),
+                         field);
   }
   return std::nullopt;
 }
@@ -149,7 +157,7 @@ const json* JsonObjectReader::find(const char* key, Need need) {
   if (error_) return nullptr;
   auto it = obj_.find(key);
   if (it == obj_.end() || it->is_null()) {
-    if (need == Need::kRequired) fail(ApiError::bad("missing", field(key) + " is required", field(key)));
+    if (need == Need::kRequired) fail(ApiError::bad("missing", ui_text("%s is required", field(key)), field(key)));
     return nullptr;
   }
   return &*it;
@@ -160,7 +168,7 @@ std::optional<std::string> JsonObjectReader::text(const char* key, std::size_t c
   const json* v = find(key, need);
   if (!v) return std::nullopt;
   if (!v->is_string()) {
-    fail(wrong_type(field(key), "text", *v));
+    fail(wrong_type(field(key), ui_text("text"), *v));
     return std::nullopt;
   }
   const auto& s = v->get_ref<const std::string&>();
@@ -169,7 +177,7 @@ std::optional<std::string> JsonObjectReader::text(const char* key, std::size_t c
     return std::nullopt;
   }
   if (s.empty() && need == Need::kRequired) {
-    fail(ApiError::bad("missing", field(key) + " must not be empty", field(key)));
+    fail(ApiError::bad("missing", ui_text("%s must not be empty", field(key)), field(key)));
     return std::nullopt;
   }
   return s;
@@ -183,7 +191,8 @@ std::optional<std::string> JsonObjectReader::choice(const char* key,
   if (std::find(choices.begin(), choices.end(), *v) != choices.end()) return v;
   std::string allowed;
   for (const auto& c : choices) allowed += (allowed.empty() ? "" : ", ") + c;
-  fail(ApiError::bad("bad_value", field(key) + " must be one of " + allowed + ", not \"" + *v + "\"",
+  fail(ApiError::bad("bad_value",
+                     ui_text("%s must be one of %s, not \"%s\"", field(key), allowed, *v),
                      field(key)));
   return std::nullopt;
 }
@@ -193,15 +202,17 @@ std::optional<std::uint64_t> JsonObjectReader::number(const char* key, std::uint
   const json* v = find(key, need);
   if (!v) return std::nullopt;
   if (!v->is_number_integer()) {
-    fail(wrong_type(field(key), "a whole number", *v));
+    fail(wrong_type(field(key), ui_text("a whole number"), *v));
     return std::nullopt;
   }
   // A negative number is out of every range here; its magnitude is shown as given.
   std::optional<std::uint64_t> n;
   if (v->is_number_unsigned()) n = v->get<std::uint64_t>();
   if (!n) {
-    fail(ApiError::bad("out_of_range", field(key) + " is " + v->dump() + "; allowed: " + num(min) +
-                                           ".." + num(max), field(key)));
+    fail(ApiError::bad("out_of_range",
+                       ui_text("%s is %s; allowed: %s", field(key), v->dump(),
+                               num(min) + ".." + num(max)),
+                       field(key)));
     return std::nullopt;
   }
   if (auto p = number_problem(n, min, max, field(key), v->dump())) {
@@ -215,7 +226,7 @@ std::optional<bool> JsonObjectReader::boolean(const char* key) {
   const json* v = find(key, Need::kOptional);
   if (!v) return std::nullopt;
   if (!v->is_boolean()) {
-    fail(wrong_type(field(key), "true or false", *v));
+    fail(wrong_type(field(key), ui_text("true or false"), *v));
     return std::nullopt;
   }
   return v->get<bool>();
@@ -232,7 +243,7 @@ std::optional<std::vector<std::string>> JsonObjectReader::text_list(const char* 
     const json& item = (*v)[i];
     const std::string at = field(key) + "[" + num(i) + "]";
     if (!item.is_string()) {
-      fail(wrong_type(at, "text", item));
+      fail(wrong_type(at, ui_text("text"), item));
       return std::nullopt;
     }
     const auto& s = item.get_ref<const std::string&>();
@@ -241,13 +252,13 @@ std::optional<std::vector<std::string>> JsonObjectReader::text_list(const char* 
       return std::nullopt;
     }
     if (s.empty()) {
-      fail(ApiError::bad("missing", at + " must not be empty", at));
+      fail(ApiError::bad("missing", ui_text("%s must not be empty", at), at));
       return std::nullopt;
     }
     out.push_back(s);
   }
   if (out.empty() && need == Need::kRequired) {
-    fail(ApiError::bad("missing", field(key) + " must list at least one", field(key)));
+    fail(ApiError::bad("missing", ui_text("%s must list at least one", field(key)), field(key)));
     return std::nullopt;
   }
   return out;
@@ -256,7 +267,7 @@ std::optional<std::vector<std::string>> JsonObjectReader::text_list(const char* 
 const json* JsonObjectReader::object(const char* key, Need need) {
   const json* v = find(key, need);
   if (v && !v->is_object()) {
-    fail(wrong_type(field(key), "an object {...}", *v));
+    fail(wrong_type(field(key), ui_text("an object {...}"), *v));
     return nullptr;
   }
   return v;
@@ -266,12 +277,12 @@ const json* JsonObjectReader::array(const char* key, std::size_t items_max, Need
   const json* v = find(key, need);
   if (!v) return nullptr;
   if (!v->is_array()) {
-    fail(wrong_type(field(key), "a list [...]", *v));
+    fail(wrong_type(field(key), ui_text("a list [...]"), *v));
     return nullptr;
   }
   if (v->size() > items_max) {
     fail(ApiError::bad("too_many",
-                       field(key) + " has " + num(v->size()) + " items; the limit is " + num(items_max),
+                       ui_text("%s has %s items; the limit is %s", field(key), v->size(), items_max),
                        field(key)));
     return nullptr;
   }
@@ -285,8 +296,9 @@ std::optional<ApiError> JsonObjectReader::finish() {
     std::string known;
     for (const auto& a : asked_) known += (known.empty() ? "" : ", ") + a;
     return ApiError::bad("unknown_field",
-                         field(k) + " is not a field here" +
-                             (known.empty() ? "" : " (fields: " + known + ")"),
+                         known.empty() ? ui_text("%s is not a field here", field(k))
+                                       : ui_text("%s is not a field here (fields: %s)", field(k),
+                                                 known),
                          field(k));
   }
   return std::nullopt;

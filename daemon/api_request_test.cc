@@ -40,7 +40,7 @@ void check_error(const ApiError& e, int status, const std::string& code, const s
   CHECK(e.status == status);
   CHECK(e.code == code);
   CHECK(e.field == field);
-  CHECK_MESSAGE(e.message.find(in_message) != std::string::npos, e.message);
+  CHECK_MESSAGE(e.message.english().find(in_message) != std::string::npos, e.message.english());
   CHECK_FALSE(e.message.empty());
 }
 
@@ -261,7 +261,7 @@ TEST_CASE("imports name the line at fault; admin routes check their fields") {
   CHECK(two->size() == 2);
   CHECK((*two)[1].line == 3);
   auto bad = refused(parse_import(body("{\"matter\":\"QY-001\",\"applicant\":\"a\"}\n{\"matter\":5}\n")));
-  CHECK(bad.message.rfind("line 2: ", 0) == 0);
+  CHECK(bad.message.english().rfind("line 2: ", 0) == 0);
   CHECK(bad.field == "line 2.matter");
   check_error(refused(parse_import(body("\n \n"))), 400, "missing", "");
   check_error(refused(parse_backup(body(R"({"path":"/var/lib/x.db"})"))), 400, "bad_value", "path",

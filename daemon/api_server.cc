@@ -102,13 +102,15 @@ std::optional<ApiError> place_new_case(NodeRuntime& rt, const NewCase& c, std::u
     if (!held.is_ok()) return api_error_from_status(held.status());
     if (*held) {
       return ApiError{409, "conflict",
-                      "case " + held_id + " exists already; a case_created in a batch makes a new "
-                      "case (its case_id is a placeholder the node replaces with the id it gives)",
+                      ui_text("case %s exists already; a case_created in a batch makes a new case "
+                              "(its case_id is a placeholder the node replaces with the id it "
+                              "gives)",
+                              held_id),
                       prefix + "case_id"};
     }
   }
   if (!placed.emplace(d.case_id, id).second) {
-    return ApiError::bad("bad_value", "the batch creates case " + d.case_id + " twice",
+    return ApiError::bad("bad_value", ui_text("the batch creates case %s twice", d.case_id),
                          prefix + "case_id");
   }
   d.case_id = id;

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "daemon/answer_language.h"
 #include "daemon/log.h"
 
 namespace casesync {
@@ -10,9 +11,19 @@ using nlohmann::json;
 
 namespace {
 
+UiLanguage language_of(const httplib::Request& req) {
+  std::string lang;
+  for (const auto& [k, v] : parse_query_string(req.target)) {
+    if (k == kLanguageParameter) lang = v;
+  }
+  return request_language(lang, req.get_header_value("Accept-Language"));
+}
+
 RequestView view_of(const httplib::Request& req) {
   RequestView v;
   v.body = req.body;
+  // ?lang= stays: it chooses the answer's language (language_of) on every route, and the papers
+  // route also reads it for the paper itself; QueryReader::finish() lets it pass everywhere.
   v.query = parse_query_string(req.target);
   for (std::size_t i = 1; i < req.matches.size(); ++i) v.path.push_back(req.matches[i].str());
   return v;
@@ -24,8 +35,8 @@ void internal_error(ApiCounters& counters, const httplib::Request& req, httplib:
   log_error("api: " + req.method + " " + req.path + " failed with an exception: " + what +
             " (answered 500; this is a bug, please report it)");
   reply_error(res, ApiError{500, "internal",
-                            "the node failed on this request (" + what +
-                                "); it keeps running. Please report this with the node's log",
+                            ui_text("the node failed on this request (%s); it keeps running. "
+                                    "Please report this with the node's log", what),
                             ""});
 }
 
@@ -39,7 +50,7 @@ void reply(httplib::Response& res, int status, const json& body) {
 }
 
 void reply_error(httplib::Response& res, const ApiError& error) {
-  reply(res, error.status, error.to_json());
+  reply(res, error.status, error.to_json(answer_language()));
 }
 
 void reply_error(httplib::Response& res, const Status& status) {
@@ -66,6 +77,7 @@ ApiDoor door(NodeRuntime& rt, Access access) {
 httplib::Server::Handler guarded(ApiCounters& counters, ApiDoor admit, ApiHandler fn) {
   return [&counters, admit = std::move(admit), fn = std::move(fn)](const httplib::Request& req,
                                                                    httplib::Response& res) {
+    const AnswerLanguage language(language_of(req));
     try {
       auto who = admit(req);
       if (!who.ok()) return refuse(res, who.error());
@@ -81,7 +93,11 @@ httplib::Server::Handler guarded(ApiCounters& counters, ApiDoor admit, ApiHandle
 httplib::Server::Handler on_loop(NodeRuntime& rt, ApiHandler fn, Access access) {
   return guarded(rt.api_counters(), door(rt, access),
                  [&rt, fn = std::move(fn)](const ApiCall& call, httplib::Response& res) {
-                   rt.tasks().run_and_wait([&] { fn(call, res); });
+                   const UiLanguage language = answer_language();
+                   rt.tasks().run_and_wait([&] {
+                     const AnswerLanguage on_loop_thread(language);
+                     fn(call, res);
+                   });
                  });
 }
 
@@ -91,14 +107,16 @@ httplib::Server::Handler on_own_thread(NodeRuntime& rt, ApiHandler fn, Access ac
 
 void install_error_handlers(httplib::Server& server, NodeRuntime& rt) {
   server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [&rt](const httplib::Request&, httplib::Response& res) {
+      [&rt](const httplib::Request& req, httplib::Response& res) {
         rt.api_counters().error_response(res.status);
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
+        const AnswerLanguage language(language_of(req));
         reply_error(res, api_error_for_http_status(res.status));
         return httplib::Server::HandlerResponse::Handled;
       }));
   server.set_exception_handler(
       [&rt](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        const AnswerLanguage language(language_of(req));
         std::string what = "an unknown exception";
         try {
           if (ep) std::rethrow_exception(ep);

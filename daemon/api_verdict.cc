@@ -27,7 +27,8 @@ std::optional<ApiError> sign_as(NodeRuntime& rt, const Requester& who, EventDraf
   e.body = draft.body;
   if (who.clerk && role_may_author(who.clerk->role, e)) return std::nullopt;
   ApiError refused = rt.guard().forbidden_role(
-      who, "record " + draft.kind + " on case " + draft.case_id, roles_allowed(e), rt.now_ms());
+      who, ui_text("record %s on case %s", draft.kind, draft.case_id), roles_allowed(e),
+      rt.now_ms());
   if (!prefix.empty()) refused.field = prefix + "kind";
   return refused;
 }
@@ -54,16 +55,18 @@ std::optional<ApiError> unknown_matter(NodeRuntime& rt, const std::string& matte
                                        const std::string& field) {
   if (const Matter* m = rt.matters().find(matter); m && m->retired) {
     return ApiError::bad("retired_matter",
-                         "matter \"" + matter + "\" was removed from the district's catalogue in policy "
-                         "version " + std::to_string(rt.policy().version()) +
-                             ": new cases of it are refused (open ones keep their limit); use the "
-                             "matter that replaces it (`casesyncctl matters` lists them)",
+                         ui_text("matter \"%s\" was removed from the district's catalogue in "
+                                 "policy version %s: new cases of it are refused (open ones keep "
+                                 "their limit); use the matter that replaces it (`casesyncctl "
+                                 "matters` lists them)",
+                                 matter, rt.policy().version()),
                          field);
   } else if (m) {
     return std::nullopt;
   }
-  return ApiError::not_found("unknown matter code \"" + matter + "\" (not in " +
-                                 rt.config().matters_file + "; `casesyncctl matters` lists them)",
+  return ApiError::not_found(ui_text("unknown matter code \"%s\" (not in %s; `casesyncctl "
+                                     "matters` lists them)",
+                                     matter, rt.config().matters_file),
                              field);
 }
 
@@ -74,9 +77,10 @@ std::optional<ApiError> check_supplied_materials(NodeRuntime& rt, const std::str
   if (draft.kind != kinds::kSupplementProvided || it == draft.body.end()) return std::nullopt;
   const Matter* m = rt.matters().find(matter);
   if (!m) {
-    return ApiError::not_found("matter \"" + matter + "\" of case " + draft.case_id +
-                                   " is not in this node's catalogue, so its materials cannot be "
-                                   "checked (`casesyncctl matters` lists the catalogue)",
+    return ApiError::not_found(ui_text("matter \"%s\" of case %s is not in this node's catalogue, "
+                                       "so its materials cannot be checked (`casesyncctl matters` "
+                                       "lists the catalogue)",
+                                       matter, draft.case_id),
                                field);
   }
   auto names = catalogue_materials(matter, m->materials, materials_list(it->second), field);

@@ -38,7 +38,8 @@ std::optional<ApiError> create_exclusive(const std::string& path) {
   }
   if (errno == EEXIST) {
     return ApiError{409, "conflict",
-                    path + " exists already; a backup never replaces a file: give another name",
+                    ui_text("%s exists already; a backup never replaces a file: give another name",
+                            path),
                     "name"};
   }
   const Code code = errno == EACCES || errno == EPERM ? Code::kPermission : Code::kIoError;
@@ -77,8 +78,9 @@ void handle_download(const std::string& dir, const ApiCall& call, httplib::Respo
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || exchange == nullptr) {
     if (fd >= 0) ::close(fd);
-    return reply_error(res, ApiError::not_found("no backup " + b->name + " in the node's backup "
-                                                "folder " + dir + " (POST /api/backup makes one)",
+    return reply_error(res, ApiError::not_found(ui_text("no backup %s in the node's backup folder "
+                                                        "%s (POST /api/backup makes one)",
+                                                        b->name, dir),
                                                 "name"));
   }
   const auto bytes = static_cast<std::uint64_t>(st.st_size);

@@ -33,8 +33,8 @@ constexpr std::size_t kCaseScanMax = 200000;
 std::string key(std::string_view k) { return std::string(k); }
 
 ApiError case_not_held(NodeRuntime& rt, const std::string& id) {
-  return ApiError::not_found("case " + id + " is not held at node " + rt.config().node_id,
-                             "case_id");
+  return ApiError::not_found(
+      ui_text("case %s is not held at node %s", id, rt.config().node_id), "case_id");
 }
 
 Checked<std::vector<OrderedEvent>> ordered_events(NodeRuntime& rt, const std::string& id) {
@@ -61,7 +61,7 @@ Checked<json> case_view(NodeRuntime& rt, const std::string& id, bool full) {
 std::optional<ApiError> record_full_view(NodeRuntime& rt, const Requester& who,
                                          const std::string& case_id) {
   if (!who.is(ClerkRole::kReviewer) && !who.is(ClerkRole::kAdmin)) {
-    return rt.guard().forbidden_role(who, "see case " + case_id + " unmasked (full=1)",
+    return rt.guard().forbidden_role(who, ui_text("see case %s unmasked (full=1)", case_id),
                                      "reviewer, admin", rt.now_ms());
   }
   std::string shown;
@@ -148,7 +148,7 @@ struct ListFilter {
 
 std::optional<ApiError> check_list_names(NodeRuntime& rt, const CaseListQuery& q) {
   if (!q.holder.empty() && !rt.core().roster().find(q.holder)) {
-    return ApiError::not_found("holder " + q.holder + " is not in the roster", "holder");
+    return ApiError::not_found(ui_text("holder %s is not in the roster", q.holder), "holder");
   }
   if (!q.matter.empty()) return unknown_matter(rt, q.matter, "matter");
   return std::nullopt;
@@ -269,8 +269,9 @@ void handle_action(NodeRuntime& rt, const ApiCall& call, httplib::Response& res)
     if (!hop.empty()) d.body[key(kinds::kHop)] = hop;
     if (hop.empty() && a->needs_hop) {
       return reply_error(res, ApiError{409, "conflict",
-                                       "case " + a->case_id + " has no open hop addressed to " +
-                                           rt.config().node_id + "; give \"hop\" explicitly",
+                                       ui_text("case %s has no open hop addressed to %s; give "
+                                               "\"hop\" explicitly",
+                                               a->case_id, rt.config().node_id),
                                        "hop"});
     }
   }
@@ -327,7 +328,7 @@ void route_import(httplib::Server& server, NodeRuntime& rt) {
     for (const NewCase& c : *cases) {
       const std::string line = "line " + std::to_string(c.line);
       if (auto e = unknown_matter(rt, c.matter, line + ".matter")) {
-        e->message = line + ": " + e->message;
+        e->message = Text::layout("%s: %s", {Text(line), e->message});
         return reply_error(res, *e);
       }
       std::string id = new_case_external_id(c);

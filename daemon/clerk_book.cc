@@ -57,7 +57,7 @@ json clerk_to_json(const Clerk& c) {
           {"token_hash", c.token_hash}, {"disabled", c.disabled}, {"created_ms", c.created_ms}};
 }
 
-Status invalid(std::string message) { return Status::error(Code::kInvalidArgument, std::move(message)); }
+Status invalid(Text message) { return Status::error(Code::kInvalidArgument, std::move(message)); }
 
 }  // namespace
 
@@ -163,22 +163,30 @@ std::vector<Clerk> ClerkBook::list() const {
 Result<Clerk> ClerkBook::add(const std::string& id, const std::string& name, ClerkRole role,
                              std::string token_hash, std::uint64_t now_ms) {
   if (!valid_clerk_id(id)) {
-    return invalid("\"" + id + "\" is not a clerk id (1.." + std::to_string(limits::kActorIdBytesMax) +
-                   " of a-z 0-9 - .)");
+    return invalid(ui_text("\"%s\" is not a clerk id (1..%s of a-z 0-9 - .)", id,
+                           limits::kActorIdBytesMax));
   }
-  if (id == kAdminClerkId) return invalid("\"admin\" is the built-in administrator (admin.token)");
+  if (id == kAdminClerkId) {
+    return invalid(ui_text("\"admin\" is the built-in administrator (admin.token)"));
+  }
   if (!one_line(name)) {
-    return invalid("a clerk's name is one line of 1.." + std::to_string(limits::kActorNameCharsMax) +
-                   " characters");
+    return invalid(ui_text("a clerk's name is one line of 1..%s characters",
+                           limits::kActorNameCharsMax));
   }
   std::lock_guard lock(mu_);
   for (const auto& c : clerks_) {
     if (c.id == id) {
-      return invalid("clerk " + id + " exists" + (c.disabled ? " (disabled)" : "") +
-                     "; events name clerks by id, so choose another");
+      return invalid(c.disabled ? ui_text("clerk %s exists (disabled); events name clerks by id, "
+                                          "so choose another",
+                                          id)
+                                : ui_text("clerk %s exists; events name clerks by id, so choose "
+                                          "another",
+                                          id));
     }
   }
-  if (clerks_.size() >= kClerksMax) return invalid("this node has " + std::to_string(kClerksMax) + " clerks, the most it keeps");
+  if (clerks_.size() >= kClerksMax) {
+    return invalid(ui_text("this node has %s clerks, the most it keeps", kClerksMax));
+  }
   Clerk c{id, name, role, std::move(token_hash), false, now_ms, ++generation_};
   clerks_.push_back(c);
   if (Status st = save_locked(); !st.is_ok()) {
@@ -201,7 +209,8 @@ Result<Clerk> ClerkBook::disable(const std::string& id) {
     }
     return c;
   }
-  return Status::error(Code::kNotFound, "no clerk " + id + " at this node (`casesyncctl clerk list`)");
+  return Status::error(Code::kNotFound,
+                       ui_text("no clerk %s at this node (`casesyncctl clerk list`)", id));
 }
 
 }  // namespace casesync

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "daemon/api_commands.h"
+#include "daemon/answer_language.h"
 #include "daemon/api_json.h"
 #include "daemon/api_util.h"
 #include "daemon/case_json.h"
@@ -66,13 +67,15 @@ Result<json> changes_page(NodeRuntime& rt, const FeedQuery& q) {
 // is not for it (events before q.after).
 ChangeWaiters::WakeFn poll_wake(NodeRuntime& rt, FeedQuery q, PageFn page, const char* items,
                                 bool keep_alive, Clock::time_point deadline) {
-  return [&rt, q, page, items, keep_alive, deadline](bool timed_out) {
+  // The waiter answers on the loop thread, long after the request's own thread moved on.
+  const UiLanguage language = answer_language();
+  return [&rt, q, page, items, keep_alive, deadline, language](bool timed_out) {
     ChangeWaiters::Wake w;
     auto p = page(rt, q);
     if (!p.is_ok()) {
       const ApiError e = api_error_from_status(p.status());
       rt.api_counters().error_response(e.status);
-      w.bytes = http_answer(e.status, "application/json", e.to_json().dump(), keep_alive);
+      w.bytes = http_answer(e.status, "application/json", e.to_json(language).dump(), keep_alive);
       return w;
     }
     if ((*p)[items].empty() && !timed_out) {
@@ -162,9 +165,9 @@ void serve_stream(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) 
   if (exchange == nullptr) {
     // The TLS listener is httplib's own server, without the front that holds streams.
     return reply_error(res, ApiError{501, "not_supported",
-                                     "an event stream is served on api.listen only; over "
-                                     "api.tls_listen use GET /api/events?after=L (polling) or a "
-                                     "webhook",
+                                     ui_text("an event stream is served on api.listen only; "
+                                             "over api.tls_listen use GET /api/events?after=L "
+                                             "(polling) or a webhook"),
                                      ""});
   }
   exchange->close_after();

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/answer_language.h"
 #include "daemon/api_commands.h"
 #include "daemon/api_json.h"
 #include "daemon/api_request.h"
@@ -278,9 +279,12 @@ json node_json(const NodeRow& r) {
       if (w.rfind(kCalendarWarningPrefix, 0) != 0) warnings.push_back(w);
     }
   }
+  // Reasons in the language of the request (daemon/answer_language.h); states stay codes.
+  const UiLanguage language = answer_language();
   for (std::size_t i = 1; i < h.conditions.size(); ++i) {
-    warnings.push_back(std::string("also ") + node_state_name(h.conditions[i].state) + ": " +
-                       h.conditions[i].reason);
+    warnings.push_back(ui_text("also %s: %s", node_state_name(h.conditions[i].state),
+                               h.conditions[i].reason)
+                           .render(language));
   }
   return {
       {"id", r.node->id},
@@ -289,7 +293,7 @@ json node_json(const NodeRow& r) {
       {"parent", r.node->parent.empty() ? json(nullptr) : json(r.node->parent)},
       {"depth", r.depth},
       {"state", node_state_name(h.state)},
-      {"reason", h.reason},
+      {"reason", h.reason.render(language)},
       {"since", format_time_ms(r.since_ms)},
       {"last_seen", or_null(rep != nullptr, format_time_ms(r.received_ms))},
       {"last_seen_ago_s",

@@ -18,29 +18,28 @@ constexpr std::string_view kSecurityRejects[] = {
     "health_outside_subtree", "bad_roster"};
 
 // Whole seconds are precise enough for people and keep reasons short ("1m30s", not "1m30s412ms").
-std::string seconds_text(std::uint64_t ms) { return format_duration_ms(ms / 1000 * 1000); }
+Text seconds_text(std::uint64_t ms) { return format_duration_ms(ms / 1000 * 1000); }
 
-std::string offset_text(std::int64_t ms) {
+std::string offset_seconds(std::int64_t ms) {
   char buf[48];
-  std::snprintf(buf, sizeof(buf), "%.1fs %s", static_cast<double>(std::llabs(ms)) / 1000.0,
-                ms >= 0 ? "ahead of" : "behind");
+  std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(std::llabs(ms)) / 1000.0);
   return buf;
 }
 
-std::string parent_name(const HealthReport* r) {
+Text parent_name(const HealthReport* r) {
   const LinkHealth* p = r ? r->parent_link() : nullptr;
-  return p ? "its parent " + p->peer : "its parent";
+  return p ? ui_text("its parent %s", p->peer) : ui_text("its parent");
 }
 
 std::optional<Condition> offline(const NodeObservation& o, const HealthConfig& t,
                                  std::uint64_t now_ms) {
   if (o.is_self) return std::nullopt;
-  if (!o.report) return Condition{NodeState::kOffline, "never reported", 0};
+  if (!o.report) return Condition{NodeState::kOffline, ui_text("never reported"), 0};
   const std::uint64_t ago = now_ms - std::min(now_ms, o.received_ms);
   if (ago <= t.offline_after_ms) return std::nullopt;
   return Condition{NodeState::kOffline,
-                   "no health report for " + seconds_text(ago) + " (offline after " +
-                       seconds_text(t.offline_after_ms) + ")",
+                   ui_text("no health report for %s (offline after %s)", seconds_text(ago),
+                           seconds_text(t.offline_after_ms)),
                    o.received_ms + t.offline_after_ms};
 }
 
@@ -56,9 +55,12 @@ std::optional<Condition> skewed(const NodeObservation& o, std::optional<std::int
   if (!offset || static_cast<std::uint64_t>(std::llabs(*offset)) <= t.clock_skew_ms) {
     return std::nullopt;
   }
+  const std::string by = offset_seconds(*offset);
+  const Text parent = parent_name(o.report), allowed = seconds_text(t.clock_skew_ms);
   return Condition{NodeState::kClockSkewed,
-                   "clock " + offset_text(*offset) + " " + parent_name(o.report) + " (clock_skew " +
-                       seconds_text(t.clock_skew_ms) + ")",
+                   *offset >= 0 ? ui_text("clock %s ahead of %s (clock_skew %s)", by, parent,
+                                          allowed)
+                                : ui_text("clock %s behind %s (clock_skew %s)", by, parent, allowed),
                    0};
 }
 
@@ -76,31 +78,31 @@ void measure_backlog(const NodeObservation& o, std::uint64_t now_ms, NodeHealth*
 std::optional<Condition> lagging(const NodeObservation& o, const NodeHealth& h,
                                  const HealthConfig& t) {
   if (!o.report) return std::nullopt;
-  std::vector<std::string> why;
+  std::vector<Text> why;
   const LinkHealth* p = o.report->parent_link();
   if (p && h.backlog_events > t.lag_events) {
-    why.push_back(std::to_string(h.backlog_events) + " events not acknowledged by " + p->peer +
-                  " (lag_events " + std::to_string(t.lag_events) + ")");
+    why.push_back(ui_text("%s events not acknowledged by %s (lag_events %s)", h.backlog_events,
+                          p->peer, t.lag_events));
   }
   if (p && h.backlog_oldest_age_ms > t.lag_age_ms) {
-    why.push_back("oldest unacknowledged event " + seconds_text(h.backlog_oldest_age_ms) +
-                  " old (lag_age " + seconds_text(t.lag_age_ms) + ")");
+    why.push_back(ui_text("oldest unacknowledged event %s old (lag_age %s)",
+                          seconds_text(h.backlog_oldest_age_ms), seconds_text(t.lag_age_ms)));
   }
   // Only live children: a backlog toward a child that is down is that child's offline state.
   for (const auto& l : o.report->links) {
     if (!l.is_parent && l.up && l.backlog > t.lag_events) {
-      why.push_back(std::to_string(l.backlog) + " events waiting for its child " + l.peer +
-                    " (lag_events " + std::to_string(t.lag_events) + ")");
+      why.push_back(ui_text("%s events waiting for its child %s (lag_events %s)", l.backlog,
+                            l.peer, t.lag_events));
     }
   }
   // Short of what its neighbours hold for it: never in step, whatever its backlog says.
   if (!o.report->restoring.empty()) {
-    why.push_back("restoring from a backup: " + o.report->restoring);
+    why.push_back(ui_text("restoring from a backup: %s", o.report->restoring));
   }
   if (o.report->events_behind > 0) {
-    why.push_back(std::to_string(o.report->events_behind) +
-                  " events of its subtree that " + parent_name(o.report) +
-                  " holds are missing here (they are being re-sent)");
+    why.push_back(ui_text("%s events of its subtree that %s holds are missing here (they are "
+                          "being re-sent)",
+                          o.report->events_behind, parent_name(o.report)));
   }
   std::uint64_t held = 0;
   std::string held_by;
@@ -109,19 +111,17 @@ std::optional<Condition> lagging(const NodeObservation& o, const NodeHealth& h,
     held_by += (held_by.empty() ? "" : ", ") + reason + " " + std::to_string(n);
   }
   if (held > 0) {
-    why.push_back(std::to_string(held) + " events held back until what they need arrives (" +
-                  held_by + ")");
+    why.push_back(ui_text("%s events held back until what they need arrives (%s)", held,
+                          held_by));
   }
   if (o.policy_behind_ms > t.policy_lag_alert_ms) {
-    why.push_back("policy version " + std::to_string(o.report->policy_version) +
-                  ", the district has " + std::to_string(o.district_policy_version) + " (behind " +
-                  seconds_text(o.policy_behind_ms) + ", policy.lag_alert " +
-                  seconds_text(t.policy_lag_alert_ms) + ")");
+    why.push_back(ui_text("policy version %s, the district has %s (behind %s, policy.lag_alert "
+                          "%s)",
+                          o.report->policy_version, o.district_policy_version,
+                          seconds_text(o.policy_behind_ms), seconds_text(t.policy_lag_alert_ms)));
   }
   if (why.empty()) return std::nullopt;
-  std::string reason;
-  for (const auto& w : why) reason += (reason.empty() ? "" : "; ") + w;
-  return Condition{NodeState::kLagging, reason, 0};
+  return Condition{NodeState::kLagging, Text::join(why, "; "), 0};
 }
 
 void add_findings(const std::map<std::string, std::uint64_t>& rejects, bool here,
@@ -131,14 +131,16 @@ void add_findings(const std::map<std::string, std::uint64_t>& rejects, bool here
   }
 }
 
-std::string findings_text(const std::vector<SecurityFinding>& fs, bool here) {
+// Reject reasons stay as the counters name them (bad_signature, ...): they are codes an admin
+// looks up in the logs and in /metrics, in either language.
+Text findings_text(const std::vector<SecurityFinding>& fs, bool here) {
   std::string list;
   for (const auto& f : fs) {
     if (f.counted_here != here) continue;
     list += (list.empty() ? "" : ", ") + f.reject_reason + " (" + std::to_string(f.count) + ")";
   }
-  if (list.empty()) return list;
-  return (here ? "refused here from it: " : "it refused: ") + list;
+  if (list.empty()) return Text();
+  return here ? ui_text("refused here from it: %s", list) : ui_text("it refused: %s", list);
 }
 
 // A warning "security_alert: REASON: N ..." a node raised about something the core does not see
@@ -202,18 +204,24 @@ std::optional<Condition> security(const NodeObservation& o, NodeHealth* h) {
   });
   if (!evidence_open) signers.clear();
   if (h->security.empty()) return std::nullopt;
-  std::string own = findings_text(h->security, false), here = findings_text(h->security, true);
+  std::vector<Text> found;
+  for (Text t : {findings_text(h->security, false), findings_text(h->security, true)}) {
+    if (!t.empty()) found.push_back(std::move(t));
+  }
   if (!signers.empty()) {
-    own += (own.empty() ? "" : "; ") + std::string("it holds proof that ") + signers +
-           " signed two different events under one sequence number (a key in two places: "
-           "replace that node's key and revoke the old one)";
+    // Right after what the node itself refused, as before the texts became Texts.
+    found.insert(found.begin() + (findings_text(h->security, false).empty() ? 0 : 1),
+                 ui_text("it holds proof that %s signed two different events under one sequence "
+                         "number (a key in two places: replace that node's key and revoke the old "
+                         "one)",
+                         signers));
   }
   // Say where the refused events are named and how the alert ends, not only the counts.
   return Condition{NodeState::kSecurityAlert,
-                   own + (own.empty() || here.empty() ? "" : "; ") + here +
-                       ". The refusing node's log names each event and case (alert=bad_input); "
-                       "once understood: casesyncctl security-alert clear " + o.node +
-                       " --reason TEXT",
+                   ui_text("%s. The refusing node's log names each event and case "
+                           "(alert=bad_input); once understood: casesyncctl security-alert clear "
+                           "%s --reason TEXT",
+                           Text::join(found, "; "), o.node),
                    0};
 }
 
@@ -252,7 +260,8 @@ NodeHealth derive_health(const NodeObservation& o, const HealthConfig& t, std::u
   if (auto c = security(o, &h)) h.conditions.push_back(std::move(*c));
   if (o.report && o.report->disk_trouble) {
     h.conditions.push_back({NodeState::kDiskTrouble,
-                            "its last commit failed (disk full or I/O error); see its log", 0});
+                            ui_text("its last commit failed (disk full or I/O error); see its log"),
+                            0});
   }
   if (auto c = offline(o, t, now_ms)) h.conditions.push_back(std::move(*c));
   if (auto c = skewed(o, h.clock_offset_ms, t)) h.conditions.push_back(std::move(*c));

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text.h"
 #include "config/node_config.h"
 #include "sync/health_report.h"
 
@@ -80,13 +81,15 @@ struct NodeObservation {
 
 struct Condition {
   NodeState state = NodeState::kInStep;
-  std::string reason;               // human text: what was seen and against which threshold
+  // Words for people: what was seen and against which threshold. A Text (common/text.h), shown
+  // in the reader's language by the API; the state itself is the code above.
+  Text reason;
   std::uint64_t since_hint_ms = 0;  // when it began, when the inputs tell (0: unknown)
 };
 
 struct NodeHealth {
   NodeState state = NodeState::kInStep;
-  std::string reason;
+  Text reason;
   std::vector<Condition> conditions;  // every state that applies, highest precedence first
   std::vector<SecurityFinding> security;
   std::uint64_t backlog_events = 0;               // not yet acknowledged by its parent

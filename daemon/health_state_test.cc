@@ -60,7 +60,10 @@ TEST_CASE("never reported is offline with that reason") {
   o.node = "s01-c02";
   NodeHealth h = derive_health(o, thresholds(), kNow);
   CHECK(h.state == NodeState::kOffline);
-  CHECK(h.reason == "never reported");
+  CHECK(h.reason.english() == "never reported");
+  // The state is a code; the reason is words, shown in the reader's language (issue 17).
+  CHECK_MESSAGE(h.reason.render(UiLanguage::kChinese) == "从未上报",
+                "no Chinese catalogue beside the test? build po/ first");
   CHECK_FALSE(h.last_seen_ago_ms.has_value());
   CHECK_FALSE(h.clock_offset_ms.has_value());
 }
@@ -71,7 +74,8 @@ TEST_CASE("offline is measured on the receiver's clock, after offline_after") {
   CHECK(derive_health(seen(r, kNow - 4000), thresholds(), kNow).state == NodeState::kInStep);
   NodeHealth h = derive_health(seen(r, kNow - 12000), thresholds(), kNow);
   CHECK(h.state == NodeState::kOffline);
-  CHECK(h.reason == "no health report for 12s (offline after 4s)");
+  CHECK(h.reason.english() == "no health report for 12s (offline after 4s)");
+  CHECK(h.reason.render(UiLanguage::kChinese) == "已 12s 未收到健康报告（超过 4s 视为离线）");
   CHECK(h.conditions.front().since_hint_ms == kNow - 8000);
 }
 
@@ -88,7 +92,7 @@ TEST_CASE("clock_skewed uses our own measurement for direct children, else the r
   NodeHealth h = derive_health(seen(r), thresholds(), kNow);
   CHECK(h.state == NodeState::kClockSkewed);
   CHECK(*h.clock_offset_ms == 30000);
-  CHECK(h.reason == "clock 30.0s ahead of its parent s01 (clock_skew 5s)");
+  CHECK(h.reason.english() == "clock 30.0s ahead of its parent s01 (clock_skew 5s)");
 
   NodeObservation o = seen(r);
   o.measured_offset_ms = -100;  // what we see on our link wins
@@ -97,7 +101,7 @@ TEST_CASE("clock_skewed uses our own measurement for direct children, else the r
   CHECK(*h.clock_offset_ms == -100);
 
   o.measured_offset_ms = -6000;
-  CHECK(derive_health(o, thresholds(), kNow).reason.find("6.0s behind") != std::string::npos);
+  CHECK(derive_health(o, thresholds(), kNow).reason.english().find("6.0s behind") != std::string::npos);
 }
 
 TEST_CASE("a parent link never heard gives no clock offset") {
@@ -117,13 +121,13 @@ TEST_CASE("lagging by upward backlog, by age, and by a live child's backlog") {
   CHECK(h.state == NodeState::kLagging);
   CHECK(h.backlog_events == 101);
   CHECK(h.backlog_oldest_age_ms == 1400);  // 1 s at the report, 0.4 s since it arrived
-  CHECK(h.reason == "101 events not acknowledged by s01 (lag_events 100)");
+  CHECK(h.reason.english() == "101 events not acknowledged by s01 (lag_events 100)");
 
   r.links[0].backlog = 3;
   r.links[0].backlog_oldest_ms = r.generated_ms - 61000;
   h = derive_health(seen(r), thresholds(), kNow);
   CHECK(h.state == NodeState::kLagging);
-  CHECK(h.reason == "oldest unacknowledged event 1m1s old (lag_age 1m)");
+  CHECK(h.reason.english() == "oldest unacknowledged event 1m1s old (lag_age 1m)");
 
   r.links[0].backlog = 0;
   LinkHealth child;
@@ -134,7 +138,7 @@ TEST_CASE("lagging by upward backlog, by age, and by a live child's backlog") {
   r.links.back().up = true;
   h = derive_health(seen(r), thresholds(), kNow);
   CHECK(h.state == NodeState::kLagging);
-  CHECK(h.reason.find("waiting for its child s01-c01-x") != std::string::npos);
+  CHECK(h.reason.english().find("waiting for its child s01-c01-x") != std::string::npos);
 }
 
 TEST_CASE("security_alert from its own rejects, from ours, and from equivocations") {
@@ -145,7 +149,7 @@ TEST_CASE("security_alert from its own rejects, from ours, and from equivocation
   r.rejects["bad_signature"] = 2;
   NodeHealth h = derive_health(seen(r), thresholds(), kNow);
   CHECK(h.state == NodeState::kSecurityAlert);
-  CHECK(h.reason.rfind("it refused: bad_signature (2)", 0) == 0);
+  CHECK(h.reason.english().rfind("it refused: bad_signature (2)", 0) == 0);
 
   HealthReport clean = report();
   std::map<std::string, std::uint64_t> ours = {{"chain_break", 1}, {"unknown_peer", 5}};
@@ -153,14 +157,14 @@ TEST_CASE("security_alert from its own rejects, from ours, and from equivocation
   o.rejects_here = &ours;
   h = derive_health(o, thresholds(), kNow);
   CHECK(h.state == NodeState::kSecurityAlert);
-  CHECK(h.reason.rfind("refused here from it: chain_break (1)", 0) == 0);
+  CHECK(h.reason.english().rfind("refused here from it: chain_break (1)", 0) == 0);
   REQUIRE(h.security.size() == 1);
   CHECK(h.security[0].counted_here);
 
   clean.counters["equivocations"] = 1;
   h = derive_health(seen(clean), thresholds(), kNow);
   CHECK(h.state == NodeState::kSecurityAlert);
-  CHECK(h.reason.rfind("it refused: equivocation (1)", 0) == 0);
+  CHECK(h.reason.english().rfind("it refused: equivocation (1)", 0) == 0);
   clean.rejects["equivocation"] = 1;  // counted once, not twice
   CHECK(derive_health(seen(clean), thresholds(), kNow).security.size() == 1);
 }
@@ -171,8 +175,8 @@ TEST_CASE("security_alert says what to do, and an admin's clear lasts until new 
   NodeObservation o = seen(r);
   NodeHealth h = derive_health(o, thresholds(), kNow);
   REQUIRE(h.state == NodeState::kSecurityAlert);
-  CHECK(h.reason.find("alert=bad_input") != std::string::npos);
-  CHECK(h.reason.find("casesyncctl security-alert clear " + o.node) != std::string::npos);
+  CHECK(h.reason.english().find("alert=bad_input") != std::string::npos);
+  CHECK(h.reason.english().find("casesyncctl security-alert clear " + o.node) != std::string::npos);
 
   const std::vector<SecurityFinding> cleared = h.security;  // what the admin saw and cleared
   o.cleared = &cleared;
@@ -180,9 +184,9 @@ TEST_CASE("security_alert says what to do, and an admin's clear lasts until new 
   r.rejects["unauthorized"] = 29;  // one more refusal after the clear
   h = derive_health(o, thresholds(), kNow);
   CHECK(h.state == NodeState::kSecurityAlert);
-  CHECK(h.reason.rfind("it refused: unauthorized (1)", 0) == 0);
+  CHECK(h.reason.english().rfind("it refused: unauthorized (1)", 0) == 0);
   r.rejects["unauthorized"] = 3;  // the node restarted: its counts began again, all of them count
-  CHECK(derive_health(o, thresholds(), kNow).reason.rfind("it refused: unauthorized (3)", 0) == 0);
+  CHECK(derive_health(o, thresholds(), kNow).reason.english().rfind("it refused: unauthorized (3)", 0) == 0);
 }
 
 TEST_CASE("security_alert from a node's own warning: a burst of wrong API tokens") {
@@ -196,7 +200,7 @@ TEST_CASE("security_alert from a node's own warning: a burst of wrong API tokens
   CHECK(h.security[0].reject_reason == "api_bad_tokens");
   CHECK(h.security[0].count == 1000);
   CHECK_FALSE(h.security[0].counted_here);
-  CHECK(h.reason.rfind("it refused: api_bad_tokens (1000)", 0) == 0);
+  CHECK(h.reason.english().rfind("it refused: api_bad_tokens (1000)", 0) == 0);
   r.warnings = {"security_alert:no reason", "a security_alert: x: 1"};
   CHECK(derive_health(seen(r), thresholds(), kNow).state == NodeState::kInStep);
 }
@@ -257,5 +261,5 @@ TEST_CASE("behind the district's policy longer than policy.lag_alert is lagging,
   o.policy_behind_ms = 11 * 60 * 1000;
   const NodeHealth h = derive_health(o, t, kNow);
   CHECK(h.state == NodeState::kLagging);
-  CHECK(h.reason == "policy version 1, the district has 2 (behind 11m, policy.lag_alert 10m)");
+  CHECK(h.reason.english() == "policy version 1, the district has 2 (behind 11m, policy.lag_alert 10m)");
 }

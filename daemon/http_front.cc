@@ -14,6 +14,7 @@
 #include "daemon/api_error.h"
 #include "daemon/http_connection.h"
 #include "daemon/http_stream.h"
+#include "daemon/answer_language.h"
 #include "daemon/log.h"
 
 namespace casesync {
@@ -25,8 +26,9 @@ constexpr std::uint64_t kCommandsId = 1;
 // Descriptors the rest of the node needs beside the API's connections (ZeroMQ, SQLite, pools).
 constexpr std::size_t kFdReserve = 256;
 
-std::string error_body(int status, const std::string& code, const std::string& message) {
-  return ApiError{status, code, message, ""}.to_json().dump();
+// Refused before the request is read: in the default language (daemon/answer_language.h).
+std::string error_body(int status, const std::string& code, Text message) {
+  return ApiError{status, code, std::move(message), ""}.to_json(answer_language()).dump();
 }
 
 }  // namespace
@@ -167,10 +169,11 @@ void HttpFront::accept_all() {
       const std::string answer = http_answer(
           503, "application/json",
           error_body(503, "busy",
-                     node_full ? "the node holds as many API connections as it may "
-                                 "(api.max_connections); try again shortly"
-                               : "this address holds as many API connections as it may "
-                                 "(api.max_connections_per_client); close some and try again"),
+                     node_full ? ui_text("the node holds as many API connections as it may "
+                                         "(api.max_connections); try again shortly")
+                               : ui_text("this address holds as many API connections as it may "
+                                         "(api.max_connections_per_client); close some and try "
+                                         "again")),
           false);
       (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       ::close(fd);
@@ -221,7 +224,7 @@ void HttpFront::read_head(const ConnPtr& c, bool hung_up) {
     ++refused_head_;
     const ApiError& e = *c->scan.refusal;
     api_counters_->error_response(e.status);
-    return refuse(c, e.status, e.to_json().dump());
+    return refuse(c, e.status, e.to_json(answer_language()).dump());
   }
   const bool small = c->scan.request_bytes() <= http_limits::kWholeRequestBytesMax &&
                      !c->scan.expect_continue;
@@ -242,9 +245,9 @@ void HttpFront::dispatch(const ConnPtr& c, bool small) {
   api_counters_->error_response(503);
   refuse(c, 503,
          error_body(503, "busy",
-                    small ? "the node has too many requests queued; try again shortly"
-                          : "the node is reading as many large requests as it may; try again "
-                            "shortly"));
+                    small ? ui_text("the node has too many requests queued; try again shortly")
+                          : ui_text("the node is reading as many large requests as it may; try "
+                                    "again shortly")));
 }
 
 void HttpFront::send(std::uint64_t conn_id, std::string bytes, bool finished) {
@@ -310,8 +313,8 @@ void HttpFront::read_timed_out(const ConnPtr& c) {
   api_counters_->error_response(408);
   refuse(c, 408,
          error_body(408, "timeout",
-                    "the request did not arrive whole within " +
-                        std::to_string(limits_.read_timeout_ms / 1000) + " s (api.read_timeout)"));
+                    ui_text("the request did not arrive whole within %s s (api.read_timeout)",
+                            limits_.read_timeout_ms / 1000)));
 }
 
 FrontCounters HttpFront::counters() const {

@@ -33,10 +33,9 @@ std::optional<std::uint64_t> content_length_value(std::string_view v) {
 
 ApiError too_large(std::uint64_t length, std::uint64_t max_body_bytes) {
   return {413, "body_too_large",
-          "the request body is " + std::to_string(length) + " bytes; this node takes at most " +
-              std::to_string(max_body_bytes) +
-              " bytes in one request (api.max_body_bytes): send fewer events or import lines "
-              "at a time",
+          ui_text("the request body is %s bytes; this node takes at most %s bytes in one request "
+                  "(api.max_body_bytes): send fewer events or import lines at a time",
+                  length, max_body_bytes),
           ""};
 }
 
@@ -53,18 +52,20 @@ struct HeadFields {
       auto n = content_length_value(value);
       if (!n || (length && *length != *n)) {
         refusal = ApiError::bad("bad_request",
-                                "Content-Length must be one whole decimal number of bytes");
+                                ui_text("Content-Length must be one whole decimal number of "
+                                        "bytes"));
       }
       length = n;
     } else if (iequals(name, "Transfer-Encoding")) {
       refusal = ApiError{411, "length_required",
-                         "send the body with a Content-Length; Transfer-Encoding (chunked) is "
-                         "not accepted",
+                         ui_text("send the body with a Content-Length; Transfer-Encoding "
+                                 "(chunked) is not accepted"),
                          ""};
     } else if (iequals(name, "Content-Encoding") && !iequals(value, "identity")) {
       refusal = ApiError{415, "unsupported_encoding",
-                         "the body is encoded (Content-Encoding: " + std::string(value) +
-                             "); send it uncompressed",
+                         ui_text("the body is encoded (Content-Encoding: %s); send it "
+                                 "uncompressed",
+                                 value),
                          ""};
     } else if (iequals(name, "Connection")) {
       connection = value;
@@ -82,8 +83,8 @@ HeadScan scan_head(std::string_view received, std::uint64_t max_body_bytes) {
   if (end == std::string_view::npos || end + 4 > http_limits::kHeadBytesMax) {
     if (received.size() >= http_limits::kHeadBytesMax) {
       out.refusal = ApiError{431, "head_too_large",
-                             "the request line and headers are over " +
-                                 std::to_string(http_limits::kHeadBytesMax / 1024) + " KiB",
+                             ui_text("the request line and headers are over %s KiB",
+                                     http_limits::kHeadBytesMax / 1024),
                              ""};
     }
     return out;

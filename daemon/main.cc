@@ -7,8 +7,10 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
+#include "common/translate.h"
 #include "config/node_config.h"
 #include "crypto/crypto.h"
 #include "daemon/api_server.h"
@@ -34,6 +36,23 @@ Options:
 Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config after validating it.
 Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad usage or configuration.
 )";
+
+// The daemon's words for people (--check, configuration errors, why it will not start) are in
+// log.language when the config sets it, else the locale's (LANG; a systemd unit has none, so
+// Simplified Chinese). Codes and keys in them (FILE:LINE, sync.batch_events_max) stay as written.
+void speak(const std::string& log_language) {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const UiLanguage language =
+      log_language.empty() ? language_from_env() : language_from_tag(log_language);
+  use_language(language, ec ? std::string(".") : exe.parent_path().string());
+}
+
+std::string shown(const Text& text) { return text.render(current_language()); }
+
+void log_cannot_start(const Status& st) {
+  log_error(shown(ui_text("cannot start: %s", st.text())));
+}
 
 // Core dumps could carry the secret key out of sodium's guarded memory.
 void disable_core_dumps() {
@@ -75,40 +94,43 @@ int main(int argc, char** argv) {
   }
   disable_core_dumps();
 
+  speak("");
   auto config = load_node_config(config_path);
   if (!config.is_ok()) {
-    std::fprintf(stderr, "<3>casesyncd: invalid configuration:\n%s\n",
-                 config.status().message().c_str());
+    std::fprintf(stderr, "<3>casesyncd: %s\n%s\n", tr("invalid configuration:"),
+                 shown(config.status().text()).c_str());
     return 2;
   }
+  speak(config->log_language);
   auto level = log_level_from_name(config->log_level);
   log_init(config->node_id, level.is_ok() ? *level : LogLevel::kInfo);
 
   // Before anything allocates a SecretKey: libsodium's guarded allocator needs it.
   if (Status st = crypto::init(); !st.is_ok()) {
-    log_error("cannot start: " + st.message());
+    log_cannot_start(st);
     return 1;
   }
   auto runtime = NodeRuntime::open(*config);
   if (!runtime.is_ok()) {
-    log_error("cannot start: " + runtime.status().message());
+    log_cannot_start(runtime.status());
     // A file the config names that is missing or unusable is a configuration error too.
     const Code code = runtime.status().code();
     return code == Code::kInvalidArgument || code == Code::kPermission || code == Code::kNotFound ? 2 : 1;
   }
   if (check_only) {
-    std::printf("%s: configuration, keys, roster and database are usable\n", config_path.c_str());
+    std::printf(tr("%s: configuration, keys, roster and database are usable\n"),
+                config_path.c_str());
     return 0;
   }
   auto webhooks = Webhooks::open(runtime->get());
   if (!webhooks.is_ok()) {
-    log_error("cannot start: " + webhooks.status().message());
+    log_cannot_start(webhooks.status());
     return 1;
   }
   (*runtime)->set_webhooks(webhooks->get());
   ApiServer api(runtime->get());
   if (Status st = api.start(); !st.is_ok()) {
-    log_error("cannot start: " + st.message());
+    log_cannot_start(st);
     return 1;
   }
   (*webhooks)->start();

@@ -1,6 +1,5 @@
 #include "daemon/page_text.h"
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 namespace casesync {
@@ -83,13 +82,6 @@ RenderedPage render_both(std::string_view page, std::string_view shared_script,
           render_page(page, shared_script, UiLanguage::kEnglish, chinese)};
 }
 
-const MessageCatalog& daemon_catalog() {
-  static const MessageCatalog catalog = [] {
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    return load_chinese_catalog(ec ? std::string(".") : exe.parent_path().string());
-  }();
-  return catalog;
-}
+const MessageCatalog& daemon_catalog() { return installed_chinese_catalog(); }
 
 }  // namespace casesync

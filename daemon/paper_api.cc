@@ -19,8 +19,9 @@ void serve_paper(NodeRuntime& rt, PaperKind kind, const ApiCall& call, httplib::
   auto s = rt.core().case_state(q->case_id);
   if (!s.is_ok()) return reply_error(res, s.status());
   if (!s->exists) {
-    return reply_error(res, ApiError::not_found("case " + q->case_id + " is not held at node " +
-                                                    rt.config().node_id, "case_id"));
+    return reply_error(res, ApiError::not_found(ui_text("case %s is not held at node %s",
+                                                        q->case_id, rt.config().node_id),
+                                                "case_id"));
   }
   const DeadlineInputs deadlines = rt.stalls().deadline_inputs();
   const PaperView view =

@@ -131,7 +131,7 @@ void handle_stats(NodeRuntime& rt, const ApiCall& call, httplib::Response& res) 
   auto q = parse_stats(call.request);
   if (!q.ok()) return reply_error(res, q.error());
   if (!q->node.empty() && !rt.core().roster().find(q->node)) {
-    return reply_error(res, ApiError::not_found("node " + q->node + " is not in the roster", "node"));
+    return reply_error(res, ApiError::not_found(ui_text("node %s is not in the roster", q->node), "node"));
   }
   const WorkCalendar& cal = rt.stalls().calendar();
   Period p;
@@ -194,7 +194,7 @@ void register_stall_routes(httplib::Server& server, NodeRuntime& rt) {
     auto q = parse_stalled(call.request);
     if (!q.ok()) return reply_error(res, q.error());
     if (!q->node.empty() && !rt.core().roster().find(q->node)) {
-      return reply_error(res, ApiError::not_found("node " + q->node + " is not in the roster", "node"));
+      return reply_error(res, ApiError::not_found(ui_text("node %s is not in the roster", q->node), "node"));
     }
     rt.stalls().tick(rt.now_ms(), /*force=*/q->fresh);
     json out = json::array();

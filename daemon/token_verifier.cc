@@ -10,11 +10,14 @@ namespace casesync {
 
 namespace {
 
-TokenCheck bad(std::string message, std::optional<Clerk> clerk = std::nullopt) {
+TokenCheck bad(Text message, std::optional<Clerk> clerk = std::nullopt) {
   return {TokenOutcome::kBad, std::move(clerk), std::move(message), false};
 }
 
-const char* kAskAdmin = "; ask this node's administrator for a token (casesyncctl clerk add)";
+// What went wrong with the token, and where a good one comes from.
+Text ask_admin(const Text& what) {
+  return ui_text("%s; ask this node's administrator for a token (casesyncctl clerk add)", what);
+}
 
 }  // namespace
 
@@ -26,14 +29,14 @@ TokenVerifier::TokenVerifier(const ClerkBook* book, Clock clock, Matcher matcher
 
 TokenCheck TokenVerifier::check(std::string_view token) {
   const auto id = token_clerk_id(token);
-  if (!id) return bad(std::string("the bearer token is not a casesync token (csk_...)") + kAskAdmin);
+  if (!id) return bad(ask_admin(ui_text("the bearer token is not a casesync token (csk_...)")));
   const std::optional<Clerk> clerk = book_->find(*id);
-  if (!clerk) return bad("no clerk " + *id + " at this node" + kAskAdmin);
-  if (clerk->disabled) return bad("clerk " + *id + " is disabled at this node" + kAskAdmin, clerk);
+  if (!clerk) return bad(ask_admin(ui_text("no clerk %s at this node", *id)));
+  if (clerk->disabled) return bad(ask_admin(ui_text("clerk %s is disabled at this node", *id)), clerk);
   if (*id == kAdminClerkId) {
     // A digest compare costs nothing to throttle; the burst is still counted by the guard.
     if (book_->is_admin_token(token)) return {TokenOutcome::kOk, clerk, "", false};
-    return bad("not this node's admin token (" + book_->admin_token_path() + ")", clerk);
+    return bad(ui_text("not this node's admin token (%s)", book_->admin_token_path()), clerk);
   }
   const Hash32 key = crypto::keyed_hash(cache_key_, token);
   {
@@ -60,7 +63,7 @@ std::optional<TokenCheck> TokenVerifier::from_cache(const Hash32& key, const Cle
     it->second.last_used_ms = now;
     if (cache == &good_) return TokenCheck{TokenOutcome::kOk, clerk, "", false};
     note_failure(clerk, now);
-    return bad("not the token of clerk " + clerk.id + kAskAdmin, clerk);
+    return bad(ask_admin(ui_text("not the token of clerk %s", clerk.id)), clerk);
   }
   return std::nullopt;
 }
@@ -73,9 +76,9 @@ std::optional<TokenCheck> TokenVerifier::throttled(const Clerk& clerk, std::uint
     return std::nullopt;
   }
   return TokenCheck{TokenOutcome::kThrottled, clerk,
-                    "too many wrong tokens for clerk " + clerk.id + " recently; its tokens are "
-                        "checked again in " + format_duration_ms(it->second - now) +
-                        " (the node raised a security alert)",
+                    ui_text("too many wrong tokens for clerk %s recently; its tokens are checked "
+                            "again in %s (the node raised a security alert)",
+                            clerk.id, format_duration_ms(it->second - now)),
                     false};
 }
 
@@ -84,7 +87,7 @@ TokenCheck TokenVerifier::verify(const Hash32& key, const Clerk& clerk, std::str
     std::unique_lock lock(mu_);
     if (running_ >= kVerifyConcurrentMax && waiting_ >= kVerifyWaitingMax) {
       return {TokenOutcome::kThrottled, clerk,
-              "the node is busy checking other tokens; retry in a second", false};
+              ui_text("the node is busy checking other tokens; retry in a second"), false};
     }
     ++waiting_;
     slot_free_.wait(lock, [this] { return running_ < kVerifyConcurrentMax; });
@@ -103,7 +106,7 @@ TokenCheck TokenVerifier::verify(const Hash32& key, const Clerk& clerk, std::str
   }
   remember(bad_, kBadCacheEntriesMax, key, clerk, now);
   note_failure(clerk, now);
-  TokenCheck out = bad("not the token of clerk " + clerk.id + kAskAdmin, clerk);
+  TokenCheck out = bad(ask_admin(ui_text("not the token of clerk %s", clerk.id)), clerk);
   out.verified_now = true;
   return out;
 }

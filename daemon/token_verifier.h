@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/text.h"
 #include "common/bytes.h"
 #include "daemon/clerk_book.h"
 
@@ -40,7 +41,7 @@ enum class TokenOutcome {
 struct TokenCheck {
   TokenOutcome outcome = TokenOutcome::kBad;
   std::optional<Clerk> clerk;  // kOk: who; kBad/kThrottled: the clerk the token named, if known
-  std::string message;         // for the refusal; never contains the token
+  Text message;                // for the refusal, in the asker's language; never the token
   bool verified_now = false;   // an Argon2id verification ran for this request
 };
 

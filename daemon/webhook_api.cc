@@ -61,10 +61,13 @@ void register_webhook_routes(httplib::Server& server, NodeRuntime& rt) {
                     for (const auto& n : rt.webhooks()->names()) known += (known.empty() ? "" : ", ") + n;
                   }
                   return reply_error(
-                      res, ApiError::not_found("no webhook \"" + *name + "\" at node " +
-                                                   rt.config().node_id + " (webhooks: " +
-                                                   (known.empty() ? "none" : known) + ")",
-                                               "name"));
+                      res, ApiError::not_found(
+                               known.empty()
+                                   ? ui_text("no webhook \"%s\" at node %s (it has none)", *name,
+                                             rt.config().node_id)
+                                   : ui_text("no webhook \"%s\" at node %s (webhooks: %s)", *name,
+                                             rt.config().node_id, known),
+                               "name"));
                 }
                 reply(res, 200, {{"webhook", *name}, {"dead_letters_queued", *queued}});
               }, Access::kAdmin));

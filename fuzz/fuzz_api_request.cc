@@ -22,7 +22,9 @@ using namespace casesync;
 void check_error(const ApiError& e) {
   assert(e.status == 400 || e.status == 404 || e.status == 413);
   assert(!e.code.empty() && !e.message.empty());
-  (void)e.to_json().dump();  // strict: throws (and so crashes here) on a message that is not UTF-8
+  // strict: throws (and so crashes here) on a message that is not UTF-8, in either language
+  (void)e.to_json(UiLanguage::kEnglish).dump();
+  (void)e.to_json(UiLanguage::kChinese).dump();
 }
 
 void check_content(const std::string& kind, const std::map<std::string, std::string>& body) {

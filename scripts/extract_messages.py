@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CXX_SOURCES = ["cli/*.cc", "cli/*.h"]
+CXX_SOURCES = ["cli/*.cc", "cli/*.h", "common/*.cc", "daemon/*.cc", "config/*.cc", "sync/*.cc"]
 CXX_EXCLUDED = ["cli/testbed.cc", "cli/testbed.h"]  # a developer's tool, English
 PAGES = ["daemon/*.html", "daemon/*.js"]
 # A JavaScript/template string literal in double quotes, as the pages write them.
@@ -24,7 +24,7 @@ def files(patterns, excluded=()):
     out = []
     for p in patterns:
         out += sorted(glob.glob(os.path.join(ROOT, p)))
-    return [os.path.relpath(f, ROOT) for f in out if os.path.relpath(f, ROOT) not in excluded]
+    return [os.path.relpath(f, ROOT) for f in out if os.path.relpath(f, ROOT) not in excluded and not f.endswith("_test.cc")]
 
 
 def page_messages():
@@ -45,7 +45,7 @@ def write_pot(out):
     with tempfile.TemporaryDirectory() as tmp:
         cxx, page = os.path.join(tmp, "cxx.pot"), os.path.join(tmp, "page.pot")
         subprocess.run(["xgettext", "--language=C++", "--from-code=UTF-8", "--keyword=tr",
-                        "--keyword=N_", "--no-location", "--package-name=casesync",
+                        "--keyword=N_", "--keyword=ui_text", "--no-location", "--package-name=casesync",
                         "--msgid-bugs-address=casesync@example.org", "-o", cxx,
                         *files(CXX_SOURCES, CXX_EXCLUDED)], cwd=ROOT, check=True)
         with open(page, "w", encoding="utf-8") as f:

@@ -121,30 +121,30 @@ Verdict check_actor(const Event& e) {
                    e.body.count(key(kActorRole));
   if (!any) {
     if (e.kind == kViewedFull) {
-      return Verdict::malformed("a viewed_full record must name the clerk (actor_id)",
+      return Verdict::malformed(ui_text("a viewed_full record must name the clerk (actor_id)"),
                                 key(kActorId));
     }
     return Verdict::allow();
   }
   const Actor a = actor_of(e);
   if (!valid_clerk_id(a.id)) {
-    return Verdict::malformed("actor_id \"" + std::string(utf8_prefix(a.id, 40)) +
-                                  "\" is not a clerk id (1.." +
-                                  std::to_string(limits::kActorIdBytesMax) + " of a-z 0-9 - .)",
+    return Verdict::malformed(ui_text("actor_id \"%s\" is not a clerk id (1..%s of a-z 0-9 - .)",
+                                      utf8_prefix(a.id, 40), limits::kActorIdBytesMax),
                               key(kActorId));
   }
   if (a.name.empty() || !one_line(a.name)) {
-    return Verdict::malformed("actor_name must be one line of text", key(kActorName));
+    return Verdict::malformed(ui_text("actor_name must be one line of text"), key(kActorName));
   }
   const auto role = clerk_role_from_name(a.role);
   if (!role) {
-    return Verdict::malformed("actor_role \"" + std::string(utf8_prefix(a.role, 20)) +
-                                  "\" is not a role (window, reviewer, admin, system)",
+    return Verdict::malformed(ui_text("actor_role \"%s\" is not a role (window, reviewer, admin, "
+                                      "system)",
+                                      utf8_prefix(a.role, 20)),
                               key(kActorRole));
   }
   if (!role_may_author(*role, e)) {
-    return Verdict::forbidden("unauthorized: clerk " + a.id + " (" + a.role + ") may not " +
-                              e.kind + "; roles allowed: " + roles_allowed(e));
+    return Verdict::forbidden(ui_text("unauthorized: clerk %s (%s) may not %s; roles allowed: %s",
+                                      a.id, a.role, e.kind, roles_allowed(e)));
   }
   return Verdict::allow();
 }

@@ -107,7 +107,7 @@ TEST_CASE("actor: a malformed or out-of-role actor is refused by the case rules"
   const Verdict reopen = check_event(draft("d", k::kReopened, by("w9", "window")), s, roster());
   CHECK_FALSE(reopen.ok);
   CHECK(reopen.refusal == Refusal::kPermission);
-  CHECK(reopen.reason.find("roles allowed: admin") != std::string::npos);
+  CHECK(reopen.reason.english().find("roles allowed: admin") != std::string::npos);
   // No actor at all: judged by the node alone, as before clerks existed.
   CHECK(check_event(draft("c1", k::kNote, {{str(k::kNoteText), "old"}}), s, roster()).ok);
 }

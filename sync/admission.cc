@@ -132,7 +132,7 @@ Result<Judged> Admission::judge(Judged j) {
   Verdict v = check_event(e, *past, state_->roster);
   if (!v.ok) {
     return with(std::move(j), AdmitVerdict::kRefuse, "unauthorized",
-                "refused " + name_of(e) + " on case " + e.case_id + ": " + v.reason);
+                "refused " + name_of(e) + " on case " + e.case_id + ": " + v.reason.english());
   }
   return j;
 }

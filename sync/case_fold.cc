@@ -109,13 +109,14 @@ void CaseFolder::apply(const OrderedEvent& e) {
   const Verdict here = check_event(e.event, state_, *roster_);
   const Verdict past = saw_everything ? here : verdict_in_own_past(idx, e);
   if (!past.ok) {
-    state_.invalid.push_back(names_[idx] + " " + past.reason);
-    record(e, false, "invalid: " + past.reason);
+    // English, never the reader's language: `invalid` is part of the state hash.
+    state_.invalid.push_back(names_[idx] + " " + past.reason.english());
+    record(e, false, "invalid: " + past.reason.english());
   } else if (here.ok) {
     mutate(idx, e);
     record_clashes(idx, e.event);
   } else {
-    resolve_conflict(idx, e, here.reason, here.blocker);
+    resolve_conflict(idx, e, here.reason.english(), here.blocker);
   }
 }
 

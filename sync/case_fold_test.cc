@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/translate.h"
 #include "crypto/crypto.h"
 #include "sync/case_history_for_tests.h"
 #include "sync/case_kinds.h"
@@ -101,8 +103,8 @@ Event draft(const std::string& origin, std::string_view kind, Body body = {},
 void check_refused(const Verdict& v, const std::vector<std::string>& named) {
   CHECK_FALSE(v.ok);
   for (const auto& n : named) {
-    CHECK_MESSAGE(v.reason.find(n) != std::string::npos,
-                  "reason \"" << v.reason << "\" should name " << n);
+    CHECK_MESSAGE(v.reason.english().find(n) != std::string::npos,
+                  "reason \"" << v.reason.english() << "\" should name " << n);
   }
 }
 
@@ -1592,7 +1594,7 @@ TEST_CASE("property: random histories keep the fold's invariants") {
       if (v.ok) continue;
       const std::string name = ordered[i].event.origin + ":" + std::to_string(ordered[i].event.seq);
       const TimelineEntry* t = find_entry(s, name);
-      const std::string detail = name + " (" + v.reason + ") in " + describe(s);
+      const std::string detail = name + " (" + v.reason.english() + ") in " + describe(s);
       own_past_applied.check(t != nullptr && !t->applied, n, detail);
       if (t != nullptr && !t->applied) own_past_invalid.check(is_invalid(s, name), n, detail);
     }
@@ -1623,4 +1625,32 @@ TEST_CASE("state hash: display text (timeline summary, conflict detail) is not p
   CaseState other = a;
   other.timeline.back().kind = "edit";
   CHECK(case_state_hash(a) != case_state_hash(other));
+}
+
+// Issue 17: a refusal's reason is a Text shown in each reader's language, but what the fold keeps
+// of it (invalid events, conflicts) is its English, so no translation and no process language can
+// change a state hash: two nodes, or one node before and after LANG changed, agree.
+TEST_CASE("state hash: the same whatever language the process speaks") {
+  AtDistrict at;
+  at.h.add("c11", 3100, k::kPrereviewed, {}, {at.f1});  // invalid: c11 had forwarded it away
+  at.h.add("c11", 4000, k::kWithdrawn, {}, {at.f2});    // terminal_race with the completion
+  at.h.add("d", 4100, k::kCompleted, admin_outcome("approved"), {at.f2});
+  std::error_code ec;
+  const auto exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
+  use_language(UiLanguage::kEnglish, exe_dir);
+  const CaseState in_english = at.h.fold();
+  use_language(UiLanguage::kChinese, exe_dir);
+  const CaseState in_chinese = at.h.fold();
+  INFO(describe(in_chinese));
+  REQUIRE_FALSE(in_chinese.invalid.empty());
+  REQUIRE_FALSE(in_chinese.conflicts.empty());
+  CHECK(case_state_hash(in_english) == case_state_hash(in_chinese));
+  CHECK(in_chinese.invalid == in_english.invalid);
+  CHECK(in_chinese.invalid.front().find("only the holder may pre-review") != std::string::npos);
+  // The same reason does read in Chinese where it is shown (the catalogue the build compiles,
+  // build/locale): were the fold to render it, the hashes above would differ.
+  const Text reason = ui_text("unauthorized: only the holder may %s case %s (holder is %s, not %s)",
+                              ui_text("pre-review"), "c11-1", "d", "c11");
+  CHECK_MESSAGE(reason.render(UiLanguage::kChinese) != reason.english(),
+                "no Chinese catalogue found beside the test: build po/ first");
 }

@@ -25,47 +25,51 @@ bool protected_field(const std::string& f) {
          f == kExternalRef || f == kExternalSource || is_actor_key(f);
 }
 
-Verdict need_holder(const Event& e, const CaseState& s, const char* what) {
+// `what` is the action as a verb phrase ("forward", "edit"): a Text, so it is translated too.
+Verdict need_holder(const Event& e, const CaseState& s, const Text& what) {
   if (e.origin == s.holder) return Verdict::allow();
-  return Verdict::blocked(std::string("unauthorized: only the holder may ") + what + " case " +
-                              s.id + " (holder is " + s.holder + ", not " + e.origin + ")",
+  return Verdict::blocked(ui_text("unauthorized: only the holder may %s case %s (holder is %s, "
+                                  "not %s)",
+                                  what, s.id, s.holder, e.origin),
                           Blocker::kHolder);
 }
 
-Verdict need_path(const Event& e, const CaseState& s, const char* what) {
+Verdict need_path(const Event& e, const CaseState& s, const Text& what) {
   if (s.on_path(e.origin)) return Verdict::allow();
-  return Verdict::forbidden(std::string("unauthorized: ") + e.origin +
-                            " is not on the path of case " + s.id + " and may not " + what + " it");
+  return Verdict::forbidden(ui_text("unauthorized: %s is not on the path of case %s and may not "
+                                    "%s it",
+                                    e.origin, s.id, what));
 }
 
 Verdict need_not_terminal(const CaseState& s, const Event& e) {
   if (!is_terminal(s.status)) return Verdict::allow();
-  return Verdict::blocked("case " + s.id + " is " + case_status_name(s.status) + "; " + e.kind +
-                              " needs a reopen by the district first",
+  return Verdict::blocked(ui_text("case %s is %s; %s needs a reopen by the district first", s.id,
+                                  case_status_name(s.status), e.kind),
                           Blocker::kTerminal);
 }
 
-Verdict need_outcome(const Event& e, const char* what) {
+Verdict need_outcome(const Event& e, const Text& what) {
   const std::string outcome = e.field(key(kOutcome));
   if (outcome == "approved" || outcome == "denied") return Verdict::allow();
-  return Verdict::malformed(std::string(what) + " needs outcome approved or denied, not \"" +
-                                outcome + "\"",
+  return Verdict::malformed(ui_text("%s needs outcome approved or denied, not \"%s\"", what,
+                                    outcome),
                             key(kOutcome));
 }
 
 // The state checks of an answer or acceptance, once the receiver is known to be the author.
 Verdict check_hop_open(const Event& e, const CaseState& s, const Hop& hop) {
   if (hop.superseded) {
-    return Verdict::blocked("hop " + hop.id + " lost a conflict to a concurrent forward; " +
-                                e.kind + " on it changes nothing",
+    return Verdict::blocked(ui_text("hop %s lost a conflict to a concurrent forward; %s on it "
+                                    "changes nothing",
+                                    hop.id, e.kind),
                             Blocker::kHolder);
   }
   if (auto t = need_not_terminal(s, e); !t.ok) return t;
   if (hop.stage == HopStage::kAnswered || hop.stage == HopStage::kReturned) {
-    return Verdict::blocked("hop " + hop.id + " was already answered", Blocker::kHopAnswered);
+    return Verdict::blocked(ui_text("hop %s was already answered", hop.id), Blocker::kHopAnswered);
   }
   if (e.kind == kAccepted && hop.stage >= HopStage::kAccepted) {
-    return Verdict::blocked("hop " + hop.id + " was already accepted", Blocker::kHopAccepted);
+    return Verdict::blocked(ui_text("hop %s was already accepted", hop.id), Blocker::kHopAccepted);
   }
   return Verdict::allow();
 }
@@ -74,24 +78,25 @@ Verdict check_receipt(const Event& e, const CaseState& s) {
   const std::string hop_id = e.field(key(kHop));
   const Hop* hop = s.find_hop(hop_id);
   if (!hop) {
-    return Verdict::not_found("case " + s.id + " has no hop \"" + hop_id + "\" for " + e.kind,
+    return Verdict::not_found(ui_text("case %s has no hop \"%s\" for %s", s.id, hop_id, e.kind),
                               key(kHop));
   }
   if (e.origin != hop->to) {
-    return Verdict::forbidden("unauthorized: only the receiver of hop " + hop_id + " (" +
-                              hop->to + ") may record " + e.kind + ", not " + e.origin);
+    return Verdict::forbidden(ui_text("unauthorized: only the receiver of hop %s (%s) may record "
+                                      "%s, not %s",
+                                      hop_id, hop->to, e.kind, e.origin));
   }
   if (e.kind == kDelivered) {
     const std::string at = e.field(key(kReceivedAt));
     if (!at.empty() && !parse_u64(at)) {
-      return Verdict::malformed("received_at must be milliseconds", key(kReceivedAt));
+      return Verdict::malformed(ui_text("received_at must be milliseconds"), key(kReceivedAt));
     }
     return Verdict::allow();  // a receipt is a fact, whatever the state
   }
   if (auto open = check_hop_open(e, s, *hop); !open.ok) return open;
-  if (e.kind == kReplied) return need_outcome(e, "a reply");
+  if (e.kind == kReplied) return need_outcome(e, ui_text("a reply"));
   if (e.kind == kReturned && e.field(key(kReason)).empty()) {
-    return Verdict::malformed("a return needs a reason (退回原因)", key(kReason));
+    return Verdict::malformed(ui_text("a return needs a reason (退回原因)"), key(kReason));
   }
   return Verdict::allow();
 }
@@ -99,18 +104,19 @@ Verdict check_receipt(const Event& e, const CaseState& s) {
 Verdict check_forward(const Event& e, const CaseState& s, const Roster& r) {
   const std::string due = e.field(key(kDueWorkingDays));
   if (!due.empty() && (!parse_u64(due) || *parse_u64(due) > kDueWorkingDaysMax)) {
-    return Verdict::malformed("due_working_days must be a number of days (0..3650), not \"" +
-                                  due + "\"",
+    return Verdict::malformed(ui_text("due_working_days must be a number of days (0..%s), not "
+                                      "\"%s\"",
+                                      kDueWorkingDaysMax, due),
                               key(kDueWorkingDays));
   }
   if (auto t = need_not_terminal(s, e); !t.ok) return t;
-  if (auto h = need_holder(e, s, "forward"); !h.ok) return h;
+  if (auto h = need_holder(e, s, ui_text("forward")); !h.ok) return h;
   const std::string to = e.field(key(kTo));
-  if (to.empty()) return Verdict::malformed("a forward needs \"to\": a node of the roster", key(kTo));
-  if (to == e.origin) return Verdict::malformed("a node cannot forward a case to itself", key(kTo));
+  if (to.empty()) return Verdict::malformed(ui_text("a forward needs \"to\": a node of the roster"), key(kTo));
+  if (to == e.origin) return Verdict::malformed(ui_text("a node cannot forward a case to itself"), key(kTo));
   const RosterNode* target = r.find(to);
   if (!target) {
-    return Verdict::not_found("forward target \"" + to + "\" is not in the roster", key(kTo));
+    return Verdict::not_found(ui_text("forward target \"%s\" is not in the roster", to), key(kTo));
   }
   // Whether the target is revoked is the author's local policy (SyncNode::seal_local), not a
   // rule: a rule must judge an event the same under every roster version (sync/roster_rules.h).
@@ -126,40 +132,42 @@ Verdict check_case_id(const Event& e) {
     if (e.case_id.rfind(e.origin + "-", 0) == 0 && e.case_id.find(':') == std::string::npos) {
       return Verdict::allow();
     }
-    return Verdict::malformed("case id " + e.case_id + " must start with its creator's id " +
-                                  e.origin + "- and have no ':'",
+    return Verdict::malformed(ui_text("case id %s must start with its creator's id %s- and have "
+                                      "no ':'",
+                                      e.case_id, e.origin),
                               "case_id");
   }
   if (auto p = external_source_problem(source)) return Verdict::malformed(*p, key(kExternalSource));
   if (auto p = external_ref_problem(ref)) return Verdict::malformed(*p, key(kExternalRef));
   const std::string want = external_case_id(source, ref);
   if (e.case_id == want) return Verdict::allow();
-  return Verdict::malformed("case id " + e.case_id + " must be " + want + ", the id of " + source +
-                                "'s reference " + ref,
+  return Verdict::malformed(ui_text("case id %s must be %s, the id of %s's reference %s",
+                                    e.case_id, want, source, ref),
                             "case_id");
 }
 
 Verdict check_created(const Event& e, const CaseState& s, const Roster& r) {
-  if (s.exists) return Verdict::blocked("case " + s.id + " already exists", Blocker::kCreated);
+  if (s.exists) return Verdict::blocked(ui_text("case %s already exists", s.id), Blocker::kCreated);
   if (!r.find(e.origin)) {
-    return Verdict::forbidden("unauthorized: " + e.origin + " is not in the roster");
+    return Verdict::forbidden(ui_text("unauthorized: %s is not in the roster", e.origin));
   }
   if (Verdict id = check_case_id(e); !id.ok) return id;
   if (e.field(key(kMatter)).empty()) {
-    return Verdict::malformed("a new case needs a matter and an applicant", key(kMatter));
+    return Verdict::malformed(ui_text("a new case needs a matter and an applicant"), key(kMatter));
   }
   if (e.field(key(kApplicant)).empty()) {
-    return Verdict::malformed("a new case needs a matter and an applicant", key(kApplicant));
+    return Verdict::malformed(ui_text("a new case needs a matter and an applicant"),
+                              key(kApplicant));
   }
   return Verdict::allow();
 }
 
 Verdict check_edit(const Event& e, const CaseState& s) {
-  if (auto p = need_path(e, s, "edit"); !p.ok) return p;
+  if (auto p = need_path(e, s, ui_text("edit")); !p.ok) return p;
   if (auto t = need_not_terminal(s, e); !t.ok) return t;
   const std::string f = e.field(key(kField));
-  if (f.empty()) return Verdict::malformed("an edit needs a field", key(kField));
-  if (protected_field(f)) return Verdict::malformed("field " + f + " cannot be edited", key(kField));
+  if (f.empty()) return Verdict::malformed(ui_text("an edit needs a field"), key(kField));
+  if (protected_field(f)) return Verdict::malformed(ui_text("field %s cannot be edited", f), key(kField));
   return Verdict::allow();
 }
 
@@ -167,30 +175,33 @@ Verdict check_edit(const Event& e, const CaseState& s) {
 // admin may complete any case (recorded in the event's "authority"). Who may is checked before
 // whether the case is open, so an unauthorized completion never reaches a terminal race.
 Verdict check_completed(const Event& e, const CaseState& s, const Roster& r) {
-  if (auto o = need_outcome(e, "completion"); !o.ok) return o;
+  if (auto o = need_outcome(e, ui_text("completion")); !o.ok) return o;
   const std::string authority = e.field(key(kAuthority));
   if (authority == kDistrictAdmin) {
     const RosterNode* n = r.find(e.origin);
     if (!n || n->role != Role::kDistrict) {
-      return Verdict::forbidden("unauthorized: only a district node may complete case " + s.id +
-                                " as district admin, not " + e.origin);
+      return Verdict::forbidden(ui_text("unauthorized: only a district node may complete case %s "
+                                        "as district admin, not %s",
+                                        s.id, e.origin));
     }
     return need_not_terminal(s, e);
   }
   if (!authority.empty()) {
-    return Verdict::malformed("authority must be district_admin or absent, not \"" + authority +
-                                  "\"",
+    return Verdict::malformed(ui_text("authority must be district_admin or absent, not \"%s\"",
+                                      authority),
                               key(kAuthority));
   }
   if (e.origin != s.receiving_node) {
-    return Verdict::forbidden("unauthorized: only the receiving office " + s.receiving_node +
-                              " may complete case " + s.id + " (办结), or a district admin; not " +
-                              e.origin);
+    return Verdict::forbidden(ui_text("unauthorized: only the receiving office %s may complete "
+                                      "case %s (办结), or a district admin; not %s",
+                                      s.receiving_node, s.id, e.origin));
   }
   if (e.origin != s.holder) {
-    return Verdict::blocked("case " + s.id + " is with " + s.holder + " (holder is " + s.holder +
-                                ", not " + e.origin +
-                                "): complete it once the answer is back with the receiving office",
+    // Worded as before it became a Text: the English of a refusal is kept in the state (invalid
+    // events) and hashed, so a rewording would split the hash between releases.
+    return Verdict::blocked(ui_text("case %s is with %s (holder is %s, not %s): complete it once "
+                                    "the answer is back with the receiving office",
+                                    s.id, s.holder, s.holder, e.origin),
                             Blocker::kHolder);
   }
   return need_not_terminal(s, e);
@@ -199,10 +210,12 @@ Verdict check_completed(const Event& e, const CaseState& s, const Roster& r) {
 Verdict check_reopen(const Event& e, const CaseState& s, const Roster& r) {
   const RosterNode* n = r.find(e.origin);
   if (!n || n->role != Role::kDistrict) {
-    return Verdict::forbidden("unauthorized: only the district may reopen a case, not " + e.origin);
+    return Verdict::forbidden(
+        ui_text("unauthorized: only the district may reopen a case, not %s", e.origin));
   }
   if (!is_terminal(s.status)) {
-    return Verdict::blocked("case " + s.id + " is not closed; nothing to reopen", Blocker::kReopened);
+    return Verdict::blocked(ui_text("case %s is not closed; nothing to reopen", s.id),
+                            Blocker::kReopened);
   }
   return Verdict::allow();
 }
@@ -233,34 +246,37 @@ bool known_kind(const std::string& kind) {
 
 Verdict check_event(const Event& e, const CaseState& s, const Roster& r) {
   if (Verdict c = check_event_content(e); !c.ok) return c;
-  if (!known_kind(e.kind)) return Verdict::not_found("unknown event kind \"" + e.kind + "\"", "kind");
+  if (!known_kind(e.kind)) {
+    return Verdict::not_found(ui_text("unknown event kind \"%s\"", e.kind), "kind");
+  }
   if (Verdict a = check_actor(e); !a.ok) return a;
   if (e.kind == kCreated) return check_created(e, s, r);
   if (!s.exists) {
-    return Verdict::not_found("case " + e.case_id + " is not held here (no case_created)", "case_id");
+    return Verdict::not_found(ui_text("case %s is not held here (no case_created)", e.case_id),
+                              "case_id");
   }
   if (e.kind == kForwarded) return check_forward(e, s, r);
   if (e.kind == kSupplementRequested && e.field(key(kHop)).empty()) {
     // At the window where the case was received, before any forward: the holder asks.
     if (auto t = need_not_terminal(s, e); !t.ok) return t;
-    return need_holder(e, s, "request supplementary materials for");
+    return need_holder(e, s, ui_text("request supplementary materials for"));
   }
   if (is_hop_receipt(e)) return check_receipt(e, s);
   if (e.kind == kCompleted) return check_completed(e, s, r);
   if (e.kind == kPrereviewed) {
-    if (auto h = need_holder(e, s, "pre-review"); !h.ok) return h;
+    if (auto h = need_holder(e, s, ui_text("pre-review")); !h.ok) return h;
     return need_not_terminal(s, e);
   }
   if (e.kind == kReopened) return check_reopen(e, s, r);
   if (e.kind == kEdited) return check_edit(e, s);
   if (e.kind == kWithdrawn) {
-    if (auto p = need_path(e, s, "withdraw"); !p.ok) return p;
+    if (auto p = need_path(e, s, ui_text("withdraw")); !p.ok) return p;
     return need_not_terminal(s, e);
   }
-  if (e.kind == kNotified) return need_path(e, s, "record a notification for");
-  if (e.kind == kViewedFull) return need_path(e, s, "view");
+  if (e.kind == kNotified) return need_path(e, s, ui_text("record a notification for"));
+  if (e.kind == kViewedFull) return need_path(e, s, ui_text("view"));
   if (e.kind == kStallSeen) return check_stall_seen(e, s);
-  return need_path(e, s, "annotate");  // supplement_provided, note
+  return need_path(e, s, ui_text("annotate"));  // supplement_provided, note
 }
 
 }  // namespace casesync

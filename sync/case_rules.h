@@ -37,6 +37,10 @@
 // A refusal says what kind of "no" it is (Refusal): the input is malformed, names something that
 // does not exist, comes from a node that may never do this, or meets a case whose state forbids
 // it now. The local API answers 400, 404, 403 and 409 from it.
+//
+// The reason is a Text (common/text.h): the API shows it in the clerk's language; the fold, the
+// counters and the state hash only ever use its English (Text::english()), so what a node stores
+// or hashes never depends on who looked at it.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +48,7 @@
 #include <string>
 
 #include "common/roster.h"
+#include "common/text.h"
 #include "sync/case_state.h"
 #include "sync/event.h"
 
@@ -62,23 +67,23 @@ enum class Refusal {
 
 struct Verdict {
   bool ok = true;
-  std::string reason;  // e.g. "unauthorized: s02 is not the receiver of hop d:4 (s01 is)"
+  Text reason;  // e.g. "unauthorized: s02 is not the receiver of hop d:4 (s01 is)"
   Blocker blocker = Blocker::kNone;
   Refusal refusal = Refusal::kMalformed;
   std::string field;  // the body key (or "kind", "case_id") at fault, when one is
 
   static Verdict allow() { return {}; }
-  static Verdict malformed(std::string why, std::string field = "") {
+  static Verdict malformed(Text why, std::string field = "") {
     return {false, std::move(why), Blocker::kNone, Refusal::kMalformed, std::move(field)};
   }
-  static Verdict not_found(std::string why, std::string field = "") {
+  static Verdict not_found(Text why, std::string field = "") {
     return {false, std::move(why), Blocker::kNone, Refusal::kNotFound, std::move(field)};
   }
-  static Verdict forbidden(std::string why) {
+  static Verdict forbidden(Text why) {
     return {false, std::move(why), Blocker::kNone, Refusal::kPermission, ""};
   }
   // `b` names the part of the state in the way, so the fold can find a concurrent cause.
-  static Verdict blocked(std::string why, Blocker b = Blocker::kNone) {
+  static Verdict blocked(Text why, Blocker b = Blocker::kNone) {
     return {false, std::move(why), b, Refusal::kState, ""};
   }
 };

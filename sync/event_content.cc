@@ -11,26 +11,24 @@ namespace {
 
 using namespace kinds;
 
-std::string count_text(std::size_t n) { return std::to_string(n); }
-
-Verdict not_utf8(const std::string& what, std::string_view text, const std::string& field) {
-  return Verdict::malformed(what + " is not UTF-8 text (bad byte at offset " +
-                                count_text(utf8_error_offset(text)) + ")",
+Verdict not_utf8(const Text& what, std::string_view text, const std::string& field) {
+  return Verdict::malformed(ui_text("%s is not UTF-8 text (bad byte at offset %s)", what,
+                                    utf8_error_offset(text)),
                             field);
 }
 
 Verdict check_materials(const std::string& value) {
   const auto names = materials_list(value);
   if (names.size() > limits::kMaterialsMax) {
-    return Verdict::malformed("materials lists " + count_text(names.size()) +
-                                  " names; the limit is " + count_text(limits::kMaterialsMax),
+    return Verdict::malformed(ui_text("materials lists %s names; the limit is %s", names.size(),
+                                      limits::kMaterialsMax),
                               std::string(kMaterials));
   }
   for (const auto& n : names) {
     if (utf8_chars(n) > limits::kMaterialCharsMax) {
-      return Verdict::malformed("material \"" + std::string(utf8_prefix(n, 20)) + "...\" has " +
-                                    count_text(utf8_chars(n)) + " characters; the limit is " +
-                                    count_text(limits::kMaterialCharsMax),
+      return Verdict::malformed(ui_text("material \"%s...\" has %s characters; the limit is %s",
+                                        utf8_prefix(n, 20), utf8_chars(n),
+                                        limits::kMaterialCharsMax),
                                 std::string(kMaterials));
     }
   }
@@ -38,14 +36,13 @@ Verdict check_materials(const std::string& value) {
 }
 
 Verdict check_value(const std::string& key, const std::string& value) {
-  if (!valid_utf8(key)) return not_utf8("a body key", key, "");
+  if (!valid_utf8(key)) return not_utf8(ui_text("a body key"), key, "");
   if (!valid_utf8(value)) return not_utf8(key, value, key);
   if (key == kMaterials) return check_materials(value);
   const std::size_t chars = utf8_chars(value);
   const std::size_t max = value_chars_max(key);
   if (chars > max) {
-    return Verdict::malformed(key + " has " + count_text(chars) + " characters; the limit is " +
-                                  count_text(max),
+    return Verdict::malformed(ui_text("%s has %s characters; the limit is %s", key, chars, max),
                               key);
   }
   return Verdict::allow();
@@ -83,7 +80,7 @@ std::vector<std::string> materials_list(const std::string& text) {
 
 Verdict check_event_content(const Event& e) {
   if (!valid_utf8(e.origin)) return not_utf8("origin", e.origin, "");
-  if (!valid_utf8(e.case_id)) return not_utf8("case id", e.case_id, "");
+  if (!valid_utf8(e.case_id)) return not_utf8(ui_text("case id"), e.case_id, "");
   if (!valid_utf8(e.kind)) return not_utf8("kind", e.kind, "");
   std::size_t free_fields = 0;
   for (const auto& [key, value] : e.body) {
@@ -91,8 +88,8 @@ Verdict check_event_content(const Event& e) {
     free_fields += !is_named_case_key(key);
   }
   if (e.kind == kCreated && free_fields > limits::kCaseFieldsMax) {
-    return Verdict::malformed("a case has " + count_text(free_fields) +
-                                  " fields; the limit is " + count_text(limits::kCaseFieldsMax),
+    return Verdict::malformed(ui_text("a case has %s fields; the limit is %s", free_fields,
+                                      limits::kCaseFieldsMax),
                               "fields");
   }
   return Verdict::allow();

@@ -38,7 +38,7 @@ void check_malformed(const Verdict& v, const std::string& field, const std::stri
   CHECK_FALSE(v.ok);
   CHECK(v.refusal == Refusal::kMalformed);
   CHECK(v.field == field);
-  CHECK_MESSAGE(v.reason.find(names) != std::string::npos, v.reason);
+  CHECK_MESSAGE(v.reason.english().find(names) != std::string::npos, v.reason.english());
 }
 
 }  // namespace

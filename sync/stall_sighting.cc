@@ -48,23 +48,25 @@ Verdict check_stall_seen(const Event& e, const CaseState& s) {
   const auto x = read_sighting(e);
   if (!x) {
     return Verdict::malformed(
-        "a stall_seen needs stage (delivery|accept|answer|case), hop (empty only for case), "
-        "step 0..3, due_at, seen_at and overdue_by_ms as numbers",
+        ui_text("a stall_seen needs stage (delivery|accept|answer|case), hop (empty only for "
+                "case), step 0..3, due_at, seen_at and overdue_by_ms as numbers"),
         std::string(kStage));
   }
   if (x->stage == "case") {
     if (e.origin == s.receiving_node) return Verdict::allow();
-    return Verdict::forbidden("unauthorized: only " + s.receiving_node + ", which received case " +
-                              s.id + ", may record a stall of the whole case, not " + e.origin);
+    return Verdict::forbidden(ui_text("unauthorized: only %s, which received case %s, may record "
+                                      "a stall of the whole case, not %s",
+                                      s.receiving_node, s.id, e.origin));
   }
   const Hop* hop = s.find_hop(x->hop);
   if (!hop) {
-    return Verdict::not_found("case " + s.id + " has no hop \"" + x->hop + "\" for stall_seen",
+    return Verdict::not_found(ui_text("case %s has no hop \"%s\" for stall_seen", s.id, x->hop),
                               std::string(kHop));
   }
   if (e.origin != hop->from && e.origin != hop->to) {
-    return Verdict::forbidden("unauthorized: only the ends of hop " + hop->id + " (" + hop->from +
-                              ", " + hop->to + ") may record a stall of it, not " + e.origin);
+    return Verdict::forbidden(ui_text("unauthorized: only the ends of hop %s (%s, %s) may record a "
+                                      "stall of it, not %s",
+                                      hop->id, hop->from, hop->to, e.origin));
   }
   return Verdict::allow();
 }

@@ -12,14 +12,15 @@ namespace casesync {
 Result<EventRecord> SyncNode::seal_local(EventDraft draft, std::uint64_t /*now_ms*/) {
   if (restore_.active()) {
     return Status::error(Code::kUnavailable,
-                         "this node is being restored from a backup and signs nothing until its "
-                         "neighbours have re-synced it (" +
-                             restore_.waiting_for() + "); try again once they have");
+                         ui_text("this node is being restored from a backup and signs nothing "
+                                 "until its neighbours have re-synced it (%s); try again once they "
+                                 "have",
+                                 restore_.waiting_for()));
   }
   if (state_.roster.find(state_.self)->revoked) {
-    return Status::error(Code::kUnauthorized, "this node " + state_.self +
-                                                  " is revoked in roster version " +
-                                                  std::to_string(state_.roster.version));
+    return Status::error(Code::kUnauthorized,
+                         ui_text("this node %s is revoked in roster version %s", state_.self,
+                                 state_.roster.version));
   }
   LocalIdentity& id = state_.id;
   Event e;
@@ -37,9 +38,10 @@ Result<EventRecord> SyncNode::seal_local(EventDraft draft, std::uint64_t /*now_m
   // not the kCorruption that decode_event reports for bytes off the wire.
   std::string encoded = encode_event(e);
   if (Status s = decode_event(encoded).status(); !s.is_ok()) {
-    return Status::error(Code::kInvalidArgument, "the event for case " + e.case_id +
-                                                     " is refused by this node's own limits: " +
-                                                     s.message() + "; send a smaller body");
+    return Status::error(Code::kInvalidArgument,
+                         ui_text("the event for case %s is refused by this node's own limits: %s; "
+                                 "send a smaller body",
+                                 e.case_id, s.message()));
   }
   ASSIGN_OR_RETURN(CaseState view, state_.cases.current_state(e.case_id));
   if (Verdict v = check_event(e, view, state_.roster); !v.ok) {
@@ -50,7 +52,7 @@ Result<EventRecord> SyncNode::seal_local(EventDraft draft, std::uint64_t /*now_m
   if (e.kind == kinds::kForwarded) {
     const RosterNode* to = state_.roster.find(e.field(std::string(kinds::kTo)));
     if (to && to->revoked) {
-      return Status::error(Code::kUnauthorized, "forward target " + to->id + " is revoked");
+      return Status::error(Code::kUnauthorized, ui_text("forward target %s is revoked", to->id));
     }
   }
   EventRecord r = seal_event(e, *state_.secret);

@@ -113,8 +113,10 @@ def token_for(url):
 
 
 def auth_headers(url, token=AUTO, headers=None):
-    """Content-Type JSON and the node's bearer token (token=None: none; a string: that one)."""
-    out = {"Content-Type": "application/json"}
+    """Content-Type JSON, the node's bearer token (token=None: none; a string: that one) and
+    Accept-Language: en, so the node's messages are English like casesyncctl's under the tests'
+    LANG (the node answers Chinese by default: language_test proves both)."""
+    out = {"Content-Type": "application/json", "Accept-Language": "en"}
     token = token_for(url) if token is AUTO else token
     if token:
         out["Authorization"] = "Bearer " + token
