@@ -77,7 +77,7 @@ std::optional<Stall> hop_stall(const Hop& h, const CaseState& s, const StallInpu
   st.stage = d->stage;
   st.sender = h.from;
   st.receiver = h.to;
-  st.alert_id = s.id + "/" + h.id + "/" + st.stage;
+  st.alert_id = due_key(s.id, h.id, st.stage);
   if (!judge(st, *d, in)) return std::nullopt;
   return st;
 }
@@ -124,7 +124,7 @@ std::vector<Stall> detect_stalls(const CaseState& s, const StallInputs& in) {
     if (auto st = hop_stall(h, s, in)) out.push_back(std::move(*st));
   }
   if (auto d = case_deadline(s, in)) {
-    Stall st{.alert_id = s.id + "//case", .case_id = s.id, .stage = "case",
+    Stall st{.alert_id = due_key(s.id, "", "case"), .case_id = s.id, .stage = "case",
              .sender = s.receiving_node, .receiver = s.holder};
     if (judge(st, *d, in)) out.push_back(std::move(st));
   }
