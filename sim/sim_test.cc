@@ -16,6 +16,7 @@
 #include "sim/invariants.h"
 #include "sim/report.h"
 #include "sim/sim_args.h"
+#include "sim/sim_policy.h"
 #include "sim/simulator.h"
 #include "sync/event.h"
 #include "sync/hlc.h"
@@ -514,14 +515,22 @@ TEST_CASE("the checks catch a node left on an older policy after healing") {
   Ledger ledger;
   World w{.roster = &d.roster(), .ledger = &ledger};
   w.policy_version = 2;
-  const SignedDoc two{2, "policy 2", std::string(SimNode::kPolicySignature)};
+  const SignedDoc two{2, sim_policy_text(2), std::string(SimNode::kPolicySignature)};
   w.nodes = {{.id = "district", .policy = two}, {.id = "s01", .policy = two},
              {.id = "s01-c01", .policy = two}};
   CHECK(check_world(w).empty());
-  w.nodes[2].policy = {1, "policy 1", std::string(SimNode::kPolicySignature)};
+  w.nodes[2].policy = {1, sim_policy_text(1), std::string(SimNode::kPolicySignature)};
   CHECK(names(check_world(w)).count("policy_diverged@s01-c01"));
-  w.nodes[2].policy = {2, "policy 2, forged", "x"};  // same version, other bytes
+  w.nodes[2].policy = {2, sim_policy_text(2) + "# forged\n", "x"};  // same version, other bytes
   CHECK(names(check_world(w)).count("policy_diverged@s01-c01"));
+}
+
+// The district publishes bundles with new deadline defaults and calendars mid-run; they reach
+// the nodes at different times (partitions, crashes), and once every node holds the newest, every
+// holder computes the same due time for every hop (invariant policy_hop_due_diverged).
+TEST_CASE("a policy with deadline defaults published mid-run gives every node the same due times") {
+  const RunResult r = run(5, "--faults=publish_policy,partition_link,partition_subtree,crash,delay");
+  CHECK(r.faults[static_cast<std::size_t>(FaultKind::kPublishPolicy)] > 0);
 }
 
 TEST_CASE("the checks catch an event that differs from its origin's copy") {
