@@ -60,8 +60,8 @@ constexpr bool kFixedF22FallbackChildRestore = true;  // a restored community's 
 constexpr bool kFixedF23FallbackNewCase = true;  // a case created up a fallback link, its street
 constexpr bool kFixedF24RestoredPairOwnEvent = true;  // a restored parent and restoring child
 constexpr bool kFixedF25HandCopyThenWrite = true;  // a hand-copied database, a write before Hello
-// Open: a version that wins an equivocation is not routed to the audience only it adds.
-constexpr bool kFixedF26WinnerAudience = false;
+constexpr bool kFixedF26WinnerAudience = true;  // a winner's past stood in; never routed on
+constexpr bool kFixedF28CopiedBackTwice = true;  // a third version; an epoch older than known
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -448,12 +448,27 @@ TEST_CASE("F25: a street copied back by hand that writes at once is still caught
   CHECK(run(20261215019, "").ok());
 }
 
-// F26 (open; sync/evidence, SyncNode::route): s08-c02, copied back by hand while cut from its
-// street, signed seq 3 again as a forward to s02; the fixed rule kept that version everywhere,
-// but s02, which only the kept version adds to the audience, never got it.
+// F26 (SyncNode::settle, owed_winner): s08-c02, copied back by hand while cut from its street,
+// signed seq 3 again as a forward to s02, built on its new seq 2, which lost; the fixed rule kept
+// that forward everywhere, but s02, which only it adds to the audience, never got it (refused as
+// ahead of its past, never offered again). Also seed 20261218013: a district replaced a winner
+// before its past was here and never routed it. Pinned in sync_test by "a node owed an
+// equivocation's winner takes it from the evidence once its past stands in".
 TEST_CASE("F26: the version that wins an equivocation reaches the audience it adds" *
           doctest::skip(!kFixedF26WinnerAudience)) {
   CHECK(run(20261216085, "").ok());
+  CHECK(run(20261218013, "").ok());
+}
+
+// F28 (EvidenceBook, Restore::detect): s02-c01 copied back by hand twice from one backup. Its
+// second database's epoch was older than the restore its street had seen, so every Hello was
+// refused as stale for good; and it signed seq 1 a third way, which the evidence (two versions
+// only) could not hold, so children of that version never settled. Pinned in sync_test by "a
+// database copied back from before its own last restore restores again" and "an equivocation of
+// three versions".
+TEST_CASE("F28: a database copied back twice from one backup converges" *
+          doctest::skip(!kFixedF28CopiedBackTwice)) {
+  CHECK(run(20261300021, "--faults=equivocate,crash").ok());
 }
 
 // F16 (open; sync/routing.cc, the duplicate-create backfill of F9 in docs/SIMULATOR.md): under

@@ -191,7 +191,11 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   const std::uint64_t known_epoch = l.checkpoint().peer_epoch;
   if (m.epoch < known_epoch) {
     // Sent before the peer's restore and delayed until after it: what it says is no longer true.
-    return state_.refuse(l.peer(), "stale_hello", /*peer_at_fault=*/false);
+    // Or the peer's database was copied back from before its last restore, and it says this
+    // forever: our reply names the epoch we know, which makes it restore (Restore::detect).
+    state_.refuse(l.peer(), "stale_hello", /*peer_at_fault=*/false);
+    if (!m.is_reply) send_hello(l, /*is_reply=*/true, now_ms);
+    return;
   }
   const bool was_down = l.state() == LinkState::kDown;
   bool rejoined = false;
@@ -284,7 +288,7 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   }
   roster_gossip_.peer_has(l.peer(), m.roster_version, now_ms);
   policy_gossip_.peer_has(l.peer(), m.policy_version, now_ms);
-  for (const auto& [key, e] : evidence_.all()) state_.send(l.peer(), EvidenceBook::to_message(e), now_ms);
+  send_evidence(l.peer(), now_ms);
   if (state_.tree.is_child(l.peer()) || state_.tree.is_fallback_child(l.peer())) send_heads(l, now_ms);
   maybe_complete_restore(now_ms);
   pump(now_ms);
@@ -456,7 +460,7 @@ void SyncNode::on_tick(std::uint64_t wall_ms) {
     last_evidence_ms_ = now_ms;
     for (auto& [peer, l] : state_.links) {
       if (l->state() != LinkState::kUp) continue;
-      for (const auto& [key, e] : evidence_.all()) state_.send(peer, EvidenceBook::to_message(e), now_ms);
+      send_evidence(peer, now_ms);
     }
   }
   if (last_heads_ms_ == 0 || elapsed_ms(now_ms, last_heads_ms_) >= kHeadsIntervalMs) {
