@@ -269,6 +269,10 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   }
   l.on_hello(std::min(m.applied_pos, outbox_last), now_ms);
   l.note_peer_own_last_seq(m.own_last_seq);
+  // What it now says it holds of its own is what route_to_origin compares with: the cases sent
+  // back whole before are forgotten (the set would otherwise only grow).
+  returned_cases_.erase(returned_cases_.lower_bound({l.peer(), ""}),
+                        returned_cases_.lower_bound({l.peer() + '\0', ""}));
   l.note_hello_heard();
   if (was_down && state_.tree.is_fallback_child(l.peer())) parents_.session_started(l.peer());
   urgent_.rebuild(l);
