@@ -62,8 +62,7 @@ constexpr bool kFixedF24RestoredPairOwnEvent = true;  // a restored parent and r
 constexpr bool kFixedF25HandCopyThenWrite = true;  // a hand-copied database, a write before Hello
 constexpr bool kFixedF26WinnerAudience = true;  // a winner's past stood in; never routed on
 constexpr bool kFixedF28CopiedBackTwice = true;  // a third version; an epoch older than known
-// Open: a street copied back by hand counts its children's acknowledgements from its backup.
-constexpr bool kFixedF29RestoredAckCount = false;
+constexpr bool kFixedF29RestoredAckCount = true;  // a restoring node took old-feed acks as new
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -473,9 +472,10 @@ TEST_CASE("F28: a database copied back twice from one backup converges" *
   CHECK(run(20261300021, "--faults=equivocate,crash").ok());
 }
 
-// F29 (open; Restore::detect, SyncNode::send_hello): s02 copied back by hand says its children
-// acknowledged more of its feed than its restored outbox holds; they take that for their own
-// rollback and restore too, and s02 waits for a restoring child that waits on it.
+// F29 (SyncNode::take_ack): s02, copied back by hand and restoring, took its community's ack of
+// its OLD feed (acks carry no epoch) for positions of its new one, skipped them, and said so in
+// its Hellos; the community took that for its own rollback and restored too, and s02 waited for
+// a restoring child that waited on it.
 TEST_CASE("F29: a restored street's old acknowledgement counts start no restore below it" *
           doctest::skip(!kFixedF29RestoredAckCount)) {
   CHECK(run(20261330089, "").ok());

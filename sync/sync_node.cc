@@ -427,6 +427,11 @@ Result<std::optional<EventRecord>> SyncNode::last_event_of(const std::string& or
 
 void SyncNode::take_ack(PeerLink& l, std::uint64_t applied_pos, std::uint64_t now_ms) {
   const std::uint64_t before = l.checkpoint().sent_acked_pos;
+  // Acks and heartbeats carry no epoch: while we restore, a peer that has not re-synced us yet
+  // counts the feed we had before, whose positions past our restore point are reused (seed
+  // 20261330089: a street took its community's old count for positions of its new feed, skipped
+  // them, and said so in its Hellos, which the community took for its own rollback).
+  if (auto point = restore_.restore_point(l.peer())) applied_pos = std::min(applied_pos, *point);
   if (l.on_ack(applied_pos, now_ms) == PeerLink::AckResult::kBeyondSent) {
     state_.refuse(l.peer(), "ack_beyond_sent");
   }
