@@ -63,6 +63,8 @@ constexpr bool kFixedF25HandCopyThenWrite = true;  // a hand-copied database, a 
 constexpr bool kFixedF26WinnerAudience = true;  // a winner's past stood in; never routed on
 constexpr bool kFixedF28CopiedBackTwice = true;  // a third version; an epoch older than known
 constexpr bool kFixedF29RestoredAckCount = true;  // a restoring node took old-feed acks as new
+// Open: a street copied back by hand that only its children can tell lost what it applied.
+constexpr bool kFixedF30RollbackOnlyChildrenSee = false;
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -459,6 +461,9 @@ TEST_CASE("F26: the version that wins an equivocation reaches the audience it ad
           doctest::skip(!kFixedF26WinnerAudience)) {
   CHECK(run(20261216085, "").ok());
   CHECK(run(20261218013, "").ok());
+  // The loser stops counting at once: a lost forward kept while the winner's past was on its way
+  // had the district refuse the origin's next forward of that case for good.
+  CHECK(run(20261350196, "--faults=equivocate,restore_backup,crash,partition_link,duplicate,drop").ok());
 }
 
 // F28 (EvidenceBook, Restore::detect): s02-c01 copied back by hand twice from one backup. Its
@@ -479,6 +484,14 @@ TEST_CASE("F28: a database copied back twice from one backup converges" *
 TEST_CASE("F29: a restored street's old acknowledgement counts start no restore below it" *
           doctest::skip(!kFixedF29RestoredAckCount)) {
   CHECK(run(20261330089, "").ok());
+}
+
+// F30 (open; PeerLink::on_hello, Restore::detect): s08 copied back by hand while cut from the
+// district lost positions its communities' feeds had acknowledged; only they could tell, a child's
+// word starts no restore, and s08-c01 kept sending after the lost positions for good.
+TEST_CASE("F30: a street whose rollback only its children see gets their feeds again" *
+          doctest::skip(!kFixedF30RollbackOnlyChildrenSee)) {
+  CHECK(run(20261340059, "").ok());
 }
 
 // F16 (open; sync/routing.cc, the duplicate-create backfill of F9 in docs/SIMULATOR.md): under

@@ -59,7 +59,21 @@ Status EvidenceBook::load(Store& store) {
       e.losers.push_back(std::move(loser));
       ASSIGN_OR_RETURN(l, store.get_meta(meta_key(origin, *seq, loser_key(i))));
     }
+    ASSIGN_OR_RETURN(auto u, store.get_meta(meta_key(origin, *seq, "u")));
+    if (u && *u == "1") unrouted_.insert({origin, *seq});
     remember(std::move(e));
+  }
+  return Status::ok();
+}
+
+Status EvidenceBook::set_unrouted(Store& store, const std::string& origin, std::uint64_t seq,
+                                  bool unrouted) {
+  if (this->unrouted(origin, seq) == unrouted) return Status::ok();
+  RETURN_IF_ERROR(store.put_meta(meta_key(origin, seq, "u"), unrouted ? "1" : ""));
+  if (unrouted) {
+    unrouted_.insert({origin, seq});
+  } else {
+    unrouted_.erase({origin, seq});
   }
   return Status::ok();
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,6 +56,13 @@ class EvidenceBook {
   // equivocation, which no node keeps (its children are held on top of the winner). A winner
   // is not: it comes, and its children wait for it, so that it is sent ahead of them.
   bool stands_in(const Hash32& parent) const;
+  // A winner this node holds in place of its loser but has not routed on yet: it is owed to
+  // others and its past is not here (SyncNode::settle). Persisted, so a restart still routes it.
+  bool unrouted(const std::string& origin, std::uint64_t seq) const {
+    return unrouted_.count({origin, seq}) > 0;
+  }
+  // REQUIRES: inside a transaction.
+  Status set_unrouted(Store& store, const std::string& origin, std::uint64_t seq, bool unrouted);
   // Origins with at least one equivocation, for health.
   std::vector<std::string> origins() const;
 
@@ -67,6 +75,7 @@ class EvidenceBook {
 
   std::map<std::pair<std::string, std::uint64_t>, Equivocation> all_;
   std::map<Hash32, std::pair<std::string, std::uint64_t>> by_hash_;
+  std::set<std::pair<std::string, std::uint64_t>> unrouted_;
 };
 
 }  // namespace casesync

@@ -80,31 +80,38 @@ void SyncNode::send_evidence(const std::string& peer, std::uint64_t now_ms) {
 
 Status SyncNode::settle(const Equivocation& e) {
   ASSIGN_OR_RETURN(auto held, state_.store->get_event(e.origin, e.seq));
-  if (held && held->hash == e.winner.hash) return Status::ok();
+  const bool routed = !evidence_.unrouted(e.origin, e.seq);
+  if (held && held->hash == e.winner.hash && routed) return Status::ok();
   ASSIGN_OR_RETURN(Event w, decode_event(e.winner.signed_bytes));
   ASSIGN_OR_RETURN(auto missing, state_.cases.missing_parents(w));
   bool with_past = true;
   for (const Hash32& p : missing) with_past = with_past && evidence_.stands_in(p);
   ASSIGN_OR_RETURN(bool owed, owed_winner(w));
-  // A node owed the winner waits for its past (it is on its way: routed here, or standing in once
-  // the evidence for it is here), then stores it and routes it on like a new event, so peers that
-  // hold the other version settle too and the audience only the winner adds gets it (seed
-  // 20261216085: a forward only the winner made never reached its receiver; 20261218013: a
-  // district that replaced a winner before its past never routed it).
-  if (owed && !with_past) return Status::ok();  // settle_all() tries again
   if (!held) {
     // Neither version here. A neighbour that holds the winner without its past routed it here,
     // and admission refused it until that past stood in (Admission::judge, equivocation_ahead);
-    // it is never offered again, but its signed bytes are in the evidence.
-    return owed ? store_and_route(e.winner, w, "") : Status::ok();
+    // it is never offered again, but its signed bytes are in the evidence (seed 20261216085: a
+    // forward only the winner made never reached its receiver).
+    return owed && with_past ? store_and_route(e.winner, w, "") : Status::ok();
   }
-  // A node not owed it keeps it in place of the loser, with or without its past, only as this
-  // (origin, seq)'s version, so every node holds the same one.
-  ASSIGN_OR_RETURN(std::uint64_t local_seq, state_.store->replace_event(e.winner));
-  (void)local_seq;
-  state_.cases.clear();  // both cases changed
-  state_.out.cases_changed.insert(held->case_id);
-  return with_past ? route(e.winner, w, "") : Status::ok();
+  if (held->hash != e.winner.hash) {
+    // The loser stops counting at once, past or not: events judged meanwhile against a past that
+    // holds it would be refused for good (seed 20261350196: a district kept a lost forward while
+    // the winner's past was on its way, and refused the origin's next forward of that case).
+    ASSIGN_OR_RETURN(std::uint64_t local_seq, state_.store->replace_event(e.winner));
+    (void)local_seq;
+    state_.cases.clear();  // both cases changed
+    state_.out.cases_changed.insert(held->case_id);
+  }
+  // With its past here (or standing in), the winner travels on like a new event: peers that hold
+  // the other version settle too, and the audience only it adds gets it. Without, a node owed it
+  // routes it once its past is here (settle_all() tries again; seed 20261218013: a district
+  // that replaced a winner before its past never routed it).
+  if (with_past) {
+    RETURN_IF_ERROR(evidence_.set_unrouted(*state_.store, e.origin, e.seq, false));
+    return route(e.winner, w, "");
+  }
+  return evidence_.set_unrouted(*state_.store, e.origin, e.seq, owed);
 }
 
 // Whether the winner's case, or an audience it adds, reaches this node: it holds the case, or the
