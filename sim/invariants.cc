@@ -206,8 +206,13 @@ void check_case_sets(const World& w, const Catalog& c, Reporter& rep) {
       const bool audience_unknown = !w.equivocators.empty() && c.with_lost_parent.count(case_id);
       // A node copied back by hand joined the case by an event of its own whose other version
       // won (seed 20261310241: s04's desk took a department system's case, then signed that seq
-      // again): what it received for the case while that version stood stays with it.
-      const bool joined_by_lost_version = lost.count({w.nodes[i].id, case_id}) > 0;
+      // again): what it and the nodes above it (which relay for it) received for the case while
+      // that version stood stays with them (seed 20261360032: s12 for its community s12-c03).
+      bool joined_by_lost_version = false;
+      for (const auto& [origin, lost_case] : lost) {
+        joined_by_lost_version = joined_by_lost_version ||
+                                 (lost_case == case_id && w.roster->in_subtree(origin, w.nodes[i].id));
+      }
       if (!should && held != c.node_cases[i].end() && !only_winners && !audience_unknown &&
           !joined_by_lost_version) {
         rep.add("unexpected_case", w.nodes[i].id, case_id,
