@@ -65,6 +65,8 @@ constexpr bool kFixedF28CopiedBackTwice = true;  // a third version; an epoch ol
 constexpr bool kFixedF29RestoredAckCount = true;  // a restoring node took old-feed acks as new
 // Open: a street copied back by hand that only its children can tell lost what it applied.
 constexpr bool kFixedF30RollbackOnlyChildrenSee = false;
+// Open: a district copied back by hand unnoticed later holds a street's feed on a lost parent.
+constexpr bool kFixedF31RootRollbackLostParent = false;
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -492,6 +494,13 @@ TEST_CASE("F29: a restored street's old acknowledgement counts start no restore 
 TEST_CASE("F30: a street whose rollback only its children see gets their feeds again" *
           doctest::skip(!kFixedF30RollbackOnlyChildrenSee)) {
   CHECK(run(20261340059, "").ok());
+}
+
+// F31 (open; sync/restore): the district copied back by hand went unnoticed; later s06's feed
+// from it waited for good on an event whose parent the district no longer held.
+TEST_CASE("F31: a district copied back by hand unnoticed never holds a street's feed for good" *
+          doctest::skip(!kFixedF31RootRollbackLostParent)) {
+  CHECK(run(821785328628, "").ok());
 }
 
 // F16 (sim/invariants.cc unexpected_case): a department system's case held outside its audience.
