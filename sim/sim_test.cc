@@ -67,6 +67,8 @@ constexpr bool kFixedF29RestoredAckCount = true;  // a restoring node took old-f
 constexpr bool kFixedF30RollbackOnlyChildrenSee = false;
 // Open: a district copied back by hand unnoticed later holds a street's feed on a lost parent.
 constexpr bool kFixedF31RootRollbackLostParent = false;
+// Open: after an outbox cap fired, the catch-up re-send left a parent out.
+constexpr bool kFixedF32CatchUpLostParent = false;
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -501,6 +503,13 @@ TEST_CASE("F30: a street whose rollback only its children see gets their feeds a
 TEST_CASE("F31: a district copied back by hand unnoticed never holds a street's feed for good" *
           doctest::skip(!kFixedF31RootRollbackLostParent)) {
   CHECK(run(821785328628, "").ok());
+}
+
+// F32 (open; sync/outbox_cap): the district's outbox toward s10 was capped; after the catch-up
+// s10's feed waited for good on an event whose parent never came.
+TEST_CASE("F32: a catch-up re-send after an outbox cap brings every parent" *
+          doctest::skip(!kFixedF32CatchUpLostParent)) {
+  CHECK(run(20261360106, "").ok());
 }
 
 // F16 (sim/invariants.cc unexpected_case): a department system's case held outside its audience.
