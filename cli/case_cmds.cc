@@ -44,8 +44,9 @@ std::string duration_text(std::uint64_t ms) {
 // A due time a newer district calendar moved says so (docs/POLICY.md).
 std::string moved_text(const json& obj) {
   if (!obj.contains("due_moved_by_policy")) return "";
-  return " moved by policy v" + field_text(obj, "due_moved_by_policy") + ", was " +
-         field_text(obj, "due_before");
+  return format_text(tr(" moved by policy v%s, was %s"),
+                     field_text(obj, "due_moved_by_policy").c_str(),
+                     field_text(obj, "due_before").c_str());
 }
 
 std::string due_text(const json& hop) {

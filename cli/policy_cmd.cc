@@ -80,22 +80,28 @@ int show(Cli& cli) {
   std::string years;
   for (const auto& y : (*r)["calendar_years"]) years += (years.empty() ? "" : ", ") + y.dump();
   const std::uint64_t version = r->value("version", std::uint64_t{0});
-  std::printf(version == 0 ? tr("policy version %llu (built in: this node's own calendar and "
-                                "matters files)\n")
-                           : tr("policy version %llu\n"),
-              static_cast<unsigned long long>(version));
+  const auto u = [](std::uint64_t n) { return static_cast<unsigned long long>(n); };
+  std::printf(tr("policy version %llu%s\n"), u(version),
+              version == 0 ? tr(" (built in: this node's own calendar and matters files)") : "");
   if (version > 0) {
     std::printf(tr("signed at      %s\ndigest         %s\n"),
                 (*r)["signed_at"].is_string() ? (*r)["signed_at"].get<std::string>().c_str() : "-",
                 r->value("digest", "").c_str());
   }
   std::printf(tr("calendar years %s\nmatters        %llu\n"),
-              years.empty() ? tr("none") : years.c_str(),
-              static_cast<unsigned long long>(r->value("matters", std::uint64_t{0})));
+              years.empty() ? tr("none") : years.c_str(), u(r->value("matters", std::uint64_t{0})));
+  // The deadline defaults the policy sets over each node's own [deadlines] (docs/POLICY.md).
+  std::string deadlines;
+  const json set = r->contains("deadlines") ? (*r)["deadlines"] : json::object();
+  for (const auto& [key, value] : set.items()) {
+    deadlines += (deadlines.empty() ? "" : ", ") + key + " " +
+                 (value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  std::printf(tr("deadlines      %s\n"),
+              deadlines.empty() ? tr("the node's own ([deadlines] in its config)") : deadlines.c_str());
   if (auto refused = r->value("refused", std::uint64_t{0})) {
-    std::printf(tr("refused        %llu bundle(s) since start (older, or not signed by the root "
-                   "key)\n"),
-                static_cast<unsigned long long>(refused));
+    std::printf(tr("refused        %llu bundle(s) since start (older, or not signed by the root key)\n"),
+                u(refused));
   }
   return 0;
 }

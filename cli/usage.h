@@ -100,12 +100,13 @@ inline constexpr CommandHelp kCommandHelp[] = {
     {"policy publish",
      "policy publish --calendar FILE --matters FILE --root-key KEY",
      N_("(with --config of the district) check, sign and install\n"
-        "the district's calendar and matters as its next policy\n"
-        "version (printed); every node follows it")},
+        "the district's calendar and matters (with its [deadlines]\n"
+        "defaults) as its next policy version (printed); every node\n"
+        "follows it")},
     {"policy show",
      "policy show [--json]",
      N_("the installed policy: version, signed_at, calendar_years,\n"
-        "matters, digest")},
+        "matters, digest, deadlines (the defaults it sets)")},
     {"case create",
      "case create --matter CODE --applicant NAME [--id-number N] [--material NAME ...]\n[--field KEY=VALUE ...] [--source SYSTEM --external-ref REF] [--json]",
      N_("receive a case (受理); prints its id. With a department\n"

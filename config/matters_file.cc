@@ -5,7 +5,8 @@
 namespace casesync {
 
 namespace {
-constexpr std::string_view kTopKeys[] = {"version", "matter"};
+// [deadlines]: the district's deadline defaults, read by config/deadline_defaults.h.
+constexpr std::string_view kTopKeys[] = {"version", "matter", "deadlines"};
 constexpr std::string_view kMatterKeys[] = {"code", "name", "limit_working_days", "materials"};
 constexpr std::int64_t kLimitMaxDays = 365;
 

@@ -9,6 +9,7 @@
 #include "common/bytes.h"
 #include "common/duration.h"
 #include "config/api_config.h"
+#include "config/deadline_defaults.h"
 #include "config/toml_errors.h"
 #include "config/webhook_config.h"
 
@@ -20,8 +21,6 @@ constexpr std::string_view kTopKeys[] = {"node", "paths", "api", "log", "sync", 
                                          "privacy", "webhook", "policy"};
 constexpr std::string_view kPolicyKeys[] = {"lag_alert"};
 constexpr std::string_view kTrustKeys[] = {"root_public_key"};
-constexpr std::string_view kDeadlineKeys[] = {"delivery", "accept", "accept_district",
-                                              "accept_street", "accept_community", "answer"};
 constexpr std::string_view kStallKeys[] = {"warn_fraction", "check_interval", "escalate_fraction"};
 constexpr std::string_view kHealthKeys[] = {"interval", "offline_after", "lag_events", "lag_age",
                                             "clock_skew"};
@@ -221,35 +220,14 @@ std::filesystem::path directory_of(const std::string& path) {
   return (error ? std::filesystem::path(path) : absolute).parent_path();
 }
 
-std::optional<double> fraction(TableReader& r, std::string_view key, double min, double max) {
-  const toml::node* n = r.node(key);
-  if (!n) return std::nullopt;
-  auto v = n->value<double>();
-  if (!v) {
-    r.error(key, "expected a number");
-    return std::nullopt;
-  }
-  if (*v < min || *v > max) {
-    r.error(key, std::to_string(*v) + " is out of range (" + std::to_string(min) + ".." +
-                     std::to_string(max) + ")");
-    return std::nullopt;
-  }
-  return v;
-}
-
 void read_supervision(TableReader top, const std::filesystem::path& base_dir,
                       SupervisionConfig& sc) {
   if (auto cal = top.string("calendar", Presence::kOptional)) {
     sc.calendar = (*cal == "always" || cal->empty()) ? *cal : resolve_path(base_dir, *cal);
   }
-  TableReader d = top.table("deadlines");
-  d.allow_only(kDeadlineKeys);
-  if (auto v = duration(d, "delivery", kSecondMs, 30 * kDayMs)) sc.delivery_ms = *v;
-  if (auto v = duration(d, "accept", kSecondMs, 30 * kDayMs)) sc.accept_ms = *v;
-  if (auto v = duration(d, "accept_district", kSecondMs, 30 * kDayMs)) sc.accept_district_ms = *v;
-  if (auto v = duration(d, "accept_street", kSecondMs, 30 * kDayMs)) sc.accept_street_ms = *v;
-  if (auto v = duration(d, "accept_community", kSecondMs, 30 * kDayMs)) sc.accept_community_ms = *v;
-  if (auto v = duration(d, "answer", kSecondMs, 365 * kDayMs)) sc.answer_ms = *v;
+  DeadlineDefaults deadlines;
+  read_deadline_defaults(top.table("deadlines"), /*with_warn_fraction=*/false, deadlines);
+  deadlines.apply(sc);
   TableReader st = top.table("stall");
   st.allow_only(kStallKeys);
   if (auto v = fraction(st, "warn_fraction", 0.1, 1.0)) sc.warn_fraction = *v;

@@ -49,6 +49,7 @@ Result<Policy> parse_policy(const std::string& text, const std::string& source) 
   const std::string name = source + " (policy version " + std::to_string(p.version) + ")";
   ASSIGN_OR_RETURN(p.calendar, parse_calendar(p.calendar_toml, name + " calendar"));
   ASSIGN_OR_RETURN(p.matters, parse_matters(p.matters_toml, name + " matters"));
+  ASSIGN_OR_RETURN(p.deadlines, parse_deadline_defaults(p.matters_toml, name + " matters"));
   p.digest = to_hex(crypto::hash(text));
   return p;
 }
@@ -76,14 +77,14 @@ Result<SignedPolicy> make_signed_policy(const std::string& calendar_path,
   ASSIGN_OR_RETURN(std::string calendar, read_text_file(calendar_path, "calendar"));
   ASSIGN_OR_RETURN(std::string matters, read_text_file(matters_path, "matters catalogue"));
   // Both files are checked before anything is signed, each problem as FILE:LINE.
-  auto cal = parse_calendar(calendar, calendar_path);
-  auto mat = parse_matters(matters, matters_path);
-  if (!cal.is_ok() && !mat.is_ok()) {
-    return Status::error(Code::kInvalidArgument,
-                         cal.status().message() + "\n" + mat.status().message());
+  Status matters_check = parse_matters(matters, matters_path).status();
+  if (matters_check.is_ok()) matters_check = parse_deadline_defaults(matters, matters_path).status();
+  const Status checks[] = {parse_calendar(calendar, calendar_path).status(), matters_check};
+  std::string problems;
+  for (const Status& st : checks) {
+    if (!st.is_ok()) problems += (problems.empty() ? "" : "\n") + st.message();
   }
-  RETURN_IF_ERROR(cal.status());
-  RETURN_IF_ERROR(mat.status());
+  if (!problems.empty()) return Status::error(Code::kInvalidArgument, problems);
   SignedPolicy s{version, encode(version, signed_at_ms, calendar, matters), {}};
   // Checked again as every node will see it (the size limit, the round trip).
   RETURN_IF_ERROR(parse_policy(s.text, "the new bundle").status());

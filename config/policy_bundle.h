@@ -1,7 +1,8 @@
 // The district's policy bundle: the working-day calendar (holidays and make-up working days per
 // year) and the matters catalogue (code, name, limit in working days, materials), versioned and
 // signed by the district root key, so one publish at the district reaches every node
-// (sync/doc_gossip.h carries it as the document kind "policy"; docs/POLICY.md).
+// (sync/doc_gossip.h carries it as the document kind "policy"; docs/POLICY.md). The matters file
+// may hold a [deadlines] table, the district's deadline defaults (config/deadline_defaults.h).
 //
 // Canonical encoding: compact JSON with sorted keys
 //   {"calendar":"<calendar.toml bytes>","matters":"<matters.toml bytes>","signed_at_ms":N,"version":N}
@@ -19,6 +20,7 @@
 
 #include "common/status.h"
 #include "common/work_calendar.h"
+#include "config/deadline_defaults.h"
 #include "config/matters_file.h"
 #include "crypto/crypto.h"
 
@@ -38,6 +40,9 @@ struct Policy {
   std::string matters_toml;
   WorkCalendar calendar;
   MattersCatalogue matters;
+  // The matters file's [deadlines] table: each key set overrides the node's own (empty at
+  // version 0, where the node's matters file may still set some).
+  DeadlineDefaults deadlines;
 
   std::vector<int> calendar_years() const;
 };
@@ -45,7 +50,7 @@ struct Policy {
 // Version 0: the built-in national calendar and the sample matters catalogue.
 Policy builtin_policy();
 
-// Checks both files (every problem as FILE:LINE: KEY: problem, nothing signed when one fails),
+// Checks both files, the matters file's [deadlines] table too (every problem as FILE:LINE: KEY: problem, nothing signed when one fails),
 // then encodes and signs them as `version`.
 Result<SignedPolicy> make_signed_policy(const std::string& calendar_path,
                                         const std::string& matters_path, std::uint64_t version,

@@ -89,6 +89,35 @@ TEST_CASE("the made-up 2027 Spring Festival moves a 3-working-day deadline") {
         WorkCalendar::day_from_civil(2027, 2, 11));
 }
 
+TEST_CASE("the matters file's [deadlines] travel in the bundle and override a node's own") {
+  REQUIRE(crypto::init().is_ok());
+  const auto root = crypto::generate_keypair();
+  const std::string matters =
+      std::string("[deadlines]\naccept = \"2h\"\nanswer = \"5d\"\nwarn_fraction = 0.5\n") +
+      kMatters;
+  auto s = make_signed_policy(kData + "/calendar_2027.toml", write_tmp("m.toml", matters), 1, 1,
+                              root.secret);
+  REQUIRE(s.is_ok());
+  auto p = open_policy(root.public_key, *s);
+  REQUIRE(p.is_ok());
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  CHECK(p->deadlines.fields() == Fields{{"accept", "2h"}, {"answer", "5d"}, {"warn_fraction", "0.5"}});
+  SupervisionConfig own;
+  own.delivery_ms = 20 * 60 * 1000;
+  own.accept_street_ms = 3600 * 1000;
+  p->deadlines.apply(own);
+  CHECK(own.accept_ms == 2 * 3600 * 1000);             // the district's
+  CHECK(own.answer_ms == 5ull * 24 * 3600 * 1000);
+  CHECK(own.warn_fraction == 0.5);
+  CHECK(own.delivery_ms == 20 * 60 * 1000);            // left to the node
+  CHECK(own.accept_street_ms == 3600 * 1000);
+  // Without the table: no defaults, the node's own hold.
+  auto plain = make_signed_policy(kData + "/calendar_2027.toml", write_tmp("m.toml", kMatters), 2,
+                                  1, root.secret);
+  REQUIRE(plain.is_ok());
+  CHECK(open_policy(root.public_key, *plain)->deadlines.empty());
+}
+
 TEST_CASE("version 0 is the built-in calendar and sample catalogue") {
   const Policy p = builtin_policy();
   CHECK(p.version == 0);
@@ -148,6 +177,14 @@ TEST_CASE("bad bundles are refused at publish with FILE:LINE, nothing signed") {
     auto m = refused(calendar_with(""), matters);
     CHECK(m.find("matters.toml:11: matter[1].limit_working_days: 0 is out of range") != std::string::npos);
     CHECK(m.find("matters.toml:14: matter[2].code: duplicate matter code") != std::string::npos);
+  }
+  SUBCASE("deadline defaults out of range or unknown, each at its line") {
+    auto m = refused(calendar_with(""), std::string("[deadlines]\naccept = \"0s\"\n"
+                                                    "warn_fraction = 2.0\nreply = \"1h\"\n") +
+                                            kMatters);
+    CHECK(m.find("matters.toml:2: deadlines.accept: \"0s\" is out of range") != std::string::npos);
+    CHECK(m.find("matters.toml:3: deadlines.warn_fraction") != std::string::npos);
+    CHECK(m.find("deadlines.reply") != std::string::npos);
   }
 }
 

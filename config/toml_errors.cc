@@ -310,4 +310,20 @@ std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std:
   return ms;
 }
 
+std::optional<double> fraction(TableReader& r, std::string_view key, double min, double max) {
+  const toml::node* n = r.node(key);
+  if (!n) return std::nullopt;
+  auto v = n->value<double>();
+  if (!v) {
+    r.error(key, "expected a number");
+    return std::nullopt;
+  }
+  if (*v < min || *v > max) {
+    r.error(key, std::to_string(*v) + " is out of range (" + std::to_string(min) + ".." +
+                     std::to_string(max) + ")");
+    return std::nullopt;
+  }
+  return v;
+}
+
 }  // namespace casesync

@@ -101,6 +101,9 @@ class TableReader {
 std::optional<std::uint64_t> duration(TableReader& r, std::string_view key, std::uint64_t min,
                                       std::uint64_t max);
 
+// A number key within [min, max]; nullopt when absent or invalid (recorded).
+std::optional<double> fraction(TableReader& r, std::string_view key, double min, double max);
+
 // --- Value checks shared by both files ---
 
 // Node ids: 1..64 characters of a-z, 0-9, '-', '_' (they become file names and log fields).

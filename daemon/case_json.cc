@@ -18,20 +18,17 @@ namespace {
 
 json time_or_null(std::uint64_t ms) { return ms == 0 ? json() : json(format_time_ms(ms)); }
 
-// Which policy a due time was computed with, and, when the policy installed while this node ran
-// moved it, the due time before and the version that moved it.
-template <class Deadline>
-void add_due_policy(json& out, const DeadlineInputs& in, Deadline deadline) {
-  const auto d = deadline(in);
+// Which policy a due time was computed with, and, when a newer policy this node installed moved
+// it, the due time before and the version that moved it (kept by daemon/due_ledger.h, so a
+// restart keeps the note too).
+void add_due_policy(json& out, const DeadlineInputs& in, const std::optional<Deadline>& d,
+                    const std::string& key) {
   out["due_policy_version"] = in.policy_version;
-  if (!d || !in.previous_calendar) return;
-  DeadlineInputs before = in;
-  before.calendar = in.previous_calendar;
-  const auto was = deadline(before);
-  if (was && was->due_ms != d->due_ms) {
-    out["due_before"] = format_time_ms(was->due_ms);
-    out["due_moved_by_policy"] = in.policy_version;
-  }
+  if (!d || !in.remember_due) return;
+  const DueRecord r = in.remember_due(key, d->due_ms);
+  if (r.moved_by == 0) return;
+  out["due_before"] = format_time_ms(r.before_ms);
+  out["due_moved_by_policy"] = r.moved_by;
 }
 
 // The deadline fields of a hop (see CaseViewOptions).
@@ -39,7 +36,7 @@ void add_hop_due(json& out, const Hop& h, const CaseState& s, const DeadlineInpu
   if (!in) return;
   const auto d = hop_deadline(h, s, *in);
   out["due"] = d ? json(format_time_ms(d->due_ms)) : json();
-  add_due_policy(out, *in, [&](const DeadlineInputs& i) { return hop_deadline(h, s, i); });
+  add_due_policy(out, *in, d, due_key(s.id, h.id, d ? d->stage : ""));
   out["due_stage"] = d                                            ? json(d->stage)
                      : h.stage == HopStage::kSupplementRequested && !h.superseded ? json("paused")
                                                                   : json();
@@ -83,7 +80,7 @@ void add_case_due(json& out, const CaseState& s, const DeadlineInputs* in) {
   if (!in) return;
   const auto d = case_deadline(s, *in);
   out["due"] = d ? json(format_time_ms(d->due_ms)) : json();
-  add_due_policy(out, *in, [&](const DeadlineInputs& i) { return case_deadline(s, i); });
+  add_due_policy(out, *in, d, due_key(s.id, "", "case"));
 }
 
 // Time at each node, each on its own clock (sync/dwell.h).

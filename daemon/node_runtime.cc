@@ -137,7 +137,8 @@ Status NodeRuntime::open_parts() {
                 "; local writes wait until every neighbour has re-synced this node");
   }
   stalls_ = std::make_unique<StallMonitor>(core_.get(), store_.get(), &policy_->matters(),
-                                           policy_->calendar(), stall_policy(config_.supervision),
+                                           policy_->calendar(),
+                                           stall_policy(policy_->supervision(config_.supervision)),
                                            config_.supervision.check_interval_ms);
   stalls_->set_policy_version(policy_->version());
   for (const auto& w : stalls_->calendar_warnings(started_at_ms_)) log_warning("WARNING " + w);
@@ -225,11 +226,15 @@ void NodeRuntime::apply_roster_update(const RosterMsg& update) {
 
 void NodeRuntime::apply_policy_update(const SignedDoc& update) {
   note_policy_heard(update.version, clock_.now_ms());
+  // Every pending due time recorded with the version it replaces first, so a view shows which
+  // the new one moved (daemon/due_ledger.h), hops forwarded since the last check included.
+  stalls_->tick(clock_.now_ms(), /*force=*/true);
   if (Status st = policy_->adopt(update); !st.is_ok()) {
     log_error("policy version " + std::to_string(update.version) + " installed but not saved: " +
               st.message());
   }
-  stalls_->replace_calendar(policy_->calendar(), policy_->version());
+  stalls_->replace_policy(policy_->calendar(), stall_policy(policy_->supervision(config_.supervision)),
+                          policy_->version());
   stalls_->tick(clock_.now_ms(), /*force=*/true);
   log_info("policy version " + std::to_string(update.version) + " installed (digest " +
            policy_->policy().digest + ", " + std::to_string(policy_->policy().matters.all().size()) +

@@ -18,11 +18,23 @@ json policy_json(NodeRuntime& rt) {
   for (const auto& [year, source] : k.calendar().covered_years()) years.push_back(year);
   std::size_t current = 0;
   for (const auto& [code, m] : k.matters().all()) current += m.retired ? 0 : 1;
+  // The deadline defaults the policy sets, as written ("accept": "4h"); a node's own [deadlines]
+  // holds for the rest.
+  json deadlines = json::object();
+  for (const auto& [key, value] : p.deadlines.fields()) deadlines[key] = value;
+  if (p.deadlines.warn_fraction) deadlines["warn_fraction"] = *p.deadlines.warn_fraction;
+  const std::uint64_t newest = k.heard().newest();
   return {{"version", p.version},
           {"signed_at", p.version == 0 ? json(nullptr) : json(format_time_ms(p.signed_at_ms))},
           {"calendar_years", years},
           {"matters", current},
           {"digest", p.digest},
+          {"deadlines", deadlines},
+          // The lag clock (daemon/policy_heard.h): the newest version known to exist and since
+          // when, kept across restarts.
+          {"newest_known", newest},
+          {"newest_known_since",
+           newest == 0 ? json(nullptr) : json(format_time_ms(k.heard().newer_known_since_ms(newest - 1)))},
           {"refused", k.refused()}};
 }
 

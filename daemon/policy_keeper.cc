@@ -8,6 +8,7 @@
 
 #include "common/bytes.h"
 #include "config/calendar_file.h"
+#include "config/toml_errors.h"
 #include "daemon/private_files.h"
 
 namespace casesync {
@@ -61,7 +62,9 @@ Result<PolicyKeeper> PolicyKeeper::open(const NodeConfig& config, std::string* w
   // Version 0: this node's own files, as before the district published anything (needed only
   // then: a node that holds a bundle starts without them).
   Policy own;
-  ASSIGN_OR_RETURN(own.matters, load_matters(config.matters_file));
+  ASSIGN_OR_RETURN(std::string matters, read_text_file(config.matters_file, "matters catalogue"));
+  ASSIGN_OR_RETURN(own.matters, parse_matters(matters, config.matters_file));
+  ASSIGN_OR_RETURN(own.deadlines, parse_deadline_defaults(matters, config.matters_file));
   ASSIGN_OR_RETURN(own.calendar, calendar_for(config.supervision.calendar));
   k.use(std::move(own));
   return k;
@@ -78,6 +81,11 @@ void PolicyKeeper::use(Policy p) {
   }
   matters_ = std::move(merged);
   policy_ = std::move(p);
+}
+
+SupervisionConfig PolicyKeeper::supervision(SupervisionConfig own) const {
+  policy_.deadlines.apply(own);
+  return own;
 }
 
 Status PolicyKeeper::check(const SignedDoc& doc) const {

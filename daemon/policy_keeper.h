@@ -28,6 +28,8 @@ class PolicyKeeper {
   // Valid while this keeper lives; its address never changes.
   const MattersCatalogue& matters() const { return matters_; }
   const WorkCalendar& calendar() const { return policy_.calendar; }
+  // The node's own deadlines and stall settings with the policy's deadline defaults over them.
+  SupervisionConfig supervision(SupervisionConfig own) const;
 
   // When each version was first known here, installed or only heard of from a peer: a node
   // reporting an older one is behind since then (daemon/health_api.cc). Persisted.

@@ -22,7 +22,8 @@ StallMonitor::StallMonitor(SyncNode* core, Store* store, const MattersCatalogue*
       matters_(matters),
       calendar_(std::move(calendar)),
       policy_(std::move(policy)),
-      check_interval_ms_(check_interval_ms) {}
+      check_interval_ms_(check_interval_ms),
+      ledger_(store) {}
 
 std::vector<std::string> StallMonitor::calendar_warnings(std::uint64_t now_ms) const {
   std::vector<std::string> out;
@@ -36,10 +37,18 @@ std::vector<std::string> StallMonitor::calendar_warnings(std::uint64_t now_ms) c
   return out;
 }
 
-void StallMonitor::replace_calendar(WorkCalendar calendar, std::uint64_t version) {
-  previous_calendar_ = std::move(calendar_);
+void StallMonitor::replace_policy(WorkCalendar calendar, StallPolicy policy,
+                                  std::uint64_t version) {
   calendar_ = std::move(calendar);
+  policy_ = std::move(policy);
   policy_version_ = version;
+}
+
+void StallMonitor::remember_dues(const CaseState& s, const DeadlineInputs& in) const {
+  for (const auto& h : s.hops) {
+    if (auto d = hop_deadline(h, s, in)) in.remember_due(due_key(s.id, h.id, d->stage), d->due_ms);
+  }
+  if (auto d = case_deadline(s, in)) in.remember_due(due_key(s.id, "", "case"), d->due_ms);
 }
 
 void StallMonitor::refresh_open_cases() {
@@ -57,7 +66,9 @@ DeadlineInputs StallMonitor::deadline_inputs() const {
   in.calendar = &calendar_;
   in.policy = &policy_;
   in.policy_version = policy_version_;
-  in.previous_calendar = previous_calendar_ ? &*previous_calendar_ : nullptr;
+  in.remember_due = [this](const std::string& key, std::uint64_t due_ms) {
+    return ledger_.remember(key, policy_version_, due_ms);
+  };
   in.matter_limit_days = [this](const std::string& code) {
     const Matter* m = matters_->find(code);
     return m ? m->limit_working_days : 0u;
@@ -105,7 +116,13 @@ bool StallMonitor::tick(std::uint64_t now_ms, bool force) {
       continue;
     }
     for (auto& st : fold_stalls(*s, core_->roster())) found.push_back(std::move(st));
+    remember_dues(*s, in);
     ++it;
+  }
+  if (Status st = ledger_.flush(); !st.is_ok() && st.message() != ledger_error_) {
+    ledger_error_ = st.message();  // said once, not every check
+    log_warning("due times not recorded (a policy change may not show which it moved): " +
+                st.message());
   }
   for (const auto& st : found) log_stall(st);
   stalls_ = std::move(found);

@@ -13,6 +13,7 @@
 
 #include "common/work_calendar.h"
 #include "config/matters_file.h"
+#include "daemon/due_ledger.h"
 #include "storage/store.h"
 #include "sync/stall_detector.h"
 #include "sync/sync_node.h"
@@ -35,12 +36,12 @@ class StallMonitor {
   const WorkCalendar& calendar() const { return calendar_; }
   // The district policy version deadlines are computed with (daemon/policy_keeper.h).
   void set_policy_version(std::uint64_t version) { policy_version_ = version; }
-  // A newer district policy's calendar: deadlines follow it from now, and the one it replaces is
-  // kept so a case view can show which due times it moved.
-  void replace_calendar(WorkCalendar calendar, std::uint64_t version);
+  // A newer district policy's calendar and deadline defaults: deadlines follow them from now; the
+  // due times they moved show so (daemon/due_ledger.h).
+  void replace_policy(WorkCalendar calendar, StallPolicy policy, std::uint64_t version);
   const StallPolicy& policy() const { return policy_; }
-  // What deadlines depend on (calendar, policy, matters' limits), for the case views' due times.
-  // Valid while this monitor lives.
+  // What deadlines depend on (calendar, policy, matters' limits), for the case views' due times;
+  // each due time asked for is remembered (daemon/due_ledger.h). Valid while this monitor lives.
   DeadlineInputs deadline_inputs() const;
   // Calendar years missing around now: a loud warning in the log and in health.
   std::vector<std::string> calendar_warnings(std::uint64_t now_ms) const;
@@ -51,6 +52,8 @@ class StallMonitor {
  private:
   void publish_health_extras(std::uint64_t now_ms);
   void refresh_open_cases();
+  // Records every pending due time of the case, so a later policy change shows which it moved.
+  void remember_dues(const CaseState& s, const DeadlineInputs& in) const;
   StallInputs inputs(std::uint64_t now_ms) const;
   std::optional<CaseState> report_and_fold(const std::string& case_id, const StallInputs& in);
   void log_stall(const Stall& st);
@@ -60,7 +63,6 @@ class StallMonitor {
   const MattersCatalogue* matters_;
   WorkCalendar calendar_;
   std::uint64_t policy_version_ = 0;
-  std::optional<WorkCalendar> previous_calendar_;
   StallPolicy policy_;
   std::uint64_t check_interval_ms_;
   std::uint64_t last_check_ms_ = 0;
@@ -69,6 +71,8 @@ class StallMonitor {
   std::vector<Stall> stalls_;
   std::set<std::string> logged_;           // alert_id + level already logged
   std::vector<std::string> extra_warnings_;
+  mutable DueLedger ledger_;  // the case views remember due times too
+  std::string ledger_error_;  // the last failure to record them, logged once
 };
 
 }  // namespace casesync

@@ -22,8 +22,7 @@ void ClosureWatch::check(std::size_t node, const std::string& id, Store& store,
         auto other = key_of_.find(p);
         if (other != key_of_.end() && h.keys.count(other->second)) continue;
         if (evidence) {
-          auto loser = evidence->key_of(p);
-          if (loser && evidence->find(loser->first, loser->second)->loser.hash == p) continue;
+          if (evidence->stands_in(p)) continue;
         }
         if (reported_++ >= kViolationsPerCheckMax) continue;
         out->push_back({"ancestry_not_closed", id,

@@ -5,6 +5,8 @@
 #include <set>
 
 #include "common/work_calendar.h"
+#include "sim/sim_policy.h"
+#include "sync/stall_detector.h"
 #include "sync/case_fold.h"
 #include "sync/case_kinds.h"
 #include "sync/case_view.h"
@@ -175,7 +177,20 @@ std::string first_difference(const Events& want, const Events& held) {
          " events; missing " + std::to_string(missing) + (missing ? ", first " + first : "");
 }
 
+// (origin, case) of every losing version of an equivocation any node knows of.
+std::set<std::pair<std::string, std::string>> lost_versions(const World& w) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& n : w.nodes) {
+    if (!n.core) continue;
+    for (const auto& [key, e] : n.core->evidence().all()) {
+      for (const auto& l : e.losers) out.insert({l.origin, l.case_id});
+    }
+  }
+  return out;
+}
+
 void check_case_sets(const World& w, const Catalog& c, Reporter& rep) {
+  const auto lost = lost_versions(w);
   for (const auto& [case_id, events] : c.by_case) {
     const auto& holders = c.holders.at(case_id);
     for (std::size_t i = 0; i < w.nodes.size(); ++i) {
@@ -189,7 +204,17 @@ void check_case_sets(const World& w, const Catalog& c, Reporter& rep) {
           std::all_of(held->second.begin(), held->second.end(),
                       [&](const EventRecord* r) { return w.equivocators.count(r->origin) > 0; });
       const bool audience_unknown = !w.equivocators.empty() && c.with_lost_parent.count(case_id);
-      if (!should && held != c.node_cases[i].end() && !only_winners && !audience_unknown) {
+      // A node copied back by hand joined the case by an event of its own whose other version
+      // won (seed 20261310241: s04's desk took a department system's case, then signed that seq
+      // again): what it and the nodes above it (which relay for it) received for the case while
+      // that version stood stays with them (seed 20261360032: s12 for its community s12-c03).
+      bool joined_by_lost_version = false;
+      for (const auto& [origin, lost_case] : lost) {
+        joined_by_lost_version = joined_by_lost_version ||
+                                 (lost_case == case_id && w.roster->in_subtree(origin, w.nodes[i].id));
+      }
+      if (!should && held != c.node_cases[i].end() && !only_winners && !audience_unknown &&
+          !joined_by_lost_version) {
         rep.add("unexpected_case", w.nodes[i].id, case_id,
                 "holds " + std::to_string(held->second.size()) +
                     " events of a case whose "
@@ -341,23 +366,14 @@ void check_duplicates(const World& w, const Catalog& c, Reporter& rep) {
   }
 }
 
-// The calendar a simulated policy text stands for: "policy N" has N holidays from 2027-02-06
-// (weekdays, 09:00-17:00 China time otherwise), so two versions give different due times.
-WorkCalendar calendar_of(const SignedDoc& policy) {
-  WorkCalendar cal = WorkCalendar::weekdays(8 * 60);
-  const std::int64_t first = WorkCalendar::day_from_civil(2027, 2, 6);
-  for (std::uint64_t i = 0; i < policy.version; ++i) cal.add_holiday(first + static_cast<std::int64_t>(i));
-  return cal;
-}
-
 // After healing every node holds the district's newest policy bundle, byte for byte, and so
 // computes the same due time for the same hop (docs/POLICY.md).
 void check_policy(const World& w, const Catalog&, Reporter& rep) {
-  const std::string want_text = w.policy_version == 0 ? "" : "policy " + std::to_string(w.policy_version);
+  const std::string want_text = sim_policy_text(w.policy_version);
   const std::uint64_t from = WorkCalendar::weekdays(8 * 60).day_start_utc(
       WorkCalendar::day_from_civil(2027, 2, 5));
   SignedDoc want{w.policy_version, want_text, ""};
-  const std::uint64_t want_due = calendar_of(want).add_working_days(from, 3);
+  const std::uint64_t want_due = sim_policy_inputs(want).calendar.add_working_days(from, 3);
   for (const auto& n : w.nodes) {
     if (n.retired) continue;
     if (n.policy.version != w.policy_version || n.policy.text != want_text) {
@@ -366,7 +382,7 @@ void check_policy(const World& w, const Catalog&, Reporter& rep) {
                   std::to_string(w.policy_version));
       continue;
     }
-    const std::uint64_t due = calendar_of(n.policy).add_working_days(from, 3);
+    const std::uint64_t due = sim_policy_inputs(n.policy).calendar.add_working_days(from, 3);
     if (due != want_due) {
       rep.add("policy_due_diverged", n.id, "",
               "due " + std::to_string(due) + " for a 3-working-day hop, the district " +
@@ -406,12 +422,65 @@ void check_hostile(const World& w, const Catalog&, Reporter& rep) {
   }
 }
 
+// The due time of every pending deadline of a case (hop stages and the case's own), by key, as a
+// node holding `policy` computes it from its own folded view.
+std::map<std::string, std::uint64_t> dues_of(const CaseState& s, const SignedDoc& policy,
+                                             const Roster& roster) {
+  const SimPolicyInputs p = sim_policy_inputs(policy);
+  DeadlineInputs in;
+  in.roster = &roster;
+  in.calendar = &p.calendar;
+  in.policy = &p.stall;
+  in.policy_version = policy.version;
+  in.matter_limit_days = [](const std::string&) { return 3u; };  // every simulated matter
+  std::map<std::string, std::uint64_t> out;
+  for (const auto& h : s.hops) {
+    if (auto d = hop_deadline(h, s, in)) out[due_key(s.id, h.id, d->stage)] = d->due_ms;
+  }
+  if (auto d = case_deadline(s, in)) out[due_key(s.id, "", "case")] = d->due_ms;
+  return out;
+}
+
+// Once every node holds the same policy version, every node that holds a case whole computes
+// the same due time for each of its hops (and the case), from its own view and its own bundle.
+void check_hop_dues(const World& w, const Catalog& c, Reporter& rep) {
+  for (const auto& n : w.nodes) {
+    if (!n.retired && n.policy.version != w.policy_version) return;  // policy_diverged says so
+  }
+  std::map<std::string, std::pair<std::string, std::map<std::string, std::uint64_t>>> first;
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    const NodeSnapshot& n = w.nodes[i];
+    if (n.retired || !n.core) continue;
+    for (const auto& [case_id, events] : c.node_cases[i]) {
+      // Held in part, or only as versions no origin kept (phantoms): other checks' concern.
+      auto expected = c.by_case.find(case_id);
+      if (expected == c.by_case.end() || events.size() != expected->second.size()) continue;
+      auto view = n.core->case_state(case_id);
+      if (!view.is_ok()) continue;  // cache_fold_mismatch's concern
+      auto dues = dues_of(*view, n.policy, *w.roster);
+      auto [ref, inserted] = first.try_emplace(case_id, n.id, dues);
+      if (inserted || ref->second.second == dues) continue;
+      std::string which = "the set of pending deadlines";
+      for (const auto& [key, due] : dues) {
+        auto theirs = ref->second.second.find(key);
+        if (theirs != ref->second.second.end() && theirs->second != due) {
+          which = key + " due " + std::to_string(due) + " vs " + std::to_string(theirs->second);
+          break;
+        }
+      }
+      rep.add("policy_hop_due_diverged", n.id, case_id,
+              which + " at " + ref->second.first + ", both at policy version " +
+                  std::to_string(n.policy.version));
+    }
+  }
+}
+
 using Check = void (*)(const World&, const Catalog&, Reporter&);
 // The extension point: stall attribution and receipt/trace completeness join this list.
 constexpr Check kChecks[] = {check_observations, check_acked,    check_phantoms,
                              check_equivocation, check_case_sets, check_digests,
                              check_seq_gaps,     check_hlc,       check_duplicates,
-                             check_policy,       check_hostile};
+                             check_policy,       check_hostile,  check_hop_dues};
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 // restore marker, or copied back by hand so the node may sign sequence numbers it already used),
 // and a node whose wall clock is wrong by hours or days until NTP steps it right. They draw from
 // their own stream, so a seed without them runs exactly as it did before they existed.
+#include "sim/sim_policy.h"
 #include "sim/simulator.h"
 
 namespace casesync::sim {
@@ -43,15 +44,15 @@ void Simulator::admin_tick() {
 }
 
 // The district publishes its next policy bundle mid-sync (docs/POLICY.md); it reaches the other
-// nodes through the same gossip as the roster. The text stands for a calendar: its version is
-// the number of holidays in it (sim/invariants.cc, check_policy).
+// nodes through the same gossip as the roster, each at its own time (partitions, crashes). The
+// text stands for a calendar and carries deadline defaults (sim/sim_policy.h).
 void Simulator::publish_policy() {
   if (!nodes_[0]->running()) return;
   counts_[static_cast<std::size_t>(FaultKind::kPublishPolicy)]++;
   const std::uint64_t version = ++policy_version_;
   log_fault(FaultKind::kPublishPolicy, "version " + std::to_string(version), 0);
   with_node(0, [&](SimNode& d) {
-    SignedDoc doc{version, "policy " + std::to_string(version), std::string(SimNode::kPolicySignature)};
+    SignedDoc doc{version, sim_policy_text(version), std::string(SimNode::kPolicySignature)};
     Status st = d.core().install_policy(doc, d.now(now_));
     if (!st.is_ok()) observations_.push_back({"admin_error", d.id(), st.to_string()});
   });

@@ -10,9 +10,13 @@ namespace casesync {
 namespace {
 constexpr const char* kMetaIndex = "equivocations";  // "origin seq" per line
 
-std::string meta_key(const std::string& origin, std::uint64_t seq, char which) {
+// "w": the winner; "l", "l1", "l2", ...: the losers (stores written before a third version
+// could be kept hold "w" and "l" only).
+std::string meta_key(const std::string& origin, std::uint64_t seq, const std::string& which) {
   return std::string("equivocation/") + origin + "/" + std::to_string(seq) + "/" + which;
 }
+
+std::string loser_key(std::size_t i) { return i == 0 ? "l" : "l" + std::to_string(i); }
 
 std::string to_meta(const EventRecord& r) { return to_hex(r.signature) + " " + to_hex(r.signed_bytes); }
 
@@ -28,7 +32,7 @@ Result<EventRecord> from_meta(const std::string& text) {
 void EvidenceBook::remember(Equivocation e) {
   const auto key = std::make_pair(e.origin, e.seq);
   by_hash_[e.winner.hash] = key;
-  by_hash_[e.loser.hash] = key;
+  for (const auto& l : e.losers) by_hash_[l.hash] = key;
   all_[key] = std::move(e);
 }
 
@@ -45,30 +49,66 @@ Status EvidenceBook::load(Store& store) {
     auto seq = space == std::string::npos ? std::nullopt : parse_u64(line.substr(space + 1));
     if (!seq) return Status::error(Code::kCorruption, "meta.equivocations: bad line \"" + line + "\"");
     const std::string origin = line.substr(0, space);
-    ASSIGN_OR_RETURN(auto w, store.get_meta(meta_key(origin, *seq, 'w')));
-    ASSIGN_OR_RETURN(auto l, store.get_meta(meta_key(origin, *seq, 'l')));
+    ASSIGN_OR_RETURN(auto w, store.get_meta(meta_key(origin, *seq, "w")));
+    ASSIGN_OR_RETURN(auto l, store.get_meta(meta_key(origin, *seq, "l")));
     if (!w || !l) return Status::error(Code::kCorruption, "equivocation evidence missing for " + line);
-    ASSIGN_OR_RETURN(EventRecord winner, from_meta(*w));
-    ASSIGN_OR_RETURN(EventRecord loser, from_meta(*l));
-    remember({origin, *seq, std::move(winner), std::move(loser)});
+    Equivocation e{origin, *seq, {}, {}};
+    ASSIGN_OR_RETURN(e.winner, from_meta(*w));
+    for (std::size_t i = 1; l; ++i) {
+      ASSIGN_OR_RETURN(EventRecord loser, from_meta(*l));
+      e.losers.push_back(std::move(loser));
+      ASSIGN_OR_RETURN(l, store.get_meta(meta_key(origin, *seq, loser_key(i))));
+    }
+    ASSIGN_OR_RETURN(auto u, store.get_meta(meta_key(origin, *seq, "u")));
+    if (u && *u == "1") unrouted_.insert({origin, *seq});
+    remember(std::move(e));
+  }
+  return Status::ok();
+}
+
+Status EvidenceBook::set_unrouted(Store& store, const std::string& origin, std::uint64_t seq,
+                                  bool unrouted) {
+  if (this->unrouted(origin, seq) == unrouted) return Status::ok();
+  RETURN_IF_ERROR(store.put_meta(meta_key(origin, seq, "u"), unrouted ? "1" : ""));
+  if (unrouted) {
+    unrouted_.insert({origin, seq});
+  } else {
+    unrouted_.erase({origin, seq});
   }
   return Status::ok();
 }
 
 Result<bool> EvidenceBook::add(Store& store, const EventRecord& x, const EventRecord& y) {
-  if (find(x.origin, x.seq)) return false;
-  const bool x_wins = wins(x.hash, y.hash);
-  Equivocation e{x.origin, x.seq, x_wins ? x : y, x_wins ? y : x};
-  if (all_.size() < kKeptMax) {
-    RETURN_IF_ERROR(store.put_meta(meta_key(e.origin, e.seq, 'w'), to_meta(e.winner)));
-    RETURN_IF_ERROR(store.put_meta(meta_key(e.origin, e.seq, 'l'), to_meta(e.loser)));
-    std::string index;
-    for (const auto& [key, _] : all_) index += key.first + " " + std::to_string(key.second) + "\n";
-    index += e.origin + " " + std::to_string(e.seq) + "\n";
-    RETURN_IF_ERROR(store.put_meta(kMetaIndex, index));
+  auto it = all_.find({x.origin, x.seq});
+  const bool new_key = it == all_.end();
+  Equivocation e = new_key ? Equivocation{x.origin, x.seq, x, {}} : it->second;
+  bool changed = new_key;
+  for (const EventRecord* v : {&x, &y}) {
+    if (v->hash == e.winner.hash) continue;
+    bool known = false;
+    for (const auto& l : e.losers) known = known || l.hash == v->hash;
+    if (known) continue;
+    changed = true;
+    EventRecord loser = *v;
+    if (wins(v->hash, e.winner.hash)) std::swap(loser, e.winner);
+    if (e.losers.size() < kLosersPerSeqMax) e.losers.push_back(std::move(loser));
   }
+  if (!changed) return false;
+  if (all_.size() < kKeptMax || !new_key) RETURN_IF_ERROR(persist(store, e, new_key));
   remember(std::move(e));
   return true;
+}
+
+Status EvidenceBook::persist(Store& store, const Equivocation& e, bool new_key) {
+  RETURN_IF_ERROR(store.put_meta(meta_key(e.origin, e.seq, "w"), to_meta(e.winner)));
+  for (std::size_t i = 0; i < e.losers.size(); ++i) {
+    RETURN_IF_ERROR(store.put_meta(meta_key(e.origin, e.seq, loser_key(i)), to_meta(e.losers[i])));
+  }
+  if (!new_key) return Status::ok();
+  std::string index;
+  for (const auto& [key, _] : all_) index += key.first + " " + std::to_string(key.second) + "\n";
+  index += e.origin + " " + std::to_string(e.seq) + "\n";
+  return store.put_meta(kMetaIndex, index);
 }
 
 const Equivocation* EvidenceBook::find(const std::string& origin, std::uint64_t seq) const {
@@ -84,12 +124,15 @@ std::optional<std::pair<std::string, std::uint64_t>> EvidenceBook::key_of(const 
 
 bool EvidenceBook::stands_in(const Hash32& parent) const {
   const auto key = key_of(parent);
-  return key && all_.at(*key).loser.hash == parent;
+  return key && all_.at(*key).winner.hash != parent;
 }
 
 std::optional<EventRecord> EvidenceBook::version(const Hash32& hash) const {
   if (!stands_in(hash)) return std::nullopt;
-  return all_.at(*key_of(hash)).loser;
+  for (const auto& l : all_.at(*key_of(hash)).losers) {
+    if (l.hash == hash) return l;
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> EvidenceBook::origins() const {
@@ -98,11 +141,15 @@ std::vector<std::string> EvidenceBook::origins() const {
   return {out.begin(), out.end()};
 }
 
-EvidenceMsg EvidenceBook::to_message(const Equivocation& e) {
-  EvidenceMsg m;
-  m.versions.push_back({e.winner.origin, e.winner.signed_bytes, e.winner.signature});
-  m.versions.push_back({e.loser.origin, e.loser.signed_bytes, e.loser.signature});
-  return m;
+std::vector<EvidenceMsg> EvidenceBook::to_messages(const Equivocation& e) {
+  std::vector<EvidenceMsg> out;
+  for (const auto& l : e.losers) {
+    EvidenceMsg m;
+    m.versions.push_back({e.winner.origin, e.winner.signed_bytes, e.winner.signature});
+    m.versions.push_back({l.origin, l.signed_bytes, l.signature});
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace casesync

@@ -115,6 +115,22 @@ bool Restore::detect(const std::string& peer, const HelloMsg& m, std::uint64_t o
   if (active_) return false;
   std::string why;
   bool by_positions = false;
+  if (m.your_epoch > state_->id.epoch) {
+    // Its Hellos carry an epoch the neighbour already saw replaced, so they are refused as stale
+    // for good (seed 20261300021: a community copied back twice from one backup, the second time
+    // across its own restore): only a new restore, with an epoch later than both, is heard again.
+    if (!trusted_positions) return false;  // a child's word alone does not stop our writes
+    state_->alert(AlertKind::kSecurity, peer,
+                  "neighbour " + peer + " knows restore epoch " + std::to_string(m.your_epoch) +
+                      " of this node, later than its database's " +
+                      std::to_string(state_->id.epoch) +
+                      " (copied back from a backup older than its last restore)",
+                  state_->self);
+    return begin(std::max(wall_ms, m.your_epoch + 1),
+                 "this node's database is older than its last restore (neighbour " + peer +
+                     " knows a later epoch)")
+        .is_ok();
+  }
   if (m.your_last_seq > state_->id.last_seq()) {
     why = "neighbour " + peer + " holds seq " + std::to_string(m.your_last_seq) +
           " of this node, but its database has signed only through " +

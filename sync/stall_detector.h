@@ -28,6 +28,7 @@
 #include "common/roster.h"
 #include "common/work_calendar.h"
 #include "sync/case_state.h"
+#include "sync/due_record.h"
 
 namespace casesync {
 
@@ -64,11 +65,13 @@ struct DeadlineInputs {
   const StallPolicy* policy = nullptr;
   // The matter's limit in working days, or 0 when unknown.
   std::function<std::uint32_t(const std::string& matter)> matter_limit_days;
-  // The district policy version the calendar and limits come from (config/policy_bundle.h), and
-  // the calendar of the version before it, when this node installed a newer one while running:
-  // a due time the two calendars give differently was moved by `policy_version`.
+  // The district policy version the calendar, limits and deadline defaults come from
+  // (config/policy_bundle.h).
   std::uint64_t policy_version = 0;
-  const WorkCalendar* previous_calendar = nullptr;
+  // This node's memory of the due times it computed (daemon/due_ledger.h): given a deadline's
+  // key (due_key) and its due time now, the record that says whether a policy change moved it.
+  // Empty: nothing remembered, no notes.
+  std::function<DueRecord(const std::string& key, std::uint64_t due_ms)> remember_due;
 };
 
 struct StallInputs : DeadlineInputs {

@@ -1,7 +1,7 @@
 // Proves what a node sees late on its own clock (the sightings it records): every stage
 // (delivery, accept, answer, case), warnings before the deadline, the steps of escalation, the
 // paused answer clock, each step recorded once, the sender counting from its own forward and the
-// receiver from its own receipts, and working-day calendars. What a stall IS (attribution,
+// receiver from its own receipts, and working-day calendars; and which due times a newer policy moved. What a stall IS (attribution,
 // escalation target) is the fold's, proved in stall_fold_test.cc.
 #include <doctest/doctest.h>
 
@@ -198,4 +198,22 @@ TEST_CASE("deadlines: each open hop's stage deadline, the case's own, none while
   CHECK_FALSE(case_deadline(s, in));
   s.status = CaseStatus::kCompleted;
   CHECK_FALSE(case_deadline(s, in));
+}
+
+TEST_CASE("a due time a newer policy moved is remembered with the version and the time before") {
+  const DueRecord first = advance_due_record(std::nullopt, 1, 1000);
+  CHECK(first == DueRecord{1, 1000, 0, 0});
+  CHECK(advance_due_record(first, 1, 1000) == first);  // asked again: nothing new
+  const DueRecord moved = advance_due_record(first, 2, 800);
+  CHECK(moved == DueRecord{2, 800, 2, 1000});
+  CHECK(advance_due_record(moved, 2, 800) == moved);   // the note stays
+  CHECK(advance_due_record(moved, 3, 800) == DueRecord{3, 800, 2, 1000});  // v3 left it alone
+  // The case itself moved it (a pause for the applicant): the note would no longer be the story.
+  CHECK(advance_due_record(moved, 2, 900) == DueRecord{2, 900, 0, 0});
+  // Kept as text in the node's database, read back exactly; anything else reads as none.
+  CHECK(decode_due_record(encode_due_record(moved)) == moved);
+  CHECK_FALSE(decode_due_record("v2 due 800 moved 2").has_value());
+  CHECK_FALSE(decode_due_record(encode_due_record(moved) + " x").has_value());
+  CHECK(due_key("c1", "s01:4", "accept") == "c1/s01:4/accept");
+  CHECK(due_key("c1", "", "case") == "c1//case");
 }

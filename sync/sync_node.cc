@@ -191,7 +191,11 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   const std::uint64_t known_epoch = l.checkpoint().peer_epoch;
   if (m.epoch < known_epoch) {
     // Sent before the peer's restore and delayed until after it: what it says is no longer true.
-    return state_.refuse(l.peer(), "stale_hello", /*peer_at_fault=*/false);
+    // Or the peer's database was copied back from before its last restore, and it says this
+    // forever: our reply names the epoch we know, which makes it restore (Restore::detect).
+    state_.refuse(l.peer(), "stale_hello", /*peer_at_fault=*/false);
+    if (!m.is_reply) send_hello(l, /*is_reply=*/true, now_ms);
+    return;
   }
   const bool was_down = l.state() == LinkState::kDown;
   bool rejoined = false;
@@ -265,6 +269,10 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   }
   l.on_hello(std::min(m.applied_pos, outbox_last), now_ms);
   l.note_peer_own_last_seq(m.own_last_seq);
+  // What it now says it holds of its own is what route_to_origin compares with: the cases sent
+  // back whole before are forgotten (the set would otherwise only grow).
+  returned_cases_.erase(returned_cases_.lower_bound({l.peer(), ""}),
+                        returned_cases_.lower_bound({l.peer() + '\0', ""}));
   l.note_hello_heard();
   if (was_down && state_.tree.is_fallback_child(l.peer())) parents_.session_started(l.peer());
   urgent_.rebuild(l);
@@ -284,7 +292,7 @@ void SyncNode::handle_hello(PeerLink& l, const HelloMsg& m, std::uint64_t now_ms
   }
   roster_gossip_.peer_has(l.peer(), m.roster_version, now_ms);
   policy_gossip_.peer_has(l.peer(), m.policy_version, now_ms);
-  for (const auto& [key, e] : evidence_.all()) state_.send(l.peer(), EvidenceBook::to_message(e), now_ms);
+  send_evidence(l.peer(), now_ms);
   if (state_.tree.is_child(l.peer()) || state_.tree.is_fallback_child(l.peer())) send_heads(l, now_ms);
   maybe_complete_restore(now_ms);
   pump(now_ms);
@@ -419,6 +427,11 @@ Result<std::optional<EventRecord>> SyncNode::last_event_of(const std::string& or
 
 void SyncNode::take_ack(PeerLink& l, std::uint64_t applied_pos, std::uint64_t now_ms) {
   const std::uint64_t before = l.checkpoint().sent_acked_pos;
+  // Acks and heartbeats carry no epoch: while we restore, a peer that has not re-synced us yet
+  // counts the feed we had before, whose positions past our restore point are reused (seed
+  // 20261330089: a street took its community's old count for positions of its new feed, skipped
+  // them, and said so in its Hellos, which the community took for its own rollback).
+  if (auto point = restore_.restore_point(l.peer())) applied_pos = std::min(applied_pos, *point);
   if (l.on_ack(applied_pos, now_ms) == PeerLink::AckResult::kBeyondSent) {
     state_.refuse(l.peer(), "ack_beyond_sent");
   }
@@ -456,7 +469,7 @@ void SyncNode::on_tick(std::uint64_t wall_ms) {
     last_evidence_ms_ = now_ms;
     for (auto& [peer, l] : state_.links) {
       if (l->state() != LinkState::kUp) continue;
-      for (const auto& [key, e] : evidence_.all()) state_.send(peer, EvidenceBook::to_message(e), now_ms);
+      send_evidence(peer, now_ms);
     }
   }
   if (last_heads_ms_ == 0 || elapsed_ms(now_ms, last_heads_ms_) >= kHeadsIntervalMs) {

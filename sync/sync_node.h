@@ -223,6 +223,10 @@ class SyncNode {
   // Replaces a held losing version by the winner when the winner's past is here.
   Status settle(const Equivocation& e);
   Status settle_all();
+  // Every version pair of one equivocation, or of all known, to one peer.
+  void send_evidence(const std::string& peer, const Equivocation& e, std::uint64_t now_ms);
+  void send_evidence(const std::string& peer, std::uint64_t now_ms);
+  Result<bool> owed_winner(const Event& w);
 
   // --- sessions and timers (sync_node.cc) ---
   void send_hello(PeerLink& link, bool is_reply, std::uint64_t now_ms);

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "crypto/crypto.h"
 #include "storage/memory_store.h"
 #include "sync/event.h"
+#include "sync/evidence_book.h"
 #include "sync/frame_compression.h"
 #include "sync/health_report.h"
 #include "sync/hlc.h"
@@ -705,6 +707,42 @@ TEST_CASE("a database copied back by hand is caught at the parent's first Hello 
   }
 }
 
+// Sim seed 20261300021: a community copied back by hand twice from the same backup; the second
+// time its database's epoch was older than the restore its parent had already seen, so every
+// Hello it sent was refused as stale, for good. The parent's reply names the epoch it knows, and
+// the node restores again with a later one.
+TEST_CASE("a database copied back from before its own last restore restores again") {
+  Net net({{"d", ""}, {"s1", "d"}, {"c1", "s1"}});
+  net.flush();
+  REQUIRE(net.create("c1", "a").is_ok());
+  net.flush();
+  net.tick(1000);
+  auto backup = net.store("c1").backup();
+  auto second_copy = net.store("c1").backup();
+  REQUIRE(net.create("c1", "b").is_ok());
+  net.flush();
+  net.tick(1000);
+  net.copy_back("c1", std::move(backup));
+  net.flush();
+  for (int i = 0; i < 20 && net["c1"].restoring(); ++i) net.tick(1000);
+  REQUIRE_FALSE(net["c1"].restoring());
+  const std::uint64_t first_epoch = net["c1"].restore_epoch();
+  REQUIRE(first_epoch > 0);
+  net.tick(1000);
+  net.copy_back("c1", std::move(second_copy));  // epoch 0 again: older than the parent knows
+  net.flush();
+  for (int i = 0; i < 20 && (net["c1"].restoring() || net["c1"].restore_epoch() <= first_epoch); ++i) {
+    net.tick(1000);
+  }
+  CHECK(net["c1"].restore_epoch() > first_epoch);
+  CHECK_FALSE(net["c1"].restoring());
+  REQUIRE(net.create("c1", "after").is_ok());
+  net.flush();
+  net.tick(1000);
+  CHECK(net.cases_at("d").count("c1-after"));
+  CHECK(net.cases_at("c1").count("c1-b"));  // what it lost came back
+}
+
 // Seed 20261204431 (F15 in docs/SIMULATOR.md): a street dialled the restored district before it
 // knew of the restore, so the link came up on the street's Hello; the street's one answer with
 // the new restore epoch was lost, and nothing else carries the epoch. The district waited for it
@@ -858,12 +896,111 @@ TEST_CASE("equivocation: same (origin, seq), different hash: counted, evidence k
   const Equivocation* e = net["d"].evidence().find("s1", 1);
   REQUIRE(e != nullptr);
   CHECK(e->winner.hash == std::min(original->hash, r.hash));
-  CHECK(e->loser.hash == std::max(original->hash, r.hash));
+  REQUIRE(e->losers.size() == 1);
+  CHECK(e->losers[0].hash == std::max(original->hash, r.hash));
   bool alerted = false;
   for (auto& a : net["d"].take_effects().alerts) {
     alerted |= a.kind == AlertKind::kEquivocation && a.origin == "s1";
   }
   CHECK(alerted);
+}
+
+// Sim seed 20261300021: a community copied back twice from one backup signed seq 1 a third way.
+// Every version is kept as evidence (not only the first two), the lowest hash wins in whatever
+// order they arrive, every other version stands in for its children, and all of it is reloaded.
+TEST_CASE("an equivocation of three versions: the lowest hash wins in any order, every loser stands in") {
+  REQUIRE(crypto::init().is_ok());
+  auto keys = crypto::generate_keypair();
+  std::vector<EventRecord> v;
+  for (const char* who : {"Li Wei", "Wang Fang", "Zhao Lei"}) {
+    Event e = sample_event();
+    e.body["applicant"] = who;
+    v.push_back(seal_event(e, keys.secret));
+  }
+  const Hash32 lowest = std::min({v[0].hash, v[1].hash, v[2].hash});
+  for (auto order : {std::array{0, 1, 2}, std::array{2, 1, 0}, std::array{1, 2, 0}}) {
+    MemoryStore store;
+    EvidenceBook book;
+    REQUIRE(store.begin().is_ok());
+    CHECK(book.add(store, v[order[0]], v[order[1]]).value());
+    CHECK(book.add(store, v[order[1]], v[order[2]]).value());
+    CHECK_FALSE(book.add(store, v[order[2]], v[order[0]]).value());  // nothing new
+    REQUIRE(store.commit().is_ok());
+    const Equivocation* e = book.find("c01", 7);
+    REQUIRE(e != nullptr);
+    CHECK(e->winner.hash == lowest);
+    CHECK(e->losers.size() == 2);
+    for (const auto& r : v) CHECK(book.stands_in(r.hash) == (r.hash != lowest));
+    CHECK(EvidenceBook::to_messages(*e).size() == 2);
+    EvidenceBook reloaded;
+    REQUIRE(reloaded.load(store).is_ok());
+    REQUIRE(reloaded.find("c01", 7) != nullptr);
+    CHECK(reloaded.find("c01", 7)->winner.hash == lowest);
+    CHECK(reloaded.find("c01", 7)->losers.size() == 2);
+  }
+}
+
+// F26 (sim seeds 20261216085, 20261218013): c1, copied back by hand, signed seqs 1-2 twice; the
+// winner of seq 2 forwards to s2 and builds on the loser of seq 1. s2 holds neither version and
+// never will by the feed (its sender refused it as ahead of its past), so it takes the winner from
+// the evidence once the evidence for that past is here, in either order.
+TEST_CASE("a node owed an equivocation's winner takes it from the evidence once its past stands in") {
+  Net net({{"d", ""}, {"s1", "d"}, {"s2", "d"}, {"c1", "s1"}, {"c2", "s2"}});
+  net.flush();
+  auto seal = [&](Event e) { return seal_event(e, net.secret("c1")); };
+  Event created;
+  created.origin = "c1";
+  created.seq = 1;
+  created.hlc = HybridClock::pack(1000, 0);
+  created.case_id = "c1-x";
+  created.kind = "case_created";
+  created.body = {{"matter", "QY-001"}, {"applicant", "Li Wei"}};
+  // Two versions of seq 1 and of seq 2, picked so that the kept version of seq 2 (the lower
+  // hash) builds on the version of seq 1 that is NOT kept.
+  EventRecord win1, lose1, win2, lose2;
+  for (int n = 0;; ++n) {
+    Event a = created, b = created;
+    b.body["applicant"] = "Wang Fang " + std::to_string(n);
+    EventRecord ra = seal(a), rb = seal(b);
+    win1 = ra.hash < rb.hash ? ra : rb;
+    lose1 = ra.hash < rb.hash ? rb : ra;
+    Event fwd;
+    fwd.origin = "c1";
+    fwd.seq = 2;
+    fwd.hlc = HybridClock::pack(2000, 0);
+    fwd.case_id = "c1-x";
+    fwd.parents = {lose1.hash};
+    fwd.prev = lose1.hash;
+    fwd.kind = std::string(kForwardKind);
+    fwd.body = {{"to", "s2"}};
+    Event edit = fwd;
+    edit.parents = {win1.hash};
+    edit.prev = win1.hash;
+    edit.kind = "edited";
+    edit.body = {{"applicant", "Zhao Lei"}};
+    EventRecord rf = seal(fwd), re = seal(edit);
+    if (rf.hash < re.hash) {
+      win2 = rf;
+      lose2 = re;
+      break;
+    }
+  }
+  auto evidence = [](const EventRecord& a, const EventRecord& b) {
+    EvidenceMsg m;
+    m.versions = {{a.origin, a.signed_bytes, a.signature}, {b.origin, b.signed_bytes, b.signature}};
+    return encode_message(m);
+  };
+  // Seq 2's evidence first: its past does not stand in yet, so nothing is stored.
+  net["s2"].on_frame("d", evidence(win2, lose2), net.now);
+  CHECK_FALSE(net.store("s2").get_event("c1", 2).value().has_value());
+  net["s2"].on_frame("d", evidence(lose1, win1), net.now);
+  auto held = net.store("s2").get_event("c1", 2).value();
+  REQUIRE(held.has_value());
+  CHECK(held->hash == win2.hash);
+  // c2, below s2, is in no audience the case has: it stores nothing.
+  net["c2"].on_frame("s2", evidence(win2, lose2), net.now);
+  net["c2"].on_frame("s2", evidence(win1, lose1), net.now);
+  CHECK_FALSE(net.store("c2").get_event("c1", 2).value().has_value());
 }
 
 TEST_CASE("forged, unknown-origin and garbage input is refused and counted by reason") {

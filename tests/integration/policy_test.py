@@ -9,11 +9,11 @@ cases; and the catalogue CSV import takes a BOM and quoted commas and names a ba
 import json
 import os
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, Testbed, ctl, poll_until  # noqa: E402
+from harness import ROOT, ctl, poll_until  # noqa: E402
+from policy_bed import PolicyBed  # noqa: E402
 
 BASE_PORT = int(os.environ.get("POLICY_BASE_PORT", 20700))
 CALENDAR_2027 = os.path.join(ROOT, "config", "testdata", "calendar_2027.toml")
@@ -22,27 +22,11 @@ PUBLISH_BOUND_S = 30  # the issue's bound: every node follows within 30 s
 MADE_UP_HOLIDAYS = {f"2027-01-0{d}" for d in (1, 2, 3)} | {f"2027-02-{d:02d}" for d in range(6, 14)}
 
 
-class Policy(unittest.TestCase):
+class Policy(PolicyBed, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="casesync-policy-")
-        cls.dir = os.path.join(cls.tmp, "tb")
-        cls.tb = Testbed(cls.dir, streets=1, communities=2, base_port=BASE_PORT,
-                         sets=["policy.lag_alert=5s", "health.interval=1s",
-                               "health.offline_after=4s", "sync.peer_timeout_ms=2000"])
-        cls.tb.up()
-        cls.root_key = os.path.join(cls.dir, "root.key")
+        cls.start_bed("casesync-policy-", BASE_PORT, 5)
         cls.matters = os.path.join(cls.dir, "matters.toml")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tb.down()
-
-    def cfg(self, node):
-        return self.tb.nodes[node]["config"]
-
-    def show(self, node):
-        return json.loads(ctl("--config", self.cfg(node), "policy", "show", "--json").stdout)
 
     def due(self, node):
         return ctl("--config", self.cfg(node), "calendar", "due", "--from", "2027-02-05T09:00",
@@ -113,19 +97,10 @@ class Policy(unittest.TestCase):
         self.assertEqual(after["refused"], before["refused"] + 2)
         self.assertEqual((after["version"], after["digest"]), (before["version"], before["digest"]))
 
-    def lag_warning(self, node):
-        rows = {n["id"]: n for n in self.tb.get("district", "/api/health")["nodes"]}
-        row = rows[node]
-        text = row["reason"] + " " + " ".join(row["warnings"])
-        return row if "the district has" in text else None
-
     def test_3_node_stopped_during_publish_lags_then_catches_up(self):
         node = "s01-c02"
-        # The district must have heard the node's version before it stops: a node that never
-        # reported is offline with nothing to compare.
-        poll_until(f"a health report of {node} at the district", lambda: {
-            n["id"]: n for n in self.tb.get("district", "/api/health")["nodes"]}[node][
-                "policy_version"] is not None, 60)
+        # The district must have heard the node's version before it stops.
+        self.wait_reported(node)
         self.tb.stop(node)
         version = self.show("district")["version"] + 1
         # The new catalogue drops QY-001.
