@@ -167,7 +167,13 @@ std::string Admission::own_history_breach(const Event& e, const OwnHistory& own)
            " of this case without it: a second branch of its own history (its key is in use "
            "elsewhere?)";
   }
-  if (!own.has_before) return "";
+  if (!own.has_before || own.past_unknown) return "";  // unknown: causal_state() holds it
+  // The held previous event is one version of an equivocated seq and the arriving one was
+  // signed on the other history, where that seq went to another case (seed 360: a community
+  // copied back by hand signed seq 11 again in this case; its old seq 15, built on the old
+  // history, came back and was refused as a branch, and was lost to its own origin). The
+  // equivocation is already evidence and a security alert naming the origin.
+  if (!own.before_is_ancestor && evidence_->find(e.origin, own.before_seq)) return "";
   if (!own.before_is_ancestor) {
     return "it does not build on seq " + std::to_string(own.before_seq) + ", its origin " +
            e.origin + "'s own previous event of this case (a branch off its own history)";

@@ -149,7 +149,10 @@ Result<OwnHistory> CaseCache::own_history(const Event& event, const Unheld& unhe
   }
   std::map<Hash32, EventRecord> unheld_seen;
   auto past = ancestry(*e, event.parents, unheld, &unheld_seen);
-  if (!past) return h;
+  if (!past) {
+    h.past_unknown = true;
+    return h;
+  }
   h.before_is_ancestor = past->count(before) > 0;
   for (const auto& [hash, r] : unheld_seen) {
     // The other version of the origin's previous event: the chain runs through it, and its

@@ -36,6 +36,9 @@ struct OwnHistory {
   std::uint64_t before_hlc = 0;
   bool before_is_ancestor = false;  // in the arriving event's causal past (or a version of it)
   std::uint64_t after_seq = 0;  // the lowest held seq above (0: none): the arriving one forks
+  // An ancestor further back is neither held nor evidence: whether it builds on `before` is not
+  // known yet, so nothing may be judged (admission holds it as a missing parent).
+  bool past_unknown = false;
 };
 
 class CaseCache {
