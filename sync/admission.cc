@@ -142,11 +142,19 @@ Result<Judged> Admission::judge(Judged j) {
     return with(std::move(j), AdmitVerdict::kRefuse, "unauthorized",
                 "refused " + name_of(e) + " on case " + e.case_id + ": " + breach);
   }
-  ASSIGN_OR_RETURN(auto past, state_->cases.causal_state(e, unheld));
+  ASSIGN_OR_RETURN(auto past, state_->cases.causal_state(e, Unheld{}));
   if (!past) {
-    // An ancestor further back is neither held nor evidence: the past is unknown, so wait.
-    return with(std::move(j), AdmitVerdict::kHold, "missing_parent",
-                name_of(e) + " of case " + e.case_id + " needs an ancestor not held here yet");
+    ASSIGN_OR_RETURN(auto contested, state_->cases.causal_state(e, unheld));
+    if (!contested) {
+      // An ancestor further back is neither held nor evidence: the past is unknown, so wait.
+      return with(std::move(j), AdmitVerdict::kHold, "missing_parent",
+                  name_of(e) + " of case " + e.case_id + " needs an ancestor not held here yet");
+    }
+    // Its past runs through a losing version of an equivocation: children of either version are
+    // kept, and the fold decides (seed 20261350196: judged against the lost forward, a
+    // community's next forward of its own case was refused everywhere and lost). The origin of
+    // the equivocation is already a security alert.
+    return j;
   }
   Verdict v = check_event(e, *past, state_->roster);
   if (!v.ok) {
