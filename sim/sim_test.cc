@@ -68,8 +68,7 @@ constexpr bool kFixedF29RestoredAckCount = true;  // a restoring node took old-f
 constexpr bool kFixedF30RollbackOnlyChildrenSee = false;
 // Open: a district copied back by hand unnoticed later holds a street's feed on a lost parent.
 constexpr bool kFixedF31RootRollbackLostParent = false;
-// Open: after an outbox cap fired, the catch-up re-send left a parent out.
-constexpr bool kFixedF32CatchUpLostParent = false;
+constexpr bool kFixedF32CatchUpLostParent = true;  // an event queued ahead of its dropped past
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -514,8 +513,10 @@ TEST_CASE("F31: a district copied back by hand unnoticed never holds a street's 
   CHECK(run(821785328628, "").ok());
 }
 
-// F32 (open; sync/outbox_cap): the district's outbox toward s10 was capped; after the catch-up
-// s10's feed waited for good on an event whose parent never came.
+// F32 (SyncNode::enqueue): the district's outbox toward s10 was capped; a new event queued for s10
+// afterwards took a position ahead of its dropped parent, which only the catch-up re-sent, after
+// it; s10's feed waited on it for good. A peer marked behind now gets nothing queued until its
+// catch-up, which sends everything since the drop in local order.
 TEST_CASE("F32: a catch-up re-send after an outbox cap brings every parent" *
           doctest::skip(!kFixedF32CatchUpLostParent)) {
   CHECK(run(20261360106, "").ok());

@@ -6,6 +6,10 @@
 namespace casesync {
 
 Status SyncNode::enqueue(const std::string& peer, const EventRecord& r) {
+  // A peer whose outbox a cap dropped gets everything since the drop from the catch-up re-send,
+  // in our local order, when it returns. Queued now, a new event would go ahead of the dropped
+  // past it builds on, and the peer's feed would wait on it for good (sim F32, seed 20261360106).
+  if (outbox_cap_.behind_from(peer)) return Status::ok();
   RETURN_IF_ERROR(state_.store->enqueue(peer, r.origin, r.seq).status());
   urgent_.queue(peer, r);
   return Status::ok();
@@ -85,6 +89,7 @@ Status SyncNode::route_to_origin(const EventRecord& record, const Event& event,
 }
 
 Status SyncNode::enqueue_backfill(const std::string& child, const std::string& case_id) {
+  if (outbox_cap_.behind_from(child)) return Status::ok();  // the catch-up sends the case whole
   ASSIGN_OR_RETURN(auto records, state_.store->case_events(case_id));
   for (const auto& r : records) {
     if (backfill_skips(child, r.origin)) continue;
