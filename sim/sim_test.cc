@@ -69,6 +69,8 @@ constexpr bool kFixedF30RollbackOnlyChildrenSee = false;
 // Open: a district copied back by hand unnoticed later holds a street's feed on a lost parent.
 constexpr bool kFixedF31RootRollbackLostParent = false;
 constexpr bool kFixedF32CatchUpLostParent = true;  // an event queued ahead of its dropped past
+// Open: a street restored by hand begins a second restore on its parent's count of its feed.
+constexpr bool kFixedF33SecondRestore = false;
 
 // The regression seeds of F1-F8 replay the runs that found them: without the fault kinds added
 // after them (appended to their subtractive --faults masks).
@@ -520,6 +522,13 @@ TEST_CASE("F31: a district copied back by hand unnoticed never holds a street's 
 TEST_CASE("F32: a catch-up re-send after an outbox cap brings every parent" *
           doctest::skip(!kFixedF32CatchUpLostParent)) {
   CHECK(run(20261360106, "").ok());
+}
+
+// F33 (open; sync/restore): s12, restored after a hand copy, began a second restore on the
+// district's count of its feed one second later, and stayed restoring.
+TEST_CASE("F33: a street restored after a hand copy does not restore again for good" *
+          doctest::skip(!kFixedF33SecondRestore)) {
+  CHECK(run(20261400174, "").ok());
 }
 
 // F16 (sim/invariants.cc unexpected_case): a department system's case held outside its audience.

@@ -100,7 +100,11 @@ class Webhooks(unittest.TestCase):
                 c = call(mine, "POST", "/api/cases", body)
                 cid = c["id"]
                 hop = call(mine, "POST", f"/api/cases/{cid}/forward", {"to": "s01"})["hops"][-1]
-                poll_until(f"{cid} at s01", lambda: self.tb.get("s01", f"/api/cases/{cid}"), 30)
+                # The hop, not only the case: the create can arrive in an earlier batch than the
+                # forward, and accepting a hop s01 does not hold yet is a 404 (seen once under load).
+                poll_until(f"{cid} forwarded to s01", lambda: any(
+                    h.get("hop") == hop["hop"]
+                    for h in self.tb.get("s01", f"/api/cases/{cid}").get("hops", [])), 30)
                 call(s01, "POST", f"/api/cases/{cid}/accept", {"hop": hop["hop"]})
                 call(s01, "POST", f"/api/cases/{cid}/reply",
                      {"hop": hop["hop"], "outcome": "approved"})
